@@ -1,9 +1,46 @@
 """Redundancy between hidden layers by linear SVR (Baba & Kano 2025).
 
 How predictable is layer n+1 from layer n? For each layer pair and each target dimension, a
-linear ε-SVR is fitted on the EOS-token hidden states; R² on held-out sentences measures it.
+linear ε-SVR is fitted on the EOS-token hidden states of training sentences; R² on held-out
+sentences measures it. ``fit_linear_svr`` / ``BatchedLinearSVR`` solve all target dimensions of a
+pair at once (the problem of ``sklearn.svm.SVR(kernel="linear")``).
+
+Attributes are imported on first use (PEP 562), so that checking a config — what every
+``snakemake -n`` does — does not import torch.
 """
 
-from lmanatomy.redundancy.svr import BatchedLinearSVR, fit_linear_svr, r2_scores
+from __future__ import annotations
 
-__all__ = ["BatchedLinearSVR", "fit_linear_svr", "r2_scores"]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "BatchedLinearSVR": "svr",
+    "fit_linear_svr": "svr",
+    "r2_scores": "svr",
+    "SVRSettings": "fitting",
+    "fit_pair": "fitting",
+    "write_rows": "fitting",
+    "pair_summary": "analysis",
+    "top_pairs": "analysis",
+    "frequent_dims": "analysis",
+    "choose_sentences": "pairs",
+    "layer_pairs": "pairs",
+    "pair_arrays": "pairs",
+    "check": "config",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lmanatomy.redundancy' has no attribute '{name}'")
+    module = importlib.import_module(f"lmanatomy.redundancy.{_EXPORTS[name]}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -354,7 +354,9 @@ class BatchedLinearSVR:
             self.feature_scale_ = torch.where(scale > 0, scale, torch.ones_like(scale))
         x = self._transform(x)
         x_mean, y_mean = x.mean(0), y.mean(0)
-        xc, yc = x - x_mean, y - y_mean
+        # Constant columns centre to exact zeros (not rounding noise), so that a constant X has rank 0.
+        xc = torch.where((x == x[:1]).all(0), 0.0, x - x_mean)
+        yc = y - y_mean
         spectrum = _spectrum(xc)
         self.rank_ = spectrum.rank
         if spectrum.rank == 0:
@@ -426,17 +428,18 @@ class BatchedLinearSVR:
         u = torch.zeros_like(y)
         level = torch.full((targets,), start, dtype=torch.int64, device=yc.device)
         next_polish = POLISH_FIRST
+        groups: list[tuple[int, torch.Tensor]] | None = None
         bar = self.progress(total=targets, desc="targets converged", leave=False) if self.progress else None
         for it in range(1, self.max_iter + 1):
             rho = 10.0 ** (level.to(y.dtype) / RHO_STEPS_PER_DECADE)
             rhs = y + rho * (z - u)
-            levels = torch.unique(level).tolist()
-            if len(levels) == 1:
-                b = solve_matrix(levels[0]) @ rhs
+            if groups is None:  # targets sharing a ρ share one matrix product
+                groups = [(lv, torch.nonzero(level == lv).squeeze(1)) for lv in torch.unique(level).tolist()]
+            if len(groups) == 1:
+                b = solve_matrix(groups[0][0]) @ rhs
             else:
                 b = torch.empty_like(rhs)
-                for lv in levels:
-                    cols = torch.nonzero(level == lv).squeeze(1)
+                for lv, cols in groups:
                     b[:, cols] = solve_matrix(lv) @ rhs[:, cols]
             b_hat = RELAXATION * b + (1.0 - RELAXATION) * z
             v = b_hat + u
@@ -470,6 +473,7 @@ class BatchedLinearSVR:
                 iters_out[idx.cpu()] = it
                 polished_out[idx.cpu()] = polished[done].cpu()
                 keep = ~done
+                groups = None
                 active, y, z, u, z_prev, level, b, rho = (
                     active[keep], y[:, keep], z[:, keep], u[:, keep], z_prev[:, keep], level[keep], b[:, keep], rho[keep])
                 if bar is not None:
@@ -491,6 +495,7 @@ class BatchedLinearSVR:
                 new_rho = 10.0 ** (new_level.to(y.dtype) / RHO_STEPS_PER_DECADE)
                 u = u * (rho / new_rho)  # u is the scaled dual variable λ/ρ
                 level = new_level
+                groups = None
         if bar is not None:
             bar.close()
         return beta_out, iters_out, polished_out
