@@ -20,6 +20,8 @@ from lmanatomy.models.registry import ModelEntry, Registry, load_registry
 # Each study package may expose ``check(section, registry)``; it is found here by name so that
 # this module never imports a study eagerly (studies stay independent of one another).
 STUDY_CHECKS: dict[str, str] = {
+    "knowledge": "lmanatomy.knowledge.config:check",
+    "paramact": "lmanatomy.paramact.config:check",
     "redundancy": "lmanatomy.redundancy.config:check",
 }
 
@@ -169,6 +171,10 @@ def check_config(config: Mapping[str, Any], registry: Registry | None = None) ->
             raise ConfigError("studies", f"study '{study}' is enabled but the config has no '{study}' section")
     if "census" in config:
         check_model_names("census.models", config["census"]["models"], registry)
+    if "probes" in config:
+        from lmanatomy.extract.probe import check_probes
+
+        check_probes(config["probes"])
     for study in config.get("studies", []):
         check = _study_check(study)
         if check is not None:

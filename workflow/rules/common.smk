@@ -11,11 +11,16 @@ sys.path.insert(0, SRC)
 os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 )
+# Idle OpenMP threads sleep instead of spinning. Jobs share the cores with each other (and often
+# with other work): spinning threads of a 2-thread torch job on a busy 2-core machine burnt 2.7×
+# the CPU time of a sleeping pair for the same forward passes, and took longer (docs/benchmarks.md).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from lmanatomy.config import validate_config
 from lmanatomy.data import RAW_ROOT, UPSTREAM, dataset_input_paths, dataset_root
 from lmanatomy.data.upstream import downloaded_paths, unpacked_paths
 from lmanatomy.models import count_parameters, model_dir
+from lmanatomy.models.corpora import corpus_inputs
 from lmanatomy.models import resources as model_resources
 
 REGISTRY = validate_config(config, Path(workflow.basedir) / "workflow" / "schemas")
@@ -78,6 +83,14 @@ def gpus_for(name, kind="inference"):
 
 def runtime_for(name, kind="inference", units=1.0):
     return model_resources.runtime_minutes(parameters_of(name), kind, units)
+
+
+# `local` models (trained by the workflow) → the name of the rule that trains each.
+LOCAL_MODELS = {
+    name: re.sub(r"\W", "_", f"train_{name}")
+    for name, entry in REGISTRY.items()
+    if entry.source == "local"
+}
 
 
 # Each study's rule file registers the targets `rule all` builds when the study is enabled.

@@ -11,8 +11,7 @@ Attributes are imported on first use (PEP 562), so that checking a config — wh
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lmanatomy.lazy import lazy_exports
 
 _EXPORTS = {
     "BatchedLinearSVR": "svr",
@@ -33,14 +32,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'lmanatomy.redundancy' has no attribute '{name}'")
-    module = importlib.import_module(f"lmanatomy.redundancy.{_EXPORTS[name]}")
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
