@@ -137,13 +137,16 @@ def paths_figure(
         for j, w in zip(inputs, weights):
             segments.append([(n, j), (n + 1, d)])
             rgba = list(cmap(norm(row.r2)))
-            rgba[3] = 0.15 + 0.6 * float(w / scale)
+            # Opacity falls off with the square of the relative weight: weak contributors fade, so
+            # the dense late-layer region still shows the dominant paths.
+            rgba[3] = 0.06 + 0.7 * float(w / scale) ** 2
             colors.append(rgba)
             inputs_x.append(n)
             inputs_y.append(j)
         targets_x.append(n + 1)
         targets_y.append(d)
-    ax.add_collection(LineCollection(segments, colors=colors, linewidths=0.7))
+    ax.add_collection(LineCollection(segments, colors=colors, linewidths=0.6,
+                                     label="edge: input dim → predicted dim (opacity ∝ |weight|²)"))
     ax.scatter(inputs_x, inputs_y, s=6, facecolors="none", edgecolors="0.35", linewidths=0.4, label="contributing input dim (layer n)")
     ax.scatter(targets_x, targets_y, s=9, c=top["r2"].to_numpy() if len(top) else [], cmap=cmap, norm=norm,
                label="predicted dim (layer n+1)", zorder=3)
@@ -161,6 +164,6 @@ def paths_figure(
     ax.set_xlabel("hidden-state layer (edges: layer n → n+1)")
     ax.set_ylabel("hidden dimension")
     ax.set_title(title)
-    ax.legend(loc="upper left", fontsize=7, markerscale=2, framealpha=0.9)
-    fig.colorbar(ax.collections[-1], ax=ax, fraction=0.03, pad=0.1, label="test R² of the predicted dim")
+    ax.legend(loc="upper left", fontsize=8, markerscale=2, framealpha=0.9)
+    fig.colorbar(ax.collections[-1], ax=ax, fraction=0.03, pad=0.09, label="test R² of the predicted dim (edge and dot colour)")
     return fig
