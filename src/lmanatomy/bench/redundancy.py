@@ -1,6 +1,6 @@
 """Batched linear SVR (all targets of a layer pair at once) vs scikit-learn's SVR, target by target.
 
-``python -m lmanatomy.bench redundancy [--size default|paper|both] [--store DIR --source N]``
+``python -m lmanatomy.bench redundancy [--size default|paper|both] [--targets N] [--store DIR --source N]``
 
 Both solve the same problem (libsvm's ε-SVR with C, epsilon) on the same layer pair: the batched
 solver fits every target dim; ``sklearn.svm.SVR(kernel="linear")`` fits a random sample of them
@@ -11,6 +11,9 @@ Data: by default synthetic hidden-state-like pairs (a residual stream: y = x + a
 update; anisotropic x with a few large-magnitude dims), at the default run's size (n=256 train,
 p=576, 576 targets) and the paper's (n=800, p=4096, 4096 targets). ``--store`` reads a real layer
 pair from an activation store written by the workflow instead (the first train+test rows).
+``--targets N`` keeps a seeded sample of N target dims (a sampled paper-size run on a small CPU
+machine: the batched solver's per-target time is then an upper bound, as its shared work — the
+eigendecomposition, the solve matrices — is spread over fewer targets).
 """
 
 from __future__ import annotations
@@ -68,6 +71,15 @@ def store_pair(path: str, source: int, n_train: int, n_test: int) -> Pair:
     return Pair(x[:n_train], y[:n_train], x[n_train:cut], y[n_train:cut], f"{path}, pair {source}→{source + 1}")
 
 
+def sample_targets(pair: Pair, count: int | None, seed: int) -> Pair:
+    """The pair with a seeded sample of ``count`` target dims (all when None or too many)."""
+    width = pair.y_train.shape[1]
+    if count is None or count >= width:
+        return pair
+    dims = np.sort(np.random.default_rng(seed + 1).choice(width, size=count, replace=False))
+    return Pair(pair.x_train, pair.y_train[:, dims], pair.x_test, pair.y_test[:, dims], f"{pair.source}, {count} of {width} target dims")
+
+
 def compare(pair: Pair, label: str, sklearn_targets: int, C: float, epsilon: float, tol: float, seed: int) -> dict[str, float]:
     from sklearn.metrics import r2_score
     from sklearn.svm import SVR
@@ -114,6 +126,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m lmanatomy.bench redundancy", description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=["default", "paper", "both"], default="both")
     parser.add_argument("--sklearn-targets", type=int, default=None, help="targets sklearn fits (default: 32 at the default size, 4 at the paper's)")
+    parser.add_argument("--targets", type=int, default=None, help="fit a seeded sample of this many target dims (default: all)")
     parser.add_argument("--store", help="an activation store folder (real hidden states) instead of synthetic data")
     parser.add_argument("--source", type=int, default=15, help="source layer of the pair read from --store")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
@@ -135,6 +148,7 @@ def main(argv: list[str]) -> int:
     for size in sizes:
         n_train, n_test, width = SIZES[size]
         pair = store_pair(args.store, args.source, n_train, n_test) if args.store else hidden_state_like(n_train, n_test, width, args.seed)
+        pair = sample_targets(pair, args.targets, args.seed)
         count = args.sklearn_targets or (32 if size == "default" else 4)
         compare(pair, f"{size} size", count, args.C, args.epsilon, args.tol, args.seed)
     return 0
