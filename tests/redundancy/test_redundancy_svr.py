@@ -219,16 +219,14 @@ def test_predict_and_r2_check_shapes():
 SMOLLM2 = REPO / "data" / "models" / "smollm2-135m"
 
 
-@pytest.fixture(scope="module")
-def smollm2_hidden_states():
-    """EOS-token hidden states of SmolLM2-135M for 48 demo JSTS sentences (all 31 entries)."""
-    if not (SMOLLM2 / "provenance.json").is_file():
-        pytest.skip(f"prepared model folder {SMOLLM2} is absent")
-    from lmanatomy.data import prepare
-    from lmanatomy.models import load_model
+def eos_hidden_states(model, tokenizer, count: int) -> np.ndarray:
+    """sentences × (layers + 1) × hidden: every hidden state at an appended EOS, first ``count`` demo JSTS texts.
 
-    texts = prepare({"format": "jsts"}, REPO / "data" / "demo")["text"].drop_duplicates().tolist()[:48]
-    model, tokenizer = load_model(SMOLLM2)
+    Written here by hand (right padding, position len − 1), independently of lmanatomy.extract.
+    """
+    from lmanatomy.data import prepare
+
+    texts = prepare({"format": "jsts"}, REPO / "data" / "demo")["text"].drop_duplicates().tolist()[:count]
     torch.set_num_threads(1)
     ids = [tokenizer(text)["input_ids"] + [tokenizer.eos_token_id] for text in texts]
     width = max(map(len, ids))
@@ -237,8 +235,18 @@ def smollm2_hidden_states():
     with torch.no_grad():
         out = model(batch, attention_mask=mask, output_hidden_states=True)
     last = torch.tensor([len(seq) - 1 for seq in ids])
-    states = torch.stack([h[torch.arange(len(ids)), last] for h in out.hidden_states], 1).double().numpy()
-    return states  # sentences × (layers + 1) × hidden
+    return torch.stack([h[torch.arange(len(ids)), last] for h in out.hidden_states], 1).double().numpy()
+
+
+@pytest.fixture(scope="module")
+def smollm2_hidden_states():
+    """EOS-token hidden states of SmolLM2-135M for 48 demo JSTS sentences (all 31 entries)."""
+    if not (SMOLLM2 / "provenance.json").is_file():
+        pytest.skip(f"prepared model folder {SMOLLM2} is absent")
+    from lmanatomy.models import load_model
+
+    model, tokenizer = load_model(SMOLLM2)
+    return eos_hidden_states(model, tokenizer, 48)
 
 
 @pytest.mark.parametrize(
@@ -260,19 +268,10 @@ def tiny_model_hidden_states():
     Always available (no prepared model needed): real transformer hidden states, with the
     residual stream's layer-to-layer structure, at a size libsvm fits in milliseconds.
     """
-    from lmanatomy.data import prepare
     from lmanatomy.testing import tiny_model
 
-    texts = prepare({"format": "jsts"}, REPO / "data" / "demo")["text"].drop_duplicates().tolist()[:60]
     model, tokenizer = tiny_model("llama", num_hidden_layers=4, hidden_size=48, intermediate_size=96)
-    ids = [tokenizer(text)["input_ids"] + [tokenizer.eos_token_id] for text in texts]
-    width = max(map(len, ids))
-    batch = torch.tensor([seq + [tokenizer.pad_token_id] * (width - len(seq)) for seq in ids])
-    mask = torch.tensor([[1] * len(seq) + [0] * (width - len(seq)) for seq in ids])
-    with torch.no_grad():
-        out = model(batch, attention_mask=mask, output_hidden_states=True)
-    last = torch.tensor([len(seq) - 1 for seq in ids])
-    states = torch.stack([h[torch.arange(len(ids)), last] for h in out.hidden_states], 1).double().numpy()
+    states = eos_hidden_states(model, tokenizer, 60)
     # Random init (std 0.02) leaves the states' spread far below ε = 0.1, where every fit is w = 0;
     # one scalar per layer brings it to a trained model's order of magnitude, keeping the structure.
     return states / states.std(axis=(0, 2), keepdims=True)

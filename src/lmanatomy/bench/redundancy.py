@@ -92,6 +92,11 @@ def compare(pair: Pair, label: str, sklearn_targets: int, C: float, epsilon: flo
     ours = fit_linear_svr(pair.x_train, pair.y_train, C=C, epsilon=epsilon, tol=tol)
     ours_wall, ours_cpu = time.perf_counter() - start, time.process_time() - cpu
     r2_ours, _ = ours.r2(pair.x_test, pair.y_test)
+    n, p = pair.x_train.shape
+    print(f"\n== {label}: n_train={n}, n_test={len(pair.x_test)}, p={p}, targets={targets}; data: {pair.source}")
+    print(f"batched solver : {ours_wall:8.2f} s wall, {ours_cpu:8.2f} s CPU for {targets} targets "
+          f"= {1e3 * ours_wall / targets:.3f} ms/target (iterations median {np.median(ours.n_iter_):.0f}, max {ours.n_iter_.max():.0f}; "
+          f"converged {100 * ours.converged_.mean():.1f}% to KKT ≤ {tol:g})", flush=True)
     sample = np.sort(np.random.default_rng(seed).choice(targets, size=min(sklearn_targets, targets), replace=False))
     sk_wall, sk_cpu, r2_diff, cosines = 0.0, 0.0, [], []
     for dim in sample:
@@ -110,11 +115,6 @@ def compare(pair: Pair, label: str, sklearn_targets: int, C: float, epsilon: flo
         "max_r2_diff": max(r2_diff), "min_cosine": min(cosines), "converged": float(ours.converged_.mean()),
         "median_iter": float(np.median(ours.n_iter_)), "max_iter": float(ours.n_iter_.max()),
     }
-    n, p = pair.x_train.shape
-    print(f"\n== {label}: n_train={n}, n_test={len(pair.x_test)}, p={p}, targets={targets}; data: {pair.source}")
-    print(f"batched solver : {ours_wall:8.2f} s wall, {ours_cpu:8.2f} s CPU for {targets} targets "
-          f"= {result['ours_ms_per_target']:.3f} ms/target (iterations median {result['median_iter']:.0f}, max {result['max_iter']:.0f}; "
-          f"converged {100 * result['converged']:.1f}% to KKT ≤ {tol:g})")
     print(f"sklearn SVR    : {sk_wall:8.2f} s wall, {sk_cpu:8.2f} s CPU for {len(sample)} sampled targets "
           f"= {result['sklearn_ms_per_target']:.1f} ms/target")
     print(f"per-target time ratio (sklearn / batched): {result['ratio_wall']:.0f}x wall, {result['ratio_cpu']:.0f}x CPU")
