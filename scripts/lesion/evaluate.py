@@ -13,10 +13,11 @@ from lmanatomy.tables import atomic_write_text
 
 with script_context(snakemake) as log:
     variant, params = snakemake.wildcards.variant, snakemake.params
+    base = Path(snakemake.input.base).parent  # the model folder of its provenance.json
     if variant == ORIGINAL:
-        model, tokenizer = load_model(params.base, params.device, params.dtype)
+        model, tokenizer = load_model(base, params.device, params.dtype)
     else:
-        model, tokenizer = load_pruned(Path(snakemake.input.pruned[0]).parent, params.device, params.dtype, base_dir=params.base)
+        model, tokenizer = load_pruned(Path(snakemake.input.pruned[0]).parent, params.device, params.dtype, base_dir=base)
     tasks = {name: load_task(path) for name, path in zip(params.tasks, snakemake.input.tasks)}
     settings = GenerationSettings(**params.generation)
     predictions, summaries = evaluate(model, tokenizer, tasks, settings, params.max_num_samples)

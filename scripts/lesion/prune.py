@@ -7,7 +7,7 @@ from lmanatomy.runtime import script_context
 
 with script_context(snakemake) as log:
     plan = read_plans(snakemake.input.plans)[snakemake.wildcards.variant]
-    base = snakemake.params.base
+    base = Path(snakemake.input.base).parent  # the model folder of its provenance.json
     tensors, records = prune_checkpoint(base, plan)
     for record in records:
         log.info("layer %d: removed heads %s and %d neurons", record.layer, list(record.removed_heads), len(record.removed_neurons))

@@ -3,7 +3,7 @@
 import json
 
 from lmanatomy.lesion import read_plans
-from lmanatomy.lesion.report import fewshot_table, figure, notes, table1
+from lmanatomy.lesion.report import fewshot_table, figure, figure_note, notes, table1
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
@@ -26,5 +26,6 @@ with script_context(snakemake) as log:
         notes=["Harada et al. observe that pruned models repeat the few-shot answers; on a label task that can score by chance."],
         digits=2,
     )
-    figure(frame, plans, title, "; ".join(lines[:2]), snakemake.output.figure)
+    note = figure_note(params.model, params.display, original, params.data_roots)
+    figure(frame, plans, title, note, snakemake.output.figure)
     log.info("table 1:\n%s", frame.to_string())

@@ -219,3 +219,33 @@ def test_generation_is_deterministic_and_in_input_order(tiny64):
     out = generate(model, tok, prompts, 4, GenerationSettings(batch_size=3))
     assert out == generate(model, tok, prompts, 4, GenerationSettings(batch_size=1))
     assert [generate(model, tok, [p], 4)[0] for p in prompts] == out
+
+
+# --- real files ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_every_task_builds_from_the_demo_data(repo, task):
+    from lmanatomy.data import load
+
+    spec = TASKS[task]
+    files, info = build_task(spec, load(spec.format, repo / "data" / "demo"), num_few_shots=4)
+    test = files["test"]
+    assert len(test["samples"]) > 0 and len(test["few_shots"]) == 4
+    assert all(s["output"] for s in test["samples"])
+    if task == "jnli":  # the demo has a JNLI train split: valid is the test set, in file order
+        assert "upstream" in info["fewshot_source"] and test["samples"][0]["input"].startswith("前提：")
+
+
+@pytest.mark.shared_data
+def test_real_jnli_without_train_split_holds_out_the_end_of_valid(shared_data):
+    from lmanatomy.data import load
+
+    frame = load("jnli", shared_data)
+    assert set(frame["split"]) == {"valid"}  # the real-data folder lacks JNLI train
+    files, info = build_task(TASKS["jnli"], frame, num_few_shots=4)
+    valid = frame[frame["split"] == "valid"]
+    first = valid.iloc[0]
+    assert files["test"]["samples"][0] == {"input": f"前提：{first['sentence1']}\n仮説：{first['sentence2']}", "output": first["label"]}
+    assert len(files["test"]["samples"]) == len(valid) - len(valid) // 10
+    assert "held out" in info["fewshot_source"]

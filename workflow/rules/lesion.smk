@@ -37,6 +37,8 @@ if LESION:
             md=f"{LESION_DIR}/shares.md",
         log:
             f"{LOGS}/lesion/plan.log",
+        benchmark:
+            f"{BENCH}/lesion/plan.tsv"
         conda:
             "../../envs/pytorch.yaml"
         params:
@@ -56,6 +58,8 @@ if LESION:
             },
         log:
             f"{LOGS}/lesion/task_{{task}}.log",
+        benchmark:
+            f"{BENCH}/lesion/task_{{task}}.tsv"
         wildcard_constraints:
             task="|".join(LESION_TASKS),
         conda:
@@ -81,14 +85,12 @@ if LESION:
             f"{BENCH}/lesion/prune_{{variant}}.tsv"
         wildcard_constraints:
             variant="|".join(re.escape(v) for v in LESION_VARIANTS),
-        threads: 1
         conda:
             "../../envs/pytorch.yaml"
+        threads: 1
         resources:
             mem_mb=mem_mb_for(LESION_MODEL, "load"),
             runtime=runtime_for(LESION_MODEL, "load"),
-        params:
-            base=model_path(LESION_MODEL),
         script:
             "../../scripts/lesion/prune.py"
 
@@ -110,16 +112,15 @@ if LESION:
             f"{BENCH}/lesion/evaluate_{{variant}}.tsv"
         wildcard_constraints:
             variant="|".join(re.escape(v) for v in [ORIGINAL, *LESION_VARIANTS]),
-        threads: 1
         conda:
             "../../envs/pytorch.yaml"
+        threads: 1
         resources:
             mem_mb=mem_mb_for(LESION_MODEL, "inference"),
             gpu=gpus_for(LESION_MODEL, "inference"),
             runtime=runtime_for(LESION_MODEL, "inference"),
         params:
             model=LESION_MODEL,
-            base=model_path(LESION_MODEL),
             tasks=LESION_TASKS,
             max_num_samples={
                 task: settings.get("max_num_samples", LESION["max_num_samples"])
@@ -147,6 +148,8 @@ if LESION:
             figure=f"{LESION_DIR}/figure_score_vs_layers.png",
         log:
             f"{LOGS}/lesion/table1.log",
+        benchmark:
+            f"{BENCH}/lesion/table1.tsv"
         conda:
             "../../envs/analysis.yaml"
         params:
@@ -154,7 +157,9 @@ if LESION:
             display=REGISTRY[LESION_MODEL].display,
             tasks=LESION_TASKS,
             data_roots={
-                task: config["datasets"][s["dataset"]].get("root", config.get("data_root"))
+                task: config["datasets"][s["dataset"]].get(
+                    "root", config.get("data_root")
+                )
                 for task, s in LESION["tasks"].items()
             },
         script:

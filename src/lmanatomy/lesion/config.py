@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from lmanatomy.config import check_layer_range
+from lmanatomy.config import check_dataset_names, check_layer_range
 from lmanatomy.errors import ConfigError
 from lmanatomy.models.registry import Registry
 
@@ -27,13 +27,7 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
         )
     for index, layers in enumerate(section["layer_ranges"]):
         check_layer_range(f"lesion.layer_ranges[{index}]", layers, entry)
-    datasets = config.get("datasets", {})
     for task, settings in section["tasks"].items():
         if task not in TASKS:
             raise ConfigError(f"lesion.tasks.{task}", f"unknown task (known: {', '.join(sorted(TASKS))})")
-        dataset = settings["dataset"]
-        if dataset not in datasets:
-            raise ConfigError(f"lesion.tasks.{task}.dataset", f"dataset '{dataset}' is not defined in 'datasets' (defined: {', '.join(sorted(datasets))})")
-        fmt = datasets[dataset]["format"]
-        if fmt != TASKS[task].format:
-            raise ConfigError(f"lesion.tasks.{task}.dataset", f"dataset '{dataset}' has format '{fmt}'; task '{task}' reads '{TASKS[task].format}'")
+        check_dataset_names(f"lesion.tasks.{task}.dataset", settings["dataset"], config, [TASKS[task].format])

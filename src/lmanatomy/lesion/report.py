@@ -191,3 +191,17 @@ def notes(
     )
     lines.append("Bold: the best lesion of each share per row. Scores: exact match; JSTS: Pearson of the parsed number (-2 when unparsable).")
     return lines
+
+
+def figure_note(model: str, display: str, summaries: Sequence[Mapping[str, Any]], data_roots: Mapping[str, str | None]) -> str:
+    """One line under the figure: model, data and sample counts, when they are not the paper's."""
+    from lmanatomy.evaluation.tasks import task_spec
+
+    parts = []
+    if model != PAPER_MODEL:
+        parts.append(f"Model {display}, not the paper's ELYZA-japanese-Llama-2-7b-instruct.")
+    if any(root and "data/demo" in str(root) for root in data_roots.values()):
+        parts.append("Demo data written for this project, not the real benchmarks.")
+    counts = ", ".join(f"{task_spec(s['task']).display} {s['samples']}" for s in summaries)
+    parts.append(f"Samples per task: {counts} (one answer moves a score by 1/n).")
+    return " ".join(parts)
