@@ -8,8 +8,7 @@ building do not pay for importing torch and transformers.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lmanatomy.lazy import lazy_exports
 
 _EXPORTS = {
     "GenerationSettings": "generation",
@@ -29,14 +28,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'lmanatomy.evaluation' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f"lmanatomy.evaluation.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -9,8 +9,7 @@ Table 1, its figure and the requested-vs-achieved shares. Evaluation uses the sh
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lmanatomy.lazy import lazy_exports
 
 _EXPORTS = {
     "ORIGINAL": "naming",
@@ -42,15 +41,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'lmanatomy.lesion' has no attribute '{name}'")
-    module = importlib.import_module(f"lmanatomy.lesion.{_EXPORTS[name]}")
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -17,8 +17,6 @@ because the unpruned layers would then come from other weights.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -112,18 +110,13 @@ def save_pruned(out_dir: str | Path, tensors: dict[str, torch.Tensor], mapping: 
     """Write tensors and shape map into ``out_dir`` (assembled in a scratch folder, then renamed)."""
     from safetensors.torch import save_file
 
+    from lmanatomy.models.loading import move_into_place, scratch_dir
+
     out_dir = Path(out_dir)
-    tmp = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+    tmp = scratch_dir(out_dir)
     save_file({k: v.contiguous() for k, v in sorted(tensors.items())}, str(tmp / TENSORS), metadata={"format": FORMAT})
     (tmp / SHAPE_MAP).write_text(json.dumps(mapping, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, out_dir)
-    return out_dir
+    return move_into_place(tmp, out_dir)
 
 
 def read_shape_map(pruned_dir: str | Path) -> dict[str, Any]:
