@@ -137,7 +137,7 @@ def figure(
         ax.set_title(row["task"])
     axes.flat[0].legend(loc="best")
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07 if note else 0, 1, 1))  # room for the note under the axes
     plots.save(fig, path, note=note)
 
 
