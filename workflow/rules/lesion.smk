@@ -4,7 +4,9 @@
 
 from lmanatomy.lesion.naming import ORIGINAL, variant_ids
 
-LESION = config.get("lesion")
+# Rules exist when the study is enabled (its section is then validated against the registry and
+# the datasets).
+LESION = config.get("lesion") if "lesion" in STUDIES else None
 
 if LESION:
     LESION_DIR = f"{RESULTS}/lesion"
