@@ -249,3 +249,11 @@ def test_real_jnli_without_train_split_holds_out_the_end_of_valid(shared_data):
     assert files["test"]["samples"][0] == {"input": f"前提：{first['sentence1']}\n仮説：{first['sentence2']}", "output": first["label"]}
     assert len(files["test"]["samples"]) == len(valid) - len(valid) // 10
     assert "held out" in info["fewshot_source"]
+
+
+def test_sampling_is_a_seeded_setting(tiny64):
+    model, tok = tiny64
+    prompts = ["The quick brown fox", "素早い茶色の狐"]
+    sampled = GenerationSettings(do_sample=True, temperature=1.5, top_p=0.9, seed=7, stop_at_blank_line=False)
+    assert generate(model, tok, prompts, 8, sampled) == generate(model, tok, prompts, 8, sampled)
+    assert sampled.to_dict()["temperature"] == 1.5 and sampled.to_dict()["do_sample"] is True
