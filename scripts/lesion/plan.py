@@ -2,12 +2,12 @@
 
 from lmanatomy.lesion import plan_variants, save_plans
 from lmanatomy.lesion.report import shares_table
-from lmanatomy.models import load_registry
+from lmanatomy.models import parse_entry
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
 with script_context(snakemake) as log:
-    entry = load_registry(snakemake.input.registry)[snakemake.params.model]
+    entry = parse_entry(snakemake.params.model, snakemake.params.entry)  # its own registry entry only
     plans = plan_variants(entry, snakemake.params.shares, snakemake.params.layer_ranges)
     for name, plan in plans.items():
         log.info("%s: %d heads, %d neurons per layer, %.4f%% achieved", name, plan.heads, plan.neurons, 100 * plan.achieved_share)

@@ -31,8 +31,6 @@ if LESION:
         lesion_table1,
 
     rule lesion_plan:
-        input:
-            registry=config["models_file"],
         output:
             plans=f"{LESION_DIR}/plans.json",
             csv=f"{LESION_DIR}/shares.csv",
@@ -45,6 +43,7 @@ if LESION:
             "../../envs/pytorch.yaml"
         params:
             model=LESION_MODEL,
+            entry=REGISTRY.raw_entry(LESION_MODEL),
             shares=LESION["shares"],
             layer_ranges=LESION["layer_ranges"],
         script:
