@@ -1,19 +1,19 @@
-"""Lazy package attributes (PEP 562): a submodule is imported when one of its names is first used.
+"""Package attributes imported on first use (PEP 562).
 
-Reading the registry, validating a config or scoring predictions — what every ``snakemake -n``
-and every light script does — must not pay for importing torch and transformers.
+Checking a config — what every ``snakemake -n`` does — imports packages such as
+``lmanatomy.models`` and ``lmanatomy.extract`` for light helpers; importing torch for them would
+cost seconds. A package lists its exports (name → submodule) and gets ``__getattr__`` and
+``__dir__`` that import the submodule when an attribute is first used.
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any, Callable, Mapping
 
 
-def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """``(__getattr__, __dir__)`` for ``package``, whose name ``n`` lives in submodule ``exports[n]``."""
-    namespace = sys.modules[package].__dict__
+def lazy_exports(package: str, exports: Mapping[str, str], namespace: dict[str, Any]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """(``__getattr__``, ``__dir__``) for ``package`` exporting ``name`` from ``package.<module>``."""
 
     def __getattr__(name: str) -> Any:
         if name not in exports:
