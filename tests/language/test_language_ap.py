@@ -6,7 +6,7 @@ import torch
 from sklearn.metrics import average_precision_score
 
 from lmanatomy.errors import DataError, NumericalError
-from lmanatomy.language.ap import average_precision, average_precision_sets, chunk_columns
+from lmanatomy.language.ap import BYTES_PER_ELEMENT, average_precision, average_precision_sets, chunk_columns
 
 
 def _reference(scores, labels):
@@ -105,5 +105,6 @@ def test_shape_and_budget_errors():
 def test_chunk_width_follows_the_budget():
     # Llama-2-13b at 3,000 texts: a 1 GiB budget is a few thousand neurons per chunk.
     width = chunk_columns(3000, 1024)
-    assert 1000 < width < 10000
-    assert width * 3000 * 64 <= 1024 * 2**20
+    assert 1000 < width < 20000
+    assert width * 3000 * BYTES_PER_ELEMENT <= 1024 * 2**20
+    assert chunk_columns(3000, 0.001) == 1  # never zero columns

@@ -7,8 +7,8 @@ activation, read as a classifier score, ranks the texts of one language above th
 *distinct* score (tied texts enter together), AP = Σ_thresholds ΔRecall × Precision.
 
 sklearn scores one neuron per call; Llama-2-13b has 2.1 M neurons. Here a chunk of neurons is
-scored with one sort along the text axis, one cumulative sum of the sorted labels, and one
-forward-fill over tie-group ends — all vectorised, on the GPU when present. The sort does not
+scored with one sort along the text axis and two binary searches per positive text — all
+vectorised, on the GPU when present. The sort does not
 depend on the labels, so several label vectors (one per language) share it. The chunk size
 follows a memory budget, so the working memory is fixed whatever the number of neurons.
 """
@@ -22,11 +22,10 @@ import torch
 
 from lmanatomy.errors import DataError, NumericalError
 
-# Working memory per (neuron, text) element of a chunk: the transposed copy (4), sorted values
-# (4), sort indices (8), group-end mask (1), then per label vector sorted labels and true
-# positives (4 + 4), forward-fill values and indices (4 + 8) and float64 terms (8) — with
-# headroom for temporaries.
-BYTES_PER_ELEMENT = 64
+# Working memory per (neuron, text) element of a chunk: the input slice and its transposed copy
+# (4 + 4), sorted values (4), sort indices (8), sorted labels (4), with headroom for the
+# per-positive temporaries and the allocator.
+BYTES_PER_ELEMENT = 40
 DEFAULT_MEMORY_MB = 512
 
 
@@ -65,29 +64,27 @@ def chunk_columns(n_texts: int, memory_mb: float) -> int:
     return max(1, int(memory_mb * 2**20 // (BYTES_PER_ELEMENT * max(n_texts, 1))))
 
 
-def _ap_chunk(chunk: torch.Tensor, label_sets: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
+def _ap_chunk(chunk: torch.Tensor, label_sets: torch.Tensor, positives: np.ndarray) -> torch.Tensor:
     """AP of each row of ``chunk`` (neurons × texts) for each label vector: (n_sets, neurons), float64.
 
-    After sorting a row by decreasing score, a tie group ends where the next value differs. At a
-    group end ``e`` precision is tp_e / (e + 1) and recall rose by (tp_e − tp_prev) / P, where
-    tp_prev is the true-positive count at the previous group end — a forward fill of the
-    group-end counts, done with ``cummax`` because counts never decrease.
+    sklearn's AP is Σ over thresholds of ΔRecall × Precision, one threshold per distinct score.
+    Grouped by positive text instead: a positive with score v enters at the threshold v, where
+    precision = (positives scoring ≥ v) / (texts scoring ≥ v), and each positive adds 1/P to
+    recall. So AP = (1/P) Σ_positives tp(≥v) / n(≥v) — ties included, since tied texts share v.
+    After one ascending sort per row, the positives' sorted positions come from ``nonzero`` (every
+    row has exactly P of them), and both counts from ``searchsorted`` on the P positive values —
+    O(P log n) per row on top of the sort.
     """
-    values, order = torch.sort(chunk, dim=1, descending=True)
-    is_end = torch.ones_like(values, dtype=torch.bool)
-    torch.ne(values[:, 1:], values[:, :-1], out=is_end[:, :-1])
-    del values
-    rank = torch.arange(1, chunk.shape[1] + 1, device=chunk.device, dtype=torch.float64)
-    result = torch.empty(label_sets.shape[0], chunk.shape[0], dtype=torch.float64, device=chunk.device)
-    for row, labels in enumerate(label_sets):
-        tp = torch.cumsum(labels[order], dim=1, dtype=torch.int32)
-        end_tp = torch.where(is_end, tp, 0)
-        del tp
-        previous = torch.zeros_like(end_tp)
-        previous[:, 1:] = torch.cummax(end_tp[:, :-1], dim=1).values
-        gained = (end_tp - torch.where(is_end, previous, 0)).to(torch.float64)
-        del previous
-        result[row] = (gained * (end_tp / rank)).sum(dim=1) / positives[row]
+    values, order = torch.sort(chunk, dim=1)
+    rows, n = values.shape
+    result = torch.empty(label_sets.shape[0], rows, dtype=torch.float64, device=chunk.device)
+    for index, labels in enumerate(label_sets):
+        count = int(positives[index])
+        where = torch.nonzero(labels[order])[:, 1].view(rows, count)
+        positive_values = torch.gather(values, 1, where)
+        texts_at_least = n - torch.searchsorted(values, positive_values, right=False)
+        positives_at_least = count - torch.searchsorted(positive_values, positive_values, right=False)
+        result[index] = (positives_at_least.to(torch.float64) / texts_at_least.to(torch.float64)).sum(dim=1) / count
     return result
 
 
@@ -133,10 +130,9 @@ def average_precision_sets(
         raise DataError("no label vector given")
     masks = np.stack([as_binary_labels(labels, n_texts) for labels in label_sets])
     device = torch.device(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
-    label_tensor = torch.from_numpy(masks.astype(np.int32)).to(device)
-    positives = torch.from_numpy(masks.sum(axis=1).astype(np.float64)).to(device)
-    # Each extra label vector adds about half a chunk's working memory.
-    width = chunk_columns(n_texts, memory_mb / (1 + 0.5 * (len(masks) - 1)))
+    label_tensor = torch.from_numpy(masks).to(device)
+    positives = masks.sum(axis=1)
+    width = chunk_columns(n_texts, memory_mb)
     result = np.empty((len(masks), n_neurons), dtype=np.float64)
     for start in range(0, n_neurons, width):
         stop = min(start + width, n_neurons)
