@@ -19,7 +19,9 @@ from lmanatomy.models.registry import ModelEntry, Registry, load_registry
 
 # Each study package may expose ``check(section, registry)``; it is found here by name so that
 # this module never imports a study eagerly (studies stay independent of one another).
-STUDY_CHECKS: dict[str, str] = {}
+STUDY_CHECKS: dict[str, str] = {
+    "language": "lmanatomy.language.config:check",
+}
 
 
 def dotted_key(path: Sequence[Any]) -> str:
