@@ -19,6 +19,7 @@ if not workflow.config_settings.configfiles:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/models.smk"
+include: "workflow/rules/data.smk"
 include: "workflow/rules/census.smk"
 include: "workflow/rules/language.smk"
 

@@ -50,6 +50,21 @@ MALFORMED = [
     ("data_root", "no/such/folder", "data_root", "does not exist"),
     ("data_root", 5, "data_root", "is not of type"),
     ("run", _DELETE, "run", "required key is missing"),
+    # the datasets section, checked against formats and the root on disk
+    ("datasets.d", {"format": "jsts", "languages": ["en"]}, "datasets.d.languages", "does not apply to format 'jsts'"),
+    ("datasets.d", {"format": "boolq", "subjects": "all"}, "datasets.d.subjects", "only to mmlu"),
+    ("datasets.d", {"format": "jsts", "splits": ["valid", "test"]}, "datasets.d.splits[1]",
+     "unknown split 'test' (format 'jsts' has: train, valid)"),
+    ("datasets.d", {"format": "flores200", "languages": ["en", "xx"]}, "datasets.d.languages[1]", "'xx' is not one of"),
+    ("datasets.mmlu.subjects", ["global_facts", "astronomy"], "datasets.mmlu.subjects[1]",
+     "subject 'astronomy': no mmlu/data/dev/astronomy_dev.csv under data/demo"),
+    ("datasets.mmlu.subjects", ["global_fact"], "datasets.mmlu.subjects[0]", "did you mean global_facts?"),
+    ("datasets.flores.sample", {"n": 5, "per": "subject"}, "datasets.flores.sample.per", "format 'flores200' has no column 'subject'"),
+    ("datasets.flores.sample", {"n": 0}, "datasets.flores.sample.n", "less than the minimum"),
+    ("datasets.jnli.text_column", "premise", "datasets.jnli.text_column", "has no text field 'premise'"),
+    ("datasets.jnli.root", "no/such/folder", "datasets.jnli.root", "data folder 'no/such/folder' does not exist"),
+    ("datasets.jnli.samples", {"n": 3}, "datasets.jnli.samples", "unknown key"),
+    ("datasets.d", {"format": "pawsx"}, "datasets.d", "format 'pawsx': no data under data/demo"),
 ]
 
 

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from lmanatomy.errors import ConfigError, RegistryError
+from lmanatomy.errors import ConfigError, DataError, RegistryError
 from lmanatomy.models.registry import ModelEntry, Registry, load_registry
 
 # Each study package may expose ``check(section, registry)``; it is found here by name so that
@@ -101,6 +101,52 @@ def check_data_root(config: Mapping[str, Any]) -> None:
         raise ConfigError("data_root", f"folder '{root}' does not exist")
 
 
+def check_dataset_names(
+    key: str, names: str | Sequence[str], config: Mapping[str, Any], formats: Sequence[str] | None = None
+) -> list[str]:
+    """Dataset names a study section refers to: each must be in ``datasets:`` (and of ``formats``).
+
+    ``names`` is one name (``language.dataset``: the error names ``key``) or a list (the error
+    names ``key[i]``). Returns the names as a list.
+    """
+    datasets = config.get("datasets") or {}
+    single = isinstance(names, str)
+    listed = [names] if single else list(names)
+    for index, name in enumerate(listed):
+        at = key if single else f"{key}[{index}]"
+        if name not in datasets:
+            raise ConfigError(at, f"unknown dataset '{name}' (the config's datasets: {', '.join(sorted(datasets)) or 'none'})")
+        fmt = datasets[name]["format"]
+        if formats is not None and fmt not in formats:
+            raise ConfigError(at, f"dataset '{name}' has format '{fmt}'; this needs one of: {', '.join(formats)}")
+    return listed
+
+
+def check_datasets(config: Mapping[str, Any]) -> None:
+    """Each entry of ``datasets:`` against its format and the root on disk (or the download table).
+
+    Catches what the schema cannot: an option that does not apply to the format (``languages``
+    on jsts), a split, language or subject the root lacks, a ``sample.per`` column the format
+    does not have, a ``text_column`` that is not a text field.
+    """
+    from lmanatomy.data.formats import FORMATS
+    from lmanatomy.data.layout import OptionError, dataset_root, resolve
+
+    for name, spec in (config.get("datasets") or {}).items():
+        key = f"datasets.{name}"
+        fmt = FORMATS[spec["format"]]
+        per = (spec.get("sample") or {}).get("per")
+        if per is not None and per not in fmt.columns:
+            raise ConfigError(f"{key}.sample.per", f"format '{fmt.name}' has no column '{per}' (columns: {', '.join(fmt.columns)})")
+        try:
+            resolve(spec, dataset_root(config, name))
+        except OptionError as exc:
+            at = f"{key}.{exc.option}" + (f"[{exc.index}]" if exc.index is not None else "")
+            raise ConfigError(at, str(exc)) from None
+        except DataError as exc:
+            raise ConfigError(key, str(exc)) from None
+
+
 def _study_check(study: str) -> Callable[[Mapping[str, Any], Registry], None] | None:
     target = STUDY_CHECKS.get(study)
     if target is None:
@@ -117,6 +163,7 @@ def check_config(config: Mapping[str, Any], registry: Registry | None = None) ->
         except RegistryError as exc:
             raise ConfigError("models_file", str(exc)) from None
     check_data_root(config)
+    check_datasets(config)
     for study in config.get("studies", []):
         if study not in config:
             raise ConfigError("studies", f"study '{study}' is enabled but the config has no '{study}' section")

@@ -18,26 +18,32 @@ from typing import Any, Iterator
 import numpy as np
 
 
-def seed_everything(seed: int) -> None:
+def seed_everything(seed: int, uses_torch: bool = True) -> None:
     """Seed Python, NumPy and torch so that a rule's result depends on its inputs only."""
-    import torch
-
     random.seed(seed)
     np.random.seed(seed)
-    torch.manual_seed(seed)
+    if uses_torch:
+        import torch
+
+        torch.manual_seed(seed)
 
 
-def set_threads(threads: int) -> None:
-    import torch
-
+def set_threads(threads: int, uses_torch: bool = True) -> None:
     threads = max(1, int(threads))
-    torch.set_num_threads(threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    if uses_torch:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 @contextlib.contextmanager
-def script_context(smk: Any, seed: int = 0) -> Iterator[logging.Logger]:
-    """Redirect output to ``smk.log[0]``, set threads and seeds, report errors in both places."""
+def script_context(smk: Any, seed: int = 0, uses_torch: bool = True) -> Iterator[logging.Logger]:
+    """Redirect output to ``smk.log[0]``, set threads and seeds, report errors in both places.
+
+    ``uses_torch=False`` is for scripts that never touch torch (data preparation): importing
+    torch costs seconds of CPU per job.
+    """
     log_path = smk.log[0] if len(smk.log) else None
     terminal = sys.stderr
     handle = open(log_path, "w", encoding="utf-8", buffering=1) if log_path else sys.stderr
@@ -50,8 +56,8 @@ def script_context(smk: Any, seed: int = 0) -> Iterator[logging.Logger]:
     logger.propagate = False
     try:
         with contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
-            set_threads(getattr(smk, "threads", 1))
-            seed_everything(seed)
+            set_threads(getattr(smk, "threads", 1), uses_torch)
+            seed_everything(seed, uses_torch)
             logger.info("rule %s: threads=%s", smk.rule, getattr(smk, "threads", 1))
             yield logger
     except Exception as exc:

@@ -25,14 +25,14 @@ def _run_name(config: str) -> str:
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_dry_run(config):
-    """The DAG resolves, and every output lies under results/<run>/ (or the shared model store)."""
+    """The DAG resolves, and every output lies under results/<run>/ (or the shared model and download stores)."""
     proc = run_snakemake("-n", "--forceall", "--configfile", config, check=True)
     jobs = _job_counts(proc.stdout)
     assert jobs.get("all") == 1
     assert jobs.get("census_table3") == 1
     for line in re.findall(r"output: (.+)", proc.stdout):
         for path in line.split(", "):
-            assert path.startswith(f"results/{_run_name(config)}/") or path.startswith("data/models/"), (config, path)
+            assert path.startswith((f"results/{_run_name(config)}/", "data/models/", "data/raw/")), (config, path)
 
 
 @pytest.mark.parametrize("config", [c for c in CONFIGS if "/papers/" in c])

@@ -13,6 +13,8 @@ os.environ.update(
 )
 
 from lmanatomy.config import validate_config
+from lmanatomy.data import RAW_ROOT, UPSTREAM, dataset_input_paths, dataset_root
+from lmanatomy.data.upstream import downloaded_paths, unpacked_paths
 from lmanatomy.models import count_parameters, model_dir
 from lmanatomy.models import resources as model_resources
 
@@ -25,6 +27,8 @@ BENCH = f"results/{RUN}/benchmarks"
 STUDIES = config["studies"]
 DEVICE = config["device"]
 DTYPE = config["dtype"]
+# Named datasets (config `datasets:`); studies take f"{RESULTS}/data/{name}.parquet" as input.
+DATASETS = config.get("datasets") or {}
 
 
 def names_matching(source, series):
@@ -33,6 +37,16 @@ def names_matching(source, series):
         n for n, e in REGISTRY.items() if e.source == source and e.is_series == series
     ]
     return "|".join(re.escape(n) for n in names) or "(?!)"
+
+
+def alternation(names):
+    """Regex alternation of exact names, for wildcard constraints (matches nothing when empty)."""
+    return "|".join(re.escape(n) for n in names) or "(?!)"
+
+
+def dataset_files(wildcards):
+    """Input function: the files preparing {dataset} reads; with a null root, data/raw downloads."""
+    return dataset_input_paths(config, wildcards.dataset)
 
 
 def model_path(name, checkpoint=None):

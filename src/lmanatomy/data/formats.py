@@ -5,6 +5,11 @@ A prepared dataset (``results/<run>/data/<name>.parquet``) has the common column
 the format's ``text_default``, overridable per dataset with ``text_column``), ``label``,
 ``split`` (the upstream split name) and ``source`` (the data-root-relative path of the file the
 row came from), plus the format's own fields below. Studies read only these columns.
+
+``id`` is ``<split>/<key>``: the upstream id where the format has one (``valid/123``,
+``test/HumanEval/0``), else the 0-based position in the file behind the language, subject, word
+or shard (``dev/en/12``; FLORES-200's ``line`` is that same 0-based position, equal across
+languages). ``label`` is null for formats without one.
 """
 
 from __future__ import annotations
@@ -25,6 +30,27 @@ class Format:
     text_default: str
     splits: tuple[str, ...]
     options: tuple[str, ...] = field(default=())
+
+    @property
+    def label_arrow(self) -> str:
+        """The Arrow type name of ``label`` (the first word of ``label_type``)."""
+        return self.label_type.split()[0]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column of the normalised table, in order: the common ones, then the format's own."""
+        return COMMON_COLUMNS + tuple(self.fields)
+
+    @property
+    def column_types(self) -> dict[str, str]:
+        """Column name → Arrow type name, in column order."""
+        common = {"id": "string", "text": "string", "label": self.label_arrow, "split": "string", "source": "string"}
+        return {**common, **self.fields}
+
+    @property
+    def text_columns(self) -> tuple[str, ...]:
+        """The fields that may feed ``text`` (option ``text_column``): the default and every string field."""
+        return tuple(dict.fromkeys([self.text_default, *(k for k, v in self.fields.items() if v == "string")]))
 
 
 # FLORES-200 language codes by the short codes the papers use.

@@ -1,0 +1,72 @@
+# Data: the config's named datasets -> results/<run>/data/<name>.parquet (+ <name>.json, their
+# provenance). A dataset reads its files from its root (datasets.<name>.root, else data_root); a
+# null root reads data/raw, filled by the download and unpack jobs below from pinned upstreams.
+
+
+localrules:
+    download_data,
+    unpack_data,
+    prepare_dataset,
+    datasets,
+
+
+rule download_data:
+    output:
+        f"{RAW_ROOT}/{{path}}",
+    log:
+        f"{RAW_ROOT}/logs/{{path}}.download.log",
+    wildcard_constraints:
+        path=alternation(downloaded_paths()),
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        url=lambda wc: UPSTREAM[wc.path].url,
+        sha256=lambda wc: UPSTREAM[wc.path].sha256,
+        git_blob=lambda wc: UPSTREAM[wc.path].git_blob,
+    script:
+        "../../scripts/data/download.py"
+
+
+rule unpack_data:
+    input:
+        archive=lambda wc: f"{RAW_ROOT}/{UPSTREAM[wc.path].archive}",
+    output:
+        f"{RAW_ROOT}/{{path}}",
+    log:
+        f"{RAW_ROOT}/logs/{{path}}.unpack.log",
+    wildcard_constraints:
+        path=alternation(unpacked_paths()),
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        member=lambda wc: UPSTREAM[wc.path].member,
+        sha256=lambda wc: UPSTREAM[wc.path].sha256,
+    script:
+        "../../scripts/data/unpack.py"
+
+
+rule prepare_dataset:
+    input:
+        dataset_files,
+    output:
+        parquet=f"{RESULTS}/data/{{dataset}}.parquet",
+        meta=f"{RESULTS}/data/{{dataset}}.json",
+    log:
+        f"{LOGS}/data/{{dataset}}.log",
+    benchmark:
+        f"{BENCH}/data/{{dataset}}.tsv"
+    wildcard_constraints:
+        dataset=alternation(DATASETS),
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        spec=lambda wc: DATASETS[wc.dataset],
+        root=lambda wc: dataset_root(config, wc.dataset),
+    script:
+        "../../scripts/data/prepare.py"
+
+
+# `snakemake datasets`: prepare every dataset of the config (studies pull in only those they use).
+rule datasets:
+    input:
+        expand(f"{RESULTS}/data/{{name}}.parquet", name=DATASETS),
