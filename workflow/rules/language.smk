@@ -190,7 +190,9 @@ rule language_score:
 
 rule language_table2:
     input:
-        scores=expand(f"{LANGUAGE_DIR}/{{lmodel}}/scores.parquet", lmodel=LANGUAGE_MODELS),
+        scores=expand(
+            f"{LANGUAGE_DIR}/{{lmodel}}/scores.parquet", lmodel=LANGUAGE_MODELS
+        ),
         data=LANGUAGE_DATA,
     output:
         csv=f"{LANGUAGE_DIR}/table2.csv",

@@ -74,14 +74,17 @@ def check_store_matches(table: NeuronTable, widths: dict[str, int]) -> None:
             raise DataError(f"store column '{span.column}' has width {widths[span.column]}, the census {span.width}")
 
 
-def rank(entry, store_paths: Sequence[str], data_paths: Sequence[str], languages: Sequence[str],
+def rank(table: NeuronTable, store_paths: Sequence[str], data_paths: Sequence[str], languages: Sequence[str],
          memory_mb: float, device: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """AP and positive median of every neuron per language; also the texts in store order."""
+    """AP and positive median of every neuron per language; also the texts in store order.
+
+    ``table`` is the model's neuron table (from the registry entry in the workflow,
+    :meth:`NeuronTable.from_entry`); the stores must hold exactly its modules and widths.
+    """
     from lmanatomy.language.ranking import rank_neurons
 
     texts = load_texts(data_paths)
     stacked = StackedStore(store_paths, texts, [Path(p).stem for p in data_paths])
-    table = NeuronTable.from_entry(entry)
     check_store_matches(table, stacked.widths())
     ranked = rank_neurons(table, stacked.read, stacked.texts["lang"].tolist(), languages, memory_mb=memory_mb, device=device)
     return ranked, stacked.texts
