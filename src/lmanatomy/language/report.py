@@ -56,6 +56,19 @@ def deviation_notes(
     return notes
 
 
+def _finish(fig, title: str, note: str | None, legend: tuple | None = None) -> None:
+    """Title (and a figure legend) on top, room at the bottom for the note :func:`save` writes there."""
+    width, height = fig.get_size_inches()
+    lines = 1 + len(note or "") // max(int(width * 19), 1) if note else 0  # ~19 characters per inch at 7 pt
+    bottom = min(0.35, (0.18 * lines + 0.05) / height) if note else 0.0
+    fig.suptitle(title, y=1 - 0.08 / height, va="top")
+    top = 1 - 0.35 / height
+    if legend is not None:
+        fig.legend(*legend, loc="upper center", bbox_to_anchor=(0.5, top), ncol=len(legend[1]), frameon=False)
+        top -= 0.3 / height
+    fig.tight_layout(rect=(0, bottom, 1, top))
+
+
 # --- Table 1 -------------------------------------------------------------------------------------
 
 
@@ -126,9 +139,8 @@ def plot_layer_histograms(counts: pd.DataFrame, languages: Sequence[str], n: int
         ax.set_ylabel("neurons")
     for position in range(len(languages), rows * cols):
         axes[position // cols][position % cols].axis("off")
-    axes[0][0].legend(loc="upper center")
-    fig.suptitle(f"Fig 2: layers of the top, middle and bottom {n} neurons by AP — {model}")
-    fig.tight_layout()
+    legend = axes[0][0].get_legend_handles_labels()
+    _finish(fig, f"Fig 2: layers of the top, middle and bottom {n} neurons by AP — {model}", note, legend)
     save(fig, path, note)
 
 
@@ -204,8 +216,7 @@ def plot_activation_distributions(hist: pd.DataFrame, languages: Sequence[str], 
             if c == 0:
                 ax.set_ylabel("density")
             ax.legend(fontsize=6, loc="upper right")
-    fig.suptitle(f"Fig 4: activations of each language's top / bottom {k} neurons, target vs other texts — {model}")
-    fig.tight_layout()
+    _finish(fig, f"Fig 4: activations of each language's top / bottom {k} neurons on its texts vs the others — {model}", note)
     save(fig, path, note)
 
 
@@ -256,6 +267,5 @@ def plot_k_ablation(points: pd.DataFrame, languages: Sequence[str], model: str, 
     axes[0].legend(title="target", fontsize=8)
     axes[0].set_title("target-language probability (dotted: no intervention)")
     axes[1].set_title("BLEU-4 against the language's texts")
-    fig.suptitle(f"Fig 5: k-ablation — {model}")
-    fig.tight_layout()
+    _finish(fig, f"Fig 5: k-ablation — {model}", note)
     save(fig, path, note)
