@@ -53,7 +53,6 @@ class NeuronTable:
         if len(set(columns)) != len(columns):
             raise DataError("the neuron table names a module twice")
         self.spans: tuple[ModuleSpan, ...] = tuple(built)
-        self._by_column = {span.column: span for span in built}
         self._offsets = np.array([span.offset for span in built], dtype=np.int64)
 
     @classmethod
@@ -88,12 +87,6 @@ class NeuronTable:
     def columns(self) -> list[str]:
         return [span.column for span in self.spans]
 
-    def span(self, column: str) -> ModuleSpan:
-        try:
-            return self._by_column[column]
-        except KeyError:
-            raise DataError(f"module '{column}' is not in the neuron table (first modules: {self.columns[:3]})") from None
-
     def locate(self, indices: Iterable[int]) -> pd.DataFrame:
         """(index, layer, module, channel) of global neuron indices."""
         index = np.asarray(list(indices) if not isinstance(indices, np.ndarray) else indices, dtype=np.int64)
@@ -109,11 +102,6 @@ class NeuronTable:
                 "channel": index - self._offsets[which],
             }
         )
-
-    def layers_of(self, indices: np.ndarray) -> np.ndarray:
-        """Decoder layer of each global neuron index (vectorised; for the layer histograms)."""
-        layers = np.array([span.layer for span in self.spans], dtype=np.int64)
-        return layers[np.searchsorted(self._offsets, np.asarray(indices, dtype=np.int64), side="right") - 1]
 
     def frame(self) -> pd.DataFrame:
         """Every neuron: index, layer, module, channel (module as a categorical)."""
