@@ -1,0 +1,49 @@
+"""The ``paramact`` study: activation patterns of parameters (Wang, Dai & Sui 2024, arXiv:2405.17799).
+
+Per input s, D(s) is the largest last-position logit and A(s, w) = |w · ∂D/∂w| for every 2-D
+weight inside the decoder layers. Per dataset, a parameter is activated when the mean of A over
+the dataset's samples exceeds γ; per pair of inputs and per layer, LLMDcos is the cosine between
+their A vectors.
+
+Public API: :func:`activation_scores` (one text → per-layer scores) and :func:`llmdcos` (two
+inputs' scores → one cosine per layer). Attributes load on first use, so that planning the
+workflow (``snakemake -n``) never imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ParameterActivation": "scores",
+    "Scores": "scores",
+    "activation_scores": "scores",
+    "decoder_weights": "scores",
+    "llmdcos": "similarity",
+    "deep_mean": "similarity",
+    "deep_range": "similarity",
+    "RunningMean": "density",
+    "Draws": "prompts",
+    "prompt_text": "prompts",
+    "run_job": "run",
+    "Pair": "plan",
+    "Job": "plan",
+    "jobs_for": "plan",
+    "schedule": "plan",
+    "job_memory": "memory",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lmanatomy.paramact' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"lmanatomy.paramact.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,40 @@
+"""Checks of the ``paramact`` config section that the schema cannot express."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from lmanatomy.config import check_dataset_names, check_model_names
+from lmanatomy.errors import ConfigError
+from lmanatomy.models.registry import Registry
+from lmanatomy.paramact.plan import canonical, study_pairs
+
+
+def check(config: Mapping[str, Any], registry: Registry) -> None:
+    """Models exist and are deep enough, every named dataset is in ``datasets:``, overrides match pairs."""
+    section = config["paramact"]
+    for entry in check_model_names("paramact.models", section["models"], registry):
+        if entry.num_layers < 5:
+            raise ConfigError("paramact.models", f"model '{entry.name}' has {entry.num_layers} layers; "
+                              "the LLMDcos summary averages layers L/2 .. L-3, which needs at least 5")
+    for model in section.get("gamma_overrides", {}):
+        if model not in section["models"]:
+            raise ConfigError(f"paramact.gamma_overrides.{model}", f"'{model}' is not one of paramact.models")
+    for key in ("task_datasets", "general_datasets", "heatmap_datasets"):
+        check_dataset_names(f"paramact.{key}", list(section.get(key, [])), config)
+    for index, pair in enumerate(section.get("boxplot_pairs", [])):
+        check_dataset_names(f"paramact.boxplot_pairs[{index}]", list(pair), config)
+    overlap = set(section["task_datasets"]) & set(section.get("general_datasets", []))
+    if overlap:
+        raise ConfigError("paramact.general_datasets", f"dataset(s) {', '.join(sorted(overlap))} are also task datasets")
+    keys = {(p.x, p.y) for p in study_pairs(section)}
+    for index, override in enumerate(section.get("pair_sample_overrides", [])):
+        x, y = override["pair"]
+        check_dataset_names(f"paramact.pair_sample_overrides[{index}].pair", [x, y], config)
+        named = set(section["task_datasets"]) | set(section.get("general_datasets", []))
+        named |= set(section.get("heatmap_datasets", [])) | {n for p in section.get("boxplot_pairs", []) for n in p}
+        if not {x, y} <= named or canonical(section, x, y) not in keys:
+            raise ConfigError(f"paramact.pair_sample_overrides[{index}].pair",
+                              f"[{x}, {y}] is neither a boxplot pair nor a pair of heatmap datasets")
+    for name in section.get("windows", {}):
+        check_dataset_names(f"paramact.windows.{name}", name, config)

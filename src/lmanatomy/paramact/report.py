@@ -1,0 +1,303 @@
+"""Tables, figures and the findings check of the paramact study (Wang, Dai & Sui 2024, Figs 1–3, 6).
+
+Everything here reads the jobs' tables (activated counts per layer and threshold, LLMDcos per
+layer and paired sample); nothing touches a model. Layers are 0-based throughout.
+
+The paper's two findings, checked on whatever model and data a run used:
+
+1. Within a domain, shallow layers are activated densely and deep layers sparsely: per dataset,
+   the mean activated ratio over the first half of the layers exceeds that over the second half.
+2. Across domains, LLMDcos is higher in shallow layers than in deep ones: per cross-domain pair,
+   the mean LLMDcos over the first half exceeds that over the paper's deep range L/2 .. L−3.
+
+Each is reported with its numbers (and, for 1, at every threshold of the γ sweep; for 2, the
+share of paired samples for which it holds), so a reader sees how firmly it holds or fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from lmanatomy.errors import DataError
+from lmanatomy.paramact.plan import canonical
+from lmanatomy.paramact.similarity import deep_range
+from lmanatomy.plots import figure, save
+from lmanatomy.tables import atomic_write_text, to_markdown, write_table
+
+PAPER_MODEL = "llama-2-7b"
+GENERALITY_MODELS = ("llama-2-13b", "llama-3-8b", "qwen-7b")
+PAPER_SAMPLES = 64
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a report needs besides the tables: the study section, the model and the deviations."""
+
+    section: Mapping[str, Any]
+    model: str
+    display: str
+    num_layers: int
+    gamma: float
+    notes: tuple[str, ...]
+
+    @property
+    def note(self) -> str:
+        return " ".join(self.notes)
+
+
+def deviations(config: Mapping[str, Any], model: str, gamma: float) -> list[str]:
+    """How this run differs from the paper's setup, as sentences (empty when it does not)."""
+    section = config["paramact"]
+    datasets = config.get("datasets") or {}
+    notes = []
+    if model in GENERALITY_MODELS:
+        notes.append(f"Model: {model}, one of the paper's generality models (its main results: Llama-2-7B).")
+    elif model != PAPER_MODEL:
+        notes.append(f"Model: {model} (paper: Llama-2-7B).")
+    if config.get("dtype") != "float16":
+        notes.append(f"Weights in {config.get('dtype')} (the paper's code: float16).")
+    root = config.get("data_root")
+    if root is not None and "demo" in str(root):
+        notes.append("Data: demo sets written for this project in the upstream formats, not the real benchmarks.")
+    general = [n for n in section.get("general_datasets", [])]
+    formats = {datasets[n]["format"] for n in general if n in datasets}
+    if general and not formats <= {"c4", "wikitext2"}:
+        notes.append(f"General corpora: {', '.join(general)} (paper: C4, WikiText-2).")
+    if int(section["samples"]) != PAPER_SAMPLES or int(section["pair_samples"]) != PAPER_SAMPLES:
+        notes.append(f"Samples: {section['samples']} per dataset, {section['pair_samples']} pairs per dataset pair (paper: 64).")
+    if gamma not in (2e-5, 5e-6, 2e-6):
+        notes.append(f"gamma = {gamma:g} (paper: 2e-5 in the text, 2e-6 in the code, for 32-layer models).")
+    return notes
+
+
+def read_tables(paths: Sequence[str | Path]) -> pd.DataFrame:
+    frames = [pd.read_csv(p) for p in paths]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def at_gamma(density: pd.DataFrame, gamma: float) -> pd.DataFrame:
+    """The rows of the density table at threshold γ (matched to float precision)."""
+    rows = density[np.isclose(density["threshold"], gamma, rtol=1e-9, atol=0.0)]
+    if rows.empty:
+        raise DataError(f"the density table has no rows at gamma = {gamma:g} (thresholds: {sorted(density['threshold'].unique())})")
+    return rows.reset_index(drop=True)
+
+
+def density_figure(frame: pd.DataFrame, datasets: Sequence[str], ctx: Context, title: str, path: str | Path) -> None:
+    """Activated parameters per layer, one line per dataset (the paper's Figs 1 and 2)."""
+    fig, ax = figure(width=7.0, height=4.4)
+    for name in datasets:
+        rows = frame[frame["dataset"] == name].sort_values("layer")
+        ax.plot(rows["layer"], rows["activated"], marker="o", markersize=3, linewidth=1.4, label=f"{name} (n={rows['samples'].iloc[0]})")
+    ax.set_xlabel("decoder layer (0 = first)")
+    ax.set_ylabel(f"activated parameters (mean A > {ctx.gamma:g})")
+    ax.set_title(f"{title} — {ctx.display}")
+    sizes = frame["parameters"].unique()
+    if len(sizes) == 1:  # equal layers: the same curve read as a share of the layer's weights
+        size = float(sizes[0])
+        secondary = ax.secondary_yaxis("right", functions=(lambda c: c / size, lambda r: r * size))
+        secondary.set_ylabel(f"share of the layer's {int(size):,} weights")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="best")
+    ax.grid(alpha=0.3)
+    fig.subplots_adjust(bottom=0.24)  # room for the deviation note under the axis label
+    save(fig, path, note=ctx.note)
+
+
+def density_tables(density: pd.DataFrame, datasets: Sequence[str], ctx: Context, title: str, csv: str | Path, md: str | Path) -> pd.DataFrame:
+    rows = at_gamma(density, ctx.gamma)
+    rows = rows[rows["dataset"].isin(datasets)].copy()
+    rows["dataset"] = pd.Categorical(rows["dataset"], categories=list(datasets), ordered=True)
+    rows = rows.sort_values(["dataset", "layer"]).reset_index(drop=True)
+    rows["dataset"] = rows["dataset"].astype(str)
+    rows = rows.rename(columns={"threshold": "gamma"})
+    wide = rows.pivot(index="layer", columns="dataset", values="activated")[list(datasets)].reset_index()
+    write_table(rows, csv)
+    write_markdown(wide, md, f"{title} — {ctx.display}",
+                   [f"Activated parameters per decoder layer: the dataset mean of A = |w·dD/dw| exceeds gamma = {ctx.gamma:g}.",
+                    "Ratios (over the layer's scored weights) are in the CSV.", *ctx.notes])
+    return rows
+
+
+def write_markdown(frame: pd.DataFrame, md: str | Path, title: str, notes: Sequence[str]) -> None:
+    """A Markdown table with a title and notes (for tables whose CSV holds another layout)."""
+    body = "\n".join(f"- {note}" for note in notes)
+    atomic_write_text(md, f"## {title}\n\n{to_markdown(frame)}" + (f"\n{body}\n" if notes else ""))
+
+
+def pair_label(x: str, y: str) -> str:
+    return f"{x} – {y} ({'within' if x == y else 'cross'})"
+
+
+def boxplot_figure(pairs: pd.DataFrame, boxplot_pairs: Sequence[tuple[str, str]], ctx: Context, path: str | Path) -> None:
+    """LLMDcos per layer as boxplots over paired samples, one panel per dataset pair (Fig 3)."""
+    count = len(boxplot_pairs)
+    cols = min(3, count)
+    nrows = int(np.ceil(count / cols))
+    fig, axes = figure(nrows, cols, width=4.6 * cols, height=3.2 * nrows + 0.6, squeeze=False, sharey=True)
+    layers = np.arange(ctx.num_layers)
+    for k, (x, y) in enumerate(boxplot_pairs):
+        ax = axes[k // cols][k % cols]
+        rows = pairs[(pairs["x"] == x) & (pairs["y"] == y)]
+        data = [rows.loc[rows["layer"] == layer, "llmdcos"].to_numpy() for layer in layers]
+        ax.boxplot(data, positions=layers, widths=0.6, showfliers=True, flierprops={"markersize": 2},
+                   medianprops={"color": "tab:red"}, manage_ticks=False)
+        ax.set_title(f"{pair_label(x, y)}, n={rows['index'].nunique()}")
+        ax.set_xticks(layers[:: max(1, ctx.num_layers // 8)])
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3, axis="y")
+        if k % cols == 0:
+            ax.set_ylabel("LLMDcos")
+        if k // cols == nrows - 1:
+            ax.set_xlabel("decoder layer (0 = first)")
+    for k in range(count, nrows * cols):
+        axes[k // cols][k % cols].set_visible(False)
+    fig.suptitle(f"Fig 3: LLMDcos per layer between paired inputs — {ctx.display}")
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    save(fig, path, note=ctx.note)
+
+
+def heatmap_matrix(pairs: pd.DataFrame, datasets: Sequence[str], ctx: Context) -> pd.DataFrame:
+    """Mean LLMDcos over layers L/2 .. L−3 and over paired samples, for every pair of ``datasets``."""
+    first, last = deep_range(ctx.num_layers)
+    deep = pairs[(pairs["layer"] >= first) & (pairs["layer"] <= last)]
+    matrix = pd.DataFrame(np.nan, index=list(datasets), columns=list(datasets))
+    for a in datasets:
+        for b in datasets:
+            x, y = canonical(ctx.section, a, b)
+            rows = deep[(deep["x"] == x) & (deep["y"] == y)]
+            if rows.empty:
+                raise DataError(f"no LLMDcos values for the pair {x}-{y}")
+            # mean over samples of each sample's mean over the layer range (the paper's pooled mean)
+            matrix.loc[a, b] = rows["llmdcos"].mean()
+    return matrix
+
+
+def heatmap_figure(matrix: pd.DataFrame, ctx: Context, path: str | Path) -> None:
+    """The dataset × dataset mean-LLMDcos heatmap (Fig 6 of the AAAI version)."""
+    first, last = deep_range(ctx.num_layers)
+    k = len(matrix)
+    fig, ax = figure(width=1.2 * k + 2.8, height=1.0 * k + 1.8)
+    image = ax.imshow(matrix.to_numpy(), vmin=0, vmax=1, cmap="viridis")
+    ax.set_xticks(range(k), matrix.columns, rotation=30, ha="right")
+    ax.set_yticks(range(k), matrix.index)
+    for i in range(k):
+        for j in range(k):
+            value = matrix.iat[i, j]
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", color="black" if value > 0.6 else "white", fontsize=9)
+    bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    bar.set_label(f"mean LLMDcos, layers {first}–{last}")
+    ax.set_title(f"Fig 6: mean LLMDcos (layers L/2..L−3) — {ctx.display}")
+    fig.subplots_adjust(bottom=0.22)
+    save(fig, path, note=ctx.note)
+
+
+def _spearman(values: np.ndarray) -> float:
+    """Spearman correlation of a per-layer curve with the layer index (no ties in the index)."""
+    ranks = pd.Series(values).rank().to_numpy()
+    index = np.arange(len(values), dtype=float)
+    if np.std(ranks) == 0:
+        return float("nan")
+    return float(np.corrcoef(index, ranks)[0, 1])
+
+
+def findings(density: pd.DataFrame, pairs: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """The two findings, one row per dataset (finding 1, per threshold) or dataset pair (finding 2)."""
+    half = ctx.num_layers // 2
+    first, last = deep_range(ctx.num_layers)
+    rows = []
+    for (name, threshold), group in density.groupby(["dataset", "threshold"], sort=True):
+        ratio = group.sort_values("layer")["ratio"].to_numpy()
+        shallow, deep = ratio[:half].mean(), ratio[half:].mean()
+        rows.append({"finding": "1: shallow layers denser within a domain", "subject": name,
+                     "gamma": threshold, "shallow": shallow, "deep": deep, "spearman_layer": _spearman(ratio),
+                     "samples_holding": np.nan, "holds": bool(shallow > deep)})
+    for (x, y), group in pairs.groupby(["x", "y"], sort=True):
+        per_sample = group.pivot(index="index", columns="layer", values="llmdcos").to_numpy()
+        shallow = per_sample[:, :half].mean(axis=1)
+        deep = per_sample[:, first : last + 1].mean(axis=1)
+        curve = per_sample.mean(axis=0)
+        kind = "within" if x == y else "cross"
+        rows.append({"finding": "2: cross-domain LLMDcos higher in shallow layers" if kind == "cross" else "context: within-domain LLMDcos",
+                     "subject": f"{x}-{y}", "gamma": np.nan, "shallow": shallow.mean(), "deep": deep.mean(),
+                     "spearman_layer": _spearman(curve), "samples_holding": f"{int((shallow > deep).sum())}/{len(shallow)}",
+                     "holds": bool(shallow.mean() > deep.mean()) if kind == "cross" else None})
+    return pd.DataFrame(rows)
+
+
+def summarise_findings(table: pd.DataFrame, ctx: Context, task: Sequence[str]) -> list[str]:
+    """One sentence per finding: how many datasets / pairs it holds for."""
+    one = table[table["finding"].str.startswith("1") & np.isclose(table["gamma"].astype(float), ctx.gamma, rtol=1e-9, atol=0.0)]
+    one_task = one[one["subject"].isin(task)]
+    two = table[table["finding"].str.startswith("2")]
+    lines = [f"Finding 1 (shallow layers denser within a domain) at gamma = {ctx.gamma:g}: holds for "
+             f"{int(one_task['holds'].sum())} of {len(one_task)} task datasets and {int(one['holds'].sum())} of {len(one)} datasets in all "
+             f"(shallow = layers 0..{ctx.num_layers // 2 - 1}, deep = layers {ctx.num_layers // 2}..{ctx.num_layers - 1})."]
+    if len(two):
+        first, last = deep_range(ctx.num_layers)
+        lines.append(f"Finding 2 (cross-domain LLMDcos higher in shallow layers): holds for {int(two['holds'].sum())} of {len(two)} "
+                     f"cross-domain pairs (shallow = layers 0..{ctx.num_layers // 2 - 1}, deep = layers {first}..{last}).")
+    return lines
+
+
+def write_report(
+    density_paths: Sequence[str | Path],
+    pair_paths: Sequence[str | Path],
+    sample_paths: Sequence[str | Path],
+    ctx: Context,
+    out: Mapping[str, str | Path],
+) -> list[str]:
+    """Every table and figure of the study for one model; returns the findings' summary lines."""
+    section = ctx.section
+    density = read_tables(density_paths)
+    pairs = read_tables(pair_paths)
+    samples = read_tables(sample_paths).drop_duplicates(["dataset", "draw"]).sort_values(["dataset", "draw"])
+    if density.empty:
+        raise DataError("the jobs wrote no activated-parameter counts")
+    task, general = list(section["task_datasets"]), list(section.get("general_datasets", []))
+    fig1 = density_tables(density, task, ctx, "Fig 1: activated parameters per layer, task datasets", out["fig1_csv"], out["fig1_md"])
+    density_figure(fig1, task, ctx, "Fig 1: activated parameters per layer (task datasets)", out["fig1_png"])
+    if general:
+        fig2 = density_tables(density, general, ctx, "Fig 2: activated parameters per layer, general corpora", out["fig2_csv"], out["fig2_md"])
+        density_figure(fig2, general, ctx, "Fig 2: activated parameters per layer (general corpora)", out["fig2_png"])
+    sweep = density.rename(columns={"threshold": "gamma"}).sort_values(["dataset", "gamma", "layer"]).reset_index(drop=True)
+    write_table(sweep, out["thresholds_csv"])
+    write_table(samples.reset_index(drop=True), out["samples_csv"])
+    boxplot_pairs = [canonical(section, x, y) for x, y in section.get("boxplot_pairs", [])]
+    if boxplot_pairs:
+        keep = pd.Series(list(zip(pairs["x"], pairs["y"]))).isin(boxplot_pairs).to_numpy()
+        fig3 = pairs[keep].reset_index(drop=True)
+        write_table(fig3, out["fig3_csv"])
+        first, last = deep_range(ctx.num_layers)
+        half = ctx.num_layers // 2
+        summary = pd.DataFrame([{
+            "pair": f"{x}-{y}", "kind": "within" if x == y else "cross", "samples": int(fig3[(fig3.x == x) & (fig3.y == y)]["index"].nunique()),
+            f"mean layers 0-{half - 1}": fig3[(fig3.x == x) & (fig3.y == y) & (fig3.layer < half)]["llmdcos"].mean(),
+            f"mean layers {first}-{last}": fig3[(fig3.x == x) & (fig3.y == y) & (fig3.layer >= first) & (fig3.layer <= last)]["llmdcos"].mean(),
+        } for x, y in boxplot_pairs])
+        write_markdown(summary, out["fig3_md"], f"Fig 3: LLMDcos per layer, dataset pairs — {ctx.display}",
+                       ["LLMDcos: per decoder layer, the cosine between two inputs' A vectors; sample i of X is paired with sample i of Y "
+                           "(within-domain: two different draws of X). Per-sample values are in the CSV.", *ctx.notes])
+        boxplot_figure(pairs, boxplot_pairs, ctx, out["fig3_png"])
+    heat = list(section.get("heatmap_datasets", []))
+    if heat:
+        matrix = heatmap_matrix(pairs, heat, ctx)
+        first, last = deep_range(ctx.num_layers)
+        write_table(matrix.rename_axis("dataset").reset_index(), out["fig6_csv"], out["fig6_md"],
+                    title=f"Fig 6: mean LLMDcos over layers {first}-{last} (L/2..L-3) — {ctx.display}", notes=list(ctx.notes))
+        heatmap_figure(matrix, ctx, out["fig6_png"])
+    table = findings(density, pairs, ctx)
+    lines = summarise_findings(table, ctx, task)
+    write_table(table, out["findings_csv"])
+    shown = table.assign(gamma=[f"{g:g}" if g == g else "" for g in table["gamma"]], samples_holding=table["samples_holding"].fillna(""),
+                         holds=table["holds"].map(lambda v: "" if v is None else str(bool(v))))
+    write_markdown(shown, out["findings_md"], f"The paper's findings, checked — {ctx.display}",
+                   [*lines, "spearman_layer: rank correlation of the per-layer curve with depth (negative = falls with depth).",
+                       "samples_holding: paired samples whose own shallow mean exceeds their deep mean.", *ctx.notes])
+    return lines

@@ -1,0 +1,184 @@
+"""Running a job's schedule: score units, update the running means, accumulate LLMDcos per layer.
+
+Peak memory is the model, one working set of scores (the gradient buffers, reused as A), the
+cache slots and the running means — never a number of full vectors that grows with the sample
+count (see :mod:`lmanatomy.paramact.memory` for the numbers).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+import torch
+
+from lmanatomy.errors import DataError
+from lmanatomy.paramact.density import RunningMean
+from lmanatomy.paramact.plan import Compute, Dot, Job, Pair, Unit, schedule
+from lmanatomy.paramact.prompts import Draws
+from lmanatomy.paramact.scores import ParameterActivation, check_finite
+from lmanatomy.paramact.similarity import cosine, layer_dot
+
+DENSITY_COLUMNS = ["dataset", "layer", "parameters", "samples", "threshold", "activated", "ratio"]
+PAIR_COLUMNS = ["x", "y", "kind", "index", "x_row", "y_row", "layer", "llmdcos"]
+SAMPLE_COLUMNS = ["dataset", "draw", "row_id", "tokens", "D", "token_id"]
+
+
+@dataclass
+class JobResult:
+    density: pd.DataFrame
+    pairs: pd.DataFrame
+    samples: pd.DataFrame
+    passes: int
+
+
+@dataclass
+class _Held:
+    """Scores of one unit: per layer the weight tensors, and the per-layer squared norms."""
+
+    unit: Unit
+    layers: list[list[torch.Tensor]]
+    norms_sq: list[float]
+
+
+def _copy_into(slot: _Held | None, held: _Held) -> _Held:
+    """Copy a unit's scores into a cache slot, reusing the slot's buffers when it has them."""
+    if slot is None:
+        return _Held(held.unit, [[t.clone() for t in layer] for layer in held.layers], list(held.norms_sq))
+    for dst_layer, src_layer in zip(slot.layers, held.layers):
+        for dst, src in zip(dst_layer, src_layer):
+            dst.copy_(src)
+    return _Held(held.unit, slot.layers, list(held.norms_sq))
+
+
+def run_job(
+    scorer: ParameterActivation,
+    draws: Mapping[str, Draws],
+    density: Mapping[str, int],
+    pairs: Sequence[Pair],
+    *,
+    cache_units: int,
+    thresholds: Sequence[float],
+    running_mean: str = "memory",
+    scratch: str | Path | None = None,
+    means_dir: str | Path | None = None,
+    log: logging.Logger | None = None,
+) -> JobResult:
+    """Score every unit the schedule asks for and return the tables of one job.
+
+    ``density``: dataset → number of samples for its activated counts. ``thresholds``: the γ
+    values at which parameters are counted. ``running_mean``: ``memory`` (on the model's device)
+    or ``disk`` (float32 .npy per layer under ``scratch``). ``means_dir``: also save each
+    dataset's per-parameter mean there (one .npy per layer).
+    """
+    from tqdm import tqdm
+
+    for name in list(density) + [n for p in pairs for n in (p.x, p.y)]:
+        if name not in draws:
+            raise DataError(f"no draws for dataset '{name}'")
+    plan = schedule(density, pairs, cache_units)
+    sizes = scorer.layer_sizes
+    if log:
+        log.info("schedule: %d forward+backward passes, %d LLMDcos samples, cache of %d units", plan.passes,
+                 sum(isinstance(op, Dot) for op in plan.ops), cache_units)
+    means = {
+        name: RunningMean(sizes, running_mean, Path(scratch) / name if scratch is not None else None, scorer.layer_devices)
+        for name in density
+    }
+    slots: list[_Held | None] = [None] * max(cache_units, 0)
+    work: _Held | None = None
+    samples: dict[Unit, dict] = {}
+    pair_rows: list[dict] = []
+    progress = tqdm(total=plan.passes, desc="paramact passes", mininterval=5)
+    try:
+        for op in plan.ops:
+            if isinstance(op, Compute):
+                draw = draws[op.unit.dataset].draw(op.unit.draw)
+                work = scores = None  # drop the last working set before the next one is allocated
+                scores = scorer.score(draw.input_ids)
+                norms = scores.layer_norms_sq()
+                check_finite(norms, f"dataset '{draw.dataset}', row {draw.row_id!r}")
+                work = _Held(op.unit, scores.layers, norms)
+                samples.setdefault(op.unit, {"dataset": draw.dataset, "draw": draw.index, "row_id": draw.row_id,
+                                             "tokens": scores.n_tokens, "D": scores.D, "token_id": scores.token_id})
+                if op.accumulate:
+                    means[op.unit.dataset].add(scores)
+                if op.slot is not None:
+                    slots[op.slot] = _copy_into(slots[op.slot], work)
+                progress.update(1)
+            else:
+                a = slots[op.a_slot]
+                b = work if op.b_slot is None else slots[op.b_slot]
+                assert a is not None and b is not None and a.unit == op.a and b.unit == op.b, "schedule out of order"
+                x_unit, y_unit = op.pair.units(op.index)
+                for layer in range(len(sizes)):
+                    value = cosine(layer_dot(a.layers[layer], b.layers[layer]), a.norms_sq[layer], b.norms_sq[layer],
+                                   where=f"pair {op.pair.key}, sample {op.index}, layer {layer}: ")
+                    pair_rows.append({"x": op.pair.x, "y": op.pair.y, "kind": "within" if op.pair.within else "cross",
+                                      "index": op.index, "x_row": samples[x_unit]["row_id"], "y_row": samples[y_unit]["row_id"],
+                                      "layer": layer, "llmdcos": value})
+        density_rows = []
+        for name, mean in means.items():
+            counts = mean.activated(thresholds)
+            for layer, size in enumerate(sizes):
+                for k, gamma in enumerate(thresholds):
+                    density_rows.append({"dataset": name, "layer": layer, "parameters": size, "samples": mean.count,
+                                         "threshold": float(gamma), "activated": int(counts[layer, k]),
+                                         "ratio": counts[layer, k] / size})
+            if means_dir is not None:
+                mean.save_means(Path(means_dir) / name)
+    finally:
+        progress.close()
+        for mean in means.values():
+            mean.close()
+        if scratch is not None and Path(scratch).is_dir() and not any(Path(scratch).iterdir()):
+            Path(scratch).rmdir()
+    sample_frame = pd.DataFrame(sorted(samples.values(), key=lambda r: (list(draws).index(r["dataset"]), r["draw"])),
+                                columns=SAMPLE_COLUMNS)
+    pair_frame = pd.DataFrame(pair_rows, columns=PAIR_COLUMNS).sort_values(["x", "y", "index", "layer"], kind="stable")
+    return JobResult(pd.DataFrame(density_rows, columns=DENSITY_COLUMNS), pair_frame.reset_index(drop=True),
+                     sample_frame, plan.passes)
+
+
+def thresholds_around(gamma: float, decades: int = 2) -> list[float]:
+    """γ·10^k for k = −decades … decades: the counts at γ and how they move when γ does."""
+    return [float(gamma * 10.0**k) for k in range(-decades, decades + 1)]
+
+
+def score_job(
+    model_path: str | Path,
+    datasets: Mapping[str, tuple[str | Path, str]],
+    job: Job,
+    *,
+    device: str,
+    dtype: str,
+    seed: int,
+    windows: Mapping[str, int],
+    thresholds: Sequence[float],
+    cache_units: int,
+    running_mean: str,
+    scratch: str | Path,
+    means_dir: str | Path | None,
+    trust_remote_code: bool = False,
+    log: logging.Logger | None = None,
+) -> JobResult:
+    """Load the model and the job's prepared datasets (name → (Parquet path, format)), run the job."""
+    from lmanatomy.models import load_model
+
+    model, tokenizer = load_model(model_path, device, dtype, trust_remote_code=trust_remote_code)
+    draws = {}
+    for name in job.datasets:
+        if name not in datasets:
+            raise DataError(f"job '{job.name}' needs dataset '{name}', which was not given")
+        path, fmt = datasets[name]
+        frame = pd.read_parquet(path)
+        draws[name] = Draws(name, frame, fmt, tokenizer, seed, windows.get(name))
+        if log:
+            log.info("dataset %s: %d rows (%s format%s)", name, len(frame), fmt,
+                     f", {windows[name]}-token windows" if name in windows else "")
+    return run_job(ParameterActivation(model), draws, dict(job.density), job.pairs, cache_units=cache_units,
+                   thresholds=thresholds, running_mean=running_mean, scratch=scratch, means_dir=means_dir, log=log)
+

@@ -1,0 +1,97 @@
+"""Figures, tables and the findings check, on synthetic job tables with known answers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lmanatomy.errors import DataError
+from lmanatomy.paramact.report import Context, deviations, findings, heatmap_matrix, write_report
+from lmanatomy.paramact.run import DENSITY_COLUMNS, PAIR_COLUMNS
+
+L = 10
+SECTION = {
+    "models": ["m"],
+    "task_datasets": ["t1", "t2"],
+    "general_datasets": ["g"],
+    "boxplot_pairs": [["t1", "t1"], ["t2", "t1"]],
+    "heatmap_datasets": ["t1", "t2", "g"],
+    "gamma": 1e-3,
+    "samples": 4,
+    "pair_samples": 3,
+}
+CTX = Context(SECTION, "m", "Tiny", L, 1e-3, ("Demo note.",))
+
+
+def _density():
+    rows = []
+    for name, slope in [("t1", -1.0), ("t2", -0.5), ("g", +1.0)]:  # t1, t2 thin out with depth; g fills up
+        for layer in range(L):
+            for gamma in (1e-4, 1e-3, 1e-2):
+                activated = int(500 + slope * 40 * layer) // (1 if gamma <= 1e-3 else 2)
+                rows.append([name, layer, 1000, 4, gamma, activated, activated / 1000])
+    return pd.DataFrame(rows, columns=DENSITY_COLUMNS)
+
+
+def _pairs():
+    rows = []
+    for x, y in [("t1", "t1"), ("t1", "t2"), ("t1", "g"), ("t2", "t2"), ("t2", "g"), ("g", "g")]:
+        for i in range(3):
+            for layer in range(L):
+                value = 0.9 if x == y else 0.8 - 0.05 * layer + 0.01 * i  # cross pairs fall with depth
+                rows.append([x, y, "within" if x == y else "cross", i, f"{x}{2 * i}", f"{y}{2 * i}", layer, value])
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
+
+
+def test_findings_have_the_constructed_answers():
+    table = findings(_density(), _pairs(), CTX)
+    one = table[table.finding.str.startswith("1") & np.isclose(table.gamma.astype(float), 1e-3)].set_index("subject")
+    assert one.loc["t1", "holds"] and one.loc["t2", "holds"] and not one.loc["g", "holds"]
+    assert one.loc["t1", "spearman_layer"] == pytest.approx(-1.0)
+    two = table[table.finding.str.startswith("2")].set_index("subject")
+    assert list(two.index) == ["t1-g", "t1-t2", "t2-g"] and two.holds.all()
+    assert (two.samples_holding == "3/3").all()
+    # shallow = layers 0..4, deep = layers 5..7 (L/2 .. L-3)
+    assert two.loc["t1-t2", "shallow"] == pytest.approx(np.mean([0.8 - 0.05 * k for k in range(5)]) + 0.01)
+    assert two.loc["t1-t2", "deep"] == pytest.approx(np.mean([0.8 - 0.05 * k for k in range(5, 8)]) + 0.01)
+
+
+def test_heatmap_is_the_mean_over_layers_l_half_to_l_minus_3():
+    matrix = heatmap_matrix(_pairs(), ["t1", "t2", "g"], CTX)
+    assert matrix.loc["t1", "t1"] == pytest.approx(0.9)
+    expected = np.mean([0.8 - 0.05 * k + 0.01 * i for k in range(5, 8) for i in range(3)])
+    assert matrix.loc["t2", "t1"] == pytest.approx(expected) and matrix.loc["t1", "t2"] == pytest.approx(expected)
+    with pytest.raises(DataError, match="no LLMDcos values"):
+        heatmap_matrix(_pairs()[lambda f: f.y != "g"], ["t1", "g"], CTX)
+
+
+def test_write_report_writes_every_output(tmp_path):
+    paths = {}
+    for name, frame in [("density", _density()), ("pairs", _pairs()), ("samples", pd.DataFrame({"dataset": ["t1"], "draw": [0], "row_id": ["t10"], "tokens": [5], "D": [1.0], "token_id": [3]}))]:
+        paths[name] = tmp_path / f"{name}.csv"
+        frame.to_csv(paths[name], index=False)
+    stems = {"fig1": "fig1", "fig2": "fig2", "fig3": "fig3", "fig6": "fig6"}
+    out = {f"{k}_{ext}": tmp_path / f"{v}.{ext}" for k, v in stems.items() for ext in ("png", "csv", "md")}
+    out.update(thresholds_csv=tmp_path / "thr.csv", samples_csv=tmp_path / "s.csv", findings_csv=tmp_path / "f.csv", findings_md=tmp_path / "f.md")
+    lines = write_report([paths["density"]], [paths["pairs"]], [paths["samples"]], CTX, out)
+    for path in out.values():
+        assert path.is_file() and path.stat().st_size > 0, path
+    assert lines[0].startswith("Finding 1") and "2 of 2 task datasets" in lines[0]
+    assert "3 of 3 cross-domain pairs" in lines[1]
+    fig1 = pd.read_csv(out["fig1_csv"])
+    assert set(fig1.dataset) == {"t1", "t2"} and np.allclose(fig1.gamma, 1e-3)
+    assert "Demo note." in out["fig6_md"].read_text()
+    assert set(pd.read_csv(out["fig3_csv"])[["x", "y"]].itertuples(index=False, name=None)) == {("t1", "t1"), ("t1", "t2")}
+
+
+def test_deviations_name_what_differs():
+    config = {"data_root": "data/demo", "dtype": "float32", "datasets": {"g": {"format": "flores200"}}, "paramact": SECTION}
+    notes = deviations(config, "smollm2-135m", 1.2e-4)
+    assert any("smollm2-135m" in n for n in notes) and any("demo" in n for n in notes)
+    assert any("C4" in n for n in notes) and any("64" in n for n in notes) and any("0.00012" in n for n in notes)
+    paper = {"data_root": None, "dtype": "float16", "datasets": {"c4": {"format": "c4"}},
+             "paramact": {**SECTION, "general_datasets": ["c4"], "samples": 64, "pair_samples": 64}}
+    assert deviations(paper, "llama-2-7b", 2e-5) == []
+    assert deviations({**paper, "dtype": "bfloat16"}, "llama-2-13b", 5e-6) == [
+        "Model: llama-2-13b, one of the paper's generality models (its main results: Llama-2-7B).",
+        "Weights in bfloat16 (the paper's code: float16).",
+    ]

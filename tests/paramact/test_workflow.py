@@ -1,0 +1,26 @@
+"""The study's DAG: one scoring job on the default run, split jobs for the paper's setup."""
+
+import re
+
+from conftest import run_snakemake
+
+
+def _jobs(output: str) -> dict[str, int]:
+    table = output.split("Job stats:")[-1].split("Reasons:")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def test_default_run_plans_one_scoring_job_and_every_figure():
+    proc = run_snakemake("-n", "--forceall", check=True)
+    jobs = _jobs(proc.stdout)
+    assert jobs["paramact_scores"] == 1 and jobs["paramact_figures"] == 1
+    for name in ("fig1_task_density.png", "fig2_general_density.png", "fig3_llmdcos_boxplots.png", "fig6_llmdcos_heatmap.png", "findings.md"):
+        assert f"results/default/paramact/smollm2-135m/{name}" in proc.stdout
+
+
+def test_paper_setup_splits_into_counts_and_pair_jobs():
+    proc = run_snakemake("-n", "--forceall", "--configfile", "config/papers/wang2024.yaml", check=True)
+    jobs = _jobs(proc.stdout)
+    # per model: 7 counts jobs + 28 pairs of the 7 heatmap datasets (the boxplot pairs are among them)
+    assert jobs["paramact_scores"] == 3 * 35 and jobs["paramact_figures"] == 3
+    assert "results/wang2024/paramact/llama-2-7b/jobs/pair-humaneval-c4/pairs.csv" in proc.stdout

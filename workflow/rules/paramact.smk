@@ -1,0 +1,132 @@
+# Activation patterns of parameters (Wang, Dai & Sui 2024): A = |w·dD/dw| per decoder weight;
+# activated parameters per layer (Figs 1, 2), LLMDcos per layer (Fig 3) and its heatmap (Fig 6).
+
+from lmanatomy.paramact.plan import job_params, jobs_for
+from lmanatomy.paramact.report import deviations
+from lmanatomy.paramact.run import thresholds_around
+
+PARAMACT = config.get("paramact") or {"models": [], "general_datasets": []}
+PARAMACT_JOBS = (
+    {job.name: job for job in jobs_for(PARAMACT)} if config.get("paramact") else {}
+)
+PARAMACT_OUT = f"{RESULTS}/paramact"
+PARAMACT_MODEL_RE = alternation(PARAMACT["models"])
+PARAMACT_JOB_RE = alternation(PARAMACT_JOBS)
+PARAMACT_GAMMA = {
+    m: PARAMACT.get("gamma_overrides", {}).get(m, PARAMACT.get("gamma"))
+    for m in PARAMACT["models"]
+}
+# name → file of one model's report; Figs 2, 3 and 6 only when their datasets are configured.
+PARAMACT_REPORT = {
+    "fig1_png": "fig1_task_density.png",
+    "fig1_csv": "fig1_task_density.csv",
+    "fig1_md": "fig1_task_density.md",
+    "thresholds_csv": "density_thresholds.csv",
+    "samples_csv": "samples.csv",
+    "findings_csv": "findings.csv",
+    "findings_md": "findings.md",
+}
+for _key, _figure, _stem in [
+    ("general_datasets", "fig2", "fig2_general_density"),
+    ("boxplot_pairs", "fig3", "fig3_llmdcos_boxplots"),
+    ("heatmap_datasets", "fig6", "fig6_llmdcos_heatmap"),
+]:
+    if PARAMACT.get(_key):
+        PARAMACT_REPORT.update(
+            {f"{_figure}_{ext}": f"{_stem}.{ext}" for ext in ("png", "csv", "md")}
+        )
+
+TARGETS["paramact"] = [
+    f"{PARAMACT_OUT}/{model}/{name}"
+    for model in PARAMACT["models"]
+    for name in PARAMACT_REPORT.values()
+]
+
+
+localrules:
+    paramact_figures,
+
+
+rule paramact_scores:
+    input:
+        model=lambda wc: model_ready(wc.model),
+        data=lambda wc: [
+            f"{RESULTS}/data/{name}.parquet" for name in PARAMACT_JOBS[wc.job].datasets
+        ],
+    output:
+        density=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/density.csv",
+        pairs=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/pairs.csv",
+        samples=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/samples.csv",
+    log:
+        f"{LOGS}/paramact/{{model}}/{{job}}.log",
+    benchmark:
+        f"{BENCH}/paramact/{{model}}/{{job}}.tsv"
+    wildcard_constraints:
+        model=PARAMACT_MODEL_RE,
+        job=PARAMACT_JOB_RE,
+    conda:
+        "../../envs/pytorch.yaml"
+    threads: PARAMACT.get("threads", 1)
+    resources:
+        mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
+        gpu=lambda wc: gpus_for(wc.model, "gradients"),
+        runtime=lambda wc: runtime_for(wc.model, "gradients"),
+    params:
+        model_path=lambda wc: model_path(wc.model),
+        trust_remote_code=lambda wc: REGISTRY[wc.model].trust_remote_code,
+        job=lambda wc: job_params(PARAMACT_JOBS[wc.job]),
+        datasets=lambda wc: PARAMACT_JOBS[wc.job].datasets,
+        formats=lambda wc: {
+            name: DATASETS[name]["format"] for name in PARAMACT_JOBS[wc.job].datasets
+        },
+        device=DEVICE,
+        dtype=DTYPE,
+        seed=PARAMACT.get("seed", 0),
+        windows=PARAMACT.get("windows", {}),
+        thresholds=lambda wc: thresholds_around(PARAMACT_GAMMA[wc.model]),
+        cache_units=PARAMACT.get("cache_units", 1),
+        running_mean=PARAMACT.get("running_mean", "memory"),
+        scratch=lambda wc: f"{PARAMACT_OUT}/{wc.model}/jobs/{wc.job}/scratch",
+        means_dir=lambda wc: (
+            f"{PARAMACT_OUT}/{wc.model}/jobs/{wc.job}/means"
+            if PARAMACT.get("keep_means")
+            else None
+        ),
+    script:
+        "../../scripts/paramact/scores.py"
+
+
+rule paramact_figures:
+    input:
+        density=lambda wc: [
+            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/density.csv"
+            for job in PARAMACT_JOBS
+        ],
+        pairs=lambda wc: [
+            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/pairs.csv" for job in PARAMACT_JOBS
+        ],
+        samples=lambda wc: [
+            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/samples.csv"
+            for job in PARAMACT_JOBS
+        ],
+    output:
+        **{
+            key: f"{PARAMACT_OUT}/{{model}}/{name}"
+            for key, name in PARAMACT_REPORT.items()
+        },
+    log:
+        f"{LOGS}/paramact/{{model}}/figures.log",
+    benchmark:
+        f"{BENCH}/paramact/{{model}}/figures.tsv"
+    wildcard_constraints:
+        model=PARAMACT_MODEL_RE,
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        section=PARAMACT,
+        display=lambda wc: REGISTRY[wc.model].display,
+        num_layers=lambda wc: REGISTRY[wc.model].num_layers,
+        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
+        notes=lambda wc: deviations(config, wc.model, PARAMACT_GAMMA[wc.model]),
+    script:
+        "../../scripts/paramact/figures.py"
