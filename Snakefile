@@ -22,6 +22,7 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/census.smk"
 include: "workflow/rules/language.smk"
+include: "workflow/rules/knowledge.smk"
 include: "workflow/rules/paramact.smk"
 
 

@@ -1,13 +1,13 @@
 """Table 3 of Kojima et al. 2024: layers and neurons per model, from architecture facts alone."""
 
-from lmanatomy.models import census_table, load_registry
+from lmanatomy.models import census_table, parse_entry
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
 with script_context(snakemake) as log:
-    registry = load_registry(snakemake.input.registry)
+    entries = [parse_entry(name, raw) for name, raw in snakemake.params.entries.items()]
     verified = dict(zip(snakemake.params.verified, snakemake.params.verified_paths))
-    table = census_table([registry[name] for name in snakemake.params.models], verified)
+    table = census_table(entries, verified)
     log.info("census of %d models", len(table))
     write_table(
         table,

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from lmanatomy.models import convert_gguf, load_registry
+from lmanatomy.models import convert_gguf, parse_entry
 from lmanatomy.runtime import script_context
 
 with script_context(snakemake) as log:
-    entry = load_registry(snakemake.input.registry)[snakemake.wildcards.model]
+    entry = parse_entry(snakemake.wildcards.model, snakemake.params.entry)
     dest = Path(snakemake.output.provenance).parent
     log.info("converting %s (%s from package %s) into %s", entry.name, entry.file, entry.package, dest)
     convert_gguf(entry, dest)

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from lmanatomy.models import fetch_hf, load_registry
+from lmanatomy.models import fetch_hf, parse_entry
 from lmanatomy.runtime import script_context
 
 with script_context(snakemake) as log:
-    entry = load_registry(snakemake.input.registry)[snakemake.wildcards.model]
+    entry = parse_entry(snakemake.wildcards.model, snakemake.params.entry)
     checkpoint = snakemake.wildcards.get("checkpoint")
     dest = Path(snakemake.output.provenance).parent
     log.info("fetching %s@%s into %s", entry.repo, checkpoint or entry.revision, dest)

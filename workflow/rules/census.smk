@@ -9,7 +9,6 @@ TARGETS["census"] = [f"{RESULTS}/census/table3.csv", f"{RESULTS}/census/table3.m
 
 rule census_table3:
     input:
-        registry=config["models_file"],
         weights=[model_ready(name) for name in CENSUS_VERIFIED],
     output:
         csv=f"{RESULTS}/census/table3.csv",
@@ -21,7 +20,7 @@ rule census_table3:
     resources:
         mem_mb=4096,
     params:
-        models=CENSUS["models"],
+        entries={name: REGISTRY.raw_entry(name) for name in CENSUS["models"]},
         verified=CENSUS_VERIFIED,
         verified_paths=[model_path(name) for name in CENSUS_VERIFIED],
     script:

@@ -16,6 +16,7 @@ from lmanatomy.config import validate_config
 from lmanatomy.data import RAW_ROOT, UPSTREAM, dataset_input_paths, dataset_root
 from lmanatomy.data.upstream import downloaded_paths, unpacked_paths
 from lmanatomy.models import count_parameters, model_dir
+from lmanatomy.models.corpora import corpus_inputs
 from lmanatomy.models import resources as model_resources
 
 REGISTRY = validate_config(config, Path(workflow.basedir) / "workflow" / "schemas")
@@ -78,6 +79,14 @@ def gpus_for(name, kind="inference"):
 
 def runtime_for(name, kind="inference", units=1.0):
     return model_resources.runtime_minutes(parameters_of(name), kind, units)
+
+
+# `local` models (trained by the workflow) → the name of the rule that trains each.
+LOCAL_MODELS = {
+    name: re.sub(r"\W", "_", f"train_{name}")
+    for name, entry in REGISTRY.items()
+    if entry.source == "local"
+}
 
 
 # Each study's rule file registers the targets `rule all` builds when the study is enabled.

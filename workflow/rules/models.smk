@@ -2,8 +2,6 @@
 
 
 rule convert_gguf:
-    input:
-        registry=config["models_file"],
     output:
         provenance="data/models/{model}/provenance.json",
     log:
@@ -14,13 +12,13 @@ rule convert_gguf:
         "../../envs/pytorch.yaml"
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "load"),
+    params:
+        entry=lambda wc: REGISTRY.raw_entry(wc.model),
     script:
         "../../scripts/models/convert_gguf.py"
 
 
 rule fetch_hf:
-    input:
-        registry=config["models_file"],
     output:
         provenance="data/models/{model}/provenance.json",
     log:
@@ -32,13 +30,13 @@ rule fetch_hf:
     resources:
         mem_mb=4096,
         runtime=lambda wc: runtime_for(wc.model, "load"),
+    params:
+        entry=lambda wc: REGISTRY.raw_entry(wc.model),
     script:
         "../../scripts/models/fetch_hf.py"
 
 
 rule fetch_hf_checkpoint:
-    input:
-        registry=config["models_file"],
     output:
         provenance="data/models/{model}/{checkpoint}/provenance.json",
     log:
@@ -51,5 +49,35 @@ rule fetch_hf_checkpoint:
     resources:
         mem_mb=4096,
         runtime=lambda wc: runtime_for(wc.model, "load"),
+    params:
+        entry=lambda wc: REGISTRY.raw_entry(wc.model),
     script:
         "../../scripts/models/fetch_hf.py"
+
+
+# `local` models are trained by the workflow: one job per model writes all its checkpoints
+# (data/models/<name>/<checkpoint>/), so the rule is spelled out per model.
+for _local in LOCAL_MODELS:
+
+    rule:
+        name:
+            LOCAL_MODELS[_local]
+        input:
+            corpus=corpus_inputs(REGISTRY[_local]),
+        output:
+            provenance=[model_ready(_local, c) for c in REGISTRY[_local].checkpoints],
+        log:
+            f"data/models/logs/train_{_local}.log",
+        benchmark:
+            f"{BENCH}/models/train_{_local}.tsv"
+        conda:
+            "../../envs/pytorch.yaml"
+        threads: REGISTRY[_local].train.get("threads", 1)
+        resources:
+            mem_mb=mem_mb_for(_local, "gradients"),
+            runtime=runtime_for(_local, "gradients", units=100),
+        params:
+            model=_local,
+            entry=REGISTRY.raw_entry(_local),
+        script:
+            "../../scripts/models/train_local.py"

@@ -83,9 +83,19 @@ def model_dir(entry: ModelEntry, checkpoint: str | None = None, root: str | Path
 class Registry(Mapping[str, ModelEntry]):
     """Name → :class:`ModelEntry`, with lookups that fail naming the unknown model."""
 
-    def __init__(self, entries: Mapping[str, ModelEntry], path: Path | None = None):
+    def __init__(self, entries: Mapping[str, ModelEntry], path: Path | None = None, raw: Mapping[str, Any] | None = None):
         self._entries = dict(entries)
         self.path = path
+        self._raw = dict(raw or {})
+
+    def raw_entry(self, name: str) -> dict[str, Any]:
+        """The entry as written in the registry file (for ``parse_entry``).
+
+        Rules pass this to their jobs as a parameter instead of the whole registry file as an
+        input, so that editing one entry re-runs only the work that depends on that model.
+        """
+        self[name]  # fail naming the unknown model
+        return dict(self._raw[name])
 
     def __getitem__(self, name: str) -> ModelEntry:
         try:
@@ -163,4 +173,4 @@ def load_registry(path: str | Path = DEFAULT_REGISTRY) -> Registry:
     if not isinstance(raw, Mapping) or not raw:
         raise RegistryError(f"model registry {path} must be a non-empty mapping of model name → entry")
     entries = {str(name): parse_entry(str(name), entry) for name, entry in raw.items()}
-    return Registry(entries, path)
+    return Registry(entries, path, raw={str(name): entry for name, entry in raw.items()})

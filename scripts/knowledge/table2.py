@@ -1,0 +1,24 @@
+"""Table 2: per group, how often other-group words are farther than the word's own group."""
+
+import pandas as pd
+
+from lmanatomy.knowledge.report import read_json, table2_notes
+from lmanatomy.knowledge.stats import headline_mask, table2
+from lmanatomy.runtime import script_context
+from lmanatomy.tables import write_table
+
+with script_context(snakemake) as log:
+    p = snakemake.params
+    table = table2(pd.read_csv(snakemake.input.matrix, index_col=0), p.section["groups"])
+    write_table(
+        table,
+        snakemake.output.csv,
+        snakemake.output.md,
+        title="Table 2: other-group words farther than the own-group mean (hits / comparisons × 100)",
+        notes=table2_notes(
+            p.section, p.model, p.display, p.checkpoints, p.ff_neurons, pd.read_csv(snakemake.input.answers),
+            read_json(snakemake.input.questions_meta),
+        ),
+        bold=headline_mask(table, p.section["denominator"]),
+        digits=1,
+    )

@@ -1,0 +1,52 @@
+"""The knowledge study (Ariyama et al. 2025): do similar words form their knowledge neurons alike?
+
+Integrated gradients (Dai et al. 2022) attribute a word's answer probability to every FF neuron
+at every checkpoint of a training run; a word's knowledge neurons are its top-k at the final
+checkpoint, their attributions across checkpoints its formation trajectories; the earth mover's
+distance between two words' trajectory clouds says how alike their formation was.
+
+Attributes are imported on first use (PEP 562), so that validating a config does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Attributions": "attribution",
+    "alpha_grid": "attribution",
+    "batched_attributions": "attribution",
+    "integrated_gradients": "attribution",
+    "reference_attributions": "attribution",
+    "target_token": "attribution",
+    "AttributionSettings": "driver",
+    "attribute_part": "driver",
+    "plan_parts": "plan",
+    "emd2": "emd",
+    "assemble": "emd",
+    "shard_pairs": "plan",
+    "PAPER_GROUPS": "groups",
+    "PAPER_TABLE2": "groups",
+    "qa_corpus": "corpus",
+    "word_prompts": "prompts",
+    "table2": "stats",
+    "word_comparisons": "stats",
+    "intersections": "trajectories",
+    "top_k_neurons": "trajectories",
+    "word_trajectories": "trajectories",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lmanatomy.knowledge' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"lmanatomy.knowledge.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

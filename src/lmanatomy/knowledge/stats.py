@@ -1,0 +1,100 @@
+"""Table 2 and Fig 4: are words closer to their own group than to the other groups?
+
+For each word w: the mean EMD to the *other* words of its group; each word of another group is a
+hit when its distance to w exceeds that mean. A group's score is hits / comparisons × 100 over
+its words. The released code also counts w itself in the denominator (its loop over columns
+increments the count for the diagonal cell), which caps every score below 100; the correct
+denominator is the default and the code's is reported beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from lmanatomy.errors import ConfigError, DataError
+from lmanatomy.knowledge.groups import PAPER_TABLE2, group_of, ordered_words
+
+DENOMINATORS = ("correct", "code")
+# Cell categories of the Fig 4 grid, in legend order.
+CATEGORIES = ("self", "same group", "closer than own group (miss)", "farther than own group (hit)")
+
+
+def _check_matrix(distance: pd.DataFrame, words: Sequence[str]) -> None:
+    if list(distance.index) != list(words) or list(distance.columns) != list(words):
+        raise DataError("the distance matrix's rows and columns must be the configured words, in group order")
+    values = distance.to_numpy()
+    if not np.allclose(values, values.T) or not np.isfinite(values).all():
+        raise DataError("the distance matrix must be finite and symmetric")
+
+
+def word_comparisons(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Per word: its group, the mean distance to its own group, hits and comparisons."""
+    words = ordered_words(groups)
+    owner = group_of(groups)
+    _check_matrix(distance, words)
+    rows = []
+    for word in words:
+        own = [w for w in groups[owner[word]] if w != word]
+        others = [w for w in words if owner[w] != owner[word]]
+        mean = float(distance.loc[word, own].mean())
+        hits = int((distance.loc[word, others] > mean).sum())
+        rows.append({"word": word, "group": owner[word], "group_mean": mean, "hits": hits, "comparisons": len(others)})
+    return pd.DataFrame(rows)
+
+
+def comparison_grid(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Fig 4's grid: for row word w and column word v, the index into :data:`CATEGORIES`."""
+    words = ordered_words(groups)
+    owner = group_of(groups)
+    means = word_comparisons(distance, groups).set_index("word")["group_mean"]
+    grid = pd.DataFrame(0, index=words, columns=words, dtype=int)
+    for w in words:
+        for v in words:
+            if v == w:
+                grid.loc[w, v] = 0
+            elif owner[v] == owner[w]:
+                grid.loc[w, v] = 1
+            else:
+                grid.loc[w, v] = 3 if distance.loc[w, v] > means[w] else 2
+    return grid
+
+
+def table2(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Per group: hits, and the score with both denominators (comparisons without / with the diagonal)."""
+    per_word = word_comparisons(distance, groups)
+    rows = []
+    for group, members in groups.items():
+        part = per_word[per_word["group"] == group]
+        hits, comparisons = int(part["hits"].sum()), int(part["comparisons"].sum())
+        comparisons_code = comparisons + len(members)  # the code also counts each word against itself
+        rows.append({
+            "group": group,
+            "words": len(members),
+            "hits": hits,
+            "comparisons": comparisons,
+            "score_correct": 100.0 * hits / comparisons if comparisons else float("nan"),
+            "comparisons_code": comparisons_code,
+            "score_code": 100.0 * hits / comparisons_code,
+        })
+    return pd.DataFrame(rows)
+
+
+def paper_note(groups: Mapping[str, Sequence[str]]) -> str:
+    """The paper's Table 2 values for the groups it has, for the table notes."""
+    known = [f"{g} {PAPER_TABLE2[g]:.1f}" for g in groups if g in PAPER_TABLE2]
+    return "Paper (Ariyama et al. 2025, Table 2, Pythia-410M): " + (", ".join(known) if known else "no matching groups") + "."
+
+
+def headline_column(denominator: str) -> str:
+    if denominator not in DENOMINATORS:
+        raise ConfigError("knowledge.denominator", f"unknown value '{denominator}' (known: {', '.join(DENOMINATORS)})")
+    return "score_correct" if denominator == "correct" else "score_code"
+
+
+def headline_mask(table: pd.DataFrame, denominator: str) -> pd.DataFrame:
+    """Which cells of Table 2 to set in bold: the score column of the configured denominator."""
+    column = headline_column(denominator)
+    return pd.DataFrame({c: c == column for c in table.columns}, index=table.index)
