@@ -21,6 +21,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/census.smk"
+include: "workflow/rules/extract.smk"
+
 include: "workflow/rules/language.smk"
 include: "workflow/rules/knowledge.smk"
 include: "workflow/rules/paramact.smk"

@@ -171,6 +171,10 @@ def check_config(config: Mapping[str, Any], registry: Registry | None = None) ->
             raise ConfigError("studies", f"study '{study}' is enabled but the config has no '{study}' section")
     if "census" in config:
         check_model_names("census.models", config["census"]["models"], registry)
+    if "probes" in config:
+        from lmanatomy.extract.probe import check_probes
+
+        check_probes(config["probes"])
     for study in config.get("studies", []):
         check = _study_check(study)
         if check is not None:

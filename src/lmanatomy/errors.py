@@ -31,3 +31,8 @@ class StoreError(LmAnatomyError):
 
 class NumericalError(LmAnatomyError):
     """NaN or inf appeared where a finite number is required."""
+
+
+class ExtractError(LmAnatomyError):
+    """A probe cannot be applied to a model, tokenizer or text (no EOS token, a module that never
+    ran, a text without tokens); the message names the probe, module or row."""

@@ -11,6 +11,10 @@ sys.path.insert(0, SRC)
 os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 )
+# Idle OpenMP threads sleep instead of spinning. Jobs share the cores with each other (and often
+# with other work): spinning threads of a 2-thread torch job on a busy 2-core machine burnt 2.7×
+# the CPU time of a sleeping pair for the same forward passes, and took longer (docs/benchmarks.md).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from lmanatomy.config import validate_config
 from lmanatomy.data import RAW_ROOT, UPSTREAM, dataset_input_paths, dataset_root

@@ -6,8 +6,7 @@ config — what every ``snakemake -n`` does — does not pay for importing torch
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lmanatomy.lazy import lazy_exports
 
 _EXPORTS = {
     "ADAPTERS": "adapters",
@@ -43,14 +42,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'lmanatomy.models' has no attribute '{name}'")
-    module = importlib.import_module(f"lmanatomy.models.{_EXPORTS[name]}")
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

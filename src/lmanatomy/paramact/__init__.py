@@ -12,8 +12,7 @@ workflow (``snakemake -n``) never imports torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lmanatomy.lazy import lazy_exports
 
 _EXPORTS = {
     "ParameterActivation": "scores",
@@ -37,13 +36,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'lmanatomy.paramact' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f"lmanatomy.paramact.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

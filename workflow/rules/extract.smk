@@ -1,0 +1,39 @@
+# The activation store: a model's probe over a prepared dataset, as Parquet shards + _manifest.json.
+# Generic: a study asks for results/<run>/activations/<model>/<dataset>/<probe>/_manifest.json and
+# this rule makes it. Interrupted runs resume from the last complete shard (see lmanatomy.extract).
+
+# Wildcards take only names the registry and the config define (series models have no single folder).
+EXTRACT_MODELS = alternation(n for n, e in REGISTRY.items() if not e.is_series)
+EXTRACT_DATASETS = alternation(DATASETS)
+EXTRACT_PROBES = alternation(config.get("probes", {}))
+
+
+rule extract:
+    input:
+        data=f"{RESULTS}/data/{{dataset}}.parquet",
+        meta=f"{RESULTS}/data/{{dataset}}.json",
+        model=lambda wc: model_ready(wc.model),
+    output:
+        manifest=f"{RESULTS}/activations/{{model}}/{{dataset}}/{{probe}}/_manifest.json",
+    log:
+        f"{LOGS}/extract/{{model}}/{{dataset}}/{{probe}}.log",
+    benchmark:
+        f"{BENCH}/extract/{{model}}/{{dataset}}/{{probe}}.tsv"
+    wildcard_constraints:
+        model=EXTRACT_MODELS,
+        dataset=EXTRACT_DATASETS,
+        probe=EXTRACT_PROBES,
+    conda:
+        "../../envs/pytorch.yaml"
+    threads: 8
+    resources:
+        mem_mb=lambda wc: mem_mb_for(wc.model, "inference"),
+        gpu=lambda wc: gpus_for(wc.model, "inference"),
+        runtime=lambda wc: runtime_for(wc.model, "inference"),
+    params:
+        model_path=lambda wc: model_path(wc.model),
+        probe=lambda wc: config["probes"][wc.probe],
+        device=DEVICE,
+        dtype=DTYPE,
+    script:
+        "../../scripts/extract/extract.py"
