@@ -22,8 +22,8 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/census.smk"
 include: "workflow/rules/extract.smk"
-
 include: "workflow/rules/language.smk"
+include: "workflow/rules/lesion.smk"
 include: "workflow/rules/knowledge.smk"
 include: "workflow/rules/paramact.smk"
 

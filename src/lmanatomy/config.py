@@ -21,6 +21,7 @@ from lmanatomy.models.registry import ModelEntry, Registry, load_registry
 # this module never imports a study eagerly (studies stay independent of one another).
 STUDY_CHECKS: dict[str, str] = {
     "language": "lmanatomy.language.config:check",
+    "lesion": "lmanatomy.lesion.config:check",
     "knowledge": "lmanatomy.knowledge.config:check",
     "paramact": "lmanatomy.paramact.config:check",
 }
