@@ -1,12 +1,14 @@
 """results/<run>/summary.md: each reproduced table next to the paper's numbers (and as HTML)."""
 
+from pathlib import Path
+
 from lmanatomy.report import load_paper_values, markdown_page, summarize
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import atomic_write_text
 
 with script_context(snakemake, uses_torch=False) as log:
     text = summarize(
-        snakemake.params.results,
+        Path(snakemake.output.md).parent,  # results/<run>/
         snakemake.config["run"],
         snakemake.params.studies,
         load_paper_values(snakemake.input.paper_values),

@@ -24,11 +24,13 @@ TARGETS["report"] = [
 wildcard_constraints:
     report_table=alternation(REPORT.keys("table")),
     report_figure=alternation(REPORT.keys("figure")),
+    report_data=alternation(REPORT.keys("data")),
 
 
 localrules:
     report_table,
     report_figure,
+    report_data,
     report_summary,
     report_provenance,
 
@@ -41,7 +43,7 @@ rule report_table:
             f"{REPORT_DIR}/{{report_table}}.html",
             caption="../report/item.rst",
             category=REPORT.category,
-            subcategory="table",
+            subcategory=REPORT.subcategory,
             labels=REPORT.labels,
         ),
     log:
@@ -63,7 +65,7 @@ rule report_figure:
             f"{REPORT_DIR}/{{report_figure}}.png",
             caption="../report/item.rst",
             category=REPORT.category,
-            subcategory="figure",
+            subcategory=REPORT.subcategory,
             labels=REPORT.labels,
         ),
     log:
@@ -73,7 +75,28 @@ rule report_figure:
     params:
         caption=REPORT.caption,
     script:
-        "../../scripts/report/figure.py"
+        "../../scripts/report/link.py"
+
+
+rule report_data:
+    input:
+        csv=f"{RESULTS}/{{report_data}}.csv",
+    output:
+        csv=report(
+            f"{REPORT_DIR}/{{report_data}}.csv",
+            caption="../report/item.rst",
+            category=REPORT.category,
+            subcategory=REPORT.subcategory,
+            labels=REPORT.labels,
+        ),
+    log:
+        f"{LOGS}/report/{{report_data}}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        caption=REPORT.caption,
+    script:
+        "../../scripts/report/link.py"
 
 
 rule report_summary:
@@ -93,7 +116,6 @@ rule report_summary:
     conda:
         "../../envs/analysis.yaml"
     params:
-        results=RESULTS,
         studies=STUDIES,
         models=REPORT_MODELS,
         displays={name: REGISTRY[name].display for name in REGISTRY},

@@ -2,7 +2,8 @@
 
 Every study registers its targets (``TARGETS[study]`` in its rule file). The report takes them as
 they are: each Markdown table becomes an HTML page (subcategory *table*) and each PNG figure is
-linked (subcategory *figure*), both filed under the study's paper. A caption is the file
+linked (subcategory *figure*), and every other CSV target — one that is neither a table's CSV
+nor a figure's data — is linked as *data*; all filed under the study's paper. A caption is the file
 ``workflow/report/<study>/<stem>.rst``: its first line is the item's title, the rest says what it
 shows and how it compares with the paper. A target without a caption is an error at parse time,
 so no result reaches the report unexplained.
@@ -27,7 +28,9 @@ PAPERS: dict[str, str] = {
 }
 #: The category of the run's own documents (summary, provenance).
 RUN_CATEGORY = "Run: summary and provenance"
-KINDS = {".md": "table", ".png": "figure"}
+KINDS = {".md": "table", ".png": "figure", ".csv": "data"}
+#: The file the report shows for each kind (tables are rendered from Markdown to HTML).
+SHOWN = {"table": "html", "figure": "png", "data": "csv"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class ReportItem:
     model: str
     title: str
     caption: str
+    csv: bool = False
 
 
 def read_caption(path: Path) -> tuple[str, str]:
@@ -72,21 +76,27 @@ class ReportView:
         models = list(models)
         self.items: dict[str, ReportItem] = {}
         for study in studies:
-            for target in targets.get(study, []):
-                self._add(study, target, models)
+            study_targets = list(targets.get(study, []))
+            stems = {str(PurePosixPath(t).with_suffix("")) for t in study_targets if PurePosixPath(t).suffix in (".md", ".png")}
+            for target in study_targets:
+                path = PurePosixPath(target)
+                if path.suffix == ".csv" and str(path.with_suffix("")) in stems:
+                    continue  # a table's CSV or a figure's data: named in that item's caption
+                self._add(study, target, models, set(study_targets))
 
-    def _add(self, study: str, target: str, models: list[str]) -> None:
+    def _add(self, study: str, target: str, models: list[str], siblings: set[str]) -> None:
         path = PurePosixPath(target)
         kind = KINDS.get(path.suffix)
         if kind is None:
             return
         relative = path.relative_to(self.results)
+        csv = str(path.with_suffix(".csv")) in siblings
         key = str(relative.with_suffix(""))
         if (key, kind) in {(i.key, i.kind) for i in self.items.values()}:
             return
         title, caption = read_caption(self.captions_dir / relative.parts[0] / f"{relative.stem}.rst")
         item = ReportItem(key=key, kind=kind, study=study, model=_model_of(relative.parts, models),
-                          title=title, caption=caption)
+                          title=title, caption=caption, csv=csv)
         self.items[f"{kind}:{key}"] = item
 
     def keys(self, kind: str) -> list[str]:
@@ -94,13 +104,16 @@ class ReportView:
 
     def outputs(self, report_dir: str) -> list[str]:
         """The report rules' outputs: results/<run>/report/<key>.html | .png."""
-        suffix = {"table": "html", "figure": "png"}
-        return [f"{report_dir}/{item.key}.{suffix[item.kind]}" for item in self.items.values()]
+        return [f"{report_dir}/{item.key}.{SHOWN[item.kind]}" for item in self.items.values()]
 
     def item(self, wildcards: Any) -> ReportItem:
-        if hasattr(wildcards, "report_table"):
-            return self.items[f"table:{wildcards.report_table}"]
-        return self.items[f"figure:{wildcards.report_figure}"]
+        for kind in SHOWN:
+            if hasattr(wildcards, f"report_{kind}"):
+                return self.items[f"{kind}:{getattr(wildcards, f'report_{kind}')}"]
+        raise KeyError(f"no report item in wildcards {dict(wildcards)}")
+
+    def subcategory(self, wildcards: Any) -> str:
+        return self.item(wildcards).kind
 
     def category(self, wildcards: Any) -> str:
         return PAPERS[self.item(wildcards).study]
@@ -112,9 +125,10 @@ class ReportView:
     def caption(self, wildcards: Any) -> str:
         """The reStructuredText the report shows under the item: title, caption, its files."""
         item = self.item(wildcards)
-        files = f"``{self.results}/{item.key}.{'md' if item.kind == 'table' else 'png'}``"
-        if item.kind == "table":
-            files += f" (machine-readable: ``{self.results}/{item.key}.csv``)"
+        own = {"table": "md", "figure": "png", "data": "csv"}[item.kind]
+        files = f"``{self.results}/{item.key}.{own}``"
+        if item.kind != "data" and item.csv:
+            files += f"; its numbers: ``{self.results}/{item.key}.csv``"
         return f"**{item.title}**\n\n{item.caption}\n\nFile: {files}"
 
     def title(self, wildcards: Any) -> str:
