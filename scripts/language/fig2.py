@@ -8,7 +8,7 @@ from lmanatomy.language.study import load_texts, notes
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
-with script_context(snakemake) as log:
+with script_context(snakemake, uses_torch=False) as log:
     setup = snakemake.params.setup
     ranked = pd.read_parquet(snakemake.input.neurons, columns=["layer", *[f"ap_{lang}" for lang in setup["languages"]]])
     n = snakemake.params.histogram_k

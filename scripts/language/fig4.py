@@ -7,7 +7,7 @@ from lmanatomy.language.study import distributions, load_texts, notes
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
-with script_context(snakemake) as log:
+with script_context(snakemake, uses_torch=False) as log:
     setup = snakemake.params.setup
     selection = pd.read_parquet(snakemake.input.selection)
     hist = distributions(snakemake.input.stores, snakemake.input.data, selection, setup["languages"], setup["k"])

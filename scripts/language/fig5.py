@@ -9,7 +9,7 @@ from lmanatomy.language.study import load_texts, notes
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
-with script_context(snakemake) as log:
+with script_context(snakemake, uses_torch=False) as log:
     setup = snakemake.params.setup
     usable, skipped = usable_ks(setup["ablation_k"], pq.ParquetFile(snakemake.input.neurons).metadata.num_rows)
     points = k_ablation(pd.read_parquet(snakemake.input.scores), setup["languages"], usable)

@@ -7,7 +7,7 @@ from lmanatomy.language.steering import usable_ks
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_parquet
 
-with script_context(snakemake) as log:
+with script_context(snakemake, uses_torch=False) as log:
     ranked = pd.read_parquet(snakemake.input.neurons)
     usable, skipped = usable_ks(snakemake.params.ablation_k, len(ranked))
     k_max = max([snakemake.params.k, *usable])

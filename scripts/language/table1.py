@@ -8,7 +8,7 @@ from lmanatomy.language.study import load_texts, notes
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
-with script_context(snakemake) as log:
+with script_context(snakemake, uses_torch=False) as log:
     setup = snakemake.params.setup
     table = overlap_table(pd.read_parquet(snakemake.input.selection), setup["languages"], setup["k"])
     write_table(

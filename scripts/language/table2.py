@@ -7,7 +7,7 @@ from lmanatomy.language.study import load_texts, notes
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
-with script_context(snakemake) as log:
+with script_context(snakemake, uses_torch=False) as log:
     setups = snakemake.params.setups
     first = setups[0]
     scored = {s["display"]: pd.read_parquet(path) for s, path in zip(setups, snakemake.input.scores)}

@@ -10,13 +10,15 @@ registration order), then output channel.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from torch import nn
 
 from lmanatomy.errors import DataError
+
+if TYPE_CHECKING:  # torch only where a model is at hand: table and figure jobs run without it
+    from torch import nn
 
 
 def module_column(layer: int, name: str) -> str:

@@ -15,8 +15,6 @@ import pandas as pd
 from tqdm import tqdm
 
 from lmanatomy.errors import DataError
-from lmanatomy.language.intervention import NeuronIntervention
-from lmanatomy.language.sampling import bos_prompt, eos_ids, sample_batch
 from lmanatomy.language.selection import chosen
 
 CONDITIONS = ("none", "top", "bottom", "both")
@@ -69,6 +67,10 @@ def generate(
     """
     if batch_size < 1:
         raise DataError(f"batch size must be at least 1, got {batch_size}")
+    # torch only here: the table and figure jobs import this module for usable_ks and plan.
+    from lmanatomy.language.intervention import NeuronIntervention
+    from lmanatomy.language.sampling import bos_prompt, eos_ids, sample_batch
+
     prompt = bos_prompt(tokenizer)
     stop = eos_ids(tokenizer, model)
     keys = list(zip(requests["condition"], requests["language"], requests["k"]))
