@@ -7,7 +7,11 @@
 
 from lmanatomy.language.config import setup as language_setup
 
-LANGUAGE = config.get("language", {"models": [], "datasets": []})
+# Rules exist when the study is enabled (its section is then checked against the registry).
+LANGUAGE = (config.get("language") if "language" in STUDIES else None) or {
+    "models": [],
+    "datasets": [],
+}
 LANGUAGE_MODELS = LANGUAGE["models"]
 LANGUAGE_DIR = f"{RESULTS}/language"
 LANGUAGE_DATA = [f"{RESULTS}/data/{name}.parquet" for name in LANGUAGE["datasets"]]
