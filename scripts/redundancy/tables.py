@@ -2,16 +2,8 @@
 
 import json
 
-from lmanatomy.redundancy.analysis import (
-    deviations,
-    frequent_dims,
-    pair_summary,
-    poster_dims_note,
-    read_rows,
-    settings_note,
-    top_pairs,
-    write_table_head,
-)
+from lmanatomy.redundancy.analysis import deviations, frequent_dims, pair_summary, poster_dims_note
+from lmanatomy.redundancy.analysis import read_rows, settings_note, top_pairs, write_table_head
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 

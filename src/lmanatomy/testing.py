@@ -99,6 +99,10 @@ def save_model_dir(model, tokenizer, path: str | Path, name: str = "tiny") -> Pa
     path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
-    provenance = {"name": name, "source": "test", "note": "tiny random model built by lmanatomy.testing"}
+    from lmanatomy.models.loading import sha256_file
+
+    # Like a prepared folder: weight hashes recorded, so that derived artefacts can reference them.
+    weights = {p.name: sha256_file(p) for p in sorted(path.glob("*.safetensors"))}
+    provenance = {"name": name, "source": "test", "note": "tiny random model built by lmanatomy.testing", "weights_sha256": weights}
     (path / PROVENANCE).write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
     return path

@@ -3,7 +3,10 @@
 
 from lmanatomy.redundancy.pairs import layer_pairs
 
-REDUNDANCY = config.get("redundancy", {"models": []})
+# Rules exist when the study is enabled (its section is then checked against the registry).
+REDUNDANCY = (config.get("redundancy") if "redundancy" in STUDIES else None) or {
+    "models": []
+}
 REDUNDANCY_OUT = f"{RESULTS}/redundancy"
 # Source layer n of every fitted pair n -> n+1, per model (hidden-state indices).
 REDUNDANCY_SOURCES = {

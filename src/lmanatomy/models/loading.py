@@ -129,19 +129,25 @@ def _finish(tmp: Path, dest: Path, provenance: dict[str, Any]) -> Path:
     """Write provenance last, then move the folder into place in one rename."""
     provenance = {**provenance, "weights_sha256": _weights_hashes(tmp), "lmanatomy_version": __version__}
     (tmp / PROVENANCE).write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, dest)
-    return dest
+    return move_into_place(tmp, dest)
 
 
-def _scratch(dest: Path) -> Path:
+def scratch_dir(dest: Path) -> Path:
+    """An empty folder beside ``dest`` to assemble it in (see :func:`move_into_place`)."""
     tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     return tmp
+
+
+def move_into_place(tmp: Path, dest: Path) -> Path:
+    """Replace ``dest`` by the assembled folder ``tmp`` in one rename: never a half-written folder."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, dest)
+    return dest
 
 
 def package_file(package: str, filename: str) -> Path:
@@ -167,7 +173,7 @@ def convert_gguf(entry: ModelEntry, dest: str | Path) -> Path:
     if entry.sha256 and digest != entry.sha256:
         raise DataError(f"{gguf}: sha256 {digest} does not match the registry's {entry.sha256} for model '{entry.name}'")
     dest = Path(dest)
-    tmp = _scratch(dest)
+    tmp = scratch_dir(dest)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     # The weights are dequantized on load; dropping the quantizer lets them save as plain safetensors.
@@ -207,7 +213,7 @@ def fetch_hf(
     if download is None:
         from huggingface_hub import snapshot_download as download
     dest = Path(dest)
-    tmp = _scratch(dest)
+    tmp = scratch_dir(dest)
     patterns = HF_ALLOW_PATTERNS + (["*.py"] if entry.trust_remote_code else [])
     download(repo_id=entry.repo, revision=revision, local_dir=str(tmp), allow_patterns=patterns)
     if not any(tmp.glob("*.safetensors")):

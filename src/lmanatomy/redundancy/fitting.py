@@ -6,7 +6,6 @@ layer n+1 on layer n and returns one row per target dimension.
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import torch
 
 from lmanatomy.redundancy.pairs import pair_name
 from lmanatomy.redundancy.svr import BatchedLinearSVR
+from lmanatomy.tables import write_parquet
 
 
 @dataclass(frozen=True)
@@ -98,12 +98,5 @@ def fit_pair(
 
 
 def write_rows(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a pair's rows as Parquet (zstd), atomically: a temporary name, then a rename."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp, compression="zstd")
-    os.replace(tmp, path)
+    """Write a pair's rows as Parquet, atomically (a temporary name, then a rename)."""
+    write_parquet(frame, path)

@@ -1,0 +1,31 @@
+"""Table 1 of Harada et al. (2024), the few-shot-repeat table and the figure of score vs layer range."""
+
+import json
+
+from lmanatomy.lesion import read_plans
+from lmanatomy.lesion.report import fewshot_table, figure, figure_note, notes, table1
+from lmanatomy.runtime import script_context
+from lmanatomy.tables import write_table
+
+with script_context(snakemake, uses_torch=False) as log:
+    params = snakemake.params
+    plans = read_plans(snakemake.input.plans)
+    results = [json.loads(open(path, encoding="utf-8").read()) for path in snakemake.input.scores]
+    scores = {r["variant"]: r["tasks"] for r in results}
+    infos = {task: json.loads(open(path, encoding="utf-8").read()) for task, path in zip(params.tasks, snakemake.input.infos)}
+    original = scores["original"]
+    lines = notes(params.model, params.display, plans, original, infos, params.data_roots, results[0]["generation"])
+    title = f"Table 1: task scores after pruning layer ranges of {params.display}"
+    frame, bold = table1(scores, plans, params.tasks)
+    write_table(frame, snakemake.output.csv, snakemake.output.md, title=title, notes=lines, digits=2, bold=bold)
+    write_table(
+        fewshot_table(scores, plans, params.tasks),
+        snakemake.output.fewshot_csv,
+        snakemake.output.fewshot_md,
+        title=f"Share of predictions equal to a few-shot answer ({params.display})",
+        notes=["Harada et al. observe that pruned models repeat the few-shot answers; on a label task that can score by chance."],
+        digits=2,
+    )
+    note = figure_note(params.model, params.display, original, params.data_roots)
+    figure(frame, plans, title, note, snakemake.output.figure)
+    log.info("table 1:\n%s", frame.to_string())

@@ -1,0 +1,101 @@
+"""Evaluate a model on llm-jp-eval task files: prompts → generations → predictions → scores.
+
+Besides the task metrics, every result reports how often the model just repeats a few-shot
+answer (any of them, and the last one shown): Harada et al. observed that lesioned models fall
+back on copying the few-shot answers, which can score by chance on a label task.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from lmanatomy.evaluation.generation import GenerationSettings, generate
+from lmanatomy.evaluation.prompts import render_prompt
+from lmanatomy.evaluation.scoring import normalize, parse_float, postprocess, score
+from lmanatomy.evaluation.tasks import TASKS, check_task_file
+
+PREDICTION_COLUMNS = ("task", "sample", "input", "gold", "output", "prediction", "correct", "parsed", "fewshot_answer")
+
+
+def evaluate_task(
+    model: Any,
+    tokenizer: Any,
+    name: str,
+    data: Mapping[str, Any],
+    settings: GenerationSettings = GenerationSettings(),
+    max_num_samples: int | None = None,
+    language: str | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Predictions (one row per sample) and a summary (metrics, sample count, few-shot repeats) of one task."""
+    check_task_file(data, f"task '{name}'")
+    language = language or (TASKS[name].language if name in TASKS else "ja")
+    samples = list(data["samples"])[: max_num_samples if max_num_samples is not None else None]
+    if not samples:
+        raise ValueError(f"task '{name}': no samples to evaluate")
+    few_shots = list(data["few_shots"])
+    prompts = [render_prompt(data["instruction"], few_shots, s["input"], language) for s in samples]
+    max_new_tokens = settings.max_new_tokens if settings.max_new_tokens is not None else int(data["output_length"])
+    outputs = generate(model, tokenizer, prompts, max_new_tokens, settings, progress=name)
+    predictions = [postprocess(o) for o in outputs]
+    golds = [normalize(str(s["output"])) for s in samples]
+    shot_answers = [normalize(str(s["output"])) for s in few_shots]
+    numeric = any(m in ("pearson", "spearman") for m in data["metrics"])
+    frame = pd.DataFrame(
+        {
+            "task": name,
+            "sample": np.arange(len(samples), dtype=np.int64),
+            "input": [s["input"] for s in samples],
+            "gold": golds,
+            "output": outputs,
+            "prediction": predictions,
+            "correct": [p == g for p, g in zip(predictions, golds)],
+            "parsed": [parse_float(p) if numeric else math.nan for p in predictions],
+            "fewshot_answer": [p in shot_answers for p in predictions],
+        },
+        columns=list(PREDICTION_COLUMNS),
+    )
+    summary: dict[str, Any] = {
+        "task": name,
+        "samples": len(samples),
+        "num_few_shots": len(few_shots),
+        "max_new_tokens": max_new_tokens,
+        **score(list(data["metrics"]), outputs, golds),
+        "fewshot_answer_share": float(frame["fewshot_answer"].mean()),
+        "last_fewshot_answer_share": float(np.mean([p == shot_answers[-1] for p in predictions])) if shot_answers else 0.0,
+    }
+    return frame, summary
+
+
+def evaluate(
+    model: Any,
+    tokenizer: Any,
+    tasks: Mapping[str, Mapping[str, Any]],
+    settings: GenerationSettings = GenerationSettings(),
+    max_num_samples: int | Mapping[str, int] | None = None,
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Every task in ``tasks`` (name → test file content), in the given order.
+
+    ``max_num_samples``: one cap for all tasks, or task → cap.
+    """
+    frames, summaries = [], []
+    for name, data in tasks.items():
+        cap = max_num_samples.get(name) if isinstance(max_num_samples, Mapping) else max_num_samples
+        frame, summary = evaluate_task(model, tokenizer, name, data, settings, cap)
+        frames.append(frame)
+        summaries.append(summary)
+    return pd.concat(frames, ignore_index=True), summaries
+
+
+def save_predictions(frame: pd.DataFrame, path: str | Path) -> None:
+    """Predictions as Parquet (zstd), written to a temporary name and renamed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    frame.to_parquet(tmp, index=False, compression="zstd")
+    os.replace(tmp, path)

@@ -1,0 +1,94 @@
+"""Scoring as llm-jp-eval v1.1 does it.
+
+* prediction = generated text cut at the first ``"\\n\\n"``, NFKC-normalised (gold: NFKC too);
+* ``exact_match``: share of predictions equal to their gold string;
+* ``pearson`` / ``spearman``: correlation of ``float(gold)`` with a float parsed from the
+  prediction after deleting every character that is not ``[0-9.]`` (-2.0 when that fails);
+  a NaN correlation (e.g. a constant prediction) scores 0.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import warnings
+from typing import Callable, Sequence
+
+import numpy as np
+
+UNPARSABLE = -2.0
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def postprocess(generated: str) -> str:
+    """The scored prediction: the text before the first blank line, NFKC-normalised."""
+    return normalize(generated.split("\n\n")[0])
+
+
+def parse_float(text: str) -> float:
+    """A float from whatever is left after deleting every character not in ``[0-9.]`` (else -2.0)."""
+    cleaned = re.sub(r"[^0-9.]", "", text)
+    try:
+        return float(cleaned)
+    except ValueError:
+        return UNPARSABLE
+
+
+def exact_match(predictions: Sequence[str], golds: Sequence[str]) -> float:
+    return float(np.mean([p == g for p, g in zip(predictions, golds)]))
+
+
+def _correlation(statistic: Callable, predictions: Sequence[str], golds: Sequence[str]) -> float:
+    if len(golds) < 2:
+        raise ValueError(f"a correlation needs at least 2 samples, got {len(golds)}")
+    with warnings.catch_warnings():  # constant input: scipy warns and returns NaN, scored 0 below
+        warnings.simplefilter("ignore")
+        value = float(statistic([float(g) for g in golds], [parse_float(p) for p in predictions])[0])
+    return 0.0 if math.isnan(value) else value
+
+
+def pearson(predictions: Sequence[str], golds: Sequence[str]) -> float:
+    from scipy.stats import pearsonr
+
+    return _correlation(pearsonr, predictions, golds)
+
+
+def spearman(predictions: Sequence[str], golds: Sequence[str]) -> float:
+    from scipy.stats import spearmanr
+
+    return _correlation(spearmanr, predictions, golds)
+
+
+METRICS: dict[str, Callable[[Sequence[str], Sequence[str]], float]] = {
+    "exact_match": exact_match,
+    "pearson": pearson,
+    "spearman": spearman,
+}
+
+
+def score(task: str | Sequence[str], predictions: Sequence[str], golds: Sequence[str]) -> dict[str, float]:
+    """Scores of generated texts against golds, per metric of ``task`` (a task name or a metric list).
+
+    ``predictions`` may be raw generations or already post-processed: cutting at the first blank
+    line and NFKC are idempotent.
+    """
+    if isinstance(task, str):
+        from lmanatomy.evaluation.tasks import task_spec
+
+        metrics: Sequence[str] = task_spec(task).metrics
+    else:
+        metrics = task
+    if len(predictions) != len(golds):
+        raise ValueError(f"{len(predictions)} predictions for {len(golds)} golds")
+    if not golds:
+        raise ValueError("nothing to score: no samples")
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metrics {unknown} (known: {sorted(METRICS)})")
+    preds = [postprocess(p) for p in predictions]
+    refs = [normalize(str(g)) for g in golds]
+    return {metric: METRICS[metric](preds, refs) for metric in metrics}

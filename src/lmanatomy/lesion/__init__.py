@@ -1,0 +1,44 @@
+"""The lesion study (Harada et al. 2024): prune a few consecutive layers, see which tasks suffer.
+
+``plan`` says how many heads and MLP neurons per layer remove a given share of the whole model
+from a layer range; ``prune_model`` / ``prune_checkpoint`` remove the lowest-L1 ones; ``store``
+saves a pruned model as its pruned layers + a shape map and reloads it; ``report`` builds
+Table 1, its figure and the requested-vs-achieved shares. Evaluation uses the shared
+``lmanatomy.evaluation`` harness. Attributes are imported on first use (no torch for config checks).
+"""
+
+from __future__ import annotations
+
+from lmanatomy.lazy import lazy_exports
+
+_EXPORTS = {
+    "ORIGINAL": "naming",
+    "Architecture": "planning",
+    "PruningPlan": "planning",
+    "architecture_of": "planning",
+    "llm_pruner_args": "planning",
+    "percent_label": "naming",
+    "plan": "planning",
+    "plan_for": "planning",
+    "plan_variants": "planning",
+    "variant_id": "naming",
+    "variant_ids": "naming",
+    "save_plans": "planning",
+    "read_plans": "planning",
+    "LayerPruning": "prune",
+    "head_importance": "prune",
+    "neuron_importance": "prune",
+    "prune_layer_tensors": "prune",
+    "prune_model": "prune",
+    "apply_pruned": "store",
+    "load_pruned": "store",
+    "prune_checkpoint": "store",
+    "read_shape_map": "store",
+    "save_pruned": "store",
+    "shape_map": "store",
+    "base_reference": "store",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -1,0 +1,170 @@
+"""Pruning removes exactly the lowest-L1 heads and neurons; the pruned model runs, saves and reloads."""
+
+import json
+import warnings
+
+import pytest
+import torch
+
+from lmanatomy.errors import DataError
+from lmanatomy.lesion import (
+    base_reference,
+    head_importance,
+    load_pruned,
+    neuron_importance,
+    plan,
+    prune_checkpoint,
+    prune_model,
+    read_shape_map,
+    save_pruned,
+    shape_map,
+)
+from lmanatomy.lesion.prune import layer_tensors
+from lmanatomy.models import load_model
+from lmanatomy.testing import save_model_dir, tiny_model
+
+# MHA: 4 heads of 8 over 4 KV heads. GQA: 6 query heads over 2 KV heads (groups of 3, like SmolLM2's 9/3).
+SHAPES = {
+    "mha": dict(layers=4, hidden=32, ff=64, num_attention_heads=4, num_key_value_heads=4, head_dim=8),
+    "gqa": dict(layers=4, hidden=48, ff=64, num_attention_heads=6, num_key_value_heads=2, head_dim=8),
+}
+# Shares chosen so that heads go too: MHA 1 head/layer, GQA 1 head per KV group.
+SHARES = {"mha": 0.1, "gqa": 0.1}
+
+
+def _reference_head_scores(layer, heads, kv_heads, head_dim):
+    """Head importance with explicit loops: per channel, L1 of its weights in every pruned member, averaged."""
+    members = [("q_proj", 0)] + ([("k_proj", 0), ("v_proj", 0)] if heads == kv_heads else []) + [("o_proj", 1)]
+    scores = []
+    for h in range(heads):
+        total = 0.0
+        for c in range(h * head_dim, (h + 1) * head_dim):
+            per_member = []
+            for name, dim in members:
+                w = getattr(layer.self_attn, name).weight.detach().double()
+                per_member.append(float(w[c].abs().sum() if dim == 0 else w[:, c].abs().sum()))
+            total += sum(per_member) / len(per_member)
+        scores.append(total)
+    return scores
+
+
+def _reference_neuron_scores(layer):
+    mlp = layer.mlp
+    g, u, d = (m.weight.detach().double() for m in (mlp.gate_proj, mlp.up_proj, mlp.down_proj))
+    return [float((g[n].abs().sum() + u[n].abs().sum() + d[:, n].abs().sum()) / 3) for n in range(g.shape[0])]
+
+
+def _lowest(scores, k):
+    return sorted(sorted(range(len(scores)), key=lambda i: (scores[i], i))[:k])
+
+
+@pytest.fixture(params=sorted(SHAPES))
+def case(request, tokenizer, tmp_path):
+    kind = request.param
+    model, tok = tiny_model("llama", tokenizer=tokenizer, seed=3, **SHAPES[kind])
+    base = save_model_dir(model, tok, tmp_path / "base")
+    original, _ = load_model(base)
+    return kind, base, original, tok
+
+
+def test_removes_exactly_the_lowest_l1_heads_and_neurons(case):
+    kind, base, original, _ = case
+    p = plan(original, layers=(1, 2), share=SHARES[kind])
+    cfg = original.config
+    heads, kv, hd = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
+    assert p.heads >= (1 if kv == heads else kv) and p.neurons >= 1
+    expected = {}
+    for index in p.layer_indices:
+        layer = original.model.layers[index]
+        head_scores = _reference_head_scores(layer, heads, kv, hd)
+        if kv == heads:
+            removed_heads = _lowest(head_scores, p.heads)
+        else:  # equal numbers from every KV group
+            size = heads // kv
+            removed_heads = sorted(
+                g * size + i for g in range(kv) for i in _lowest(head_scores[g * size : (g + 1) * size], p.heads // kv)
+            )
+        expected[index] = (removed_heads, _lowest(_reference_neuron_scores(layer), p.neurons), layer)
+        assert head_importance(layer_tensors(layer), p.architecture).tolist() == pytest.approx(head_scores)
+    before = {i: {k: v.clone() for k, v in layer_tensors(original.model.layers[i]).items()} for i in p.layer_indices}
+    records = prune_model(original, p)
+    for record in records:
+        heads_gone, neurons_gone, layer = expected[record.layer]
+        assert list(record.removed_heads) == heads_gone
+        assert list(record.removed_neurons) == neurons_gone
+        # The kept channels are the original weights, in order.
+        kept_heads = [h for h in range(heads) if h not in heads_gone]
+        q_rows = [h * hd + j for h in kept_heads for j in range(hd)]
+        kept_neurons = [n for n in range(cfg.intermediate_size) if n not in neurons_gone]
+        old = before[record.layer]
+        assert torch.equal(layer.self_attn.q_proj.weight, old["self_attn.q_proj.weight"][q_rows])
+        assert torch.equal(layer.self_attn.o_proj.weight, old["self_attn.o_proj.weight"][:, q_rows])
+        kv_rows = q_rows if kv == heads else list(range(kv * hd))
+        assert torch.equal(layer.self_attn.k_proj.weight, old["self_attn.k_proj.weight"][kv_rows])
+        assert torch.equal(layer.mlp.down_proj.weight, old["mlp.down_proj.weight"][:, kept_neurons])
+        assert torch.equal(layer.mlp.up_proj.weight, old["mlp.up_proj.weight"][kept_neurons])
+        assert layer.self_attn.num_key_value_groups == len(kept_heads) // (kv if kv != heads else len(kept_heads))
+    # Layers outside the range are untouched.
+    assert original.model.layers[0].mlp.gate_proj.weight.shape[0] == cfg.intermediate_size
+
+
+def test_importance_agrees_with_torch_pruning(tokenizer):
+    """Torch-Pruning's MagnitudeImportance(p=1, mean over the group) on its own dependency graph (MHA)."""
+    import torch_pruning as tp
+
+    model, _ = tiny_model("llama", tokenizer=tokenizer, seed=5, layers=1, hidden=16, ff=32, num_key_value_heads=4)
+    layer = model.model.layers[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = tp.DependencyGraph().build_dependency(
+            model, example_inputs={"input_ids": torch.tensor([[1, 5, 6, 7]]), "use_cache": False}, output_transform=lambda o: o.logits
+        )
+    importance = tp.importance.MagnitudeImportance(p=1, group_reduction="mean", normalizer=None)
+    mlp_group = graph.get_pruning_group(layer.mlp.gate_proj, tp.prune_linear_out_channels, idxs=list(range(32)))
+    attn_group = graph.get_pruning_group(layer.self_attn.q_proj, tp.prune_linear_out_channels, idxs=list(range(16)))
+    tensors = layer_tensors(layer)
+    arch = plan(model, (0, 0), 0.01).architecture
+    assert torch.allclose(importance(mlp_group).double(), neuron_importance(tensors), atol=1e-6)
+    per_channel = importance(attn_group).double()
+    assert torch.allclose(per_channel.view(4, 4).sum(1), head_importance(tensors, arch), atol=1e-6)
+
+
+def test_pruned_model_runs_saves_and_reloads_to_identical_logits(case, tmp_path):
+    kind, base, original, tok = case
+    p = plan(original, layers=(1, 2), share=SHARES[kind])
+    records = prune_model(original, p)
+    tok.padding_side = "left"
+    batch = tok(["The quick brown fox", "素早い茶色の狐"], return_tensors="pt", padding=True)
+    with torch.no_grad():
+        logits = original(**batch).logits
+    assert torch.isfinite(logits).all()
+    generated = original.generate(**batch, max_new_tokens=4, do_sample=False, pad_token_id=tok.pad_token_id)
+    assert generated.shape == (2, batch["input_ids"].shape[1] + 4)
+
+    tensors, from_disk = prune_checkpoint(base, p)  # the workflow's path: no model built
+    assert from_disk == records
+    out = save_pruned(tmp_path / "pruned", tensors, shape_map(p, from_disk, base_reference(base)))
+    assert sorted(x.name for x in out.iterdir()) == ["pruned_layers.safetensors", "shape_map.json"]
+    mapping = read_shape_map(out)
+    assert mapping["layers"]["1"]["intermediate_size"] == original.config.intermediate_size - p.neurons
+    reloaded, _ = load_pruned(out)
+    with torch.no_grad():
+        assert torch.equal(reloaded(**batch).logits, logits)
+
+
+def test_reload_refuses_a_changed_base(case, tmp_path):
+    kind, base, original, _ = case
+    p = plan(original, layers=(1, 1), share=SHARES[kind] / 2)
+    tensors, records = prune_checkpoint(base, p)
+    out = save_pruned(tmp_path / "pruned", tensors, shape_map(p, records, base_reference(base)))
+    provenance = json.loads((base / "provenance.json").read_text())
+    provenance["weights_sha256"]["model.safetensors"] = "0" * 64
+    (base / "provenance.json").write_text(json.dumps(provenance))
+    with pytest.raises(DataError, match="sha256"):
+        load_pruned(out)
+
+
+def test_plan_for_another_architecture_is_refused(case, registry):
+    _, _, original, _ = case
+    with pytest.raises(DataError, match="architecture"):
+        prune_model(original, plan(registry["smollm2-135m"], (1, 2), 0.02))

@@ -1,0 +1,167 @@
+# The lesion study (Harada et al. 2024): prune a share of the whole model from a few consecutive
+# layers (one job per share × layer range), evaluate every pruned model and the original
+# llm-jp-eval style (one job each), then Table 1, its figure and the requested-vs-achieved shares.
+
+from lmanatomy.lesion.naming import ORIGINAL, variant_ids
+
+# Rules exist when the study is enabled (its section is then validated against the registry and
+# the datasets).
+LESION = config.get("lesion") if "lesion" in STUDIES else None
+
+if LESION:
+    LESION_DIR = f"{RESULTS}/lesion"
+    LESION_MODEL = LESION["model"]
+    LESION_TASKS = list(LESION["tasks"])
+    LESION_VARIANTS = variant_ids(LESION["shares"], LESION["layer_ranges"])
+    LESION_SPLITS = ["train", "dev", "test", "info"]
+
+    TARGETS["lesion"] = [
+        f"{LESION_DIR}/table1.csv",
+        f"{LESION_DIR}/table1.md",
+        f"{LESION_DIR}/fewshot_answers.csv",
+        f"{LESION_DIR}/fewshot_answers.md",
+        f"{LESION_DIR}/figure_score_vs_layers.png",
+        f"{LESION_DIR}/shares.csv",
+        f"{LESION_DIR}/shares.md",
+    ]
+
+    localrules:
+        lesion_plan,
+        lesion_task,
+        lesion_table1,
+
+    rule lesion_plan:
+        output:
+            plans=f"{LESION_DIR}/plans.json",
+            csv=f"{LESION_DIR}/shares.csv",
+            md=f"{LESION_DIR}/shares.md",
+        log:
+            f"{LOGS}/lesion/plan.log",
+        benchmark:
+            f"{BENCH}/lesion/plan.tsv"
+        conda:
+            "../../envs/pytorch.yaml"
+        params:
+            model=LESION_MODEL,
+            entry=REGISTRY.raw_entry(LESION_MODEL),
+            shares=LESION["shares"],
+            layer_ranges=LESION["layer_ranges"],
+        script:
+            "../../scripts/lesion/plan.py"
+
+    rule lesion_task:
+        input:
+            data=lambda wc: f"{RESULTS}/data/{LESION['tasks'][wc.task]['dataset']}.parquet",
+        output:
+            **{
+                split: f"{LESION_DIR}/tasks/{{task}}/{split}.json"
+                for split in LESION_SPLITS
+            },
+        log:
+            f"{LOGS}/lesion/task_{{task}}.log",
+        benchmark:
+            f"{BENCH}/lesion/task_{{task}}.tsv"
+        wildcard_constraints:
+            task="|".join(LESION_TASKS),
+        conda:
+            "../../envs/analysis.yaml"
+        params:
+            dataset=lambda wc: LESION["tasks"][wc.task]["dataset"],
+            num_few_shots=lambda wc: LESION["tasks"][wc.task].get(
+                "num_few_shots", LESION["num_few_shots"]
+            ),
+        script:
+            "../../scripts/lesion/task.py"
+
+    rule lesion_prune:
+        input:
+            plans=f"{LESION_DIR}/plans.json",
+            base=model_ready(LESION_MODEL),
+        output:
+            shape_map=f"{LESION_DIR}/pruned/{{variant}}/shape_map.json",
+            tensors=f"{LESION_DIR}/pruned/{{variant}}/pruned_layers.safetensors",
+        log:
+            f"{LOGS}/lesion/prune_{{variant}}.log",
+        benchmark:
+            f"{BENCH}/lesion/prune_{{variant}}.tsv"
+        wildcard_constraints:
+            variant="|".join(re.escape(v) for v in LESION_VARIANTS),
+        conda:
+            "../../envs/pytorch.yaml"
+        threads: 1
+        resources:
+            mem_mb=mem_mb_for(LESION_MODEL, "load"),
+            runtime=runtime_for(LESION_MODEL, "load"),
+        script:
+            "../../scripts/lesion/prune.py"
+
+    rule lesion_evaluate:
+        input:
+            base=model_ready(LESION_MODEL),
+            pruned=lambda wc: (
+                []
+                if wc.variant == ORIGINAL
+                else [f"{LESION_DIR}/pruned/{wc.variant}/shape_map.json"]
+            ),
+            tasks=expand(f"{LESION_DIR}/tasks/{{task}}/test.json", task=LESION_TASKS),
+        output:
+            predictions=f"{LESION_DIR}/eval/{{variant}}/predictions.parquet",
+            scores=f"{LESION_DIR}/eval/{{variant}}/scores.json",
+        log:
+            f"{LOGS}/lesion/evaluate_{{variant}}.log",
+        benchmark:
+            f"{BENCH}/lesion/evaluate_{{variant}}.tsv"
+        wildcard_constraints:
+            variant="|".join(re.escape(v) for v in [ORIGINAL, *LESION_VARIANTS]),
+        conda:
+            "../../envs/pytorch.yaml"
+        threads: 1
+        resources:
+            mem_mb=mem_mb_for(LESION_MODEL, "inference"),
+            gpu=gpus_for(LESION_MODEL, "inference"),
+            runtime=runtime_for(LESION_MODEL, "inference"),
+        params:
+            model=LESION_MODEL,
+            tasks=LESION_TASKS,
+            max_num_samples={
+                task: settings.get("max_num_samples", LESION["max_num_samples"])
+                for task, settings in LESION["tasks"].items()
+            },
+            generation=LESION["generation"],
+            device=DEVICE,
+            dtype=DTYPE,
+        script:
+            "../../scripts/lesion/evaluate.py"
+
+    rule lesion_table1:
+        input:
+            plans=f"{LESION_DIR}/plans.json",
+            scores=expand(
+                f"{LESION_DIR}/eval/{{variant}}/scores.json",
+                variant=[ORIGINAL, *LESION_VARIANTS],
+            ),
+            infos=expand(f"{LESION_DIR}/tasks/{{task}}/info.json", task=LESION_TASKS),
+        output:
+            csv=f"{LESION_DIR}/table1.csv",
+            md=f"{LESION_DIR}/table1.md",
+            fewshot_csv=f"{LESION_DIR}/fewshot_answers.csv",
+            fewshot_md=f"{LESION_DIR}/fewshot_answers.md",
+            figure=f"{LESION_DIR}/figure_score_vs_layers.png",
+        log:
+            f"{LOGS}/lesion/table1.log",
+        benchmark:
+            f"{BENCH}/lesion/table1.tsv"
+        conda:
+            "../../envs/analysis.yaml"
+        params:
+            model=LESION_MODEL,
+            display=REGISTRY[LESION_MODEL].display,
+            tasks=LESION_TASKS,
+            data_roots={
+                task: config["datasets"][s["dataset"]].get(
+                    "root", config.get("data_root")
+                )
+                for task, s in LESION["tasks"].items()
+            },
+        script:
+            "../../scripts/lesion/table1.py"
