@@ -30,6 +30,7 @@ include: "workflow/rules/language.smk"
 include: "workflow/rules/lesion.smk"
 include: "workflow/rules/knowledge.smk"
 include: "workflow/rules/paramact.smk"
+include: "workflow/rules/redundancy.smk"
 include: "workflow/rules/report.smk"
 
 

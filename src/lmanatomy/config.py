@@ -24,6 +24,7 @@ STUDY_CHECKS: dict[str, str] = {
     "lesion": "lmanatomy.lesion.config:check",
     "knowledge": "lmanatomy.knowledge.config:check",
     "paramact": "lmanatomy.paramact.config:check",
+    "redundancy": "lmanatomy.redundancy.config:check",
 }
 
 

@@ -47,7 +47,8 @@ def to_markdown(
     table = frame.reset_index() if index else frame
     header = [str(c) for c in table.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    for row_pos, (_, row) in enumerate(table.iterrows()):
+    # itertuples keeps each column's dtype (iterrows upcasts an all-numeric row to float: 1 → 1.0000).
+    for row_pos, row in enumerate(table.itertuples(index=False, name=None)):
         cells = []
         for col_pos, value in enumerate(row):
             text = format_cell(value, digits).replace("|", "\\|")
