@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Sequence
 import torch
 
 from lmanatomy.errors import RegistryError
-from lmanatomy.models.loading import _finish, _scratch, hf_config
+from lmanatomy.models.loading import _finish, hf_config, scratch_dir
 from lmanatomy.models.registry import ModelEntry
 
 SPACE = "▁"
@@ -237,7 +237,7 @@ def train_local(
 def _save(entry, model, tokenizer, dest: Path, step: int, settings: TrainSettings, digest: str, lines, loss: float) -> Path:
     import importlib.metadata as metadata
 
-    tmp = _scratch(dest)
+    tmp = scratch_dir(dest)
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     (tmp / "corpus.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
