@@ -31,3 +31,4 @@ rule all:
     default_target: True
     input:
         study_targets(),
+        rebuild_targets,
