@@ -1,6 +1,6 @@
 # lm-anatomy: the two commands.
 #
-#   make run    create .venv if missing, install (pinned), run the default workflow
+#   make run    create .venv if missing, install (pinned), run the default workflow, write its report
 #   make test   create/install the same way, run the test suite, lint, dry-run every config
 #               (the suite includes the reproducibility and fault-tolerance tests: `make repro`)
 #
@@ -16,12 +16,24 @@ STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 SNAKEMAKE := $(BIN)/snakemake
 
-.PHONY: run test install lint pytest repro reduced dryrun lock clean-results
+.PHONY: run report test install lint pytest repro reduced dryrun lock clean-results
 
 # --rerun-incomplete: after an interruption (a killed job, a lost machine) `make run` again
 # recomputes the outputs Snakemake marked incomplete instead of stopping on them.
 run: $(STAMP)
 	$(SNAKEMAKE) --cores $(CORES) --rerun-incomplete --configfile $(CONFIG)
+	$(MAKE) --no-print-directory report
+
+# The run's HTML report (every table and figure by paper, with captions, summary, provenance);
+# a zip archive instead when the run's report items exceed REPORT_ZIP_MB (the HTML embeds them).
+REPORT_ZIP_MB ?= 100
+report: $(STAMP)
+	@run=$$($(BIN)/lmanatomy run-name $(CONFIG)) && mkdir -p results/$$run/logs && \
+	size=$$(du -sm results/$$run/report 2>/dev/null | cut -f1) && \
+	ext=html && if [ "$${size:-0}" -gt $(REPORT_ZIP_MB) ]; then ext=zip; fi && \
+	$(SNAKEMAKE) --configfile $(CONFIG) --report results/$$run/report.$$ext >results/$$run/logs/report.log 2>&1 && \
+	echo "" && echo "Report:  results/$$run/report.$$ext  (open it in a browser)" && \
+	echo "Summary: results/$$run/summary.md"
 
 test: $(STAMP)
 	$(MAKE) --no-print-directory pytest lint

@@ -17,18 +17,26 @@ if not workflow.config_settings.configfiles:
     configfile: "config/config.yaml"
 
 
+# `snakemake --report results/<run>/report.html`: the run's tables and figures by paper.
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/census.smk"
 include: "workflow/rules/extract.smk"
+include: "workflow/rules/language.smk"
 include: "workflow/rules/lesion.smk"
 include: "workflow/rules/knowledge.smk"
 include: "workflow/rules/paramact.smk"
+include: "workflow/rules/redundancy.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
         study_targets(),
+        TARGETS["report"],
         rebuild_targets,

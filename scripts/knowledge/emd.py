@@ -6,7 +6,7 @@ from lmanatomy.knowledge.trajectories import point_clouds, read_trajectories
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
-with script_context(snakemake) as log:
+with script_context(snakemake, uses_torch=False) as log:
     p = snakemake.params
     clouds = point_clouds(read_trajectories(snakemake.input.trajectories))
     pairs = shard_pairs(p.words, p.shards)[snakemake.wildcards.shard]

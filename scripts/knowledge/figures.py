@@ -10,7 +10,7 @@ from lmanatomy.plots import save
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
-with script_context(snakemake) as log:
+with script_context(snakemake, uses_torch=False) as log:
     p = snakemake.params
     groups, k, out = p.section["groups"], p.section["top_k"], snakemake.output
     note = figure_note(p.section, p.model, p.display, p.checkpoints)

@@ -7,7 +7,7 @@ from lmanatomy.knowledge.stats import headline_mask, table2
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
-with script_context(snakemake) as log:
+with script_context(snakemake, uses_torch=False) as log:
     p = snakemake.params
     table = table2(pd.read_csv(snakemake.input.matrix, index_col=0), p.section["groups"])
     write_table(

@@ -5,7 +5,7 @@ from lmanatomy.knowledge.trajectories import answer_summary, word_trajectories, 
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
-with script_context(snakemake) as log:
+with script_context(snakemake, uses_torch=False) as log:
     p = snakemake.params
     frame = word_trajectories(p.shards, p.checkpoints, p.words, p.section["top_k"], p.section["scale"])
     write_trajectories(frame, snakemake.output.trajectories)

@@ -7,7 +7,7 @@ from lmanatomy.lesion.report import fewshot_table, figure, figure_note, notes, t
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
-with script_context(snakemake) as log:
+with script_context(snakemake, uses_torch=False) as log:
     params = snakemake.params
     plans = read_plans(snakemake.input.plans)
     results = [json.loads(open(path, encoding="utf-8").read()) for path in snakemake.input.scores]

@@ -20,9 +20,11 @@ from lmanatomy.models.registry import ModelEntry, Registry, load_registry
 # Each study package may expose ``check(section, registry)``; it is found here by name so that
 # this module never imports a study eagerly (studies stay independent of one another).
 STUDY_CHECKS: dict[str, str] = {
+    "language": "lmanatomy.language.config:check",
     "lesion": "lmanatomy.lesion.config:check",
     "knowledge": "lmanatomy.knowledge.config:check",
     "paramact": "lmanatomy.paramact.config:check",
+    "redundancy": "lmanatomy.redundancy.config:check",
 }
 
 

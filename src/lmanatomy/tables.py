@@ -47,7 +47,8 @@ def to_markdown(
     table = frame.reset_index() if index else frame
     header = [str(c) for c in table.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    for row_pos, (_, row) in enumerate(table.iterrows()):
+    # itertuples keeps each column's dtype (iterrows upcasts an all-numeric row to float: 1 → 1.0000).
+    for row_pos, row in enumerate(table.itertuples(index=False, name=None)):
         cells = []
         for col_pos, value in enumerate(row):
             text = format_cell(value, digits).replace("|", "\\|")
@@ -81,3 +82,15 @@ def write_table(
     if note_lines:
         parts.append("\n" + "\n".join(f"- {note}" for note in note_lines) + "\n")
     atomic_write_text(md_path, "\n".join(parts))
+
+
+def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write an intermediate frame as Parquet (no index), atomically: tmp file, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

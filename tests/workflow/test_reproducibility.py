@@ -51,12 +51,9 @@ class Run:
     def __init__(self, config: Path, name: str):
         self.config, self.name = config, name
         self.dir = REPO / "results" / name
-        with open(config, encoding="utf-8") as fh:
-            section = yaml.safe_load(fh)
-        # The activation store is asked for explicitly as long as no study of the config reads one.
-        self.targets = ["all", *(f"results/{name}/activations/smollm2-135m/{dataset}/{probe}/_manifest.json"
-                                 for dataset in ("flores_en",) for probe in section["probes"])]
-        self.store = REPO / self.targets[1].rsplit("/", 1)[0]
+        self.targets = ["all"]
+        # The language study's store: 8 texts in 2 shards.
+        self.store = self.dir / "activations" / "smollm2-135m" / "flores" / "linears_mean"
 
     def args(self, *extra: str, targets: list[str] | None = None) -> list[str]:
         return ["--cores", "2", *TRIGGERS, *extra, "--configfile", str(self.config), "--", *(targets or self.targets)]

@@ -76,6 +76,14 @@ def model_ready(name, checkpoint=None):
     return f"{model_path(name, checkpoint)}/provenance.json"
 
 
+def model_provenance_files(name):
+    """Key → provenance.json of a model's folder(s): one per checkpoint for a series."""
+    entry = REGISTRY[name]
+    if entry.is_series:
+        return {f"{name}@{c}": model_ready(name, c) for c in entry.checkpoints}
+    return {name: model_ready(name)}
+
+
 _PARAMETERS = {}
 
 

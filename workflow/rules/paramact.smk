@@ -5,10 +5,9 @@ from lmanatomy.paramact.plan import job_params, jobs_for
 from lmanatomy.paramact.report import deviations
 from lmanatomy.paramact.run import thresholds_around
 
-PARAMACT = config.get("paramact") or {"models": [], "general_datasets": []}
-PARAMACT_JOBS = (
-    {job.name: job for job in jobs_for(PARAMACT)} if config.get("paramact") else {}
-)
+PARAMACT_ON = "paramact" in STUDIES and bool(config.get("paramact"))
+PARAMACT = config["paramact"] if PARAMACT_ON else {"models": [], "general_datasets": []}
+PARAMACT_JOBS = {job.name: job for job in jobs_for(PARAMACT)} if PARAMACT_ON else {}
 PARAMACT_OUT = f"{RESULTS}/paramact"
 PARAMACT_MODEL_RE = alternation(PARAMACT["models"])
 PARAMACT_JOB_RE = alternation(PARAMACT_JOBS)

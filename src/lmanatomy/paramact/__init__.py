@@ -21,7 +21,7 @@ _EXPORTS = {
     "decoder_weights": "scores",
     "llmdcos": "similarity",
     "deep_mean": "similarity",
-    "deep_range": "similarity",
+    "deep_range": "plan",
     "RunningMean": "density",
     "Draws": "prompts",
     "prompt_text": "prompts",

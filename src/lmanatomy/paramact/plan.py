@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from lmanatomy.errors import ConfigError
+from lmanatomy.errors import ConfigError, DataError
 
 JOB_MODES = ("single", "split")
 
@@ -232,3 +232,10 @@ def job_from_params(params: Mapping[str, Any]) -> Job:
     return Job(str(params["name"]), tuple((str(d), int(n)) for d, n in params["density"]),
                tuple(Pair(str(x), str(y), int(n)) for x, y, n in params["pairs"]))
 
+
+def deep_range(num_layers: int) -> tuple[int, int]:
+    """0-based inclusive layer range L/2 .. L−3 over which the paper averages LLMDcos."""
+    first, last = num_layers // 2, num_layers - 3
+    if last < first:
+        raise DataError(f"a model with {num_layers} layers has no layers in L/2 .. L-3")
+    return first, last

@@ -25,7 +25,7 @@ import pandas as pd
 
 from lmanatomy.errors import DataError
 from lmanatomy.paramact.plan import canonical
-from lmanatomy.paramact.similarity import deep_range
+from lmanatomy.paramact.plan import deep_range
 from lmanatomy.plots import figure, save
 from lmanatomy.tables import atomic_write_text, to_markdown, write_table
 

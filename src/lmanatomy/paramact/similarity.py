@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from lmanatomy.errors import DataError, NumericalError
+from lmanatomy.paramact.plan import deep_range
 from lmanatomy.paramact.scores import Scores
 
 # One input's activations: Scores, or per layer either a list of tensors or one flat vector.
@@ -95,11 +96,3 @@ def deep_mean(values: np.ndarray | Sequence[float], num_layers: int) -> float:
         raise DataError(f"expected one value per layer ({num_layers}), got shape {values.shape}")
     first, last = deep_range(num_layers)
     return float(values[first : last + 1].mean())
-
-
-def deep_range(num_layers: int) -> tuple[int, int]:
-    """0-based inclusive layer range L/2 .. L−3 over which the paper averages LLMDcos."""
-    first, last = num_layers // 2, num_layers - 3
-    if last < first:
-        raise DataError(f"a model with {num_layers} layers has no layers in L/2 .. L-3")
-    return first, last

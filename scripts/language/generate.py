@@ -1,0 +1,20 @@
+"""Generate from BOS under every condition (none; top / bottom / both at k; both at each ablation k)."""
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from lmanatomy.language.study import generate_texts
+from lmanatomy.runtime import script_context
+from lmanatomy.tables import write_parquet
+
+with script_context(snakemake) as log:
+    setup = snakemake.params.setup
+    neurons = pq.ParquetFile(snakemake.input.neurons).metadata.num_rows
+    generations = generate_texts(
+        snakemake.params.model_path, pd.read_parquet(snakemake.input.selection), neurons, setup["languages"], setup["k"],
+        setup["ablation_k"], setup["seeds"], setup["batch_size"], setup["max_new_tokens"], setup["temperature"],
+        snakemake.params.device, snakemake.params.dtype,
+    )
+    log.info("%d texts, %.1f new tokens on average, %d stopped at EOS", len(generations), generations["n_tokens"].mean(),
+             int(generations["stopped_at_eos"].sum()))
+    write_parquet(generations, snakemake.output.generations)

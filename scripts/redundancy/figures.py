@@ -1,0 +1,28 @@
+"""Figs 1-3 (mean / max / std R² per layer pair), the layer x dim R² heatmap and Fig 4 (redundancy paths)."""
+
+import json
+
+import pandas as pd
+
+from lmanatomy.plots import save
+from lmanatomy.redundancy import figures
+from lmanatomy.redundancy.analysis import deviations, read_rows
+from lmanatomy.runtime import script_context
+
+with script_context(snakemake, uses_torch=False) as log:
+    out, display = snakemake.output, snakemake.params.display
+    rows = read_rows(snakemake.input.pairs)
+    summary = pd.read_csv(snakemake.input.summary)
+    top = pd.read_csv(snakemake.input.top, dtype={"inputs": str, "weights": str})
+    frequent = pd.read_csv(snakemake.input.frequent)
+    with open(snakemake.input.dataset, encoding="utf-8") as fh:
+        note = " ".join(deviations(snakemake.wildcards.redundancy_model, snakemake.params.section, snakemake.params.probe, json.load(fh)))
+    for number, stat in enumerate(("mean_r2", "max_r2", "std_r2"), start=1):
+        label = stat.split("_")[0]
+        fig = figures.pair_stat_heatmap(summary, stat, f"Fig. {number}: {label} of test R² over target dims, per layer pair — {display}")
+        save(fig, out[f"fig{number}_{stat}"], note=note)
+    save(figures.layer_dim_heatmap(rows, f"Test R² per layer pair and target dim — {display}"), out.r2_layer_dim, note=note)
+    fig = figures.paths_figure(top, frequent, int(rows["dim"].max()) + 1, sorted(rows["source_layer"].unique()),
+                               f"Fig. 4: redundancy paths of the top {len(top)} (pair, dim) by test R² — {display}")
+    save(fig, out.fig4_paths, note=note)
+    log.info("figures for %d pairs x %d dims", rows["source_layer"].nunique(), int(rows["dim"].max()) + 1)

@@ -1,0 +1,45 @@
+"""The language study (Kojima et al. 2024): language-specific neurons, found by AP and steered.
+
+Flow: per-text mean outputs of every decoder-layer linear (activation store) → AP of every neuron
+for every language (:func:`average_precision`) → top-k / bottom-k per language → Table 1 (overlap),
+Fig 2 (layers), Fig 4 (activation distributions) → generation from BOS with those neurons fixed
+→ fastText language identification and BLEU → Table 2 and Fig 5.
+
+Attributes are imported on first use, so that the config check does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "average_precision": "ap",
+    "average_precision_sets": "ap",
+    "NeuronTable": "neurons",
+    "rank_neurons": "ranking",
+    "select": "selection",
+    "overlap_table": "selection",
+    "layer_histograms": "selection",
+    "NeuronIntervention": "intervention",
+    "sample_batch": "sampling",
+    "LanguageIdentifier": "lid",
+    "ReferenceBleu": "bleu",
+    "plan": "steering",
+    "generate": "steering",
+    "score": "steering",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lmanatomy.language' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"lmanatomy.language.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,81 @@
+"""Semantic checks of the config's ``language`` section (beyond what the JSON Schema can say)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from lmanatomy.errors import ConfigError
+
+TEXT_FORMATS = ("flores200", "pawsx")
+PROBE_SHAPE = {"modules": "linears", "pool": "mean", "capture": "output"}
+
+
+def seeds(section: Mapping[str, Any]) -> list[int]:
+    """Generation seeds 1..N (the paper: 1..100)."""
+    return list(range(1, int(section["seeds"]) + 1))
+
+
+def check(config: Mapping[str, Any], registry) -> None:
+    """Models known, datasets of a multilingual format covering the languages, probe shape, census."""
+    from lmanatomy.config import check_dataset_names, check_model_names
+
+    section = config["language"]
+    check_model_names("language.models", section["models"], registry)
+    names = check_dataset_names("language.datasets", section["datasets"], config, TEXT_FORMATS)
+    for index, name in enumerate(names):
+        listed = config["datasets"][name].get("languages")
+        missing = [lang for lang in section["languages"] if listed is not None and lang not in listed]
+        if missing:
+            raise ConfigError(f"language.datasets[{index}]", f"dataset '{name}' has no texts of {', '.join(missing)} (its languages: {', '.join(listed)})")
+    probe = section["probe"]
+    probes = config.get("probes") or {}
+    if probe not in probes:
+        raise ConfigError("language.probe", f"unknown probe '{probe}' (the config's probes: {', '.join(sorted(probes)) or 'none'})")
+    for key, wanted in PROBE_SHAPE.items():
+        value = probes[probe].get(key, "output" if key == "capture" else None)
+        if value != wanted:
+            raise ConfigError("language.probe", f"probe '{probe}' has {key}: {value}; the language study needs {key}: {wanted} (per-text mean output of every linear)")
+    census = (config.get("census") or {}).get("models", [])
+    absent = [m for m in section["models"] if m not in census]
+    if absent:
+        raise ConfigError("census.models", f"Table 3 of the language study needs the census of {', '.join(absent)}: add them to census.models")
+    if section["histogram_k"] < 1 or section["k"] < 1:
+        raise ConfigError("language.k", "k and histogram_k must be positive")
+
+
+def uses_demo_data(config: Mapping[str, Any], names: list[str], demo_root: str | Path = "data/demo") -> bool:
+    """Whether any of the named datasets reads the project's demo files (the notes then say so)."""
+    demo = Path(demo_root).resolve()
+    for name in names:
+        root = config["datasets"][name].get("root") or config.get("data_root")
+        if root is not None and Path(root).resolve() == demo:
+            return True
+    return False
+
+
+def setup(config: Mapping[str, Any], model: str, registry=None) -> dict[str, Any]:
+    """Everything a language-study job needs to know about the run, as plain values (rule params).
+
+    Includes what the table and figure notes compare with the paper: the model, the data formats
+    and whether they are the demo files, and the generation settings.
+    """
+    section = config["language"]
+    names = list(section["datasets"])
+    return {
+        "model": model,
+        "display": registry[model].display if registry is not None else model,
+        "models": list(section["models"]),
+        "languages": list(section["languages"]),
+        "k": int(section["k"]),
+        "ablation_k": sorted(int(k) for k in section["ablation_k"]),
+        "histogram_k": int(section["histogram_k"]),
+        "seeds": seeds(section),
+        "max_new_tokens": int(section["max_new_tokens"]),
+        "temperature": float(section["temperature"]),
+        "lid_threshold": float(section["lid_threshold"]),
+        "batch_size": int(section["batch_size"]),
+        "datasets": names,
+        "formats": [config["datasets"][name]["format"] for name in names],
+        "demo_data": uses_demo_data(config, names),
+    }

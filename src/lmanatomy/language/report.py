@@ -1,0 +1,271 @@
+"""Tables 1–2 and Figs 2, 4, 5 of Kojima et al. 2024, with notes that state every deviation."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from lmanatomy.errors import DataError
+from lmanatomy.language.selection import KINDS, chosen
+
+PAPER_MODELS = ("xglm-564m", "xglm-1.7b", "xglm-2.9b", "bloom-560m", "bloom-1b7", "bloom-3b", "llama-2-7b", "llama-2-13b")
+PAPER_LANGUAGES = ("en", "de", "fr", "es", "zh", "ja")
+PAPER_TEXTS_PER_LANGUAGE = 500
+PAPER_SEEDS = 100
+PAPER_K = 1000
+PAPER_ABLATION_KS = (1, 10, 100, 1000, 10000, 100000)
+LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "zh": "Chinese", "ja": "Japanese"}
+
+
+def deviation_notes(
+    models: Sequence[str],
+    formats: Sequence[str],
+    texts_per_language: Mapping[str, int],
+    seeds: int | None = None,
+    k: int | None = None,
+    ablation_ks: Sequence[int] | None = None,
+    skipped_ks: Sequence[int] = (),
+    demo_data: bool = False,
+) -> list[str]:
+    """One note per way this run differs from the paper's setup (empty when it matches)."""
+    notes = []
+    others = [m for m in models if m not in PAPER_MODELS]
+    if others:
+        notes.append(f"Model(s) {', '.join(others)} are not among the paper's eight (XGLM, BLOOM, Llama-2).")
+    if "pawsx" not in formats:
+        notes.append("Texts are FLORES-200 only: the paper mixes FLORES-200 and PAWS-X about 1:1.")
+    if demo_data:
+        notes.append("Texts are the project's demo FLORES-200 files (written for lm-anatomy), not the real FLORES-200.")
+    counts = sorted(set(texts_per_language.values()))
+    if counts != [PAPER_TEXTS_PER_LANGUAGE]:
+        shown = ", ".join(f"{lang} {n}" for lang, n in texts_per_language.items())
+        notes.append(f"Texts per language: {shown} (paper: {PAPER_TEXTS_PER_LANGUAGE} each).")
+    if sorted(texts_per_language) != sorted(PAPER_LANGUAGES):
+        notes.append(f"Languages {', '.join(texts_per_language)} (paper: {', '.join(PAPER_LANGUAGES)}).")
+    if seeds is not None and seeds != PAPER_SEEDS:
+        notes.append(f"{seeds} generation seeds per condition (paper: {PAPER_SEEDS}).")
+    if k is not None and k != PAPER_K:
+        notes.append(f"k = {k} top and bottom neurons per language (paper: {PAPER_K}).")
+    if ablation_ks is not None and tuple(sorted(set(ablation_ks) | set(skipped_ks))) != PAPER_ABLATION_KS:
+        notes.append(f"k-ablation over k = {', '.join(map(str, sorted(set(ablation_ks) | set(skipped_ks))))} (paper: {', '.join(map(str, PAPER_ABLATION_KS))}).")
+    if skipped_ks:
+        notes.append(f"Skipped k = {', '.join(map(str, skipped_ks))}: top-k plus bottom-k would exceed the model's neurons.")
+    return notes
+
+
+def _finish(fig, title: str, note: str | None, legend: tuple | None = None) -> None:
+    """Title (and a figure legend) on top, room at the bottom for the note :func:`save` writes there."""
+    width, height = fig.get_size_inches()
+    lines = 1 + len(note or "") // max(int(width * 19), 1) if note else 0  # ~19 characters per inch at 7 pt
+    bottom = min(0.35, (0.18 * lines + 0.05) / height) if note else 0.0
+    fig.suptitle(title, y=1 - 0.08 / height, va="top")
+    top = 1 - 0.35 / height
+    if legend is not None:
+        fig.legend(*legend, loc="upper center", bbox_to_anchor=(0.5, top), ncol=len(legend[1]), frameon=False)
+        top -= 0.3 / height
+    fig.tight_layout(rect=(0, bottom, 1, top))
+
+
+# --- Table 1 -------------------------------------------------------------------------------------
+
+
+def overlap_notes(k: int) -> list[str]:
+    return [
+        f"Entry (a, b): neurons in both language a's and language b's set of top-{k} and bottom-{k} neurons by AP; the diagonal is 2k = {2 * k}.",
+    ]
+
+
+# --- Table 2 -------------------------------------------------------------------------------------
+
+
+def target_probabilities(scored: pd.DataFrame, languages: Sequence[str], k: int) -> pd.DataFrame:
+    """One model's Table 2 block: P(target language) in % per language and condition, plus the mean row."""
+    none = scored[scored["condition"] == "none"]
+    if none.empty:
+        raise DataError("scored generations have no 'none' (before intervention) rows")
+    rows = []
+    for lang in languages:
+        row = {"language": lang, "before": 100.0 * float((none["lid_language"] == lang).mean())}
+        for condition in ("top", "bottom", "both"):
+            part = scored[(scored["condition"] == condition) & (scored["language"] == lang) & (scored["k"] == k)]
+            if part.empty:
+                raise DataError(f"scored generations have no '{condition}' rows for language '{lang}' at k={k}")
+            row[condition] = 100.0 * float(part["is_target"].mean())
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    mean = {"language": "mean", **{c: float(frame[c].mean()) for c in ("before", "top", "bottom", "both")}}
+    return pd.concat([frame, pd.DataFrame([mean])], ignore_index=True)
+
+
+def table2(scored_by_model: Mapping[str, pd.DataFrame], languages: Sequence[str], k: int) -> pd.DataFrame:
+    """Table 2: rows model × language (+ a mean row per model); columns before, top, bottom, both (%)."""
+    parts = []
+    for model, scored in scored_by_model.items():
+        block = target_probabilities(scored, languages, k)
+        block.insert(0, "model", model)
+        parts.append(block)
+    return pd.concat(parts, ignore_index=True)
+
+
+def table2_notes(k: int, seeds: int, threshold: float) -> list[str]:
+    return [
+        f"Probability (%) that a text generated from BOS alone (temperature 0.8, no top-k/top-p, at most 64 new tokens, {seeds} seeds) is in the target language.",
+        f"A text counts as language l when fastText lid.176 predicts l with probability > {threshold}.",
+        f"before: no intervention; top / bottom / both: the target language's top-{k}, bottom-{k} or both sets of neurons fixed to their median activation over the language's texts, at every position.",
+    ]
+
+
+# --- Fig 2 ---------------------------------------------------------------------------------------
+
+
+def plot_layer_histograms(counts: pd.DataFrame, languages: Sequence[str], n: int, model: str, path: str, note: str | None) -> None:
+    """Fig 2: per language, how many of the top / middle / bottom-n neurons lie in each layer."""
+    from lmanatomy.plots import figure, save
+
+    cols = min(3, len(languages))
+    rows = math.ceil(len(languages) / cols)
+    fig, axes = figure(rows, cols, width=4.2 * cols, height=3.0 * rows + 0.6, squeeze=False, sharex=True)
+    styles = {"top": ("tab:red", "o"), "middle": ("tab:gray", "s"), "bottom": ("tab:blue", "^")}
+    for position, lang in enumerate(languages):
+        ax = axes[position // cols][position % cols]
+        for group, (color, marker) in styles.items():
+            part = counts[(counts["language"] == lang) & (counts["group"] == group)].sort_values("layer")
+            ax.plot(part["layer"], part["count"], color=color, marker=marker, markersize=3, label=f"{group}-{n}")
+        ax.set_title(f"{LANGUAGE_NAMES.get(lang, lang)} ({lang})")
+        ax.set_xlabel("layer")
+        ax.set_ylabel("neurons")
+    for position in range(len(languages), rows * cols):
+        axes[position // cols][position % cols].axis("off")
+    legend = axes[0][0].get_legend_handles_labels()
+    _finish(fig, f"Fig 2: layers of the top, middle and bottom {n} neurons by AP — {model}", note, legend)
+    save(fig, path, note)
+
+
+# --- Fig 4 ---------------------------------------------------------------------------------------
+
+
+def neuron_values(read_module: Callable[[str], np.ndarray], neurons: pd.DataFrame) -> np.ndarray:
+    """Per-text values (n_texts, len(neurons)) of the given neurons, reading each module once."""
+    columns: list[np.ndarray | None] = [None] * len(neurons)
+    for module, group in neurons.reset_index(drop=True).groupby("module", sort=True):
+        values = np.asarray(read_module(str(module)))
+        for position, channel in zip(group.index, group["channel"]):
+            columns[position] = values[:, int(channel)]
+    return np.stack(columns, axis=1)
+
+
+def activation_distributions(
+    read_module: Callable[[str], np.ndarray],
+    selection: pd.DataFrame,
+    text_languages: Sequence[str],
+    languages: Sequence[str],
+    k: int,
+    bins: int = 40,
+) -> pd.DataFrame:
+    """Fig 4's histograms: per language and kind, the values of its k neurons on target vs other texts.
+
+    Values are pooled over the k neurons; the bins span the 0.5–99.5 % quantiles of the pooled
+    values of both text groups (outliers fall into the edge bins) and the counts are normalised
+    to densities per group, since there are five times more other texts than target texts.
+    """
+    text_languages = np.asarray(text_languages, dtype=object)
+    wanted = pd.concat([chosen(selection, lang, KINDS, k) for lang in languages], ignore_index=True)
+    distinct = wanted.drop_duplicates("index").sort_values("index").reset_index(drop=True)
+    values = neuron_values(read_module, distinct)
+    position = {int(index): i for i, index in enumerate(distinct["index"])}
+    rows = []
+    for lang in languages:
+        target = text_languages == lang
+        for kind in KINDS:
+            part = wanted[(wanted["language"] == lang) & (wanted["kind"] == kind)]
+            block = values[:, [position[int(i)] for i in part["index"]]]
+            low, high = np.quantile(block, [0.005, 0.995])
+            if not high > low:
+                low, high = low - 0.5, high + 0.5
+            edges = np.linspace(low, high, bins + 1)
+            for group, mask in (("target", target), ("other", ~target)):
+                pooled = np.clip(block[mask].ravel(), low, high)
+                counts, _ = np.histogram(pooled, bins=edges)
+                density = counts / (counts.sum() * np.diff(edges))
+                for b in range(bins):
+                    rows.append(
+                        {"language": lang, "kind": kind, "texts": group, "bin_left": edges[b], "bin_right": edges[b + 1],
+                         "count": int(counts[b]), "density": float(density[b]), "mean": float(block[mask].mean())}
+                    )
+    return pd.DataFrame(rows)
+
+
+def plot_activation_distributions(hist: pd.DataFrame, languages: Sequence[str], k: int, model: str, path: str, note: str | None) -> None:
+    """Fig 4: rows top / bottom neurons, columns languages; target-language texts vs the others."""
+    from lmanatomy.plots import figure, save
+
+    fig, axes = figure(len(KINDS), len(languages), width=2.6 * len(languages), height=5.6, squeeze=False)
+    for r, kind in enumerate(KINDS):
+        for c, lang in enumerate(languages):
+            ax = axes[r][c]
+            for group, color in (("target", "tab:red"), ("other", "tab:gray")):
+                part = hist[(hist["language"] == lang) & (hist["kind"] == kind) & (hist["texts"] == group)]
+                edges = np.append(part["bin_left"].to_numpy(), part["bin_right"].to_numpy()[-1])
+                label = f"{lang} texts" if group == "target" else "other languages"
+                ax.stairs(part["density"].to_numpy(), edges, color=color, fill=group == "other", alpha=0.45 if group == "other" else 1.0, label=label)
+            ax.set_title(f"{lang}: {kind}-{k}")
+            ax.set_xlabel("mean activation")
+            if c == 0:
+                ax.set_ylabel("density")
+            ax.legend(fontsize=6, loc="upper right")
+    _finish(fig, f"Fig 4: activations of each language's top / bottom {k} neurons on its texts vs the others — {model}", note)
+    save(fig, path, note)
+
+
+# --- Fig 5 ---------------------------------------------------------------------------------------
+
+
+def k_ablation(scored: pd.DataFrame, languages: Sequence[str], ks: Sequence[int]) -> pd.DataFrame:
+    """Fig 5's points: per language and k (0 = no intervention), P(target) in % and mean BLEU-4.
+
+    BLEU is averaged over the texts identified as the target language (NaN when there is none).
+    """
+    rows = []
+    none = scored[scored["condition"] == "none"]
+    for lang in languages:
+        base = none[none["lid_language"] == lang]
+        rows.append({"language": lang, "k": 0, "texts": len(none), "target_texts": len(base),
+                     "probability": 100.0 * len(base) / max(len(none), 1), "bleu": float(base["bleu"].mean()) if len(base) else float("nan")})
+        for k in sorted(ks):
+            part = scored[(scored["condition"] == "both") & (scored["language"] == lang) & (scored["k"] == k)]
+            if part.empty:
+                raise DataError(f"scored generations have no 'both' rows for language '{lang}' at k={k}")
+            hits = part[part["is_target"]]
+            rows.append({"language": lang, "k": int(k), "texts": len(part), "target_texts": len(hits),
+                         "probability": 100.0 * float(part["is_target"].mean()), "bleu": float(hits["bleu"].mean()) if len(hits) else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def plot_k_ablation(points: pd.DataFrame, languages: Sequence[str], model: str, path: str, note: str | None) -> None:
+    """Fig 5: P(target language) and BLEU-4 against log10 k, one line per language."""
+    from lmanatomy.plots import figure, save
+
+    fig, axes = figure(1, 2, width=11, height=4.2)
+    steered = points[points["k"] > 0]
+    for lang in languages:
+        part = steered[steered["language"] == lang].sort_values("k")
+        x = np.log10(part["k"].to_numpy())
+        line = axes[0].plot(x, part["probability"], marker="o", label=lang)[0]
+        axes[1].plot(x, part["bleu"], marker="o", color=line.get_color(), label=lang)
+        base = points[(points["language"] == lang) & (points["k"] == 0)]
+        axes[0].axhline(float(base["probability"].iloc[0]), color=line.get_color(), linestyle=":", linewidth=0.8)
+    ticks = sorted(steered["k"].unique())
+    for ax, label in ((axes[0], "P(target language) (%)"), (axes[1], "BLEU-4 of target-language texts")):
+        ax.set_xticks(np.log10(ticks))
+        ax.set_xticklabels([f"{math.log10(t):g}" for t in ticks])
+        ax.set_xlabel("log10 k (top-k and bottom-k fixed)")
+        ax.set_ylabel(label)
+    axes[0].set_ylim(-2, 102)
+    axes[0].legend(title="target", fontsize=8)
+    axes[0].set_title("target-language probability (dotted: no intervention)")
+    axes[1].set_title("BLEU-4 against the language's texts")
+    _finish(fig, f"Fig 5: k-ablation — {model}", note)
+    save(fig, path, note)

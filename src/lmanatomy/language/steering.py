@@ -1,0 +1,122 @@
+"""The steering experiment: which texts to generate, generating them, and scoring them.
+
+Conditions (Kojima et al. 2024, Table 2): no intervention; the target language's top-k neurons
+fixed; its bottom-k fixed; both. The k-ablation (Fig 5) fixes both top-k and bottom-k for each k
+of a list. Every condition is sampled with the same seeds, so conditions differ only in the
+intervention. A plan row is (condition, language, k, seed); "none" has no language and k = 0
+and serves every language's "before intervention" column.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+from tqdm import tqdm
+
+from lmanatomy.errors import DataError
+from lmanatomy.language.selection import chosen
+
+CONDITIONS = ("none", "top", "bottom", "both")
+KINDS_OF = {"top": ("top",), "bottom": ("bottom",), "both": ("top", "bottom")}
+PLAN_COLUMNS = ["condition", "language", "k", "seed"]
+
+
+def usable_ks(ks: Sequence[int], neurons: int) -> tuple[list[int], list[int]]:
+    """Split a k list into those that fit the model (2k ≤ neurons) and those that do not."""
+    ks = sorted(set(int(k) for k in ks))
+    return [k for k in ks if 2 * k <= neurons], [k for k in ks if 2 * k > neurons]
+
+
+def plan(languages: Sequence[str], k: int, ablation_ks: Sequence[int], seeds: Sequence[int]) -> pd.DataFrame:
+    """Every text to generate: none; top, bottom, both at k; both at each ablation k (≠ k)."""
+    if not seeds:
+        raise DataError("no seeds to generate with")
+    groups: list[tuple[str, str, int]] = [("none", "", 0)]
+    for lang in languages:
+        groups += [("top", lang, k), ("bottom", lang, k), ("both", lang, k)]
+        groups += [("both", lang, kk) for kk in sorted(set(ablation_ks)) if kk != k]
+    rows = [(condition, lang, kk, int(seed)) for condition, lang, kk in groups for seed in seeds]
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+def neurons_for(selection: pd.DataFrame, condition: str, language: str, k: int) -> pd.DataFrame | None:
+    """The neurons (module, channel, value) a condition fixes; ``None`` for no intervention."""
+    if condition not in CONDITIONS:
+        raise DataError(f"unknown condition '{condition}' (known: {list(CONDITIONS)})")
+    if condition == "none":
+        return None
+    return chosen(selection, language, KINDS_OF[condition], k)
+
+
+def generate(
+    model,
+    tokenizer,
+    requests: pd.DataFrame,
+    selection: pd.DataFrame,
+    batch_size: int = 64,
+    max_new_tokens: int = 64,
+    temperature: float = 0.8,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Generate every planned text; returns the plan with text, n_tokens, stopped_at_eos.
+
+    Rows are batched in plan order; a batch may mix conditions (each row carries its own
+    intervention pattern), and each seed has its own generator, so the texts do not depend on
+    the batch size.
+    """
+    if batch_size < 1:
+        raise DataError(f"batch size must be at least 1, got {batch_size}")
+    # torch only here: the table and figure jobs import this module for usable_ks and plan.
+    from lmanatomy.language.intervention import NeuronIntervention
+    from lmanatomy.language.sampling import bos_prompt, eos_ids, sample_batch
+
+    prompt = bos_prompt(tokenizer)
+    stop = eos_ids(tokenizer, model)
+    keys = list(zip(requests["condition"], requests["language"], requests["k"]))
+    out = []
+    for start in tqdm(range(0, len(requests), batch_size), desc="generation batches", disable=not progress):
+        batch_keys = keys[start : start + batch_size]
+        distinct = sorted(set(batch_keys), key=batch_keys.index)
+        patterns = [neurons_for(selection, *key) for key in distinct]
+        intervention = NeuronIntervention(model, patterns, [distinct.index(key) for key in batch_keys])
+        seeds = requests["seed"].iloc[start : start + batch_size].tolist()
+        with intervention:
+            samples = sample_batch(model, prompt, seeds, max_new_tokens, temperature, stop, intervention)
+        out.extend(samples)
+    result = requests.reset_index(drop=True).copy()
+    result["text"] = [tokenizer.decode(list(s.tokens), skip_special_tokens=True) for s in out]
+    result["n_tokens"] = [len(s.tokens) for s in out]
+    result["stopped_at_eos"] = [s.stopped_at_eos for s in out]
+    return result
+
+
+def score(
+    generations: pd.DataFrame,
+    identifier,
+    bleu_by_language: dict | None = None,
+) -> pd.DataFrame:
+    """Language of each generated text (lid label, probability) and BLEU for the steered ones.
+
+    ``is_target`` is whether a steered text counts as its target language (probability > the
+    identifier's threshold); for "none" rows, ``is_<lang>`` per language serves every column of
+    Table 2's "before intervention". ``bleu`` is filled for texts identified as their target
+    language when ``bleu_by_language`` (language → :class:`ReferenceBleu`) is given.
+    """
+    result = generations.copy()
+    idents = identifier.identify(result["text"].tolist())
+    result["lid_label"] = [ident.label or "" for ident in idents]
+    result["lid_probability"] = [ident.probability for ident in idents]
+    counted = [ident.language(identifier.threshold) or "" for ident in idents]
+    result["lid_language"] = counted
+    result["is_target"] = [c != "" and c == lang for c, lang in zip(counted, result["language"])]
+    # A steered text is scored against its target language; an unsteered one ("none") against the
+    # language it was identified as, which gives Fig 5 its before-intervention baseline.
+    bleu = []
+    for text, lang, found in zip(result["text"], result["language"], counted):
+        reference = lang or found
+        hit = found != "" and found == reference
+        scorer = bleu_by_language.get(reference) if bleu_by_language is not None else None
+        bleu.append(scorer.score(text) if hit and scorer is not None else float("nan"))
+    result["bleu"] = bleu
+    return result

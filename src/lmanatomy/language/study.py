@@ -1,0 +1,148 @@
+"""The language study's steps as the workflow runs them: one function per rule.
+
+Each function takes paths and plain settings and returns frames; the scripts only write them.
+Texts come from prepared datasets (``results/<run>/data/<name>.parquet``; a text's language is
+its ``lang`` column) and activations from the activation store of each dataset, rows matched by
+text id.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from lmanatomy.errors import DataError
+from lmanatomy.language.neurons import NeuronTable
+
+TEXT_COLUMNS = ["id", "text", "lang"]
+
+
+def load_texts(data_paths: Sequence[str | Path]) -> pd.DataFrame:
+    """The texts of every dataset, concatenated: id, text, lang, dataset (file stem)."""
+    parts = []
+    for path in data_paths:
+        frame = pd.read_parquet(path)
+        missing = [c for c in TEXT_COLUMNS if c not in frame.columns]
+        if missing:
+            raise DataError(f"{path}: no column(s) {missing}; the language study needs a multilingual dataset (flores200 / pawsx)")
+        part = frame[TEXT_COLUMNS].copy()
+        part["dataset"] = Path(path).stem
+        parts.append(part)
+    texts = pd.concat(parts, ignore_index=True)
+    texts["uid"] = texts["dataset"] + ":" + texts["id"].astype(str)
+    if texts["uid"].duplicated().any():
+        raise DataError(f"duplicate text ids: {texts.loc[texts['uid'].duplicated(), 'uid'].head(3).tolist()}")
+    return texts
+
+
+class StackedStore:
+    """Several activation stores (one per dataset) read as one: rows concatenated in dataset order."""
+
+    def __init__(self, store_paths: Sequence[str | Path], texts: pd.DataFrame, datasets: Sequence[str]):
+        from lmanatomy.extract import open_store
+
+        if len(store_paths) != len(datasets):
+            raise DataError(f"{len(store_paths)} stores for {len(datasets)} datasets")
+        self.stores = [open_store(Path(p).parent if Path(p).name == "_manifest.json" else p) for p in store_paths]
+        uids = [f"{name}:{i}" for name, store in zip(datasets, self.stores) for i in store.ids()]
+        position = pd.Series(np.arange(len(texts)), index=texts["uid"])
+        unknown = [u for u in uids if u not in position.index]
+        if unknown:
+            raise DataError(f"activation store rows {unknown[:3]} have no text in the prepared datasets")
+        if len(uids) != len(texts):
+            raise DataError(f"the activation stores hold {len(uids)} texts but the datasets {len(texts)}")
+        #: The texts in store row order.
+        self.texts = texts.iloc[position.loc[uids].to_numpy()].reset_index(drop=True)
+
+    def widths(self) -> dict[str, int]:
+        return dict(self.stores[0].widths)
+
+    def read(self, column: str) -> np.ndarray:
+        """(n_texts, width) of one module, float32, rows in :attr:`texts` order."""
+        return np.concatenate([store.read(columns=[column]) for store in self.stores]).astype(np.float32, copy=False)
+
+
+def check_store_matches(table: NeuronTable, widths: dict[str, int]) -> None:
+    """Every census module is in the store with its width: the AP indices are census indices."""
+    for span in table.spans:
+        if span.column not in widths:
+            raise DataError(f"activation store has no column '{span.column}' (a probe other than every decoder-layer linear?)")
+        if widths[span.column] != span.width:
+            raise DataError(f"store column '{span.column}' has width {widths[span.column]}, the census {span.width}")
+
+
+def rank(table: NeuronTable, store_paths: Sequence[str], data_paths: Sequence[str], languages: Sequence[str],
+         memory_mb: float, device: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """AP and positive median of every neuron per language; also the texts in store order.
+
+    ``table`` is the model's neuron table (from the registry entry in the workflow,
+    :meth:`NeuronTable.from_entry`); the stores must hold exactly its modules and widths.
+    """
+    from lmanatomy.language.ranking import rank_neurons
+
+    texts = load_texts(data_paths)
+    stacked = StackedStore(store_paths, texts, [Path(p).stem for p in data_paths])
+    check_store_matches(table, stacked.widths())
+    ranked = rank_neurons(table, stacked.read, stacked.texts["lang"].tolist(), languages, memory_mb=memory_mb, device=device)
+    return ranked, stacked.texts
+
+
+def texts_per_language(texts: pd.DataFrame, languages: Sequence[str]) -> dict[str, int]:
+    counts = texts["lang"].value_counts()
+    return {lang: int(counts.get(lang, 0)) for lang in languages}
+
+
+def distributions(store_paths: Sequence[str], data_paths: Sequence[str], selection: pd.DataFrame,
+                  languages: Sequence[str], k: int) -> pd.DataFrame:
+    """Fig 4's histograms from the stores and the selection."""
+    from lmanatomy.language.report import activation_distributions
+
+    texts = load_texts(data_paths)
+    stacked = StackedStore(store_paths, texts, [Path(p).stem for p in data_paths])
+    return activation_distributions(stacked.read, selection, stacked.texts["lang"].tolist(), languages, k)
+
+
+def generate_texts(model_path: str, selection: pd.DataFrame, neurons: int, languages: Sequence[str], k: int,
+                   ablation_ks: Sequence[int], seeds: Sequence[int], batch_size: int, max_new_tokens: int,
+                   temperature: float, device: str, dtype: str) -> pd.DataFrame:
+    """Every planned generation (none; top/bottom/both at k; both at each usable ablation k)."""
+    from lmanatomy.language.steering import generate, plan, usable_ks
+    from lmanatomy.models import load_model
+
+    usable, _ = usable_ks(ablation_ks, neurons)
+    model, tokenizer = load_model(model_path, device=device, dtype=dtype)
+    return generate(model, tokenizer, plan(languages, k, usable, seeds), selection, batch_size, max_new_tokens, temperature)
+
+
+def score_texts(generations: pd.DataFrame, model_path: str, data_paths: Sequence[str], languages: Sequence[str],
+                threshold: float) -> pd.DataFrame:
+    """Language identification of every generated text and BLEU-4 against the target language's texts."""
+    from transformers import AutoTokenizer
+
+    from lmanatomy.language.bleu import ReferenceBleu
+    from lmanatomy.language.lid import LanguageIdentifier
+    from lmanatomy.language.steering import score
+
+    texts = load_texts(data_paths)
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    bleu = {lang: ReferenceBleu(tokenizer, texts.loc[texts["lang"] == lang, "text"].tolist()) for lang in languages}
+    return score(generations, LanguageIdentifier(threshold=threshold), bleu)
+
+
+def notes(setup: dict, texts: pd.DataFrame, skipped_ks: Sequence[int] = (), generation: bool = True) -> list[str]:
+    """The deviation notes of one output, from the run's setup and the texts actually used."""
+    from lmanatomy.language.report import deviation_notes
+
+    return deviation_notes(
+        setup["models"] if "models" in setup else [setup["model"]],
+        setup["formats"],
+        texts_per_language(texts, setup["languages"]),
+        seeds=len(setup["seeds"]) if generation else None,
+        k=setup["k"],
+        ablation_ks=setup["ablation_k"] if generation else None,
+        skipped_ks=skipped_ks,
+        demo_data=setup["demo_data"],
+    )

@@ -1,0 +1,49 @@
+"""Semantic checks of the ``redundancy`` config section (the schema has settled keys and types)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from lmanatomy.config import check_dataset_names, check_model_names
+from lmanatomy.errors import ConfigError
+from lmanatomy.models.registry import ModelEntry, Registry
+
+
+def hidden_size(entry: ModelEntry) -> int:
+    """Width of the residual stream, from whichever key the architecture uses."""
+    for key in ("hidden_size", "n_embd", "d_model"):
+        if key in entry.config:
+            return int(entry.config[key])
+    raise ConfigError("redundancy.models", f"model '{entry.name}': registry config has no hidden size (hidden_size / n_embd / d_model)")
+
+
+def check(config: Mapping[str, Any], registry: Registry) -> None:
+    """Models exist and have layer pairs; the dataset exists; the probe captures EOS hidden states."""
+    section = config["redundancy"]
+    entries = check_model_names("redundancy.models", section["models"], registry)
+    check_dataset_names("redundancy.dataset", section["dataset"], config)
+    probes = config.get("probes") or {}
+    name = section["probe"]
+    if name not in probes:
+        raise ConfigError("redundancy.probe", f"unknown probe '{name}' (the config's probes: {', '.join(sorted(probes)) or 'none'})")
+    probe = probes[name]
+    if probe.get("modules") != "hidden_states" or probe.get("pool") != "eos":
+        raise ConfigError(
+            "redundancy.probe",
+            f"probe '{name}' captures modules={probe.get('modules')}, pool={probe.get('pool')}; "
+            "the study needs modules: hidden_states, pool: eos",
+        )
+    for index, entry in enumerate(entries):
+        if entry.is_series:
+            raise ConfigError(f"redundancy.models[{index}]", f"model '{entry.name}' is a checkpoint series; name a single model")
+        if entry.num_layers < 2:
+            raise ConfigError(f"redundancy.models[{index}]", f"model '{entry.name}' has {entry.num_layers} layer(s): no layer pair")
+        if section.get("top_inputs", 5) > hidden_size(entry):
+            raise ConfigError("redundancy.top_inputs", f"{section['top_inputs']} exceeds the hidden size {hidden_size(entry)} of '{entry.name}'")
+    sample = config["datasets"][section["dataset"]].get("sample") or {}
+    wanted = section["train"] + section["test"]
+    if "n" in sample and "per" not in sample and sample["n"] < wanted:
+        raise ConfigError(
+            "redundancy.train",
+            f"train + test = {wanted} sentences but dataset '{section['dataset']}' samples only {sample['n']} rows",
+        )

@@ -1,0 +1,168 @@
+"""``results/<run>/summary.md``: each reproduced table next to the paper's numbers.
+
+The paper's numbers come from ``workflow/report/paper_values.yaml`` (as the study specs list
+them). Every section first says which model(s) the run used and which the paper used, so a
+reader of the default run sees at once that a 135M model on demo data is not expected to give
+the paper's numbers: the comparison shows the method at work and where the findings hold.
+Sections read the tables the studies wrote; a study the run did not enable has no section.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import pandas as pd
+import yaml
+
+from lmanatomy.errors import DataError
+from lmanatomy.tables import to_markdown
+
+Section = Callable[[Path, Mapping[str, Any], Mapping[str, Any]], list[str]]
+
+
+def load_paper_values(path: str | Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _read(path: Path, columns: Sequence[str] = ()) -> pd.DataFrame:
+    """A study table; a missing column is the study's output format changing under the summary."""
+    frame = pd.read_csv(path)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: no column(s) {missing} for the run summary")
+    return frame
+
+
+def _setup(run_models: Sequence[str], paper: Mapping[str, Any], displays: Mapping[str, str]) -> list[str]:
+    """Who ran vs who the paper ran; the 'different model' warning when they differ."""
+    ours = ", ".join(displays.get(m, m) for m in run_models) or "none"
+    theirs = ", ".join(displays.get(m, m) for m in paper.get("models", []))
+    lines = [f"*This run:* {ours}. *Paper ({paper['paper']}):* {theirs}" + (f"; {paper['data']}." if paper.get("data") else ".")]
+    if not set(run_models) & set(paper.get("models", [])):
+        lines += ["", "**Different model and data from the paper: numbers are not expected to match.**"]
+    return lines + [""]
+
+
+def census_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
+    table = _read(results / "census" / "table3.csv", ["registry_name", "model", "layers", "neurons"])
+    values = paper["values"]
+    rows = []
+    for name in list(table["registry_name"]) + [n for n in values if n not in set(table["registry_name"])]:
+        ours = table[table["registry_name"] == name]
+        theirs = values.get(name, {})
+        row = {"model": run["displays"].get(name, name),
+               "layers (run)": int(ours["layers"].iloc[0]) if len(ours) else "—",
+               "neurons (run)": int(ours["neurons"].iloc[0]) if len(ours) else "—",
+               "layers (paper)": theirs.get("layers", "—"), "neurons (paper)": theirs.get("neurons", "—")}
+        row["match"] = ("yes" if (row["layers (run)"], row["neurons (run)"]) == (row["layers (paper)"], row["neurons (paper)"])
+                        else "—" if "—" in (row["layers (run)"], row["layers (paper)"]) else "**no**")
+        rows.append(row)
+    return ["Counted from architecture facts; the paper's rows are exact targets (a *no* is a bug).", "",
+            to_markdown(pd.DataFrame(rows))]
+
+
+def language_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
+    table = _read(results / "language" / "table2.csv")
+    return ["The study spec lists no numbers for the paper's Table 2, so this run's table stands alone: "
+            "P(target language) in % before intervention and with the top / bottom / both neuron sets fixed.", "",
+            to_markdown(table, digits=1)]
+
+
+def lesion_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
+    table = _read(results / "lesion" / "table1.csv", ["task", "metric", "original"])
+    ours = [c for c in table.columns if c not in ("task", "metric")]
+    theirs = paper["columns"]
+    lines = ["Scores per task: the original model, then each lesion (share of all parameters, pruned layers)."]
+    if len(ours) != len(theirs):
+        lines += [f"This run has {len(ours)} columns, the paper {len(theirs)}: shown one under the other.", "",
+                  "This run:", "", to_markdown(table), "Paper:", "",
+                  to_markdown(pd.DataFrame([[k, *v] for k, v in paper["values"].items()], columns=["task", *theirs]))]
+        return lines
+    lines += ["Columns are matched by position (this run's layer ranges are the paper's scaled to the run's model "
+              "depth); header: this run's range / the paper's.", ""]
+    header = ["task", "source"] + [c if c == t else f"{c} / {t.split()[-1]}" for c, t in zip(ours, theirs)]
+    rows = []
+    for _, row in table.iterrows():
+        rows.append([row["task"], "this run", *[row[c] for c in ours]])
+        if row["task"] in paper["values"]:
+            rows.append([row["task"], "paper", *paper["values"][row["task"]]])
+    return lines + [to_markdown(pd.DataFrame(rows, columns=header), digits=2)]
+
+
+def knowledge_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
+    table = _read(results / "knowledge" / "table2.csv", ["group", "score_correct", "score_code"])
+    rows = [{"group": g, "score (run)": s, "score, code's denominator (run)": c, "paper": paper["values"].get(g, "—")}
+            for g, s, c in zip(table["group"], table["score_correct"], table["score_code"])]
+    return ["Table 2: per group, the % of other-group words farther than the group's mean distance.", "",
+            to_markdown(pd.DataFrame(rows), digits=1)]
+
+
+def redundancy_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for model in run["models"].get("redundancy", []):
+        summary = _read(results / "redundancy" / model / "pair_summary.csv")
+        frequent = _read(results / "redundancy" / model / "frequent_dims.csv")
+        r2 = [c for c in summary.columns if "mean" in c.lower()]
+        lines += [f"**{run['displays'].get(model, model)}**: mean R² per layer pair "
+                  + (f"from {summary[r2[0]].min():.3f} to {summary[r2[0]].max():.3f}" if r2 else "(no mean column)")
+                  + "; the most frequent contributing dims:", "", to_markdown(frequent.head(5))]
+    dims = ", ".join(str(d) for d in paper["values"]["frequent_dims"])
+    return lines + [f"Paper: dims {dims} dominate in its model; dims are model-specific, so only the pattern "
+                    "(a few dims dominating) is comparable across models.", ""]
+
+
+def paramact_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for model in run["models"].get("paramact", []):
+        findings = _read(results / "paramact" / model / "findings.csv", ["finding", "holds"])
+        checked = findings[findings["holds"].notna() & (findings["holds"].astype(str) != "")]
+        held = checked.assign(holds=checked["holds"].astype(str) == "True").groupby("finding", sort=False)["holds"]
+        rows = [{"finding": f, "cases where it holds (run)": f"{int(h.sum())}/{len(h)}", "paper": "holds"}
+                for f, h in held]
+        lines += [f"**{run['displays'].get(model, model)}** (cases: datasets × thresholds γ, or dataset pairs):", "",
+                  to_markdown(pd.DataFrame(rows))]
+    return lines + ["The paper states both findings for its models; it gives them as figures, not numbers."]
+
+
+SECTIONS: dict[str, tuple[str, Section]] = {
+    "census": ("Neuron census (Kojima et al. 2024, Table 3)", census_section),
+    "language": ("Language-specific neurons (Kojima et al. 2024, Table 2)", language_section),
+    "lesion": ("Lesions (Harada et al. 2024, Table 1)", lesion_section),
+    "knowledge": ("Knowledge neurons (Ariyama et al. 2025, Table 2)", knowledge_section),
+    "redundancy": ("Layer redundancy (Baba & Kano 2025)", redundancy_section),
+    "paramact": ("Parameter activation (Wang et al. 2024)", paramact_section),
+}
+
+
+def summarize(results: str | Path, run_name: str, studies: Sequence[str], paper_values: Mapping[str, Any],
+              models: Mapping[str, Sequence[str]], displays: Mapping[str, str]) -> str:
+    """The summary document: one section per enabled study, in the config's order.
+
+    ``models`` maps each study to the registry names it ran, ``displays`` names to the names the
+    papers print.
+    """
+    results = Path(results)
+    run = {"models": models, "displays": displays}
+    lines = [f"# Run `{run_name}`: results next to the papers' numbers", "",
+             "Each section names the model(s) of this run and of the paper. Where they differ (the default run: "
+             "SmolLM2-135M and demo data on a CPU), the numbers are not expected to match; the report "
+             "(`report.html`) has every table and figure with its caption and the run's provenance.", ""]
+    for study in studies:
+        if study not in SECTIONS:
+            continue
+        title, section = SECTIONS[study]
+        paper = paper_values[study]
+        lines += [f"## {title}", ""] + _setup(models.get(study, []), paper, displays) + section(results, paper, run) + [""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def models_by_study(config: Mapping[str, Any], studies: Sequence[str]) -> dict[str, list[str]]:
+    """The registry names each enabled study runs: its section's ``models`` list or ``model``."""
+    out: dict[str, list[str]] = {}
+    for study in studies:
+        section = config.get(study) or {}
+        names = list(section.get("models") or []) + ([section["model"]] if section.get("model") else [])
+        out[study] = list(dict.fromkeys(names))
+    return out

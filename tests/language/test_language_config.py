@@ -1,0 +1,57 @@
+"""The language section of a config: bad values stop before any job, naming the key."""
+
+import copy
+
+import pytest
+import yaml
+
+from lmanatomy.config import validate_config
+from lmanatomy.errors import ConfigError
+from lmanatomy.language.config import setup
+
+from conftest import REPO
+
+SCHEMAS = REPO / "workflow" / "schemas"
+
+
+@pytest.fixture()
+def config(monkeypatch):
+    monkeypatch.chdir(REPO)
+    with open(REPO / "config" / "config.yaml", encoding="utf-8") as fh:
+        loaded = yaml.safe_load(fh)
+    loaded["studies"] = sorted(set(loaded["studies"]) | {"census", "language"})
+    return loaded
+
+
+BAD = [
+    (lambda c: c["language"].__setitem__("models", ["gpt-7"]), "language.models[0]", "unknown model 'gpt-7'"),
+    (lambda c: c["language"].__setitem__("datasets", ["jsts"]), "language.datasets[0]", "format 'jsts'"),
+    (lambda c: c["language"].__setitem__("datasets", ["nope"]), "language.datasets[0]", "unknown dataset 'nope'"),
+    (lambda c: c["datasets"]["flores"].__setitem__("languages", ["en", "de"]), "language.datasets[0]", "no texts of fr, es, zh, ja"),
+    (lambda c: c["language"].__setitem__("probe", "hidden_eos"), "language.probe", "modules: linears"),
+    (lambda c: c["language"].__setitem__("probe", "nothing"), "language.probe", "unknown probe 'nothing'"),
+    (lambda c: c["census"].__setitem__("models", ["smollm2-135m-hf"]), "census.models", "needs the census of smollm2-135m"),
+    (lambda c: c["language"].__setitem__("languages", ["en", "ko"]), "language.languages[1]", "'ko' is not one of"),
+    (lambda c: c["language"].__setitem__("temperature", 0), "language.temperature", "less than or equal to the minimum"),
+    (lambda c: c["language"].__setitem__("seed", 3), "language.seed", "unknown key"),
+]
+
+
+@pytest.mark.parametrize("change, key, words", BAD)
+def test_bad_language_sections_name_the_key(config, change, key, words):
+    bad = copy.deepcopy(config)
+    change(bad)
+    with pytest.raises(ConfigError) as info:
+        validate_config(bad, SCHEMAS)
+    assert info.value.key == key
+    assert words in str(info.value)
+
+
+def test_defaults_and_setup(config):
+    del config["language"]["seeds"], config["language"]["temperature"]
+    registry = validate_config(config, SCHEMAS)
+    assert config["language"]["seeds"] == 100 and config["language"]["temperature"] == 0.8
+    values = setup(config, "smollm2-135m", registry)
+    assert values["seeds"] == list(range(1, 101))
+    assert values["display"] == "SmolLM2-135M-Instruct"
+    assert values["formats"] == ["flores200"] and values["demo_data"] is True

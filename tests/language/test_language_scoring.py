@@ -1,0 +1,126 @@
+"""Language identification threshold, BLEU, Table 2 and Fig 5 aggregation, and the figures."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
+
+from lmanatomy.errors import DataError
+from lmanatomy.language.bleu import ReferenceBleu
+from lmanatomy.language.lid import Identification, LanguageIdentifier
+from lmanatomy.language.report import (
+    deviation_notes,
+    k_ablation,
+    plot_activation_distributions,
+    plot_k_ablation,
+    plot_layer_histograms,
+    table2,
+    target_probabilities,
+)
+from lmanatomy.language.steering import score
+
+
+@pytest.fixture(scope="module")
+def lid():
+    return LanguageIdentifier()
+
+
+def test_threshold_logic():
+    assert Identification("de", 0.51).language() == "de"
+    assert Identification("de", 0.5).language() is None  # strictly above 0.5
+    assert Identification("de", 0.49).is_language("de") is False
+    assert Identification(None, 0.0).language() is None
+
+
+def test_lid_on_real_texts(lid):
+    idents = lid.identify(["Das Wetter\nist heute schön und wir gehen in den Park.", "今日はとても良い天気ですね。", "", "Hund chien dog perro"])
+    assert idents[0].label == "de" and idents[0].probability > 0.9  # newlines are joined, not an error
+    assert idents[1].language() == "ja"
+    assert idents[2] == Identification(None, 0.0)
+    # A mixed text: fastText's best guess is below 0.5, so it counts for no language.
+    assert idents[3].probability < 0.5
+    assert lid.languages(["Hund chien dog perro"]) == [None]
+
+
+def test_bleu_matches_nltk_on_model_tokens(tokenizer):
+    references = ["The dog runs over the meadow.", "A cat sleeps in the sun all day."]
+    bleu = ReferenceBleu(tokenizer, references)
+    hypothesis = "The dog sleeps in the sun."
+    tokens = lambda t: tokenizer.convert_ids_to_tokens(tokenizer(t, add_special_tokens=False)["input_ids"])
+    expected = sentence_bleu([tokens(r) for r in references], tokens(hypothesis), smoothing_function=SmoothingFunction().method1)
+    assert bleu.score(hypothesis) == pytest.approx(expected, abs=1e-12)
+    assert bleu.score(references[1]) == pytest.approx(1.0)
+    assert bleu.score("") == 0.0
+    with pytest.raises(DataError):
+        ReferenceBleu(tokenizer, [])
+
+
+class _FakeLid:
+    threshold = 0.5
+
+    def __init__(self, answers):
+        self.answers = answers
+
+    def identify(self, texts):
+        return [Identification(*self.answers[t]) for t in texts]
+
+
+def _scored():
+    rows = [("none", "", 0, s, f"n{s}") for s in range(4)]
+    rows += [(c, lang, k, s, f"{c}{lang}{k}{s}") for c in ("top", "bottom", "both") for lang in ("en", "ja") for k in (2,) for s in range(4)]
+    rows += [("both", lang, 1, s, f"both{lang}1{s}") for lang in ("en", "ja") for s in range(4)]
+    generations = pd.DataFrame(rows, columns=["condition", "language", "k", "seed", "text"])
+    answers = {text: ("en", 0.9) for text in generations.text}
+    answers.update({"n0": ("ja", 0.9), "n1": ("ja", 0.4), "n2": ("de", 0.99)})  # none: en 1/4, ja 1/4
+    answers.update({"topja20": ("ja", 0.8), "topja21": ("ja", 0.8), "topja22": ("ja", 0.3)})  # top ja: 2/4
+    answers.update({f"bothja2{s}": ("ja", 0.7) for s in range(4)})  # both ja: 4/4
+    answers.update({f"bothja1{s}": ("zh", 0.9) for s in range(4)})  # both ja k=1: 0/4
+    bleu = {"en": type("B", (), {"score": lambda self, t: 0.25})(), "ja": type("B", (), {"score": lambda self, t: 0.5})()}
+    return score(generations, _FakeLid(answers), bleu)
+
+
+def test_table2_probabilities():
+    scored = _scored()
+    block = target_probabilities(scored, ["en", "ja"], 2).set_index("language")
+    assert block.loc["en"].tolist() == [25.0, 100.0, 100.0, 100.0]
+    assert block.loc["ja"].tolist() == [25.0, 50.0, 0.0, 100.0]
+    assert block.loc["mean"].tolist() == [25.0, 75.0, 50.0, 100.0]
+    both = table2({"A": scored, "B": scored}, ["en", "ja"], 2)
+    assert both["model"].tolist() == ["A"] * 3 + ["B"] * 3
+    with pytest.raises(DataError, match="k=3"):
+        target_probabilities(scored, ["en"], 3)
+
+
+def test_k_ablation_points_and_bleu():
+    scored = _scored()
+    points = k_ablation(scored, ["en", "ja"], [1, 2]).set_index(["language", "k"])
+    assert points.loc[("ja", 1), "probability"] == 0.0 and math.isnan(points.loc[("ja", 1), "bleu"])
+    assert points.loc[("ja", 2), "probability"] == 100.0 and points.loc[("ja", 2), "bleu"] == 0.5
+    assert points.loc[("en", 0), "probability"] == 25.0 and points.loc[("en", 0), "bleu"] == 0.25
+    assert points.loc[("ja", 0), "target_texts"] == 1
+
+
+def test_notes_state_the_deviations():
+    paper = deviation_notes(["xglm-564m"], ["flores200", "pawsx"], {lang: 500 for lang in ["en", "de", "fr", "es", "zh", "ja"]},
+                            100, 1000, [1, 10, 100, 1000, 10000, 100000])
+    assert paper == []
+    notes = " ".join(deviation_notes(["smollm2-135m"], ["flores200"], {"en": 80, "ja": 80}, 8, 1000, [10, 100], [100000], demo_data=True))
+    for phrase in ("smollm2-135m", "FLORES-200 only", "demo", "en 80", "8 generation seeds", "Skipped k = 100000"):
+        assert phrase in notes
+
+
+def test_figures_are_written(tmp_path):
+    langs = ["en", "de", "ja"]
+    counts = pd.DataFrame([{"language": l, "group": g, "layer": layer, "count": (layer + 1) * (i + 1)}
+                           for l in langs for i, g in enumerate(("top", "middle", "bottom")) for layer in range(5)])
+    plot_layer_histograms(counts, langs, 10, "tiny", tmp_path / "fig2.png", "note")
+    edges = np.linspace(-1, 1, 11)
+    hist = pd.DataFrame([{"language": l, "kind": k, "texts": t, "bin_left": edges[b], "bin_right": edges[b + 1], "density": float(b)}
+                         for l in langs for k in ("top", "bottom") for t in ("target", "other") for b in range(10)])
+    plot_activation_distributions(hist, langs, 10, "tiny", tmp_path / "fig4.png", None)
+    points = pd.DataFrame([{"language": l, "k": k, "probability": 10.0 * i, "bleu": 0.1} for i, l in enumerate(langs) for k in (0, 1, 10)])
+    plot_k_ablation(points, langs, "tiny", tmp_path / "fig5.png", "note")
+    for name in ("fig2.png", "fig4.png", "fig5.png"):
+        assert (tmp_path / name).stat().st_size > 10_000

@@ -1,0 +1,66 @@
+"""The report's view of a run's targets: kinds, captions, categories, what is left to siblings."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from lmanatomy.errors import LmAnatomyError
+from lmanatomy.report import PAPERS, ReportView
+
+from conftest import REPO
+
+CAPTIONS = REPO / "workflow" / "report"
+
+
+def _view(targets, tmp_path=None, captions=CAPTIONS):
+    return ReportView(targets, list(targets), "results/r", captions, models=["smollm2-135m"])
+
+
+def test_tables_figures_and_data_are_items_and_sibling_csvs_are_not():
+    view = _view({
+        "language": ["results/r/language/smollm2-135m/table1.csv", "results/r/language/smollm2-135m/table1.md",
+                     "results/r/language/smollm2-135m/fig2.png", "results/r/language/smollm2-135m/fig2.csv"],
+        "knowledge": ["results/r/knowledge/distance_matrix.csv"],
+    })
+    assert view.keys("table") == ["language/smollm2-135m/table1"]
+    assert view.keys("figure") == ["language/smollm2-135m/fig2"]
+    assert view.keys("data") == ["knowledge/distance_matrix"]
+    assert sorted(view.outputs("results/r/report")) == [
+        "results/r/report/knowledge/distance_matrix.csv",
+        "results/r/report/language/smollm2-135m/fig2.png",
+        "results/r/report/language/smollm2-135m/table1.html",
+    ]
+
+
+def test_category_labels_and_caption_of_an_item():
+    view = _view({"language": ["results/r/language/smollm2-135m/fig2.png", "results/r/language/smollm2-135m/fig2.csv"]})
+    wc = SimpleNamespace(report_figure="language/smollm2-135m/fig2")
+    assert view.category(wc) == PAPERS["language"]
+    assert view.subcategory(wc) == "figure"
+    labels = view.labels(wc)
+    assert labels["model"] == "smollm2-135m" and labels["item"].startswith("Fig 2")
+    caption = view.caption(wc)
+    assert caption.startswith("**Fig 2")
+    assert "``results/r/language/smollm2-135m/fig2.png``" in caption
+    assert "``results/r/language/smollm2-135m/fig2.csv``" in caption
+
+
+def test_a_target_without_caption_stops_the_run_naming_the_file(tmp_path):
+    (tmp_path / "census").mkdir()
+    with pytest.raises(LmAnatomyError, match=r"census/table3\.rst"):
+        _view({"census": ["results/r/census/table3.md"]}, captions=tmp_path)
+
+
+def test_an_empty_caption_is_an_error(tmp_path):
+    (tmp_path / "census").mkdir()
+    (tmp_path / "census" / "table3.rst").write_text("\n\n")
+    with pytest.raises(LmAnatomyError, match="empty"):
+        _view({"census": ["results/r/census/table3.md"]}, captions=tmp_path)
+
+
+def test_every_caption_file_has_a_title_and_a_body():
+    files = sorted(p for p in CAPTIONS.glob("*/*.rst"))
+    assert len(files) >= 30
+    for path in files:
+        lines = path.read_text(encoding="utf-8").strip().splitlines()
+        assert len(lines) >= 2 and lines[0].strip(), path

@@ -1,0 +1,229 @@
+# The language study (Kojima et al. 2024): language-specific neurons by AP, steered generation.
+#
+#   activation store (linears_mean) ─► rank (AP + positive median per neuron and language)
+#     ─► select (top/bottom-k) ─► Table 1, Fig 2, Fig 4
+#     ─► generate (BOS, seeds, conditions) ─► score (fastText lid, BLEU) ─► Table 2, Fig 5
+# Table 3 is the census's target (census.smk), listed here as part of this study.
+
+from lmanatomy.language.config import setup as language_setup
+
+# Rules exist when the study is enabled (its section is then checked against the registry).
+LANGUAGE = (config.get("language") if "language" in STUDIES else None) or {
+    "models": [],
+    "datasets": [],
+}
+LANGUAGE_MODELS = LANGUAGE["models"]
+LANGUAGE_DIR = f"{RESULTS}/language"
+LANGUAGE_DATA = [f"{RESULTS}/data/{name}.parquet" for name in LANGUAGE["datasets"]]
+LANGUAGE_PER_MODEL = [
+    "table1.csv",
+    "table1.md",
+    "fig2.png",
+    "fig2.csv",
+    "fig4.png",
+    "fig4.csv",
+    "fig5.png",
+    "fig5.csv",
+]
+
+TARGETS["language"] = [
+    *[f"{LANGUAGE_DIR}/{m}/{f}" for m in LANGUAGE_MODELS for f in LANGUAGE_PER_MODEL],
+    f"{LANGUAGE_DIR}/table2.csv",
+    f"{LANGUAGE_DIR}/table2.md",
+    *TARGETS["census"],
+]
+
+
+wildcard_constraints:
+    lmodel=alternation(LANGUAGE_MODELS),
+
+
+localrules:
+    language_table1,
+    language_table2,
+
+
+rule language_rank:
+    input:
+        stores=lambda wc: [
+            f"{RESULTS}/activations/{wc.lmodel}/{name}/{LANGUAGE['probe']}/_manifest.json"
+            for name in LANGUAGE["datasets"]
+        ],
+        data=LANGUAGE_DATA,
+    output:
+        neurons=f"{LANGUAGE_DIR}/{{lmodel}}/neurons.parquet",
+    log:
+        f"{LOGS}/language/{{lmodel}}/rank.log",
+    benchmark:
+        f"{BENCH}/language/{{lmodel}}/rank.tsv"
+    conda:
+        "../../envs/pytorch.yaml"
+    threads: LANGUAGE.get("threads", 1)
+    resources:
+        mem_mb=lambda wc: 2048 + 2 * int(LANGUAGE.get("memory_mb", 1024)),
+        gpu=lambda wc: gpus_for(wc.lmodel, "inference"),
+        runtime=lambda wc: runtime_for(wc.lmodel, "inference"),
+    params:
+        registry=config["models_file"],
+        languages=LANGUAGE.get("languages"),
+        memory_mb=LANGUAGE.get("memory_mb"),
+        device=DEVICE,
+    script:
+        "../../scripts/language/rank.py"
+
+
+rule language_select:
+    input:
+        neurons=f"{LANGUAGE_DIR}/{{lmodel}}/neurons.parquet",
+    output:
+        selection=f"{LANGUAGE_DIR}/{{lmodel}}/selected.parquet",
+    log:
+        f"{LOGS}/language/{{lmodel}}/select.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        languages=LANGUAGE.get("languages"),
+        k=LANGUAGE.get("k"),
+        ablation_k=LANGUAGE.get("ablation_k"),
+    script:
+        "../../scripts/language/select.py"
+
+
+rule language_table1:
+    input:
+        selection=f"{LANGUAGE_DIR}/{{lmodel}}/selected.parquet",
+        data=LANGUAGE_DATA,
+    output:
+        csv=f"{LANGUAGE_DIR}/{{lmodel}}/table1.csv",
+        md=f"{LANGUAGE_DIR}/{{lmodel}}/table1.md",
+    log:
+        f"{LOGS}/language/{{lmodel}}/table1.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+    script:
+        "../../scripts/language/table1.py"
+
+
+rule language_fig2:
+    input:
+        neurons=f"{LANGUAGE_DIR}/{{lmodel}}/neurons.parquet",
+        data=LANGUAGE_DATA,
+    output:
+        png=f"{LANGUAGE_DIR}/{{lmodel}}/fig2.png",
+        csv=f"{LANGUAGE_DIR}/{{lmodel}}/fig2.csv",
+    log:
+        f"{LOGS}/language/{{lmodel}}/fig2.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+        histogram_k=LANGUAGE.get("histogram_k"),
+    script:
+        "../../scripts/language/fig2.py"
+
+
+rule language_fig4:
+    input:
+        stores=lambda wc: [
+            f"{RESULTS}/activations/{wc.lmodel}/{name}/{LANGUAGE['probe']}/_manifest.json"
+            for name in LANGUAGE["datasets"]
+        ],
+        data=LANGUAGE_DATA,
+        selection=f"{LANGUAGE_DIR}/{{lmodel}}/selected.parquet",
+    output:
+        png=f"{LANGUAGE_DIR}/{{lmodel}}/fig4.png",
+        csv=f"{LANGUAGE_DIR}/{{lmodel}}/fig4.csv",
+    log:
+        f"{LOGS}/language/{{lmodel}}/fig4.log",
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=4096,
+    params:
+        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+    script:
+        "../../scripts/language/fig4.py"
+
+
+rule language_generate:
+    input:
+        selection=f"{LANGUAGE_DIR}/{{lmodel}}/selected.parquet",
+        neurons=f"{LANGUAGE_DIR}/{{lmodel}}/neurons.parquet",
+        model=lambda wc: model_ready(wc.lmodel),
+    output:
+        generations=f"{LANGUAGE_DIR}/{{lmodel}}/generations.parquet",
+    log:
+        f"{LOGS}/language/{{lmodel}}/generate.log",
+    benchmark:
+        f"{BENCH}/language/{{lmodel}}/generate.tsv"
+    conda:
+        "../../envs/pytorch.yaml"
+    threads: LANGUAGE.get("threads", 1)
+    resources:
+        mem_mb=lambda wc: mem_mb_for(wc.lmodel, "inference"),
+        gpu=lambda wc: gpus_for(wc.lmodel, "inference"),
+        runtime=lambda wc: runtime_for(wc.lmodel, "inference", units=4.0),
+    params:
+        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+        model_path=lambda wc: model_path(wc.lmodel),
+        device=DEVICE,
+        dtype=DTYPE,
+    script:
+        "../../scripts/language/generate.py"
+
+
+rule language_score:
+    input:
+        generations=f"{LANGUAGE_DIR}/{{lmodel}}/generations.parquet",
+        data=LANGUAGE_DATA,
+        model=lambda wc: model_ready(wc.lmodel),
+    output:
+        scores=f"{LANGUAGE_DIR}/{{lmodel}}/scores.parquet",
+    log:
+        f"{LOGS}/language/{{lmodel}}/score.log",
+    conda:
+        "../../envs/pytorch.yaml"
+    params:
+        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+        model_path=lambda wc: model_path(wc.lmodel),
+    script:
+        "../../scripts/language/score.py"
+
+
+rule language_table2:
+    input:
+        scores=expand(
+            f"{LANGUAGE_DIR}/{{lmodel}}/scores.parquet", lmodel=LANGUAGE_MODELS
+        ),
+        data=LANGUAGE_DATA,
+    output:
+        csv=f"{LANGUAGE_DIR}/table2.csv",
+        md=f"{LANGUAGE_DIR}/table2.md",
+    log:
+        f"{LOGS}/language/table2.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        setups=[language_setup(config, m, REGISTRY) for m in LANGUAGE_MODELS],
+    script:
+        "../../scripts/language/table2.py"
+
+
+rule language_fig5:
+    input:
+        scores=f"{LANGUAGE_DIR}/{{lmodel}}/scores.parquet",
+        neurons=f"{LANGUAGE_DIR}/{{lmodel}}/neurons.parquet",
+        data=LANGUAGE_DATA,
+    output:
+        png=f"{LANGUAGE_DIR}/{{lmodel}}/fig5.png",
+        csv=f"{LANGUAGE_DIR}/{{lmodel}}/fig5.csv",
+    log:
+        f"{LOGS}/language/{{lmodel}}/fig5.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+    script:
+        "../../scripts/language/fig5.py"

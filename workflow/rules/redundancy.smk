@@ -1,0 +1,147 @@
+# Redundancy between hidden layers (Baba & Kano 2025): one linear SVR per (layer pair, dim) on
+# EOS-token hidden states; R² heatmaps (Figs 1-3), the top-500 list and redundancy paths (Fig 4).
+
+from lmanatomy.redundancy.pairs import layer_pairs
+
+# Rules exist when the study is enabled (its section is then checked against the registry).
+REDUNDANCY = (config.get("redundancy") if "redundancy" in STUDIES else None) or {
+    "models": []
+}
+REDUNDANCY_OUT = f"{RESULTS}/redundancy"
+# Source layer n of every fitted pair n -> n+1, per model (hidden-state indices).
+REDUNDANCY_SOURCES = {
+    name: layer_pairs(
+        REGISTRY[name].num_layers, REDUNDANCY.get("include_embedding", False)
+    )
+    for name in REDUNDANCY["models"]
+}
+REDUNDANCY_PAIR_FILES = {
+    name: [f"{REDUNDANCY_OUT}/{name}/pairs/layer{s:02d}.parquet" for s in sources]
+    for name, sources in REDUNDANCY_SOURCES.items()
+}
+REDUNDANCY_TABLES = ["pair_summary", "top_pairs", "frequent_dims"]
+REDUNDANCY_FIGURES = [
+    "fig1_mean_r2",
+    "fig2_max_r2",
+    "fig3_std_r2",
+    "r2_layer_dim",
+    "fig4_paths",
+]
+
+TARGETS["redundancy"] = [
+    f"{REDUNDANCY_OUT}/{name}/{table}.{ext}"
+    for name in REDUNDANCY["models"]
+    for table in REDUNDANCY_TABLES
+    for ext in ("csv", "md")
+] + [
+    f"{REDUNDANCY_OUT}/{name}/{fig}.png"
+    for name in REDUNDANCY["models"]
+    for fig in REDUNDANCY_FIGURES
+]
+
+
+localrules:
+    redundancy_split,
+
+
+wildcard_constraints:
+    redundancy_model=alternation(REDUNDANCY["models"]),
+
+
+# The seeded train/test sample of distinct sentences, shared by every model and pair.
+rule redundancy_split:
+    input:
+        data=lambda wc: f"{RESULTS}/data/{REDUNDANCY['dataset']}.parquet",
+    output:
+        f"{REDUNDANCY_OUT}/split.csv",
+    log:
+        f"{LOGS}/redundancy/split.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        train=REDUNDANCY.get("train"),
+        test=REDUNDANCY.get("test"),
+        seed=REDUNDANCY.get("seed", 0),
+    script:
+        "../../scripts/redundancy/split.py"
+
+
+# One job per layer pair: every dim of layer n+1 regressed on layer n (all dims in one solve).
+rule redundancy_fit_pair:
+    input:
+        store=lambda wc: f"{RESULTS}/activations/{wc.redundancy_model}/{REDUNDANCY['dataset']}/{REDUNDANCY['probe']}/_manifest.json",
+        split=f"{REDUNDANCY_OUT}/split.csv",
+    output:
+        f"{REDUNDANCY_OUT}/{{redundancy_model}}/pairs/layer{{source}}.parquet",
+    log:
+        f"{LOGS}/redundancy/{{redundancy_model}}/layer{{source}}.log",
+    benchmark:
+        f"{BENCH}/redundancy/{{redundancy_model}}/layer{{source}}.tsv"
+    wildcard_constraints:
+        source=r"\d{2}",
+    conda:
+        "../../envs/pytorch.yaml"
+    threads: REDUNDANCY.get("threads", 1)
+    resources:
+        mem_mb=4096,
+        gpu=0 if DEVICE == "cpu" else 1,
+        runtime=60,
+    params:
+        settings={
+            k: REDUNDANCY.get(k)
+            for k in ("C", "epsilon", "standardize", "tol", "max_iter")
+        },
+        top_inputs=REDUNDANCY.get("top_inputs", 5),
+        device=DEVICE,
+    script:
+        "../../scripts/redundancy/fit_pair.py"
+
+
+rule redundancy_tables:
+    input:
+        pairs=lambda wc: REDUNDANCY_PAIR_FILES[wc.redundancy_model],
+        dataset=lambda wc: f"{RESULTS}/data/{REDUNDANCY['dataset']}.json",
+    output:
+        **{
+            f"{table}_{ext}": f"{REDUNDANCY_OUT}/{{redundancy_model}}/{table}.{ext}"
+            for table in REDUNDANCY_TABLES
+            for ext in ("csv", "md")
+        },
+    log:
+        f"{LOGS}/redundancy/{{redundancy_model}}/tables.log",
+    benchmark:
+        f"{BENCH}/redundancy/{{redundancy_model}}/tables.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        section=REDUNDANCY,
+        probe=lambda wc: config["probes"][REDUNDANCY["probe"]],
+        display=lambda wc: REGISTRY[wc.redundancy_model].display,
+    script:
+        "../../scripts/redundancy/tables.py"
+
+
+rule redundancy_figures:
+    input:
+        pairs=lambda wc: REDUNDANCY_PAIR_FILES[wc.redundancy_model],
+        summary=f"{REDUNDANCY_OUT}/{{redundancy_model}}/pair_summary.csv",
+        top=f"{REDUNDANCY_OUT}/{{redundancy_model}}/top_pairs.csv",
+        frequent=f"{REDUNDANCY_OUT}/{{redundancy_model}}/frequent_dims.csv",
+        dataset=lambda wc: f"{RESULTS}/data/{REDUNDANCY['dataset']}.json",
+    output:
+        **{
+            fig: f"{REDUNDANCY_OUT}/{{redundancy_model}}/{fig}.png"
+            for fig in REDUNDANCY_FIGURES
+        },
+    log:
+        f"{LOGS}/redundancy/{{redundancy_model}}/figures.log",
+    benchmark:
+        f"{BENCH}/redundancy/{{redundancy_model}}/figures.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        section=REDUNDANCY,
+        probe=lambda wc: config["probes"][REDUNDANCY["probe"]],
+        display=lambda wc: REGISTRY[wc.redundancy_model].display,
+    script:
+        "../../scripts/redundancy/figures.py"
