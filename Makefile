@@ -58,7 +58,7 @@ pytest: $(STAMP)
 repro: $(STAMP)
 	$(BIN)/pytest -m workflow
 
-# One run of the reduced (CI) config: every study, smallest settings, about 2 minutes on 2 cores.
+# One run of the reduced (CI) config: every study, smallest settings (102 jobs, ~4-5 min on 2 busy cores).
 reduced: $(STAMP)
 	$(SNAKEMAKE) --cores $(CORES) --rerun-incomplete --configfile config/test/reduced.yaml
 
