@@ -2,6 +2,7 @@
 #
 #   make run    create .venv if missing, install (pinned), run the default workflow, write its report
 #   make test   create/install the same way, run the test suite, lint, dry-run every config
+#               (the suite includes the reproducibility and fault-tolerance tests: `make repro`)
 #
 # Variables: CORES (default all), CONFIG (default config/config.yaml), PYTHON (default python3).
 
@@ -15,10 +16,12 @@ STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 SNAKEMAKE := $(BIN)/snakemake
 
-.PHONY: run report test install lint pytest dryrun lock clean-results
+.PHONY: run report test install lint pytest repro reduced dryrun lock clean-results
 
+# --rerun-incomplete: after an interruption (a killed job, a lost machine) `make run` again
+# recomputes the outputs Snakemake marked incomplete instead of stopping on them.
 run: $(STAMP)
-	$(SNAKEMAKE) --cores $(CORES) --configfile $(CONFIG)
+	$(SNAKEMAKE) --cores $(CORES) --rerun-incomplete --configfile $(CONFIG)
 	$(MAKE) --no-print-directory report
 
 # The run's HTML report (every table and figure by paper, with captions, summary, provenance);
@@ -51,13 +54,21 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
+# Only the whole-run checks: two clean runs of config/test/reduced.yaml, killed runs, damaged files.
+repro: $(STAMP)
+	$(BIN)/pytest -m workflow
+
+# One run of the reduced (CI) config: every study, smallest settings (102 jobs, ~4-5 min on 2 busy cores).
+reduced: $(STAMP)
+	$(SNAKEMAKE) --cores $(CORES) --rerun-incomplete --configfile config/test/reduced.yaml
+
 lint: $(STAMP)
 	$(SNAKEMAKE) --lint
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 
 # Dry-runs are also part of the test suite (tests/workflow); this target is a quick manual check.
 dryrun: $(STAMP)
-	for cfg in config/config.yaml config/papers/*.yaml; do \
+	for cfg in config/config.yaml config/papers/*.yaml config/test/reduced.yaml; do \
 		$(SNAKEMAKE) -n -q --configfile $$cfg || exit 1; done
 
 lock: $(STAMP)

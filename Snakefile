@@ -39,3 +39,4 @@ rule all:
     input:
         study_targets(),
         TARGETS["report"],
+        rebuild_targets,

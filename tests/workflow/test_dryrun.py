@@ -6,7 +6,12 @@ import pytest
 
 from conftest import REPO, run_snakemake
 
-CONFIGS = sorted(p.relative_to(REPO).as_posix() for p in [REPO / "config" / "config.yaml", *(REPO / "config" / "papers").glob("*.yaml")])
+# The default run, the papers' setups and the test configs (config/test/, whose registries are not configs).
+CONFIGS = sorted(
+    p.relative_to(REPO).as_posix()
+    for p in [REPO / "config" / "config.yaml", *(REPO / "config" / "papers").glob("*.yaml"),
+              *(p for p in (REPO / "config" / "test").glob("*.yaml") if not p.name.endswith("models.yaml"))]
+)
 
 
 def test_every_paper_has_a_config():
@@ -22,6 +27,10 @@ def _job_counts(output: str) -> dict[str, int]:
 
 def _run_name(config: str) -> str:
     return "default" if config == "config/config.yaml" else config.split("/")[-1].removesuffix(".yaml")
+
+
+def test_the_test_configs_are_dry_run():
+    assert "config/test/reduced.yaml" in CONFIGS and not any(c.endswith("models.yaml") for c in CONFIGS)
 
 
 @pytest.mark.parametrize("config", CONFIGS)

@@ -4,6 +4,8 @@ import re
 import sys
 from pathlib import Path
 
+from snakemake.logging import logger
+
 # The library lives in src/; putting it on the path here (and in PYTHONPATH for the jobs) makes
 # the workflow run from a source checkout and inside `conda:` environments alike.
 SRC = str(Path(workflow.basedir) / "src")
@@ -17,6 +19,7 @@ os.environ.update(
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from lmanatomy.config import validate_config
+from lmanatomy.integrity import snakemake_executes, sweep
 from lmanatomy.data import RAW_ROOT, UPSTREAM, dataset_input_paths, dataset_root
 from lmanatomy.data.upstream import downloaded_paths, unpacked_paths
 from lmanatomy.models import count_parameters, model_dir
@@ -32,6 +35,15 @@ BENCH = f"results/{RUN}/benchmarks"
 STUDIES = config["studies"]
 DEVICE = config["device"]
 DTYPE = config["dtype"]
+# Integrity sweep: a truncated or damaged Parquet file of this run is removed, with the manifest
+# that vouches for it, before the DAG is built, so that Snakemake rebuilds it and reruns what
+# follows (lmanatomy.integrity). Dry runs, lint and the like only report. Jobs on a cluster
+# node parse this file too; only the main process sweeps.
+SWEPT = (
+    sweep(RESULTS, remove=snakemake_executes(sys.argv), warn=logger.warning)
+    if workflow.is_main_process
+    else []
+)
 # Named datasets (config `datasets:`); studies take f"{RESULTS}/data/{name}.parquet" as input.
 DATASETS = config.get("datasets") or {}
 
@@ -103,6 +115,15 @@ LOCAL_MODELS = {
 
 # Each study's rule file registers the targets `rule all` builds when the study is enabled.
 TARGETS = {}
+
+
+def rebuild_targets(wildcards):
+    """Input function of the default target: the outputs the integrity sweep removed. Snakemake does not
+    rebuild a missing intermediate when everything downstream is up to date; asking for it does
+    (and its consumers then rerun). Only paths the workflow can produce: a removed leftover of another
+    config is not asked for."""
+    removed = [str(p) for item in SWEPT if not item.path.exists() for p in item.rebuild]
+    return [f for f in removed if any(r.is_producer(f) for r in workflow.rules)]
 
 
 def study_targets():
