@@ -5,8 +5,9 @@ Light on purpose (no torch): ``snakemake -n`` builds the report's view of the ta
 time, and the report rules run on the analysis environment.
 """
 
+from lmanatomy.report.files import link_file, render_table_page
 from lmanatomy.report.html import markdown_page
 from lmanatomy.report.items import PAPERS, ReportItem, ReportView
 from lmanatomy.report.summary import load_paper_values, models_by_study, summarize
 
-__all__ = ["PAPERS", "ReportItem", "ReportView", "load_paper_values", "markdown_page", "models_by_study", "summarize"]
+__all__ = ["link_file", "render_table_page", "PAPERS", "ReportItem", "ReportView", "load_paper_values", "markdown_page", "models_by_study", "summarize"]
