@@ -52,3 +52,14 @@ def run_snakemake(*args: str, cwd: Path = REPO, check: bool = False, timeout: in
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return proc
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir() -> Path:
+    """The default model's prepared folder, data/models/smollm2-135m: converted from the installed
+    GGUF by the workflow's own rule when a fresh clone (CI) has not converted it yet."""
+    folder = REPO / "data" / "models" / "smollm2-135m"
+    if not (folder / "provenance.json").is_file():
+        run_snakemake("--cores", "1", str(folder.relative_to(REPO) / "provenance.json"), check=True, timeout=900)
+    return folder
+

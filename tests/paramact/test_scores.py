@@ -1,7 +1,6 @@
 """A(s, w) = |w · dD/dw|: against autograd written out here, and against zeroing weights."""
 
 import re
-from pathlib import Path
 
 import pytest
 import torch
@@ -109,14 +108,10 @@ def test_empty_text_is_an_error(tokenizer):
         activation_scores(model, tok, "")
 
 
-SMOLLM2 = Path(__file__).resolve().parents[2] / "data" / "models" / "smollm2-135m"
-
-
-@pytest.mark.skipif(not (SMOLLM2 / "provenance.json").is_file(), reason="SmolLM2 model folder not prepared")
-def test_smollm2_scores_its_106m_decoder_weights():
+def test_smollm2_scores_its_106m_decoder_weights(smollm2_dir):
     from lmanatomy.models import load_model
 
-    model, tok = load_model(SMOLLM2)
+    model, tok = load_model(smollm2_dir)
     scores = activation_scores(model, tok, "The capital of France is")
     assert len(scores) == 30
     assert sum(t.numel() for layer in scores.layers for t in layer) == 106_168_320

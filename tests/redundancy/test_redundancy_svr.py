@@ -216,9 +216,6 @@ def test_predict_and_r2_check_shapes():
     np.testing.assert_allclose(model.predict(x_test).numpy(), x_test @ model.coef_.numpy().T + model.intercept_.numpy())
 
 
-SMOLLM2 = REPO / "data" / "models" / "smollm2-135m"
-
-
 def eos_hidden_states(model, tokenizer, count: int) -> np.ndarray:
     """sentences × (layers + 1) × hidden: every hidden state at an appended EOS, first ``count`` demo JSTS texts.
 
@@ -239,13 +236,11 @@ def eos_hidden_states(model, tokenizer, count: int) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def smollm2_hidden_states():
+def smollm2_hidden_states(smollm2_dir):
     """EOS-token hidden states of SmolLM2-135M for 48 demo JSTS sentences (all 31 entries)."""
-    if not (SMOLLM2 / "provenance.json").is_file():
-        pytest.skip(f"prepared model folder {SMOLLM2} is absent")
     from lmanatomy.models import load_model
 
-    model, tokenizer = load_model(SMOLLM2)
+    model, tokenizer = load_model(smollm2_dir)
     return eos_hidden_states(model, tokenizer, 48)
 
 
