@@ -11,6 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("LMANATOMY_SHARED_DATA", REPO.parent / "shared" / "data"))
+SCHEMAS = REPO / "workflow" / "schemas"
 
 
 def pytest_configure(config):
@@ -29,6 +30,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data folder {SHARED_DATA} is absent")
     return SHARED_DATA
+
+
+@pytest.fixture()
+def config(monkeypatch):
+    """A fresh copy of the default config, read with the project root as working directory
+    (the config's paths are relative to it)."""
+    import yaml
+
+    monkeypatch.chdir(REPO)
+    with open(REPO / "config" / "config.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
 
 
 @pytest.fixture(scope="session")

@@ -8,16 +8,9 @@ import yaml
 from lmanatomy.config import check_layer_range, validate_config
 from lmanatomy.errors import ConfigError
 
-from conftest import REPO, run_snakemake
-
-SCHEMAS = REPO / "workflow" / "schemas"
+from conftest import REPO, SCHEMAS, run_snakemake
 
 
-@pytest.fixture()
-def default_config(monkeypatch):
-    monkeypatch.chdir(REPO)  # the config's paths are relative to the project root
-    with open(REPO / "config" / "config.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
 
 
 def _set(config, dotted, value):
@@ -69,8 +62,8 @@ MALFORMED = [
 
 
 @pytest.mark.parametrize("key, value, named, words", MALFORMED, ids=[m[0] + ":" + repr(m[1])[:20] for m in MALFORMED])
-def test_malformed_config_names_the_key(default_config, key, value, named, words):
-    config = copy.deepcopy(default_config)
+def test_malformed_config_names_the_key(config, key, value, named, words):
+    config = copy.deepcopy(config)
     _set(config, key, value)
     with pytest.raises(ConfigError) as info:
         validate_config(config, SCHEMAS)
@@ -79,17 +72,17 @@ def test_malformed_config_names_the_key(default_config, key, value, named, words
     assert words in message, message
 
 
-def test_study_without_section_is_an_error(default_config):
-    config = copy.deepcopy(default_config)
+def test_study_without_section_is_an_error(config):
+    config = copy.deepcopy(config)
     del config["census"]
     with pytest.raises(ConfigError, match="config key 'studies': study 'census' is enabled but the config has no 'census' section"):
         validate_config(config, SCHEMAS)
 
 
-def test_malformed_registry_is_named_with_its_file(default_config, tmp_path):
+def test_malformed_registry_is_named_with_its_file(config, tmp_path):
     registry = tmp_path / "models.yaml"
     registry.write_text(yaml.safe_dump({"m": {"source": "hf", "config": {"model_type": "llama"}}}))
-    config = copy.deepcopy(default_config)
+    config = copy.deepcopy(config)
     config["models_file"] = str(registry)
     with pytest.raises(ConfigError, match=r"models.yaml: m.repo'?: required key is missing|models.yaml: m'?:"):
         validate_config(config, SCHEMAS)
@@ -104,8 +97,8 @@ def test_layer_range_outside_the_model(registry):
         check_layer_range("k", [5, 4], entry)
 
 
-def test_defaults_are_filled_in(default_config):
-    config = copy.deepcopy(default_config)
+def test_defaults_are_filled_in(config):
+    config = copy.deepcopy(config)
     del config["census"]["verify_weights"]
     validate_config(config, SCHEMAS)
     assert config["census"]["verify_weights"] is False

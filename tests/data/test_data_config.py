@@ -5,22 +5,14 @@ from __future__ import annotations
 import copy
 
 import pytest
-import yaml
 
 from lmanatomy.config import check_dataset_names, validate_config
 from lmanatomy.data import dataset_input_paths
 from lmanatomy.errors import ConfigError
 
-from conftest import REPO
-
-SCHEMAS = REPO / "workflow" / "schemas"
+from conftest import SCHEMAS
 
 
-@pytest.fixture()
-def config(monkeypatch):
-    monkeypatch.chdir(REPO)
-    with open(REPO / "config" / "config.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
 
 
 # Malformed `datasets:` entries (each must name its key) are cases of MALFORMED in

@@ -9,16 +9,9 @@ from lmanatomy.config import validate_config
 from lmanatomy.errors import ConfigError
 from lmanatomy.knowledge.config import checkpoints, ff_neurons
 
-from conftest import REPO
-
-SCHEMAS = REPO / "workflow" / "schemas"
+from conftest import REPO, SCHEMAS
 
 
-@pytest.fixture()
-def config(monkeypatch):
-    monkeypatch.chdir(REPO)
-    with open(REPO / "config" / "config.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
 
 
 def test_default_config_validates_and_gets_defaults(config):

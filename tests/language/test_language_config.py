@@ -3,24 +3,18 @@
 import copy
 
 import pytest
-import yaml
 
 from lmanatomy.config import validate_config
 from lmanatomy.errors import ConfigError
 from lmanatomy.language.config import setup
 
-from conftest import REPO
-
-SCHEMAS = REPO / "workflow" / "schemas"
-
+from conftest import SCHEMAS
 
 @pytest.fixture()
-def config(monkeypatch):
-    monkeypatch.chdir(REPO)
-    with open(REPO / "config" / "config.yaml", encoding="utf-8") as fh:
-        loaded = yaml.safe_load(fh)
-    loaded["studies"] = sorted(set(loaded["studies"]) | {"census", "language"})
-    return loaded
+def config(config):
+    """The default config with the language study (and the census it needs) enabled."""
+    config["studies"] = sorted(set(config["studies"]) | {"census", "language"})
+    return config
 
 
 BAD = [

@@ -5,18 +5,11 @@ import copy
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, SCHEMAS
 from lmanatomy.config import validate_config
 from lmanatomy.errors import ConfigError
 
-SCHEMAS = REPO / "workflow" / "schemas"
 
-
-@pytest.fixture()
-def config(monkeypatch):
-    monkeypatch.chdir(REPO)
-    with open(REPO / "config" / "config.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
 
 
 MALFORMED = [

@@ -8,16 +8,9 @@ import yaml
 from lmanatomy.config import validate_config
 from lmanatomy.errors import ConfigError
 
-from conftest import REPO
-
-SCHEMAS = REPO / "workflow" / "schemas"
+from conftest import REPO, SCHEMAS
 
 
-@pytest.fixture()
-def config(monkeypatch):
-    monkeypatch.chdir(REPO)
-    with open(REPO / "config" / "config.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
 
 
 def test_default_and_paper_configs_validate(config):
