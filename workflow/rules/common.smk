@@ -50,10 +50,9 @@ DATASETS = config.get("datasets") or {}
 
 def names_matching(source, series):
     """Regex alternation of registry names with a given source, for wildcard constraints."""
-    names = [
+    return alternation(
         n for n, e in REGISTRY.items() if e.source == source and e.is_series == series
-    ]
-    return "|".join(re.escape(n) for n in names) or "(?!)"
+    )
 
 
 def alternation(names):

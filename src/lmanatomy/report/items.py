@@ -31,6 +31,8 @@ RUN_CATEGORY = "Run: summary and provenance"
 KINDS = {".md": "table", ".png": "figure", ".csv": "data"}
 #: The file the report shows for each kind (tables are rendered from Markdown to HTML).
 SHOWN = {"table": "html", "figure": "png", "data": "csv"}
+#: The study's own file of each kind (the suffix its target has).
+SOURCE = {kind: suffix.lstrip(".") for suffix, kind in KINDS.items()}
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,9 @@ def read_caption(path: Path) -> tuple[str, str]:
     return lines[0].strip(), "\n".join(lines[1:]).strip()
 
 
-def _model_of(parts: tuple[str, ...], models: Iterable[str]) -> str:
+def _model_of(parts: tuple[str, ...], models: set[str]) -> str:
     """The registry name in a target's path (``language/<model>/fig2``), or '' for one-model studies."""
-    known = set(models)
-    return next((part for part in parts[1:-1] if part in known), "")
+    return next((part for part in parts[1:-1] if part in models), "")
 
 
 class ReportView:
@@ -73,27 +74,26 @@ class ReportView:
                  captions_dir: str | Path, models: Iterable[str] = ()):
         self.results = results.rstrip("/")
         self.captions_dir = Path(captions_dir)
-        models = list(models)
+        known = set(models)
         self.items: dict[str, ReportItem] = {}
         for study in studies:
-            study_targets = list(targets.get(study, []))
-            stems = {str(PurePosixPath(t).with_suffix("")) for t in study_targets if PurePosixPath(t).suffix in (".md", ".png")}
-            for target in study_targets:
-                path = PurePosixPath(target)
-                if path.suffix == ".csv" and str(path.with_suffix("")) in stems:
+            paths = [PurePosixPath(t) for t in targets.get(study, [])]
+            siblings = set(paths)
+            stems = {p.with_suffix("") for p in paths if p.suffix in (".md", ".png")}
+            for path in paths:
+                if path.suffix == ".csv" and path.with_suffix("") in stems:
                     continue  # a table's CSV or a figure's data: named in that item's caption
-                self._add(study, target, models, set(study_targets))
+                self._add(study, path, known, siblings)
 
-    def _add(self, study: str, target: str, models: list[str], siblings: set[str]) -> None:
-        path = PurePosixPath(target)
+    def _add(self, study: str, path: PurePosixPath, models: set[str], siblings: set[PurePosixPath]) -> None:
         kind = KINDS.get(path.suffix)
         if kind is None:
             return
         relative = path.relative_to(self.results)
-        csv = str(path.with_suffix(".csv")) in siblings
         key = str(relative.with_suffix(""))
-        if (key, kind) in {(i.key, i.kind) for i in self.items.values()}:
+        if f"{kind}:{key}" in self.items:
             return
+        csv = path.with_suffix(".csv") in siblings
         title, caption = read_caption(self.captions_dir / relative.parts[0] / f"{relative.stem}.rst")
         item = ReportItem(key=key, kind=kind, study=study, model=_model_of(relative.parts, models),
                           title=title, caption=caption, csv=csv)
@@ -125,8 +125,7 @@ class ReportView:
     def caption(self, wildcards: Any) -> str:
         """The reStructuredText the report shows under the item: title, caption, its files."""
         item = self.item(wildcards)
-        own = {"table": "md", "figure": "png", "data": "csv"}[item.kind]
-        files = f"``{self.results}/{item.key}.{own}``"
+        files = f"``{self.results}/{item.key}.{SOURCE[item.kind]}``"
         if item.kind != "data" and item.csv:
             files += f"; its numbers: ``{self.results}/{item.key}.csv``"
         return f"**{item.title}**\n\n{item.caption}\n\nFile: {files}"
