@@ -78,19 +78,25 @@ def parquet_problem(path: str | Path) -> str | None:
     return None
 
 
-def parquet_files(results_dir: str | Path) -> list[Path]:
-    """Every ``*.parquet`` under a run's folder, sorted; hidden names (temporaries) and logs skipped."""
+def run_files(results_dir: str | Path, pattern: str) -> list[Path]:
+    """Files matching ``pattern`` under a run's folder, sorted; hidden names (temporaries), logs
+    and benchmarks skipped."""
     root = Path(results_dir)
     if not root.is_dir():
         return []
     found = []
-    for path in root.rglob("*.parquet"):
+    for path in root.rglob(pattern):
         parts = path.relative_to(root).parts
         if parts[0] in SKIPPED_FOLDERS or any(p.startswith(".") for p in parts):
             continue
         if path.is_file():
             found.append(path)
     return sorted(found)
+
+
+def parquet_files(results_dir: str | Path) -> list[Path]:
+    """Every ``*.parquet`` of a run's folder (see :func:`run_files`)."""
+    return run_files(results_dir, "*.parquet")
 
 
 def vouchers(path: Path, results_dir: str | Path) -> tuple[Path, ...]:
@@ -100,12 +106,8 @@ def vouchers(path: Path, results_dir: str | Path) -> tuple[Path, ...]:
     if manifest.is_file() and (path.parent / STORE_PLAN).is_file():
         found.append(manifest)
     names = {path.as_posix(), str(path.resolve())}
-    root = Path(results_dir)
-    for candidate in sorted(root.rglob("*.json")):
-        parts = candidate.relative_to(root).parts
-        if candidate in found or parts[0] in SKIPPED_FOLDERS or any(p.startswith(".") for p in parts):
-            continue
-        if _names_any(candidate, names):
+    for candidate in run_files(results_dir, "*.json"):
+        if candidate not in found and _names_any(candidate, names):
             found.append(candidate)
     return tuple(found)
 
