@@ -29,8 +29,18 @@ def seed_everything(seed: int, uses_torch: bool = True) -> None:
 
 
 def set_threads(threads: int, uses_torch: bool = True) -> None:
+    """One torch and one BLAS thread per thread Snakemake gave the job, whatever ran before.
+
+    Snakemake exports OMP_NUM_THREADS and friends for a script job, but a job that imported
+    numpy earlier (or runs in-process) keeps the pools it started with; on a busy 2-core machine
+    two threads per job burnt ~10x the CPU of one (issue 22, docs/benchmarks.md). threadpoolctl
+    resizes the BLAS/OpenMP pools already loaded; torch has its own setting.
+    """
     threads = max(1, int(threads))
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads)
     if uses_torch:
         import torch
 

@@ -1,9 +1,11 @@
 """Reproducibility and fault tolerance of a whole run, on the reduced config (config/test/reduced.yaml).
 
-* Two runs from a clean results folder give byte-identical tables (every ``*.csv`` and ``*.md``).
-* A run killed with SIGKILL (the whole process group: Snakemake and its jobs) during extraction,
-  during an analysis job and during table writing, resumed each time with ``--rerun-incomplete``,
-  leaves nothing half-written that looks complete and ends with the same tables.
+* A second run from a clean results folder gives byte-identical tables (every ``*.csv`` and
+  ``*.md``) — even when it is killed with SIGKILL (the whole process group: Snakemake and its jobs)
+  during extraction, during an analysis job and during table writing, and resumed each time with
+  ``--rerun-incomplete``; nothing half-written is left looking complete. One second run checks
+  both: every output of it is computed anew (the folder starts empty), so the comparison with the
+  reference run is a clean-rerun comparison too, and CI pays for two whole runs instead of three.
 * Truncated intermediate Parquet files (an activation shard, a prepared dataset, an attribution
   shard) are found by the integrity sweep and rebuilt, and the tables stay the same.
 
@@ -28,7 +30,7 @@ from typing import Callable, Iterator
 import pytest
 import yaml
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, SNAKEMAKE_TIMEOUT, run_snakemake
 from lmanatomy.integrity import parquet_problem
 
 pytestmark = pytest.mark.workflow
@@ -41,6 +43,9 @@ TRIGGERS = ["--rerun-triggers", "mtime", "params", "input", "software-env"]
 COMPARED = ("*.csv", "*.md")
 NOT_OUTPUTS = ("logs", "benchmarks")
 PNG_START, PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
+# Generous on purpose (conftest.SNAKEMAKE_TIMEOUT): a whole reduced run takes ~5 min on a quiet
+# 2-core machine, several times that on a loaded one; failing for load says nothing of reproducibility.
+RUN_TIMEOUT = SNAKEMAKE_TIMEOUT
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -59,7 +64,7 @@ class Run:
         return ["--cores", "2", *TRIGGERS, *extra, "--configfile", str(self.config), "--", *(targets or self.targets)]
 
     def complete(self, *extra: str) -> subprocess.CompletedProcess:
-        return run_snakemake(*self.args(*extra), check=True, timeout=1200)
+        return run_snakemake(*self.args(*extra), check=True, timeout=RUN_TIMEOUT)
 
     def clean(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -114,7 +119,7 @@ class Killer:
         self.log_dir, self.procs, self.count = log_dir, [], 0
 
     def run_until(self, run: Run, condition: Callable[[float], bool], targets: list[str] | None = None,
-                  timeout: float = 900) -> bool:
+                  timeout: float = RUN_TIMEOUT) -> bool:
         """Run until ``condition(start_time)`` holds, then kill; False if the run ended first."""
         self.count += 1
         log = open(self.log_dir / f"snakemake-{self.count}.log", "w")
@@ -186,13 +191,6 @@ def test_the_reduced_config_enables_every_study():
     assert sorted(enabled) == sorted(schema["properties"]["studies"]["items"]["enum"])
 
 
-def test_two_clean_runs_give_identical_tables(reduced):
-    run, reference = reduced
-    run.clean()
-    run.complete()
-    assert_same(digests(run.dir), reference, "second clean run")
-
-
 def test_damaged_parquet_files_are_detected_and_rebuilt(reduced):
     run, reference = reduced
     run.complete()  # whatever state an earlier test left: complete
@@ -213,7 +211,7 @@ def test_damaged_parquet_files_are_detected_and_rebuilt(reduced):
     assert_same(digests(run.dir), reference, "after rebuilding damaged files")
 
 
-def test_runs_killed_at_three_points_resume_to_identical_tables(reduced, killer):
+def test_a_second_clean_run_killed_at_three_points_resumes_to_identical_tables(reduced, killer):
     run, reference = reduced
     run.clean()
     logs = run.dir / "logs"

@@ -1,6 +1,12 @@
 # Getting models onto disk: data/models/<name>[/<checkpoint>]/ with provenance.json written last.
 
 
+# Downloads run where the workflow was started: compute nodes of many clusters have no internet.
+localrules:
+    fetch_hf,
+    fetch_hf_checkpoint,
+
+
 rule convert_gguf:
     output:
         provenance="data/models/{model}/provenance.json",
