@@ -2,6 +2,7 @@
 # layers (one job per share × layer range), evaluate every pruned model and the original
 # llm-jp-eval style (one job each), then Table 1, its figure and the requested-vs-achieved shares.
 
+from lmanatomy.evaluation.versions import fixed_fewshot_file
 from lmanatomy.lesion.naming import ORIGINAL, variant_ids
 
 # Rules exist when the study is enabled (its section is then validated against the registry and
@@ -12,8 +13,21 @@ if LESION:
     LESION_DIR = f"{RESULTS}/lesion"
     LESION_MODEL = LESION["model"]
     LESION_TASKS = list(LESION["tasks"])
-    LESION_VARIANTS = variant_ids(LESION["shares"], LESION["layer_ranges"])
+    LESION_VARIANTS = variant_ids(
+        LESION["shares"], LESION["layer_ranges"], LESION["layer_numbering"]
+    )
     LESION_SPLITS = ["train", "dev", "test", "info"]
+
+    def lesion_task_root(task):
+        return dataset_root(config, LESION["tasks"][task]["dataset"])
+
+    def lesion_fewshot_file(wc):
+        """The upstream file of the version's fixed few-shots, downloaded when the root lacks it."""
+        rel = fixed_fewshot_file(wc.task, LESION["llm_jp_eval"])
+        root = lesion_task_root(wc.task)
+        if rel is None or (root is not None and Path(root, rel).is_file()):
+            return []
+        return [f"{RAW_ROOT}/{rel}"]
 
     TARGETS["lesion"] = [
         f"{LESION_DIR}/table1.csv",
@@ -46,12 +60,16 @@ if LESION:
             entry=REGISTRY.raw_entry(LESION_MODEL),
             shares=LESION["shares"],
             layer_ranges=LESION["layer_ranges"],
+            numbering=LESION["layer_numbering"],
+            gqa=LESION["gqa"],
+            importance_dtype=LESION["importance_dtype"],
         script:
             "../../scripts/lesion/plan.py"
 
     rule lesion_task:
         input:
             data=lambda wc: f"{RESULTS}/data/{LESION['tasks'][wc.task]['dataset']}.parquet",
+            fewshot_file=lesion_fewshot_file,
         output:
             **{
                 split: f"{LESION_DIR}/tasks/{{task}}/{split}.json"
@@ -70,6 +88,8 @@ if LESION:
             num_few_shots=lambda wc: LESION["tasks"][wc.task].get(
                 "num_few_shots", LESION["num_few_shots"]
             ),
+            llm_jp_eval=LESION["llm_jp_eval"],
+            root=lambda wc: lesion_task_root(wc.task),
         script:
             "../../scripts/lesion/task.py"
 

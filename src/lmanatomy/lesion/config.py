@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from lmanatomy.config import check_dataset_names, check_layer_range
 from lmanatomy.errors import ConfigError
+from lmanatomy.lesion.naming import layer_indices
 from lmanatomy.models.registry import Registry
 
 # Families whose decoder layers have LLM-Pruner's groups: self_attn.{q,k,v,o}_proj, mlp.{gate,up,down}_proj.
@@ -25,8 +26,15 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
         raise ConfigError(
             "lesion.model", f"model '{name}' has model_type '{entry.model_type}'; pruning supports {', '.join(SUPPORTED_FAMILIES)}"
         )
+    numbering = section["layer_numbering"]
     for index, layers in enumerate(section["layer_ranges"]):
-        check_layer_range(f"lesion.layer_ranges[{index}]", layers, entry)
+        key = f"lesion.layer_ranges[{index}]"
+        first, last = layer_indices(layers, numbering, key)
+        try:
+            check_layer_range(key, [first, last], entry)
+        except ConfigError as exc:
+            detail = str(exc).removeprefix(f"config key '{key}': ")
+            raise ConfigError(key, f"{list(layers)} ({numbering}) = indices {first}..{last}: {detail}") from None
     for task, settings in section["tasks"].items():
         if task not in TASKS:
             raise ConfigError(f"lesion.tasks.{task}", f"unknown task (known: {', '.join(sorted(TASKS))})")
