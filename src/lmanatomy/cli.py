@@ -33,9 +33,15 @@ def _run_name(args: argparse.Namespace) -> int:
 def _prompt(args: argparse.Namespace) -> int:
     import json
 
+    from lmanatomy.errors import LmAnatomyError
     from lmanatomy.lesion.prompt import read_config, sample_prompt
 
-    print(json.dumps(sample_prompt(read_config(args.config), args.task, args.index, args.data_root), ensure_ascii=False))
+    try:
+        result = sample_prompt(read_config(args.config), args.task, args.index, args.data_root)
+    except LmAnatomyError as exc:  # bad config, task, index or data: one line, no traceback
+        print(f"lmanatomy prompt: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False))
     return 0
 
 
