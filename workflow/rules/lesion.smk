@@ -2,7 +2,7 @@
 # layers (one job per share × layer range), evaluate every pruned model and the original
 # llm-jp-eval style (one job each), then Table 1, its figure and the requested-vs-achieved shares.
 
-from lmanatomy.evaluation.versions import fixed_fewshot_file
+from lmanatomy.lesion.config import fewshot_download, task_root
 from lmanatomy.lesion.naming import ORIGINAL, variant_ids
 
 # Rules exist when the study is enabled (its section is then validated against the registry and
@@ -17,17 +17,6 @@ if LESION:
         LESION["shares"], LESION["layer_ranges"], LESION["layer_numbering"]
     )
     LESION_SPLITS = ["train", "dev", "test", "info"]
-
-    def lesion_task_root(task):
-        return dataset_root(config, LESION["tasks"][task]["dataset"])
-
-    def lesion_fewshot_file(wc):
-        """The upstream file of the version's fixed few-shots, downloaded when the root lacks it."""
-        rel = fixed_fewshot_file(wc.task, LESION["llm_jp_eval"])
-        root = lesion_task_root(wc.task)
-        if rel is None or (root is not None and Path(root, rel).is_file()):
-            return []
-        return [f"{RAW_ROOT}/{rel}"]
 
     TARGETS["lesion"] = [
         f"{LESION_DIR}/table1.csv",
@@ -69,7 +58,8 @@ if LESION:
     rule lesion_task:
         input:
             data=lambda wc: f"{RESULTS}/data/{LESION['tasks'][wc.task]['dataset']}.parquet",
-            fewshot_file=lesion_fewshot_file,
+            # the llm-jp-eval version's fixed few-shot rows, when the dataset's root lacks their file
+            fewshot_file=lambda wc: fewshot_download(config, wc.task),
         output:
             **{
                 split: f"{LESION_DIR}/tasks/{{task}}/{split}.json"
@@ -89,7 +79,7 @@ if LESION:
                 "num_few_shots", LESION["num_few_shots"]
             ),
             llm_jp_eval=LESION["llm_jp_eval"],
-            root=lambda wc: lesion_task_root(wc.task),
+            root=lambda wc: task_root(config, wc.task),
         script:
             "../../scripts/lesion/task.py"
 

@@ -39,3 +39,25 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
         if task not in TASKS:
             raise ConfigError(f"lesion.tasks.{task}", f"unknown task (known: {', '.join(sorted(TASKS))})")
         check_dataset_names(f"lesion.tasks.{task}.dataset", settings["dataset"], config, [TASKS[task].format])
+
+
+def task_root(config: Mapping[str, Any], task: str) -> str | None:
+    """The data root of a lesion task's dataset (None: the download folder)."""
+    from lmanatomy.data.layout import dataset_root
+
+    return dataset_root(config, config["lesion"]["tasks"][task]["dataset"])
+
+
+def fewshot_download(config: Mapping[str, Any], task: str) -> list[str]:
+    """``[data/raw/<file>]`` when the config's llm-jp-eval version fixes a task's few-shots as rows of an
+    upstream file that the task's data root lacks (the workflow's download rule then fetches it), else ``[]``."""
+    from pathlib import Path
+
+    from lmanatomy.data.layout import RAW_ROOT
+    from lmanatomy.evaluation.versions import fixed_fewshot_file
+
+    rel = fixed_fewshot_file(task, config["lesion"]["llm_jp_eval"])
+    root = task_root(config, task)
+    if rel is None or (root is not None and (Path(root) / rel).is_file()):
+        return []
+    return [f"{RAW_ROOT}/{rel}"]

@@ -231,9 +231,11 @@ def figure(
         ax.set_xlabel("pruned layers: as configured [0-based indices]")
         ax.set_ylabel(row["metric"])
         ax.set_title(row["task"])
-    axes.flat[0].legend(loc="best", fontsize=7)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    bottom = 0.06 if note else 0.0  # the note goes under the legend, the legend under the axes
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7, frameon=False, bbox_to_anchor=(0.5, bottom))
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.07 if note else 0, 1, 1))  # room for the note under the axes
+    fig.tight_layout(rect=(0, bottom + 0.08, 1, 1))
     plots.save(fig, path, note=note)
 
 
