@@ -297,7 +297,7 @@ def notes(
         text = (
             f"{spec.display}: first {summary['samples']} test samples, {summary['num_few_shots']}-shot "
             f"(few-shots: {info.get('fewshot_source', 'train')}), max {summary['max_new_tokens']} new tokens; "
-            f"data: {where}; task definition: {spec.origin}."
+            f"data: {where}; task definition: {_origin(spec.origin, summary)}."
         )
         lines.append(text + "".join(f" {n}." for n in info.get("notes", [])))
     versions = sorted({str(s.get("llm_jp_eval", "v1.1")) for s in summaries})
@@ -314,6 +314,11 @@ def notes(
         "(1,000 resamples of the evaluated samples)."
     )
     return lines
+
+
+def _origin(origin: str, summary: Mapping[str, Any]) -> str:
+    """A JGLUE task is defined by the llm-jp-eval version that built it; the project's own tasks by the project."""
+    return f"llm-jp-eval {summary.get('llm_jp_eval', 'v1.1')}" if origin.startswith("llm-jp-eval") else origin
 
 
 def figure_note(model: str, display: str, summaries: Sequence[Mapping[str, Any]], data_roots: Mapping[str, str | None]) -> str:
