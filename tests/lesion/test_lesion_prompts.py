@@ -166,3 +166,42 @@ def test_fixed_few_shot_rows_missing_from_the_data_are_named():
         build_task(TASKS["jcommonsenseqa"], frame, 4, "2023-11")
     with pytest.raises(DataError, match="fixes 4 few-shots"):
         build_task(TASKS["jcommonsenseqa"], frame, 5, "2023-11")
+
+
+def _write_jnli(folder, rows):
+    folder.mkdir(parents=True, exist_ok=True)
+    keys = {"sentence_pair_id": "0", "yjcaptions_id": "0-0-0"}
+    (folder / "train-v1.1.json").write_text(
+        "".join(json.dumps({**keys, "sentence_pair_id": str(i), "sentence1": a, "sentence2": b, "label": label},
+                           ensure_ascii=False) + "\n" for i, (a, b, label) in enumerate(rows)), encoding="utf-8")
+
+
+def test_fixed_jnli_rows_come_from_the_train_file_of_another_root(tmp_path):
+    """A dataset without JNLI train: the version's rows are found by their sentences in the upstream file,
+    their labels read from it (here a stand-in file whose labels differ from the log's, to show they are read)."""
+    import pandas as pd
+
+    from lmanatomy.evaluation import TASKS, build_task, fixed_fewshot_frame
+    from lmanatomy.evaluation.versions import VERSIONS
+
+    pairs = VERSIONS["2023-11"].fixed_few_shots["jnli"].rows
+    _write_jnli(tmp_path / "jglue" / "jnli-v1.1", [("他の文。", "別の文。", "neutral")] + [(a, b, "entailment") for a, b in reversed(pairs)])
+    valid = pd.DataFrame([{"id": "valid/0", "split": "valid", "sentence1": "前", "sentence2": "後", "label": "neutral"}])
+    shots = fixed_fewshot_frame("jnli", "2023-11", valid, str(tmp_path), download=False)
+    files, info = build_task(TASKS["jnli"], valid, 4, "2023-11", shots)
+    assert [s["input"] for s in files["test"]["few_shots"]] == [f"前提：{a}\n仮説：{b}" for a, b in pairs]
+    assert {s["output"] for s in files["test"]["few_shots"]} == {"entailment"}
+    assert "train-v1.1.json" in info["fewshot_source"] and files["test"]["samples"] == [{"input": "前提：前\n仮説：後", "output": "neutral"}]
+    assert fixed_fewshot_frame("jsts", "v1.1", valid, str(tmp_path)) is None  # v1.1 fixes no few-shots
+
+
+def test_workflow_downloads_the_fixed_few_shot_file_only_when_the_root_lacks_it(tmp_path):
+    from lmanatomy.lesion.config import fewshot_download
+
+    config = {"data_root": str(tmp_path), "datasets": {"jnli": {"format": "jnli"}, "jsts": {"format": "jsts"}},
+              "lesion": {"llm_jp_eval": "2023-11", "tasks": {"jnli": {"dataset": "jnli"}, "jsts": {"dataset": "jsts"}}}}
+    assert fewshot_download(config, "jnli") == ["data/raw/jglue/jnli-v1.1/train-v1.1.json"]
+    _write_jnli(tmp_path / "jglue" / "jnli-v1.1", [("a", "b", "neutral")])
+    assert fewshot_download(config, "jnli") == []
+    config["lesion"]["llm_jp_eval"] = "v1.1"
+    assert fewshot_download(config, "jsts") == []
