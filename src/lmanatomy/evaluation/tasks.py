@@ -154,6 +154,8 @@ def _fixed_few_shots(
 ) -> tuple[list[dict[str, str]], str]:
     """The version's fixed few-shots of ``spec`` (the first ``num_few_shots``) and where they were read."""
     fixed = ver.fixed_few_shots[spec.name]
+    if num_few_shots == 0:
+        return [], "none (0-shot)"
     if num_few_shots > len(fixed.rows):
         raise DataError(f"task '{spec.name}': llm-jp-eval {ver.name} fixes {len(fixed.rows)} few-shots, num_few_shots={num_few_shots}")
     pool, where = frame[frame["split"] == fixed.split], "the dataset's own split"
@@ -171,7 +173,7 @@ def _fixed_few_shots(
             raise DataError(f"task '{spec.name}': few-shot row {dict(zip(fixed.key, key))} of llm-jp-eval {ver.name} is not in {where}")
         row = pool.iloc[index[key]].to_dict()
         text, answer = spec.render(row)
-        shots.append({"input": text, "output": fixed.print(row["label"]) if fixed.print else answer})
+        shots.append({"input": text, "output": fixed.label_text(row["label"]) if fixed.label_text else answer})
     return shots, f"fixed by llm-jp-eval {ver.name}: upstream {fixed.split} rows {[k[0] if len(k) == 1 else list(k) for k in fixed.rows[:num_few_shots]]}, read from {where}"
 
 

@@ -66,7 +66,7 @@ class FixedShots:
     split: str
     key: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
-    print: Callable[[Any], str] | None = None
+    label_text: Callable[[Any], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ VERSIONS: dict[str, Version] = {
             # JGLUE v1.1 train rows, by the prepared id "<split>/<q_id or sentence_pair_id>".
             "jcommonsenseqa": FixedShots("train", ("id",), (("train/0",), ("train/1",), ("train/2",), ("train/3",))),
             "jsts": FixedShots("train", ("id",), (("train/0",), ("train/1",), ("train/2",), ("train/1042",)),
-                               print=float32_label),
+                               label_text=float32_label),
             # The logs show the sentence pairs, not their ids: the rows are found by their text.
             "jnli": FixedShots(
                 "train",
