@@ -3,7 +3,7 @@
 import json
 
 from lmanatomy.lesion import read_plans
-from lmanatomy.lesion.report import fewshot_table, figure, figure_note, notes, table1
+from lmanatomy.lesion.report import baselines, fewshot_table, figure, figure_note, notes, table1, write_table1
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
@@ -17,7 +17,7 @@ with script_context(snakemake, uses_torch=False) as log:
     lines = notes(params.model, params.display, plans, original, infos, params.data_roots, results[0]["generation"])
     title = f"Table 1: task scores after pruning layer ranges of {params.display}"
     frame, bold = table1(scores, plans, params.tasks)
-    write_table(frame, snakemake.output.csv, snakemake.output.md, title=title, notes=lines, digits=2, bold=bold)
+    write_table1(frame, bold, snakemake.output.csv, snakemake.output.md, title, lines)
     write_table(
         fewshot_table(scores, plans, params.tasks),
         snakemake.output.fewshot_csv,
@@ -27,5 +27,5 @@ with script_context(snakemake, uses_torch=False) as log:
         digits=2,
     )
     note = figure_note(params.model, params.display, original, params.data_roots)
-    figure(frame, plans, title, note, snakemake.output.figure)
+    figure(frame, plans, title, note, snakemake.output.figure, baselines(original))
     log.info("table 1:\n%s", frame.to_string())

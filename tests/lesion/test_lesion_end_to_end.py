@@ -8,7 +8,7 @@ import torch
 
 from lmanatomy.evaluation import GenerationSettings, TASKS, build_task, evaluate
 from lmanatomy.lesion import ORIGINAL, base_reference, load_pruned, plan_variants, prune_checkpoint, save_pruned, shape_map
-from lmanatomy.lesion.report import fewshot_table, figure, shares_table, table1
+from lmanatomy.lesion.report import baselines, fewshot_table, figure, score_columns, shares_table, table1, write_table1
 from lmanatomy.models import load_model
 from lmanatomy.testing import save_model_dir, tiny_model
 
@@ -37,7 +37,7 @@ def test_tiny_end_to_end(tokenizer, tmp_path, one_thread):
     model, tok = tiny_model("llama", tokenizer=tokenizer, seed=2, layers=4, hidden=32, ff=64, num_attention_heads=4,
                             num_key_value_heads=4, head_dim=8)
     base = save_model_dir(model, tok, tmp_path / "base")
-    plans = plan_variants(model, [0.05, 0.1], [[0, 1], [2, 3]])
+    plans = plan_variants(model, [0.05, 0.1], [[0, 1], [2, 3]], "zero_based_inclusive")
     tasks = {name: build_task(TASKS[name], frame, num_few_shots=1)[0]["test"] for name, frame in _frames().items()}
     settings = GenerationSettings(max_new_tokens=4, batch_size=4)
 
@@ -53,39 +53,66 @@ def test_tiny_end_to_end(tokenizer, tmp_path, one_thread):
         assert json.dumps(scores[variant])  # plain JSON-able summaries
 
     frame, bold = table1(scores, plans, ["jsts", "mmlu"])
-    assert list(frame.columns) == ["task", "metric", "original", "5.0% 0-1", "5.0% 2-3", "10.0% 0-1", "10.0% 2-3"]
+    lesions = ["5.0% 0-1 [idx 0-1]", "5.0% 2-3 [idx 2-3]", "10.0% 0-1 [idx 0-1]", "10.0% 2-3 [idx 2-3]"]
+    assert score_columns(frame) == ["original", *lesions]
     assert list(frame["task"]) == ["JSTS", "MMLU"] and list(frame["metric"]) == ["Pearson", "exact match"]
-    assert not bold["original"].any() and bold[["5.0% 0-1", "5.0% 2-3"]].any(axis=1).all()
+    assert not bold["original"].any()
     assert frame.loc[1, "original"] == scores[ORIGINAL][1]["exact_match"]
+    for column in score_columns(frame):  # every cell: n and a 95% interval around its score
+        assert frame[f"{column}: n"].tolist() == [4, 4]
+        assert (frame[f"{column}: ci95_low"] <= frame[column] + 1e-12).all()
+        assert (frame[column] <= frame[f"{column}: ci95_high"] + 1e-12).all()
     shares = shares_table(plans)
     assert list(shares["lesion"]) == list(plans)
-    assert fewshot_table(scores, plans, ["jsts", "mmlu"]).shape == frame.shape
-    figure(frame, plans, "tiny", "a note", str(tmp_path / "fig.png"))
+    assert fewshot_table(scores, plans, ["jsts", "mmlu"]).shape == frame[["task", "metric", *score_columns(frame)]].shape
+    write_table1(frame, bold, str(tmp_path / "t.csv"), str(tmp_path / "t.md"), "tiny", ["a note"])
+    assert pd.read_csv(tmp_path / "t.csv").shape == frame.shape
+    assert "| task | metric | original | 5.0% 0-1 [idx 0-1] |" in (tmp_path / "t.md").read_text()
+    figure(frame, plans, "tiny", "a note", str(tmp_path / "fig.png"), baselines(summaries))
     assert (tmp_path / "fig.png").stat().st_size > 0
 
 
 def _plans(registry):
-    return plan_variants(registry["smollm2-135m"], [0.005, 0.02], [[4, 8], [9, 13]])
+    return plan_variants(registry["smollm2-135m"], [0.005, 0.02], [[4, 8], [9, 13]], "zero_based_inclusive", "keep_kv_heads")
 
 
-def _scores(values):
-    """variant → summaries with exact_match values for jnli."""
-    return {v: [{"task": "jnli", "exact_match": x, "fewshot_answer_share": 0.0}] for v, x in values.items()}
+def _scores(values, metric="exact_match", task="jnli", undefined=()):
+    """variant → summaries with ``metric`` values for one task (``undefined``: variants whose correlation is undefined)."""
+    return {v: [{"task": task, metric: x, "samples": 50, f"{metric}_ci95": [x - 0.1, x + 0.1],
+                 f"{metric}_undefined": v in undefined, "fewshot_answer_share": 0.0}] for v, x in values.items()}
 
 
-def test_bold_marks_the_best_per_share_with_ties(registry):
+A, B, C, D = "0.5% 4-8 [idx 4-8]", "0.5% 9-13 [idx 9-13]", "2.0% 4-8 [idx 4-8]", "2.0% 9-13 [idx 9-13]"
+
+
+def test_bold_marks_only_a_strict_best_per_share(registry):
     plans = _plans(registry)
-    scores = _scores({ORIGINAL: 0.9, "0.5pct_L4-8": 0.3, "0.5pct_L9-13": 0.5, "2pct_L4-8": 0.2, "2pct_L9-13": 0.2})
+    ids = list(plans)
+    scores = _scores({ORIGINAL: 0.9, ids[0]: 0.3, ids[1]: 0.5, ids[2]: 0.2, ids[3]: 0.2})
     frame, bold = table1(scores, plans, ["jnli"])
-    assert bold.loc[0].to_dict() == {
-        "task": False, "metric": False, "original": False,
-        "0.5% 4-8": False, "0.5% 9-13": True, "2.0% 4-8": True, "2.0% 9-13": True,
-    }
+    assert bold.loc[0, ["original", A, B, C, D]].to_dict() == {"original": False, A: False, B: True, C: False, D: False}
+    # A lead the printed precision hides is no best either: 0.301 and 0.304 both print as 0.30.
+    frame, bold = table1(_scores({ORIGINAL: 0.9, ids[0]: 0.301, ids[1]: 0.304, ids[2]: 0.2, ids[3]: 0.4}), plans, ["jnli"])
+    assert bold.loc[0, [A, B, C, D]].tolist() == [False, False, False, True]
+
+
+def test_undefined_pearson_prints_with_a_star_and_a_footnote(registry, tmp_path):
+    plans = _plans(registry)
+    ids = list(plans)
+    scores = _scores({ORIGINAL: 0.3, ids[0]: 0.0, ids[1]: 0.0, ids[2]: 0.1, ids[3]: -0.1}, "pearson", "jsts", undefined={ids[0]})
+    frame, bold = table1(scores, plans, ["jsts"])
+    assert frame.loc[0, f"{A}: undefined"] and not frame.loc[0, f"{B}: undefined"]
+    write_table1(frame, bold, str(tmp_path / "t.csv"), str(tmp_path / "t.md"), "t", [])
+    md = (tmp_path / "t.md").read_text()
+    assert "| 0.00* | 0.00 |" in md and "0.00*: the correlation is undefined" in md
+    table = pd.read_csv(tmp_path / "t.csv")
+    assert table.loc[0, f"{A}: n"] == 50 and table.loc[0, f"{C}: ci95_high"] == pytest.approx(0.2)
 
 
 def test_shares_table_checks_measured_counts(registry):
     plans = _plans(registry)
     table = shares_table(plans, {k: p.removed_parameters for k, p in plans.items()})
     assert table["achieved_percent"].iloc[0] == pytest.approx(100 * 5 * 63 * 1728 / 134_515_008)
+    assert table["gqa"].iloc[0] == "keep_kv_heads" and table["indices"].iloc[0] == "4-8"
     with pytest.raises(ValueError, match="the plan says"):
         shares_table(plans, {k: 0 for k in plans})

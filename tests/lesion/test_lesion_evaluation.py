@@ -114,6 +114,36 @@ def test_nan_correlation_scores_zero():
     assert score("jsts", ["3", "3", "3"], ["1.0", "2.0", "4.0"]) == {"pearson": 0.0, "spearman": 0.0}
 
 
+def test_bootstrap_interval_against_a_plain_loop_and_scipy():
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    from lmanatomy.evaluation.scoring import bootstrap_interval
+
+    golds = ["a", "b"] * 25
+    predictions = ["a"] * 30 + ["b"] * 20  # right on 15 of the first 30 and 10 of the last 20: 0.5
+    correct = [p == g for p, g in zip(predictions, golds)]
+    # The same seeded draws, averaged by a plain loop, and the 2.5 / 97.5 percentiles.
+    draws = np.random.default_rng(0).integers(0, 50, size=(1000, 50))
+    means = sorted(sum(correct[i] for i in row) / 50 for row in draws)
+    assert bootstrap_interval("exact_match", predictions, golds) == pytest.approx(tuple(np.quantile(means, [0.025, 0.975])))
+    # scipy's percentile bootstrap (its own draws) agrees to within resampling noise.
+    ref = bootstrap((np.array(correct, dtype=float),), np.mean, n_resamples=4000, method="percentile", random_state=1)
+    low, high = bootstrap_interval("exact_match", predictions, golds)
+    assert abs(low - ref.confidence_interval.low) < 0.03 and abs(high - ref.confidence_interval.high) < 0.03
+    assert bootstrap_interval("exact_match", golds, golds) == (1.0, 1.0)  # nothing varies
+
+
+def test_undefined_correlation_and_the_constant_answer_baseline():
+    from lmanatomy.evaluation.scoring import majority_baseline, undefined_correlation
+
+    assert undefined_correlation(["3", "3", "3"], ["1.0", "2.0", "4.0"])  # constant predictions: llm-jp-eval's 0
+    assert undefined_correlation(["わからない", "なし", "?"], ["1.0", "2.0", "4.0"])  # all unparsable → all -2
+    assert not undefined_correlation(["3", "1", "3"], ["1.0", "2.0", "4.0"])
+    assert majority_baseline("exact_match", ["neutral", "entailment", "neutral", "contradiction"]) == 0.5
+    assert majority_baseline("pearson", ["1.0", "2.0"]) == 0.0
+
+
 def test_score_input_errors():
     with pytest.raises(ValueError, match="2 predictions for 1 golds"):
         score("jnli", ["a", "b"], ["a"])
@@ -137,7 +167,8 @@ def _jnli_frame(train: int, valid: int) -> pd.DataFrame:
 def test_splits_follow_llm_jp_eval():
     files, info = build_task(TASKS["jnli"], _jnli_frame(30, 12), num_few_shots=4)
     assert set(files) == {"train", "dev", "test"}
-    assert all(set(f) == {"instruction", "output_length", "metrics", "few_shots", "samples"} for f in files.values())
+    assert all(set(f) == {"instruction", "output_length", "metrics", "few_shots", "samples", "llm_jp_eval"} for f in files.values())
+    assert {f["llm_jp_eval"] for f in files.values()} == {"v1.1"} and info["llm_jp_eval"] == "v1.1"
     # test = valid in file order
     assert [s["input"] for s in files["test"]["samples"]] == [f"前提：valid前提{i}\n仮説：仮説{i}" for i in range(12)]
     # train/dev = train shuffled the way llm-jp-eval does it (global random.seed(42)), 90 / 10

@@ -19,17 +19,25 @@ from lmanatomy.lesion import (
     save_pruned,
     shape_map,
 )
-from lmanatomy.lesion.prune import layer_tensors
+from lmanatomy.lesion.prune import kv_group_importance, layer_tensors
 from lmanatomy.models import load_model
 from lmanatomy.testing import save_model_dir, tiny_model
 
-# MHA: 4 heads of 8 over 4 KV heads. GQA: 6 query heads over 2 KV heads (groups of 3, like SmolLM2's 9/3).
+# MHA: 4 heads of 8 over 4 KV heads. GQA: 6 query heads over 2 KV heads (groups of 3, like SmolLM2's 9/3),
+# once keeping the KV heads, once removing whole KV groups (LLM-Pruner's GQA path).
+_GQA = dict(layers=4, hidden=48, ff=64, num_attention_heads=6, num_key_value_heads=2, head_dim=8)
 SHAPES = {
     "mha": dict(layers=4, hidden=32, ff=64, num_attention_heads=4, num_key_value_heads=4, head_dim=8),
-    "gqa": dict(layers=4, hidden=48, ff=64, num_attention_heads=6, num_key_value_heads=2, head_dim=8),
+    "gqa": _GQA,
+    "gqa_groups": _GQA,
 }
-# Shares chosen so that heads go too: MHA 1 head/layer, GQA 1 head per KV group.
-SHARES = {"mha": 0.1, "gqa": 0.1}
+MODES = {"mha": "prune_kv_groups", "gqa": "keep_kv_heads", "gqa_groups": "prune_kv_groups"}
+# Shares chosen so that heads go too: MHA 1 head/layer, GQA 1 head per KV group, GQA groups 1 of 2 KV groups.
+SHARES = {"mha": 0.1, "gqa": 0.1, "gqa_groups": 0.2}
+
+
+def _plan(original, layers, kind, share=None):
+    return plan(original, layers=layers, share=SHARES[kind] if share is None else share, gqa=MODES[kind])
 
 
 def _reference_head_scores(layer, heads, kv_heads, head_dim):
@@ -58,6 +66,25 @@ def _lowest(scores, k):
     return sorted(sorted(range(len(scores)), key=lambda i: (scores[i], i))[:k])
 
 
+def _reference_kv_group_scores(layer, kv_heads, head_dim):
+    """LLM-Pruner's GQA group importance with explicit loops (root k_proj, C = kv_heads·head_dim key channels):
+    per key channel c, the mean over members of k-row L1, v-row L1, and the q-row and o-column L1 summed over
+    channels c, c + C, c + 2C, … (its ``view(len // C, C).sum(0)`` alignment); summed per KV group."""
+    attn = layer.self_attn
+    q, k, v, o = (getattr(attn, n).weight.detach().double() for n in ("q_proj", "k_proj", "v_proj", "o_proj"))
+    channels = kv_heads * head_dim
+    scores = []
+    for g in range(kv_heads):
+        total = 0.0
+        for c in range(g * head_dim, (g + 1) * head_dim):
+            folded = range(c, q.shape[0], channels)
+            members = [float(k[c].abs().sum()), float(v[c].abs().sum()),
+                       sum(float(q[j].abs().sum()) for j in folded), sum(float(o[:, j].abs().sum()) for j in folded)]
+            total += sum(members) / 4
+        scores.append(total)
+    return scores
+
+
 @pytest.fixture(params=sorted(SHAPES))
 def case(request, tokenizer, tmp_path):
     kind = request.param
@@ -69,16 +96,24 @@ def case(request, tokenizer, tmp_path):
 
 def test_removes_exactly_the_lowest_l1_heads_and_neurons(case):
     kind, base, original, _ = case
-    p = plan(original, layers=(1, 2), share=SHARES[kind])
+    p = _plan(original, (1, 2), kind)
     cfg = original.config
     heads, kv, hd = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
+    groups_mode = kv != heads and p.gqa == "prune_kv_groups"
     assert p.heads >= (1 if kv == heads else kv) and p.neurons >= 1
     expected = {}
+    removed_groups = {}
     for index in p.layer_indices:
         layer = original.model.layers[index]
         head_scores = _reference_head_scores(layer, heads, kv, hd)
         if kv == heads:
             removed_heads = _lowest(head_scores, p.heads)
+        elif groups_mode:  # the lowest KV groups by LLM-Pruner's group importance, with all their query heads
+            group_scores = _reference_kv_group_scores(layer, kv, hd)
+            assert kv_group_importance(layer_tensors(layer), p.architecture).tolist() == pytest.approx(group_scores)
+            removed_groups[index] = _lowest(group_scores, p.kv_heads)
+            size = heads // kv
+            removed_heads = [g * size + i for g in removed_groups[index] for i in range(size)]
         else:  # equal numbers from every KV group
             size = heads // kv
             removed_heads = sorted(
@@ -99,11 +134,14 @@ def test_removes_exactly_the_lowest_l1_heads_and_neurons(case):
         old = before[record.layer]
         assert torch.equal(layer.self_attn.q_proj.weight, old["self_attn.q_proj.weight"][q_rows])
         assert torch.equal(layer.self_attn.o_proj.weight, old["self_attn.o_proj.weight"][:, q_rows])
-        kv_rows = q_rows if kv == heads else list(range(kv * hd))
+        kept_groups = [g for g in range(kv) if g not in removed_groups.get(record.layer, [])]
+        kv_rows = q_rows if kv == heads else [g * hd + j for g in kept_groups for j in range(hd)]
         assert torch.equal(layer.self_attn.k_proj.weight, old["self_attn.k_proj.weight"][kv_rows])
+        assert torch.equal(layer.self_attn.v_proj.weight, old["self_attn.v_proj.weight"][kv_rows])
         assert torch.equal(layer.mlp.down_proj.weight, old["mlp.down_proj.weight"][:, kept_neurons])
         assert torch.equal(layer.mlp.up_proj.weight, old["mlp.up_proj.weight"][kept_neurons])
-        assert layer.self_attn.num_key_value_groups == len(kept_heads) // (kv if kv != heads else len(kept_heads))
+        assert record.num_kv_heads == (len(kept_heads) if kv == heads else len(kept_groups))
+        assert layer.self_attn.num_key_value_groups == (1 if kv == heads else len(kept_heads) // len(kept_groups))
     # Layers outside the range are untouched.
     assert original.model.layers[0].mlp.gate_proj.weight.shape[0] == cfg.intermediate_size
 
@@ -131,7 +169,7 @@ def test_importance_agrees_with_torch_pruning(tokenizer):
 
 def test_pruned_model_runs_saves_and_reloads_to_identical_logits(case, tmp_path):
     kind, base, original, tok = case
-    p = plan(original, layers=(1, 2), share=SHARES[kind])
+    p = _plan(original, (1, 2), kind)
     records = prune_model(original, p)
     tok.padding_side = "left"
     batch = tok(["The quick brown fox", "素早い茶色の狐"], return_tensors="pt", padding=True)
@@ -154,7 +192,7 @@ def test_pruned_model_runs_saves_and_reloads_to_identical_logits(case, tmp_path)
 
 def test_reload_refuses_a_changed_base(case, tmp_path):
     kind, base, original, _ = case
-    p = plan(original, layers=(1, 1), share=SHARES[kind] / 2)
+    p = _plan(original, (1, 1), kind, SHARES[kind] / 2)
     tensors, records = prune_checkpoint(base, p)
     out = save_pruned(tmp_path / "pruned", tensors, shape_map(p, records, base_reference(base)))
     provenance = json.loads((base / "provenance.json").read_text())
@@ -168,3 +206,32 @@ def test_plan_for_another_architecture_is_refused(case, registry):
     _, _, original, _ = case
     with pytest.raises(DataError, match="architecture"):
         prune_model(original, plan(registry["smollm2-135m"], (1, 2), 0.02))
+
+
+def _half_reference(weights, dims):
+    """float16 importance the way a GPU computes it: weights cast to float16, each reduction accumulated
+    in float32 and its result rounded to float16 (a plain loop over members)."""
+    rounded = [w.half().float().abs().sum(dim=d).half() for w, d in zip(weights, dims)]
+    return (sum(r.float() for r in rounded) / len(rounded)).half()
+
+
+def test_float16_importance_is_rounded_like_a_gpu_reduction(tokenizer):
+    model, _ = tiny_model("llama", tokenizer=tokenizer, seed=7, layers=1, hidden=16, ff=32, num_key_value_heads=4)
+    mlp = model.model.layers[0].mlp
+    tensors = layer_tensors(model.model.layers[0])
+    expected = _half_reference([mlp.gate_proj.weight, mlp.up_proj.weight, mlp.down_proj.weight], [1, 1, 0])
+    got = neuron_importance(tensors, "float16")
+    assert got.dtype == torch.float16 and torch.equal(got, expected)
+    # float16 is coarser than float64 but ranks the same neurons near-equally.
+    exact = neuron_importance(tensors)
+    assert torch.allclose(got.double(), exact, rtol=2e-3)
+
+
+def test_importance_dtype_is_recorded_in_plans_and_shares(registry):
+    from lmanatomy.lesion import plan_variants
+    from lmanatomy.lesion.report import shares_table
+
+    plans = plan_variants(registry["elyza-llama-2-7b-instruct"], [0.005], [[4, 8]], "one_based_inclusive", importance_dtype="float16")
+    table = shares_table(plans)
+    assert table["importance_dtype"].tolist() == ["float16"] and table["indices"].tolist() == ["3-7"]
+    assert table["range"].tolist() == ["4-8"] and table["numbering"].tolist() == ["one_based_inclusive"]

@@ -2,6 +2,7 @@
 # layers (one job per share × layer range), evaluate every pruned model and the original
 # llm-jp-eval style (one job each), then Table 1, its figure and the requested-vs-achieved shares.
 
+from lmanatomy.lesion.config import fewshot_download, task_root
 from lmanatomy.lesion.naming import ORIGINAL, variant_ids
 
 # Rules exist when the study is enabled (its section is then validated against the registry and
@@ -12,7 +13,9 @@ if LESION:
     LESION_DIR = f"{RESULTS}/lesion"
     LESION_MODEL = LESION["model"]
     LESION_TASKS = list(LESION["tasks"])
-    LESION_VARIANTS = variant_ids(LESION["shares"], LESION["layer_ranges"])
+    LESION_VARIANTS = variant_ids(
+        LESION["shares"], LESION["layer_ranges"], LESION["layer_numbering"]
+    )
     LESION_SPLITS = ["train", "dev", "test", "info"]
 
     TARGETS["lesion"] = [
@@ -46,12 +49,17 @@ if LESION:
             entry=REGISTRY.raw_entry(LESION_MODEL),
             shares=LESION["shares"],
             layer_ranges=LESION["layer_ranges"],
+            numbering=LESION["layer_numbering"],
+            gqa=LESION["gqa"],
+            importance_dtype=LESION["importance_dtype"],
         script:
             "../../scripts/lesion/plan.py"
 
     rule lesion_task:
         input:
             data=lambda wc: f"{RESULTS}/data/{LESION['tasks'][wc.task]['dataset']}.parquet",
+            # the llm-jp-eval version's fixed few-shot rows, when the dataset's root lacks their file
+            fewshot_file=lambda wc: fewshot_download(config, wc.task),
         output:
             **{
                 split: f"{LESION_DIR}/tasks/{{task}}/{split}.json"
@@ -70,6 +78,8 @@ if LESION:
             num_few_shots=lambda wc: LESION["tasks"][wc.task].get(
                 "num_few_shots", LESION["num_few_shots"]
             ),
+            llm_jp_eval=LESION["llm_jp_eval"],
+            root=lambda wc: task_root(config, wc.task),
         script:
             "../../scripts/lesion/task.py"
 

@@ -21,6 +21,8 @@ _EXPORTS = {
     "postprocess": "scoring",
     "score": "scoring",
     "TASKS": "tasks",
+    "VERSIONS": "versions",
+    "fixed_fewshot_frame": "tasks",
     "TaskSpec": "tasks",
     "build_task": "tasks",
     "task_spec": "tasks",

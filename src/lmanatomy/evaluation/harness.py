@@ -17,8 +17,17 @@ import pandas as pd
 
 from lmanatomy.evaluation.generation import GenerationSettings, generate
 from lmanatomy.evaluation.prompts import render_prompt
-from lmanatomy.evaluation.scoring import normalize, parse_float, postprocess, score
+from lmanatomy.evaluation.scoring import (
+    bootstrap_interval,
+    majority_baseline,
+    normalize,
+    parse_float,
+    postprocess,
+    score,
+    undefined_correlation,
+)
 from lmanatomy.evaluation.tasks import TASKS, check_task_file
+from lmanatomy.evaluation.versions import V1_1
 
 PREDICTION_COLUMNS = ("task", "sample", "input", "gold", "output", "prediction", "correct", "parsed", "fewshot_answer")
 
@@ -39,7 +48,8 @@ def evaluate_task(
     if not samples:
         raise ValueError(f"task '{name}': no samples to evaluate")
     few_shots = list(data["few_shots"])
-    prompts = [render_prompt(data["instruction"], few_shots, s["input"], language) for s in samples]
+    llm_jp_eval = str(data.get("llm_jp_eval", V1_1))  # task files written before versions existed are v1.1's
+    prompts = [render_prompt(data["instruction"], few_shots, s["input"], language, llm_jp_eval) for s in samples]
     max_new_tokens = settings.max_new_tokens if settings.max_new_tokens is not None else int(data["output_length"])
     outputs = generate(model, tokenizer, prompts, max_new_tokens, settings, progress=name)
     predictions = [postprocess(o) for o in outputs]
@@ -60,16 +70,30 @@ def evaluate_task(
         },
         columns=list(PREDICTION_COLUMNS),
     )
+    metrics = list(data["metrics"])
     summary: dict[str, Any] = {
         "task": name,
+        "llm_jp_eval": llm_jp_eval,
         "samples": len(samples),
         "num_few_shots": len(few_shots),
         "max_new_tokens": max_new_tokens,
-        **score(list(data["metrics"]), outputs, golds),
+        **score(metrics, outputs, golds),
+        **_uncertainty(metrics, outputs, golds),
         "fewshot_answer_share": float(frame["fewshot_answer"].mean()),
         "last_fewshot_answer_share": float(np.mean([p == shot_answers[-1] for p in predictions])) if shot_answers else 0.0,
     }
     return frame, summary
+
+
+def _uncertainty(metrics: list[str], outputs: list[str], golds: list[str]) -> dict[str, Any]:
+    """Per metric: 95% bootstrap interval, whether a correlation is undefined, the constant-answer baseline."""
+    out: dict[str, Any] = {}
+    for metric in metrics:
+        low, high = bootstrap_interval(metric, outputs, golds) if len(golds) > 1 else (math.nan, math.nan)
+        out[f"{metric}_ci95"] = [low, high]
+        out[f"{metric}_undefined"] = metric != "exact_match" and undefined_correlation(outputs, golds)
+        out[f"{metric}_baseline"] = majority_baseline(metric, golds)
+    return out
 
 
 def evaluate(

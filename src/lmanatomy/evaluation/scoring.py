@@ -5,6 +5,11 @@
 * ``pearson`` / ``spearman``: correlation of ``float(gold)`` with a float parsed from the
   prediction after deleting every character that is not ``[0-9.]`` (-2.0 when that fails);
   a NaN correlation (e.g. a constant prediction) scores 0.
+
+Beside a score, a table needs what it rests on: ``undefined`` says when a correlation is 0 only
+because it is undefined (constant predictions or golds), ``bootstrap_interval`` gives a 95%
+percentile interval over resampled samples, and ``majority_baseline`` the score of always
+answering the most frequent gold (0 for a correlation).
 """
 
 from __future__ import annotations
@@ -92,3 +97,42 @@ def score(task: str | Sequence[str], predictions: Sequence[str], golds: Sequence
     preds = [postprocess(p) for p in predictions]
     refs = [normalize(str(g)) for g in golds]
     return {metric: METRICS[metric](preds, refs) for metric in metrics}
+
+
+def undefined_correlation(predictions: Sequence[str], golds: Sequence[str]) -> bool:
+    """True when Pearson/Spearman is undefined (constant parsed predictions or golds), which llm-jp-eval scores 0."""
+    parsed = [parse_float(postprocess(p)) for p in predictions]
+    return len(set(parsed)) < 2 or len({float(normalize(str(g))) for g in golds}) < 2
+
+
+def bootstrap_interval(
+    metric: str, predictions: Sequence[str], golds: Sequence[str], resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``metric`` over samples drawn with replacement (seeded).
+
+    A resample whose correlation is undefined scores 0, as llm-jp-eval scores it.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric '{metric}' (known: {sorted(METRICS)})")
+    preds = [postprocess(p) for p in predictions]
+    refs = [normalize(str(g)) for g in golds]
+    n = len(refs)
+    if n < 2:
+        raise ValueError(f"a bootstrap interval needs at least 2 samples, got {n}")
+    draws = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    if metric == "exact_match":
+        correct = np.array([p == g for p, g in zip(preds, refs)], dtype=float)
+        values = correct[draws].mean(axis=1)
+    else:
+        values = np.array([METRICS[metric]([preds[i] for i in row], [refs[i] for i in row]) for row in draws])
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(values, [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
+def majority_baseline(metric: str, golds: Sequence[str]) -> float:
+    """The score of a constant answer: the most frequent gold's share (exact match), 0 for a correlation."""
+    if metric != "exact_match":
+        return 0.0
+    refs = [normalize(str(g)) for g in golds]
+    return max(refs.count(g) for g in set(refs)) / len(refs)

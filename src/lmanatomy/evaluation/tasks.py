@@ -17,6 +17,11 @@ test set keeps the first rows in file order, so the evaluated samples (the first
 The three JGLUE tasks (instructions, input formats, output lengths) are llm-jp-eval v1.1's. The
 English tasks (BoolQ, MMLU) are the project's own, written in the same style for the default
 run, whose English model cannot do the Japanese ones.
+
+A version of llm-jp-eval (``versions``) may replace an instruction and fix the few-shots of a
+task (the late-2023 version does both): then the few-shots are those upstream rows, looked up in
+the dataset's own train split or, where the dataset lacks it, in ``fewshot_frame`` (the upstream
+train file, read by ``fixed_fewshot_frame``). Each task file records its version.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from lmanatomy.errors import DataError
+from lmanatomy.evaluation.versions import V1_1, Version, fixed_fewshot_file, version
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -143,22 +149,59 @@ def _shuffled(samples: list[dict[str, str]]) -> list[dict[str, str]]:
     return samples
 
 
-def build_task(spec: TaskSpec, frame: pd.DataFrame, num_few_shots: int = 4) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+def _fixed_few_shots(
+    spec: TaskSpec, ver: Version, frame: pd.DataFrame, fewshot_frame: pd.DataFrame | None, num_few_shots: int
+) -> tuple[list[dict[str, str]], str]:
+    """The version's fixed few-shots of ``spec`` (the first ``num_few_shots``) and where they were read."""
+    fixed = ver.fixed_few_shots[spec.name]
+    if num_few_shots == 0:
+        return [], "none (0-shot)"
+    if num_few_shots > len(fixed.rows):
+        raise DataError(f"task '{spec.name}': llm-jp-eval {ver.name} fixes {len(fixed.rows)} few-shots, num_few_shots={num_few_shots}")
+    pool, where = frame[frame["split"] == fixed.split], "the dataset's own split"
+    if pool.empty and fewshot_frame is not None:
+        pool, where = fewshot_frame[fewshot_frame["split"] == fixed.split], str(fewshot_frame.attrs.get("source", "the upstream file"))
+    if pool.empty:
+        raise DataError(
+            f"task '{spec.name}': llm-jp-eval {ver.name} fixes its few-shots as rows of the upstream {fixed.split} split, "
+            "which this dataset lacks (fetch it with fixed_fewshot_frame)"
+        )
+    index = {tuple(str(v) for v in key): i for i, key in enumerate(pool[list(fixed.key)].itertuples(index=False, name=None))}
+    shots = []
+    for key in fixed.rows[:num_few_shots]:
+        if key not in index:
+            raise DataError(f"task '{spec.name}': few-shot row {dict(zip(fixed.key, key))} of llm-jp-eval {ver.name} is not in {where}")
+        row = pool.iloc[index[key]].to_dict()
+        text, answer = spec.render(row)
+        shots.append({"input": text, "output": fixed.label_text(row["label"]) if fixed.label_text else answer})
+    return shots, f"fixed by llm-jp-eval {ver.name}: upstream {fixed.split} rows {[k[0] if len(k) == 1 else list(k) for k in fixed.rows[:num_few_shots]]}, read from {where}"
+
+
+def build_task(
+    spec: TaskSpec,
+    frame: pd.DataFrame,
+    num_few_shots: int = 4,
+    llm_jp_eval: str = V1_1,
+    fewshot_frame: pd.DataFrame | None = None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """The task's train/dev/test files (llm-jp-eval format) and an info record, from a prepared dataset.
 
     ``frame`` has the prepared dataset's columns (``split`` names the upstream split) in upstream
-    file order.
+    file order. ``llm_jp_eval``: the version whose instruction and few-shots the files carry.
     """
     if "split" not in frame.columns:
         raise DataError(f"task '{spec.name}': the dataset has no 'split' column")
     if num_few_shots < 0:
         raise DataError(f"task '{spec.name}': num_few_shots must be >= 0, got {num_few_shots}")
+    ver = version(llm_jp_eval)
+    fixed = spec.name in ver.fixed_few_shots
     test = _samples(spec, frame[frame["split"].isin(spec.test_splits)])
     train_source = _samples(spec, frame[frame["split"].isin(spec.train_splits)])
-    info: dict[str, Any] = {"task": spec.name, "origin": spec.origin, "language": spec.language, "notes": list(spec.notes)}
+    info: dict[str, Any] = {"task": spec.name, "origin": spec.origin, "language": spec.language, "notes": list(spec.notes),
+                            "llm_jp_eval": ver.name}
     if not test:
         raise DataError(f"task '{spec.name}': the dataset has no rows in split(s) {list(spec.test_splits)}")
-    if train_source:
+    if train_source or fixed:
         info["fewshot_source"] = f"upstream split(s) {'/'.join(spec.train_splits)}"
     else:
         held = max(len(test) // 10, 2 * num_few_shots)
@@ -175,22 +218,62 @@ def build_task(spec: TaskSpec, frame: pd.DataFrame, num_few_shots: int = 4) -> t
     shuffled = _shuffled(train_source)
     cut = int(len(shuffled) * TRAIN_FRACTION)
     splits = {"train": shuffled[:cut], "dev": shuffled[cut:], "test": test}
-    if len(splits["train"]) < num_few_shots:
+    if fixed:
+        few_shots, info["fewshot_source"] = _fixed_few_shots(spec, ver, frame, fewshot_frame, num_few_shots)
+    elif len(splits["train"]) < num_few_shots:
         raise DataError(f"task '{spec.name}': {len(splits['train'])} train samples, fewer than num_few_shots={num_few_shots}")
-    few_shots = splits["train"][:num_few_shots]
+    else:
+        few_shots = splits["train"][:num_few_shots]
     files = {
         split: {
-            "instruction": spec.instruction,
+            "instruction": ver.instructions.get(spec.name, spec.instruction),
             "output_length": spec.output_length,
             "metrics": list(spec.metrics),
             "few_shots": few_shots,
             "samples": samples,
+            "llm_jp_eval": ver.name,
         }
         for split, samples in splits.items()
     }
     info.update({f"{split}_samples": len(samples) for split, samples in splits.items()})
     info["num_few_shots"] = num_few_shots
     return files, info
+
+
+def fixed_fewshot_frame(
+    task: str, llm_jp_eval: str, frame: pd.DataFrame, root: str | None, download: bool = True
+) -> pd.DataFrame | None:
+    """The upstream split holding a version's fixed few-shots of ``task``, when ``frame`` lacks it.
+
+    Read from ``root`` when it holds the file, else from the download folder (``data/raw``),
+    downloading it there from its pinned URL (git blob id checked, sha256 recorded on first
+    download) if ``download``. None when the version fixes no few-shots for the task or the
+    dataset has the split itself.
+    """
+    from pathlib import Path
+
+    from lmanatomy.data import load
+    from lmanatomy.data.layout import RAW_ROOT
+
+    ver = version(llm_jp_eval)
+    if task not in ver.fixed_few_shots or ver.fixed_few_shots[task].split in set(frame["split"]):
+        return None
+    spec, split = task_spec(task), ver.fixed_few_shots[task].split
+    rel = fixed_fewshot_file(task, llm_jp_eval)
+    for folder in ([Path(root)] if root else []) + [Path(RAW_ROOT)]:
+        if (folder / rel).is_file():
+            frame = load(spec.format, folder, splits=[split])
+            frame.attrs["source"] = str(folder / rel)
+            return frame
+    if not download:
+        raise DataError(f"task '{task}': {rel} is in neither {root or '-'} nor {RAW_ROOT}; llm-jp-eval {ver.name}'s few-shots need it")
+    from lmanatomy.data.download import fetch
+
+    try:
+        fetch(rel, RAW_ROOT)
+    except Exception as exc:  # no network, or a hash mismatch: say which file and why
+        raise DataError(f"task '{task}': llm-jp-eval {ver.name}'s few-shots need {rel}, which could not be fetched ({exc})") from None
+    return fixed_fewshot_frame(task, llm_jp_eval, frame, root, download=False)
 
 
 def check_task_file(data: Mapping[str, Any], where: str) -> None:

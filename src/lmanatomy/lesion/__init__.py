@@ -1,7 +1,7 @@
 """The lesion study (Harada et al. 2024): prune a few consecutive layers, see which tasks suffer.
 
-``plan`` says how many heads and MLP neurons per layer remove a given share of the whole model
-from a layer range; ``prune_model`` / ``prune_checkpoint`` remove the lowest-L1 ones; ``store``
+``naming`` reads a config's layer ranges under an explicit numbering; ``plan`` says how many
+heads and MLP neurons per layer remove a given share of the whole model from a layer range; ``prune_model`` / ``prune_checkpoint`` remove the lowest-L1 ones; ``store``
 saves a pruned model as its pruned layers + a shape map and reloads it; ``report`` builds
 Table 1, its figure and the requested-vs-achieved shares. Evaluation uses the shared
 ``lmanatomy.evaluation`` harness. Attributes are imported on first use (no torch for config checks).
@@ -27,6 +27,9 @@ _EXPORTS = {
     "read_plans": "planning",
     "LayerPruning": "prune",
     "head_importance": "prune",
+    "kv_group_importance": "prune",
+    "layer_indices": "naming",
+    "sample_prompt": "prompt",
     "neuron_importance": "prune",
     "prune_layer_tensors": "prune",
     "prune_model": "prune",

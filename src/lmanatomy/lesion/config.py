@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from lmanatomy.config import check_dataset_names, check_layer_range
 from lmanatomy.errors import ConfigError
+from lmanatomy.lesion.naming import layer_indices
 from lmanatomy.models.registry import Registry
 
 # Families whose decoder layers have LLM-Pruner's groups: self_attn.{q,k,v,o}_proj, mlp.{gate,up,down}_proj.
@@ -25,9 +26,38 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
         raise ConfigError(
             "lesion.model", f"model '{name}' has model_type '{entry.model_type}'; pruning supports {', '.join(SUPPORTED_FAMILIES)}"
         )
+    numbering = section["layer_numbering"]
     for index, layers in enumerate(section["layer_ranges"]):
-        check_layer_range(f"lesion.layer_ranges[{index}]", layers, entry)
+        key = f"lesion.layer_ranges[{index}]"
+        first, last = layer_indices(layers, numbering, key)
+        try:
+            check_layer_range(key, [first, last], entry)
+        except ConfigError as exc:
+            detail = str(exc).removeprefix(f"config key '{key}': ")
+            raise ConfigError(key, f"{list(layers)} ({numbering}) = indices {first}..{last}: {detail}") from None
     for task, settings in section["tasks"].items():
         if task not in TASKS:
             raise ConfigError(f"lesion.tasks.{task}", f"unknown task (known: {', '.join(sorted(TASKS))})")
         check_dataset_names(f"lesion.tasks.{task}.dataset", settings["dataset"], config, [TASKS[task].format])
+
+
+def task_root(config: Mapping[str, Any], task: str) -> str | None:
+    """The data root of a lesion task's dataset (None: the download folder)."""
+    from lmanatomy.data.layout import dataset_root
+
+    return dataset_root(config, config["lesion"]["tasks"][task]["dataset"])
+
+
+def fewshot_download(config: Mapping[str, Any], task: str) -> list[str]:
+    """``[data/raw/<file>]`` when the config's llm-jp-eval version fixes a task's few-shots as rows of an
+    upstream file that the task's data root lacks (the workflow's download rule then fetches it), else ``[]``."""
+    from pathlib import Path
+
+    from lmanatomy.data.layout import RAW_ROOT
+    from lmanatomy.evaluation.versions import fixed_fewshot_file
+
+    rel = fixed_fewshot_file(task, config["lesion"]["llm_jp_eval"])
+    root = task_root(config, task)
+    if rel is None or (root is not None and (Path(root) / rel).is_file()):
+        return []
+    return [f"{RAW_ROOT}/{rel}"]

@@ -14,16 +14,24 @@ for that ratio and then rounds the way LLM-Pruner (Torch-Pruning's MetaPruner) d
 For Llama-2-7B (layers 4-8) this gives 1 head + 367 neurons per layer at 0.5% (0.490% achieved)
 and 4 heads + 1,467 neurons at 2.0% (1.960%), the numbers of the paper's setup.
 
-GQA (SmolLM2: 9 query heads over 3 KV heads; Llama-3: 32 over 8): query heads are removed in
-equal numbers from every KV group and the KV heads are kept (removing a KV head would remove
-its whole group). So the head count is further floored to a multiple of the number of KV
-groups: SmolLM2 prunes heads only in steps of 3 (one per group, a third of its attention), which
-at 0.5% and 2.0% rounds to zero heads — its lesions there are MLP-only, and the achieved share
-(reported next to the requested one) falls short accordingly.
+GQA (SmolLM2: 9 query heads over 3 KV heads; Llama-3: 32 over 8), two modes (``gqa``):
 
-Layer ranges are inclusive, as the paper writes them ("4-8" = layers 4, 5, 6, 7, 8, 0-based
-module indices). LLM-Pruner's ``--block_*_layer_end`` is exclusive: paper "4-8" is
-``--block_attention_layer_start 4 --block_attention_layer_end 9`` (``llm_pruner_args``).
+* ``prune_kv_groups`` (LLM-Pruner's own GQA path, its Llama-3 script: the groups are rooted at
+  ``k_proj`` with ``head_dim`` consecutive channels): the MetaPruner rule on the ``kv_heads *
+  head_dim`` key channels, floor-divided by ``head_dim``, gives whole KV groups; each goes with
+  its k and v rows and all of its query heads (q rows, o columns). Here the pruning groups cover
+  k and v too, so they count in the per-layer ratio's denominator.
+* ``keep_kv_heads``: query heads are removed in equal numbers from every KV group and the KV
+  heads are kept (the head count is floored to a multiple of the number of KV groups).
+
+SmolLM2 at 0.5% and 2.0% removes no head in either mode (a KV group is a third of its
+attention); its lesions there are MLP-only, and the achieved share (reported next to the
+requested one) falls short accordingly.
+
+Layer ranges: a plan holds the inclusive 0-based module indices it prunes (``layers``) and the
+range as the config wrote it (``label``, under ``numbering``; see ``naming``). LLM-Pruner's
+``--block_*_layer_end`` is exclusive: indices 3..7 are ``--block_attention_layer_start 3
+--block_attention_layer_end 8`` (``llm_pruner_args``).
 """
 
 from __future__ import annotations
@@ -35,7 +43,10 @@ from typing import TYPE_CHECKING, Any
 
 from lmanatomy.errors import ConfigError, RegistryError
 from lmanatomy.lesion.config import SUPPORTED_FAMILIES
-from lmanatomy.lesion.naming import ORIGINAL, percent_label, variant_id  # noqa: F401 (re-exported)
+from lmanatomy.lesion.naming import ORIGINAL, NUMBERINGS, layer_indices, percent_label, range_label, variant_id  # noqa: F401
+
+GQA_MODES = ("prune_kv_groups", "keep_kv_heads")
+IMPORTANCE_DTYPES = ("float64", "float32", "float16", "bfloat16")
 
 if TYPE_CHECKING:  # torch is imported where a model is built, so that reading plans stays light
     from torch import nn
@@ -56,6 +67,7 @@ class Architecture:
     head_parameters: int
     neuron_parameters: int
     total_parameters: int
+    kv_head_parameters: int = 0  # one KV head's k and v rows (weights + biases)
 
     @property
     def is_gqa(self) -> bool:
@@ -66,10 +78,11 @@ class Architecture:
         """Query heads per KV head."""
         return self.num_heads // self.num_kv_heads
 
-    @property
-    def prunable_parameters(self) -> int:
-        """Parameters of one layer that the pruning groups cover (every head and every neuron)."""
-        return self.num_heads * self.head_parameters + self.intermediate_size * self.neuron_parameters
+    def prunable_parameters(self, gqa: str = "keep_kv_heads") -> int:
+        """Parameters of one layer that the pruning groups cover (every head and every neuron;
+        with ``prune_kv_groups`` on a GQA model the KV heads too)."""
+        kv = self.num_kv_heads * self.kv_head_parameters if self.is_gqa and gqa == "prune_kv_groups" else 0
+        return self.num_heads * self.head_parameters + kv + self.intermediate_size * self.neuron_parameters
 
 
 @dataclass(frozen=True)
@@ -83,15 +96,26 @@ class PruningPlan:
     kv_heads: int
     neurons: int
     architecture: Architecture
+    label: str = ""
+    numbering: str = "zero_based_inclusive"
+    gqa: str = "keep_kv_heads"
+    importance_dtype: str = "float64"
 
     @property
     def layer_indices(self) -> list[int]:
         return list(range(self.layers[0], self.layers[1] + 1))
 
     @property
+    def range_name(self) -> str:
+        """The range as written and the indices pruned: ``4-8 [idx 3-7]``."""
+        return f"{self.label or range_label(self.layers)} [idx {self.layers[0]}-{self.layers[1]}]"
+
+    @property
     def removed_parameters(self) -> int:
         arch = self.architecture
         per_layer = self.heads * arch.head_parameters + self.neurons * arch.neuron_parameters
+        if arch.is_gqa:  # MHA: a head's k and v rows are already in head_parameters
+            per_layer += self.kv_heads * arch.kv_head_parameters
         return per_layer * len(self.layer_indices)
 
     @property
@@ -109,6 +133,10 @@ class PruningPlan:
             "removed_parameters": self.removed_parameters,
             "achieved_share": self.achieved_share,
             "architecture": asdict(self.architecture),
+            "label": self.label,
+            "numbering": self.numbering,
+            "gqa": self.gqa,
+            "importance_dtype": self.importance_dtype,
             "llm_pruner_args": llm_pruner_args(self),
         }
 
@@ -123,6 +151,10 @@ class PruningPlan:
             kv_heads=int(data["kv_heads"]),
             neurons=int(data["neurons"]),
             architecture=Architecture(**data["architecture"]),
+            label=str(data.get("label", "")),
+            numbering=str(data.get("numbering", "zero_based_inclusive")),
+            gqa=str(data.get("gqa", "keep_kv_heads")),
+            importance_dtype=str(data.get("importance_dtype", "float64")),
         )
 
 
@@ -205,6 +237,7 @@ def architecture_of(model_or_config: Any) -> Architecture:
     head = head_dim * (_weight_in(attn.q_proj) + _bias(attn.q_proj)) + head_dim * _weight_out(attn.o_proj)
     if kv_heads == heads:  # MHA: a head also takes its k and v rows (LLM-Pruner's attention group)
         head += head_dim * (_weight_in(attn.k_proj) + _bias(attn.k_proj) + _weight_in(attn.v_proj) + _bias(attn.v_proj))
+    kv_head = head_dim * (_weight_in(attn.k_proj) + _bias(attn.k_proj) + _weight_in(attn.v_proj) + _bias(attn.v_proj))
     neuron = (_weight_in(mlp.gate_proj) + _bias(mlp.gate_proj) + _weight_in(mlp.up_proj) + _bias(mlp.up_proj)
               + _weight_out(mlp.down_proj))
     return Architecture(
@@ -219,6 +252,7 @@ def architecture_of(model_or_config: Any) -> Architecture:
         head_parameters=head,
         neuron_parameters=neuron,
         total_parameters=parameter_count(model),
+        kv_head_parameters=kv_head,
     )
 
 
@@ -227,22 +261,45 @@ def _removed(channels: int, ratio: float) -> int:
     return channels - int(channels * (1.0 - ratio))
 
 
-def plan_for(arch: Architecture, layers: tuple[int, int] | list[int], share: float) -> PruningPlan:
-    """The plan for a known architecture (see the module docstring for the rounding)."""
+def _heads(arch: Architecture, ratio: float, gqa: str) -> tuple[int, int]:
+    """(query heads, KV heads) removed per layer at a per-layer channel ratio."""
+    if not arch.is_gqa:
+        heads = _removed(arch.num_heads * arch.head_dim, ratio) // arch.head_dim
+        return heads, heads
+    if gqa == "prune_kv_groups":  # rooted at k_proj: whole KV groups, each with its query heads
+        groups = _removed(arch.num_kv_heads * arch.head_dim, ratio) // arch.head_dim
+        return groups * arch.group_size, groups
+    heads = _removed(arch.num_heads * arch.head_dim, ratio) // arch.head_dim
+    return heads // arch.num_kv_heads * arch.num_kv_heads, 0
+
+
+def plan_for(
+    arch: Architecture,
+    layers: tuple[int, int] | list[int],
+    share: float,
+    gqa: str = "prune_kv_groups",
+    label: str = "",
+    numbering: str = "zero_based_inclusive",
+    importance_dtype: str = "float64",
+) -> PruningPlan:
+    """The plan for a known architecture; ``layers`` are inclusive 0-based indices (see the module docstring)."""
     if len(layers) != 2:
         raise ConfigError("layers", f"a layer range is [first, last], got {list(layers)}")
     first, last = int(layers[0]), int(layers[1])
     if not 0 <= first <= last < arch.num_layers:
-        raise ConfigError("layers", f"layer range [{first}, {last}] is outside the model (layers 0..{arch.num_layers - 1})")
+        raise ConfigError("layers", f"layer range {label or f'[{first}, {last}]'} (indices {first}..{last}) is outside the model (indices 0..{arch.num_layers - 1})")
     if not 0.0 < share < 1.0:
         raise ConfigError("share", f"the share of the model to remove must lie in (0, 1), got {share}")
+    if gqa not in GQA_MODES:
+        raise ConfigError("gqa", f"unknown GQA mode '{gqa}' (known: {', '.join(GQA_MODES)})")
+    if importance_dtype not in IMPORTANCE_DTYPES:
+        raise ConfigError("importance_dtype", f"unknown dtype '{importance_dtype}' (known: {', '.join(IMPORTANCE_DTYPES)})")
     n_layers = last - first + 1
-    ratio = share * arch.total_parameters / n_layers / arch.prunable_parameters
+    ratio = share * arch.total_parameters / n_layers / arch.prunable_parameters(gqa)
     if ratio >= 1.0:
         raise ConfigError("share", f"removing {share:.2%} of the model from {n_layers} layers needs more than all their prunable weights")
     neurons = _removed(arch.intermediate_size, ratio)
-    heads = _removed(arch.num_heads * arch.head_dim, ratio) // arch.head_dim
-    heads = heads // arch.num_kv_heads * arch.num_kv_heads if arch.is_gqa else heads
+    heads, kv_heads = _heads(arch, ratio, gqa)
     if heads >= arch.num_heads or neurons >= arch.intermediate_size:
         raise ConfigError("share", f"a per-layer ratio of {ratio:.3f} would remove every head or every neuron of a layer")
     return PruningPlan(
@@ -250,25 +307,45 @@ def plan_for(arch: Architecture, layers: tuple[int, int] | list[int], share: flo
         share=float(share),
         ratio=ratio,
         heads=heads,
-        kv_heads=0 if arch.is_gqa else heads,
+        kv_heads=kv_heads,
         neurons=neurons,
         architecture=arch,
+        label=label or range_label((first, last)),
+        numbering=numbering,
+        gqa=gqa if arch.is_gqa else "prune_kv_groups",  # MHA: heads and KV heads are one
+        importance_dtype=importance_dtype,
     )
 
 
-def plan(model_or_config: Any, layers: tuple[int, int] | list[int] = (4, 8), share: float = 0.005) -> PruningPlan:
+def plan(
+    model_or_config: Any, layers: tuple[int, int] | list[int] = (3, 7), share: float = 0.005, gqa: str = "prune_kv_groups"
+) -> PruningPlan:
     """Heads and MLP neurons to remove per layer so that ``share`` of the WHOLE model goes, from ``layers`` only.
 
     ``model_or_config``: a model (the meta device suffices), a transformers config or a registry
-    entry. ``layers``: inclusive (first, last) decoder-layer indices, as the paper writes them.
+    entry. ``layers``: inclusive 0-based (first, last) module indices (the paper's 「4-8層」 is (3, 7)).
     """
-    return plan_for(architecture_of(model_or_config), layers, share)
+    return plan_for(architecture_of(model_or_config), layers, share, gqa)
 
 
-def plan_variants(model_or_config: Any, shares: list[float], layer_ranges: list[list[int]]) -> dict[str, PruningPlan]:
-    """Every (share, layer range) plan by lesion name, share-major as the paper's Table 1 orders its columns."""
+def plan_variants(
+    model_or_config: Any,
+    shares: list[float],
+    layer_ranges: list[list[int]],
+    numbering: str,
+    gqa: str = "prune_kv_groups",
+    importance_dtype: str = "float64",
+) -> dict[str, PruningPlan]:
+    """Every (share, layer range) plan by lesion name, share-major as the paper's Table 1 orders its columns.
+
+    ``layer_ranges`` are read under ``numbering`` (see ``naming``).
+    """
     arch = architecture_of(model_or_config)
-    return {variant_id(s, r): plan_for(arch, r, s) for s in shares for r in layer_ranges}
+    return {
+        variant_id(s, r, numbering): plan_for(arch, layer_indices(r, numbering), s, gqa, range_label(r), numbering, importance_dtype)
+        for s in shares
+        for r in layer_ranges
+    }
 
 
 def save_plans(plans: dict[str, PruningPlan], path: str | Path) -> None:

@@ -10,9 +10,24 @@ Importance of a channel = L1 norm of its weights in one member, averaged over th
 (Torch-Pruning's ``MagnitudeImportance(p=1, group_reduction="mean")``); a head's importance is
 the sum over its ``head_dim`` channels (LLM-Pruner's consecutive groups). The lowest go.
 
-For GQA, leaving k and v out of the score changes no decision: heads are removed in equal numbers
-from every KV group, and within one group every query head shares the same k and v channels,
-which would add the same constant to each of them.
+GQA, two modes (``plan.gqa``):
+
+* ``keep_kv_heads``: query heads scored as above from q and o only, the lowest removed in equal
+  numbers per KV group. Leaving k and v out changes no decision: within one group every query
+  head shares the same k and v channels, which would add the same constant to each of them.
+* ``prune_kv_groups`` (LLM-Pruner's Llama-3 path): a group is one KV head with all its query
+  heads, rooted at ``k_proj``; its members are k and v rows (``kv_heads * head_dim`` channels)
+  and q rows and o columns (``group_size`` times as many). LLM-Pruner's MagnitudeImportance
+  aligns a longer member to the root by ``imp.view(len // n, n).sum(0)`` (n = the root's channel
+  count), averages the members, and sums ``head_dim`` consecutive channels per KV group
+  (LLMPruner/pruner/hf_llama_pruner.py and torch_pruning's MetaPruner at commit 128a07d). Note
+  what the fold does: key channel c collects the q/o channels c, c + n, c + 2n, … — query heads of
+  other groups in HF's head order — while the pruning then removes the group's own query heads.
+  ``kv_group_importance`` reproduces that, quirk included.
+
+``plan.importance_dtype``: weights are cast to it before scoring and every reduction is rounded
+to it (accumulated in float32, as a GPU reduction does); LLM-Pruner on a GPU halves the model
+first, so its scores are float16. float64 is exact.
 
 The work happens on plain tensors (``prune_layer_tensors``), so that a workflow job can prune
 straight from the base checkpoint's safetensors without building the model, and the same function
@@ -55,35 +70,66 @@ class LayerPruning:
         }
 
 
-def _rows_l1(weight: torch.Tensor) -> torch.Tensor:
-    """L1 norm of every output channel (row) of a Linear weight, in float64."""
-    return weight.detach().to(torch.float64).abs().sum(dim=1)
+DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
-def _cols_l1(weight: torch.Tensor) -> torch.Tensor:
-    """L1 norm of every input channel (column) of a Linear weight, in float64."""
-    return weight.detach().to(torch.float64).abs().sum(dim=0)
+def _reduce(values: torch.Tensor, dim: int, dtype: str, mean: bool = False) -> torch.Tensor:
+    """Sum (or mean) along ``dim`` as a reduction in ``dtype`` gives it: float32 accumulation, result rounded."""
+    if dtype == "float64":
+        values = values.to(torch.float64)
+        return values.mean(dim=dim) if mean else values.sum(dim=dim)
+    acc = values.to(torch.float32)
+    return (acc.mean(dim=dim) if mean else acc.sum(dim=dim)).to(DTYPES[dtype])
 
 
-def head_importance(tensors: Mapping[str, torch.Tensor], arch: Architecture) -> torch.Tensor:
+def _rows_l1(weight: torch.Tensor, dtype: str = "float64") -> torch.Tensor:
+    """L1 norm of every output channel (row) of a Linear weight, the weight cast to ``dtype`` first."""
+    return _reduce(weight.detach().to(DTYPES[dtype]).abs(), 1, dtype)
+
+
+def _cols_l1(weight: torch.Tensor, dtype: str = "float64") -> torch.Tensor:
+    """L1 norm of every input channel (column) of a Linear weight, the weight cast to ``dtype`` first."""
+    return _reduce(weight.detach().to(DTYPES[dtype]).abs(), 0, dtype)
+
+
+def _mean(members: list[torch.Tensor], dtype: str) -> torch.Tensor:
+    return _reduce(torch.stack(members), 0, dtype, mean=True)
+
+
+def head_importance(tensors: Mapping[str, torch.Tensor], arch: Architecture, dtype: str = "float64") -> torch.Tensor:
     """Importance of every query head of one layer: mean over members of channel L1, summed per head."""
-    q = _rows_l1(tensors["self_attn.q_proj.weight"])
-    o = _cols_l1(tensors["self_attn.o_proj.weight"])
+    q = _rows_l1(tensors["self_attn.q_proj.weight"], dtype)
+    o = _cols_l1(tensors["self_attn.o_proj.weight"], dtype)
     if arch.is_gqa:
-        channel = (q + o) / 2.0
+        channel = _mean([q, o], dtype)
     else:
-        k = _rows_l1(tensors["self_attn.k_proj.weight"])
-        v = _rows_l1(tensors["self_attn.v_proj.weight"])
-        channel = (q + k + v + o) / 4.0
-    return channel.view(arch.num_heads, arch.head_dim).sum(dim=1)
+        k = _rows_l1(tensors["self_attn.k_proj.weight"], dtype)
+        v = _rows_l1(tensors["self_attn.v_proj.weight"], dtype)
+        channel = _mean([q, k, v, o], dtype)
+    return _reduce(channel.view(arch.num_heads, arch.head_dim), 1, dtype)
 
 
-def neuron_importance(tensors: Mapping[str, torch.Tensor]) -> torch.Tensor:
+def _fold(imp: torch.Tensor, size: int, dtype: str) -> torch.Tensor:
+    """LLM-Pruner's alignment of a member longer than the root: ``imp.view(len // size, size).sum(0)``."""
+    return _reduce(imp.view(len(imp) // size, size), 0, dtype)
+
+
+def kv_group_importance(tensors: Mapping[str, torch.Tensor], arch: Architecture, dtype: str = "float64") -> torch.Tensor:
+    """Importance of every KV group (rooted at k_proj) as LLM-Pruner's GQA path scores it (module docstring)."""
+    k = _rows_l1(tensors["self_attn.k_proj.weight"], dtype)
+    v = _rows_l1(tensors["self_attn.v_proj.weight"], dtype)
+    n = len(k)
+    q = _fold(_rows_l1(tensors["self_attn.q_proj.weight"], dtype), n, dtype)
+    o = _fold(_cols_l1(tensors["self_attn.o_proj.weight"], dtype), n, dtype)
+    return _reduce(_mean([k, v, q, o], dtype).view(arch.num_kv_heads, arch.head_dim), 1, dtype)
+
+
+def neuron_importance(tensors: Mapping[str, torch.Tensor], dtype: str = "float64") -> torch.Tensor:
     """Importance of every MLP neuron of one layer: mean of gate-row, up-row and down-column L1."""
-    gate = _rows_l1(tensors["mlp.gate_proj.weight"])
-    up = _rows_l1(tensors["mlp.up_proj.weight"])
-    down = _cols_l1(tensors["mlp.down_proj.weight"])
-    return (gate + up + down) / 3.0
+    gate = _rows_l1(tensors["mlp.gate_proj.weight"], dtype)
+    up = _rows_l1(tensors["mlp.up_proj.weight"], dtype)
+    down = _cols_l1(tensors["mlp.down_proj.weight"], dtype)
+    return _mean([gate, up, down], dtype)
 
 
 def _lowest(scores: torch.Tensor, count: int) -> list[int]:
@@ -125,13 +171,19 @@ def prune_layer_tensors(
     missing = [f"{m}.weight" for m in ATTENTION + MLP if f"{m}.weight" not in tensors]
     if missing:
         raise DataError(f"layer {layer}: tensors {missing} are missing")
-    heads = heads_to_remove(head_importance(tensors, arch), arch, plan.heads)
-    neurons = _lowest(neuron_importance(tensors), plan.neurons)
+    dtype = plan.importance_dtype
+    groups: list[int] = []
+    if arch.is_gqa and plan.gqa == "prune_kv_groups":
+        groups = _lowest(kv_group_importance(tensors, arch, dtype), plan.kv_heads)
+        heads = [g * arch.group_size + r for g in groups for r in range(arch.group_size)]
+    else:
+        heads = heads_to_remove(head_importance(tensors, arch, dtype), arch, plan.heads)
+    neurons = _lowest(neuron_importance(tensors, dtype), plan.neurons)
     kept_heads = _keep(arch.num_heads, heads)
     kept_neurons = _keep(arch.intermediate_size, neurons)
     q_channels = _channels(kept_heads, arch.head_dim)
-    # MHA: head h of q is head h of k and v. GQA: the KV heads all stay.
-    kv_channels = q_channels if not arch.is_gqa else torch.arange(arch.num_kv_heads * arch.head_dim)
+    # MHA: head h of q is head h of k and v. GQA: the KV heads of the groups kept.
+    kv_channels = q_channels if not arch.is_gqa else _channels(_keep(arch.num_kv_heads, groups), arch.head_dim)
     rows = {
         "self_attn.q_proj": q_channels,
         "self_attn.k_proj": kv_channels,
@@ -154,7 +206,7 @@ def prune_layer_tensors(
         removed_heads=tuple(heads),
         removed_neurons=tuple(neurons),
         num_heads=arch.num_heads - len(heads),
-        num_kv_heads=arch.num_kv_heads if arch.is_gqa else arch.num_kv_heads - len(heads),
+        num_kv_heads=arch.num_kv_heads - len(groups) if arch.is_gqa else arch.num_kv_heads - len(heads),
         intermediate_size=arch.intermediate_size - len(neurons),
     )
     return out, record

@@ -1,26 +1,41 @@
 """Table 1 of Harada et al. (2024), its figure, and the requested-vs-achieved shares.
 
 Table 1: one row per task (its main metric: exact match, or Pearson for JSTS), the original
-model's score, then one column per (share, layer range) lesion, share-major; in the Markdown
-rendering the best lesion of each share is bold per row (ties all bold).
+model's score, then one column per (share, layer range) lesion, share-major; each column names
+the range as the config writes it and the 0-based layer indices pruned (``0.5% 4-8 [idx 3-7]``).
+
+So that the table does not overstate:
+
+* in the Markdown rendering the best lesion of each share is bold per row only when it is a
+  strict best at the printed precision (a tie is no best);
+* a correlation that is 0 only because it is undefined (constant predictions; llm-jp-eval scores
+  it 0) prints as ``0.00*`` with a footnote, distinct from a measured 0;
+* the CSV carries, per cell, the sample count and a 95% percentile-bootstrap interval (columns
+  ``<column>: n``, ``<column>: ci95_low``, ``<column>: ci95_high``, ``<column>: undefined``);
+* the figure draws the intervals and, per task, the score of a constant answer (the most
+  frequent gold's share; 0 for a correlation).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from lmanatomy.lesion.naming import ORIGINAL, percent_label
+from lmanatomy.lesion.naming import NUMBERINGS, ORIGINAL, layer_indices, percent_label
 from lmanatomy.lesion.planning import PruningPlan
 
 METRIC_LABELS = {"exact_match": "exact match", "pearson": "Pearson", "spearman": "Spearman"}
+DETAILS = ("n", "ci95_low", "ci95_high", "undefined")  # per-cell columns of table1.csv: "<column>: <detail>"
+DIGITS = 2
+UNDEFINED_NOTE = ("0.00*: the correlation is undefined (constant predictions or golds) and llm-jp-eval scores it 0; "
+                  "not a measured 0.")
 
 
 def column_label(plan: PruningPlan) -> str:
-    first, last = plan.layers
-    return f"{percent_label(plan.share)} {first}-{last}"
+    return f"{percent_label(plan.share)} {plan.range_name}"
 
 
 def _summaries(scores: Mapping[str, Sequence[Mapping[str, Any]]], variant: str) -> dict[str, Mapping[str, Any]]:
@@ -29,47 +44,90 @@ def _summaries(scores: Mapping[str, Sequence[Mapping[str, Any]]], variant: str) 
     return {s["task"]: s for s in scores[variant]}
 
 
+def _labels(plans: Mapping[str, PruningPlan]) -> dict[str, str]:
+    return {ORIGINAL: ORIGINAL, **{v: column_label(p) for v, p in plans.items()}}
+
+
 def _grid(
     scores: Mapping[str, Sequence[Mapping[str, Any]]],
     plans: Mapping[str, PruningPlan],
     tasks: Sequence[str],
     value: str | None,
+    details: bool = False,
 ) -> pd.DataFrame:
-    """Rows = tasks, columns = task/metric/original/lesions; ``value`` None = each task's main metric."""
+    """Rows = tasks, columns = task/metric/original/lesions; ``value`` None = each task's main metric.
+
+    ``details``: also each cell's n, 95% interval and whether the metric is undefined.
+    """
     from lmanatomy.evaluation.tasks import task_spec
 
-    variants = [ORIGINAL, *plans]
-    per_variant = {v: _summaries(scores, v) for v in variants}
+    labels = _labels(plans)
+    per_variant = {v: _summaries(scores, v) for v in labels}
     rows = []
     for task in tasks:
         spec = task_spec(task)
         key = value or spec.main_metric
         row: dict[str, Any] = {"task": spec.display, "metric": METRIC_LABELS.get(key, key.replace("_", " "))}
-        for variant in variants:
-            label = ORIGINAL if variant == ORIGINAL else column_label(plans[variant])
-            row[label] = float(per_variant[variant][task][key])
+        for variant, label in labels.items():
+            summary = per_variant[variant][task]
+            row[label] = float(summary[key])
+            if details:
+                low, high = summary.get(f"{key}_ci95", [math.nan, math.nan])
+                row.update({f"{label}: n": int(summary["samples"]), f"{label}: ci95_low": float(low),
+                            f"{label}: ci95_high": float(high), f"{label}: undefined": bool(summary.get(f"{key}_undefined", False))})
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def best_per_share(frame: pd.DataFrame, plans: Mapping[str, PruningPlan]) -> pd.DataFrame:
-    """True where a lesion column holds the highest score of its share in that row (ties all True)."""
+def score_columns(frame: pd.DataFrame) -> list[str]:
+    """The score columns of a Table 1 frame (original and lesions, without the per-cell details)."""
+    return [c for c in frame.columns if c not in ("task", "metric") and ": " not in c]
+
+
+def best_per_share(frame: pd.DataFrame, plans: Mapping[str, PruningPlan], digits: int = DIGITS) -> pd.DataFrame:
+    """True where a lesion column holds the strictly highest score of its share in that row, compared
+    at the printed precision (``digits``): a tie, or a lead that the rounding hides, is no best."""
     bold = pd.DataFrame(False, index=frame.index, columns=frame.columns)
-    shares = sorted({p.share for p in plans.values()})
-    for share in shares:
+    for share in sorted({p.share for p in plans.values()}):
         columns = [column_label(p) for p in plans.values() if p.share == share]
-        block = frame[columns].to_numpy(dtype=float)
+        block = np.round(frame[columns].to_numpy(dtype=float), digits)
         best = np.nanmax(block, axis=1, keepdims=True)
-        bold[columns] = np.isclose(block, best, rtol=0, atol=1e-12)
+        unique = (block == best).sum(axis=1, keepdims=True) == 1
+        bold[columns] = (block == best) & unique
     return bold
+
+
+def display_table(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
+    """The Markdown view: scores as text, an undefined correlation as ``0.00*``."""
+    out = frame[["task", "metric", *score_columns(frame)]].copy().astype(object)
+    for column in score_columns(frame):
+        flags = frame.get(f"{column}: undefined", pd.Series(False, index=frame.index)).astype(bool)
+        out[column] = [f"{v:.{digits}f}*" if flag else f"{v:.{digits}f}" for v, flag in zip(frame[column], flags)]
+    return out
 
 
 def table1(
     scores: Mapping[str, Sequence[Mapping[str, Any]]], plans: Mapping[str, PruningPlan], tasks: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(Table 1, its bold mask). ``scores``: variant → per-task summaries, ``original`` included."""
-    frame = _grid(scores, plans, tasks, None)
+    """(Table 1 with per-cell n, interval and undefined flag; its bold mask). ``scores``: variant → per-task summaries."""
+    frame = _grid(scores, plans, tasks, None, details=True)
     return frame, best_per_share(frame, plans)
+
+
+def write_table1(
+    frame: pd.DataFrame, bold: pd.DataFrame, csv_path: str, md_path: str, title: str, notes: Sequence[str]
+) -> None:
+    """CSV: every column (full precision); Markdown: the scores, strict bests bold, ``0.00*`` footnoted."""
+    from lmanatomy.tables import atomic_write_text, to_markdown
+
+    atomic_write_text(csv_path, frame.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
+    shown = display_table(frame)
+    lines = [f"## {title}\n", to_markdown(shown, bold=bold[shown.columns])]
+    footnotes = list(notes)
+    if any(text.endswith("*") for column in score_columns(frame) for text in shown[column]):
+        footnotes.append(UNDEFINED_NOTE)
+    lines.append("\n" + "\n".join(f"- {n}" for n in footnotes) + "\n")
+    atomic_write_text(md_path, "\n".join(lines))
 
 
 def fewshot_table(
@@ -81,11 +139,34 @@ def fewshot_table(
     return frame
 
 
-def shares_table(plans: Mapping[str, PruningPlan], measured: Mapping[str, int] | None = None) -> pd.DataFrame:
+def reading_shares(model_or_config: Any, plans: Mapping[str, PruningPlan]) -> dict[str, dict[str, float | None]]:
+    """Per lesion, the achieved share (%) had its range's numbers been read under each numbering (None: outside the model)."""
+    from lmanatomy.errors import ConfigError
+    from lmanatomy.lesion.planning import architecture_of, plan_for
+
+    arch = architecture_of(model_or_config)
+    out: dict[str, dict[str, float | None]] = {}
+    for variant, p in plans.items():
+        numbers = [int(x) for x in p.label.split("-")]
+        out[variant] = {}
+        for numbering in NUMBERINGS:
+            try:
+                other = plan_for(arch, layer_indices(numbers, numbering), p.share, p.gqa)
+                out[variant][numbering] = other.achieved_share * 100
+            except ConfigError:
+                out[variant][numbering] = None
+    return out
+
+
+def shares_table(
+    plans: Mapping[str, PruningPlan],
+    measured: Mapping[str, int] | None = None,
+    readings: Mapping[str, Mapping[str, float | None]] | None = None,
+) -> pd.DataFrame:
     """Requested vs achieved share of the whole model's parameters, per lesion.
 
     ``measured``: variant → parameters actually removed (counted from the pruned tensors); when
-    given it must equal the plan's count.
+    given it must equal the plan's count. ``readings``: see ``reading_shares``.
     """
     rows = []
     for variant, plan in plans.items():
@@ -93,56 +174,87 @@ def shares_table(plans: Mapping[str, PruningPlan], measured: Mapping[str, int] |
         if measured is not None and measured[variant] != removed:
             raise ValueError(f"lesion '{variant}': {measured[variant]:,} parameters removed, the plan says {removed:,}")
         first, last = plan.layers
-        rows.append(
-            {
-                "lesion": variant,
-                "layers": f"{first}-{last}",
-                "requested_percent": plan.share * 100,
-                "achieved_percent": plan.achieved_share * 100,
-                "per_layer_ratio": plan.ratio,
-                "heads_per_layer": plan.heads,
-                "kv_heads_per_layer": plan.kv_heads,
-                "neurons_per_layer": plan.neurons,
-                "parameters_removed": removed,
-                "parameters_total": plan.architecture.total_parameters,
-            }
-        )
+        row = {
+            "lesion": variant,
+            "range": plan.label,
+            "numbering": plan.numbering,
+            "indices": f"{first}-{last}",
+            "requested_percent": plan.share * 100,
+            "achieved_percent": plan.achieved_share * 100,
+            "per_layer_ratio": plan.ratio,
+            "heads_per_layer": plan.heads,
+            "kv_heads_per_layer": plan.kv_heads,
+            "neurons_per_layer": plan.neurons,
+            "parameters_removed": removed,
+            "parameters_total": plan.architecture.total_parameters,
+            "gqa": plan.gqa if plan.architecture.is_gqa else "(MHA)",
+            "importance_dtype": plan.importance_dtype,
+        }
+        for numbering, value in (readings or {}).get(variant, {}).items():
+            row[f"achieved_if_{numbering}"] = np.nan if value is None else value
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
 def figure(
-    frame: pd.DataFrame, plans: Mapping[str, PruningPlan], title: str, note: str | None, path: str
+    frame: pd.DataFrame, plans: Mapping[str, PruningPlan], title: str, note: str | None, path: str,
+    baselines: Mapping[str, float] | None = None,
 ) -> None:
-    """Score vs pruned layer range, one panel per task, one line per share, the original dashed."""
+    """Score vs pruned layer range, one panel per task, one line per share with 95% intervals,
+    the original dashed, the constant-answer baseline dotted (``baselines``: task display → score)."""
     from lmanatomy import plots
 
     shares = sorted({p.share for p in plans.values()})
-    ranges = list(dict.fromkeys(f"{p.layers[0]}-{p.layers[1]}" for p in plans.values()))
+    ranges = list(dict.fromkeys(p.range_name for p in plans.values()))
     n = len(frame)
     ncols = min(n, 3)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plots.figure(nrows, ncols, width=4.2 * ncols, height=3.2 * nrows + 0.6, squeeze=False)
+    fig, axes = plots.figure(nrows, ncols, width=4.6 * ncols, height=3.4 * nrows + 0.7, squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     x = np.arange(len(ranges))
     for ax, (_, row) in zip(axes.flat, frame.iterrows()):
-        for share in shares:
-            by_range = {f"{p.layers[0]}-{p.layers[1]}": column_label(p) for p in plans.values() if p.share == share}
-            ax.plot(x, [row[by_range[r]] if r in by_range else np.nan for r in ranges], marker="o",
-                    label=f"{percent_label(share)} pruned")
+        for k, share in enumerate(shares):
+            by_range = {p.range_name: column_label(p) for p in plans.values() if p.share == share}
+            cols = [by_range.get(r) for r in ranges]
+            y = np.array([row[c] if c else np.nan for c in cols], dtype=float)
+            low = np.array([row.get(f"{c}: ci95_low", np.nan) if c else np.nan for c in cols], dtype=float)
+            high = np.array([row.get(f"{c}: ci95_high", np.nan) if c else np.nan for c in cols], dtype=float)
+            offset = (k - (len(shares) - 1) / 2) * 0.08  # side by side, so the intervals do not hide each other
+            ax.errorbar(x + offset, y, yerr=np.vstack([y - low, high - y]), marker="o", capsize=3,
+                        label=f"{percent_label(share)} pruned (95% CI)")
         ax.axhline(row[ORIGINAL], color="0.3", linestyle="--", linewidth=1, label="original")
-        ax.set_xticks(x, ranges)
-        ax.set_xlabel("pruned layers (inclusive)")
+        if baselines and row["task"] in baselines:
+            ax.axhline(baselines[row["task"]], color="tab:red", linestyle=":", linewidth=1.2,
+                       label="constant answer (majority / r = 0)")
+        ax.set_xticks(x, ranges, rotation=20, fontsize=7)
+        ax.set_xlabel("pruned layers: as configured [0-based indices]")
         ax.set_ylabel(row["metric"])
         ax.set_title(row["task"])
-    axes.flat[0].legend(loc="best")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    bottom = 0.06 if note else 0.0  # the note goes under the legend, the legend under the axes
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7, frameon=False, bbox_to_anchor=(0.5, bottom))
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.07 if note else 0, 1, 1))  # room for the note under the axes
+    fig.tight_layout(rect=(0, bottom + 0.08, 1, 1))
     plots.save(fig, path, note=note)
 
 
+def baselines(summaries: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Task display name → score of a constant answer (from the original model's evaluated golds)."""
+    from lmanatomy.evaluation.tasks import task_spec
+
+    out = {}
+    for s in summaries:
+        spec = task_spec(s["task"])
+        key = f"{spec.main_metric}_baseline"
+        if key in s:
+            out[spec.display] = float(s[key])
+    return out
+
+
 PAPER_MODEL = "elyza-llama-2-7b-instruct"
-PAPER_RANGES = [[4, 8], [10, 14], [14, 18], [20, 24], [24, 28]]
+PAPER_RANGES = [[3, 7], [9, 13], [13, 17], [19, 23], [23, 27]]  # 0-based indices of the paper's 1-based 4-8, 10-14, ...
+PAPER_LLM_JP_EVAL = "2023-11"
 
 
 def notes(
@@ -160,20 +272,24 @@ def notes(
     lines = []
     if model != PAPER_MODEL:
         lines.append(f"DEVIATION: model {display}; the paper lesions ELYZA-japanese-Llama-2-7b-instruct (32 layers).")
+    first = next(iter(plans.values()))
     ranges = sorted({tuple(p.layers) for p in plans.values()})
-    if [list(r) for r in ranges] != PAPER_RANGES:
-        lines.append(
-            "Layer ranges (inclusive, 0-based): " + ", ".join(f"{a}-{b}" for a, b in ranges)
-            + " (paper, 32 layers: 4-8, 10-14, 14-18, 20-24, 24-28)."
-        )
-    arch = next(iter(plans.values())).architecture
+    lines.append(
+        f"Layer ranges as configured ({first.numbering}) [0-based indices pruned]: "
+        + ", ".join(dict.fromkeys(p.range_name for p in plans.values()))
+        + ". Paper (1-based, 32 layers): 4-8, 10-14, 14-18, 20-24, 24-28 = indices 3-7, 9-13, 13-17, 19-23, 23-27"
+        + ("." if [list(r) for r in ranges] == PAPER_RANGES else "; DEVIATION: other indices here.")
+    )
+    arch = first.architecture
     if arch.is_gqa and all(p.heads == 0 for p in plans.values()):
         lines.append(
-            f"GQA ({arch.num_heads} query / {arch.num_kv_heads} KV heads): query heads are removed in equal numbers per KV group, "
-            "which at these shares rounds to zero heads, so these lesions remove MLP neurons only (achieved shares: shares.md)."
+            f"GQA ({arch.num_heads} query / {arch.num_kv_heads} KV heads, mode {first.gqa}): at these shares the head count "
+            "rounds to zero, so these lesions remove MLP neurons only (achieved shares: shares.md)."
         )
     else:
-        lines.append("Each lesion removes whole heads and MLP neurons of lowest L1 importance; achieved shares: shares.md.")
+        lines.append(f"Each lesion removes whole heads (GQA mode {first.gqa}) and MLP neurons of lowest L1 importance; "
+                     "achieved shares: shares.md.")
+    lines.append(f"L1 importance computed in {first.importance_dtype} (LLM-Pruner on a GPU: float16).")
     for summary in summaries:
         spec, info = task_spec(summary["task"]), infos[summary["task"]]
         root = data_roots.get(summary["task"])
@@ -181,16 +297,28 @@ def notes(
         text = (
             f"{spec.display}: first {summary['samples']} test samples, {summary['num_few_shots']}-shot "
             f"(few-shots: {info.get('fewshot_source', 'train')}), max {summary['max_new_tokens']} new tokens; "
-            f"data: {where}; task definition: {spec.origin}."
+            f"data: {where}; task definition: {_origin(spec.origin, summary)}."
         )
         lines.append(text + "".join(f" {n}." for n in info.get("notes", [])))
+    versions = sorted({str(s.get("llm_jp_eval", "v1.1")) for s in summaries})
     lines.append(
-        "Paper: llm-jp-eval v1.1 defaults (4-shot, first 100 or 50 samples), max 30 new tokens, greedy. "
+        f"Prompts: llm-jp-eval {', '.join(versions)}"
+        + ("" if versions == [PAPER_LLM_JP_EVAL] else f" (DEVIATION: the paper ran llm-jp-eval as of late 2023, '{PAPER_LLM_JP_EVAL}')")
+        + ". Paper: 4-shot, first 100 or 50 samples, max 30 new tokens, greedy. "
         f"Here: {'sampling' if generation.get('do_sample') else 'greedy'}; generation stops at the first blank line, "
         "after which the scorer discards everything."
     )
-    lines.append("Bold: the best lesion of each share per row. Scores: exact match; JSTS: Pearson of the parsed number (-2 when unparsable).")
+    lines.append(
+        "Bold: a strict best lesion of its share per row at the printed precision (ties: none bold). Scores: exact match; "
+        "JSTS: Pearson of the parsed number (-2 when unparsable). table1.csv holds each cell's n and 95% bootstrap interval "
+        "(1,000 resamples of the evaluated samples)."
+    )
     return lines
+
+
+def _origin(origin: str, summary: Mapping[str, Any]) -> str:
+    """A JGLUE task is defined by the llm-jp-eval version that built it; the project's own tasks by the project."""
+    return f"llm-jp-eval {summary.get('llm_jp_eval', 'v1.1')}" if origin.startswith("llm-jp-eval") else origin
 
 
 def figure_note(model: str, display: str, summaries: Sequence[Mapping[str, Any]], data_roots: Mapping[str, str | None]) -> str:

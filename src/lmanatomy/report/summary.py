@@ -72,12 +72,12 @@ def language_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, 
 
 def lesion_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
     table = _read(results / "lesion" / "table1.csv", ["task", "metric", "original"])
-    ours = [c for c in table.columns if c not in ("task", "metric")]
+    ours = [c for c in table.columns if c not in ("task", "metric") and ": " not in c]  # "<column>: n" etc. are details
     theirs = paper["columns"]
     lines = ["Scores per task: the original model, then each lesion (share of all parameters, pruned layers)."]
     if len(ours) != len(theirs):
         lines += [f"This run has {len(ours)} columns, the paper {len(theirs)}: shown one under the other.", "",
-                  "This run:", "", to_markdown(table), "Paper:", "",
+                  "This run:", "", to_markdown(table[["task", "metric", *ours]]), "Paper:", "",
                   to_markdown(pd.DataFrame([[k, *v] for k, v in paper["values"].items()], columns=["task", *theirs]))]
         return lines
     lines += ["Columns are matched by position (this run's layer ranges are the paper's scaled to the run's model "
