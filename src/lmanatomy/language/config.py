@@ -37,7 +37,7 @@ def check(config: Mapping[str, Any], registry) -> None:
     for key, wanted in PROBE_SHAPE.items():
         value = probes[probe].get(key, PROBE_DEFAULTS.get(key))
         if value != wanted:
-            raise ConfigError(f"probes.{probe}.{key}", f"probe '{probe}' has {key}: {value}; the language study needs {key}: {wanted} "
+            raise ConfigError("language.probe", f"probe '{probe}' has {key}: {value}; the language study needs {key}: {wanted} "
                               "(per-text mean output of every linear; texts and generations start from the same token)")
     unknown = [m for m in section.get("start_tokens") or {} if m not in section["models"]]
     if unknown:
