@@ -315,32 +315,40 @@ def k_ablation(scored: pd.DataFrame, languages: Sequence[str], ks: Sequence[int]
 def plot_k_ablation(points: pd.DataFrame, languages: Sequence[str], model: str, path: str, note: str | None) -> None:
     """Fig 5: P(target language) (95% Wilson error bars) and BLEU-4 against log10 k, one line per language.
 
-    The no-intervention level of each language is drawn as its own line style (and its value is
-    in the legend), so that six reference lines of similar height stay distinguishable.
+    No intervention is drawn as each language's own point (hollow square, with its interval) at a
+    "none" position left of the smallest k, rather than as six horizontal lines that coincide
+    whenever two languages share a level (several are at 0 % before intervention).
     """
     from lmanatomy.plots import figure, save
 
     fig, axes = figure(1, 2, width=11, height=4.6)
     steered = points[points["k"] > 0]
-    styles = [":", "--", "-.", (0, (1, 3)), (0, (5, 2, 1, 2, 1, 2)), (0, (3, 1))]
-    for i, lang in enumerate(languages):
-        part = steered[steered["language"] == lang].sort_values("k")
-        x = np.log10(part["k"].to_numpy()) + 0.03 * (i - (len(languages) - 1) / 2)  # dodge the error bars
-        errors = [part["probability"] - part["probability_lower"], part["probability_upper"] - part["probability"]]
-        line = axes[0].errorbar(x, part["probability"], yerr=errors, marker="o", markersize=4, capsize=2, label=lang)[0]
-        axes[1].plot(x, part["bleu"], marker="o", color=line.get_color(), label=lang)
-        base = points[(points["language"] == lang) & (points["k"] == 0)].iloc[0]
-        axes[0].axhline(float(base["probability"]), color=line.get_color(), linestyle=styles[i % len(styles)], linewidth=1.2,
-                        label=f"{lang} none: {base['probability']:.0f} %")
     ticks = sorted(steered["k"].unique())
+    none_x = math.log10(ticks[0]) - 1
+    for i, lang in enumerate(languages):
+        dodge = 0.04 * (i - (len(languages) - 1) / 2)  # keep the error bars apart
+        part = steered[steered["language"] == lang].sort_values("k")
+        base = points[(points["language"] == lang) & (points["k"] == 0)]
+        x = np.log10(part["k"].to_numpy()) + dodge
+        line = axes[0].errorbar(x, part["probability"], yerr=_bars(part), marker="o", markersize=4, capsize=2, label=lang)[0]
+        color = line.get_color()
+        axes[0].errorbar([none_x + dodge], base["probability"], yerr=_bars(base), marker="s", markersize=5, capsize=2,
+                         color=color, markerfacecolor="white", linestyle="none")
+        axes[1].plot(x, part["bleu"], marker="o", color=color, label=lang)
+        axes[1].plot([none_x + dodge], base["bleu"], marker="s", color=color, markerfacecolor="white", linestyle="none")
     for ax, label in ((axes[0], "P(target language) (%)"), (axes[1], "BLEU-4 of target-language texts")):
-        ax.set_xticks(np.log10(ticks))
-        ax.set_xticklabels([f"{math.log10(t):g}" for t in ticks])
-        ax.set_xlabel("log10 k (top-k and bottom-k fixed)")
+        ax.set_xticks([none_x, *np.log10(ticks)])
+        ax.set_xticklabels(["none", *[f"{math.log10(t):g}" for t in ticks]])
+        ax.axvline(none_x + 0.5, color="0.8", linewidth=0.8)
+        ax.set_xlabel("log10 k (top-k and bottom-k fixed); none = no intervention")
         ax.set_ylabel(label)
     axes[0].set_ylim(-2, 102)
-    axes[0].legend(title="target (bars: 95% Wilson)", fontsize=7, ncol=2)
-    axes[0].set_title("target-language probability (lines: no intervention)")
+    axes[0].set_title("target-language probability (bars: 95% Wilson)")
     axes[1].set_title("BLEU-4 against the language's texts")
-    _finish(fig, f"Fig 5: k-ablation — {model}", note)
+    _finish(fig, f"Fig 5: k-ablation — {model}", note, axes[0].get_legend_handles_labels())
     save(fig, path, note)
+
+
+def _bars(part: pd.DataFrame) -> np.ndarray:
+    """Error-bar lengths below and above each probability (clipped at 0 against rounding)."""
+    return np.clip([part["probability"] - part["probability_lower"], part["probability_upper"] - part["probability"]], 0, None)
