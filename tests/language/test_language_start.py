@@ -5,6 +5,7 @@ import pytest
 
 from lmanatomy.errors import DataError
 from lmanatomy.extract.tokens import encode, leading_ids, start_ids
+from lmanatomy.language.report import start_description
 from lmanatomy.language.sampling import start_prompt
 from lmanatomy.language.steering import generate
 from lmanatomy.testing import tiny_model, tiny_tokenizer
@@ -88,6 +89,7 @@ def test_a_tokenizer_without_bos_starts_from_eos_in_both():
                          expected_start="</s>")
     assert sequences[0][0] == tokenizer.eos_token_id == int(generated["start_id"].iloc[0])
     assert generated["start_token"].iloc[0] == "</s>"
+    assert start_description(generated, "bos_or_eos").startswith(f"</s> (id {tokenizer.eos_token_id}), the same token")
 
 
 def test_a_start_other_than_the_expected_one_stops_generation():
