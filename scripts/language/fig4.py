@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from lmanatomy.language.report import plot_activation_distributions
+from lmanatomy.language.report import FIG4_CLIPPING, plot_activation_distributions
 from lmanatomy.language.study import distributions, load_texts, notes
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
@@ -11,6 +11,6 @@ with script_context(snakemake, uses_torch=False) as log:
     setup = snakemake.params.setup
     selection = pd.read_parquet(snakemake.input.selection)
     hist = distributions(snakemake.input.stores, snakemake.input.data, selection, setup["languages"], setup["k"])
-    note = " ".join(notes({**setup, "models": [setup["model"]]}, load_texts(snakemake.input.data), generation=False))
+    note = " ".join([FIG4_CLIPPING] + notes({**setup, "models": [setup["model"]]}, load_texts(snakemake.input.data), generation=False))
     write_table(hist, snakemake.output.csv)
-    plot_activation_distributions(hist, setup["languages"], setup["k"], setup["display"], snakemake.output.png, note or None)
+    plot_activation_distributions(hist, setup["languages"], setup["k"], setup["display"], snakemake.output.png, note)

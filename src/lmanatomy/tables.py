@@ -62,7 +62,7 @@ def to_markdown(
 
 def write_table(
     frame: pd.DataFrame,
-    csv_path: str | Path,
+    csv_path: str | Path | None,
     md_path: str | Path | None = None,
     title: str | None = None,
     notes: Iterable[str] = (),
@@ -70,8 +70,12 @@ def write_table(
     bold: pd.DataFrame | None = None,
     index: bool = False,
 ) -> None:
-    """Write ``frame`` as CSV (full precision) and, optionally, as Markdown with a title and notes."""
-    atomic_write_text(csv_path, frame.to_csv(index=index, float_format="%.10g", lineterminator="\n"))
+    """Write ``frame`` as CSV (full precision) and, optionally, as Markdown with a title and notes.
+
+    ``csv_path=None`` writes only the Markdown (for a display form of a table whose CSV holds more columns).
+    """
+    if csv_path is not None:
+        atomic_write_text(csv_path, frame.to_csv(index=index, float_format="%.10g", lineterminator="\n"))
     if md_path is None:
         return
     parts: list[str] = []

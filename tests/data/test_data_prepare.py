@@ -53,6 +53,22 @@ def test_sampling_follows_the_documented_method():
     assert all(v == lines["en"] for v in lines.values())
 
 
+def test_independent_groups_draw_different_sentences_per_language():
+    spec = {**FLORES_SPEC, "sample": {**FLORES_SPEC["sample"], "groups": "independent"}}
+    full = load("flores200", DEMO, splits=["dev"])
+    sampled = prepare(spec, DEMO)
+    lines = {lang: group["line"].tolist() for lang, group in sampled.groupby("lang")}
+    assert all(len(v) == 25 for v in lines.values()) and lines["de"] != lines["en"]
+    # The documented method written out: each language's generator seeded by [seed, sha256(key)[:8] little-endian].
+    for lang, kept in lines.items():
+        rows = full[full["lang"] == lang]
+        key = int.from_bytes(hashlib.sha256(lang.encode()).digest()[:8], "little")
+        chosen = np.random.Generator(np.random.PCG64(np.random.SeedSequence([7, key]))).permutation(len(rows))[:25]
+        assert kept == sorted(rows["line"].to_numpy()[chosen].tolist())
+    with pytest.raises(DataError, match="sample.groups is 'mixed'"):
+        prepare_dataset({**FLORES_SPEC, "sample": {**FLORES_SPEC["sample"], "groups": "mixed"}}, DEMO, name="f")
+
+
 def test_sampling_is_deterministic_and_seeded():
     first, again = prepare(FLORES_SPEC, DEMO), prepare(FLORES_SPEC, DEMO)
     pd.testing.assert_frame_equal(first, again)

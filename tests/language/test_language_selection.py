@@ -6,7 +6,7 @@ import pytest
 
 from lmanatomy.errors import DataError
 from lmanatomy.language.neurons import NeuronTable
-from lmanatomy.language.selection import bottom_k, chosen, layer_histograms, middle_k, overlap_table, select, top_k
+from lmanatomy.language.selection import bottom_k, chosen, layer_histograms, middle_k, overlap_split, overlap_table, select, top_k
 
 LANGS = ["en", "de", "fr", "es", "zh", "ja"]
 
@@ -60,6 +60,17 @@ def test_select_and_overlap_table():
     # Independent count for one pair.
     sets = {lang: set(top_k(frame[f"ap_{lang}"].to_numpy(), k)) | set(bottom_k(frame[f"ap_{lang}"].to_numpy(), k)) for lang in LANGS}
     assert counts[LANGS.index("en"), LANGS.index("ja")] == len(sets["en"] & sets["ja"])
+    # The split: hand counts of the four kind pairs, adding up to the paper's total.
+    split = overlap_split(selection, LANGS, k).set_index(["language_a", "language_b"])
+    ap = {lang: frame[f"ap_{lang}"].to_numpy() for lang in LANGS}
+    top = {lang: set(top_k(ap[lang], k)) for lang in LANGS}
+    bottom = {lang: set(bottom_k(ap[lang], k)) for lang in LANGS}
+    for a, b in (("en", "ja"), ("de", "fr"), ("zh", "zh")):
+        row = split.loc[(a, b)]
+        assert row["top_top"] == len(top[a] & top[b]) and row["bottom_bottom"] == len(bottom[a] & bottom[b])
+        assert row["crossed"] == len(top[a] & bottom[b]) + len(bottom[a] & top[b])
+        assert row["total"] == counts[LANGS.index(a), LANGS.index(b)]
+    assert split.loc[("zh", "zh"), "crossed"] == 0
     # A smaller k reuses the first rows of a larger selection.
     small = overlap_table(selection, LANGS, 5)
     assert (np.diag(small[LANGS].to_numpy()) == 10).all()

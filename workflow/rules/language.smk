@@ -2,7 +2,7 @@
 #
 #   activation store (linears_mean) ─► rank (AP + positive median per neuron and language)
 #     ─► select (top/bottom-k) ─► Table 1, Fig 2, Fig 4
-#     ─► generate (BOS, seeds, conditions) ─► score (fastText lid, BLEU) ─► Table 2, Fig 5
+#     ─► generate (start token as extracted, seeds, conditions) ─► score (fastText lid, BLEU) ─► Table 2, Fig 5
 # Table 3 is the census's target (census.smk), listed here as part of this study.
 
 from lmanatomy.language.config import setup as language_setup
@@ -30,6 +30,8 @@ TARGETS["language"] = [
     *[f"{LANGUAGE_DIR}/{m}/{f}" for m in LANGUAGE_MODELS for f in LANGUAGE_PER_MODEL],
     f"{LANGUAGE_DIR}/table2.csv",
     f"{LANGUAGE_DIR}/table2.md",
+    f"{LANGUAGE_DIR}/replacement.csv",
+    f"{LANGUAGE_DIR}/replacement.md",
     *TARGETS["census"],
 ]
 
@@ -201,6 +203,8 @@ rule language_table2:
     output:
         csv=f"{LANGUAGE_DIR}/table2.csv",
         md=f"{LANGUAGE_DIR}/table2.md",
+        replacement_csv=f"{LANGUAGE_DIR}/replacement.csv",
+        replacement_md=f"{LANGUAGE_DIR}/replacement.md",
     log:
         f"{LOGS}/language/table2.log",
     conda:

@@ -11,8 +11,11 @@ grouped by the value of column ``per`` (the whole table is one group without ``p
 group, taken in table order, the rows at positions
 ``numpy.random.default_rng(seed).permutation(len(group))[:n]`` are kept, and kept rows stay in
 table order. Each group restarts the generator from ``seed``, so groups of equal size keep the
-same positions: sampling FLORES-200 per language keeps line-aligned parallel sentences. A group
-with fewer than ``n`` rows is an error, never a silently smaller sample.
+same positions: sampling FLORES-200 per language keeps line-aligned parallel sentences. With
+``groups: independent`` each group draws from its own generator, seeded by ``[seed, sha256 of
+the group key]``: translations of different sentences per language (what Kojima et al.'s
+released texts show). A group with fewer than ``n`` rows is an error, never a silently smaller
+sample.
 """
 
 from __future__ import annotations
@@ -41,6 +44,18 @@ SAMPLING_METHOD = (
     "per group of `per` (whole table without it), in table order: keep positions "
     "numpy.random.default_rng(seed).permutation(len(group))[:n]; kept rows stay in table order"
 )
+INDEPENDENT_METHOD = (
+    "per group of `per`, in table order: keep positions numpy.random.default_rng([seed, "
+    "int.from_bytes(sha256(str(key).encode()).digest()[:8], 'little')]).permutation(len(group))[:n]"
+)
+GROUPS = ("same_positions", "independent")
+
+
+def group_seed(seed: int, key: Hashable, independent: bool) -> int | list[int]:
+    """The generator seed of one group: ``seed`` itself, or ``[seed, a stable hash of the key]``."""
+    if not independent:
+        return seed
+    return [seed, int.from_bytes(hashlib.sha256(str(key).encode()).digest()[:8], "little")]
 HASH_METHOD = (
     "sha256 of UTF-8 JSON lines (ensure_ascii=False, separators=(',', ':')): first "
     "[[column, arrow type], ...], then one [value, ...] per row in table order"
@@ -59,7 +74,8 @@ class Prepared:
         return self.table.to_pandas()
 
 
-def sample_positions(keys: Sequence[Hashable] | None, length: int, n: int, seed: int = 0, per: str = "per") -> np.ndarray:
+def sample_positions(keys: Sequence[Hashable] | None, length: int, n: int, seed: int = 0, per: str = "per",
+                     independent: bool = False) -> np.ndarray:
     """Sorted row positions of a seeded sample of ``n`` rows per distinct key (see the module docstring).
 
     ``keys`` holds each row's group key (None: one group of ``length`` rows).
@@ -78,7 +94,7 @@ def sample_positions(keys: Sequence[Hashable] | None, length: int, n: int, seed:
         if len(positions) < n:
             group = "" if keys is None else f" {per}={key!r}"
             raise DataError(f"sample.n = {n} but the group{group} has only {len(positions)} rows")
-        keep.append(positions[np.random.default_rng(seed).permutation(len(positions))[:n]])
+        keep.append(positions[np.random.default_rng(group_seed(seed, key, independent)).permutation(len(positions))[:n]])
     return np.sort(np.concatenate(keep)) if keep else np.arange(0)
 
 
@@ -90,11 +106,11 @@ def sample_rows(frame: pd.DataFrame, n: int, per: str | None = None, seed: int =
     return frame.iloc[sample_positions(keys, len(frame), n, seed, per or "per")].reset_index(drop=True)
 
 
-def _sample_table(table: pa.Table, n: int, per: str | None, seed: int) -> pa.Table:
+def _sample_table(table: pa.Table, n: int, per: str | None, seed: int, independent: bool = False) -> pa.Table:
     if per is not None and per not in table.column_names:
         raise DataError(f"sample.per: the table has no column '{per}' (columns: {', '.join(table.column_names)})")
     keys = None if per is None else table.column(per).to_pylist()
-    return table.take(sample_positions(keys, table.num_rows, n, seed, per or "per"))
+    return table.take(sample_positions(keys, table.num_rows, n, seed, per or "per", independent))
 
 
 def _source(folder: Path, rel: str) -> dict[str, Any]:
@@ -137,12 +153,17 @@ def prepare_dataset(spec: Mapping[str, Any], root: str | Path | None, *, name: s
     sampling = None
     if sample:
         n, per, seed = int(sample["n"]), sample.get("per"), int(sample.get("seed", 0))
+        groups = sample.get("groups", GROUPS[0])
+        if groups not in GROUPS:
+            raise DataError(f"dataset '{name}': sample.groups is '{groups}' (known: {', '.join(GROUPS)})")
+        independent = groups == "independent"
         rows_before = table.num_rows
         try:
-            table = _sample_table(table, n, per, seed)
+            table = _sample_table(table, n, per, seed, independent)
         except DataError as exc:
             raise DataError(f"dataset '{name}' ({resolved.folder}): {exc}") from None
-        sampling = {"n": n, "per": per, "seed": seed, "method": SAMPLING_METHOD, "rows_before": rows_before}
+        sampling = {"n": n, "per": per, "seed": seed, "groups": groups,
+                    "method": INDEPENDENT_METHOD if independent else SAMPLING_METHOD, "rows_before": rows_before}
         if per is not None:
             counts: dict[str, int] = {}
             for key in table.column(per).to_pylist():

@@ -102,7 +102,7 @@ def extract(
     model_info = dict(model_info) if model_info is not None else model_info_from_object(model)
     model_name = str(model_info.get("name"))
 
-    sequences = encode(tokenizer, texts, probe.max_length, ids, append_eos=probe.pool == "eos")
+    sequences = encode(tokenizer, texts, probe.max_length, ids, append_eos=probe.pool == "eos", start=probe.start)
     eos = eos_id(tokenizer) if probe.pool == "eos" else None
     targets = resolve_targets(model, probe)
     backbone = getattr(model, "base_model", model)

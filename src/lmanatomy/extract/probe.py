@@ -18,6 +18,7 @@ CAPTURES = ("output", "input")
 POOLS = ("mean", "last", "eos", "all")
 LAST_LAYERS = ("raw", "normed")
 STORE_DTYPES = ("float16", "float32")
+STARTS = ("tokenizer", "bos_or_eos")
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,11 @@ class Probe:
     where the tokenizer does not add it and checked to be the last real token; ``all`` = one row
     per text × position. ``last_layer`` (``hidden_states`` only): the last entry is the raw output
     of the last decoder layer (``raw``) or the final norm's output (``normed``, what
-    ``output_hidden_states`` returns).
+    ``output_hidden_states`` returns). ``start``: what precedes a text's tokens — ``tokenizer``
+    = the special tokens as the tokenizer adds them; ``bos_or_eos`` = the tokenizer's leading
+    special tokens when it adds any, else its EOS token (Kojima et al.'s rule: XGLM and Llama-2
+    get their tokenizer's ``</s>`` / ``<s>``, BLOOM, whose tokenizer adds nothing, ``</s>``), so
+    that a text never starts cold and generation can start from the same token.
     """
 
     modules: str
@@ -40,12 +45,14 @@ class Probe:
     batch_size: int = 16
     rows_per_shard: int = 256
     max_length: int = 512
+    start: str = "tokenizer"
     name: str | None = None
 
     def __post_init__(self) -> None:
         key = self._key
         for field, choices in (("modules", MODULE_ROLES), ("capture", CAPTURES), ("pool", POOLS),
-                               ("last_layer", LAST_LAYERS), ("dtype", STORE_DTYPES)):
+                               ("last_layer", LAST_LAYERS), ("dtype", STORE_DTYPES),
+                               ("start", STARTS)):
             value = getattr(self, field)
             if value not in choices:
                 raise ConfigError(key(field), f"unknown value '{value}' (known: {', '.join(choices)})")

@@ -14,9 +14,13 @@ import torch
 from lmanatomy.errors import ExtractError
 
 
-def encode(tokenizer: Any, texts: Sequence[str], max_length: int, ids: Sequence[str], append_eos: bool) -> list[list[int]]:
-    """Token ids per text, special tokens as the tokenizer adds them, truncated to ``max_length``.
+def encode(tokenizer: Any, texts: Sequence[str], max_length: int, ids: Sequence[str], append_eos: bool,
+           start: str = "tokenizer") -> list[list[int]]:
+    """Token ids per text, truncated to ``max_length``, starting as ``start`` says.
 
+    ``start="tokenizer"``: special tokens as the tokenizer adds them. ``"bos_or_eos"``: the
+    ids of :func:`start_ids` followed by the text's tokens without special tokens (for a
+    tokenizer that only prepends, the same ids as ``"tokenizer"``).
     With ``append_eos`` the tokenizer's EOS id ends every text: appended where the tokenizer did
     not put it there, after truncating the text to ``max_length - 1`` tokens so that truncation
     can never drop it.
@@ -24,7 +28,12 @@ def encode(tokenizer: Any, texts: Sequence[str], max_length: int, ids: Sequence[
     for index, text in enumerate(texts):
         if not isinstance(text, str):
             raise ExtractError(f"text of row '{ids[index]}' is {type(text).__name__}, not a string")
-    encoded = tokenizer(list(texts), add_special_tokens=True, truncation=True, max_length=max_length)["input_ids"]
+    if start == "tokenizer":
+        encoded = tokenizer(list(texts), add_special_tokens=True, truncation=True, max_length=max_length)["input_ids"]
+    else:
+        prefix = start_ids(tokenizer, start)
+        plain = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        encoded = [(prefix + list(seq))[:max_length] for seq in plain]
     sequences = [list(map(int, seq)) for seq in encoded]
     if append_eos:
         eos = eos_id(tokenizer)
@@ -35,10 +44,35 @@ def encode(tokenizer: Any, texts: Sequence[str], max_length: int, ids: Sequence[
     return sequences
 
 
+def leading_ids(tokenizer: Any) -> list[int]:
+    """The special tokens the tokenizer puts before a text (XGLM: ``</s>``, Llama: ``<s>``, BLOOM: none).
+
+    Read off the tokenizer itself rather than ``bos_token_id``: XGLM's BOS is ``<s>`` (id 0)
+    but it starts every text with ``</s>`` (id 2), and a chat model's ``bos_token`` may be a
+    chat token the tokenizer never adds.
+    """
+    probe = "a"
+    plain = list(tokenizer(probe, add_special_tokens=False)["input_ids"])
+    full = list(tokenizer(probe, add_special_tokens=True)["input_ids"])
+    for offset in range(len(full) - len(plain) + 1):
+        if full[offset : offset + len(plain)] == plain:
+            return [int(i) for i in full[:offset]]
+    raise ExtractError(f"tokenizer {type(tokenizer).__name__} changes a text's own tokens when it adds special tokens")
+
+
+def start_ids(tokenizer: Any, start: str) -> list[int]:
+    """What precedes every text (and an unconditional generation) under the probe's ``start`` rule."""
+    if start == "tokenizer":
+        return leading_ids(tokenizer)
+    if start == "bos_or_eos":
+        return leading_ids(tokenizer) or [eos_id(tokenizer)]
+    raise ExtractError(f"unknown start rule '{start}' (known: tokenizer, bos_or_eos)")
+
+
 def eos_id(tokenizer: Any) -> int:
     eos = getattr(tokenizer, "eos_token_id", None)
     if eos is None:
-        raise ExtractError(f"pool 'eos' needs an EOS token, but tokenizer {type(tokenizer).__name__} has none")
+        raise ExtractError(f"pool 'eos' and start 'bos_or_eos' need an EOS token, but tokenizer {type(tokenizer).__name__} has none")
     return int(eos)
 
 

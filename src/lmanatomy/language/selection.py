@@ -109,6 +109,25 @@ def overlap_table(selection: pd.DataFrame, languages: Sequence[str], k: int) -> 
     return frame
 
 
+def overlap_split(selection: pd.DataFrame, languages: Sequence[str], k: int) -> pd.DataFrame:
+    """Table 1 split by kind: per pair (a, b), top∩top, bottom∩bottom and crossed (top of one ∩ bottom of the other).
+
+    A language's top-k and bottom-k are disjoint, so the three parts add up to Table 1's entry
+    (``total``). A large ``crossed`` share means the two languages' sets overlap because one's
+    most specific neurons are the other's least specific, not because they share neurons.
+    """
+    sets = {(lang, kind): set(chosen(selection, lang, (kind,), k)["index"].tolist()) for lang in languages for kind in KINDS}
+    rows = []
+    for a in languages:
+        for b in languages:
+            top_top = len(sets[a, "top"] & sets[b, "top"])
+            bottom_bottom = len(sets[a, "bottom"] & sets[b, "bottom"])
+            crossed = len(sets[a, "top"] & sets[b, "bottom"]) + len(sets[a, "bottom"] & sets[b, "top"])
+            rows.append({"language_a": a, "language_b": b, "total": top_top + bottom_bottom + crossed,
+                         "top_top": top_top, "bottom_bottom": bottom_bottom, "crossed": crossed})
+    return pd.DataFrame(rows)
+
+
 def layer_histograms(ranked: pd.DataFrame, languages: Sequence[str], n: int, num_layers: int) -> pd.DataFrame:
     """Fig 2's counts: per language and layer, how many of the top-n, middle-n, bottom-n neurons lie there."""
     if 3 * n > len(ranked):

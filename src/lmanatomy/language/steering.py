@@ -58,8 +58,13 @@ def generate(
     max_new_tokens: int = 64,
     temperature: float = 0.8,
     progress: bool = True,
+    start: str = "bos_or_eos",
+    expected_start: str | None = None,
 ) -> pd.DataFrame:
-    """Generate every planned text; returns the plan with text, n_tokens, stopped_at_eos.
+    """Generate every planned text; returns the plan with text, n_tokens, stopped_at_eos, start_token.
+
+    Every text starts from :func:`start_prompt` (the probe's ``start`` rule, checked against
+    ``expected_start``); ``text`` is the new tokens decoded as one sequence.
 
     Rows are batched in plan order; a batch may mix conditions (each row carries its own
     intervention pattern), and each seed has its own generator, so the texts do not depend on
@@ -69,9 +74,9 @@ def generate(
         raise DataError(f"batch size must be at least 1, got {batch_size}")
     # torch only here: the table and figure jobs import this module for usable_ks and plan.
     from lmanatomy.language.intervention import NeuronIntervention
-    from lmanatomy.language.sampling import bos_prompt, eos_ids, sample_batch
+    from lmanatomy.language.sampling import eos_ids, sample_batch, start_prompt
 
-    prompt = bos_prompt(tokenizer)
+    prompt = start_prompt(tokenizer, start, expected_start)
     stop = eos_ids(tokenizer, model)
     keys = list(zip(requests["condition"], requests["language"], requests["k"]))
     out = []
@@ -88,6 +93,9 @@ def generate(
     result["text"] = [tokenizer.decode(list(s.tokens), skip_special_tokens=True) for s in out]
     result["n_tokens"] = [len(s.tokens) for s in out]
     result["stopped_at_eos"] = [s.stopped_at_eos for s in out]
+    result["token_ids"] = [list(s.tokens) for s in out]  # for the U+FFFD check (lmanatomy.language.decoding)
+    result["start_token"] = " ".join(tokenizer.convert_ids_to_tokens(prompt))
+    result["start_id"] = " ".join(map(str, prompt))
     return result
 
 
@@ -119,4 +127,7 @@ def score(
         scorer = bleu_by_language.get(reference) if bleu_by_language is not None else None
         bleu.append(scorer.score(text) if hit and scorer is not None else float("nan"))
     result["bleu"] = bleu
+    if hasattr(identifier, "describe"):
+        result["lid_model"] = identifier.describe()
+        result["lid_sha256"] = identifier.sha256
     return result

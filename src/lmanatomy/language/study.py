@@ -107,18 +107,20 @@ def distributions(store_paths: Sequence[str], data_paths: Sequence[str], selecti
 
 def generate_texts(model_path: str, selection: pd.DataFrame, neurons: int, languages: Sequence[str], k: int,
                    ablation_ks: Sequence[int], seeds: Sequence[int], batch_size: int, max_new_tokens: int,
-                   temperature: float, device: str, dtype: str) -> pd.DataFrame:
+                   temperature: float, device: str, dtype: str, start: str = "bos_or_eos",
+                   expected_start: str | None = None) -> pd.DataFrame:
     """Every planned generation (none; top/bottom/both at k; both at each usable ablation k)."""
     from lmanatomy.language.steering import generate, plan, usable_ks
     from lmanatomy.models import load_model
 
     usable, _ = usable_ks(ablation_ks, neurons)
     model, tokenizer = load_model(model_path, device=device, dtype=dtype)
-    return generate(model, tokenizer, plan(languages, k, usable, seeds), selection, batch_size, max_new_tokens, temperature)
+    return generate(model, tokenizer, plan(languages, k, usable, seeds), selection, batch_size, max_new_tokens, temperature,
+                    start=start, expected_start=expected_start)
 
 
 def score_texts(generations: pd.DataFrame, model_path: str, data_paths: Sequence[str], languages: Sequence[str],
-                threshold: float) -> pd.DataFrame:
+                threshold: float, lid_model: str | None = None) -> pd.DataFrame:
     """Language identification of every generated text and BLEU-4 against the target language's texts."""
     from transformers import AutoTokenizer
 
@@ -129,7 +131,11 @@ def score_texts(generations: pd.DataFrame, model_path: str, data_paths: Sequence
     texts = load_texts(data_paths)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     bleu = {lang: ReferenceBleu(tokenizer, texts.loc[texts["lang"] == lang, "text"].tolist()) for lang in languages}
-    return score(generations, LanguageIdentifier(threshold=threshold), bleu)
+    from lmanatomy.language.decoding import replacement_causes
+
+    scored = score(generations, LanguageIdentifier(lid_model, threshold=threshold), bleu)
+    scored["replacement"] = replacement_causes(scored["text"].tolist(), scored["stopped_at_eos"].tolist())
+    return scored
 
 
 def notes(setup: dict, texts: pd.DataFrame, skipped_ks: Sequence[int] = (), generation: bool = True) -> list[str]:
@@ -145,4 +151,5 @@ def notes(setup: dict, texts: pd.DataFrame, skipped_ks: Sequence[int] = (), gene
         ablation_ks=setup["ablation_k"] if generation else None,
         skipped_ks=skipped_ks,
         demo_data=setup["demo_data"],
+        sampling=setup.get("sampling"),
     )
