@@ -33,19 +33,54 @@ def test_the_test_configs_are_dry_run():
     assert "config/test/reduced.yaml" in CONFIGS and not any(c.endswith("models.yaml") for c in CONFIGS)
 
 
+PROFILE = REPO / "workflow" / "profiles" / "slurm"
+# Jobs whose runtime estimate is over the profile's partition limit (24 h) today: splitting them
+# into more jobs is the open part of issue 20. The test fails when a job joins this list, and
+# when one leaves it (then remove it here).
+KNOWN_OVER_LIMIT = {("kojima2024", "language_generate"), ("wang2024", "paramact_scores")}
+
+
+def _profile_limits() -> tuple[int, float]:
+    """The profile's max-threads and its partitions' longest runtime (minutes)."""
+    import yaml
+
+    profile = yaml.safe_load((PROFILE / "config.yaml").read_text(encoding="utf-8"))
+    partitions = yaml.safe_load((PROFILE / "partitions.yaml").read_text(encoding="utf-8"))["partitions"]
+    return int(profile["max-threads"]), max(float(p["max_runtime"]) for p in partitions.values())
+
+
+def _jobs(output: str) -> list[tuple[str, int, int]]:
+    """(rule, threads, runtime minutes) of every job a dry run prints."""
+    jobs = []
+    for block in re.split(r"\n(?=rule \w+:|localrule \w+:)", output):
+        rule = re.match(r"(?:local)?rule (\w+):", block)
+        if not rule:
+            continue
+        threads = re.search(r"^\s+threads: (\d+)", block, re.M)
+        runtime = re.search(r"[ ,]runtime=(\d+)", block)
+        jobs.append((rule.group(1), int(threads.group(1)) if threads else 1, int(runtime.group(1)) if runtime else 0))
+    return jobs
+
+
 @pytest.mark.parametrize("config", CONFIGS)
 def test_dry_run(config):
-    """The DAG resolves, and every output lies under results/<run>/ (or the shared model and download stores)."""
-    proc = run_snakemake("-n", "--forceall", "--configfile", config, check=True)
+    """The DAG resolves, and every output lies under results/<run>/ (or the shared model and download
+    stores). The papers' setups are dry-run through the SLURM profile, as they will be run: no job
+    asks for more threads than the profile's max-threads or more runtime than its partitions allow."""
+    paper = "/papers/" in config
+    # --cores far above any rule's threads, so that only the profile's max-threads can lower them
+    profile = ["--workflow-profile", str(PROFILE.relative_to(REPO)), "--cores", "1024"] if paper else []
+    proc = run_snakemake("-n", "--forceall", *profile, "--configfile", config, check=True)
     jobs = _job_counts(proc.stdout)
     assert jobs.get("all") == 1
     assert jobs.get("census_table3") == 1
     for line in re.findall(r"output: (.+)", proc.stdout):
         for path in line.split(", "):
             assert path.startswith((f"results/{_run_name(config)}/", "data/models/", "data/raw/")), (config, path)
-
-
-@pytest.mark.parametrize("config", [c for c in CONFIGS if "/papers/" in c])
-def test_dry_run_through_the_slurm_profile(config):
-    proc = run_snakemake("-n", "--forceall", "--workflow-profile", "workflow/profiles/slurm", "--configfile", config, check=True)
-    assert "Job stats" in proc.stdout
+    if paper:
+        max_threads, max_runtime = _profile_limits()
+        printed = _jobs(proc.stdout)
+        assert printed and max(t for _, t, _ in printed) <= max_threads, config
+        over = {(_run_name(config).split("-")[0], rule) for rule, _, runtime in printed if runtime > max_runtime}
+        expected = {known for known in KNOWN_OVER_LIMIT if known[0] == _run_name(config).split("-")[0]}
+        assert over == expected, f"{config}: jobs over the {max_runtime:.0f}-minute partition limit: {sorted(over)}"
