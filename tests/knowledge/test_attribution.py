@@ -165,6 +165,9 @@ def test_benchmark_runs_and_reports_agreement(capsys, monkeypatch, repo):
     assert main(["--prompts", "2", "--length", "6", "--steps", "3", "--layers", "0,3"]) == 0
     out = capsys.readouterr().out
     assert "speed-up" in out and "within 1e-05 relative: True" in out
+    assert main(["--prompts", "2", "--length", "6", "--steps", "3", "--layers", "0,3", "--memory-rows", "6,60", "--skip-loop"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("read in place") == 2 and out.count("copied per row") == 2 and "within 1e-05: True" in out
 
 
 def test_shared_prefix_attention_equals_attention_over_each_rows_own_copy_of_the_cache():
