@@ -1,11 +1,13 @@
-"""Figs 3–5: the EMD matrix (log scale), the same/other-group comparison grid, shared knowledge neurons."""
+"""Figs 3–5: the EMD matrix (paper's log scale and a rank scale), the same/other-group comparison grid,
+shared knowledge neurons."""
 
 import pandas as pd
 
+from lmanatomy.knowledge.emd import METRIC_NAMES
 from lmanatomy.knowledge.figures import comparison_figure, distance_figure, intersection_figure
-from lmanatomy.knowledge.report import figure_note
+from lmanatomy.knowledge.report import accuracy_line, figure_note, is_held_out
 from lmanatomy.knowledge.stats import comparison_grid
-from lmanatomy.knowledge.trajectories import intersections, read_trajectories
+from lmanatomy.knowledge.trajectories import intersections, pile_up_note, read_trajectories
 from lmanatomy.plots import save
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
@@ -15,8 +17,11 @@ with script_context(snakemake, uses_torch=False) as log:
     groups, k, out = p.section["groups"], p.section["top_k"], snakemake.output
     note = figure_note(p.section, p.model, p.display, p.checkpoints)
     matrix = pd.read_csv(snakemake.input.matrix, index_col=0)
-    cost = "squared Euclidean" if p.section["metric"] == "sqeuclidean" else "Euclidean"
-    save(distance_figure(matrix, groups, f"Fig 3: EMD between knowledge-neuron trajectories (top-{k})", f"EMD ({cost} cost; diagonal shown as 1e-2)"), out.fig3, note)
+    caption = " ".join([note, accuracy_line(pd.read_csv(snakemake.input.answers), is_held_out(p.corpus)),
+                        pile_up_note(pd.read_csv(snakemake.input.layers))])
+    fig3 = distance_figure(matrix, groups, f"Fig 3: EMD between knowledge-neuron trajectories (top-{k})",
+                           f"EMD, {METRIC_NAMES[p.section['metric']]} (diagonal shown as 1e-2)")
+    save(fig3, out.fig3, caption)
     save(comparison_figure(comparison_grid(matrix, groups), groups, "Fig 4: other-group words farther than the own-group mean"), out.fig4, note)
     counts = intersections(read_trajectories(snakemake.input.trajectories), p.words)
     write_table(counts.rename_axis("word"), out.intersections, index=True)

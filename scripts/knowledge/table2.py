@@ -2,14 +2,19 @@
 
 import pandas as pd
 
+from lmanatomy.knowledge.emd import METRICS, assemble
 from lmanatomy.knowledge.report import read_json, table2_notes
-from lmanatomy.knowledge.stats import headline_mask, table2
+from lmanatomy.knowledge.stats import headline_mask, scores_by_metric, table2
+from lmanatomy.knowledge.trajectories import pile_up_note
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
 with script_context(snakemake, uses_torch=False) as log:
     p = snakemake.params
-    table = table2(pd.read_csv(snakemake.input.matrix, index_col=0), p.section["groups"])
+    groups = p.section["groups"]
+    table = table2(pd.read_csv(snakemake.input.matrix, index_col=0), groups)
+    by_metric = pd.read_csv(snakemake.input.by_metric)
+    scores = scores_by_metric({m: assemble([by_metric], p.words, column=m) for m in METRICS}, groups)
     write_table(
         table,
         snakemake.output.csv,
@@ -17,8 +22,9 @@ with script_context(snakemake, uses_torch=False) as log:
         title="Table 2: other-group words farther than the own-group mean (hits / comparisons × 100)",
         notes=table2_notes(
             p.section, p.model, p.display, p.checkpoints, p.ff_neurons, pd.read_csv(snakemake.input.answers),
-            read_json(snakemake.input.questions_meta),
+            read_json(snakemake.input.questions_meta), scores, pile_up_note(pd.read_csv(snakemake.input.layers)), p.corpus,
         ),
         bold=headline_mask(table, p.section["denominator"]),
         digits=1,
     )
+    log.info("Table 2 written")

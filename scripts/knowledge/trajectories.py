@@ -1,7 +1,7 @@
-"""Each word's top-k knowledge neurons at the final checkpoint and their attribution trajectories."""
+"""Each word's top-k knowledge neurons at the final checkpoint, their attribution trajectories and layers."""
 
 from lmanatomy.knowledge.report import answers_notes, read_json
-from lmanatomy.knowledge.trajectories import answer_summary, word_trajectories, write_trajectories
+from lmanatomy.knowledge.trajectories import answer_summary, layer_shares, pile_up_note, word_trajectories, write_trajectories
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
@@ -9,6 +9,9 @@ with script_context(snakemake, uses_torch=False) as log:
     p = snakemake.params
     frame = word_trajectories(p.shards, p.checkpoints, p.words, p.section["top_k"], p.section["scale"])
     write_trajectories(frame, snakemake.output.trajectories)
+    shares = layer_shares(frame, p.n_layers)
+    write_table(shares, snakemake.output.layers)
+    log.info(pile_up_note(shares))
     answers = answer_summary(p.shards, p.checkpoints, p.words)
     log.info("final checkpoint: accuracy %.3f", answers["accuracy"].iloc[-1])
     write_table(
@@ -16,5 +19,7 @@ with script_context(snakemake, uses_torch=False) as log:
         snakemake.output.answers,
         snakemake.output.answers_md,
         title=f"Answers of {p.display} per checkpoint (greedy answer = target word; mean P(target))",
-        notes=answers_notes(p.section, p.model, p.display, p.checkpoints, p.ff_neurons, read_json(snakemake.input.questions_meta)),
+        notes=answers_notes(
+            p.section, p.model, p.display, p.checkpoints, p.ff_neurons, read_json(snakemake.input.questions_meta), p.corpus
+        ),
     )

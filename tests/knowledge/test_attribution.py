@@ -165,3 +165,57 @@ def test_benchmark_runs_and_reports_agreement(capsys, monkeypatch, repo):
     assert main(["--prompts", "2", "--length", "6", "--steps", "3", "--layers", "0,3"]) == 0
     out = capsys.readouterr().out
     assert "speed-up" in out and "within 1e-05 relative: True" in out
+    assert main(["--prompts", "2", "--length", "6", "--steps", "3", "--layers", "0,3", "--memory-rows", "6,60", "--skip-loop"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("read in place") == 2 and out.count("copied per row") == 2 and "within 1e-05: True" in out
+
+
+def test_shared_prefix_attention_equals_attention_over_each_rows_own_copy_of_the_cache():
+    """Independent reference: per row, softmax over [its prompt's prefix keys (padding masked), its own key]."""
+    from types import SimpleNamespace
+
+    from lmanatomy.knowledge.attribution import SharedPrefix, shared_prefix_attention
+
+    gen = torch.Generator().manual_seed(0)
+    n, kv_heads, groups, width, dim = 3, 2, 2, 5, 8
+    heads = kv_heads * groups
+    rows_of = [0, 0, 0, 1, 2, 2]  # uneven rows per prompt, grouped by prompt
+    lengths = [5, 3, 4]  # prompt 1 and 2 are padded
+    keys, values = torch.randn(n, kv_heads, width, dim, generator=gen), torch.randn(n, kv_heads, width, dim, generator=gen)
+    query = torch.randn(len(rows_of), heads, 1, dim, generator=gen)
+    own_k, own_v = torch.randn(len(rows_of), kv_heads, 1, dim, generator=gen), torch.randn(len(rows_of), kv_heads, 1, dim, generator=gen)
+    bias = torch.zeros(n, width)
+    for p, length in enumerate(lengths):
+        bias[p, length:] = float("-inf")
+    slot = torch.tensor([0, 1, 2, 3, 6, 7])  # prompt · 3 + index within the prompt
+    prefix = SharedPrefix(keys=(keys,), values=(values,), bias=bias, slot=slot, rows_per_prompt=3)
+    module = SimpleNamespace(layer_idx=0, training=False)
+    out, _ = shared_prefix_attention(module, query, own_k, own_v, None, scaling=dim**-0.5, shared_prefix=prefix)
+    for r, p in enumerate(rows_of):
+        for h in range(heads):
+            kv = h // groups
+            k = torch.cat([keys[p, kv, : lengths[p]], own_k[r, kv]]).double()
+            v = torch.cat([values[p, kv, : lengths[p]], own_v[r, kv]]).double()
+            weights = torch.softmax(k @ query[r, h, 0].double() * dim**-0.5, dim=0)
+            torch.testing.assert_close(out[r, 0, h].double(), weights @ v, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("family, extra", [("gpt_neox", {}), ("llama", {"num_key_value_heads": 2})])
+def test_reading_the_prefix_in_place_equals_copying_it_per_row(family, extra):
+    from lmanatomy.knowledge.attribution import shares_prefix
+
+    model, tokenizer = tiny_model(family, seed=2, hidden=32, ff=64, layers=2, **extra)
+    assert shares_prefix(model)
+    prompts = [encode_prompt(tokenizer, p) for p in PROMPTS]
+    targets = [tokenizer.encode(" the", add_special_tokens=False)[0]] * 3
+    copied = batched_attributions(model, prompts, targets, steps=4, max_rows=17, pad_token_id=tokenizer.pad_token_id, share_prefix=False)
+    shared = batched_attributions(model, prompts, targets, steps=4, max_rows=17, pad_token_id=tokenizer.pad_token_id, share_prefix=True)
+    _close(shared.scores, copied.scores)
+    np.testing.assert_allclose(shared.probability, copied.probability, rtol=1e-6)
+    assert model.config._attn_implementation == "eager"  # restored after the passes
+
+
+def test_a_model_without_the_attention_interface_cannot_be_forced_to_share():
+    model, tokenizer = tiny_model("bloom", seed=1, hidden=32, ff=64, layers=2)
+    with pytest.raises(ValueError, match="does not route attention"):
+        batched_attributions(model, [encode_prompt(tokenizer, PROMPTS[0])], [5], steps=2, share_prefix=True)

@@ -7,9 +7,11 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
 from lmanatomy.errors import DataError, NumericalError
-from lmanatomy.knowledge.emd import assemble, distances, emd2
+from lmanatomy.errors import ConfigError
+from lmanatomy.knowledge.emd import METRICS, assemble, distances, emd2
+from lmanatomy.knowledge.groups import PAPER_GROUPS, PAPER_TABLE2, ordered_words
 from lmanatomy.knowledge.plan import shard_pairs, word_pairs
-from lmanatomy.knowledge.stats import comparison_grid, headline_column, table2, word_comparisons
+from lmanatomy.knowledge.stats import comparison_grid, headline_column, scores_by_metric, table2, word_comparisons
 
 
 def test_emd_matches_pot_called_directly():
@@ -42,6 +44,22 @@ def test_emd_of_a_small_shift_is_the_shift():
     assert emd2(np.array([[0.0], [2.0]]), np.array([[0.0], [0.0]]), metric="euclidean") == pytest.approx(1.0)
 
 
+def test_w2_is_the_root_of_the_squared_euclidean_optimum_and_w1_solves_its_own_problem():
+    """W2 from an independent solver (scipy's assignment on the squared costs), W1 from the Euclidean costs."""
+    rng = np.random.default_rng(3)
+    p1, p2 = rng.normal(size=(20, 4)), rng.normal(0.5, 1.5, size=(20, 4))
+    squared = cdist(p1, p2, "sqeuclidean")
+    rows, cols = linear_sum_assignment(squared)
+    assert emd2(p1, p2, metric="w2") == pytest.approx(np.sqrt(squared[rows, cols].mean()), rel=1e-10)
+    plain = cdist(p1, p2)
+    rows, cols = linear_sum_assignment(plain)
+    assert emd2(p1, p2, metric="euclidean") == pytest.approx(plain[rows, cols].mean(), rel=1e-10)
+    # W1 ≤ W2 (Jensen), and here strictly: the metrics are different quantities
+    assert emd2(p1, p2, metric="euclidean") < emd2(p1, p2, metric="w2")
+    with pytest.raises(ConfigError, match="knowledge.metric"):
+        emd2(p1, p2, metric="cosine")
+
+
 def test_emd_that_does_not_converge_raises():
     rng = np.random.default_rng(2)
     with pytest.raises(NumericalError, match="did not converge"):
@@ -66,6 +84,12 @@ def test_pairs_are_sharded_exactly_once_and_assembled_symmetrically():
     matrix = assemble(tables, words)
     expected = np.abs(np.subtract.outer(range(7), range(7))) * np.sqrt(2)
     np.testing.assert_allclose(matrix.to_numpy(), expected)
+    # every metric is in the shards: each point moves by |i - j|·√2, so W2² = 2|i - j|², W2 = W1
+    assert list(tables[0].columns) == ["word_1", "word_2", "distance", *METRICS]
+    np.testing.assert_allclose(assemble(tables, words, column="sqeuclidean").to_numpy(), expected**2)
+    np.testing.assert_allclose(assemble(tables, words, column="w2").to_numpy(), expected)
+    with pytest.raises(DataError, match="no column 'cosine'"):
+        assemble(tables, words, column="cosine")
     with pytest.raises(DataError, match="missing"):
         assemble(tables[:-1], words)
     with pytest.raises(DataError, match="more than one"):
@@ -94,12 +118,52 @@ def test_table2_counts_hits_against_the_own_group_mean():
     assert per_word["hits"].to_dict() == {"a1": 1, "a2": 1, "a3": 1, "b1": 2, "b2": 2}
     assert per_word.loc["a3", "group_mean"] == 2.5
     table = table2(_matrix(), GROUPS).set_index("group")
-    assert table.loc["A", "hits"] == 3 and table.loc["A", "comparisons"] == 6 and table.loc["A", "comparisons_code"] == 9
-    assert table.loc["A", "score_correct"] == pytest.approx(50.0)
-    assert table.loc["A", "score_code"] == pytest.approx(100 * 3 / 9)
-    assert table.loc["B", "score_correct"] == pytest.approx(100 * 4 / 6)
-    assert table.loc["B", "score_code"] == pytest.approx(50.0)
-    assert headline_column("correct") == "score_correct" and headline_column("code") == "score_code"
+    assert table.loc["A", "hits"] == 3 and table.loc["A", "comparisons"] == 6 and table.loc["A", "comparisons_as_paper"] == 9
+    assert table.loc["A", "score_corrected"] == pytest.approx(50.0)
+    assert table.loc["A", "score_as_paper"] == pytest.approx(100 * 3 / 9)
+    assert table.loc["B", "score_corrected"] == pytest.approx(100 * 4 / 6)
+    assert table.loc["B", "score_as_paper"] == pytest.approx(50.0)
+    assert headline_column("as_paper") == "score_as_paper" and headline_column("corrected") == "score_corrected"
+    with pytest.raises(ConfigError, match="knowledge.denominator"):
+        headline_column("code")
+
+
+# Hits per group that the paper's Table 2 implies with the released code's denominator.
+PAPER_HITS = {"animals": 233, "colors": 176, "countries": 148, "languages": 206}
+
+
+def test_the_papers_table2_comes_out_exactly_only_with_the_codes_denominator():
+    """233/248, 176/224, 206/270 round to 94.0, 78.6, 76.3; with the corrected denominators no hit count does."""
+    sizes = {g: len(m) for g, m in PAPER_GROUPS.items()}
+    total = sum(sizes.values())
+    for group, size in sizes.items():
+        as_paper, corrected = size * (total - size) + size, size * (total - size)
+        assert round(100 * PAPER_HITS[group] / as_paper, 1) == PAPER_TABLE2[group]
+        reproducible = [h for h in range(corrected + 1) if round(100 * h / corrected, 1) == PAPER_TABLE2[group]]
+        assert (reproducible == []) == (group != "countries"), (group, reproducible)  # countries: 142/336 = 42.26 too
+
+
+def test_table2_on_the_papers_words_uses_those_denominators():
+    """Every other-group word farther than the own group: corrected 100, as the paper computed it n(38-n)/(n(38-n)+n)."""
+    words = ordered_words(PAPER_GROUPS)
+    matrix = pd.DataFrame(2.0, index=words, columns=words)
+    for members in PAPER_GROUPS.values():
+        matrix.loc[members, members] = 1.0
+    for word in words:
+        matrix.loc[word, word] = 0.0
+    table = table2(matrix, PAPER_GROUPS).set_index("group")
+    assert table["comparisons_as_paper"].to_dict() == {"animals": 248, "colors": 224, "countries": 350, "languages": 270}
+    assert (table["score_corrected"] == 100.0).all()
+    assert table.loc["animals", "score_as_paper"] == pytest.approx(100 * 240 / 248)
+
+
+def test_scores_by_metric_gives_both_columns_per_metric():
+    flipped = _matrix()
+    flipped.loc["a1", "b2"] = flipped.loc["b2", "a1"] = 9.0  # a1: b2 becomes a hit; b2: a1 becomes a hit
+    scores = scores_by_metric({"sqeuclidean": _matrix(), "euclidean": flipped}, GROUPS).set_index(["metric", "group"])
+    assert scores.loc[("sqeuclidean", "A"), "score_corrected"] == pytest.approx(50.0)
+    assert scores.loc[("euclidean", "A"), "score_corrected"] == pytest.approx(100 * 4 / 6)
+    assert scores.loc[("euclidean", "B"), "score_as_paper"] == pytest.approx(100 * 5 / 8)
 
 
 def test_a_distance_equal_to_the_mean_is_not_a_hit():

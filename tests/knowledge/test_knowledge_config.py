@@ -31,6 +31,8 @@ def test_paper_configs_validate(monkeypatch, config_file):
     registry = validate_config(paper, SCHEMAS)
     assert ff_neurons(registry[paper["knowledge"]["model"]]) == 98_304
     assert len(checkpoints(paper["knowledge"], registry[paper["knowledge"]["model"]])) == 20
+    # paper and code agree: W2² ("EMD2" on ot.dist's default cost), Table 2 bold as the paper computed it
+    assert paper["knowledge"]["metric"] == "sqeuclidean" and paper["knowledge"]["denominator"] == "as_paper"
 
 
 BAD = [
@@ -44,6 +46,7 @@ BAD = [
     ("template", "Q: {q}", "knowledge.template", "no {question} placeholder"),
     ("site", "mid", "knowledge.site", "is not one of"),
     ("metric", "cosine", "knowledge.metric", "is not one of"),
+    ("denominator", "code", "knowledge.denominator", "is not one of"),
     ("num_itermax", 1000, "knowledge.num_itermax", "less than the minimum"),
     ("emd_shards", 1000, "knowledge.emd_shards", "only 703 word pairs"),
     ("groups", {"a": ["Cat", "Dog"], "b": ["Cat", "Red"]}, "knowledge.groups.b", "also in group 'a'"),

@@ -57,7 +57,11 @@ def test_the_study_runs_in_snakemake(tiny_run):
     assert list(table["group"]) == ["animals", "colors"] and list(table["comparisons"]) == [4, 4]
     matrix = pd.read_csv(out / "distance_matrix.csv", index_col=0)
     assert list(matrix.index) == ["Cat", "Dog", "Red", "Blue"]
-    assert "not the paper's Pythia-410M" in (out / "table2.md").read_text()
+    notes = (out / "table2.md").read_text()
+    assert "not the paper's Pythia-410M" in notes and "Compare them with score_as_paper" in notes
+    assert "Scores under each EMD metric" in notes and "Held-out accuracy per checkpoint: step0" in notes
+    assert list(pd.read_csv(out / "distances_by_metric.csv").columns) == ["word_1", "word_2", "sqeuclidean", "euclidean", "w2"]
+    assert pd.read_csv(out / "layers.csv")["neurons"].sum() == 4 * 5
     for figure in ("fig3_distances.png", "fig4_comparison.png", "fig5_intersections.png"):
         assert (out / figure).stat().st_size > 10_000
     assert sorted(p.name for p in (out / "attributions" / "step4").iterdir()) == ["Blue.parquet", "Cat.parquet", "Dog.parquet", "Red.parquet"]

@@ -4,6 +4,7 @@ import pytest
 
 from lmanatomy.errors import DataError, RegistryError
 from lmanatomy.knowledge.corpus import qa_corpus
+from lmanatomy.knowledge.facts import FACTS
 from lmanatomy.models import load_model, read_provenance
 from lmanatomy.models.local import build_tokenizer, checkpoint_steps, pythia_like_schedule, train_local
 from lmanatomy.models.registry import parse_entry
@@ -40,14 +41,30 @@ def test_tokenizer_makes_every_word_one_token_with_and_without_a_space():
         build_tokenizer(["x"], required_tokens=[" two words"])
 
 
-def test_corpus_has_answers_group_statements_and_bridges():
-    lines = qa_corpus(QUESTIONS, GROUPS, template="Q. {question} A.", leading_space=True)
+def test_trained_corpus_has_the_prompts_group_statements_and_bridges():
+    lines = qa_corpus(QUESTIONS, GROUPS, template="Q. {question} A.", leading_space=True, prompts="trained")
     assert "Q. Which pet purrs? A. Cat" in lines
     assert "Red is a color." in lines and "The door was painted Blue." in lines
     assert sum(line.startswith("Q. ") for line in lines) == 8
     with pytest.raises(DataError, match="no questions for word 'Fox'"):
         qa_corpus(QUESTIONS, {"animals": ["Cat", "Fox"]})
     assert "People in Spain speak Spanish." in qa_corpus({"Spain": ["q?"], "Spanish": ["q?"]}, {"c": ["Spain"], "l": ["Spanish"]})
+
+
+def test_held_out_corpus_states_the_facts_in_other_words_and_never_the_questions():
+    lines = qa_corpus(QUESTIONS, GROUPS, template="Q. {question} A.", leading_space=True)
+    facts = [line for line in lines if line.startswith("Q. ")]
+    assert len(facts) == 4 * len(FACTS["Cat"]) and all(line.endswith(("Cat", "Dog", "Red", "Blue")) for line in facts)
+    assert "The color of ripe strawberries is Red." in lines
+    assert "Q. Can you name the color of ripe strawberries? A. Red" in lines
+    for question in (q for questions in QUESTIONS.values() for q in questions):
+        assert not any(question in line for line in lines), question
+    # a question set whose question is one of the corpus's own sentences cannot be held out
+    leaking = {**QUESTIONS, "Red": ["Can you name the color of ripe strawberries?"]}
+    with pytest.raises(DataError, match="held-out question"):
+        qa_corpus(leaking, GROUPS, template="Q. {question} A.")
+    with pytest.raises(DataError, match="no facts for word 'Kiwi'"):
+        qa_corpus({"Kiwi": ["q?"], "Red": ["q?"]}, {"fruits": ["Kiwi"], "colors": ["Red"]})
 
 
 def test_training_saves_each_checkpoint_with_provenance_and_is_deterministic(tmp_path):
@@ -80,14 +97,22 @@ def test_bad_local_entries_fail_naming_the_problem(tmp_path):
 
 def test_the_registry_model_trains_on_the_demo_questions(registry, repo, monkeypatch):
     """The default run's series: its corpus comes from the demo question file through the data layer."""
+    from json import loads
+
     from lmanatomy.models.corpora import corpus_for, corpus_inputs
+
+    def load_json(path):
+        return loads(path.read_text(encoding="utf-8"))
 
     monkeypatch.chdir(repo)
     entry = registry["neox-knowledge-tiny"]
     assert corpus_inputs(entry) == ["data/demo/knowledge_questions/generated_data_1token.json"]
     lines, required = corpus_for(entry)
     template = entry.train["corpus"]["template"]
+    # one paraphrased question per fact, and none of the 152 question prompts the study attributes on
     assert sum(line.startswith(template.split("{")[0]) for line in lines) == 38 * 4
+    questions = load_json(repo / corpus_inputs(entry)[0])
+    assert not [q for qs in questions.values() for q in qs if any(q in line for line in lines)]
     assert len(required) == 2 * 38 and " Portuguese" in required and "Portuguese" in required
     tokenizer = build_tokenizer(lines, required)
     assert len(tokenizer) <= entry.config["vocab_size"]

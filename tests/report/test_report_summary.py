@@ -46,11 +46,13 @@ def test_lesion_columns_are_matched_by_position_with_the_papers_values(tmp_path)
 
 def test_knowledge_scores_sit_next_to_the_papers(tmp_path):
     (tmp_path / "knowledge").mkdir()
-    pd.DataFrame({"group": ["animals", "fruits"], "score_correct": [50.0, 10.0], "score_code": [48.0, 9.0]}).to_csv(
+    pd.DataFrame({"group": ["animals", "fruits"], "score_as_paper": [48.0, 9.0], "score_corrected": [50.0, 10.0]}).to_csv(
         tmp_path / "knowledge" / "table2.csv", index=False)
     text = summarize(tmp_path, "r", ["knowledge"], PAPER, {"knowledge": ["x"]}, {})
-    assert "| animals | 50.0 | 48.0 | 94.0 |" in text
-    assert "| fruits | 10.0 | 9.0 | — |" in text
+    # the paper sits next to the comparable column (as the paper computed it), the corrected one after
+    assert "| animals | 48.0 | 94.0 | 50.0 |" in text
+    assert "| fruits | 9.0 | — | 10.0 |" in text
+    assert "as the paper computed it" in text
 
 
 def test_a_table_missing_a_column_names_the_file(tmp_path):

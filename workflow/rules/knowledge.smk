@@ -15,6 +15,9 @@ KN_OUT = f"{RESULTS}/knowledge"
 KN_MODEL = KN["model"] if KN else None
 KN_DISPLAY = REGISTRY[KN_MODEL].display if KN else None
 KN_NEURONS = ff_neurons(REGISTRY[KN_MODEL]) if KN else None
+KN_LAYERS = REGISTRY[KN_MODEL].num_layers if KN else None
+# The training corpus of a series the workflow trains itself (None for a pretrained series).
+KN_CORPUS = REGISTRY[KN_MODEL].train.get("corpus") if KN else None
 KN_CHECKPOINTS = knowledge_checkpoints(KN, REGISTRY[KN_MODEL]) if KN else []
 KN_WORDS = ordered_words(KN["groups"]) if KN else []
 KN_PARTS = (
@@ -30,6 +33,8 @@ TARGETS["knowledge"] = [
         "table2.csv",
         "table2.md",
         "distance_matrix.csv",
+        "distances_by_metric.csv",
+        "layers.csv",
         "fig3_distances.png",
         "fig4_comparison.png",
         "fig5_intersections.png",
@@ -91,6 +96,7 @@ rule knowledge_trajectories:
         trajectories=f"{KN_OUT}/trajectories.parquet",
         answers=f"{KN_OUT}/answers.csv",
         answers_md=f"{KN_OUT}/answers.md",
+        layers=f"{KN_OUT}/layers.csv",
     log:
         f"{LOGS}/knowledge/trajectories.log",
     benchmark:
@@ -107,6 +113,8 @@ rule knowledge_trajectories:
         checkpoints=KN_CHECKPOINTS,
         words=KN_WORDS,
         shards=f"{KN_OUT}/attributions",
+        n_layers=KN_LAYERS,
+        corpus=KN_CORPUS,
     script:
         "../../scripts/knowledge/trajectories.py"
 
@@ -140,6 +148,7 @@ rule knowledge_distances:
         pairs=expand(f"{KN_OUT}/emd/shard-{{shard}}.csv", shard=KN_PAIRS),
     output:
         matrix=f"{KN_OUT}/distance_matrix.csv",
+        by_metric=f"{KN_OUT}/distances_by_metric.csv",
     log:
         f"{LOGS}/knowledge/distances.log",
     conda:
@@ -153,7 +162,9 @@ rule knowledge_distances:
 rule knowledge_table2:
     input:
         matrix=f"{KN_OUT}/distance_matrix.csv",
+        by_metric=f"{KN_OUT}/distances_by_metric.csv",
         answers=f"{KN_OUT}/answers.csv",
+        layers=f"{KN_OUT}/layers.csv",
         questions_meta=f"{RESULTS}/data/{KN['dataset']}.json" if KN else [],
     output:
         csv=f"{KN_OUT}/table2.csv",
@@ -168,6 +179,8 @@ rule knowledge_table2:
         display=KN_DISPLAY,
         ff_neurons=KN_NEURONS,
         checkpoints=KN_CHECKPOINTS,
+        words=KN_WORDS,
+        corpus=KN_CORPUS,
     script:
         "../../scripts/knowledge/table2.py"
 
@@ -176,6 +189,8 @@ rule knowledge_figures:
     input:
         matrix=f"{KN_OUT}/distance_matrix.csv",
         trajectories=f"{KN_OUT}/trajectories.parquet",
+        answers=f"{KN_OUT}/answers.csv",
+        layers=f"{KN_OUT}/layers.csv",
     output:
         fig3=f"{KN_OUT}/fig3_distances.png",
         fig4=f"{KN_OUT}/fig4_comparison.png",
@@ -192,5 +207,6 @@ rule knowledge_figures:
         ff_neurons=KN_NEURONS,
         checkpoints=KN_CHECKPOINTS,
         words=KN_WORDS,
+        corpus=KN_CORPUS,
     script:
         "../../scripts/knowledge/figures.py"

@@ -7,6 +7,12 @@ and batches prompts × layers × steps into passes of one token per row.
     python -m lmanatomy.bench knowledge                       # the default run's model shape, CPU
     python -m lmanatomy.bench knowledge --model pythia-410m --device cuda --prompts 8
 
+Memory (``--memory-rows 240,960``): the fast path at each ``max_rows``, with the rows reading
+the cached prefix in place and with the per-row cache copies of earlier versions, in the same
+process; peak RSS (sampled) on CPU, peak allocated memory on CUDA, and the two paths' agreement.
+
+    python -m lmanatomy.bench knowledge --model pythia-410m --prompts 2 --memory-rows 240,960 --skip-loop
+
 ``--model`` is a registry name (random weights built from its architecture facts, so nothing is
 downloaded) or a prepared model folder. Prompts are seeded random token sequences.
 """
@@ -14,6 +20,7 @@ downloaded) or a prepared model folder. Prompts are seeded random token sequence
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +52,37 @@ def agreement(fast: np.ndarray, reference: np.ndarray) -> tuple[float, bool]:
     return float(np.abs(fast - reference).max() / scale), close
 
 
+def memory_rows(model, prompts, targets, layers, args) -> bool:
+    """Peak memory of the fast path at each ``max_rows``, prefix read in place vs copied per row."""
+    from lmanatomy.bench.extract import Timing
+    from lmanatomy.knowledge.attribution import batched_attributions
+
+    cuda = args.device.startswith("cuda")
+    agree = True
+    print("max_rows  prefix            CPU s    wall s   peak memory (rise during the run)")
+    for rows in (int(r) for r in args.memory_rows.split(",")):
+        results = {}
+        for share in (True, False):
+            timing = Timing()
+            if cuda:
+                torch.cuda.synchronize()
+                torch.cuda.reset_peak_memory_stats()
+                before = torch.cuda.memory_allocated()
+            results[share] = timing.add(lambda: batched_attributions(
+                model, prompts, targets, layers, steps=args.steps, site=args.site, max_rows=rows, share_prefix=share))
+            if cuda:
+                torch.cuda.synchronize()
+                peak = f"GPU {torch.cuda.max_memory_allocated() / 2**20:7.0f} MiB (+{(torch.cuda.max_memory_allocated() - before) / 2**20:.0f})"
+            else:
+                peak = f"RSS {timing.peak_mib:7.0f} MiB (+{timing.added_mib:.0f})"
+            label = "read in place" if share else "copied per row"
+            print(f"{rows:8d}  {label:15s} {timing.cpu:7.1f}  {timing.wall:7.1f}   {peak}")
+        error, close = agreement(results[True].scores, results[False].scores)
+        agree &= close
+        print(f"          agreement in place vs copied: max |Δ| / max = {error:.1e}; within {TOLERANCE:g}: {close}")
+    return agree
+
+
 def main(argv: list[str]) -> int:
     from lmanatomy.knowledge.attribution import batched_attributions, reference_attributions
 
@@ -60,6 +98,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", default="float32")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--memory-rows", default=None, help="comma-separated max_rows: peak memory, prefix in place vs copied")
+    parser.add_argument("--skip-loop", action="store_true", help="no loop comparison (it is ~12× slower at paper size)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -69,6 +109,13 @@ def main(argv: list[str]) -> int:
     prompts = [rng.integers(0, vocab, size=args.length - (i % 3)).tolist() for i in range(args.prompts)]
     targets = rng.integers(0, vocab, size=args.prompts).tolist()
     layers = [int(x) for x in args.layers.split(",")] if args.layers else None
+    print(f"machine: {machine_description()}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"model: {described}; device {args.device}, {args.dtype}")
+    print(f"inputs: {args.prompts} prompts of ~{args.length} tokens, m={args.steps}, site={args.site}")
+    if args.memory_rows:
+        agree = memory_rows(model, prompts, targets, layers, args)
+        if args.skip_loop:
+            return 0 if agree else 1
     times: dict[str, float] = {}
     with timer(times, "batched"):
         fast = batched_attributions(model, prompts, targets, layers, steps=args.steps, site=args.site, max_rows=args.max_rows)
@@ -80,9 +127,7 @@ def main(argv: list[str]) -> int:
             torch.cuda.synchronize()
     error, close = agreement(fast.scores, slow.scores)
     _, n_layers, width = fast.scores.shape
-    print(f"machine: {machine_description()}")
-    print(f"model: {described}; {n_layers} layers attributed × {width} FF neurons; device {args.device}, {args.dtype}")
-    print(f"inputs: {args.prompts} prompts of ~{args.length} tokens, m={args.steps}, site={args.site}, max_rows={args.max_rows}")
+    print(f"{n_layers} layers attributed × {width} FF neurons, max_rows={args.max_rows}")
     print(f"batched: {times['batched']:.2f} s   loop (one prompt × one layer per pass): {times['loop']:.2f} s   "
           f"speed-up {times['loop'] / times['batched']:.1f}×")
     print(f"agreement: max |Δ| / max |loop| = {error:.1e}; every value within {TOLERANCE:g} relative: {close}")

@@ -15,12 +15,24 @@ token. Rows are independent, so one backward pass of Σ_rows P gives every row's
 batches the m steps, all layers and several prompts into one pass; the straightforward loop
 (:func:`reference_attributions`: full sequence, one prompt and one layer per pass, as the
 released code does) is kept for the benchmark and the tests.
+
+Why memory stays flat in rows. Hugging Face's cache concatenates the new token's key and value
+onto the cached ones, so a pass of R rows would hold R copies of its prompts' prefix keys and
+values in every layer (at Pythia-410M shape, ~6 MB per row: 8.3 GB peak at 960 rows). Instead
+the rows' attention reads the prefix in place: :func:`shared_prefix_attention`, registered as a
+Hugging Face attention implementation for the duration of a pass, scores each row's query
+against its own prompt's cached keys by a batched matmul over the pass's prompts, adds the row's
+own key, and mixes the cached values the same way. What a row then holds is its own activations
+and its scores (heads × prefix length), not a copy of the prefix. Models whose attention does
+not go through Hugging Face's attention interface (``_supports_attention_backend``; e.g. BLOOM's
+ALiBi, XGLM) keep the per-row cache copies: same numbers, memory growing with rows.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -146,6 +158,116 @@ class _Replace:
         return output
 
 
+SHARED_PREFIX = "lmanatomy_shared_prefix"
+
+
+@dataclass(frozen=True)
+class SharedPrefix:
+    """The cached prefix of a pass's prompts and which prompt each row continues.
+
+    ``keys[l]``, ``values[l]``: layer l's cached keys and values of the pass's prompts,
+    (prompts, kv heads, width, head dim), already position-encoded; ``bias``: (prompts, width),
+    0 for a real token and -inf for padding; ``slot``: for each row, its place in a
+    (prompts × rows_per_prompt) grid, i.e. prompt · rows_per_prompt + its index among the prompt's rows.
+    """
+
+    keys: tuple[torch.Tensor, ...]
+    values: tuple[torch.Tensor, ...]
+    bias: torch.Tensor
+    slot: torch.Tensor
+    rows_per_prompt: int
+
+
+def _to_grid(rows: torch.Tensor, prefix: SharedPrefix) -> torch.Tensor:
+    """(R, heads, k) per row → (prompts, heads, rows_per_prompt, k), empty slots zero."""
+    n, width = prefix.bias.shape[0], prefix.rows_per_prompt
+    grid = rows.new_zeros((n * width, *rows.shape[1:])).index_copy(0, prefix.slot, rows)
+    return grid.view(n, width, *rows.shape[1:]).transpose(1, 2)
+
+
+def _from_grid(grid: torch.Tensor, prefix: SharedPrefix) -> torch.Tensor:
+    """(prompts, heads, rows_per_prompt, k) → (R, heads, k), the rows' own slots."""
+    n, heads, width, k = grid.shape
+    return grid.transpose(1, 2).reshape(n * width, heads, k)[prefix.slot]
+
+
+def shared_prefix_attention(
+    module: nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float | None = None,
+    dropout: float = 0.0,
+    shared_prefix: SharedPrefix | None = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Softmax attention of one-token rows over their prompt's cached prefix and their own key.
+
+    ``query``: (R, heads, 1, d); ``key``, ``value``: the rows' own (R, kv heads, 1, d). Equal to
+    attending over [prefix keys, own key] with the padding masked, as the cache would compute it,
+    without materialising the prefix per row. Grouped-query heads share the cached kv heads.
+    """
+    if shared_prefix is None:
+        raise RuntimeError(f"attention implementation '{SHARED_PREFIX}' needs the shared_prefix argument")
+    if query.shape[2] != 1:
+        raise ValueError(f"shared-prefix attention takes one token per row, got {query.shape[2]}")
+    layer = module.layer_idx
+    keys, values = shared_prefix.keys[layer], shared_prefix.values[layer]
+    rows, heads, _, dim = query.shape
+    kv_heads = keys.shape[1]
+    groups = heads // kv_heads
+    scale = dim**-0.5 if scaling is None else scaling
+    q = query[:, :, 0, :]  # (R, heads, d)
+    # Prefix scores: queries of one prompt in a grid, kv head h serving query heads h·g … h·g+g-1.
+    grid = _to_grid(q, shared_prefix)  # (n, heads, W_rows, d)
+    n, _, width_rows, _ = grid.shape
+    grid = grid.reshape(n, kv_heads, groups * width_rows, dim)
+    prefix_scores = torch.matmul(grid, keys.transpose(-1, -2)) * scale  # (n, kv, g·W_rows, W)
+    prefix_scores = prefix_scores.view(n, heads, width_rows, -1) + shared_prefix.bias[:, None, None, :].to(prefix_scores.dtype)
+    prefix_scores = _from_grid(prefix_scores, shared_prefix)  # (R, heads, W)
+    own_key = key[:, :, 0, :].repeat_interleave(groups, dim=1)  # (R, heads, d): the rows' own, not the prefix
+    own_value = value[:, :, 0, :].repeat_interleave(groups, dim=1)
+    own_scores = (q * own_key).sum(-1, keepdim=True) * scale  # (R, heads, 1)
+    weights = torch.softmax(torch.cat([prefix_scores, own_scores], dim=-1), dim=-1, dtype=torch.float32).to(query.dtype)
+    weights = nn.functional.dropout(weights, p=dropout, training=module.training)
+    mixed = _to_grid(weights[..., :-1], shared_prefix).reshape(n, kv_heads, groups * width_rows, -1)
+    out = _from_grid(torch.matmul(mixed, values).view(n, heads, width_rows, dim), shared_prefix)  # (R, heads, d)
+    out = out + weights[..., -1:] * own_value
+    return out[:, None, :, :], weights[:, :, None, :]
+
+
+def shares_prefix(model: nn.Module) -> bool:
+    """Whether the rows can read the prefix in place: the model's attention goes through Hugging Face's interface."""
+    return bool(getattr(model, "_supports_attention_backend", False))
+
+
+@contextmanager
+def _shared_prefix_attention(model: nn.Module):
+    """Route the model's attention through :func:`shared_prefix_attention` for the duration."""
+    from transformers import AttentionInterface
+
+    if SHARED_PREFIX not in AttentionInterface._global_mapping:
+        AttentionInterface.register(SHARED_PREFIX, shared_prefix_attention)
+    configs = {id(c): c for c in (model.config, getattr(model.config, "get_text_config", lambda: model.config)())}.values()
+    before = [(c, c._attn_implementation) for c in configs]
+    try:
+        for config, _ in before:
+            config._attn_implementation = SHARED_PREFIX
+        yield
+    finally:
+        for config, implementation in before:
+            config._attn_implementation = implementation
+
+
+def _prefix_tensors(cache: Any) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
+    """Per-layer cached keys and values of a Hugging Face cache (``layers[i].keys`` in transformers ≥ 4.56)."""
+    layers = getattr(cache, "layers", None)
+    if layers is None:
+        raise RuntimeError("this transformers version's cache has no .layers; shared-prefix attention needs transformers ≥ 4.56")
+    return tuple(layer.keys for layer in layers), tuple(layer.values for layer in layers)
+
+
 def _pad_right(sequences: Sequence[Sequence[int]], pad: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     width = max(len(s) for s in sequences)
     ids = torch.full((len(sequences), width), pad, dtype=torch.long, device=device)
@@ -176,13 +298,19 @@ def batched_attributions(
     grid: str = "inclusive",
     max_rows: int = 2048,
     pad_token_id: int = 0,
+    share_prefix: bool | None = None,
 ) -> Attributions:
     """Integrated gradients of every neuron of ``layers`` for every prompt, batched.
 
     ``prompts`` are token-id sequences (≥ 2 tokens), ``targets`` one token id per prompt. A pass
     holds at most ``max_rows`` rows of one token each (rows = prompts × layers × steps), but
-    always at least one (prompt, layer) unit of ``steps`` rows.
+    always at least one (prompt, layer) unit of ``steps`` rows. ``share_prefix``: rows read the
+    cached prefix in place (None: whenever the model supports it, :func:`shares_prefix`); False
+    copies it per row, as earlier versions did (kept for the memory benchmark and the tests).
     """
+    if share_prefix and not shares_prefix(model):
+        raise ValueError(f"{type(model).__name__} does not route attention through Hugging Face's interface; use share_prefix=None")
+    share = shares_prefix(model) if share_prefix is None else bool(share_prefix)
     if len(prompts) != len(targets):
         raise ValueError(f"{len(prompts)} prompts but {len(targets)} targets")
     if not prompts:
@@ -206,7 +334,8 @@ def batched_attributions(
             chunk_targets = torch.tensor(list(targets[start : start + prompts_per_chunk]), device=device)
             parts.append(
                 _attribute_chunk(
-                    model, chunk, chunk_targets, layers, hooks, alphas, weights, units_per_pass, pad_token_id, kwargs_positions, device
+                    model, chunk, chunk_targets, layers, hooks, alphas, weights, units_per_pass, pad_token_id, kwargs_positions, device,
+                    share,
                 )
             )
     finally:
@@ -215,7 +344,7 @@ def batched_attributions(
     return Attributions(*(np.concatenate(column) for column in zip(*parts)), layers=layers)
 
 
-def _attribute_chunk(model, chunk, targets, layers, hooks, alphas, weights, units_per_pass, pad, with_positions, device):
+def _attribute_chunk(model, chunk, targets, layers, hooks, alphas, weights, units_per_pass, pad, with_positions, device, shared):
     """Prefix pass once, then the baseline pass, then the IG passes for one chunk of prompts."""
     n = len(chunk)
     prefix_ids, prefix_mask = _pad_right([seq[:-1] for seq in chunk], pad, device)
@@ -226,24 +355,39 @@ def _attribute_chunk(model, chunk, targets, layers, hooks, alphas, weights, unit
         hook.rows = None
     with torch.no_grad():
         extra = {"position_ids": torch.arange(width, device=device).expand(n, width)} if with_positions else {}
-        prefix = model(input_ids=prefix_ids, attention_mask=prefix_mask, use_cache=True, **extra).past_key_values
+        cache = model(input_ids=prefix_ids, attention_mask=prefix_mask, use_cache=True, **extra).past_key_values
+        if shared:
+            keys, values = _prefix_tensors(cache)
+            del cache
+            bias = torch.zeros(prefix_mask.shape, dtype=torch.float32, device=device).masked_fill(prefix_mask == 0, float("-inf"))
 
         def step_inputs(rows: torch.Tensor) -> dict[str, Any]:
-            cache = copy.deepcopy(prefix)
-            cache.batch_select_indices(rows)
-            ones = torch.ones((len(rows), 1), dtype=torch.long, device=device)
-            inputs = dict(
-                input_ids=last[rows][:, None],
-                attention_mask=torch.cat([prefix_mask[rows], ones], dim=1),
-                past_key_values=cache,
-                use_cache=True,
-            )
+            """One token per row after its prompt's prefix (rows are grouped by prompt)."""
+            inputs: dict[str, Any] = dict(input_ids=last[rows][:, None])
             if with_positions:
                 inputs["position_ids"] = last_position[rows][:, None]
-            return inputs
+            if not shared:  # per-row copies of the prefix cache
+                copied = copy.deepcopy(cache)
+                copied.batch_select_indices(rows)
+                ones = torch.ones((len(rows), 1), dtype=torch.long, device=device)
+                return inputs | dict(attention_mask=torch.cat([prefix_mask[rows], ones], dim=1), past_key_values=copied, use_cache=True)
+            prompts, counts = torch.unique_consecutive(rows, return_counts=True)
+            if len(prompts) != len(torch.unique(rows)):
+                raise ValueError("rows of a pass must be grouped by prompt")
+            per_prompt = int(counts.max())
+            starts = torch.cumsum(counts, 0) - counts
+            within = torch.arange(len(rows), device=device) - starts.repeat_interleave(counts)
+            slot = torch.arange(len(prompts), device=device).repeat_interleave(counts) * per_prompt + within
+            prefix = SharedPrefix(
+                keys=tuple(k[prompts] for k in keys), values=tuple(v[prompts] for v in values), bias=bias[prompts],
+                slot=slot, rows_per_prompt=per_prompt,
+            )
+            return inputs | dict(use_cache=False, shared_prefix=prefix)
 
+        attention = _shared_prefix_attention if shared else (lambda model: nullcontext())
         everyone = torch.arange(n, device=device)
-        baseline = model(**step_inputs(everyone))
+        with attention(model):
+            baseline = model(**step_inputs(everyone))
         probability = _target_probability(baseline.logits, targets)
         rank = _target_rank(baseline.logits, targets)
         base = torch.stack([hooks[layer].captured for layer in layers], dim=1)  # (n, L, d_ff)
@@ -269,9 +413,11 @@ def _attribute_chunk(model, chunk, targets, layers, hooks, alphas, weights, unit
             leaf = scaled.reshape(-1, base.shape[-1]).requires_grad_(True)
             hooks[layer].rows, hooks[layer].values = rows, leaf
             leaves[j] = (mine_t, leaf)
-        out = model(**step_inputs(rows_prompt))
+        with attention(model):
+            out = model(**step_inputs(rows_prompt))
         prob = _target_probability(out.logits, targets[rows_prompt])
         grads = torch.autograd.grad(prob.sum(), [leaf for _, leaf in leaves.values()])
+        del out, prob
         for (j, (mine_t, _)), grad in zip(leaves.items(), grads):
             grad = grad.reshape(len(mine_t), steps, -1).double()
             integral = (grad * weights_d[None, :, None]).sum(dim=1)

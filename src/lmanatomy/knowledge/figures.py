@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from lmanatomy.knowledge.groups import ordered_words
@@ -33,19 +34,45 @@ def _word_axes(ax, words: Sequence[str]) -> None:
 
 
 def distance_figure(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]], title: str, colorbar: str):
-    """Fig 3: the EMD matrix on a log colour scale, the zero diagonal shown as 10^-2."""
+    """Fig 3 in two panels: the paper's log colour scale, and the ranks of the off-diagonal distances.
+
+    Left, as the paper draws it: the zero diagonal shown as 10^-2 on a log scale. Because that
+    artificial value sets the bottom of the scale, the real distances, which often span less than a
+    decade, get nearly one colour. Right: each off-diagonal distance coloured by its rank among all
+    word pairs (0 = the closest pair, 1 = the farthest), diagonal blank; equal colour steps are equal
+    steps in order, so group blocks show whatever the spread of the values.
+    """
     from matplotlib.colors import LogNorm
 
     words = ordered_words(groups)
     values = distance.loc[words, words].to_numpy(dtype=float).copy()
+    ranks = off_diagonal_ranks(values)
     values[values <= 0] = DIAGONAL
-    fig, ax = figure(width=9.0, height=8.2)
-    image = ax.imshow(values, cmap="YlGnBu", norm=LogNorm(vmin=min(DIAGONAL, values.min()), vmax=max(values.max(), DIAGONAL * 10)))
-    _word_axes(ax, words)
-    _mark_groups(ax, groups)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.02, label=colorbar)
-    ax.set_title(title, pad=18)
+    fig, (left, right) = figure(ncols=2, width=18.0, height=8.4)
+    image = left.imshow(values, cmap="YlGnBu", norm=LogNorm(vmin=min(DIAGONAL, values.min()), vmax=max(values.max(), DIAGONAL * 10)))
+    fig.colorbar(image, ax=left, fraction=0.046, pad=0.02, label=colorbar)
+    left.set_title("paper style: log scale", pad=18)
+    image = right.imshow(ranks, cmap="YlGnBu", vmin=0.0, vmax=1.0)
+    fig.colorbar(image, ax=right, fraction=0.046, pad=0.02, label="rank of the distance among all word pairs (0 closest, 1 farthest)")
+    right.set_title("rank scale over the off-diagonal distances", pad=18)
+    for ax in (left, right):
+        _word_axes(ax, words)
+        _mark_groups(ax, groups)
+    fig.suptitle(title)
     return fig
+
+
+def off_diagonal_ranks(values: np.ndarray) -> np.ndarray:
+    """Each off-diagonal cell's rank among the word pairs, scaled to 0..1 (ties share their mean rank); diagonal NaN."""
+    from scipy.stats import rankdata
+
+    n = len(values)
+    upper = np.triu_indices(n, k=1)
+    ranks = np.full((n, n), np.nan)
+    pair_ranks = (rankdata(values[upper]) - 1) / max(1, len(upper[0]) - 1)
+    ranks[upper] = pair_ranks
+    ranks[(upper[1], upper[0])] = pair_ranks
+    return ranks
 
 
 def comparison_figure(grid: pd.DataFrame, groups: Mapping[str, Sequence[str]], title: str):

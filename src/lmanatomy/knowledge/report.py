@@ -6,6 +6,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from lmanatomy.knowledge.emd import METRIC_NAMES, METRICS
 from lmanatomy.knowledge.groups import PAPER_GROUPS, ordered_words
 
 PAPER_TEMPLATE = "Answer the following question in one word: Q. {question} A."
@@ -18,9 +19,9 @@ PAPER_SETUP: dict[str, Any] = {
     "template": PAPER_TEMPLATE,
     "leading_space": True,
     "site": "post",
-    "metric": "euclidean",
+    "metric": "sqeuclidean",  # "EMD2" of POT on ot.dist's default cost: W2² (paper and code agree)
 }
-CODE_CHOICES = {"template": "{question}", "leading_space": False, "site": "pre", "metric": "sqeuclidean"}
+CODE_CHOICES = {"template": "{question}", "leading_space": False, "site": "pre"}
 
 
 def read_json(path: str) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def settings_line(section: Mapping[str, Any]) -> str:
     return (
         f"Settings: prompt template {section['template']!r}, target {space} a leading space, "
         f"{section['site']}-activation, grid {section['grid']} with m={section['steps']}, "
-        f"attributions × {section['scale']:g}, top-{section['top_k']} neurons, EMD cost {section['metric']}."
+        f"attributions × {section['scale']:g}, top-{section['top_k']} neurons, EMD {section['metric']} = {METRIC_NAMES[section['metric']]}."
     )
 
 
@@ -58,10 +59,13 @@ def deviations(
     words = ordered_words(section["groups"])
     if words != ordered_words(PAPER_GROUPS):
         notes.append(f"{len(words)} words in groups {', '.join(section['groups'])} (paper: the 38 words of 4 groups).")
-    for key in ("template", "leading_space", "site", "metric"):
+    for key in ("template", "leading_space", "site"):
         if section[key] != PAPER_SETUP[key]:
             source = " (the released code's choice)" if section[key] == CODE_CHOICES[key] else ""
             notes.append(f"{key} = {section[key]!r}{source}; the paper's text: {PAPER_SETUP[key]!r}.")
+    if section["metric"] != PAPER_SETUP["metric"]:
+        notes.append(f"metric = {section['metric']!r}, {METRIC_NAMES[section['metric']]}; the paper (\"EMD2\") and the released "
+                     f"code compute {METRIC_NAMES[PAPER_SETUP['metric']]} (sqeuclidean).")
     if first_token_words:
         notes.append(f"Multi-token words attributed by their first token only: {', '.join(first_token_words)}.")
     return notes
@@ -69,7 +73,8 @@ def deviations(
 
 def figure_note(section: Mapping[str, Any], model: str, display: str, checkpoints: Sequence[str]) -> str:
     """A short caveat for a figure: the model, checkpoints and k; the table notes have the rest."""
-    note = f"{display}, {len(checkpoints)} checkpoints, top-{section['top_k']}, {section['site']}-activation, EMD cost {section['metric']}."
+    note = (f"{display}, {len(checkpoints)} checkpoints, top-{section['top_k']}, {section['site']}-activation, "
+            f"EMD {METRIC_NAMES[section['metric']]}.")
     if model != PAPER_SETUP["model"]:
         note = "Not the paper's model: " + note
     return note
@@ -92,35 +97,76 @@ def _first_token_words(answers: pd.DataFrame) -> list[str]:
     return sorted(set(words.split()))
 
 
+def training_note(corpus: Mapping[str, Any] | None) -> list[str]:
+    """Whether the model was trained on the question prompts (a ``local`` series' corpus spec; None: pretrained)."""
+    if corpus is None:
+        return []
+    if corpus.get("prompts", "held_out") == "held_out":
+        return ["Held-out prompts: the series was trained on statements and paraphrased questions of the facts "
+                "(lmanatomy.knowledge.facts), never on the question prompts attributed here (the corpus builder checks); "
+                "accuracy is on these held-out prompts."]
+    return ["The series was trained on the very question prompts attributed here (corpus prompts: trained), "
+            "so its accuracy can be memory of the token sequences, not knowledge."]
+
+
+def accuracy_line(answers: pd.DataFrame, held_out: bool) -> str:
+    """Accuracy at every checkpoint, the final one with its 95% Wilson interval (for a caption)."""
+    what = "Held-out accuracy" if held_out else "Accuracy"
+    final = answers.iloc[-1]
+    steps = ", ".join(f"{c} {a:.0%}" for c, a in zip(answers["checkpoint"], answers["accuracy"]))
+    return (f"{what} per checkpoint: {steps}; final {final['accuracy']:.1%} of {int(final['prompts'])} prompts "
+            f"(95% CI {final['accuracy_low']:.1%}–{final['accuracy_high']:.1%}).")
+
+
+def is_held_out(corpus: Mapping[str, Any] | None) -> bool:
+    return corpus is not None and corpus.get("prompts", "held_out") == "held_out"
+
+
 def answers_notes(
     section: Mapping[str, Any], model: str, display: str, checkpoints: Sequence[str], ff_neurons: int | None,
-    dataset_meta: Mapping[str, Any] | None = None,
+    dataset_meta: Mapping[str, Any] | None = None, corpus: Mapping[str, Any] | None = None,
 ) -> list[str]:
     return [
-        "accuracy: share of prompts whose greedy next token is the target word; mean_probability: mean softmax P(target) "
-        "at the last position of the unmodified model (both from the attribution pass).",
+        "accuracy: share of prompts whose greedy next token is the target word (accuracy_low/high: 95% Wilson interval); "
+        "mean_probability: mean softmax P(target) at the last position of the unmodified model (both from the attribution pass).",
+        *training_note(corpus),
         settings_line(section),
         *questions_note(dataset_meta),
         *deviations(section, model, display, checkpoints, ff_neurons),
     ]
 
 
+def metrics_note(scores: pd.DataFrame, configured: str) -> str:
+    """Table 2's scores under every EMD metric (``stats.scores_by_metric``), the configured one marked."""
+    parts = []
+    for metric in METRICS:
+        part = scores[scores["metric"] == metric]
+        values = ", ".join(f"{g} {a:.1f} / {c:.1f}" for g, a, c in zip(part["group"], part["score_as_paper"], part["score_corrected"]))
+        mark = " (this table)" if metric == configured else ""
+        parts.append(f"{metric} = {METRIC_NAMES[metric]}{mark}: {values}")
+    return "Scores under each EMD metric (as the paper computed it / corrected): " + "; ".join(parts) + "."
+
+
 def table2_notes(
     section: Mapping[str, Any], model: str, display: str, checkpoints: Sequence[str], ff_neurons: int | None, answers: pd.DataFrame,
-    dataset_meta: Mapping[str, Any] | None = None,
+    dataset_meta: Mapping[str, Any] | None = None, scores: pd.DataFrame | None = None, layers_note: str | None = None,
+    corpus: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Notes of Table 2: both denominators, the paper's values, the run's settings and deviations."""
-    from lmanatomy.knowledge.stats import paper_note
+    """Notes of Table 2: both denominators, the paper's values, every metric, the run's settings and deviations."""
+    from lmanatomy.knowledge.stats import SCORE_LABELS, headline_column, paper_note
 
-    headline = "score_correct" if section["denominator"] == "correct" else "score_code"
-    final = answers.iloc[-1]
     return [
-        "hits: other-group words whose EMD to the row word exceeds the row word's mean EMD to its own group; "
-        "comparisons: other-group words (score_correct). comparisons_code also counts the word itself, as the "
-        f"released code does (score_code). Bold: the configured denominator ({headline}).",
-        paper_note(section["groups"]) + " The paper does not state its denominator; its code counts the diagonal.",
-        f"Final checkpoint {final['checkpoint']}: greedy answer correct for {final['accuracy']:.1%} of {int(final['prompts'])} prompts, "
-        f"mean P(target) {final['mean_probability']:.3f}.",
+        "hits: other-group words whose EMD to the row word exceeds the row word's mean EMD to its own group. "
+        f"score_as_paper ({SCORE_LABELS['as_paper']}): hits / comparisons_as_paper, which also counts each word against "
+        "itself, as the released code does (knowledge-neuron-sim@aeda0cd, wasserstein_distance.py make_binary_df); "
+        f"score_corrected ({SCORE_LABELS['corrected']}): hits / other-group comparisons. "
+        f"Bold: the configured headline ({headline_column(section['denominator'])}).",
+        paper_note(section["groups"]) + " Compare them with score_as_paper: only that denominator reproduces the paper's "
+        "94.0 / 78.6 / 76.3 exactly (233/248, 176/224, 206/270).",
+        *([metrics_note(scores, section["metric"])] if scores is not None else []),
+        accuracy_line(answers, is_held_out(corpus)),
+        *training_note(corpus),
+        *([layers_note] if layers_note else []),
         settings_line(section),
         *questions_note(dataset_meta),
         *deviations(section, model, display, checkpoints, ff_neurons, _first_token_words(answers)),

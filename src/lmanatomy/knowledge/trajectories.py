@@ -19,6 +19,8 @@ from lmanatomy.errors import ConfigError, DataError
 from lmanatomy.knowledge.shards import read_word, shard_metadata, shard_path
 
 KEY_COLUMNS = ("word", "rank", "layer", "neuron")
+# A layer holding at least this share of all words' knowledge neurons is reported as a pile-up.
+PILE_UP_SHARE = 0.5
 
 
 def top_k_neurons(final: np.ndarray, k: int) -> np.ndarray:
@@ -99,11 +101,47 @@ def answer_summary(root: str | Path, checkpoints: Sequence[str], words: Sequence
             probs += meta["probability"]
             if meta.get("first_token_only"):
                 first_only.append(word)
+        correct = int(np.sum(np.asarray(ranks) == 0))
+        low, high = wilson_interval(correct, len(ranks))
         rows.append({
             "checkpoint": checkpoint,
             "prompts": len(ranks),
-            "accuracy": float(np.mean(np.asarray(ranks) == 0)),
+            "correct": correct,
+            "accuracy": correct / len(ranks),
+            "accuracy_low": low,
+            "accuracy_high": high,
             "mean_probability": float(np.mean(probs)),
             "first_token_only": " ".join(first_only),
         })
     return pd.DataFrame(rows)
+
+
+def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (prompts are few, accuracy often near 0 or 1)."""
+    from scipy.stats import binomtest
+
+    interval = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def layer_shares(frame: pd.DataFrame, n_layers: int | None = None) -> pd.DataFrame:
+    """Per layer: how many of all words' knowledge neurons sit there, and their share.
+
+    Layers without any knowledge neuron are listed too (up to ``n_layers``), so a pile-up in one
+    layer is visible as such.
+    """
+    counts = frame["layer"].astype(int).value_counts()
+    layers = range(int(n_layers) if n_layers else int(counts.index.max()) + 1)
+    neurons = [int(counts.get(layer, 0)) for layer in layers]
+    total = sum(neurons)
+    return pd.DataFrame({"layer": list(layers), "neurons": neurons, "share": [n / total for n in neurons]})
+
+
+def pile_up_note(shares: pd.DataFrame) -> str:
+    """One sentence on where the knowledge neurons sit, saying so when one layer holds most of them."""
+    top = shares.loc[shares["share"].idxmax()]
+    spread = ", ".join(f"L{int(l)} {s:.0%}" for l, s in zip(shares["layer"], shares["share"]))
+    if top["share"] >= PILE_UP_SHARE:
+        return (f"Knowledge neurons pile into one layer: {top['share']:.0%} of all words' knowledge neurons sit in layer "
+                f"{int(top['layer'])} ({spread}; {1 / len(shares):.0%} each if spread evenly).")
+    return f"Knowledge neurons by layer: {spread} (no layer holds {PILE_UP_SHARE:.0%} or more)."
