@@ -81,11 +81,12 @@ class EnvSpec:
 
 
 ENVS = (
-    EnvSpec("analysis", "Rules that only read tables and activation stores and write tables and figures (no torch).",
-            WORKFLOW_ONLY | MODEL_ONLY, None),
-    EnvSpec("pytorch", "Rules that load a model, CPU build of torch (the lock's build).", WORKFLOW_ONLY, "cpu"),
-    EnvSpec("pytorch-gpu", "Rules that load a model on a GPU (config device: auto or cuda), CUDA build of torch.",
-            WORKFLOW_ONLY, "cuda"),
+    EnvSpec("analysis", "Rules that only read tables and activation stores and write tables and figures "
+            "(no torch).", WORKFLOW_ONLY | MODEL_ONLY, None),
+    EnvSpec("pytorch", "Rules that load a model, CPU build of torch (the lock's build).",
+            WORKFLOW_ONLY, "cpu"),
+    EnvSpec("pytorch-gpu", "Rules that load a model on a GPU (config device: auto or cuda), CUDA build "
+            "of torch.", WORKFLOW_ONLY, "cuda"),
 )
 
 
@@ -99,7 +100,8 @@ def torch_env(device: str) -> str:
     Mirrors ``models.resources.gpus``: such rules ask for a GPU unless ``device`` is ``cpu``, so
     they get the CUDA build then (it also runs on a CPU, it is only larger).
     """
-    return str(ENVS[1].path if device == "cpu" else ENVS[2].path)
+    build = "cpu" if device == "cpu" else "cuda"
+    return str(next(spec.path for spec in ENVS if spec.torch == build))
 
 
 def read_lock(text: str) -> dict[str, tuple[str, str]]:
@@ -183,7 +185,8 @@ def pins_for(spec: EnvSpec, dependencies: list[Requirement], lock: Mapping[str, 
             unlocked.append(f"{name}{specifiers}")
             continue
         if name not in lock:
-            raise LockError(f"{spec.path}: package '{name}' is required ({asked[0]}) but not pinned in {LOCK}")
+            raise LockError(f"{spec.path}: package '{name}' is required ({asked[0]}) "
+                            f"but not pinned in {LOCK}")
         written, version = lock[name]
         for requirement in asked:
             if not requirement.specifier.contains(version, prereleases=True):
@@ -210,10 +213,10 @@ def render(spec: EnvSpec, pins: list[str], unlocked: list[str]) -> str:
             "# (nvidia-*, triton) are pinned by that torch release itself, not by the lock (which",
             "# holds the CPU build).",
         ]
-    if spec.torch:
-        lines += [f"# {spec.post_deploy.name if spec.post_deploy else ''} adds the data-only packages "
-                  f"({', '.join(ASSETS)}) with --no-deps."]
-    lines += ["channels:", "  - conda-forge", "  - nodefaults", "dependencies:", f"  - python={PYTHON}", "  - pip"]
+    if spec.post_deploy:
+        lines += [f"# {spec.post_deploy.name} adds the data-only packages ({', '.join(ASSETS)}) with --no-deps."]
+    lines += ["channels:", "  - conda-forge", "  - nodefaults", "dependencies:", f"  - python={PYTHON}"]
+    lines += ["  - pip"]
     lines += [f"  - {u}" for u in unlocked]
     lines += ["  - pip:"]
     if spec.torch == "cpu":
@@ -237,13 +240,30 @@ def render_post_deploy(spec: EnvSpec, lock: Mapping[str, tuple[str, str]]) -> st
     )
 
 
-def generate(root: Path, requires: Callable[[str], list[str]] = installed_requires) -> dict[Path, str]:
-    """Relative path → expected text of every generated file, from the repository at ``root``."""
+def check_installed(pins: Iterable[str]) -> None:
+    """The closure was read from installed metadata: it must be that of the locked versions."""
+    for pin in pins:
+        name, version = pin.split("==")
+        installed = metadata.version(name).split("+")[0]
+        if installed != version.split("+")[0]:
+            raise LockError(f"{name} {installed} is installed but {LOCK} pins {version} (make install)")
+
+
+def generate(root: Path, requires: Callable[[str], list[str]] = installed_requires,
+             verify_installed: bool = True) -> dict[Path, str]:
+    """Relative path → expected text of every generated file, from the repository at ``root``.
+
+    ``verify_installed=False`` skips the check that the metadata read is that of the locked
+    versions (for a lock edited on purpose, as the drift test does).
+    """
     lock = read_lock((root / LOCK).read_text(encoding="utf-8"))
     dependencies = project_dependencies((root / PYPROJECT).read_text(encoding="utf-8"))
     files = {}
     for spec in ENVS:
-        files[spec.path] = render(spec, *pins_for(spec, dependencies, lock, requires))
+        pins, unlocked = pins_for(spec, dependencies, lock, requires)
+        if verify_installed:
+            check_installed(pins)
+        files[spec.path] = render(spec, pins, unlocked)
         if spec.post_deploy:
             files[spec.post_deploy] = render_post_deploy(spec, lock)
     return files
@@ -279,7 +299,7 @@ def drift(root: Path, expected: Mapping[Path, str]) -> list[str]:
         have, want = _entries(found), _entries(text)
         differences = [f"{path}: {key}: file has {have.get(key)!r}, make envs writes {want.get(key)!r}"
                        for key in sorted(have.keys() | want.keys()) if have.get(key) != want.get(key)]
-        messages += differences or [f"{path}: differs from the generated text in comments or order (make envs)"]
+        messages += differences or [f"{path}: differs from what make envs writes in comments or order"]
     return messages
 
 
