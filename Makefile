@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 SNAKEMAKE := $(BIN)/snakemake
 
-.PHONY: run report test install lint pytest repro reduced dryrun lock clean-results
+.PHONY: run report test install lint pytest repro reduced dryrun lock envs clean-results
 
 # --rerun-incomplete: after an interruption (a killed job, a lost machine) `make run` again
 # recomputes the outputs Snakemake marked incomplete instead of stopping on them.
@@ -74,6 +74,12 @@ dryrun: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/pip freeze --exclude-editable | grep -vi '^lmanatomy' | sed 's/+cpu$$//' > $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	$(MAKE) --no-print-directory envs
+
+# The rules' conda environments (envs/*.yaml, --sdm conda), written from pyproject.toml and the
+# lock: exact pins of each environment's whole closure (src/lmanatomy/envs.py, tests/test_envs.py).
+envs: $(STAMP)
+	PYTHONPATH=src $(BIN)/python -m lmanatomy.envs
 
 clean-results:
 	rm -rf results

@@ -19,6 +19,7 @@ os.environ.update(
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from lmanatomy.config import validate_config
+from lmanatomy.envs import torch_env
 from lmanatomy.integrity import snakemake_executes, sweep
 from lmanatomy.data import RAW_ROOT, UPSTREAM, dataset_input_paths, dataset_root
 from lmanatomy.data.upstream import downloaded_paths, unpacked_paths
@@ -35,6 +36,9 @@ BENCH = f"results/{RUN}/benchmarks"
 STUDIES = config["studies"]
 DEVICE = config["device"]
 DTYPE = config["dtype"]
+# Conda env (--sdm conda) of rules that ask for a GPU: the CUDA build of torch unless device is
+# cpu (envs/*.yaml are generated from the lock: make envs).
+TORCH_ENV = str(Path(workflow.basedir) / torch_env(DEVICE))
 # Integrity sweep: a truncated or damaged Parquet file of this run is removed, with the manifest
 # that vouches for it, before the DAG is built, so that Snakemake rebuilds it and reruns what
 # follows (lmanatomy.integrity). Dry runs, lint and the like only report. Jobs on a cluster

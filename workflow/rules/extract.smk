@@ -24,7 +24,7 @@ rule extract:
         dataset=EXTRACT_DATASETS,
         probe=EXTRACT_PROBES,
     conda:
-        "../../envs/pytorch.yaml"
+        TORCH_ENV
     threads: 8
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "inference"),

@@ -65,7 +65,7 @@ rule knowledge_attribute:
     wildcard_constraints:
         part=r"\d{4}",
     conda:
-        "../../envs/pytorch.yaml"
+        TORCH_ENV
     threads: 1
     resources:
         mem_mb=mem_mb_for(KN_MODEL, "gradients") if KN else 1024,

@@ -59,7 +59,7 @@ rule language_rank:
     benchmark:
         f"{BENCH}/language/{{lmodel}}/rank.tsv"
     conda:
-        "../../envs/pytorch.yaml"
+        TORCH_ENV
     threads: LANGUAGE.get("threads", 1)
     resources:
         mem_mb=lambda wc: 2048 + 2 * int(LANGUAGE.get("memory_mb", 1024)),
@@ -161,7 +161,7 @@ rule language_generate:
     benchmark:
         f"{BENCH}/language/{{lmodel}}/generate.tsv"
     conda:
-        "../../envs/pytorch.yaml"
+        TORCH_ENV
     threads: LANGUAGE.get("threads", 1)
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.lmodel, "inference"),

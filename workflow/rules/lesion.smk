@@ -124,7 +124,7 @@ if LESION:
         wildcard_constraints:
             variant="|".join(re.escape(v) for v in [ORIGINAL, *LESION_VARIANTS]),
         conda:
-            "../../envs/pytorch.yaml"
+            TORCH_ENV
         threads: 1
         resources:
             mem_mb=mem_mb_for(LESION_MODEL, "inference"),

@@ -64,7 +64,7 @@ rule paramact_scores:
         model=PARAMACT_MODEL_RE,
         job=PARAMACT_JOB_RE,
     conda:
-        "../../envs/pytorch.yaml"
+        TORCH_ENV
     threads: PARAMACT.get("threads", 1)
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),

@@ -80,7 +80,7 @@ rule redundancy_fit_pair:
     wildcard_constraints:
         source=r"\d{2}",
     conda:
-        "../../envs/pytorch.yaml"
+        TORCH_ENV
     threads: REDUNDANCY.get("threads", 1)
     resources:
         mem_mb=4096,
