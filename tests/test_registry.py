@@ -45,7 +45,7 @@ def test_malformed_entries_fail_naming_the_key(raw, message):
 
 
 def test_model_dir_layout():
-    single = parse_entry("a", {"source": "hf", "repo": "o/a", "revision": "r", "config": LLAMA})
+    single = parse_entry("a", {"source": "hf", "repo": "o/a", "revision": "0" * 40, "config": LLAMA})
     series = parse_entry("s", {"source": "hf", "repo": "o/s", "checkpoints": ["step0", "step9"], "config": LLAMA})
     assert model_dir(single) == Path("data/models/a")
     assert model_dir(series, "step9") == Path("data/models/s/step9")
@@ -68,3 +68,40 @@ def test_registry_file_errors(tmp_path):
     bad.write_text(yaml.safe_dump({"m": {"source": "gguf", "config": LLAMA}}))
     with pytest.raises(RegistryError, match="model 'm': missing key 'package'"):
         load_registry(bad)
+
+
+def test_revision_must_be_a_full_commit_unless_deliberately_unpinned():
+    with pytest.raises(RegistryError, match="revision 'main' is not a full 40-hex commit hash"):
+        parse_entry("m", {"source": "hf", "repo": "o/m", "revision": "main", "config": LLAMA})
+    entry = parse_entry("m", {"source": "hf", "repo": "o/m", "revision": "main", "unpinned": "tracks a moving branch on purpose",
+                              "config": LLAMA})
+    assert entry.unpinned == "tracks a moving branch on purpose"
+
+
+def test_duplicate_yaml_key_names_file_and_both_lines(tmp_path):
+    path = tmp_path / "models.yaml"
+    path.write_text("m:\n  source: gguf\n  package: p\n  file: f\n  config:\n    model_type: llama\n    model_type: gpt2\n")
+    with pytest.raises(Exception, match=rf"{path}:7: duplicate key 'model_type' \(first written at line 6\)"):
+        load_registry(path)
+
+
+def test_merge_keys_are_not_duplicates(tmp_path):
+    path = tmp_path / "models.yaml"
+    path.write_text("a:\n  source: gguf\n  package: p\n  file: f\n  config: &c {model_type: llama, hidden_size: 8}\n"
+                    "b:\n  source: gguf\n  package: p\n  file: f\n  config:\n    <<: *c\n    hidden_size: 16\n")
+    assert load_registry(path)["b"].config == {"model_type": "llama", "hidden_size": 16}
+
+
+def test_path_entry_reads_its_architecture_from_config_json(tmp_path, tokenizer):
+    from lmanatomy.testing import tiny_model
+
+    model, _ = tiny_model("qwen3", tokenizer=tokenizer)
+    folder = tmp_path / "mine"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    entry = parse_entry("mine", {"source": "path", "path": str(folder)})
+    assert entry.model_type == "qwen3" and entry.config["head_dim"] == 4 and entry.path == str(folder)
+    with pytest.raises(RegistryError, match=r"entry says config.hidden_size=32 but .*config.json says 16"):
+        parse_entry("mine", {"source": "path", "path": str(folder), "config": {"hidden_size": 32}})
+    with pytest.raises(RegistryError, match="has no config.json"):
+        parse_entry("mine", {"source": "path", "path": str(tmp_path / "absent")})
