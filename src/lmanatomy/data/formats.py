@@ -97,3 +97,20 @@ FORMATS: dict[str, Format] = {
         Format("wikitext2", "WikiText-2 (raw): one paragraph per row", {}, "null", "text", ("test", "validation", "train")),
     ]
 }
+
+
+# ---------------------------------------------------------------- generic formats (your own data)
+# One normalised table for every generic format (lmanatomy.data.generic): the mapped columns a
+# study may read; a column the mapping leaves out is null. ``label`` is kept as a string.
+_GENERIC_FIELDS = {"lang": "string", "sentence1": "string", "sentence2": "string", "score": "float64"}
+FORMATS.update({
+    f.name: f
+    for f in [
+        Format("text", "your own texts: one text per line", _GENERIC_FIELDS, "string", "text", ("all",)),
+        Format("jsonl", "your own JSON lines, columns mapped by `columns:`", _GENERIC_FIELDS, "string", "text", ("all",)),
+        Format("csv", "your own CSV with a header row, columns mapped by `columns:`", _GENERIC_FIELDS, "string", "text", ("all",)),
+        Format("parquet", "your own Parquet file, columns mapped by `columns:`", _GENERIC_FIELDS, "string", "text", ("all",)),
+        Format("hf", "a Hub dataset split at a pinned commit (datasets.load_dataset), cached as Parquet", _GENERIC_FIELDS,
+               "string", "text", ("all",)),
+    ]
+})

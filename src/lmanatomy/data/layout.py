@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from lmanatomy.data.formats import FLORES_LANGUAGES, FORMATS, Format
+from lmanatomy.data.generic import GENERIC_FORMATS, GENERIC_OPTIONS
 from lmanatomy.data.upstream import MMLU_SUBJECTS, UPSTREAM
 from lmanatomy.errors import DataError
 
@@ -55,6 +56,7 @@ class Resolved:
     text_column: str
     units: dict[tuple[str, str | None], tuple[str, ...]]
     absent: tuple[str, ...] = field(default=())
+    spec: Mapping[str, Any] = field(default_factory=dict)  # generic formats: the column mapping and options
 
     @property
     def files(self) -> list[str]:
@@ -145,6 +147,12 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
     name = spec.get("format")
     if name not in FORMATS:
         raise OptionError("format", None, f"unknown format '{name}' (known: {', '.join(FORMATS)})")
+    if name in GENERIC_FORMATS:
+        return resolve_generic(spec, root)
+    generic_only = [option for option in GENERIC_OPTIONS if spec.get(option) is not None]
+    if generic_only:
+        raise OptionError(generic_only[0], None, f"option '{generic_only[0]}' applies to the generic formats "
+                          f"({', '.join(GENERIC_FORMATS)}), not to '{name}'")
     fmt = FORMATS[name]
     folder = Path(root) if root is not None else None
     if folder is not None and not folder.is_dir():
@@ -213,6 +221,40 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
         text_column=text_column,
         units=ordered,
         absent=tuple(absent),
+    )
+
+
+def resolve_generic(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
+    """A generic-format spec (lmanatomy.data.generic): its files under the root, one unit per file.
+
+    ``hf`` datasets always live in the download folder (their cached Parquet), whatever the root.
+    """
+    from lmanatomy.data.generic import SpecError, check_spec, spec_files, split_name
+
+    try:
+        check_spec(spec)
+    except SpecError as exc:
+        raise OptionError(exc.option, None, str(exc)) from None
+    if spec["format"] == "hf":
+        root = None
+    folder = Path(root) if root is not None else None
+    if folder is not None and not folder.is_dir():
+        raise OptionError("root", None, f"data folder '{root}' does not exist")
+    files = spec_files(spec)
+    if folder is not None:
+        for index, rel in enumerate(files):
+            if not (folder / rel).is_file():
+                raise OptionError("files", index, f"file '{rel}' not found under {folder}")
+    split = split_name(spec)
+    return Resolved(
+        format=FORMATS[spec["format"]],
+        root=None if root is None else str(root),
+        splits=(split,),
+        languages=None,
+        subjects=None,
+        text_column="text",
+        units={(split, rel): (rel,) for rel in files},
+        spec=dict(spec),
     )
 
 

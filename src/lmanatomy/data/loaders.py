@@ -376,13 +376,20 @@ def _check_parallel(resolved: Resolved, rows_per_unit: Mapping[tuple[str, str | 
             raise DataError(f"{resolved.folder}/flores200/{split}: the language files are not parallel (lines: {detail})")
 
 
+def _generic_reader(resolved: Resolved) -> Callable[[Path, tuple[str, ...], str, str | None], list[Row]]:
+    """The reader of a generic format: one file per unit, columns mapped by the spec."""
+    from lmanatomy.data.generic import read_generic
+
+    return lambda folder, files, split, key: read_generic(folder, files, split, resolved.spec)
+
+
 def read_columns(resolved: Resolved) -> dict[str, list[Any]]:
     """Read every file of a resolved spec: column name → values, columns in contract order."""
     fmt = resolved.format
     folder = resolved.folder
     for rel in resolved.files:
         verify_recorded(folder / rel)  # files fetched by the workflow carry the hash accepted then
-    reader = READERS[fmt.name]
+    reader = READERS[fmt.name] if fmt.name in READERS else _generic_reader(resolved)
     rows: list[Row] = []
     sizes: dict[tuple[str, str | None], int] = {}
     for (split, key), files in resolved.units.items():
