@@ -226,6 +226,17 @@ def check_config(config: Mapping[str, Any], registry: Registry | None = None) ->
             check(config, registry)
 
 
+def check_yaml_files(paths: Sequence[str | Path]) -> None:
+    """Config files parsed strictly: a duplicate key is an error naming the file and both lines."""
+    from lmanatomy.yamlfile import load_yaml
+
+    for path in paths:
+        try:
+            load_yaml(path)
+        except LmAnatomyError as exc:
+            raise ConfigError("configfile", str(exc)) from None
+
+
 def _schema_validate(data: Any, schema: Path, prefix: str = "") -> None:
     """``snakemake.utils.validate`` (which also fills schema defaults), with a one-line error."""
     from snakemake.utils import validate
