@@ -33,12 +33,17 @@ class UsageError(LmAnatomyError):
     """A command-line mistake (a file that is not there, a config without a key)."""
 
 
-def project_root(config: Path) -> Path:
-    """The folder a config's relative paths are relative to: the nearest ancestor with a Snakefile."""
+def project_root(config: Path) -> Path | None:
+    """The project a config belongs to: the nearest folder above it with a Snakefile (None: a user's own folder)."""
     for folder in config.resolve().parents:
         if (folder / "Snakefile").is_file():
             return folder
-    return Path.cwd()
+    return None
+
+
+def workdir(config: Path) -> Path:
+    """Where a config's relative paths point: its project, else the current folder (as for snakemake --directory)."""
+    return project_root(config) or Path.cwd()
 
 
 def _read_config(path: str) -> dict[str, Any]:
@@ -62,7 +67,7 @@ def registry_path(args: argparse.Namespace) -> Path:
         if "models_file" not in config:
             raise UsageError(f"{args.config}: no 'models_file' key")
         name = Path(config["models_file"])
-        return name if name.is_absolute() else project_root(Path(args.config)) / name
+        return name if name.is_absolute() else workdir(Path(args.config)) / name
     return CHECKOUT / "config" / "models.yaml"
 
 
@@ -113,11 +118,11 @@ def format_plan(plan: dict[tuple[str, str], dict[str, Any]]) -> str:
 def _plan(args: argparse.Namespace) -> int:
     config = Path(args.config).resolve()
     _read_config(str(config))
-    root = project_root(config)
+    snakefile = (project_root(config) or CHECKOUT) / "Snakefile"
     snakemake = Path(sys.executable).with_name("snakemake")
     # Many cores, so that Snakemake shows the threads each rule asks instead of capping them to this machine's.
-    command = [str(snakemake), "-n", "--forceall", "--cores", "1024", "--snakefile", str(root / "Snakefile"),
-               "--directory", str(root), "--configfile", str(config)]
+    command = [str(snakemake), "-n", "--forceall", "--cores", "1024", "--snakefile", str(snakefile),
+               "--directory", str(workdir(config)), "--configfile", str(config)]
     proc = subprocess.run(command, capture_output=True, text=True)
     if proc.returncode != 0:
         raise UsageError(_first_error(proc.stdout + proc.stderr))
