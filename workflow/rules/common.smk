@@ -29,7 +29,8 @@ from lmanatomy.models import resources as model_resources
 
 # Snakemake keeps the last of two equal keys in a config file silently; refuse that first.
 check_yaml_files(
-    workflow.config_settings.configfiles or [Path(workflow.basedir) / "config" / "config.yaml"]
+    workflow.config_settings.configfiles
+    or [Path(workflow.basedir) / "config" / "config.yaml"]
 )
 REGISTRY = validate_config(config, Path(workflow.basedir) / "workflow" / "schemas")
 
