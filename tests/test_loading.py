@@ -109,12 +109,9 @@ def test_cuda_request_without_cuda_is_an_error():
 def test_path_model_is_linked_and_its_weights_hashed(tmp_path, tokenizer):
     from lmanatomy.models import load_model, read_provenance
     from lmanatomy.models.loading import link_path_model, sha256_file
-    from lmanatomy.testing import tiny_model
+    from lmanatomy.testing import own_weights_folder
 
-    model, _ = tiny_model("mistral", tokenizer=tokenizer)
-    folder = tmp_path / "mine"
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    model, folder = own_weights_folder("mistral", tokenizer, tmp_path / "mine")
     entry = parse_entry("mine", {"source": "path", "path": str(folder)})
     dest = link_path_model(entry, tmp_path / "models" / "mine")
     provenance = read_provenance(dest)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO, run_snakemake
-from lmanatomy.testing import tiny_config, tiny_model, tiny_tokenizer
+from lmanatomy.testing import own_weights_folder, tiny_config, tiny_tokenizer
 
 TEXTS = [f"Sentence {i} is about {w}." for i, w in enumerate(
     ["cats", "dogs", "rivers", "hills", "maps", "trains", "clouds", "bread", "songs", "stones", "boats", "lamps"])]
@@ -22,9 +22,7 @@ def own_run(tmp_path_factory):
     """A run folder: a tiny Qwen3 saved as a plain folder, 12 texts as JSON lines, redundancy + census."""
     root = tmp_path_factory.mktemp("own")
     tokenizer = tiny_tokenizer()
-    model, _ = tiny_model("qwen3", tokenizer=tokenizer)
-    model.save_pretrained(root / "my-model")
-    tokenizer.save_pretrained(root / "my-model")
+    own_weights_folder("qwen3", tokenizer, root / "my-model")
     (root / "texts.jsonl").write_text("".join(json.dumps({"key": f"s{i}", "body": t}) + "\n" for i, t in enumerate(TEXTS)))
     (root / "models.yaml").write_text(yaml.safe_dump({"mine": {"source": "path", "path": "my-model"}}))
     config = {

@@ -93,12 +93,9 @@ def test_merge_keys_are_not_duplicates(tmp_path):
 
 
 def test_path_entry_reads_its_architecture_from_config_json(tmp_path, tokenizer):
-    from lmanatomy.testing import tiny_model
+    from lmanatomy.testing import own_weights_folder
 
-    model, _ = tiny_model("qwen3", tokenizer=tokenizer)
-    folder = tmp_path / "mine"
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    _, folder = own_weights_folder("qwen3", tokenizer, tmp_path / "mine")
     entry = parse_entry("mine", {"source": "path", "path": str(folder)})
     assert entry.model_type == "qwen3" and entry.config["head_dim"] == 4 and entry.path == str(folder)
     with pytest.raises(RegistryError, match=r"entry says config.hidden_size=32 but .*config.json says 16"):

@@ -101,6 +101,15 @@ def tiny_model(family: str = "llama", seed: int = 0, tokenizer=None, **config_ov
     return model.eval(), tokenizer
 
 
+def own_weights_folder(family: str, tokenizer, path: str | Path, **config_overrides: Any):
+    """(model, folder): a tiny model saved as a user's own weights folder (``source: path``), no provenance."""
+    model, _ = tiny_model(family, tokenizer=tokenizer, **config_overrides)
+    folder = Path(path)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return model, folder
+
+
 def save_model_dir(model, tokenizer, path: str | Path, name: str = "tiny") -> Path:
     """Save a model and tokenizer as a prepared model folder (with provenance.json)."""
     path = Path(path)
