@@ -102,3 +102,40 @@ def test_path_entry_reads_its_architecture_from_config_json(tmp_path, tokenizer)
         parse_entry("mine", {"source": "path", "path": str(folder), "config": {"hidden_size": 32}})
     with pytest.raises(RegistryError, match="has no config.json"):
         parse_entry("mine", {"source": "path", "path": str(tmp_path / "absent")})
+
+
+QWEN25 = {"model_type": "qwen2", "hidden_size": 896, "intermediate_size": 4864, "num_hidden_layers": 24,
+          "num_attention_heads": 14, "num_key_value_heads": 2, "vocab_size": 151936}
+
+
+def _hf(config):
+    return parse_entry("m", {"source": "hf", "repo": "o/m", "revision": "0" * 40, "config": config})
+
+
+def test_a_sizing_key_with_a_fixed_default_is_required():
+    from lmanatomy.models.facts import check_facts, required_keys
+
+    check_facts(_hf(QWEN25))
+    without_kv = {k: v for k, v in QWEN25.items() if k != "num_key_value_heads"}
+    with pytest.raises(RegistryError, match=r"model 'm' \(qwen2\): config lacks num_key_value_heads"):
+        check_facts(_hf(without_kv))  # transformers would silently use 32 KV heads
+    # Llama's head_dim and KV heads follow hidden size and heads (as in config.json): not required.
+    assert "head_dim" not in required_keys("llama") and "num_key_value_heads" not in required_keys("llama")
+    assert {"head_dim", "num_key_value_heads"} <= set(required_keys("qwen3"))
+    assert {"n_embd", "n_layer", "n_head"} <= set(required_keys("gpt2"))  # the family's own spelling
+
+
+def test_head_counts_must_divide():
+    from lmanatomy.models.facts import check_facts
+
+    with pytest.raises(RegistryError, match="14 attention heads do not divide into 4 key-value heads"):
+        check_facts(_hf({**QWEN25, "num_key_value_heads": 4}))
+    with pytest.raises(RegistryError, match="hidden size 900 is not divisible by 14 attention heads"):
+        check_facts(_hf({**QWEN25, "hidden_size": 900}))
+
+
+def test_a_type_transformers_lacks_is_refused_unless_remote_code():
+    from lmanatomy.models.facts import check_facts
+
+    with pytest.raises(RegistryError, match="model_type 'gemma9' is not built into transformers"):
+        check_facts(_hf({**QWEN25, "model_type": "gemma9"}))
