@@ -140,3 +140,15 @@ def test_knowledge_site_on_every_family(models, family):
             site_module(model, 1, "pre")
     else:
         assert site_module(model, 1, "pre").out_features == 32
+
+
+@pytest.mark.parametrize("package", ["extract", "knowledge", "lesion", "models", "paramact", "redundancy"])
+def test_each_package_help_lists_its_public_names_with_a_purpose(package, capsys):
+    import importlib
+
+    module = importlib.import_module(f"lmanatomy.{package}")
+    text = module.help()
+    assert capsys.readouterr().out.strip() == text
+    lines = text.splitlines()[1:]
+    assert [line.split()[0] for line in lines] == sorted(module.__all__)
+    assert all(len(line.split(None, 1)) == 2 for line in lines)  # every name has its line of purpose
