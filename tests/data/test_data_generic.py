@@ -151,3 +151,18 @@ def test_hf_without_the_datasets_package_says_how_to_install(tmp_path, monkeypat
     spec = {"format": "hf", "repo": "org/data", "split": "train", "revision": "c" * 40}
     with pytest.raises(DataError, match=r"optional package 'datasets' \(pip install datasets\)"):
         fetch_hf_dataset(spec, tmp_path / "x.parquet")
+
+
+def test_flores_takes_any_flores200_code_beside_the_short_ones(tmp_path):
+    folder = tmp_path / "flores200" / "dev"
+    folder.mkdir(parents=True)
+    (folder / "eng_Latn.dev").write_text("One.\nTwo.\n", encoding="utf-8")
+    (folder / "kor_Hang.dev").write_text("하나.\n둘.\n", encoding="utf-8")
+    spec = {"format": "flores200", "splits": ["dev"], "languages": ["en", "kor_Hang"]}
+    table = prepare_dataset(spec, tmp_path).table.to_pandas()
+    assert list(table["lang"]) == ["en", "en", "kor_Hang", "kor_Hang"]
+    assert list(table["id"]) == ["dev/en/0", "dev/en/1", "dev/kor_Hang/0", "dev/kor_Hang/1"]
+    with pytest.raises(DataError, match=r"unknown language 'korean' \(known: en, de, fr, es, zh, ja or a FLORES-200 code"):
+        prepare_dataset({**spec, "languages": ["korean"]}, tmp_path)
+    with pytest.raises(DataError, match=r"language 'fra_Latn': no flores200/dev/fra_Latn.dev under"):
+        prepare_dataset({**spec, "languages": ["fra_Latn"]}, tmp_path)

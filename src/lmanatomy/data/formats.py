@@ -63,6 +63,14 @@ FLORES_LANGUAGES = {
     "ja": "jpn_Jpan",
 }
 
+FLORES_CODE = r"^[a-z]{3}_[A-Z][a-z]{3}$"  # any FLORES-200 language: ISO 639-3 + ISO 15924 script (kor_Hang)
+
+
+def flores_file_code(lang: str) -> str:
+    """The FLORES-200 file code of a language: a paper short code (en → eng_Latn) or a FLORES code itself."""
+    return FLORES_LANGUAGES.get(lang, lang)
+
+
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in [

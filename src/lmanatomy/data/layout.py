@@ -15,11 +15,12 @@ explicitly must exist.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from lmanatomy.data.formats import FLORES_LANGUAGES, FORMATS, Format
+from lmanatomy.data.formats import FLORES_CODE, FLORES_LANGUAGES, FORMATS, Format, flores_file_code
 from lmanatomy.data.generic import GENERIC_FORMATS, GENERIC_OPTIONS
 from lmanatomy.data.upstream import MMLU_SUBJECTS, UPSTREAM
 from lmanatomy.errors import DataError
@@ -71,7 +72,7 @@ class Resolved:
 def _alternatives(fmt: str, split: str, key: str | None) -> list[tuple[str, ...]]:
     """The ways a root may hold one (split, language/subject): lists of files read together."""
     if fmt == "flores200":
-        return [(f"flores200/{split}/{FLORES_LANGUAGES[key]}.{split}",)]
+        return [(f"flores200/{split}/{flores_file_code(str(key))}.{split}",)]
     if fmt == "pawsx":
         name = ("train.tsv" if key == "en" else "translated_train.tsv") if split == "train" else f"{split}_2k.tsv"
         return [(f"pawsx/x-final/{key}/{name}",)]
@@ -138,6 +139,15 @@ def _check_known(values: Sequence[str], known: Sequence[str], option: str, what:
             raise OptionError(option, index, f"unknown {option[:-1]} '{value}' ({what}: {', '.join(known)})")
 
 
+def _check_languages(fmt: str, languages: Sequence[str]) -> None:
+    """The papers' short codes everywhere; flores200 also takes any FLORES-200 code (kor_Hang)."""
+    for index, lang in enumerate(languages):
+        if lang in FLORES_LANGUAGES or (fmt == "flores200" and re.match(FLORES_CODE, str(lang))):
+            continue
+        extra = " or a FLORES-200 code such as kor_Hang" if fmt == "flores200" else ""
+        raise OptionError("languages", index, f"unknown language '{lang}' (known: {', '.join(FLORES_LANGUAGES)}{extra})")
+
+
 def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
     """Resolve a dataset spec (format, splits, languages, subjects, text_column) against a root.
 
@@ -172,7 +182,7 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
     requested = spec.get(keys_option) if keys_option else None
     explicit_keys = requested is not None and requested != "all"
     if keys_option == "languages":
-        _check_known(requested or [], list(FLORES_LANGUAGES), "languages", "known")
+        _check_languages(name, requested or [])
 
     absent: list[str] = []
     kept_splits = []

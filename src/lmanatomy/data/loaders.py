@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from lmanatomy.data.download import verify_recorded
-from lmanatomy.data.formats import FLORES_LANGUAGES, Format
+from lmanatomy.data.formats import Format, flores_file_code
 from lmanatomy.data.layout import Resolved, resolve
 from lmanatomy.errors import DataError
 
@@ -372,7 +372,7 @@ def _check_parallel(resolved: Resolved, rows_per_unit: Mapping[tuple[str, str | 
     for split in resolved.splits:
         counts = {key: n for (s, key), n in rows_per_unit.items() if s == split}
         if len(set(counts.values())) > 1:
-            detail = ", ".join(f"{FLORES_LANGUAGES[k]} {n}" for k, n in counts.items())
+            detail = ", ".join(f"{flores_file_code(str(k))} {n}" for k, n in counts.items())
             raise DataError(f"{resolved.folder}/flores200/{split}: the language files are not parallel (lines: {detail})")
 
 
