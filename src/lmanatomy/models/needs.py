@@ -42,16 +42,14 @@ def _entry_key(entry: ModelEntry) -> str:
     return json.dumps({"name": entry.name, "config": dict(entry.config), "remote": entry.trust_remote_code}, sort_keys=True, default=str)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)  # one meta build per entry, however many studies name it
 def _structure(key: str) -> tuple[tuple[str, str], ...]:
     """(part, reason) for every part the model lacks; ``key`` is a serialised entry (cacheable)."""
     from lmanatomy.models.adapters import REMOTE_CODE_ADAPTERS, adapter_for
     from lmanatomy.models.loading import meta_model
-    from lmanatomy.models.registry import parse_entry
-
     data = json.loads(key)
-    entry = parse_entry(data["name"], {"source": "local", "train": {}, "checkpoints": ["-"], "config": data["config"],
-                                       "trust_remote_code": data["remote"]})
+    entry = ModelEntry(name=data["name"], source="facts", config=data["config"], display=data["name"],
+                       trust_remote_code=data["remote"])
     if entry.model_type in REMOTE_CODE_ADAPTERS:
         adapter = REMOTE_CODE_ADAPTERS[entry.model_type]
         lacks = dict(adapter.missing)
@@ -94,7 +92,7 @@ def missing_parts(entry: ModelEntry, needs: tuple[str, ...]) -> list[tuple[str, 
     try:
         lacks = dict(_structure(_entry_key(entry)))
     except RegistryError:
-        raise
+        raise  # already names the model
     except Exception as exc:  # transformers refused to build it from these facts
         raise RegistryError(f"model '{entry.name}': cannot build its architecture from the registry facts: {exc}") from None
     return [(part, lacks[part]) for part in needs if part in lacks]
