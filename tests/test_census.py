@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from lmanatomy.errors import RegistryError
-from lmanatomy.models import adapter_for, census, count_parameters, parse_entry
-from lmanatomy.models.census import census_of_model, verify_census
-from lmanatomy.testing import FAMILIES, save_model_dir, tiny_model
+from lmanatomy.models import adapter_for, count_parameters, parse_entry
+from lmanatomy.models.census import census, census_of_model, verify_census
+from lmanatomy.testing import ALL_FAMILIES, save_model_dir, tiny_model
 
 TABLE3 = {
     "xglm-564m": (24, 221_184),
@@ -35,10 +35,16 @@ def test_parameter_counts_match_the_published_sizes(registry):
 
 def _hand_count(family: str, hidden=16, ff=32, layers=2) -> int:
     """Output widths per layer written out by hand from each family's module list."""
-    kv = hidden // 2  # tiny Llama/Qwen2 configs use 4 query heads and 2 KV heads
+    kv = hidden // 2  # tiny Llama-like configs use 4 query heads and 2 KV heads (head_dim = hidden / 4)
+    llama_like = hidden + kv + kv + hidden + ff + ff + hidden  # q, k, v, o, gate, up, down
     per_layer = {
-        "llama": hidden + kv + kv + hidden + ff + ff + hidden,
-        "qwen2": hidden + kv + kv + hidden + ff + ff + hidden,
+        "llama": llama_like,
+        "qwen2": llama_like,
+        "mistral": llama_like,
+        "qwen3": llama_like,  # q_norm / k_norm are norms, not linears
+        "gemma2": llama_like,  # its four layer norms are not linears either
+        "olmo2": llama_like,
+        "phi3": (hidden + kv + kv) + hidden + 2 * ff + hidden,  # fused qkv_proj, o, fused gate_up_proj, down
         "gpt_neox": 3 * hidden + hidden + ff + hidden,
         "xglm": 4 * hidden + ff + hidden,
         "bloom": 3 * hidden + hidden + 4 * hidden + hidden,  # BLOOM's MLP is always 4 × hidden
@@ -47,7 +53,7 @@ def _hand_count(family: str, hidden=16, ff=32, layers=2) -> int:
     return layers * per_layer
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", ALL_FAMILIES)
 def test_adapter_finds_every_linear(family, tokenizer):
     model, _ = tiny_model(family, tokenizer=tokenizer)
     result = census_of_model(model, family, family)
@@ -65,8 +71,8 @@ def test_adapter_finds_every_linear(family, tokenizer):
     assert seen == [expected_width]
 
 
-def test_adapter_for_unknown_type_is_an_error():
-    with pytest.raises(RegistryError, match="no architecture adapter for model_type 'mamba'"):
+def test_adapter_for_a_bare_model_type_needs_the_model():
+    with pytest.raises(RegistryError, match="no architecture adapter for model_type 'mamba' without its model"):
         adapter_for("mamba")
 
 

@@ -104,3 +104,27 @@ def test_cuda_request_without_cuda_is_an_error():
     with pytest.raises(RegistryError, match="CUDA is not available"):
         resolve_device("cuda")
     assert resolve_device("auto").type == "cpu"
+
+
+def test_path_model_is_linked_and_its_weights_hashed(tmp_path, tokenizer):
+    from lmanatomy.models import load_model, read_provenance
+    from lmanatomy.models.loading import link_path_model, sha256_file
+    from lmanatomy.testing import own_weights_folder
+
+    model, folder = own_weights_folder("mistral", tokenizer, tmp_path / "mine")
+    entry = parse_entry("mine", {"source": "path", "path": str(folder)})
+    dest = link_path_model(entry, tmp_path / "models" / "mine")
+    provenance = read_provenance(dest)
+    assert provenance["source"] == "path" and provenance["path"] == str(folder.resolve())
+    assert provenance["weights_sha256"] == {"model.safetensors": sha256_file(folder / "model.safetensors")}
+    assert not (folder / "provenance.json").exists()  # the user's folder is never written to
+    loaded, _ = load_model(dest)
+    torch.testing.assert_close(loaded.lm_head.weight, model.lm_head.weight)
+
+
+def test_fetch_hf_refuses_facts_that_disagree_with_config_json(tmp_path, hub_copy):
+    entry = parse_entry("tiny", {"source": "hf", "repo": "org/tiny", "revision": "a" * 40,
+                                 "config": {**LLAMA, "num_hidden_layers": 7}})
+    with pytest.raises(RegistryError, match=r"registry says num_hidden_layers=7 but .*config.json says 2"):
+        fetch_hf(entry, tmp_path / "tiny", download=_served_from(hub_copy[0], []))
+    assert not (tmp_path / "tiny").exists()

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from lmanatomy.errors import ConfigError, DataError, RegistryError
+from lmanatomy.errors import ConfigError, DataError, LmAnatomyError, RegistryError
 from lmanatomy.models.registry import ModelEntry, Registry, load_registry
 
 # Each study package may expose ``check(section, registry)``; it is found here by name so that
@@ -151,6 +151,47 @@ def check_datasets(config: Mapping[str, Any]) -> None:
             raise ConfigError(key, str(exc)) from None
 
 
+def section_models(section: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(dotted key, registry name) of every model a study section names (``model`` or ``models``)."""
+    if isinstance(section.get("model"), str):
+        return [("model", section["model"])]
+    return [(f"models[{i}]", name) for i, name in enumerate(section.get("models") or []) if isinstance(name, str)]
+
+
+def check_model_structures(config: Mapping[str, Any], registry: Registry) -> None:
+    """Each model a study names has the parts the study needs (lmanatomy.models.needs), at plan time.
+
+    The census runs whenever the config has a ``census`` section; the other studies when enabled.
+    """
+    from lmanatomy.models.needs import needs_of, require_parts
+
+    probes = config.get("probes") or {}
+    studies = (["census"] if "census" in config else []) + [s for s in config.get("studies", []) if s != "census"]
+    for study in studies:
+        section = config.get(study) or {}
+        probe = probes.get(section["probe"]) if isinstance(section.get("probe"), str) else None
+        needs = needs_of(study, section, probe)
+        for key, name in section_models(section):
+            if name not in registry:
+                continue  # the study's own check names the unknown model
+            try:
+                require_parts(registry[name], study, needs)
+            except RegistryError as exc:
+                raise ConfigError(f"{study}.{key}", str(exc)) from None
+
+
+def check_registry_facts(registry: Registry) -> None:
+    """Required keys and divisibility of every registry entry (lmanatomy.models.facts)."""
+    from lmanatomy.models.facts import check_facts
+
+    for entry in registry.values():
+        try:
+            check_facts(entry)
+        except RegistryError as exc:
+            where = f"{registry.path}: " if registry.path else ""
+            raise ConfigError("models_file", f"{where}{exc}") from None
+
+
 def _study_check(study: str) -> Callable[[Mapping[str, Any], Registry], None] | None:
     target = STUDY_CHECKS.get(study)
     if target is None:
@@ -177,10 +218,23 @@ def check_config(config: Mapping[str, Any], registry: Registry | None = None) ->
         from lmanatomy.extract.probe import check_probes
 
         check_probes(config["probes"])
+    check_registry_facts(registry)
+    check_model_structures(config, registry)
     for study in config.get("studies", []):
         check = _study_check(study)
         if check is not None:
             check(config, registry)
+
+
+def check_yaml_files(paths: Sequence[str | Path]) -> None:
+    """Config files parsed strictly: a duplicate key is an error naming the file and both lines."""
+    from lmanatomy.yamlfile import load_yaml
+
+    for path in paths:
+        try:
+            load_yaml(path)
+        except LmAnatomyError as exc:
+            raise ConfigError("configfile", str(exc)) from None
 
 
 def _schema_validate(data: Any, schema: Path, prefix: str = "") -> None:
@@ -227,7 +281,7 @@ def validate_config(config: dict[str, Any], schema_dir: str | Path) -> Registry:
     Order matters: the config schema first (keys and types, defaults filled in), then the
     registry file's schema, then the checks against the registry (model names, layer ranges).
     """
-    import yaml
+    from lmanatomy.yamlfile import load_yaml
 
     schema_dir = Path(schema_dir)
     _schema_validate(config, schema_dir / "config.schema.yaml")
@@ -235,8 +289,14 @@ def validate_config(config: dict[str, Any], schema_dir: str | Path) -> Registry:
     models_file = Path(config["models_file"])
     if not models_file.is_file():
         raise ConfigError("models_file", f"file '{models_file}' does not exist")
-    with models_file.open(encoding="utf-8") as fh:
-        _schema_validate(yaml.safe_load(fh), schema_dir / "models.schema.yaml", prefix=f"{models_file}: ")
-    registry = load_registry(models_file)
+    try:
+        raw_registry = load_yaml(models_file)
+    except LmAnatomyError as exc:
+        raise ConfigError("models_file", str(exc)) from None
+    _schema_validate(raw_registry, schema_dir / "models.schema.yaml", prefix=f"{models_file}: ")
+    try:
+        registry = load_registry(models_file)
+    except RegistryError as exc:
+        raise ConfigError("models_file", str(exc)) from None
     check_config(config, registry)
     return registry

@@ -25,4 +25,27 @@ def lazy_exports(package: str, exports: Mapping[str, str], namespace: dict[str, 
     def __dir__() -> list[str]:
         return sorted(exports)
 
+    namespace.setdefault("help", lambda: print_help(package, exports))
     return __getattr__, __dir__
+
+
+def summaries(package: str, exports: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(name, first line of its docstring) of every export, in name order (imports the submodules)."""
+    rows = []
+    for name in sorted(exports):
+        value = getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
+        if not callable(value):  # a table: its own type's docstring would say nothing about it
+            rows.append((name, f"({type(value).__name__}, see {package}.{exports[name]})"))
+            continue
+        doc = (getattr(value, "__doc__", None) or "").strip()
+        rows.append((name, doc.splitlines()[0] if doc else "(no docstring)"))
+    return rows
+
+
+def print_help(package: str, exports: Mapping[str, str]) -> str:
+    """``<package>.help()``: the public names with a one-line purpose each; also returned as text."""
+    rows = summaries(package, exports)
+    width = max((len(name) for name, _ in rows), default=0)
+    text = "\n".join([f"{package}: public API"] + [f"  {name.ljust(width)}  {line}" for name, line in rows])
+    print(text)
+    return text

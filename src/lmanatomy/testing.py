@@ -27,6 +27,10 @@ _CORPUS = [
 ]
 SPECIAL_TOKENS = {"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}
 FAMILIES = ("llama", "gpt_neox", "xglm", "bloom", "gpt2", "qwen2")
+# Families resolved from their module tree alone (no adapter written for them): tiny configs of
+# each run through the census, extraction and the studies' core steps in tests/test_architectures.py.
+NEW_FAMILIES = ("mistral", "qwen3", "gemma2", "olmo2", "phi3")
+ALL_FAMILIES = FAMILIES + NEW_FAMILIES
 
 
 def tiny_tokenizer(vocab_size: int = 320, add_bos: bool = True):
@@ -64,6 +68,10 @@ def tiny_config(family: str, vocab_size: int, layers: int = 2, hidden: int = 16,
     if family in ("llama", "qwen2"):
         facts = dict(hidden_size=hidden, intermediate_size=ff, num_hidden_layers=layers, num_attention_heads=4,
                      num_key_value_heads=2, max_position_embeddings=256, tie_word_embeddings=False)
+    elif family in NEW_FAMILIES:
+        # head_dim set explicitly: Qwen3 and Gemma-2 default to 128 / 256 whatever the hidden size.
+        facts = dict(hidden_size=hidden, intermediate_size=ff, num_hidden_layers=layers, num_attention_heads=4,
+                     num_key_value_heads=2, head_dim=hidden // 4, max_position_embeddings=256, tie_word_embeddings=False)
     elif family == "gpt_neox":
         facts = dict(hidden_size=hidden, intermediate_size=ff, num_hidden_layers=layers, num_attention_heads=4,
                      max_position_embeddings=256, rotary_pct=0.25, hidden_act="gelu")
@@ -74,7 +82,7 @@ def tiny_config(family: str, vocab_size: int, layers: int = 2, hidden: int = 16,
     elif family == "gpt2":
         facts = dict(n_embd=hidden, n_inner=ff, n_layer=layers, n_head=4, n_positions=256)
     else:
-        raise ValueError(f"unknown family '{family}' (known: {FAMILIES})")
+        raise ValueError(f"unknown family '{family}' (known: {ALL_FAMILIES})")
     facts.update(common_ids, vocab_size=vocab_size)
     facts.update(overrides)
     return AutoConfig.for_model(family, **facts)
@@ -91,6 +99,15 @@ def tiny_model(family: str = "llama", seed: int = 0, tokenizer=None, **config_ov
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config, attn_implementation="eager")
     return model.eval(), tokenizer
+
+
+def own_weights_folder(family: str, tokenizer, path: str | Path, **config_overrides: Any):
+    """(model, folder): a tiny model saved as a user's own weights folder (``source: path``), no provenance."""
+    model, _ = tiny_model(family, tokenizer=tokenizer, **config_overrides)
+    folder = Path(path)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return model, folder
 
 
 def save_model_dir(model, tokenizer, path: str | Path, name: str = "tiny") -> Path:

@@ -82,8 +82,8 @@ def reference(model: nn.Module, seqs: list[list[int]]) -> dict[str, list[np.ndar
             raw = _raw_last(model, adapter, seq)
             add("hidden_states.raw", raw)
             for i, layer in enumerate(layers):
-                pre = torch.from_numpy(out[f"layers.{i}.{adapter.ff_input}"][-1])
-                if adapter.ff_activation is not None:
+                if adapter.ff_activation is not None and adapter.ff_input is not None:
+                    pre = torch.from_numpy(out[f"layers.{i}.{adapter.ff_input}"][-1])
                     add(f"layers.{i}.{adapter.ff_activation}", adapter.ff_activation_module(layer)(pre))
                 add(f"layers.{i}", hidden[i + 1][0] if i < n_layers - 1 else raw)
     return out

@@ -18,15 +18,21 @@ os.environ.update(
 # the CPU time of a sleeping pair for the same forward passes, and took longer (docs/benchmarks.md).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from lmanatomy.config import validate_config
+from lmanatomy.config import check_yaml_files, validate_config
 from lmanatomy.envs import torch_env
 from lmanatomy.integrity import snakemake_executes, sweep
 from lmanatomy.data import RAW_ROOT, UPSTREAM, dataset_input_paths, dataset_root
+from lmanatomy.data.generic import hf_cache_path
 from lmanatomy.data.upstream import downloaded_paths, unpacked_paths
 from lmanatomy.models import count_parameters, model_dir
 from lmanatomy.models.corpora import corpus_inputs
 from lmanatomy.models import resources as model_resources
 
+# Snakemake keeps the last of two equal keys in a config file silently; refuse that first.
+check_yaml_files(
+    workflow.config_settings.configfiles
+    or [Path(workflow.basedir) / "config" / "config.yaml"]
+)
 REGISTRY = validate_config(config, Path(workflow.basedir) / "workflow" / "schemas")
 
 RUN = config["run"]
@@ -50,6 +56,10 @@ SWEPT = (
 )
 # Named datasets (config `datasets:`); studies take f"{RESULTS}/data/{name}.parquet" as input.
 DATASETS = config.get("datasets") or {}
+# `format: hf` datasets by their cached Parquet path under data/raw (the fetch_hf_dataset rule's output).
+HF_DATASETS = {
+    hf_cache_path(spec): spec for spec in DATASETS.values() if spec["format"] == "hf"
+}
 
 
 def names_matching(source, series):

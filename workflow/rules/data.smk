@@ -5,6 +5,7 @@
 
 localrules:
     download_data,
+    fetch_hf_dataset,
     unpack_data,
     prepare_dataset,
     datasets,
@@ -43,6 +44,22 @@ rule unpack_data:
         sha256=lambda wc: UPSTREAM[wc.path].sha256,
     script:
         "../../scripts/data/unpack.py"
+
+
+# `format: hf` datasets: one pinned split loaded with datasets.load_dataset, cached as Parquet.
+rule fetch_hf_dataset:
+    output:
+        f"{RAW_ROOT}/{{path}}",
+    log:
+        f"{RAW_ROOT}/logs/{{path}}.hf.log",
+    wildcard_constraints:
+        path=alternation(HF_DATASETS),
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        spec=lambda wc: HF_DATASETS[wc.path],
+    script:
+        "../../scripts/data/fetch_hf_dataset.py"
 
 
 rule prepare_dataset:

@@ -61,6 +61,23 @@ rule fetch_hf_checkpoint:
         "../../scripts/models/fetch_hf.py"
 
 
+rule link_path_model:
+    input:
+        config=lambda wc: f"{REGISTRY[wc.model].path}/config.json",
+    output:
+        provenance="data/models/{model}/provenance.json",
+    log:
+        "data/models/logs/link_{model}.log",
+    wildcard_constraints:
+        model=names_matching("path", series=False),
+    conda:
+        "../../envs/pytorch.yaml"
+    params:
+        entry=lambda wc: REGISTRY.raw_entry(wc.model),
+    script:
+        "../../scripts/models/link_path.py"
+
+
 # `local` models are trained by the workflow: one job per model writes all its checkpoints
 # (data/models/<name>/<checkpoint>/), so the rule is spelled out per model.
 for _local in LOCAL_MODELS:

@@ -63,6 +63,14 @@ FLORES_LANGUAGES = {
     "ja": "jpn_Jpan",
 }
 
+FLORES_CODE = r"^[a-z]{3}_[A-Z][a-z]{3}$"  # any FLORES-200 language: ISO 639-3 + ISO 15924 script (kor_Hang)
+
+
+def flores_file_code(lang: str) -> str:
+    """The FLORES-200 file code of a language: a paper short code (en → eng_Latn) or a FLORES code itself."""
+    return FLORES_LANGUAGES.get(lang, lang)
+
+
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in [
@@ -97,3 +105,20 @@ FORMATS: dict[str, Format] = {
         Format("wikitext2", "WikiText-2 (raw): one paragraph per row", {}, "null", "text", ("test", "validation", "train")),
     ]
 }
+
+
+# ---------------------------------------------------------------- generic formats (your own data)
+# One normalised table for every generic format (lmanatomy.data.generic): the mapped columns a
+# study may read; a column the mapping leaves out is null. ``label`` is kept as a string.
+_GENERIC_FIELDS = {"lang": "string", "sentence1": "string", "sentence2": "string", "score": "float64"}
+FORMATS.update({
+    f.name: f
+    for f in [
+        Format("text", "your own texts: one text per line", _GENERIC_FIELDS, "string", "text", ("all",)),
+        Format("jsonl", "your own JSON lines, columns mapped by `columns:`", _GENERIC_FIELDS, "string", "text", ("all",)),
+        Format("csv", "your own CSV with a header row, columns mapped by `columns:`", _GENERIC_FIELDS, "string", "text", ("all",)),
+        Format("parquet", "your own Parquet file, columns mapped by `columns:`", _GENERIC_FIELDS, "string", "text", ("all",)),
+        Format("hf", "a Hub dataset split at a pinned commit (datasets.load_dataset), cached as Parquet", _GENERIC_FIELDS,
+               "string", "text", ("all",)),
+    ]
+})

@@ -15,11 +15,13 @@ explicitly must exist.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from lmanatomy.data.formats import FLORES_LANGUAGES, FORMATS, Format
+from lmanatomy.data.formats import FLORES_CODE, FLORES_LANGUAGES, FORMATS, Format, flores_file_code
+from lmanatomy.data.generic import GENERIC_FORMATS, GENERIC_OPTIONS
 from lmanatomy.data.upstream import MMLU_SUBJECTS, UPSTREAM
 from lmanatomy.errors import DataError
 
@@ -55,6 +57,7 @@ class Resolved:
     text_column: str
     units: dict[tuple[str, str | None], tuple[str, ...]]
     absent: tuple[str, ...] = field(default=())
+    spec: Mapping[str, Any] = field(default_factory=dict)  # generic formats: the column mapping and options
 
     @property
     def files(self) -> list[str]:
@@ -69,7 +72,7 @@ class Resolved:
 def _alternatives(fmt: str, split: str, key: str | None) -> list[tuple[str, ...]]:
     """The ways a root may hold one (split, language/subject): lists of files read together."""
     if fmt == "flores200":
-        return [(f"flores200/{split}/{FLORES_LANGUAGES[key]}.{split}",)]
+        return [(f"flores200/{split}/{flores_file_code(str(key))}.{split}",)]
     if fmt == "pawsx":
         name = ("train.tsv" if key == "en" else "translated_train.tsv") if split == "train" else f"{split}_2k.tsv"
         return [(f"pawsx/x-final/{key}/{name}",)]
@@ -136,6 +139,15 @@ def _check_known(values: Sequence[str], known: Sequence[str], option: str, what:
             raise OptionError(option, index, f"unknown {option[:-1]} '{value}' ({what}: {', '.join(known)})")
 
 
+def _check_languages(fmt: str, languages: Sequence[str]) -> None:
+    """The papers' short codes everywhere; flores200 also takes any FLORES-200 code (kor_Hang)."""
+    for index, lang in enumerate(languages):
+        if lang in FLORES_LANGUAGES or (fmt == "flores200" and re.match(FLORES_CODE, str(lang))):
+            continue
+        extra = " or a FLORES-200 code such as kor_Hang" if fmt == "flores200" else ""
+        raise OptionError("languages", index, f"unknown language '{lang}' (known: {', '.join(FLORES_LANGUAGES)}{extra})")
+
+
 def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
     """Resolve a dataset spec (format, splits, languages, subjects, text_column) against a root.
 
@@ -145,6 +157,12 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
     name = spec.get("format")
     if name not in FORMATS:
         raise OptionError("format", None, f"unknown format '{name}' (known: {', '.join(FORMATS)})")
+    if name in GENERIC_FORMATS:
+        return resolve_generic(spec, root)
+    generic_only = [option for option in GENERIC_OPTIONS if spec.get(option) is not None]
+    if generic_only:
+        raise OptionError(generic_only[0], None, f"option '{generic_only[0]}' applies to the generic formats "
+                          f"({', '.join(GENERIC_FORMATS)}), not to '{name}'")
     fmt = FORMATS[name]
     folder = Path(root) if root is not None else None
     if folder is not None and not folder.is_dir():
@@ -164,7 +182,7 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
     requested = spec.get(keys_option) if keys_option else None
     explicit_keys = requested is not None and requested != "all"
     if keys_option == "languages":
-        _check_known(requested or [], list(FLORES_LANGUAGES), "languages", "known")
+        _check_languages(name, requested or [])
 
     absent: list[str] = []
     kept_splits = []
@@ -213,6 +231,40 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
         text_column=text_column,
         units=ordered,
         absent=tuple(absent),
+    )
+
+
+def resolve_generic(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
+    """A generic-format spec (lmanatomy.data.generic): its files under the root, one unit per file.
+
+    ``hf`` datasets always live in the download folder (their cached Parquet), whatever the root.
+    """
+    from lmanatomy.data.generic import SpecError, check_spec, spec_files, split_name
+
+    try:
+        check_spec(spec)
+    except SpecError as exc:
+        raise OptionError(exc.option, None, str(exc)) from None
+    if spec["format"] == "hf":
+        root = None
+    folder = Path(root) if root is not None else None
+    if folder is not None and not folder.is_dir():
+        raise OptionError("root", None, f"data folder '{root}' does not exist")
+    files = spec_files(spec)
+    if folder is not None:
+        for index, rel in enumerate(files):
+            if not (folder / rel).is_file():
+                raise OptionError("files", index, f"file '{rel}' not found under {folder}")
+    split = split_name(spec)
+    return Resolved(
+        format=FORMATS[spec["format"]],
+        root=None if root is None else str(root),
+        splits=(split,),
+        languages=None,
+        subjects=None,
+        text_column="text",
+        units={(split, rel): (rel,) for rel in files},
+        spec=dict(spec),
     )
 
 

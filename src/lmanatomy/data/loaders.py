@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from lmanatomy.data.download import verify_recorded
-from lmanatomy.data.formats import FLORES_LANGUAGES, Format
+from lmanatomy.data.formats import Format, flores_file_code
 from lmanatomy.data.layout import Resolved, resolve
 from lmanatomy.errors import DataError
 
@@ -372,8 +372,15 @@ def _check_parallel(resolved: Resolved, rows_per_unit: Mapping[tuple[str, str | 
     for split in resolved.splits:
         counts = {key: n for (s, key), n in rows_per_unit.items() if s == split}
         if len(set(counts.values())) > 1:
-            detail = ", ".join(f"{FLORES_LANGUAGES[k]} {n}" for k, n in counts.items())
+            detail = ", ".join(f"{flores_file_code(str(k))} {n}" for k, n in counts.items())
             raise DataError(f"{resolved.folder}/flores200/{split}: the language files are not parallel (lines: {detail})")
+
+
+def _generic_reader(resolved: Resolved) -> Callable[[Path, tuple[str, ...], str, str | None], list[Row]]:
+    """The reader of a generic format: one file per unit, columns mapped by the spec."""
+    from lmanatomy.data.generic import read_generic
+
+    return lambda folder, files, split, key: read_generic(folder, files, split, resolved.spec)
 
 
 def read_columns(resolved: Resolved) -> dict[str, list[Any]]:
@@ -382,7 +389,7 @@ def read_columns(resolved: Resolved) -> dict[str, list[Any]]:
     folder = resolved.folder
     for rel in resolved.files:
         verify_recorded(folder / rel)  # files fetched by the workflow carry the hash accepted then
-    reader = READERS[fmt.name]
+    reader = READERS[fmt.name] if fmt.name in READERS else _generic_reader(resolved)
     rows: list[Row] = []
     sizes: dict[tuple[str, str | None], int] = {}
     for (split, key), files in resolved.units.items():

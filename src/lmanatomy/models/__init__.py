@@ -1,4 +1,4 @@
-"""Models: the registry, loading by source, architecture adapters and the neuron census.
+"""Models: the registry, loading by source, architectures read from the model, and the neuron census.
 
 Attributes are imported on first use (PEP 562), so that reading the registry and validating a
 config — what every ``snakemake -n`` does — does not pay for importing torch.
@@ -9,8 +9,9 @@ from __future__ import annotations
 from lmanatomy.lazy import lazy_exports
 
 _EXPORTS = {
-    "ADAPTERS": "adapters",
+    "REMOTE_CODE_ADAPTERS": "adapters",
     "Adapter": "adapters",
+    "resolve_adapter": "adapters",
     "LinearInfo": "adapters",
     "adapter_for": "adapters",
     "iter_layer_linears": "adapters",
@@ -26,6 +27,13 @@ _EXPORTS = {
     "fetch_hf": "loading",
     "hf_config": "loading",
     "load_model": "loading",
+    "link_path_model": "loading",
+    "check_facts": "facts",
+    "check_against_config_json": "facts",
+    "required_keys": "facts",
+    "STUDY_NEEDS": "needs",
+    "missing_parts": "needs",
+    "require_parts": "needs",
     "meta_model": "loading",
     "package_file": "loading",
     "read_provenance": "loading",

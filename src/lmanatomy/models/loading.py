@@ -194,6 +194,33 @@ def convert_gguf(entry: ModelEntry, dest: str | Path) -> Path:
     return _finish(tmp, dest, provenance)
 
 
+def link_path_model(entry: ModelEntry, dest: str | Path) -> Path:
+    """Make a ``source: path`` folder a prepared model folder: links to its files, weights hashed.
+
+    The user's folder is never written to; ``dest`` holds a symbolic link to each of its files and
+    a provenance.json recording the folder, its config.json hash and every safetensors file's hash,
+    so that derived artefacts name the exact weights they came from.
+    """
+    from lmanatomy.models.facts import check_against_config_json
+
+    if entry.source != "path" or entry.path is None:
+        raise RegistryError(f"model '{entry.name}' has source '{entry.source}', not 'path'")
+    folder = Path(entry.path).resolve()
+    check_against_config_json(entry, folder)
+    dest = Path(dest)
+    tmp = scratch_dir(dest)
+    for item in sorted(folder.iterdir()):
+        if item.is_file() and item.name != PROVENANCE:
+            (tmp / item.name).symlink_to(item)
+    provenance = {
+        "name": entry.name,
+        "source": "path",
+        "path": str(folder),
+        "config_sha256": sha256_file(folder / "config.json"),
+    }
+    return _finish(tmp, dest, provenance)
+
+
 def fetch_hf(
     entry: ModelEntry,
     dest: str | Path,
@@ -222,5 +249,12 @@ def fetch_hf(
             f"{entry.repo}@{revision} has no .safetensors weights; lm-anatomy never loads pickled weights. "
             "Pin a revision that has them (the hub's safetensors-conversion PRs are refs/pr/N)."
         )
+    from lmanatomy.models.facts import check_against_config_json
+
+    try:
+        check_against_config_json(entry, tmp)
+    except RegistryError:
+        shutil.rmtree(tmp)
+        raise
     provenance = {"name": entry.name, "source": "hf", "repo": entry.repo, "revision": revision}
     return _finish(tmp, dest, provenance)

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+import json
+import re
 from typing import Any, Iterator, Mapping
 
-import yaml
-
 from lmanatomy.errors import RegistryError
+from lmanatomy.yamlfile import load_yaml
 
-SOURCES = ("hf", "gguf", "local")
+SOURCES = ("hf", "gguf", "local", "path")
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
 DEFAULT_REGISTRY = Path("config/models.yaml")
 DEFAULT_MODEL_ROOT = Path("data/models")
 
@@ -43,6 +45,8 @@ class ModelEntry:
     train: Mapping[str, Any] = field(default_factory=dict)
     parameters: int | None = None
     notes: str = ""
+    path: str | None = None
+    unpinned: str | None = None
 
     @property
     def model_type(self) -> str:
@@ -130,6 +134,8 @@ def parse_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
     source = _require(raw, "source", name, str)
     if source not in SOURCES:
         raise RegistryError(f"model '{name}': key 'source' must be one of {SOURCES}, got '{source}'")
+    if source == "path":
+        return _path_entry(name, raw)
     config = _require(raw, "config", name, Mapping)
     if "model_type" not in config:
         raise RegistryError(f"model '{name}': key 'config' needs 'model_type'")
@@ -149,7 +155,13 @@ def parse_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
             revision = _require(raw, "revision", name, str)
         else:
             revision = raw.get("revision")
-        return ModelEntry(repo=repo, revision=revision, **common)
+        unpinned = raw.get("unpinned")
+        if revision is not None and not COMMIT.match(revision) and not unpinned:
+            raise RegistryError(
+                f"model '{name}': revision '{revision}' is not a full 40-hex commit hash; pin the commit, "
+                "or say why it may move with `unpinned: <reason>`"
+            )
+        return ModelEntry(repo=repo, revision=revision, unpinned=str(unpinned) if unpinned else None, **common)
     if source == "gguf":
         return ModelEntry(
             package=_require(raw, "package", name, str),
@@ -163,13 +175,43 @@ def parse_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
     return ModelEntry(train=dict(train), **common)
 
 
+def _path_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
+    """A ``source: path`` entry: a folder of the user's own weights; its config.json is the architecture.
+
+    Facts the entry writes under ``config`` must agree with config.json (a check, not an override).
+    A relative path is relative to the working directory, like every path of a config.
+    """
+    folder = Path(_require(raw, "path", name, str))
+    config_json = folder / "config.json"
+    if not config_json.is_file():
+        raise RegistryError(f"model '{name}': folder '{folder}' has no config.json (source: path needs config.json, safetensors and a tokenizer)")
+    if not any(folder.glob("*.safetensors")):
+        raise RegistryError(f"model '{name}': folder '{folder}' has no .safetensors weights (lm-anatomy never loads pickled weights)")
+    with config_json.open(encoding="utf-8") as fh:
+        facts = json.load(fh)
+    if "model_type" not in facts:
+        raise RegistryError(f"model '{name}': {config_json} has no 'model_type'")
+    for key, value in (raw.get("config") or {}).items():
+        if facts.get(key) != value:
+            raise RegistryError(f"model '{name}': entry says config.{key}={value!r} but {config_json} says {facts.get(key)!r}")
+    return ModelEntry(
+        name=name,
+        source="path",
+        config=facts,
+        display=str(raw.get("display", name)),
+        path=str(folder),
+        parameters=raw.get("parameters"),
+        notes=str(raw.get("notes", "")),
+        trust_remote_code=bool(raw.get("trust_remote_code", False)),
+    )
+
+
 def load_registry(path: str | Path = DEFAULT_REGISTRY) -> Registry:
-    """Read and check ``config/models.yaml`` (or another registry file)."""
+    """Read and check ``config/models.yaml`` (or another registry file); duplicate keys are errors."""
     path = Path(path)
     if not path.is_file():
         raise RegistryError(f"model registry file not found: {path}")
-    with path.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
+    raw = load_yaml(path)
     if not isinstance(raw, Mapping) or not raw:
         raise RegistryError(f"model registry {path} must be a non-empty mapping of model name → entry")
     entries = {str(name): parse_entry(str(name), entry) for name, entry in raw.items()}

@@ -1,0 +1,116 @@
+"""What each study needs from a model's structure, checked at plan time on the meta device.
+
+Every study declares the named parts it uses (:data:`STUDY_NEEDS`); :func:`missing_parts` builds
+the model from its registry facts (no weights) and says which of them it lacks, and why. The
+config check turns the first one into a one-line refusal naming the config entry, the model and
+the part, before any job runs.
+
+Parts:
+
+* ``layers`` — a ModuleList of decoder layers (every study);
+* ``linears`` — ``nn.Linear`` maps inside the layers (census, language, paramact);
+* ``final_norm`` — the norm after the last layer (hidden states with ``last_layer: normed``);
+* ``ff_activation`` / ``ff_input`` — the FF nonlinearity's output / the linear feeding it
+  (knowledge, site ``post`` / ``pre``);
+* ``pruning_groups`` — LLM-Pruner's attention and MLP groups as separate projections
+  (``self_attn.{q,k,v,o}_proj``, ``mlp.{gate,up,down}_proj``; lesion), no fused projection and
+  no norm spanning all heads (OLMo-2's ``q_norm`` / ``k_norm`` would need slicing with the heads).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Mapping
+
+from lmanatomy.errors import RegistryError
+from lmanatomy.models.registry import ModelEntry
+
+STUDY_NEEDS: dict[str, tuple[str, ...]] = {
+    "census": ("layers", "linears"),
+    "language": ("layers", "linears"),
+    "paramact": ("layers", "linears"),
+    "redundancy": ("layers",),
+    "knowledge": ("layers", "ff_activation"),
+    "lesion": ("layers", "pruning_groups"),
+}
+PRUNING_ATTENTION = ("q_proj", "k_proj", "v_proj", "o_proj")
+PRUNING_MLP = ("gate_proj", "up_proj", "down_proj")
+
+
+def _entry_key(entry: ModelEntry) -> str:
+    return json.dumps({"name": entry.name, "config": dict(entry.config), "remote": entry.trust_remote_code}, sort_keys=True, default=str)
+
+
+@functools.lru_cache(maxsize=64)  # one meta build per entry, however many studies name it
+def _structure(key: str) -> tuple[tuple[str, str], ...]:
+    """(part, reason) for every part the model lacks; ``key`` is a serialised entry (cacheable)."""
+    from lmanatomy.models.adapters import REMOTE_CODE_ADAPTERS, adapter_for
+    from lmanatomy.models.loading import meta_model
+    data = json.loads(key)
+    entry = ModelEntry(name=data["name"], source="facts", config=data["config"], display=data["name"],
+                       trust_remote_code=data["remote"])
+    if entry.model_type in REMOTE_CODE_ADAPTERS:
+        adapter = REMOTE_CODE_ADAPTERS[entry.model_type]
+        lacks = dict(adapter.missing)
+        lacks["pruning_groups"] = "remote modelling code: its projections cannot be inspected offline"
+        return tuple(lacks.items())
+    model = meta_model(entry)
+    adapter = adapter_for(model)
+    lacks = dict(adapter.missing)
+    layers = adapter.decoder_layers(model)
+    if not any(adapter.linears(layer) for layer in layers):
+        lacks["linears"] = "no nn.Linear inside the decoder layers"
+    reason = _pruning_reason(layers[0], adapter.fused)
+    if reason:
+        lacks["pruning_groups"] = reason
+    return tuple(lacks.items())
+
+
+def _pruning_reason(layer: Any, fused: Mapping[str, str]) -> str:
+    """Why LLM-Pruner's attention/MLP groups cannot be cut from this layer ('' when they can)."""
+    from torch import nn
+
+    if fused:
+        name, what = next(iter(fused.items()))
+        return f"fused projection '{name}' ({what} in one Linear); the pruning groups need them apart"
+    attn, mlp = getattr(layer, "self_attn", None), getattr(layer, "mlp", None)
+    for parent, label, names in ((attn, "self_attn", PRUNING_ATTENTION), (mlp, "mlp", PRUNING_MLP)):
+        absent = [n for n in names if not isinstance(getattr(parent, n, None), nn.Linear)]
+        if parent is None or absent:
+            return f"no separate {label}.{'/'.join(absent or names)} Linear(s)"
+    q_width = attn.q_proj.out_features
+    for name, module in attn.named_children():
+        weight = getattr(module, "weight", None)
+        if "norm" in name and weight is not None and weight.shape[-1] == q_width and q_width != getattr(attn, "head_dim", -1):
+            return f"self_attn.{name} normalises across all heads; removing a head would need it sliced too"
+    return ""
+
+
+def missing_parts(entry: ModelEntry, needs: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(part, reason) for each of ``needs`` the model lacks, in the order asked."""
+    try:
+        lacks = dict(_structure(_entry_key(entry)))
+    except RegistryError:
+        raise  # already names the model
+    except Exception as exc:  # transformers refused to build it from these facts
+        raise RegistryError(f"model '{entry.name}': cannot build its architecture from the registry facts: {exc}") from None
+    return [(part, lacks[part]) for part in needs if part in lacks]
+
+
+def needs_of(study: str, section: Mapping[str, Any] | None = None, probe: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+    """The parts ``study`` needs, given its config section (knowledge's site) and probe (last_layer)."""
+    needs = STUDY_NEEDS.get(study, ("layers",))
+    if study == "knowledge" and (section or {}).get("site") == "pre":
+        needs = ("layers", "ff_input")
+    if (probe or {}).get("modules") == "hidden_states" and (probe or {}).get("last_layer") == "normed":
+        needs = needs + ("final_norm",)
+    return needs
+
+
+def require_parts(entry: ModelEntry, study: str, needs: tuple[str, ...]) -> None:
+    """A one-line :class:`RegistryError` naming the model and the first missing part, if any."""
+    missing = missing_parts(entry, needs)
+    if missing:
+        part, reason = missing[0]
+        raise RegistryError(f"{study} needs the {part.replace('_', ' ')} of model '{entry.name}' ({entry.model_type}): {reason}")
