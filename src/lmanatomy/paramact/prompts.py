@@ -136,6 +136,10 @@ class Draws:
                 self._eligible.append(row)
         return self._eligible[j]
 
+    def row(self, j: int) -> pd.Series:
+        """The table row behind draw j (its label and fields, for scoring)."""
+        return self.frame.iloc[self._row_for(j)]
+
     def draw(self, j: int) -> Draw:
         """Draw j (0-based)."""
         row = self._row_for(j)
