@@ -16,6 +16,7 @@ with script_context(snakemake, seed=snakemake.params.seed) as log:
         dtype=snakemake.params.dtype,
         seed=snakemake.params.seed,
         windows=snakemake.params.windows,
+        joined=snakemake.params.joined,
         thresholds=snakemake.params.thresholds,
         cache_units=snakemake.params.cache_units,
         running_mean=snakemake.params.running_mean,

@@ -339,6 +339,48 @@ def _wikitext2(root: Path, files: tuple[str, ...], split: str, key: str | None) 
     return rows
 
 
+def _stsb(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
+    """STS Benchmark lines: genre, file, year, id, score, sentence1, sentence2 (some lines carry extra source columns)."""
+    path = root / files[0]
+    rows = []
+    for lineno, line in enumerate(lines_of(read_text(path)), 1):
+        fields = line.split("\t")
+        if len(fields) < 7:
+            raise DataError(f"{path}, line {lineno}: {len(fields)} tab-separated fields, expected at least 7")
+        try:
+            score = float(fields[4])
+        except ValueError:
+            raise DataError(f"{path}, line {lineno}: score {fields[4]!r} is not a number") from None
+        rows.append({"id": f"{split}/{len(rows)}", "label": score, "sentence1": fields[5], "sentence2": fields[6], "genre": fields[0]})
+    if not rows:
+        raise DataError(f"{path}: no records")
+    return rows
+
+
+SICK_HEADER = ["pair_ID", "sentence_A", "sentence_B", "relatedness_score", "entailment_judgment"]
+
+
+def _sick(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
+    """SICK TSV with a header (pair_ID, sentence_A, sentence_B, relatedness_score, entailment_judgment)."""
+    path = root / files[0]
+    lines = lines_of(read_text(path))
+    if not lines or lines[0].split("\t")[:5] != SICK_HEADER:
+        raise DataError(f"{path}, line 1: expected the header {', '.join(SICK_HEADER)}")
+    rows = []
+    for lineno, line in enumerate(lines[1:], 2):
+        fields = line.split("\t")
+        if len(fields) < 5:
+            raise DataError(f"{path}, line {lineno}: {len(fields)} tab-separated fields, expected 5")
+        try:
+            score = float(fields[3])
+        except ValueError:
+            raise DataError(f"{path}, line {lineno}: relatedness_score {fields[3]!r} is not a number") from None
+        rows.append({"id": f"{split}/{fields[0]}", "label": score, "sentence1": fields[1], "sentence2": fields[2], "entailment": fields[4]})
+    if not rows:
+        raise DataError(f"{path}: no records")
+    return rows
+
+
 READERS: dict[str, Callable[[Path, tuple[str, ...], str, str | None], list[Row]]] = {
     "flores200": _flores,
     "pawsx": _pawsx,
@@ -353,6 +395,8 @@ READERS: dict[str, Callable[[Path, tuple[str, ...], str, str | None], list[Row]]
     "hellaswag": _hellaswag,
     "c4": _c4,
     "wikitext2": _wikitext2,
+    "stsb": _stsb,
+    "sick": _sick,
 }
 
 # ---------------------------------------------------------------- the normalised table

@@ -38,3 +38,31 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
                               f"[{x}, {y}] is neither a boxplot pair nor a pair of heatmap datasets")
     for name in section.get("windows", {}):
         check_dataset_names(f"paramact.windows.{name}", name, config)
+    for index, name in enumerate(section.get("joined_windows", [])):
+        if name not in section.get("windows", {}):
+            raise ConfigError(f"paramact.joined_windows[{index}]", f"'{name}' has no entry in paramact.windows (a window length)")
+    check_sts(section, config)
+    check_validation(section, config)
+
+
+STS_FORMATS = ("stsb", "sick", "jsts")
+
+
+def check_sts(section: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+    """STS datasets exist and are sentence-pair formats with a gold similarity."""
+    names = list((section.get("sts") or {}).get("datasets", []))
+    check_dataset_names("paramact.sts.datasets", names, config, formats=STS_FORMATS)
+
+
+def check_validation(section: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+    """Validation datasets exist; the density profile comes from a dataset the study counts."""
+    validation = section.get("validation")
+    if not validation:
+        return
+    check_dataset_names("paramact.validation.calibration", validation["calibration"], config)
+    check_dataset_names("paramact.validation.calibration_sets", list(validation["calibration_sets"]), config)
+    check_dataset_names("paramact.validation.evaluation", list(validation["evaluation"]), config)
+    counted = list(section["task_datasets"]) + list(section.get("general_datasets", []))
+    if validation["density_dataset"] not in counted:
+        raise ConfigError("paramact.validation.density_dataset",
+                          f"'{validation['density_dataset']}' is not a task or general dataset of paramact (its counts are needed)")

@@ -50,10 +50,8 @@ class Context:
         return " ".join(self.notes)
 
 
-def deviations(config: Mapping[str, Any], model: str, gamma: float) -> list[str]:
-    """How this run differs from the paper's setup, as sentences (empty when it does not)."""
-    section = config["paramact"]
-    datasets = config.get("datasets") or {}
+def setup_deviations(config: Mapping[str, Any], model: str) -> list[str]:
+    """How the model, dtype and data root differ from the paper's, as sentences."""
     notes = []
     if model in GENERALITY_MODELS:
         notes.append(f"Model: {model}, one of the paper's generality models (its main results: Llama-2-7B).")
@@ -64,6 +62,42 @@ def deviations(config: Mapping[str, Any], model: str, gamma: float) -> list[str]
     root = config.get("data_root")
     if root is not None and "demo" in str(root):
         notes.append("Data: demo sets written for this project in the upstream formats, not the real benchmarks.")
+    return notes
+
+
+def sts_deviations(config: Mapping[str, Any], model: str) -> list[str]:
+    """Finding 3's differences from the released ``llama_sts.py`` (STS-B validation, SICK; 256 pairs)."""
+    section = config["paramact"]["sts"]
+    datasets = config.get("datasets") or {}
+    notes = setup_deviations(config, model)
+    formats = [datasets[n]["format"] for n in section["datasets"] if n in datasets]
+    if sorted(formats) != ["sick", "stsb"]:
+        notes.append(f"STS pairs: {', '.join(section['datasets'])} ({', '.join(formats)}) stand in for STS-B and SICK.")
+    if int(section["pairs"]) != 256:
+        notes.append(f"{section['pairs']} pairs per dataset (the released code: 256).")
+    if "stsb" in formats:
+        notes.append("STS-B pairs are a seeded sample (the released code takes the first 256 validation rows).")
+    return notes
+
+
+def validation_deviations(config: Mapping[str, Any], model: str) -> list[str]:
+    """Validations 1-2's differences from the released ``wanda_test.py`` / ``prune_wanda_pro``."""
+    section = config["paramact"]["validation"]
+    notes = setup_deviations(config, model)
+    notes.append("Per-layer ratios: S_i = s - spread * (d_i - mean d) / max|d - mean d| from this run's density profile "
+                 f"({section['density_dataset']}, spread {section['spread']:g}); the released code hard-codes its ratios (formula not released).")
+    notes.append(f"Calibration: {section['calibration_samples']} inputs per set (the code: 128 windows of the model's full context); "
+                 "BoolQ/MMLU scored zero-shot by the larger choice logit (the code: MMLU 5-shot); perplexity on held-out draws.")
+    if section.get("criterion", "wanda") != "wanda":
+        notes.append(f"Criterion: {section['criterion']} (the code: Wanda).")
+    return notes
+
+
+def deviations(config: Mapping[str, Any], model: str, gamma: float) -> list[str]:
+    """How this run differs from the paper's setup, as sentences (empty when it does not)."""
+    section = config["paramact"]
+    datasets = config.get("datasets") or {}
+    notes = setup_deviations(config, model)
     general = [n for n in section.get("general_datasets", [])]
     formats = {datasets[n]["format"] for n in general if n in datasets}
     if general and not formats <= {"c4", "wikitext2"}:

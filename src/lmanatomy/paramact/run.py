@@ -158,6 +158,7 @@ def score_job(
     seed: int,
     windows: Mapping[str, int],
     thresholds: Sequence[float],
+    joined: Sequence[str] = (),
     cache_units: int,
     running_mean: str,
     scratch: str | Path,
@@ -175,10 +176,10 @@ def score_job(
             raise DataError(f"job '{job.name}' needs dataset '{name}', which was not given")
         path, fmt = datasets[name]
         frame = pd.read_parquet(path)
-        draws[name] = Draws(name, frame, fmt, tokenizer, seed, windows.get(name))
+        draws[name] = Draws(name, frame, fmt, tokenizer, seed, windows.get(name), joined=name in joined)
         if log:
-            log.info("dataset %s: %d rows (%s format%s)", name, len(frame), fmt,
-                     f", {windows[name]}-token windows" if name in windows else "")
+            log.info("dataset %s: %d rows (%s format%s%s)", name, len(frame), fmt,
+                     f", {windows[name]}-token windows" if name in windows else "", " of the joined text" if name in joined else "")
     return run_job(ParameterActivation(model), draws, dict(job.density), job.pairs, cache_units=cache_units,
                    thresholds=thresholds, running_mean=running_mean, scratch=scratch, means_dir=means_dir, log=log)
 
