@@ -5,7 +5,7 @@ import pandas as pd
 
 from lmanatomy.models import load_model
 from lmanatomy.paramact.prompts import Draws
-from lmanatomy.paramact.report import at_gamma
+from lmanatomy.paramact.report import at_gamma, read_gamma
 from lmanatomy.paramact.validation import plan_from, run_validation
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
@@ -18,8 +18,9 @@ with script_context(snakemake, seed=snakemake.params.seed) as log:
                          snakemake.params.windows.get(name), joined=name in snakemake.params.joined)
              for name, path in zip(snakemake.params.datasets, snakemake.input.data)}
     density = pd.concat([pd.read_csv(p) for p in snakemake.input.density], ignore_index=True)
-    profile = at_gamma(density[density["dataset"] == section["density_dataset"]], snakemake.params.gamma).sort_values("layer")
-    log.info("density profile: %s at gamma %g", section["density_dataset"], snakemake.params.gamma)
+    gamma, _ = read_gamma(snakemake.input.gamma)
+    profile = at_gamma(density[density["dataset"] == section["density_dataset"]], gamma).sort_values("layer")
+    log.info("density profile: %s at gamma %g", section["density_dataset"], gamma)
     runs, ratios = run_validation(model, tokenizer, draws, plan_from(section), profile["ratio"].tolist(),
                                   calibration_samples=section["calibration_samples"], eval_samples=section["eval_samples"],
                                   evaluation=section["evaluation"], log=log)

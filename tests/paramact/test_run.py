@@ -85,3 +85,14 @@ def test_nan_weights_fail_loudly(tokenizer):
     frame = pd.DataFrame({"id": ["x"], "text": ["hello there"]})
     with pytest.raises(NumericalError):
         run_job(ParameterActivation(model), {"a": Draws("a", frame, "text", tok)}, {"a": 1}, [], cache_units=1, thresholds=[1e-6])
+
+
+def test_gamma_for_a_target_share_against_numpy(setup, tmp_path):
+    """The chosen γ reaches the target share (pooled over datasets) and one histogram bin higher does not."""
+    scorer, draws, _ = setup
+    result = run_job(scorer, draws, DENSITY, [], cache_units=1, thresholds=[], target_share=0.3, means_dir=tmp_path / "m")
+    gamma = float(result.gamma["gamma"].iloc[0])
+    pooled = np.concatenate([np.load(p) for p in sorted((tmp_path / "m").rglob("layer_*.npy"))])
+    assert (pooled > gamma).mean() >= 0.3 > (pooled > gamma * 10 ** (1 / 200)).mean()
+    assert result.gamma["share"].iloc[0] == pytest.approx((pooled > gamma).mean())
+    assert sorted(result.density["threshold"].unique()) == pytest.approx(thresholds_around(gamma))

@@ -11,10 +11,24 @@ PARAMACT_JOBS = {job.name: job for job in jobs_for(PARAMACT)} if PARAMACT_ON els
 PARAMACT_OUT = f"{RESULTS}/paramact"
 PARAMACT_MODEL_RE = alternation(PARAMACT["models"])
 PARAMACT_JOB_RE = alternation(PARAMACT_JOBS)
+# γ per model: a number, or None when it is chosen from the run's data (gamma: auto, for a
+# target activated share); the jobs' gamma.csv files say which γ was used and the share it gives.
 PARAMACT_GAMMA = {
-    m: PARAMACT.get("gamma_overrides", {}).get(m, PARAMACT.get("gamma"))
+    m: PARAMACT.get("gamma_overrides", {}).get(
+        m, None if PARAMACT.get("gamma") == "auto" else PARAMACT.get("gamma")
+    )
     for m in PARAMACT["models"]
 }
+
+
+def paramact_gamma_files(model):
+    """The gamma.csv of every job that counts activated parameters."""
+    return [
+        f"{PARAMACT_OUT}/{model}/jobs/{job.name}/gamma.csv"
+        for job in PARAMACT_JOBS.values()
+        if job.density
+    ]
+
 # name → file of one model's report; Figs 2, 3 and 6 only when their datasets are configured.
 PARAMACT_REPORT = {
     "fig1_png": "fig1_task_density.png",
@@ -94,6 +108,7 @@ rule paramact_scores:
         density=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/density.csv",
         pairs=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/pairs.csv",
         samples=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/samples.csv",
+        gamma=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/gamma.csv",
     log:
         f"{LOGS}/paramact/{{model}}/{{job}}.log",
     benchmark:
@@ -121,7 +136,13 @@ rule paramact_scores:
         seed=PARAMACT.get("seed", 0),
         windows=PARAMACT.get("windows", {}),
         joined=PARAMACT.get("joined_windows", []),
-        thresholds=lambda wc: thresholds_around(PARAMACT_GAMMA[wc.model]),
+        thresholds=lambda wc: (
+            thresholds_around(PARAMACT_GAMMA[wc.model])
+            if PARAMACT_GAMMA[wc.model] is not None
+            else []
+        ),
+        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
+        target_share=PARAMACT.get("gamma_target_share"),
         cache_units=PARAMACT.get("cache_units", 1),
         running_mean=PARAMACT.get("running_mean", "memory"),
         scratch=lambda wc: f"{PARAMACT_OUT}/{wc.model}/jobs/{wc.job}/scratch",
@@ -147,6 +168,7 @@ rule paramact_figures:
             f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/samples.csv"
             for job in PARAMACT_JOBS
         ],
+        gamma=lambda wc: paramact_gamma_files(wc.model),
     output:
         **{
             key: f"{PARAMACT_OUT}/{{model}}/{name}"
@@ -240,6 +262,7 @@ rule paramact_validation_runs:
             f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/density.csv"
             for job in PARAMACT_JOBS
         ],
+        gamma=lambda wc: paramact_gamma_files(wc.model),
     output:
         runs=f"{PARAMACT_OUT}/{{model}}/jobs/validation/runs.csv",
         ratios=f"{PARAMACT_OUT}/{{model}}/jobs/validation/ratios.csv",
@@ -269,7 +292,6 @@ rule paramact_validation_runs:
         formats={name: DATASETS[name]["format"] for name in PARAMACT_VALIDATION_DATASETS},
         windows=PARAMACT.get("windows", {}),
         joined=PARAMACT.get("joined_windows", []),
-        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
     script:
         "../../scripts/paramact/validation.py"
 

@@ -17,6 +17,14 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
         if entry.num_layers < 5:
             raise ConfigError("paramact.models", f"model '{entry.name}' has {entry.num_layers} layers; "
                               "the LLMDcos summary averages layers L/2 .. L-3, which needs at least 5")
+    gamma = section["gamma"]
+    if gamma != "auto" and (isinstance(gamma, (str, bool)) or not gamma > 0):
+        raise ConfigError("paramact.gamma", f"must be a positive number or auto, got {gamma!r}")
+    if gamma == "auto":
+        if "gamma_target_share" not in section:
+            raise ConfigError("paramact.gamma_target_share", "gamma: auto needs a target activated share")
+        if section.get("jobs", "single") != "single":
+            raise ConfigError("paramact.gamma", "gamma: auto needs jobs: single (one job sees every dataset's means)")
     for model in section.get("gamma_overrides", {}):
         if model not in section["models"]:
             raise ConfigError(f"paramact.gamma_overrides.{model}", f"'{model}' is not one of paramact.models")

@@ -50,8 +50,9 @@ class Context:
         return " ".join(self.notes)
 
 
-def setup_deviations(config: Mapping[str, Any], model: str) -> list[str]:
-    """How the model, dtype and data root differ from the paper's, as sentences."""
+def setup_deviations(config: Mapping[str, Any], model: str, names: Sequence[str] | None = None) -> list[str]:
+    """How the model, dtype and data root differ from the paper's, as sentences (``names``: the
+    datasets the output reads, whose own ``root`` may differ from ``data_root``)."""
     notes = []
     if model in GENERALITY_MODELS:
         notes.append(f"Model: {model}, one of the paper's generality models (its main results: Llama-2-7B).")
@@ -59,8 +60,9 @@ def setup_deviations(config: Mapping[str, Any], model: str) -> list[str]:
         notes.append(f"Model: {model} (paper: Llama-2-7B).")
     if config.get("dtype") != "float16":
         notes.append(f"Weights in {config.get('dtype')} (the paper's code: float16).")
-    root = config.get("data_root")
-    if root is not None and "demo" in str(root):
+    datasets = config.get("datasets") or {}
+    roots = [datasets.get(n, {}).get("root", config.get("data_root")) for n in names] if names is not None else [config.get("data_root")]
+    if any(root is not None and "demo" in str(root) for root in roots):
         notes.append("Data: demo sets written for this project in the upstream formats, not the real benchmarks.")
     return notes
 
@@ -69,10 +71,10 @@ def sts_deviations(config: Mapping[str, Any], model: str) -> list[str]:
     """Finding 3's differences from the released ``llama_sts.py`` (STS-B validation, SICK; 256 pairs)."""
     section = config["paramact"]["sts"]
     datasets = config.get("datasets") or {}
-    notes = setup_deviations(config, model)
+    notes = setup_deviations(config, model, section["datasets"])
     formats = [datasets[n]["format"] for n in section["datasets"] if n in datasets]
     if sorted(formats) != ["sick", "stsb"]:
-        notes.append(f"STS pairs: {', '.join(section['datasets'])} ({', '.join(formats)}) stand in for STS-B and SICK.")
+        notes.append(f"STS pairs: {', '.join(section['datasets'])} ({', '.join(formats)}) stand in for STS-B and SICK (English).")
     if int(section["pairs"]) != 256:
         notes.append(f"{section['pairs']} pairs per dataset (the released code: 256).")
     if "stsb" in formats:
@@ -93,7 +95,7 @@ def validation_deviations(config: Mapping[str, Any], model: str) -> list[str]:
     return notes
 
 
-def deviations(config: Mapping[str, Any], model: str, gamma: float) -> list[str]:
+def deviations(config: Mapping[str, Any], model: str, gamma: float | None) -> list[str]:
     """How this run differs from the paper's setup, as sentences (empty when it does not)."""
     section = config["paramact"]
     datasets = config.get("datasets") or {}
@@ -104,9 +106,26 @@ def deviations(config: Mapping[str, Any], model: str, gamma: float) -> list[str]
         notes.append(f"General corpora: {', '.join(general)} (paper: C4, WikiText-2).")
     if int(section["samples"]) != PAPER_SAMPLES or int(section["pair_samples"]) != PAPER_SAMPLES:
         notes.append(f"Samples: {section['samples']} per dataset, {section['pair_samples']} pairs per dataset pair (paper: 64).")
-    if gamma not in (2e-5, 5e-6, 2e-6):
+    if gamma is None:
+        notes.append(f"gamma chosen from this run's means for a target activated share of {section['gamma_target_share']:g} "
+                     "(the released code's gamma, 2e-6 for 32-layer models, gives about that share on C4; its text: 2e-5).")
+    elif gamma not in (2e-5, 5e-6, 2e-6):
         notes.append(f"gamma = {gamma:g} (paper: 2e-5 in the text, 2e-6 in the code, for 32-layer models).")
     return notes
+
+
+def read_gamma(paths: Sequence[str | Path]) -> tuple[float, str]:
+    """The γ the jobs used (one for all of a model's jobs) and a sentence on the share it gives."""
+    table = read_tables(paths)
+    if table.empty:
+        raise DataError("the jobs wrote no gamma table")
+    if not np.allclose(table["gamma"], table["gamma"].iloc[0], rtol=1e-12, atol=0.0):
+        raise DataError(f"the jobs used different gammas: {sorted(table['gamma'].unique())}")
+    gamma = float(table["gamma"].iloc[0])
+    share = float((table["share"] * table["parameters"]).sum() / table["parameters"].sum())
+    target = table["target_share"].iloc[0]
+    how = f"chosen from this run's means for a target share of {target:.4f}" if target == target else "as configured"
+    return gamma, f"gamma = {gamma:.4g} ({how}): {share:.2%} of all (dataset, parameter) means exceed it."
 
 
 def read_tables(paths: Sequence[str | Path]) -> pd.DataFrame:
