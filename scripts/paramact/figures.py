@@ -13,6 +13,7 @@ with script_context(snakemake, uses_torch=False) as log:
         gamma=gamma,
         notes=(gamma_line, *snakemake.params.notes),
     )
-    lines = write_report(snakemake.input.density, snakemake.input.pairs, snakemake.input.samples, ctx, snakemake.output)
+    lines = write_report(snakemake.input.density, snakemake.input.pairs, snakemake.input.samples, ctx, snakemake.output,
+                         snakemake.input.by_d)
     for line in lines:
         log.info("%s", line)

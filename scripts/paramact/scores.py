@@ -3,7 +3,7 @@
 from lmanatomy.paramact.plan import job_from_params
 import pandas as pd
 
-from lmanatomy.paramact.run import GAMMA_COLUMNS, score_job
+from lmanatomy.paramact.run import BY_D_COLUMNS, GAMMA_COLUMNS, score_job
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
@@ -34,3 +34,4 @@ with script_context(snakemake, seed=snakemake.params.seed) as log:
     write_table(result.pairs, snakemake.output.pairs)
     write_table(result.samples, snakemake.output.samples)
     write_table(result.gamma if result.gamma is not None else pd.DataFrame(columns=GAMMA_COLUMNS), snakemake.output.gamma)
+    write_table(result.by_d if result.by_d is not None else pd.DataFrame(columns=BY_D_COLUMNS), snakemake.output.by_d)

@@ -109,6 +109,7 @@ rule paramact_scores:
         pairs=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/pairs.csv",
         samples=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/samples.csv",
         gamma=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/gamma.csv",
+        by_d=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/density_by_D.csv",
     log:
         f"{LOGS}/paramact/{{model}}/{{job}}.log",
     benchmark:
@@ -169,6 +170,10 @@ rule paramact_figures:
             for job in PARAMACT_JOBS
         ],
         gamma=lambda wc: paramact_gamma_files(wc.model),
+        by_d=lambda wc: [
+            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/density_by_D.csv"
+            for job in PARAMACT_JOBS
+        ],
     output:
         **{
             key: f"{PARAMACT_OUT}/{{model}}/{name}"

@@ -299,12 +299,26 @@ def summarise_findings(table: pd.DataFrame, ctx: Context, task: Sequence[str]) -
     return lines
 
 
+def by_d_line(density: pd.DataFrame, by_d: pd.DataFrame, gamma: float) -> str:
+    """How the cross-dataset comparison of activated counts moves when A is divided by D."""
+    raw = at_gamma(density, gamma).groupby("dataset", sort=False)["activated"].sum()
+    norm = by_d.groupby("dataset", sort=False)["activated"].sum().reindex(raw.index)
+    d_mean = by_d.groupby("dataset", sort=False)["D_mean"].first().reindex(raw.index)
+    order = lambda counts: " > ".join(counts.sort_values(ascending=False).index)  # noqa: E731
+    spread = lambda counts: counts.max() / counts.min() if counts.min() > 0 else float("inf")  # noqa: E731
+    moves = ", ".join(f"{name} {raw[name]:,} → {norm[name]:,}" for name in raw.index)
+    return (f"A divided by its dataset's mean D (D: {', '.join(f'{n} {d:.1f}' for n, d in d_mean.items())}; "
+            f"all {by_d['D_all'].iloc[0]:.1f}): activated parameters over all layers {moves}; "
+            f"order {order(raw)} → {order(norm)}; largest/smallest {spread(raw):.2f} → {spread(norm):.2f}.")
+
+
 def write_report(
     density_paths: Sequence[str | Path],
     pair_paths: Sequence[str | Path],
     sample_paths: Sequence[str | Path],
     ctx: Context,
     out: Mapping[str, str | Path],
+    by_d_paths: Sequence[str | Path] = (),
 ) -> list[str]:
     """Every table and figure of the study for one model; returns the findings' summary lines."""
     section = ctx.section
@@ -347,6 +361,9 @@ def write_report(
         heatmap_figure(matrix, ctx, out["fig6_png"])
     table = findings(density, pairs, ctx)
     lines = summarise_findings(table, ctx, task)
+    by_d = read_tables(by_d_paths)
+    if not by_d.empty:
+        lines.append(by_d_line(density, by_d, ctx.gamma))
     write_table(table, out["findings_csv"])
     shown = table.assign(gamma=[f"{g:g}" if g == g else "" for g in table["gamma"]], samples_holding=table["samples_holding"].fillna(""),
                          holds=table["holds"].map(lambda v: "" if v is None else str(bool(v))))

@@ -36,6 +36,7 @@ class JobResult:
     samples: pd.DataFrame
     passes: int
     gamma: pd.DataFrame | None = None
+    by_d: pd.DataFrame | None = None
 
 
 @dataclass
@@ -143,6 +144,7 @@ def run_job(
                                          "ratio": counts[layer, k] / size})
             if means_dir is not None:
                 mean.save_means(Path(means_dir) / name)
+        by_d = None if gamma is None or not density else counts_by_d(means, samples, density, gamma)
     finally:
         progress.close()
         for mean in means.values():
@@ -154,7 +156,29 @@ def run_job(
     pair_frame = pd.DataFrame(pair_rows, columns=PAIR_COLUMNS).sort_values(["x", "y", "index", "layer"], kind="stable")
     density_frame = pd.DataFrame(density_rows, columns=DENSITY_COLUMNS)
     gamma_frame = None if gamma is None or not density else gamma_table(density_frame, gamma, target_share)
-    return JobResult(density_frame, pair_frame.reset_index(drop=True), sample_frame, plan.passes, gamma_frame)
+    return JobResult(density_frame, pair_frame.reset_index(drop=True), sample_frame, plan.passes, gamma_frame, by_d)
+
+
+BY_D_COLUMNS = ["dataset", "layer", "parameters", "D_mean", "D_all", "threshold", "activated"]
+
+
+def counts_by_d(means: Mapping[str, RunningMean], samples: Mapping[Unit, dict], density: Mapping[str, int], gamma: float) -> pd.DataFrame:
+    """Activated counts with A divided by its dataset's mean D (rescaled by the mean D of all counted samples).
+
+    D, the largest logit, scales every A of an input; datasets with larger D (code) look denser.
+    Counting mean(A)/D̄_X > γ/D̄ is the same as counting mean(A) > γ·D̄_X/D̄, so no second running
+    mean is needed. It divides by the dataset's mean D, not each sample's own D.
+    """
+    d_mean = {name: float(np.mean([row["D"] for unit, row in samples.items() if unit.dataset == name and unit.draw < n]))
+              for name, n in density.items()}
+    d_all = float(np.mean([row["D"] for unit, row in samples.items() if unit.draw < density.get(unit.dataset, 0)]))
+    rows = []
+    for name, mean in means.items():
+        threshold = gamma * d_mean[name] / d_all
+        counts = mean.activated([threshold])[:, 0]
+        rows += [{"dataset": name, "layer": layer, "parameters": size, "D_mean": d_mean[name], "D_all": d_all,
+                  "threshold": threshold, "activated": int(count)} for layer, (size, count) in enumerate(zip(mean.layer_sizes, counts))]
+    return pd.DataFrame(rows, columns=BY_D_COLUMNS)
 
 
 def gamma_table(density: pd.DataFrame, gamma: float, target_share: float | None) -> pd.DataFrame:
