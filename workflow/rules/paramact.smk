@@ -21,13 +21,15 @@ PARAMACT_GAMMA = {
 }
 
 
-def paramact_gamma_files(model):
-    """The gamma.csv of every job that counts activated parameters."""
-    return [
-        f"{PARAMACT_OUT}/{model}/jobs/{job.name}/gamma.csv"
+# The gamma.csv of every job that counts activated parameters, per model.
+PARAMACT_GAMMA_FILES = {
+    m: [
+        f"{PARAMACT_OUT}/{m}/jobs/{job.name}/gamma.csv"
         for job in PARAMACT_JOBS.values()
         if job.density
     ]
+    for m in PARAMACT["models"]
+}
 
 # name → file of one model's report; Figs 2, 3 and 6 only when their datasets are configured.
 PARAMACT_REPORT = {
@@ -169,7 +171,7 @@ rule paramact_figures:
             f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/samples.csv"
             for job in PARAMACT_JOBS
         ],
-        gamma=lambda wc: paramact_gamma_files(wc.model),
+        gamma=lambda wc: PARAMACT_GAMMA_FILES[wc.model],
         by_d=lambda wc: [
             f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/density_by_D.csv"
             for job in PARAMACT_JOBS
@@ -267,7 +269,7 @@ rule paramact_validation_runs:
             f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/density.csv"
             for job in PARAMACT_JOBS
         ],
-        gamma=lambda wc: paramact_gamma_files(wc.model),
+        gamma=lambda wc: PARAMACT_GAMMA_FILES[wc.model],
     output:
         runs=f"{PARAMACT_OUT}/{{model}}/jobs/validation/runs.csv",
         ratios=f"{PARAMACT_OUT}/{{model}}/jobs/validation/ratios.csv",
@@ -294,7 +296,9 @@ rule paramact_validation_runs:
         dtype=DTYPE,
         seed=PARAMACT.get("seed", 0),
         datasets=PARAMACT_VALIDATION_DATASETS,
-        formats={name: DATASETS[name]["format"] for name in PARAMACT_VALIDATION_DATASETS},
+        formats={
+            name: DATASETS[name]["format"] for name in PARAMACT_VALIDATION_DATASETS
+        },
         windows=PARAMACT.get("windows", {}),
         joined=PARAMACT.get("joined_windows", []),
     script:
