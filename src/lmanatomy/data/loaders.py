@@ -339,22 +339,32 @@ def _wikitext2(root: Path, files: tuple[str, ...], split: str, key: str | None) 
     return rows
 
 
-def _stsb(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
-    """STS Benchmark lines: genre, file, year, id, score, sentence1, sentence2 (some lines carry extra source columns)."""
-    path = root / files[0]
-    rows = []
-    for lineno, line in enumerate(lines_of(read_text(path)), 1):
+def _similarity(value: str, column: str, where: str) -> float:
+    """A gold similarity score from a text field, or an error naming the file, line and column."""
+    try:
+        return float(value)
+    except ValueError:
+        raise DataError(f"{where}: {column} {value!r} is not a number") from None
+
+
+def _tab_rows(path: Path, lines: list[str], first: int, width: int, make: Callable[[list[str], str, int], Row]) -> list[Row]:
+    """Rows of tab-separated lines (numbered from ``first``), each of at least ``width`` fields."""
+    rows: list[Row] = []
+    for lineno, line in enumerate(lines, first):
         fields = line.split("\t")
-        if len(fields) < 7:
-            raise DataError(f"{path}, line {lineno}: {len(fields)} tab-separated fields, expected at least 7")
-        try:
-            score = float(fields[4])
-        except ValueError:
-            raise DataError(f"{path}, line {lineno}: score {fields[4]!r} is not a number") from None
-        rows.append({"id": f"{split}/{len(rows)}", "label": score, "sentence1": fields[5], "sentence2": fields[6], "genre": fields[0]})
+        if len(fields) < width:
+            raise DataError(f"{path}, line {lineno}: {len(fields)} tab-separated fields, expected at least {width}")
+        rows.append(make(fields, f"{path}, line {lineno}", len(rows)))
     if not rows:
         raise DataError(f"{path}: no records")
     return rows
+
+
+def _stsb(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
+    """STS Benchmark lines: genre, file, year, id, score, sentence1, sentence2 (some lines carry extra source columns)."""
+    path = root / files[0]
+    return _tab_rows(path, lines_of(read_text(path)), 1, 7, lambda f, where, n: {
+        "id": f"{split}/{n}", "label": _similarity(f[4], "score", where), "sentence1": f[5], "sentence2": f[6], "genre": f[0]})
 
 
 SICK_HEADER = ["pair_ID", "sentence_A", "sentence_B", "relatedness_score", "entailment_judgment"]
@@ -366,19 +376,9 @@ def _sick(root: Path, files: tuple[str, ...], split: str, key: str | None) -> li
     lines = lines_of(read_text(path))
     if not lines or lines[0].split("\t")[:5] != SICK_HEADER:
         raise DataError(f"{path}, line 1: expected the header {', '.join(SICK_HEADER)}")
-    rows = []
-    for lineno, line in enumerate(lines[1:], 2):
-        fields = line.split("\t")
-        if len(fields) < 5:
-            raise DataError(f"{path}, line {lineno}: {len(fields)} tab-separated fields, expected 5")
-        try:
-            score = float(fields[3])
-        except ValueError:
-            raise DataError(f"{path}, line {lineno}: relatedness_score {fields[3]!r} is not a number") from None
-        rows.append({"id": f"{split}/{fields[0]}", "label": score, "sentence1": fields[1], "sentence2": fields[2], "entailment": fields[4]})
-    if not rows:
-        raise DataError(f"{path}: no records")
-    return rows
+    return _tab_rows(path, lines[1:], 2, 5, lambda f, where, n: {
+        "id": f"{split}/{f[0]}", "label": _similarity(f[3], "relatedness_score", where), "sentence1": f[1], "sentence2": f[2],
+        "entailment": f[4]})
 
 
 READERS: dict[str, Callable[[Path, tuple[str, ...], str, str | None], list[Row]]] = {
