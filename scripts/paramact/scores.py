@@ -1,7 +1,9 @@
 """Score one paramact job: A = |w·dD/dw| per input, activated counts per layer, LLMDcos per layer."""
 
 from lmanatomy.paramact.plan import job_from_params
-from lmanatomy.paramact.run import score_job
+import pandas as pd
+
+from lmanatomy.paramact.run import BY_D_COLUMNS, GAMMA_COLUMNS, score_job
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
@@ -16,6 +18,7 @@ with script_context(snakemake, seed=snakemake.params.seed) as log:
         dtype=snakemake.params.dtype,
         seed=snakemake.params.seed,
         windows=snakemake.params.windows,
+        joined=snakemake.params.joined,
         thresholds=snakemake.params.thresholds,
         cache_units=snakemake.params.cache_units,
         running_mean=snakemake.params.running_mean,
@@ -23,8 +26,12 @@ with script_context(snakemake, seed=snakemake.params.seed) as log:
         means_dir=snakemake.params.means_dir,
         trust_remote_code=snakemake.params.trust_remote_code,
         log=log,
+        gamma=snakemake.params.gamma,
+        target_share=snakemake.params.target_share,
     )
     log.info("job %s: %d passes, %d density rows, %d LLMDcos rows", job.name, result.passes, len(result.density), len(result.pairs))
     write_table(result.density, snakemake.output.density)
     write_table(result.pairs, snakemake.output.pairs)
     write_table(result.samples, snakemake.output.samples)
+    write_table(result.gamma if result.gamma is not None else pd.DataFrame(columns=GAMMA_COLUMNS), snakemake.output.gamma)
+    write_table(result.by_d if result.by_d is not None else pd.DataFrame(columns=BY_D_COLUMNS), snakemake.output.by_d)

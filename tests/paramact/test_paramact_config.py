@@ -27,7 +27,11 @@ BAD = [
     (["boxplot_pairs"], [["boolq", "xsum"]], "paramact.boxplot_pairs[0][1]", "unknown dataset 'xsum'"),
     (["general_datasets"], ["boolq"], "paramact.general_datasets", "also task datasets"),
     (["pair_sample_overrides"], [{"pair": ["boolq", "flores"], "samples": 2}], "paramact.pair_sample_overrides[0].pair", "neither"),
-    (["gamma"], 0, "paramact.gamma", "less than or equal to the minimum"),
+    (["gamma"], 0, "paramact.gamma", "a positive number or auto"),
+    (["gamma"], "high", "paramact.gamma", "a positive number or auto"),
+    (["jobs"], "split", "paramact.gamma", "needs jobs: single"),
+    (["sts"], {"datasets": ["boolq"], "pairs": 4}, "paramact.sts.datasets[0]", "format"),
+    (["joined_windows"], ["boolq"], "paramact.joined_windows[0]", "no entry in paramact.windows"),
     (["cache_units"], 0, "paramact.cache_units", "less than the minimum"),
     (["running_mean"], "ram", "paramact.running_mean", "is not one of"),
     (["windows"], {"squad": 256}, "paramact.windows.squad", "unknown dataset"),
@@ -42,3 +46,17 @@ def test_bad_section_names_the_key(config, path, value, key, words):
     with pytest.raises(ConfigError) as info:
         validate_config(config, SCHEMAS)
     assert f"config key '{key}'" in str(info.value) and words in str(info.value)
+
+
+def test_auto_gamma_needs_a_target_share(config):
+    config = copy.deepcopy(config)
+    del config["paramact"]["gamma_target_share"]
+    with pytest.raises(ConfigError, match="paramact.gamma_target_share"):
+        validate_config(config, SCHEMAS)
+
+
+def test_validation_density_comes_from_a_counted_dataset(config):
+    config = copy.deepcopy(config)
+    config["paramact"]["validation"]["density_dataset"] = "jsts"
+    with pytest.raises(ConfigError, match="paramact.validation.density_dataset"):
+        validate_config(config, SCHEMAS)

@@ -59,3 +59,17 @@ def test_windows_cut_fixed_length_spans_from_long_rows(tokenizer):
     assert set(seen) == long_rows
     with pytest.raises(DataError, match="longer than the 12-token window"):
         draws.draw(len(long_rows))
+
+
+def test_joined_windows_are_spans_of_the_joined_text(tokenizer):
+    """As the released code cuts WikiText-2: windows of the whole text joined with spaces, short rows included."""
+    frame = pd.DataFrame({"text": ["a b c", "d e", "f g h i j k l m"]})
+    draws = Draws("w", frame, "wikitext2", tokenizer, seed=1, window=4, joined=True)
+    stream = tokenizer("a b c d e f g h i j k l m", add_special_tokens=False).input_ids
+    for j in range(6):
+        draw = draws.draw(j)
+        start = int(draw.row_id.split("@")[1])
+        assert draw.input_ids[0].tolist() == stream[start : start + 4]
+        assert 0 <= start < len(stream) - 4
+    with pytest.raises(DataError, match="joined text"):
+        Draws("w", frame, "wikitext2", tokenizer, window=500, joined=True).draw(0)

@@ -95,3 +95,15 @@ def test_deviations_name_what_differs():
         "Model: llama-2-13b, one of the paper's generality models (its main results: Llama-2-7B).",
         "Weights in bfloat16 (the paper's code: float16).",
     ]
+
+
+def test_by_d_line_reports_totals_order_and_spread():
+    from lmanatomy.paramact.report import by_d_line
+
+    density = pd.DataFrame({"dataset": ["code", "code", "text", "text"], "layer": [0, 1, 0, 1], "parameters": 10,
+                            "samples": 2, "threshold": 1e-3, "activated": [6, 4, 3, 2], "ratio": 0.0})
+    by_d = pd.DataFrame({"dataset": ["code", "code", "text", "text"], "layer": [0, 1, 0, 1], "parameters": 10,
+                         "D_mean": [30.0, 30.0, 15.0, 15.0], "D_all": 22.5, "threshold": 0.0, "activated": [2, 1, 4, 3]})
+    line = by_d_line(density, by_d, 1e-3)
+    assert "code 10 → 3" in line and "text 5 → 7" in line
+    assert "order code > text → text > code" in line and "largest/smallest 2.00 → 2.33" in line

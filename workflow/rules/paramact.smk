@@ -2,7 +2,7 @@
 # activated parameters per layer (Figs 1, 2), LLMDcos per layer (Fig 3) and its heatmap (Fig 6).
 
 from lmanatomy.paramact.plan import job_params, jobs_for
-from lmanatomy.paramact.report import deviations
+from lmanatomy.paramact.report import deviations, sts_deviations, validation_deviations
 from lmanatomy.paramact.run import thresholds_around
 
 PARAMACT_ON = "paramact" in STUDIES and bool(config.get("paramact"))
@@ -11,10 +11,26 @@ PARAMACT_JOBS = {job.name: job for job in jobs_for(PARAMACT)} if PARAMACT_ON els
 PARAMACT_OUT = f"{RESULTS}/paramact"
 PARAMACT_MODEL_RE = alternation(PARAMACT["models"])
 PARAMACT_JOB_RE = alternation(PARAMACT_JOBS)
+# γ per model: a number, or None when it is chosen from the run's data (gamma: auto, for a
+# target activated share); the jobs' gamma.csv files say which γ was used and the share it gives.
 PARAMACT_GAMMA = {
-    m: PARAMACT.get("gamma_overrides", {}).get(m, PARAMACT.get("gamma"))
+    m: PARAMACT.get("gamma_overrides", {}).get(
+        m, None if PARAMACT.get("gamma") == "auto" else PARAMACT.get("gamma")
+    )
     for m in PARAMACT["models"]
 }
+
+
+# The gamma.csv of every job that counts activated parameters, per model.
+PARAMACT_GAMMA_FILES = {
+    m: [
+        f"{PARAMACT_OUT}/{m}/jobs/{job.name}/gamma.csv"
+        for job in PARAMACT_JOBS.values()
+        if job.density
+    ]
+    for m in PARAMACT["models"]
+}
+
 # name → file of one model's report; Figs 2, 3 and 6 only when their datasets are configured.
 PARAMACT_REPORT = {
     "fig1_png": "fig1_task_density.png",
@@ -35,15 +51,53 @@ for _key, _figure, _stem in [
             {f"{_figure}_{ext}": f"{_stem}.{ext}" for ext in ("png", "csv", "md")}
         )
 
+# Finding 3 (validation 3): STS pairs; validations 1-2: pruning (see docs/paramact.md).
+PARAMACT_STS = PARAMACT.get("sts") or {}
+PARAMACT_VALIDATION = PARAMACT.get("validation") or {}
+PARAMACT_STS_REPORT = {
+    "sts_png": "finding3_sts.png",
+    "sts_csv": "finding3_sts.csv",
+    "sts_md": "finding3_sts.md",
+}
+PARAMACT_VALIDATION_REPORT = {
+    "v1_csv": "validation1_prune_ratios.csv",
+    "v1_md": "validation1_prune_ratios.md",
+    "ratios_csv": "validation_ratios.csv",
+    "v2_csv": "validation2_calibration.csv",
+    "v2_md": "validation2_calibration.md",
+    "v2_png": "validation2_calibration.png",
+}
+PARAMACT_VALIDATION_TARGETS = [
+    f"{PARAMACT_OUT}/{model}/{name}"
+    for model in PARAMACT["models"]
+    if PARAMACT_VALIDATION
+    for name in PARAMACT_VALIDATION_REPORT.values()
+]
+PARAMACT_VALIDATION_DATASETS = list(
+    dict.fromkeys(
+        [PARAMACT_VALIDATION.get("calibration")]
+        + list(PARAMACT_VALIDATION.get("calibration_sets", []))
+        + list(PARAMACT_VALIDATION.get("evaluation", []))
+    )
+    if PARAMACT_VALIDATION
+    else []
+)
+
 TARGETS["paramact"] = [
     f"{PARAMACT_OUT}/{model}/{name}"
     for model in PARAMACT["models"]
-    for name in PARAMACT_REPORT.values()
-]
+    for name in [
+        *PARAMACT_REPORT.values(),
+        *(PARAMACT_STS_REPORT.values() if PARAMACT_STS.get("datasets") else []),
+    ]
+] + (PARAMACT_VALIDATION_TARGETS if PARAMACT_VALIDATION.get("in_all") else [])
 
 
 localrules:
     paramact_figures,
+    paramact_sts_figures,
+    paramact_validation_figures,
+    paramact_validation,
 
 
 rule paramact_scores:
@@ -56,6 +110,8 @@ rule paramact_scores:
         density=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/density.csv",
         pairs=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/pairs.csv",
         samples=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/samples.csv",
+        gamma=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/gamma.csv",
+        by_d=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/density_by_D.csv",
     log:
         f"{LOGS}/paramact/{{model}}/{{job}}.log",
     benchmark:
@@ -82,7 +138,14 @@ rule paramact_scores:
         dtype=DTYPE,
         seed=PARAMACT.get("seed", 0),
         windows=PARAMACT.get("windows", {}),
-        thresholds=lambda wc: thresholds_around(PARAMACT_GAMMA[wc.model]),
+        joined=PARAMACT.get("joined_windows", []),
+        thresholds=lambda wc: (
+            thresholds_around(PARAMACT_GAMMA[wc.model])
+            if PARAMACT_GAMMA[wc.model] is not None
+            else []
+        ),
+        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
+        target_share=PARAMACT.get("gamma_target_share"),
         cache_units=PARAMACT.get("cache_units", 1),
         running_mean=PARAMACT.get("running_mean", "memory"),
         scratch=lambda wc: f"{PARAMACT_OUT}/{wc.model}/jobs/{wc.job}/scratch",
@@ -108,6 +171,11 @@ rule paramact_figures:
             f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/samples.csv"
             for job in PARAMACT_JOBS
         ],
+        gamma=lambda wc: PARAMACT_GAMMA_FILES[wc.model],
+        by_d=lambda wc: [
+            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/density_by_D.csv"
+            for job in PARAMACT_JOBS
+        ],
     output:
         **{
             key: f"{PARAMACT_OUT}/{{model}}/{name}"
@@ -129,3 +197,143 @@ rule paramact_figures:
         notes=lambda wc: deviations(config, wc.model, PARAMACT_GAMMA[wc.model]),
     script:
         "../../scripts/paramact/figures.py"
+
+
+rule paramact_sts:
+    input:
+        model=lambda wc: model_ready(wc.model),
+        data=f"{RESULTS}/data/{{dataset}}.parquet",
+    output:
+        table=f"{PARAMACT_OUT}/{{model}}/jobs/sts/{{dataset}}.csv",
+    log:
+        f"{LOGS}/paramact/{{model}}/sts_{{dataset}}.log",
+    benchmark:
+        f"{BENCH}/paramact/{{model}}/sts_{{dataset}}.tsv"
+    wildcard_constraints:
+        model=PARAMACT_MODEL_RE,
+        dataset=alternation(PARAMACT_STS.get("datasets", [])),
+    conda:
+        "../../envs/pytorch.yaml"
+    threads: PARAMACT.get("threads", 1)
+    resources:
+        mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
+        gpu=lambda wc: gpus_for(wc.model, "gradients"),
+        runtime=lambda wc: runtime_for(
+            wc.model, "gradients", PARAMACT_STS.get("pairs", 1) / 32
+        ),
+    params:
+        model_path=lambda wc: model_path(wc.model),
+        trust_remote_code=lambda wc: REGISTRY[wc.model].trust_remote_code,
+        device=DEVICE,
+        dtype=DTYPE,
+        seed=PARAMACT.get("seed", 0),
+        pairs=PARAMACT_STS.get("pairs"),
+    script:
+        "../../scripts/paramact/sts.py"
+
+
+rule paramact_sts_figures:
+    input:
+        tables=lambda wc: [
+            f"{PARAMACT_OUT}/{wc.model}/jobs/sts/{name}.csv"
+            for name in PARAMACT_STS["datasets"]
+        ],
+    output:
+        **{
+            key: f"{PARAMACT_OUT}/{{model}}/{name}"
+            for key, name in PARAMACT_STS_REPORT.items()
+        },
+    log:
+        f"{LOGS}/paramact/{{model}}/sts_figures.log",
+    wildcard_constraints:
+        model=PARAMACT_MODEL_RE,
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        kind="sts",
+        section=PARAMACT,
+        display=lambda wc: REGISTRY[wc.model].display,
+        num_layers=lambda wc: REGISTRY[wc.model].num_layers,
+        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
+        notes=lambda wc: sts_deviations(config, wc.model),
+        resamples=PARAMACT_STS.get("resamples", 1000),
+    script:
+        "../../scripts/paramact/validation_figures.py"
+
+
+rule paramact_validation_runs:
+    input:
+        model=lambda wc: model_ready(wc.model),
+        data=[f"{RESULTS}/data/{name}.parquet" for name in PARAMACT_VALIDATION_DATASETS],
+        density=lambda wc: [
+            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/density.csv"
+            for job in PARAMACT_JOBS
+        ],
+        gamma=lambda wc: PARAMACT_GAMMA_FILES[wc.model],
+    output:
+        runs=f"{PARAMACT_OUT}/{{model}}/jobs/validation/runs.csv",
+        ratios=f"{PARAMACT_OUT}/{{model}}/jobs/validation/ratios.csv",
+    log:
+        f"{LOGS}/paramact/{{model}}/validation.log",
+    benchmark:
+        f"{BENCH}/paramact/{{model}}/validation.tsv"
+    wildcard_constraints:
+        model=PARAMACT_MODEL_RE,
+    conda:
+        "../../envs/pytorch.yaml"
+    threads: PARAMACT.get("threads", 1)
+    resources:
+        mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
+        gpu=lambda wc: gpus_for(wc.model, "gradients"),
+        runtime=lambda wc: runtime_for(
+            wc.model, "inference", 2 + len(PARAMACT_VALIDATION_DATASETS)
+        ),
+    params:
+        section=PARAMACT_VALIDATION,
+        model_path=lambda wc: model_path(wc.model),
+        trust_remote_code=lambda wc: REGISTRY[wc.model].trust_remote_code,
+        device=DEVICE,
+        dtype=DTYPE,
+        seed=PARAMACT.get("seed", 0),
+        datasets=PARAMACT_VALIDATION_DATASETS,
+        formats={
+            name: DATASETS[name]["format"] for name in PARAMACT_VALIDATION_DATASETS
+        },
+        windows=PARAMACT.get("windows", {}),
+        joined=PARAMACT.get("joined_windows", []),
+    script:
+        "../../scripts/paramact/validation.py"
+
+
+rule paramact_validation_figures:
+    input:
+        runs=f"{PARAMACT_OUT}/{{model}}/jobs/validation/runs.csv",
+        ratios=f"{PARAMACT_OUT}/{{model}}/jobs/validation/ratios.csv",
+    output:
+        **{
+            key: f"{PARAMACT_OUT}/{{model}}/{name}"
+            for key, name in PARAMACT_VALIDATION_REPORT.items()
+        },
+    log:
+        f"{LOGS}/paramact/{{model}}/validation_figures.log",
+    wildcard_constraints:
+        model=PARAMACT_MODEL_RE,
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        kind="validation",
+        section=PARAMACT,
+        display=lambda wc: REGISTRY[wc.model].display,
+        num_layers=lambda wc: REGISTRY[wc.model].num_layers,
+        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
+        notes=lambda wc: validation_deviations(config, wc.model),
+        sparsity=PARAMACT_VALIDATION.get("sparsity"),
+    script:
+        "../../scripts/paramact/validation_figures.py"
+
+
+# `snakemake paramact_validation`: validations 1-2 on their own (not part of `all` unless
+# paramact.validation.in_all is true).
+rule paramact_validation:
+    input:
+        PARAMACT_VALIDATION_TARGETS,

@@ -103,6 +103,10 @@ FORMATS: dict[str, Format] = {
                "int64 (0-3)", "ctx", ("train", "val")),
         Format("c4", "C4 (en): gzipped JSON lines text, url, timestamp", {"url": "string"}, "null", "text", ("validation", "train")),
         Format("wikitext2", "WikiText-2 (raw): one paragraph per row", {}, "null", "text", ("test", "validation", "train")),
+        Format("stsb", "STS Benchmark: tab-separated genre, file, year, id, score (0-5), sentence1, sentence2 per line",
+               {"sentence1": "string", "sentence2": "string", "genre": "string"}, "float64", "sentence1", ("dev", "test", "train")),
+        Format("sick", "SICK (SemEval-2014 task 1): TSV with header pair_ID, sentence_A, sentence_B, relatedness_score (1-5), entailment_judgment",
+               {"sentence1": "string", "sentence2": "string", "entailment": "string"}, "float64", "sentence1", ("trial", "test", "train")),
     ]
 }
 

@@ -90,6 +90,10 @@ def _alternatives(fmt: str, split: str, key: str | None) -> list[tuple[str, ...]
         return [(f"siqa/socialiqa-train-dev/{split}.jsonl", f"siqa/socialiqa-train-dev/{split}-labels.lst")]
     if fmt == "hellaswag":
         return [(f"hellaswag/hellaswag_{split}.jsonl",)]
+    if fmt == "stsb":
+        return [(f"stsbenchmark/sts-{split}.csv",)]
+    if fmt == "sick":
+        return [(f"sick2014/SICK_{'test_annotated' if split == 'test' else split}.txt",)]
     if fmt == "wikitext2":  # the original zip's raw text, or the Hugging Face Parquet copy
         raw = {"validation": "valid"}.get(split, split)
         return [(f"wikitext2/wikitext-2-raw/wiki.{raw}.raw",), (f"wikitext2/wikitext-2-raw-v1/{split}-00000-of-00001.parquet",)]

@@ -339,6 +339,48 @@ def _wikitext2(root: Path, files: tuple[str, ...], split: str, key: str | None) 
     return rows
 
 
+def _similarity(value: str, column: str, where: str) -> float:
+    """A gold similarity score from a text field, or an error naming the file, line and column."""
+    try:
+        return float(value)
+    except ValueError:
+        raise DataError(f"{where}: {column} {value!r} is not a number") from None
+
+
+def _tab_rows(path: Path, lines: list[str], first: int, width: int, make: Callable[[list[str], str, int], Row]) -> list[Row]:
+    """Rows of tab-separated lines (numbered from ``first``), each of at least ``width`` fields."""
+    rows: list[Row] = []
+    for lineno, line in enumerate(lines, first):
+        fields = line.split("\t")
+        if len(fields) < width:
+            raise DataError(f"{path}, line {lineno}: {len(fields)} tab-separated fields, expected at least {width}")
+        rows.append(make(fields, f"{path}, line {lineno}", len(rows)))
+    if not rows:
+        raise DataError(f"{path}: no records")
+    return rows
+
+
+def _stsb(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
+    """STS Benchmark lines: genre, file, year, id, score, sentence1, sentence2 (some lines carry extra source columns)."""
+    path = root / files[0]
+    return _tab_rows(path, lines_of(read_text(path)), 1, 7, lambda f, where, n: {
+        "id": f"{split}/{n}", "label": _similarity(f[4], "score", where), "sentence1": f[5], "sentence2": f[6], "genre": f[0]})
+
+
+SICK_HEADER = ["pair_ID", "sentence_A", "sentence_B", "relatedness_score", "entailment_judgment"]
+
+
+def _sick(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
+    """SICK TSV with a header (pair_ID, sentence_A, sentence_B, relatedness_score, entailment_judgment)."""
+    path = root / files[0]
+    lines = lines_of(read_text(path))
+    if not lines or lines[0].split("\t")[:5] != SICK_HEADER:
+        raise DataError(f"{path}, line 1: expected the header {', '.join(SICK_HEADER)}")
+    return _tab_rows(path, lines[1:], 2, 5, lambda f, where, n: {
+        "id": f"{split}/{f[0]}", "label": _similarity(f[3], "relatedness_score", where), "sentence1": f[1], "sentence2": f[2],
+        "entailment": f[4]})
+
+
 READERS: dict[str, Callable[[Path, tuple[str, ...], str, str | None], list[Row]]] = {
     "flores200": _flores,
     "pawsx": _pawsx,
@@ -353,6 +395,8 @@ READERS: dict[str, Callable[[Path, tuple[str, ...], str, str | None], list[Row]]
     "hellaswag": _hellaswag,
     "c4": _c4,
     "wikitext2": _wikitext2,
+    "stsb": _stsb,
+    "sick": _sick,
 }
 
 # ---------------------------------------------------------------- the normalised table

@@ -48,6 +48,8 @@ HELLASWAG_COMMIT = "a29ff8e9a04bba4bd6588223785ce105328adc57"  # rowanz/hellaswa
 # Hugging Face dataset revisions seen pinned in public code that downloads the same files; they
 # could not be resolved from here, so these files are trusted on first use as well.
 C4_REVISION = "1588ec454efa1a09f29cd18ddd04fe05fc8653a2"  # allenai/c4
+STSB_COMMIT = "ae95f34cde0428b8f0d753cba4d32e62d1f845e9"  # oborchers/Fast_Sentence_Embeddings, data/stsbenchmark (a copy)
+SICK_COMMIT = "e1d3375f5b3bc24f21aa4e46f96eb379e9fc1081"  # brmson/dataset-sts, data/sts/sick2014 (a copy)
 WIKITEXT_REVISION = "b08601e04326c79dfdd32d625aee71d232d685c3"  # Salesforce/wikitext
 
 GITHUB = "https://raw.githubusercontent.com"
@@ -223,6 +225,21 @@ def _entries() -> list[Upstream]:
         entries.append(
             Upstream(f"wikitext2/{rel}", f"https://huggingface.co/datasets/Salesforce/wikitext/resolve/{WIKITEXT_REVISION}/{rel}", None,
                      note="the Hugging Face Parquet copy of wikitext-2-raw-v1 (one raw line per row); not pinned, trusted on first use")
+        )
+    # sha256 of the blobs at the pinned commits (computed from the repositories' git objects here)
+    for split, sha in (("dev", "5d7e944d8b02734b07bfdb5df67db3420c64bed153fcaa1ba47ad03480cf4234"),
+                       ("test", "affe45928a66ee5a708531233c95b7dacbbdc57f974f002a3d32ea0180cf816a"),
+                       ("train", "0f71910b59aa1ad973c5897f0791f3b0965a92b8f82b1a95f3eea9f4162fda82")):
+        entries.append(
+            Upstream(f"stsbenchmark/sts-{split}.csv", f"{GITHUB}/oborchers/Fast_Sentence_Embeddings/{STSB_COMMIT}/data/stsbenchmark/sts-{split}.csv",
+                     sha, note="copy of the STS Benchmark release (Cer et al. 2017); dev = the released code's STS-B validation")
+        )
+    for name, sha in (("SICK_trial.txt", "5a88cfb62f8c6bd2a3cce0f2421ba2cb8c2be5ab4a800f6f01e2c64aafb7db56"),
+                      ("SICK_test_annotated.txt", "2b8aa806658d6fc23c6824c83776c2d4fee7556000817b5ec0f982861413b7d0"),
+                      ("SICK_train.txt", "266cf8047149bd1d68138dd30439f3122bff30069740ac6705bb6197d9f1b48e")):
+        entries.append(
+            Upstream(f"sick2014/{name}", f"{GITHUB}/brmson/dataset-sts/{SICK_COMMIT}/data/sts/sick2014/{name}", sha,
+                     note="copy of SICK (Marelli et al. 2014, CC BY-NC-SA 3.0); trial = the Hugging Face 'sick' validation split")
         )
     return entries
 

@@ -129,3 +129,33 @@ class RunningMean:
         self._sums = []
         if self.storage == "disk" and self.directory is not None and self.directory.exists():
             shutil.rmtree(self.directory)
+
+
+LOG10_RANGE = (-30.0, 5.0)  # where a mean A can lie (float32 tiny .. far above any logit)
+BINS_PER_DECADE = 200       # γ found to within 10^(1/200) = 1.2% before the exact count
+
+
+def gamma_for_share(means: Sequence[RunningMean], share: float) -> float:
+    """The γ at which a ``share`` of all (dataset, parameter) means exceed γ, pooled over ``means``.
+
+    One pass over every layer builds a histogram of log10(mean A) with 200 bins per decade; γ is
+    the lower edge of the bin where the share above crosses ``share`` (so the share actually
+    reached, which the caller counts exactly, is within one bin of the target, never below it).
+    """
+    if not 0.0 < share < 1.0:
+        raise DataError(f"a target activated share must lie in (0, 1), got {share}")
+    low, high = LOG10_RANGE
+    edges = np.linspace(low, high, int((high - low) * BINS_PER_DECADE) + 1)
+    counts = np.zeros(len(edges) - 1, dtype=np.int64)
+    total = 0
+    for mean in means:
+        for layer in range(len(mean.layer_sizes)):
+            values = mean.mean(layer).cpu().numpy()
+            total += values.size
+            positive = values[values > 0]
+            counts += np.histogram(np.log10(positive.astype(np.float64)), bins=edges)[0]
+    above = np.cumsum(counts[::-1])[::-1]  # above[k]: values in bins k.. (≥ edges[k])
+    reach = np.nonzero(above >= share * total)[0]
+    if len(reach) == 0:
+        raise DataError(f"fewer than {share:.1%} of the parameters have a positive mean A; no gamma reaches that share")
+    return float(10.0 ** edges[reach[-1]])

@@ -98,10 +98,14 @@ class Draws:
     The permutation is ``numpy.random.default_rng(seed).permutation(rows)``, so draws 0..n-1 are a
     sample without replacement and a run with more samples extends, never reshuffles, a smaller
     run's draws. With a ``window``, rows not longer than the window are skipped and draw j's
-    window start comes from ``default_rng([seed, j])``.
+    window start comes from ``default_rng([seed, j])``. With ``joined`` as well, the windows are
+    cut from the whole table's text joined with spaces, as the released code cuts WikiText-2
+    (``" ".join(traindata['text'])``, then a random start per window): draws may overlap, as
+    theirs do, and no row is skipped.
     """
 
-    def __init__(self, name: str, frame: pd.DataFrame, fmt: str, tokenizer: Any, seed: int = 0, window: int | None = None):
+    def __init__(self, name: str, frame: pd.DataFrame, fmt: str, tokenizer: Any, seed: int = 0, window: int | None = None,
+                 joined: bool = False):
         if len(frame) == 0:
             raise DataError(f"dataset '{name}' has no rows")
         if window is not None and window < 1:
@@ -115,6 +119,19 @@ class Draws:
         self.order = np.random.default_rng(seed).permutation(len(self.frame))
         self._eligible: list[int] = []  # positions in `order` usable with the window, found lazily
         self._scanned = 0
+        if joined and window is None:
+            raise DataError(f"dataset '{name}': joined windows need a window length")
+        self.joined = joined
+        self._stream: list[int] | None = None  # the joined text's tokens, tokenised on first use
+
+    def _joined_tokens(self) -> list[int]:
+        if self._stream is None:
+            text = " ".join(prompt_text(self.fmt, self.frame.iloc[row]) for row in range(len(self.frame)))
+            self._stream = self.tokenizer(text, add_special_tokens=False).input_ids
+            if len(self._stream) <= (self.window or 0):
+                raise DataError(f"dataset '{self.name}': the joined text has {len(self._stream)} tokens, "
+                                f"not more than the {self.window}-token window")
+        return self._stream
 
     def _row_tokens(self, row: int) -> list[int]:
         return self.tokenizer(prompt_text(self.fmt, self.frame.iloc[row]), add_special_tokens=False).input_ids
@@ -136,8 +153,17 @@ class Draws:
                 self._eligible.append(row)
         return self._eligible[j]
 
+    def row(self, j: int) -> pd.Series:
+        """The table row behind draw j (its label and fields, for scoring)."""
+        return self.frame.iloc[self._row_for(j)]
+
     def draw(self, j: int) -> Draw:
         """Draw j (0-based)."""
+        if self.joined:
+            assert self.window is not None
+            tokens = self._joined_tokens()
+            start = int(np.random.default_rng([self.seed, j]).integers(0, len(tokens) - self.window))
+            return Draw(self.name, j, f"joined@{start}", torch.tensor([tokens[start : start + self.window]], dtype=torch.long))
         row = self._row_for(j)
         row_id = str(self.frame.iloc[row]["id"]) if "id" in self.frame.columns else str(row)
         if self.window is None:

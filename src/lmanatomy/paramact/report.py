@@ -50,10 +50,9 @@ class Context:
         return " ".join(self.notes)
 
 
-def deviations(config: Mapping[str, Any], model: str, gamma: float) -> list[str]:
-    """How this run differs from the paper's setup, as sentences (empty when it does not)."""
-    section = config["paramact"]
-    datasets = config.get("datasets") or {}
+def setup_deviations(config: Mapping[str, Any], model: str, names: Sequence[str] | None = None) -> list[str]:
+    """How the model, dtype and data root differ from the paper's, as sentences (``names``: the
+    datasets the output reads, whose own ``root`` may differ from ``data_root``)."""
     notes = []
     if model in GENERALITY_MODELS:
         notes.append(f"Model: {model}, one of the paper's generality models (its main results: Llama-2-7B).")
@@ -61,18 +60,72 @@ def deviations(config: Mapping[str, Any], model: str, gamma: float) -> list[str]
         notes.append(f"Model: {model} (paper: Llama-2-7B).")
     if config.get("dtype") != "float16":
         notes.append(f"Weights in {config.get('dtype')} (the paper's code: float16).")
-    root = config.get("data_root")
-    if root is not None and "demo" in str(root):
+    datasets = config.get("datasets") or {}
+    roots = [datasets.get(n, {}).get("root", config.get("data_root")) for n in names] if names is not None else [config.get("data_root")]
+    if any(root is not None and "demo" in str(root) for root in roots):
         notes.append("Data: demo sets written for this project in the upstream formats, not the real benchmarks.")
+    return notes
+
+
+def sts_deviations(config: Mapping[str, Any], model: str) -> list[str]:
+    """Finding 3's differences from the released ``llama_sts.py`` (STS-B validation, SICK; 256 pairs)."""
+    section = config["paramact"]["sts"]
+    datasets = config.get("datasets") or {}
+    notes = setup_deviations(config, model, section["datasets"])
+    formats = [datasets[n]["format"] for n in section["datasets"] if n in datasets]
+    if sorted(formats) != ["sick", "stsb"]:
+        notes.append(f"STS pairs: {', '.join(section['datasets'])} ({', '.join(formats)}) stand in for STS-B and SICK (English).")
+    if int(section["pairs"]) != 256:
+        notes.append(f"{section['pairs']} pairs per dataset (the released code: 256).")
+    if "stsb" in formats:
+        notes.append("STS-B pairs are a seeded sample (the released code takes the first 256 validation rows).")
+    return notes
+
+
+def validation_deviations(config: Mapping[str, Any], model: str) -> list[str]:
+    """Validations 1-2's differences from the released ``wanda_test.py`` / ``prune_wanda_pro``."""
+    section = config["paramact"]["validation"]
+    notes = setup_deviations(config, model)
+    notes.append("Per-layer ratios: S_i = s - spread * (d_i - mean d) / max|d - mean d| from this run's density profile "
+                 f"({section['density_dataset']}, spread {section['spread']:g}); the released code hard-codes its ratios (formula not released).")
+    notes.append(f"Calibration: {section['calibration_samples']} inputs per set (the code: 128 windows of the model's full context); "
+                 "BoolQ/MMLU scored zero-shot by the larger choice logit (the code: MMLU 5-shot); perplexity on held-out draws.")
+    if section.get("criterion", "wanda") != "wanda":
+        notes.append(f"Criterion: {section['criterion']} (the code: Wanda).")
+    return notes
+
+
+def deviations(config: Mapping[str, Any], model: str, gamma: float | None) -> list[str]:
+    """How this run differs from the paper's setup, as sentences (empty when it does not)."""
+    section = config["paramact"]
+    datasets = config.get("datasets") or {}
+    notes = setup_deviations(config, model)
     general = [n for n in section.get("general_datasets", [])]
     formats = {datasets[n]["format"] for n in general if n in datasets}
     if general and not formats <= {"c4", "wikitext2"}:
         notes.append(f"General corpora: {', '.join(general)} (paper: C4, WikiText-2).")
     if int(section["samples"]) != PAPER_SAMPLES or int(section["pair_samples"]) != PAPER_SAMPLES:
         notes.append(f"Samples: {section['samples']} per dataset, {section['pair_samples']} pairs per dataset pair (paper: 64).")
-    if gamma not in (2e-5, 5e-6, 2e-6):
+    if gamma is None:
+        notes.append(f"gamma chosen from this run's means for a target activated share of {section['gamma_target_share']:g} "
+                     "(the released code's gamma, 2e-6 for 32-layer models, gives about that share on C4; its text: 2e-5).")
+    elif gamma not in (2e-5, 5e-6, 2e-6):
         notes.append(f"gamma = {gamma:g} (paper: 2e-5 in the text, 2e-6 in the code, for 32-layer models).")
     return notes
+
+
+def read_gamma(paths: Sequence[str | Path]) -> tuple[float, str]:
+    """The γ the jobs used (one for all of a model's jobs) and a sentence on the share it gives."""
+    table = read_tables(paths)
+    if table.empty:
+        raise DataError("the jobs wrote no gamma table")
+    if not np.allclose(table["gamma"], table["gamma"].iloc[0], rtol=1e-12, atol=0.0):
+        raise DataError(f"the jobs used different gammas: {sorted(table['gamma'].unique())}")
+    gamma = float(table["gamma"].iloc[0])
+    share = float((table["share"] * table["parameters"]).sum() / table["parameters"].sum())
+    target = table["target_share"].iloc[0]
+    how = f"chosen from this run's means for a target share of {target:.4f}" if target == target else "as configured"
+    return gamma, f"gamma = {gamma:.4g} ({how}): {share:.2%} of all (dataset, parameter) means exceed it."
 
 
 def read_tables(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -246,12 +299,26 @@ def summarise_findings(table: pd.DataFrame, ctx: Context, task: Sequence[str]) -
     return lines
 
 
+def by_d_line(density: pd.DataFrame, by_d: pd.DataFrame, gamma: float) -> str:
+    """How the cross-dataset comparison of activated counts moves when A is divided by D."""
+    raw = at_gamma(density, gamma).groupby("dataset", sort=False)["activated"].sum()
+    norm = by_d.groupby("dataset", sort=False)["activated"].sum().reindex(raw.index)
+    d_mean = by_d.groupby("dataset", sort=False)["D_mean"].first().reindex(raw.index)
+    order = lambda counts: " > ".join(counts.sort_values(ascending=False).index)  # noqa: E731
+    spread = lambda counts: counts.max() / counts.min() if counts.min() > 0 else float("inf")  # noqa: E731
+    moves = ", ".join(f"{name} {raw[name]:,} → {norm[name]:,}" for name in raw.index)
+    return (f"A divided by its dataset's mean D (D: {', '.join(f'{n} {d:.1f}' for n, d in d_mean.items())}; "
+            f"all {by_d['D_all'].iloc[0]:.1f}): activated parameters over all layers {moves}; "
+            f"order {order(raw)} → {order(norm)}; largest/smallest {spread(raw):.2f} → {spread(norm):.2f}.")
+
+
 def write_report(
     density_paths: Sequence[str | Path],
     pair_paths: Sequence[str | Path],
     sample_paths: Sequence[str | Path],
     ctx: Context,
     out: Mapping[str, str | Path],
+    by_d_paths: Sequence[str | Path] = (),
 ) -> list[str]:
     """Every table and figure of the study for one model; returns the findings' summary lines."""
     section = ctx.section
@@ -294,6 +361,9 @@ def write_report(
         heatmap_figure(matrix, ctx, out["fig6_png"])
     table = findings(density, pairs, ctx)
     lines = summarise_findings(table, ctx, task)
+    by_d = read_tables(by_d_paths)
+    if not by_d.empty:
+        lines.append(by_d_line(density, by_d, ctx.gamma))
     write_table(table, out["findings_csv"])
     shown = table.assign(gamma=[f"{g:g}" if g == g else "" for g in table["gamma"]], samples_holding=table["samples_holding"].fillna(""),
                          holds=table["holds"].map(lambda v: "" if v is None else str(bool(v))))

@@ -12,16 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 import torch
 
 from lmanatomy.errors import DataError
-from lmanatomy.paramact.density import RunningMean
+from lmanatomy.paramact.density import RunningMean, gamma_for_share
 from lmanatomy.paramact.plan import Compute, Dot, Job, Pair, Unit, schedule
 from lmanatomy.paramact.prompts import Draws
 from lmanatomy.paramact.scores import ParameterActivation, check_finite
 from lmanatomy.paramact.similarity import cosine, layer_dot
 
+GAMMA_COLUMNS = ["gamma", "target_share", "share", "datasets", "parameters"]
 DENSITY_COLUMNS = ["dataset", "layer", "parameters", "samples", "threshold", "activated", "ratio"]
 PAIR_COLUMNS = ["x", "y", "kind", "index", "x_row", "y_row", "layer", "llmdcos"]
 SAMPLE_COLUMNS = ["dataset", "draw", "row_id", "tokens", "D", "token_id"]
@@ -33,6 +35,8 @@ class JobResult:
     pairs: pd.DataFrame
     samples: pd.DataFrame
     passes: int
+    gamma: pd.DataFrame | None = None
+    by_d: pd.DataFrame | None = None
 
 
 @dataclass
@@ -66,13 +70,18 @@ def run_job(
     scratch: str | Path | None = None,
     means_dir: str | Path | None = None,
     log: logging.Logger | None = None,
+    gamma: float | None = None,
+    target_share: float | None = None,
 ) -> JobResult:
     """Score every unit the schedule asks for and return the tables of one job.
 
     ``density``: dataset → number of samples for its activated counts. ``thresholds``: the γ
     values at which parameters are counted. ``running_mean``: ``memory`` (on the model's device)
     or ``disk`` (float32 .npy per layer under ``scratch``). ``means_dir``: also save each
-    dataset's per-parameter mean there (one .npy per layer).
+    dataset's per-parameter mean there (one .npy per layer). ``gamma``: the study's γ, whose
+    pooled activated share the result's ``gamma`` table reports. ``target_share``: choose γ from
+    this job's means instead, so that that share of all (dataset, parameter) means exceed it
+    (:func:`~lmanatomy.paramact.density.gamma_for_share`); ``thresholds`` become γ·10^k, k = −2..2.
     """
     from tqdm import tqdm
 
@@ -120,16 +129,22 @@ def run_job(
                     pair_rows.append({"x": op.pair.x, "y": op.pair.y, "kind": "within" if op.pair.within else "cross",
                                       "index": op.index, "x_row": samples[x_unit]["row_id"], "y_row": samples[y_unit]["row_id"],
                                       "layer": layer, "llmdcos": value})
+        if target_share is not None:
+            gamma = gamma_for_share(list(means.values()), target_share)
+            thresholds = thresholds_around(gamma)
+            if log:
+                log.info("gamma %g: the one at which %.4f of the means exceed it", gamma, target_share)
         density_rows = []
         for name, mean in means.items():
             counts = mean.activated(thresholds)
             for layer, size in enumerate(sizes):
-                for k, gamma in enumerate(thresholds):
+                for k, threshold in enumerate(thresholds):
                     density_rows.append({"dataset": name, "layer": layer, "parameters": size, "samples": mean.count,
-                                         "threshold": float(gamma), "activated": int(counts[layer, k]),
+                                         "threshold": float(threshold), "activated": int(counts[layer, k]),
                                          "ratio": counts[layer, k] / size})
             if means_dir is not None:
                 mean.save_means(Path(means_dir) / name)
+        by_d = None if gamma is None or not density else counts_by_d(means, samples, density, gamma)
     finally:
         progress.close()
         for mean in means.values():
@@ -139,8 +154,42 @@ def run_job(
     sample_frame = pd.DataFrame(sorted(samples.values(), key=lambda r: (list(draws).index(r["dataset"]), r["draw"])),
                                 columns=SAMPLE_COLUMNS)
     pair_frame = pd.DataFrame(pair_rows, columns=PAIR_COLUMNS).sort_values(["x", "y", "index", "layer"], kind="stable")
-    return JobResult(pd.DataFrame(density_rows, columns=DENSITY_COLUMNS), pair_frame.reset_index(drop=True),
-                     sample_frame, plan.passes)
+    density_frame = pd.DataFrame(density_rows, columns=DENSITY_COLUMNS)
+    gamma_frame = None if gamma is None or not density else gamma_table(density_frame, gamma, target_share)
+    return JobResult(density_frame, pair_frame.reset_index(drop=True), sample_frame, plan.passes, gamma_frame, by_d)
+
+
+BY_D_COLUMNS = ["dataset", "layer", "parameters", "D_mean", "D_all", "threshold", "activated"]
+
+
+def counts_by_d(means: Mapping[str, RunningMean], samples: Mapping[Unit, dict], density: Mapping[str, int], gamma: float) -> pd.DataFrame:
+    """Activated counts with A divided by its dataset's mean D (rescaled by the mean D of all counted samples).
+
+    D, the largest logit, scales every A of an input; datasets with larger D (code) look denser.
+    Counting mean(A)/D̄_X > γ/D̄ is the same as counting mean(A) > γ·D̄_X/D̄, so no second running
+    mean is needed. It divides by the dataset's mean D, not each sample's own D.
+    """
+    d_mean = {name: float(np.mean([row["D"] for unit, row in samples.items() if unit.dataset == name and unit.draw < n]))
+              for name, n in density.items()}
+    d_all = float(np.mean([row["D"] for unit, row in samples.items() if unit.draw < density.get(unit.dataset, 0)]))
+    rows = []
+    for name, mean in means.items():
+        threshold = gamma * d_mean[name] / d_all
+        counts = mean.activated([threshold])[:, 0]
+        rows += [{"dataset": name, "layer": layer, "parameters": size, "D_mean": d_mean[name], "D_all": d_all,
+                  "threshold": threshold, "activated": int(count)} for layer, (size, count) in enumerate(zip(mean.layer_sizes, counts))]
+    return pd.DataFrame(rows, columns=BY_D_COLUMNS)
+
+
+def gamma_table(density: pd.DataFrame, gamma: float, target_share: float | None) -> pd.DataFrame:
+    """γ, the share of all (dataset, parameter) means above it in this job, and the target share if any."""
+    rows = density[np.isclose(density["threshold"], gamma, rtol=1e-9, atol=0.0)]
+    if rows.empty:
+        raise DataError(f"gamma {gamma:g} is not among the job's thresholds")
+    share = rows["activated"].sum() / rows["parameters"].sum()
+    return pd.DataFrame([{"gamma": gamma, "target_share": target_share, "share": share,
+                          "datasets": " ".join(dict.fromkeys(rows["dataset"])), "parameters": int(rows["parameters"].sum())}],
+                        columns=GAMMA_COLUMNS)
 
 
 def thresholds_around(gamma: float, decades: int = 2) -> list[float]:
@@ -158,6 +207,9 @@ def score_job(
     seed: int,
     windows: Mapping[str, int],
     thresholds: Sequence[float],
+    joined: Sequence[str] = (),
+    gamma: float | None = None,
+    target_share: float | None = None,
     cache_units: int,
     running_mean: str,
     scratch: str | Path,
@@ -175,10 +227,11 @@ def score_job(
             raise DataError(f"job '{job.name}' needs dataset '{name}', which was not given")
         path, fmt = datasets[name]
         frame = pd.read_parquet(path)
-        draws[name] = Draws(name, frame, fmt, tokenizer, seed, windows.get(name))
+        draws[name] = Draws(name, frame, fmt, tokenizer, seed, windows.get(name), joined=name in joined)
         if log:
-            log.info("dataset %s: %d rows (%s format%s)", name, len(frame), fmt,
-                     f", {windows[name]}-token windows" if name in windows else "")
+            log.info("dataset %s: %d rows (%s format%s%s)", name, len(frame), fmt,
+                     f", {windows[name]}-token windows" if name in windows else "", " of the joined text" if name in joined else "")
     return run_job(ParameterActivation(model), draws, dict(job.density), job.pairs, cache_units=cache_units,
-                   thresholds=thresholds, running_mean=running_mean, scratch=scratch, means_dir=means_dir, log=log)
+                   thresholds=thresholds, running_mean=running_mean, scratch=scratch, means_dir=means_dir, log=log,
+                   gamma=gamma, target_share=target_share)
 
