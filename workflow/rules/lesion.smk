@@ -98,7 +98,6 @@ if LESION:
         device=DEVICE,
         dtype=DTYPE,
     )
-
     if LESION["evaluation_jobs"] == "per_model":
 
         rule lesion_evaluate:
@@ -129,8 +128,8 @@ if LESION:
                 gpu=gpus_for(LESION_MODEL, "inference"),
                 runtime=runtime_for(LESION_MODEL, "inference", len(LESION_EVALUATED)),
             params:
-                variants=LESION_EVALUATED,
                 **LESION_EVAL_PARAMS,
+                variants=LESION_EVALUATED,
             script:
                 "../../scripts/lesion/evaluate.py"
 
@@ -160,8 +159,8 @@ if LESION:
                 gpu=gpus_for(LESION_MODEL, "inference"),
                 runtime=runtime_for(LESION_MODEL, "inference"),
             params:
-                variants=lambda wc: [wc.variant],
                 **LESION_EVAL_PARAMS,
+                variants=lambda wc: [wc.variant],
             script:
                 "../../scripts/lesion/evaluate.py"
 
