@@ -1,28 +1,32 @@
-"""Evaluate the original or one pruned model on every task (llm-jp-eval style); keep every prediction."""
+"""Evaluate the original and/or lesions of one model on every task (llm-jp-eval style), one model load
+for all of them (each lesion pruned in memory); keep every prediction."""
 
 import json
 from pathlib import Path
 
-from lmanatomy.evaluation import GenerationSettings, evaluate
+from lmanatomy.evaluation import GenerationSettings
 from lmanatomy.evaluation.harness import save_predictions
 from lmanatomy.evaluation.tasks import load_task
-from lmanatomy.lesion import ORIGINAL, load_pruned
-from lmanatomy.models import load_model
+from lmanatomy.lesion import read_plans
+from lmanatomy.lesion.sweep import evaluate_lesions
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import atomic_write_text
 
 with script_context(snakemake) as log:
-    variant, params = snakemake.wildcards.variant, snakemake.params
+    params, output = snakemake.params, snakemake.output
     base = Path(snakemake.input.base).parent  # the model folder of its provenance.json
-    if variant == ORIGINAL:
-        model, tokenizer = load_model(base, params.device, params.dtype)
-    else:
-        model, tokenizer = load_pruned(Path(snakemake.input.pruned[0]).parent, params.device, params.dtype, base_dir=base)
     tasks = {name: load_task(path) for name, path in zip(params.tasks, snakemake.input.tasks)}
     settings = GenerationSettings(**params.generation)
-    predictions, summaries = evaluate(model, tokenizer, tasks, settings, params.max_num_samples)
-    for summary in summaries:
-        log.info("%s", summary)
-    save_predictions(predictions, snakemake.output.predictions)
-    result = {"variant": variant, "model": params.model, "generation": settings.to_dict(), "tasks": summaries}
-    atomic_write_text(snakemake.output.scores, json.dumps(result, indent=1, sort_keys=True) + "\n")
+    files = dict(zip(params.variants, zip(output.predictions, output.scores)))
+    lesions = evaluate_lesions(base, params.variants, read_plans(snakemake.input.plans), tasks, settings,
+                               params.max_num_samples, params.device, params.dtype)
+    for variant, predictions, summaries, records in lesions:
+        for record in records:
+            log.info("%s, layer %d: removed heads %s and %d neurons", variant, record.layer, list(record.removed_heads),
+                     len(record.removed_neurons))
+        for summary in summaries:
+            log.info("%s: %s", variant, summary)
+        predictions_path, scores_path = files[variant]
+        save_predictions(predictions, predictions_path)
+        result = {"variant": variant, "model": params.model, "generation": settings.to_dict(), "tasks": summaries}
+        atomic_write_text(scores_path, json.dumps(result, indent=1, sort_keys=True) + "\n")

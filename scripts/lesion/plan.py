@@ -28,6 +28,6 @@ with script_context(snakemake) as log:
             "LLM-Pruner does (MLP: C - int(C(1-r)); heads: the same on query channels, floor-divided by head_dim; GQA "
             "prune_kv_groups: the same on key channels, whole KV groups with their query heads; keep_kv_heads: query heads "
             "floored to a multiple of the KV heads, KV heads kept).",
-            "The prune jobs check that the parameters they remove equal these counts.",
+            "The evaluation checks that the parameters each lesion removes equal these counts.",
         ],
     )

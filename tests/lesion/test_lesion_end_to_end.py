@@ -1,4 +1,4 @@
-"""plan → prune → save → reload → evaluate → Table 1, on a tiny model in seconds; and the table's layout."""
+"""plan → prune (in memory, or saved and reloaded) → evaluate → Table 1, on a tiny model in seconds; and the table's layout."""
 
 import json
 
@@ -8,6 +8,7 @@ import torch
 
 from lmanatomy.evaluation import GenerationSettings, TASKS, build_task, evaluate
 from lmanatomy.lesion import ORIGINAL, base_reference, load_pruned, plan_variants, prune_checkpoint, save_pruned, shape_map
+from lmanatomy.lesion.sweep import evaluate_lesions
 from lmanatomy.lesion.report import baselines, fewshot_table, figure, score_columns, shares_table, table1, write_table1
 from lmanatomy.models import load_model
 from lmanatomy.testing import save_model_dir, tiny_model
@@ -41,16 +42,12 @@ def test_tiny_end_to_end(tokenizer, tmp_path, one_thread):
     tasks = {name: build_task(TASKS[name], frame, num_few_shots=1)[0]["test"] for name, frame in _frames().items()}
     settings = GenerationSettings(max_new_tokens=4, batch_size=4)
 
-    original, tok = load_model(base)
-    _, summaries = evaluate(original, tok, tasks, settings)
-    scores = {ORIGINAL: summaries}
-    for variant, plan in plans.items():
-        tensors, records = prune_checkpoint(base, plan)
-        out = save_pruned(tmp_path / variant, tensors, shape_map(plan, records, base_reference(base)))
-        pruned, tok = load_pruned(out)
-        predictions, scores[variant] = evaluate(pruned, tok, tasks, settings)
+    scores = {}
+    for variant, predictions, scores[variant], records in evaluate_lesions(base, [ORIGINAL, *plans], plans, tasks, settings):
         assert len(predictions) == 8 and set(predictions["task"]) == {"jsts", "mmlu"}
         assert json.dumps(scores[variant])  # plain JSON-able summaries
+        assert [r.layer for r in records] == ([] if variant == ORIGINAL else list(plans[variant].layer_indices))
+    summaries = scores[ORIGINAL]
 
     frame, bold = table1(scores, plans, ["jsts", "mmlu"])
     lesions = ["5.0% 0-1 [idx 0-1]", "5.0% 2-3 [idx 2-3]", "10.0% 0-1 [idx 0-1]", "10.0% 2-3 [idx 2-3]"]
@@ -116,3 +113,34 @@ def test_shares_table_checks_measured_counts(registry):
     assert table["gqa"].iloc[0] == "keep_kv_heads" and table["indices"].iloc[0] == "4-8"
     with pytest.raises(ValueError, match="the plan says"):
         shares_table(plans, {k: 0 for k in plans})
+
+
+def test_one_job_for_all_lesions_scores_byte_identical_to_one_job_per_pruned_model(tokenizer, tmp_path, one_thread):
+    """evaluate_lesions (one load, lesions pruned in memory, layers restored between them) vs the per-job path
+    (prune → save → reload each pruned model in a fresh load). GQA with whole KV groups removed, overlapping
+    ranges, and the original evaluated *after* lesions, so a restore that missed anything would show."""
+    model, tok = tiny_model("llama", tokenizer=tokenizer, seed=3, layers=4, hidden=48, ff=64, num_attention_heads=6,
+                            num_key_value_heads=2, head_dim=8)
+    base = save_model_dir(model, tok, tmp_path / "base")
+    plans = plan_variants(model, [0.2], [[0, 1], [1, 2]], "zero_based_inclusive", "prune_kv_groups")
+    assert [p.kv_heads for p in plans.values()] == [1, 1]  # each lesion removes a whole KV group
+    tasks = {name: build_task(TASKS[name], frame, num_few_shots=1)[0]["test"] for name, frame in _frames().items()}
+    settings = GenerationSettings(max_new_tokens=4, batch_size=4)
+    first, second = plans
+    order = [first, ORIGINAL, second]
+
+    one_job = {v: (p, json.dumps(s, sort_keys=True).encode()) for v, p, s, _ in evaluate_lesions(base, order, plans, tasks, settings)}
+
+    assert list(one_job) == order
+    for variant in order:
+        if variant == ORIGINAL:
+            model, tok = load_model(base)
+        else:
+            tensors, records = prune_checkpoint(base, plans[variant])
+            model, tok = load_pruned(save_pruned(tmp_path / variant, tensors, shape_map(plans[variant], records, base_reference(base))))
+        predictions, summaries = evaluate(model, tok, tasks, settings)
+        assert one_job[variant][1] == json.dumps(summaries, sort_keys=True).encode(), variant
+        pd.testing.assert_frame_equal(one_job[variant][0], predictions, check_exact=True)
+    # The lesions did change what the model says (so equal outputs are not equal by default).
+    outputs = {v: tuple(one_job[v][0]["output"]) for v in order}
+    assert len(set(outputs.values())) > 1

@@ -228,8 +228,7 @@ def test_a_second_clean_run_killed_at_three_points_resumes_to_identical_tables(r
     analysis = [("paramact/smollm2-135m/all.log", "paramact/smollm2-135m/jobs/all/density.csv"),
                 ("knowledge/attribute_0000.log", "knowledge/parts/0000.json"),
                 ("knowledge/emd_000.log", "knowledge/emd/shard-000.csv"),
-                ("lesion/evaluate_original.log", "lesion/eval/original/scores.json"),
-                ("lesion/evaluate_2pct_L4-8_idx4-8.log", "lesion/eval/2pct_L4-8_idx4-8/scores.json")]
+                ("lesion/evaluate.log", "lesion/eval/original/scores.json")]  # one job: the original and its lesion
     tables = [("lesion/table1.log", "lesion/table1.csv"), ("knowledge/table2.log", "knowledge/table2.csv"),
               ("paramact/smollm2-135m/figures.log", "paramact/smollm2-135m/findings.csv")]
 

@@ -1,6 +1,6 @@
 # The lesion study (Harada et al. 2024): prune a share of the whole model from a few consecutive
-# layers (one job per share × layer range), evaluate every pruned model and the original
-# llm-jp-eval style (one job each), then Table 1, its figure and the requested-vs-achieved shares.
+# layers (one lesion per share × layer range), evaluate the original and every lesion llm-jp-eval
+# style (one job per model, or one per lesion), then Table 1, its figure and the requested-vs-achieved shares.
 
 from lmanatomy.lesion.config import fewshot_download, task_root
 from lmanatomy.lesion.naming import ORIGINAL, variant_ids
@@ -83,65 +83,86 @@ if LESION:
         script:
             "../../scripts/lesion/task.py"
 
-    rule lesion_prune:
-        input:
-            plans=f"{LESION_DIR}/plans.json",
-            base=model_ready(LESION_MODEL),
-        output:
-            shape_map=f"{LESION_DIR}/pruned/{{variant}}/shape_map.json",
-            tensors=f"{LESION_DIR}/pruned/{{variant}}/pruned_layers.safetensors",
-        log:
-            f"{LOGS}/lesion/prune_{{variant}}.log",
-        benchmark:
-            f"{BENCH}/lesion/prune_{{variant}}.tsv"
-        wildcard_constraints:
-            variant="|".join(re.escape(v) for v in LESION_VARIANTS),
-        conda:
-            "../../envs/pytorch.yaml"
-        threads: 1
-        resources:
-            mem_mb=mem_mb_for(LESION_MODEL, "load"),
-            runtime=runtime_for(LESION_MODEL, "load"),
-        script:
-            "../../scripts/lesion/prune.py"
+    # Evaluation: the original and every lesion, each lesion pruned in memory from the loaded
+    # original (lmanatomy.lesion.sweep). per_model: one job loads the model once for all of them;
+    # per_lesion: one job each (in parallel on a cluster's GPUs). Same scores either way.
+    LESION_EVALUATED = [ORIGINAL, *LESION_VARIANTS]
+    LESION_EVAL_PARAMS = dict(
+        model=LESION_MODEL,
+        tasks=LESION_TASKS,
+        max_num_samples={
+            task: settings.get("max_num_samples", LESION["max_num_samples"])
+            for task, settings in LESION["tasks"].items()
+        },
+        generation=LESION["generation"],
+        device=DEVICE,
+        dtype=DTYPE,
+    )
+    if LESION["evaluation_jobs"] == "per_model":
 
-    rule lesion_evaluate:
-        input:
-            base=model_ready(LESION_MODEL),
-            pruned=lambda wc: (
-                []
-                if wc.variant == ORIGINAL
-                else [f"{LESION_DIR}/pruned/{wc.variant}/shape_map.json"]
-            ),
-            tasks=expand(f"{LESION_DIR}/tasks/{{task}}/test.json", task=LESION_TASKS),
-        output:
-            predictions=f"{LESION_DIR}/eval/{{variant}}/predictions.parquet",
-            scores=f"{LESION_DIR}/eval/{{variant}}/scores.json",
-        log:
-            f"{LOGS}/lesion/evaluate_{{variant}}.log",
-        benchmark:
-            f"{BENCH}/lesion/evaluate_{{variant}}.tsv"
-        wildcard_constraints:
-            variant="|".join(re.escape(v) for v in [ORIGINAL, *LESION_VARIANTS]),
-        conda:
-            TORCH_ENV
-        threads: 1
-        resources:
-            mem_mb=mem_mb_for(LESION_MODEL, "inference"),
-            gpu=gpus_for(LESION_MODEL, "inference"),
-            runtime=runtime_for(LESION_MODEL, "inference"),
-        params:
-            model=LESION_MODEL,
-            tasks=LESION_TASKS,
-            max_num_samples={
-                task: settings.get("max_num_samples", LESION["max_num_samples"])
-                for task, settings in LESION["tasks"].items()
-            },
-            generation=LESION["generation"],
-            device=DEVICE,
-            dtype=DTYPE,
-        script:
-            "../../scripts/lesion/evaluate.py"
+        rule lesion_evaluate:
+            input:
+                base=model_ready(LESION_MODEL),
+                plans=f"{LESION_DIR}/plans.json",
+                tasks=expand(
+                    f"{LESION_DIR}/tasks/{{task}}/test.json", task=LESION_TASKS
+                ),
+            output:
+                predictions=expand(
+                    f"{LESION_DIR}/eval/{{variant}}/predictions.parquet",
+                    variant=LESION_EVALUATED,
+                ),
+                scores=expand(
+                    f"{LESION_DIR}/eval/{{variant}}/scores.json",
+                    variant=LESION_EVALUATED,
+                ),
+            log:
+                f"{LOGS}/lesion/evaluate.log",
+            benchmark:
+                f"{BENCH}/lesion/evaluate.tsv"
+            conda:
+                TORCH_ENV
+            threads: 1
+            resources:
+                mem_mb=mem_mb_for(LESION_MODEL, "inference"),
+                gpu=gpus_for(LESION_MODEL, "inference"),
+                runtime=runtime_for(LESION_MODEL, "inference", len(LESION_EVALUATED)),
+            params:
+                **LESION_EVAL_PARAMS,
+                variants=LESION_EVALUATED,
+            script:
+                "../../scripts/lesion/evaluate.py"
+
+    else:
+
+        rule lesion_evaluate:
+            input:
+                base=model_ready(LESION_MODEL),
+                plans=f"{LESION_DIR}/plans.json",
+                tasks=expand(
+                    f"{LESION_DIR}/tasks/{{task}}/test.json", task=LESION_TASKS
+                ),
+            output:
+                predictions=[f"{LESION_DIR}/eval/{{variant}}/predictions.parquet"],
+                scores=[f"{LESION_DIR}/eval/{{variant}}/scores.json"],
+            log:
+                f"{LOGS}/lesion/evaluate_{{variant}}.log",
+            benchmark:
+                f"{BENCH}/lesion/evaluate_{{variant}}.tsv"
+            wildcard_constraints:
+                variant="|".join(re.escape(v) for v in LESION_EVALUATED),
+            conda:
+                TORCH_ENV
+            threads: 1
+            resources:
+                mem_mb=mem_mb_for(LESION_MODEL, "inference"),
+                gpu=gpus_for(LESION_MODEL, "inference"),
+                runtime=runtime_for(LESION_MODEL, "inference"),
+            params:
+                **LESION_EVAL_PARAMS,
+                variants=lambda wc: [wc.variant],
+            script:
+                "../../scripts/lesion/evaluate.py"
 
     rule lesion_table1:
         input:

@@ -148,16 +148,30 @@ def apply_pruned(model: torch.nn.Module, pruned_dir: str | Path) -> torch.nn.Mod
     plan = PruningPlan.from_dict(mapping["plan"])
     arch = plan.architecture
     saved = load_file(str(pruned_dir / mapping["tensors"]))
+    records = [
+        LayerPruning(int(key), tuple(entry["removed_heads"]), tuple(entry["removed_neurons"]),
+                     entry["num_heads"], entry["num_key_value_heads"], entry["intermediate_size"])
+        for key, entry in mapping["layers"].items()
+    ]
+    return install_pruned(model, plan, saved, records)
+
+
+def install_pruned(
+    model: torch.nn.Module, plan: PruningPlan, tensors: dict[str, torch.Tensor], records: list[LayerPruning]
+) -> torch.nn.Module:
+    """Resize the recorded layers of ``model`` and load their pruned tensors (full checkpoint keys), in place.
+
+    Shared by the reload from disk and the in-memory lesions of one evaluation job, so that both
+    give the model the same tensors in the same dtype and device.
+    """
+    arch = plan.architecture
     layers = layers_of(model, arch)
-    for key, entry in sorted(mapping["layers"].items(), key=lambda kv: int(kv[0])):
-        index = int(key)
-        prefix = f"{arch.layers_path}.{index}."
-        weight = layers[index].self_attn.q_proj.weight  # the layer's own device (device_map="auto" spreads layers)
+    for record in sorted(records, key=lambda r: r.layer):
+        prefix = f"{arch.layers_path}.{record.layer}."
+        weight = layers[record.layer].self_attn.q_proj.weight  # the layer's own device (device_map="auto" spreads layers)
         device, dtype = weight.device, weight.dtype
-        tensors = {k[len(prefix):]: v.to(device=device, dtype=dtype) for k, v in saved.items() if k.startswith(prefix)}
-        record = LayerPruning(index, tuple(entry["removed_heads"]), tuple(entry["removed_neurons"]),
-                              entry["num_heads"], entry["num_key_value_heads"], entry["intermediate_size"])
-        load_layer(layers[index], record, tensors)
+        own = {k[len(prefix):]: v.to(device=device, dtype=dtype) for k, v in tensors.items() if k.startswith(prefix)}
+        load_layer(layers[record.layer], record, own)
     return model
 
 
