@@ -213,7 +213,7 @@ rule paramact_sts:
         model=PARAMACT_MODEL_RE,
         dataset=alternation(PARAMACT_STS.get("datasets", [])),
     conda:
-        "../../envs/pytorch.yaml"
+        TORCH_ENV
     threads: PARAMACT.get("threads", 1)
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
@@ -280,7 +280,7 @@ rule paramact_validation_runs:
     wildcard_constraints:
         model=PARAMACT_MODEL_RE,
     conda:
-        "../../envs/pytorch.yaml"
+        TORCH_ENV
     threads: PARAMACT.get("threads", 1)
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
