@@ -58,7 +58,11 @@ RHO_RANGE_DECADES = 2.0
 # First iteration at which targets still running get an exact solve on their active sets
 # (repeated at twice the iteration count each time), and how close to convergence a target must
 # be for it: KKT violation within POLISH_GATE × tol. Every target left at max_iter is polished.
-POLISH_FIRST = 200
+# Each solve costs O(|F|³) with |F| free support vectors (up to n); on paper-size hidden-state-like
+# data ADMM alone converges every target in 350–450 iterations, where polishing from iteration
+# 200 spent 24 of 106 CPU-s to accept 4.6% of its attempts (docs/benchmarks.md). So the polish
+# is kept for the slow tail: targets still running after 1,000 iterations.
+POLISH_FIRST = 1000
 POLISH_GATE = 10.0
 # Samples whose residual is within POLISH_BAND × (current KKT violation) of the tube's edge are
 # taken as free support vectors when polishing.
