@@ -261,3 +261,19 @@ def test_last_layer_table_shows_the_last_pair_both_ways():
     with pytest.raises(ValueError, match="last pair 3→4 only"):
         last_layer_table(rows, rows_for(2, [0.5], [[0]]), "raw", "normed")
 
+
+
+def test_run_summary_reads_redundancy_from_the_gain(tmp_path):
+    from lmanatomy.report.summary import redundancy_section
+
+    rows = pd.concat([rows_for(1, [0.5, 0.9], [[0], [1]], r2_identity=[0.4, 0.6]),
+                      rows_for(2, [0.8, 0.6], [[0], [1]], r2_identity=[0.7, 0.7])], ignore_index=True)
+    out = tmp_path / "redundancy" / "tiny"
+    out.mkdir(parents=True)
+    pair_summary(rows).to_csv(out / "pair_summary.csv", index=False)
+    frequent_dims(rows, top_pairs(rows, 3)).to_csv(out / "frequent_dims.csv", index=False)
+    text = "\n".join(redundancy_section(tmp_path, {"values": {"frequent_dims": [1421, 2352]}},
+                                        {"models": {"redundancy": ["tiny"]}, "displays": {}}))
+    assert "mean R² per layer pair 0.700 to 0.700" in text
+    assert "already reaches 0.500 to 0.700" in text and "mean gain over it, where redundancy between layers shows, is 0.000 to 0.200" in text
+    assert "largest in pair 1→2" in text
