@@ -22,7 +22,9 @@ REDUNDANCY_PAIR_FILES = {
 # With `last_layer_probe`, the last pair is also fitted on that probe's store (its last hidden
 # state taken the other way: raw vs after the final norm), into pairs_<probe>/.
 REDUNDANCY_OTHER = REDUNDANCY.get("last_layer_probe")
-REDUNDANCY_PAIR_DIRS = ["pairs"] + ([f"pairs_{REDUNDANCY_OTHER}"] if REDUNDANCY_OTHER else [])
+REDUNDANCY_PAIR_DIRS = ["pairs"] + (
+    [f"pairs_{REDUNDANCY_OTHER}"] if REDUNDANCY_OTHER else []
+)
 REDUNDANCY_TABLES = ["pair_summary", "top_pairs", "frequent_dims"]
 REDUNDANCY_FIGURES = [
     "fig1_mean_r2",
@@ -169,9 +171,12 @@ rule redundancy_last_layer:
     conda:
         "../../envs/analysis.yaml"
     params:
-        last_layer=lambda wc: config["probes"][REDUNDANCY["probe"]].get("last_layer", "raw"),
-        other_last_layer=lambda wc: config["probes"][REDUNDANCY_OTHER].get("last_layer", "raw"),
+        last_layer=lambda wc: config["probes"][REDUNDANCY["probe"]].get(
+            "last_layer", "raw"
+        ),
+        other_last_layer=lambda wc: config["probes"][REDUNDANCY_OTHER].get(
+            "last_layer", "raw"
+        ),
         display=lambda wc: REGISTRY[wc.redundancy_model].display,
     script:
         "../../scripts/redundancy/last_layer.py"
-

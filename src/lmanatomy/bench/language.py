@@ -118,9 +118,9 @@ def main(argv: list[str]) -> int:
                               - average_precision(tied, labels, device=device)).max())
 
     print(f"vectorised AP, all neurons:        {t_ap:8.2f} CPU-s")
-    print(f"one torch.sort of the matrix:      {t_sort:8.2f} s   (values and indices)")
-    print(f"one numpy sort of the matrix:      {t_numpy_sort:8.2f} s   (values only; CPU)")
-    print(f"sklearn per neuron (extrapolated): {t_sklearn:8.2f} s   ({len(sample)} neurons timed)")
+    print(f"one torch.sort of the matrix:      {t_sort:8.2f} CPU-s   (values and indices)")
+    print(f"one numpy sort of the matrix:      {t_numpy_sort:8.2f} CPU-s   (values only; CPU)")
+    print(f"sklearn per neuron (extrapolated): {t_sklearn:8.2f} CPU-s   ({len(sample)} neurons timed)")
     print(f"ratio AP / fastest sort (floor):   {t_ap / t_floor:6.2f}x   (goal <= 1.5x)")
     print(f"ratio AP / torch.sort:             {t_ap / t_sort:6.2f}x")
     print(f"speed-up vs sklearn:               {t_sklearn / t_ap:6.1f}x   (goal >= 15x)")
