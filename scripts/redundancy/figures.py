@@ -20,8 +20,7 @@ with script_context(snakemake, uses_torch=False) as log:
     for number, label in enumerate(("mean", "max", "std"), start=1):
         fig = figures.pair_stat_heatmap(summary, f"{label}_r2", f"Fig. {number}: {label} of test R² over target dims, per layer pair — {display}")
         save(fig, out[f"fig{number}_{label}_r2"], note=note)
-        fig = figures.pair_stat_heatmap(summary, f"{label}_gain", f"Fig. {number} companion: {label} over target dims of "
-                                        f"SVR R² − identity-baseline R² (own dim only), per layer pair — {display}")
+        fig = figures.pair_stat_heatmap(summary, f"{label}_gain", f"Fig. {number} companion: {label} of SVR R² − own-dim OLS R² — {display}")
         save(fig, out[f"fig{number}_{label}_gain"], note=note)
     save(figures.layer_dim_heatmap(rows, f"Test R² per layer pair and target dim — {display}"), out.r2_layer_dim, note=note)
     fig = figures.paths_figure(top, frequent, int(rows["dim"].max()) + 1, sorted(rows["source_layer"].unique()),

@@ -25,4 +25,4 @@ with script_context(snakemake, uses_torch=False) as log:
                 title=f"Top {len(top)} (layer pair, target dim) by test R², with their largest-|weight| input dims — {display}")
     write_table_head(frequent, out.frequent_dims_csv, out.frequent_dims_md, rows=30,
                      notes=[poster_dims_note(frequent, int(rows["dim"].max()) + 1, model), *notes],
-                     title=f"Input dims most often among the top contributors of the top {len(top)} — {display}")
+                     title=f"Dims that recur among the top contributors and the targets of the top {len(top)} — {display}")
