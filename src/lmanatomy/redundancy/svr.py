@@ -59,9 +59,10 @@ RHO_RANGE_DECADES = 2.0
 # (repeated at twice the iteration count each time), and how close to convergence a target must
 # be for it: KKT violation within POLISH_GATE × tol. Every target left at max_iter is polished.
 # Each solve costs O(|F|³) with |F| free support vectors (up to n); on paper-size hidden-state-like
-# data ADMM alone converges every target in 350–450 iterations, where polishing from iteration
-# 200 spent 24 of 106 CPU-s to accept 4.6% of its attempts (docs/benchmarks.md). So the polish
-# is kept for the slow tail: targets still running after 1,000 iterations.
+# data ADMM alone converges every target in 350–450 iterations, and polishing from iteration 200
+# spent 24 of 106 CPU-s of a full pair (docs/benchmarks.md, "Paper scale"; issue 22 saw 4.6% of
+# the attempts accepted). So the polish is kept for the slow tail: targets still running after
+# 1,000 iterations.
 POLISH_FIRST = 1000
 POLISH_GATE = 10.0
 # Samples whose residual is within POLISH_BAND × (current KKT violation) of the tube's edge are
@@ -425,8 +426,9 @@ class BatchedLinearSVR:
         """Per-target ADMM with adaptive ρ and polishing.
 
         Targets that do not converge within ``max_iter`` get the best feasible iterate seen (lowest
-        KKT violation among the checked ones), not the last. Returns β (n × targets), iterations per target and whether each target's β came from a
-        polish (an exact solve on its active sets) rather than from the ADMM iterate itself.
+        KKT violation among the checked ones), not the last. Returns β (n × targets), iterations
+        per target and whether each target's β came from a polish (an exact solve on its active
+        sets) rather than from the ADMM iterate itself.
         """
         n, targets = yc.shape
         c, eps = self.C, self.epsilon
