@@ -17,10 +17,11 @@ with script_context(snakemake, uses_torch=False) as log:
     frequent = pd.read_csv(snakemake.input.frequent)
     with open(snakemake.input.dataset, encoding="utf-8") as fh:
         note = " ".join(deviations(snakemake.wildcards.redundancy_model, snakemake.params.section, snakemake.params.probe, json.load(fh)))
-    for number, stat in enumerate(("mean_r2", "max_r2", "std_r2"), start=1):
-        label = stat.split("_")[0]
-        fig = figures.pair_stat_heatmap(summary, stat, f"Fig. {number}: {label} of test R² over target dims, per layer pair — {display}")
-        save(fig, out[f"fig{number}_{stat}"], note=note)
+    for number, label in enumerate(("mean", "max", "std"), start=1):
+        fig = figures.pair_stat_heatmap(summary, f"{label}_r2", f"Fig. {number}: {label} of test R² over target dims, per layer pair — {display}")
+        save(fig, out[f"fig{number}_{label}_r2"], note=note)
+        fig = figures.pair_stat_heatmap(summary, f"{label}_gain", f"Fig. {number} companion: {label} of SVR R² − own-dim OLS R² — {display}")
+        save(fig, out[f"fig{number}_{label}_gain"], note=note)
     save(figures.layer_dim_heatmap(rows, f"Test R² per layer pair and target dim — {display}"), out.r2_layer_dim, note=note)
     fig = figures.paths_figure(top, frequent, int(rows["dim"].max()) + 1, sorted(rows["source_layer"].unique()),
                                f"Fig. 4: redundancy paths of the top {len(top)} (pair, dim) by test R² — {display}")

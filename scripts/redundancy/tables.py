@@ -2,7 +2,7 @@
 
 import json
 
-from lmanatomy.redundancy.analysis import deviations, frequent_dims, pair_summary, poster_dims_note
+from lmanatomy.redundancy.analysis import baseline_note, deviations, frequent_dims, pair_summary, poster_dims_note
 from lmanatomy.redundancy.analysis import read_rows, settings_note, top_pairs, write_table_head
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
@@ -14,6 +14,7 @@ with script_context(snakemake, uses_torch=False) as log:
     with open(snakemake.input.dataset, encoding="utf-8") as fh:
         notes = deviations(model, section, snakemake.params.probe, json.load(fh)) + [settings_note(rows)]
     summary = pair_summary(rows)
+    notes.insert(0, baseline_note(summary))
     top = top_pairs(rows, section["top_pairs"])
     frequent = frequent_dims(rows, top)
     log.info("%d regressions over %d pairs; top list of %d", len(rows), len(summary), len(top))
@@ -24,4 +25,4 @@ with script_context(snakemake, uses_torch=False) as log:
                 title=f"Top {len(top)} (layer pair, target dim) by test R², with their largest-|weight| input dims — {display}")
     write_table_head(frequent, out.frequent_dims_csv, out.frequent_dims_md, rows=30,
                      notes=[poster_dims_note(frequent, int(rows["dim"].max()) + 1, model), *notes],
-                     title=f"Input dims most often among the top contributors of the top {len(top)} — {display}")
+                     title=f"Dims that recur among the top contributors and the targets of the top {len(top)} — {display}")

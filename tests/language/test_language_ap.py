@@ -108,3 +108,30 @@ def test_chunk_width_follows_the_budget():
     assert 1000 < width < 20000
     assert width * 3000 * BYTES_PER_ELEMENT <= 1024 * 2**20
     assert chunk_columns(3000, 0.001) == 1  # never zero columns
+
+
+@pytest.mark.parametrize("rounding", [None, 1, 0])
+def test_value_sort_path_equals_the_torch_path_and_sklearn(rounding):
+    """The CPU path (value-only NumPy sort of packed keys) against the torch.sort path and sklearn,
+    with overlapping label vectors (more than two label patterns) and ±0.0 in the scores."""
+    from lmanatomy.language import ap
+
+    rng = np.random.default_rng(7)
+    scores = rng.normal(size=(150, 80)).astype(np.float32)
+    if rounding is not None:
+        scores = np.round(scores, rounding).astype(np.float32)
+    scores[:40, 5] = np.where(rng.random(40) < 0.5, np.float32(-0.0), np.float32(0.0))
+    sets = [_labels(rng, 150, share) for share in (0.1, 0.3, 0.5)]
+    masks = np.stack(sets)
+    chunk = torch.from_numpy(scores.T.copy())
+    space = ap._Workspace(80, 150)
+    keys = ap._sort_keys(torch.from_numpy(scores), 0, 80, space)
+    assert keys is not None
+    fast = ap._ap_chunk_values(keys, masks, masks.sum(1), space)
+    slow = ap._ap_chunk(chunk, torch.from_numpy(masks), masks.sum(1)).numpy()
+    assert np.abs(fast - slow).max() <= 1e-12
+    for row, labels in enumerate(sets):
+        assert np.abs(fast[row] - _reference(scores, labels)).max() <= 1e-9
+    # float64 scores that are not float32 values keep the torch path; float32-exact ones do not.
+    assert ap._sort_keys(torch.from_numpy(scores.astype(np.float64) + 1e-12), 0, 80, space) is None
+    assert ap._sort_keys(torch.from_numpy(scores.astype(np.float64)), 0, 80, space) is not None

@@ -13,8 +13,11 @@ from conftest import REPO
 from lmanatomy.config import validate_config
 from lmanatomy.errors import ConfigError, DataError, StoreError
 from lmanatomy.redundancy.analysis import (
+    baseline_note,
     deviations,
+    LAST_LAYER_MEANING,
     frequent_dims,
+    last_layer_table,
     pair_summary,
     poster_dims_note,
     read_rows,
@@ -78,12 +81,18 @@ def test_pair_arrays_follow_the_split():
         pair_arrays(store, split, source=3)
 
 
-def rows_for(source, r2, inputs):
+def rows_for(source, r2, inputs, r2_identity=None, scaled=None, other=None):
+    """Pair rows as fit_pair writes them; the other rankings default to the |weight| one."""
     n = len(r2)
+    r2_identity = np.zeros(n) if r2_identity is None else np.asarray(r2_identity, dtype=float)
+    lists = lambda given: [np.array(i) for i in (inputs if given is None else given)]  # noqa: E731
     return pd.DataFrame({
         "source_layer": source, "target_layer": source + 1, "pair": f"{source}→{source + 1}", "dim": np.arange(n),
-        "r2": r2, "converged": True, "kkt_violation": 1e-5, "top_inputs": [np.array(i) for i in inputs],
+        "r2": r2, "r2_identity": r2_identity, "r2_gain": np.asarray(r2, dtype=float) - r2_identity,
+        "self_rank": [1 + list(i).index(d) if d in list(i) else len(i) + 1 for d, i in enumerate(inputs)],
+        "converged": True, "kkt_violation": 1e-5, "top_inputs": lists(None),
         "top_weights": [np.linspace(1, 0.5, len(i)) for i in inputs],
+        "top_inputs_scaled": lists(scaled), "top_inputs_other": lists(other),
         "C": 1.0, "epsilon": 0.1, "standardize": False, "tol": 1e-4, "n_train": 8, "n_test": 4,
     })
 
@@ -104,20 +113,44 @@ def test_summary_top_list_and_frequent_dims():
     assert list(zip(top["pair"], top["target_dim"])) == [("2→3", 0), ("1→2", 1), ("2→3", 3)]
     assert top["inputs"].tolist() == ["0 1", "1 3", "3 2"]
     frequent = frequent_dims(rows, top)
-    counts = dict(zip(frequent["input_dim"], frequent["in_top"]))
+    counts = dict(zip(frequent["dim"], frequent["in_top"]))
     assert counts == {1: 2, 3: 2, 0: 1, 2: 1}
-    assert frequent["input_dim"].tolist()[:2] == [1, 3]  # in_top 2 each; dim 1 is in more lists overall
-    assert dict(zip(frequent["input_dim"], frequent["in_all"])) == {0: 4, 1: 5, 2: 4, 3: 3}
-    assert frequent.loc[frequent["input_dim"] == 3, "self_share"].item() == 0.5  # (2→3, dim 3) lists 3 itself
+    assert frequent["dim"].tolist()[:2] == [1, 3]  # in_top 2 each; dim 1 is in more lists overall
+    assert dict(zip(frequent["dim"], frequent["in_all"])) == {0: 4, 1: 5, 2: 4, 3: 3}
+    assert frequent.loc[frequent["dim"] == 3, "self_share"].item() == 0.5  # (2→3, dim 3) lists 3 itself
+    # Top targets: (2→3, 0), (1→2, 1), (2→3, 3).
+    assert dict(zip(frequent["dim"], frequent["as_target"])) == {0: 1, 1: 1, 2: 0, 3: 1}
     note = poster_dims_note(frequent, hidden_size=4, model="tiny")
     assert "1421 and 2352" in note and "do not exist here" in note
-    assert "Most frequent here: 1, 3" in note
+    assert "Most frequent contributors here: 1, 3" in note and "top-list targets: 0 (1×), 1 (1×), 3 (1×)" in note
+
+
+def test_baseline_gain_and_the_other_rankings_reach_the_tables():
+    rows = pd.concat([
+        rows_for(1, [0.5, 0.9], [[0, 1], [1, 0]], r2_identity=[0.4, 0.2], scaled=[[1], [0]], other=[[1], [0]]),
+        rows_for(2, [0.8, 0.6], [[1, 0], [1, 0]], r2_identity=[0.7, 0.7], scaled=[[1], [1]], other=[[1], [0]]),
+    ], ignore_index=True)
+    summary = pair_summary(rows)
+    np.testing.assert_allclose(summary["mean_r2_identity"], [0.3, 0.7])
+    np.testing.assert_allclose(summary["mean_gain"], [0.4, 0.0], atol=1e-12)
+    np.testing.assert_allclose(summary["max_gain"], [0.7, 0.1])
+    np.testing.assert_allclose(summary["std_gain"], [np.std([0.1, 0.7]), np.std([0.1, -0.1])])
+    assert summary["self_top_share"].tolist() == [1.0, 0.5]
+    top = top_pairs(rows, count=4)
+    assert top["r2_gain"].round(6).tolist() == [0.7, 0.1, -0.1, 0.1]
+    assert top["inputs_scaled"].tolist() == ["0", "1", "1", "1"]
+    frequent = frequent_dims(rows, top).set_index("dim")
+    assert frequent.loc[1, "in_top_scaled"] == 3 and frequent.loc[0, "in_top_scaled"] == 1
+    assert frequent.loc[0, "in_top_other"] == 2 and frequent.loc[1, "in_top_other"] == 2
+    note = baseline_note(summary)
+    assert "0.30 to 0.70" in note and "0.00 to 0.40" in note and "50% to 100%" in note
 
 
 def test_poster_dims_are_ranked_when_the_model_has_them():
-    frequent = pd.DataFrame({"rank": [1, 2], "input_dim": [2352, 7], "in_top": [9, 3]})
+    frequent = pd.DataFrame({"rank": [1, 2, 3], "dim": [2352, 7, 1421], "in_top": [9, 3, 0], "as_target": [4, 0, 2]})
     note = poster_dims_note(frequent, hidden_size=4096, model="llama-3-youko-8b")
-    assert "dim 1421: never among the top contributors" in note and "dim 2352: rank 1" in note
+    assert "dim 1421: never among the top contributors, 2× a top-list target" in note
+    assert "dim 2352: rank 1, 4× a top-list target" in note
 
 
 def test_notes_say_how_the_run_deviates(tmp_path):
@@ -159,11 +192,12 @@ def test_figures_render_deterministically(tmp_path):
     frequent = frequent_dims(rows, top)
     outputs = []
     for attempt in range(2):
-        paths = [tmp_path / f"{attempt}_{name}.png" for name in ("mean", "max", "std", "full", "paths")]
-        for path, stat in zip(paths, ("mean_r2", "max_r2", "std_r2")):
+        stats = ("mean_r2", "max_r2", "std_r2", "mean_gain", "max_gain", "std_gain")
+        paths = [tmp_path / f"{attempt}_{name}.png" for name in (*stats, "full", "paths")]
+        for path, stat in zip(paths, stats):
             save(figures.pair_stat_heatmap(summary, stat, "t"), path, note="note")
-        save(figures.layer_dim_heatmap(rows, "t"), paths[3], note="note")
-        save(figures.paths_figure(top, frequent, 40, list(range(1, 8)), "t"), paths[4], note="note")
+        save(figures.layer_dim_heatmap(rows, "t"), paths[-2], note="note")
+        save(figures.paths_figure(top, frequent, 40, list(range(1, 8)), "t"), paths[-1], note="note")
         outputs.append([p.read_bytes() for p in paths])
     assert outputs[0] == outputs[1]
     with pytest.raises(ValueError, match="unknown statistic"):
@@ -192,6 +226,9 @@ def default_config():
         (lambda c: c["redundancy"].update(train=1), "redundancy.train", "minimum of 2"),
         (lambda c: c["redundancy"].update(C=0), "redundancy.C", "less than or equal to the minimum of 0"),
         (lambda c: c["redundancy"].update(unknown=1), "redundancy.unknown", "unknown key"),
+        (lambda c: c["redundancy"].update(last_layer_probe="nope"), "redundancy.last_layer_probe", "unknown probe 'nope'"),
+        (lambda c: c["redundancy"].update(last_layer_probe="hidden_eos"), "redundancy.last_layer_probe", "the same way"),
+        (lambda c: c["redundancy"].update(last_layer_probe="linears_mean"), "redundancy.last_layer_probe", "needs modules"),
     ],
 )
 def test_config_errors_name_the_key(default_config, change, key, message):
@@ -209,3 +246,34 @@ def test_config_defaults_are_filled(default_config):
     validate_config(config, REPO / "workflow" / "schemas")
     section = config["redundancy"]
     assert (section["seed"], section["standardize"], section["tol"], section["threads"], section["max_iter"]) == (0, False, 1e-4, 1, 20000)
+
+
+def test_last_layer_table_shows_the_last_pair_both_ways():
+    rows = pd.concat([rows_for(s, [0.1 * s, 0.1 * s + 0.05], [[0], [1]]) for s in (1, 2, 3)], ignore_index=True)
+    normed = rows_for(3, [0.9, 0.7], [[1], [1]], r2_identity=[0.5, 0.5])
+    table = last_layer_table(rows, normed, "raw", "normed")
+    assert table["pair"].tolist() == ["2→3", "3→4", "3→4"]
+    assert table["last_hidden_state"].tolist() == ["(not involved)", LAST_LAYER_MEANING["raw"], LAST_LAYER_MEANING["normed"]]
+    np.testing.assert_allclose(table["mean_r2"], [0.225, 0.325, 0.8])
+    np.testing.assert_allclose(table["mean_gain"], [0.225, 0.325, 0.3])
+    with pytest.raises(ValueError, match="same way"):
+        last_layer_table(rows, normed, "raw", "raw")
+    with pytest.raises(ValueError, match="last pair 3→4 only"):
+        last_layer_table(rows, rows_for(2, [0.5], [[0]]), "raw", "normed")
+
+
+
+def test_run_summary_reads_redundancy_from_the_gain(tmp_path):
+    from lmanatomy.report.summary import redundancy_section
+
+    rows = pd.concat([rows_for(1, [0.5, 0.9], [[0], [1]], r2_identity=[0.4, 0.6]),
+                      rows_for(2, [0.8, 0.6], [[0], [1]], r2_identity=[0.7, 0.7])], ignore_index=True)
+    out = tmp_path / "redundancy" / "tiny"
+    out.mkdir(parents=True)
+    pair_summary(rows).to_csv(out / "pair_summary.csv", index=False)
+    frequent_dims(rows, top_pairs(rows, 3)).to_csv(out / "frequent_dims.csv", index=False)
+    text = "\n".join(redundancy_section(tmp_path, {"values": {"frequent_dims": [1421, 2352]}},
+                                        {"models": {"redundancy": ["tiny"]}, "displays": {}}))
+    assert "mean R² per layer pair 0.700 to 0.700" in text
+    assert "already reaches 0.500 to 0.700" in text and "mean gain over it, where redundancy between layers shows, is 0.000 to 0.200" in text
+    assert "largest in pair 1→2" in text

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from sklearn.linear_model import LinearRegression
 from sklearn.metrics import r2_score
 from sklearn.svm import SVR
 
@@ -18,7 +19,8 @@ LAYERS, HIDDEN = 4, 16
 TINY = {"model_type": "llama", "hidden_size": HIDDEN, "intermediate_size": 32, "num_hidden_layers": LAYERS,
         "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 320}
 TABLES = ("pair_summary", "top_pairs", "frequent_dims")
-FIGURES = ("fig1_mean_r2", "fig2_max_r2", "fig3_std_r2", "r2_layer_dim", "fig4_paths")
+FIGURES = ("fig1_mean_r2", "fig2_max_r2", "fig3_std_r2", "fig1_mean_gain", "fig2_max_gain", "fig3_std_gain",
+           "r2_layer_dim", "fig4_paths")
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +33,10 @@ def tiny_run(tmp_path_factory):
         "run": "t", "models_file": "models.yaml", "data_root": str(REPO / "data" / "demo"), "device": "cpu",
         "dtype": "float32", "studies": ["redundancy"],
         "datasets": {"jsts": {"format": "jsts", "sample": {"n": 40, "seed": 0}}},
-        "probes": {"hidden_eos": {"modules": "hidden_states", "pool": "eos", "last_layer": "raw", "rows_per_shard": 16}},
-        "redundancy": {"models": ["tiny"], "dataset": "jsts", "probe": "hidden_eos", "train": 30, "test": 10,
-                       "top_inputs": 3, "top_pairs": 20},
+        "probes": {"hidden_eos": {"modules": "hidden_states", "pool": "eos", "last_layer": "raw", "rows_per_shard": 16},
+                   "hidden_eos_normed": {"modules": "hidden_states", "pool": "eos", "last_layer": "normed", "rows_per_shard": 16}},
+        "redundancy": {"models": ["tiny"], "dataset": "jsts", "probe": "hidden_eos", "last_layer_probe": "hidden_eos_normed",
+                       "train": 30, "test": 10, "top_inputs": 3, "top_pairs": 20},
     }
     (root / "config.yaml").write_text(yaml.safe_dump(config))
     # The model folder is written after the registry, so its fetch rule has nothing to do.
@@ -58,7 +61,11 @@ def test_every_target_is_built(tiny_run):
     top = pd.read_csv(out / "top_pairs.csv")
     assert len(top) == 20 and top["r2"].is_monotonic_decreasing
     assert "not the poster's rinna/llama-3-youko-8b" in (out / "pair_summary.md").read_text()
-    assert (tiny_run / "benchmarks" / "redundancy" / "tiny" / "layer02.tsv").is_file()
+    assert (tiny_run / "benchmarks" / "redundancy" / "tiny" / "pairs" / "layer02.tsv").is_file()
+    # The last pair both ways: only its target differs, so the two fits differ.
+    assert sorted(p.name for p in (out / "pairs_hidden_eos_normed").iterdir()) == ["layer03.parquet"]
+    last = pd.read_csv(out / "last_layer.csv")
+    assert list(last["pair"]) == ["2→3", "3→4", "3→4"] and last["mean_r2"].iloc[1] != last["mean_r2"].iloc[2]
 
 
 def test_fitted_r2_and_weights_match_libsvm_on_the_stored_hidden_states(tiny_run):
@@ -78,6 +85,10 @@ def test_fitted_r2_and_weights_match_libsvm_on_the_stored_hidden_states(tiny_run
         assert abs(fitted.loc[dim, "r2"] - expected) <= 0.005, dim
         top = np.argsort(-np.abs(reference.coef_[0]), kind="stable")[:3]
         assert int(fitted.loc[dim, "top_inputs"][0]) == int(top[0]), dim
+        own = LinearRegression().fit(x[rows["train"]][:, [dim]], y[rows["train"], dim])
+        identity = r2_score(y[rows["test"], dim], own.predict(x[rows["test"]][:, [dim]]))
+        assert abs(fitted.loc[dim, "r2_identity"] - identity) <= 1e-9, dim
+        assert abs(fitted.loc[dim, "r2_gain"] - (fitted.loc[dim, "r2"] - identity)) <= 1e-9, dim
 
 
 def test_a_second_run_is_byte_identical(tiny_run):

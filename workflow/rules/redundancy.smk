@@ -19,11 +19,20 @@ REDUNDANCY_PAIR_FILES = {
     name: [f"{REDUNDANCY_OUT}/{name}/pairs/layer{s:02d}.parquet" for s in sources]
     for name, sources in REDUNDANCY_SOURCES.items()
 }
+# With `last_layer_probe`, the last pair is also fitted on that probe's store (its last hidden
+# state taken the other way: raw vs after the final norm), into pairs_<probe>/.
+REDUNDANCY_OTHER = REDUNDANCY.get("last_layer_probe")
+REDUNDANCY_PAIR_DIRS = ["pairs"] + (
+    [f"pairs_{REDUNDANCY_OTHER}"] if REDUNDANCY_OTHER else []
+)
 REDUNDANCY_TABLES = ["pair_summary", "top_pairs", "frequent_dims"]
 REDUNDANCY_FIGURES = [
     "fig1_mean_r2",
     "fig2_max_r2",
     "fig3_std_r2",
+    "fig1_mean_gain",
+    "fig2_max_gain",
+    "fig3_std_gain",
     "r2_layer_dim",
     "fig4_paths",
 ]
@@ -31,7 +40,7 @@ REDUNDANCY_FIGURES = [
 TARGETS["redundancy"] = [
     f"{REDUNDANCY_OUT}/{name}/{table}.{ext}"
     for name in REDUNDANCY["models"]
-    for table in REDUNDANCY_TABLES
+    for table in REDUNDANCY_TABLES + (["last_layer"] if REDUNDANCY_OTHER else [])
     for ext in ("csv", "md")
 ] + [
     f"{REDUNDANCY_OUT}/{name}/{fig}.png"
@@ -46,6 +55,7 @@ localrules:
 
 wildcard_constraints:
     redundancy_model=alternation(REDUNDANCY["models"]),
+    redundancy_pairs=alternation(REDUNDANCY_PAIR_DIRS),
 
 
 # The seeded train/test sample of distinct sentences, shared by every model and pair.
@@ -66,17 +76,18 @@ rule redundancy_split:
         "../../scripts/redundancy/split.py"
 
 
-# One job per layer pair: every dim of layer n+1 regressed on layer n (all dims in one solve).
+# One job per layer pair: every dim of layer n+1 regressed on layer n (all dims in one solve);
+# pairs/ from the study's probe, pairs_<probe>/ from `last_layer_probe`.
 rule redundancy_fit_pair:
     input:
-        store=lambda wc: f"{RESULTS}/activations/{wc.redundancy_model}/{REDUNDANCY['dataset']}/{REDUNDANCY['probe']}/_manifest.json",
+        store=lambda wc: f"{RESULTS}/activations/{wc.redundancy_model}/{REDUNDANCY['dataset']}/{REDUNDANCY['probe'] if wc.redundancy_pairs == 'pairs' else REDUNDANCY_OTHER}/_manifest.json",
         split=f"{REDUNDANCY_OUT}/split.csv",
     output:
-        f"{REDUNDANCY_OUT}/{{redundancy_model}}/pairs/layer{{source}}.parquet",
+        f"{REDUNDANCY_OUT}/{{redundancy_model}}/{{redundancy_pairs}}/layer{{source}}.parquet",
     log:
-        f"{LOGS}/redundancy/{{redundancy_model}}/layer{{source}}.log",
+        f"{LOGS}/redundancy/{{redundancy_model}}/{{redundancy_pairs}}/layer{{source}}.log",
     benchmark:
-        f"{BENCH}/redundancy/{{redundancy_model}}/layer{{source}}.tsv"
+        f"{BENCH}/redundancy/{{redundancy_model}}/{{redundancy_pairs}}/layer{{source}}.tsv"
     wildcard_constraints:
         source=r"\d{2}",
     conda:
@@ -145,3 +156,27 @@ rule redundancy_figures:
         display=lambda wc: REGISTRY[wc.redundancy_model].display,
     script:
         "../../scripts/redundancy/figures.py"
+
+
+# The last pair both ways (raw last decoder layer vs after the final norm), beside the pair before.
+rule redundancy_last_layer:
+    input:
+        pairs=lambda wc: REDUNDANCY_PAIR_FILES[wc.redundancy_model][-2:],
+        other=lambda wc: f"{REDUNDANCY_OUT}/{wc.redundancy_model}/pairs_{REDUNDANCY_OTHER}/layer{REDUNDANCY_SOURCES[wc.redundancy_model][-1]:02d}.parquet",
+    output:
+        csv=f"{REDUNDANCY_OUT}/{{redundancy_model}}/last_layer.csv",
+        md=f"{REDUNDANCY_OUT}/{{redundancy_model}}/last_layer.md",
+    log:
+        f"{LOGS}/redundancy/{{redundancy_model}}/last_layer.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        last_layer=lambda wc: config["probes"][REDUNDANCY["probe"]].get(
+            "last_layer", "raw"
+        ),
+        other_last_layer=lambda wc: config["probes"][REDUNDANCY_OTHER].get(
+            "last_layer", "raw"
+        ),
+        display=lambda wc: REGISTRY[wc.redundancy_model].display,
+    script:
+        "../../scripts/redundancy/last_layer.py"

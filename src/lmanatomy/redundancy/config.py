@@ -17,22 +17,36 @@ def hidden_size(entry: ModelEntry) -> int:
     raise ConfigError("redundancy.models", f"model '{entry.name}': registry config has no hidden size (hidden_size / n_embd / d_model)")
 
 
+def _eos_hidden_states_probe(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """The probe that ``redundancy.<key>`` names, checked to capture EOS-token hidden states."""
+    probes = config.get("probes") or {}
+    name = config["redundancy"][key]
+    if name not in probes:
+        raise ConfigError(f"redundancy.{key}", f"unknown probe '{name}' (the config's probes: {', '.join(sorted(probes)) or 'none'})")
+    probe = probes[name]
+    if probe.get("modules") != "hidden_states" or probe.get("pool") != "eos":
+        raise ConfigError(
+            f"redundancy.{key}",
+            f"probe '{name}' captures modules={probe.get('modules')}, pool={probe.get('pool')}; "
+            "the study needs modules: hidden_states, pool: eos",
+        )
+    return probe
+
+
 def check(config: Mapping[str, Any], registry: Registry) -> None:
     """Models exist and have layer pairs; the dataset exists; the probe captures EOS hidden states."""
     section = config["redundancy"]
     entries = check_model_names("redundancy.models", section["models"], registry)
     check_dataset_names("redundancy.dataset", section["dataset"], config)
-    probes = config.get("probes") or {}
-    name = section["probe"]
-    if name not in probes:
-        raise ConfigError("redundancy.probe", f"unknown probe '{name}' (the config's probes: {', '.join(sorted(probes)) or 'none'})")
-    probe = probes[name]
-    if probe.get("modules") != "hidden_states" or probe.get("pool") != "eos":
-        raise ConfigError(
-            "redundancy.probe",
-            f"probe '{name}' captures modules={probe.get('modules')}, pool={probe.get('pool')}; "
-            "the study needs modules: hidden_states, pool: eos",
-        )
+    probe = _eos_hidden_states_probe(config, "probe")
+    if section.get("last_layer_probe") is not None:
+        other = _eos_hidden_states_probe(config, "last_layer_probe")
+        if other.get("last_layer", "raw") == probe.get("last_layer", "raw"):
+            raise ConfigError(
+                "redundancy.last_layer_probe",
+                f"probe '{section['last_layer_probe']}' takes the last hidden state the same way as '{section['probe']}' "
+                f"(last_layer: {probe.get('last_layer', 'raw')}); it must take it the other way (raw vs normed)",
+            )
     for index, entry in enumerate(entries):
         if entry.is_series:
             raise ConfigError(f"redundancy.models[{index}]", f"model '{entry.name}' is a checkpoint series; name a single model")

@@ -22,6 +22,8 @@ from matplotlib.colors import Normalize
 from lmanatomy.plots import figure
 
 STAT_LABELS = {"mean_r2": "mean", "max_r2": "max", "std_r2": "std"}
+# Companions of Figs 1–3: the same statistics of (SVR R² − identity-baseline R²) per target dim.
+GAIN_LABELS = {"mean_gain": "mean", "max_gain": "max", "std_gain": "std"}
 MISSING_COLOR = "0.8"
 # Inches kept free under the axes for the note that says how a run deviates from the paper.
 NOTE_SPACE = 0.35
@@ -40,14 +42,21 @@ def _cmap(name: str):
 
 
 def pair_stat_heatmap(summary: pd.DataFrame, stat: str, title: str):
-    """One row of cells, one per layer pair, coloured and labelled by ``stat`` of test R²."""
-    if stat not in STAT_LABELS:
-        raise ValueError(f"unknown statistic '{stat}' (known: {', '.join(STAT_LABELS)})")
+    """One row of cells, one per layer pair, coloured and labelled by ``stat`` of test R² (Figs 1–3)
+    or of the gain over the identity baseline (their companions, a diverging scale centred on 0).
+    """
+    if stat not in STAT_LABELS and stat not in GAIN_LABELS:
+        raise ValueError(f"unknown statistic '{stat}' (known: {', '.join([*STAT_LABELS, *GAIN_LABELS])})")
     values = summary[stat].to_numpy(dtype=float)
     labels = summary["pair"].tolist()
     n = len(values)
     finite = values[np.isfinite(values)]
-    if stat == "std_r2":
+    gain = stat in GAIN_LABELS
+    quantity = f"{GAIN_LABELS[stat]} R² gain" if gain else f"{STAT_LABELS[stat]} R²"
+    if gain and stat != "std_gain":  # signed: the SVR can also do worse than the baseline on test data
+        vmax = max(float(np.abs(finite).max()) if finite.size else 1.0, 1e-6)
+        vmin, cmap = -vmax, "RdBu_r"
+    elif stat in ("std_r2", "std_gain"):
         vmin, vmax, cmap = 0.0, max(float(finite.max()) if finite.size else 1.0, 1e-6), "magma"
     elif stat == "max_r2":  # maxima crowd near 1: colour their own range, the labels carry the values
         low = float(finite.min()) if finite.size else 0.0
@@ -57,19 +66,20 @@ def pair_stat_heatmap(summary: pd.DataFrame, stat: str, title: str):
     fig, ax = _layout(width=max(6.4, 0.42 * n + 1.8), height=2.8)
     image = ax.imshow(np.ma.masked_invalid(values[None, :]), aspect="auto", cmap=_cmap(cmap), vmin=vmin, vmax=vmax)
     norm = Normalize(vmin, vmax)
-    digits = 2 if stat == "mean_r2" else 3
+    digits = 2 if stat in ("mean_r2", "mean_gain") else 3
     for i, value in enumerate(values):
         text = "NaN" if not np.isfinite(value) else f"{value:.{digits}f}"
         shade = norm(value) if np.isfinite(value) else 1.0
+        dark = abs(shade - 0.5) > 0.3 if cmap == "RdBu_r" else shade < 0.55
         ax.text(i, 0, text, ha="center", va="center", rotation=90 if n > 12 else 0, fontsize=7,
-                color="white" if shade < 0.55 else "black")
+                color="white" if dark else "black")
     ax.set_xticks(range(n), labels, rotation=90 if n > 12 else 0, fontsize=7)
-    ax.set_yticks([0], [f"{STAT_LABELS[stat]} R²"])
+    ax.set_yticks([0], [quantity])
     ax.set_xlabel("layer pair n → n+1 (hidden-state indices)")
     ax.set_title(title)
     for side in ("top", "right"):
         ax.spines[side].set_visible(True)
-    fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01, label=f"{STAT_LABELS[stat]} R²")
+    fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01, label=quantity)
     return fig
 
 
@@ -150,7 +160,7 @@ def paths_figure(
     ax.scatter(inputs_x, inputs_y, s=6, facecolors="none", edgecolors="0.35", linewidths=0.4, label="contributing input dim (layer n)")
     ax.scatter(targets_x, targets_y, s=9, c=top["r2"].to_numpy() if len(top) else [], cmap=cmap, norm=norm,
                label="predicted dim (layer n+1)", zorder=3)
-    for dim, count in zip(frequent["input_dim"].head(label_dims), frequent["in_top"].head(label_dims)):
+    for dim, count in zip(frequent["dim"].head(label_dims), frequent["in_top"].head(label_dims)):
         if count == 0:
             continue
         ax.axhline(dim, color="tab:red", linewidth=0.5, linestyle=":", zorder=0)

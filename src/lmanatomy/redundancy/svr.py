@@ -56,8 +56,15 @@ RHO_ADAPT_FACTOR = 3.0
 RHO_MAX_STEP = 100.0
 RHO_RANGE_DECADES = 2.0
 # First iteration at which targets still running get an exact solve on their active sets
-# (repeated at twice the iteration count each time).
-POLISH_FIRST = 200
+# (repeated at twice the iteration count each time), and how close to convergence a target must
+# be for it: KKT violation within POLISH_GATE × tol. Every target left at max_iter is polished.
+# Each solve costs O(|F|³) with |F| free support vectors (up to n); on paper-size hidden-state-like
+# data ADMM alone converges every target in 350–450 iterations, and polishing from iteration 200
+# spent 24 of 106 CPU-s of a full pair (docs/benchmarks.md, "Paper scale"; issue 22 saw 4.6% of
+# the attempts accepted). So the polish is kept for the slow tail: targets still running after
+# 1,000 iterations.
+POLISH_FIRST = 1000
+POLISH_GATE = 10.0
 # Samples whose residual is within POLISH_BAND × (current KKT violation) of the tube's edge are
 # taken as free support vectors when polishing.
 POLISH_BAND = 10.0
@@ -317,6 +324,8 @@ class BatchedLinearSVR:
         dtype: torch.dtype = torch.float64,
         check_every: int = 10,
         polish_bytes: int = 256 << 20,
+        polish_first: int = POLISH_FIRST,
+        polish_gate: float = POLISH_GATE,
         progress: Any = None,
     ):
         self.C = _check_positive("C", C)
@@ -327,6 +336,12 @@ class BatchedLinearSVR:
         self.max_iter = int(max_iter)
         self.check_every = int(check_every)
         self.polish_bytes = int(polish_bytes)
+        if int(polish_first) < 1:
+            raise ValueError(f"polish_first must be ≥ 1, got {polish_first}")
+        self.polish_first = int(polish_first)
+        if not float(polish_gate) > 0:  # math.inf: polish every running target on schedule
+            raise ValueError(f"polish_gate must be > 0, got {polish_gate}")
+        self.polish_gate = float(polish_gate)
         self.standardize = bool(standardize)
         self.device = torch.device(device)
         if dtype not in (torch.float64, torch.float32):
@@ -393,11 +408,27 @@ class BatchedLinearSVR:
         dual = -(0.5 * (beta * (gram @ beta)).sum(0) - (yc * beta).sum(0) + self.epsilon * beta.abs().sum(0))
         return (primal - dual) / primal.abs().clamp(min=1.0)
 
+    def _polish_targets(
+        self, gram: torch.Tensor, y: torch.Tensor, beta: torch.Tensor, violation: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Exact solves on the active sets guessed from β; returns them and which ones to accept.
+
+        A polished β is accepted only when it is itself certified: KKT violation ≤ tol.
+        """
+        c, eps = self.C, self.epsilon
+        band = (POLISH_BAND * violation).clamp(min=self.tol)[None, :]
+        free, values = _active_sets(gram, y, beta, c, eps, band)
+        exact, solvable = _polish(gram, y, free, values, c, eps, self.polish_bytes)
+        exact_violation, _ = _kkt(gram, y, exact, c, eps)
+        return exact, solvable & (exact_violation <= self.tol)
+
     def _admm(self, spectrum: _Spectrum, yc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per-target ADMM with adaptive ρ and polishing.
 
-        Returns β (n × targets), iterations per target and whether each target's β came from a
-        polish (an exact solve on its active sets) rather than from the ADMM iterate itself.
+        Targets that do not converge within ``max_iter`` get the best feasible iterate seen (lowest
+        KKT violation among the checked ones), not the last. Returns β (n × targets), iterations
+        per target and whether each target's β came from a polish (an exact solve on its active
+        sets) rather than from the ADMM iterate itself.
         """
         n, targets = yc.shape
         c, eps = self.C, self.epsilon
@@ -427,7 +458,9 @@ class BatchedLinearSVR:
         z = torch.zeros_like(y)
         u = torch.zeros_like(y)
         level = torch.full((targets,), start, dtype=torch.int64, device=yc.device)
-        next_polish = POLISH_FIRST
+        next_polish = self.polish_first
+        best = torch.zeros_like(y)
+        best_violation = torch.full((targets,), math.inf, dtype=y.dtype, device=y.device)
         groups: list[tuple[int, torch.Tensor]] | None = None
         bar = self.progress(total=targets, desc="targets converged", leave=False) if self.progress else None
         for it in range(1, self.max_iter + 1):
@@ -450,22 +483,29 @@ class BatchedLinearSVR:
                 continue
             candidate = _make_feasible(z, c)
             violation, _ = _kkt(spectrum.gram, y, candidate, c, eps)
-            done = (violation <= self.tol) & _equality_ok(candidate, c)
+            feasible = _equality_ok(candidate, c)
+            done = (violation <= self.tol) & feasible
             polished = torch.zeros_like(done)
             if it >= next_polish or it == self.max_iter:
-                next_polish *= 2
-                todo = torch.nonzero(~done).squeeze(1)
+                if it >= next_polish:
+                    next_polish *= 2
+                # Polish only the targets close to convergence (or all of them at the end): far
+                # from it the guessed active sets are wrong, and each solve costs O(|F|³).
+                gate = torch.full_like(violation, math.inf) if it == self.max_iter else self.polish_gate * self.tol
+                todo = torch.nonzero(~done & (violation <= gate)).squeeze(1)
                 if todo.numel():
-                    sub_y, sub_beta = y[:, todo], candidate[:, todo]
-                    band = (POLISH_BAND * violation[todo]).clamp(min=self.tol)[None, :]
-                    free, values = _active_sets(spectrum.gram, sub_y, sub_beta, c, eps, band)
-                    exact, solvable = _polish(spectrum.gram, sub_y, free, values, c, eps, self.polish_bytes)
-                    exact_violation, _ = _kkt(spectrum.gram, sub_y, exact, c, eps)
-                    accept = solvable & (exact_violation <= self.tol)
+                    exact, accept = self._polish_targets(spectrum.gram, y[:, todo], candidate[:, todo], violation[todo])
                     candidate[:, todo[accept]] = exact[:, accept]
                     polished[todo[accept]] = True
                     done = done | polished
+            # The best feasible iterate seen so far: ADMM's KKT violation is not monotone, and at
+            # max_iter the last iterate can be worse than an earlier one.
+            better = feasible & ~polished & (violation < best_violation)
+            best_violation = torch.where(better, violation, best_violation)
+            best = torch.where(better[None, :], candidate, best)
             if it == self.max_iter:
+                keep_best = ~done & torch.isfinite(best_violation)
+                candidate = torch.where(keep_best[None, :], best, candidate)
                 done = torch.ones_like(done)
             if bool(done.any()):
                 idx = active[done]
@@ -476,6 +516,7 @@ class BatchedLinearSVR:
                 groups = None
                 active, y, z, u, z_prev, level, b, rho = (
                     active[keep], y[:, keep], z[:, keep], u[:, keep], z_prev[:, keep], level[keep], b[:, keep], rho[keep])
+                best, best_violation = best[:, keep], best_violation[keep]
                 if bar is not None:
                     bar.update(int(done.sum()))
             if active.numel() == 0:

@@ -104,12 +104,16 @@ def knowledge_section(results: Path, paper: Mapping[str, Any], run: Mapping[str,
 def redundancy_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
     lines = []
     for model in run["models"].get("redundancy", []):
-        summary = _read(results / "redundancy" / model / "pair_summary.csv")
+        path = results / "redundancy" / model / "pair_summary.csv"
+        summary = _read(path, ["mean_r2", "mean_r2_identity", "mean_gain"])
         frequent = _read(results / "redundancy" / model / "frequent_dims.csv")
-        r2 = [c for c in summary.columns if "mean" in c.lower()]
-        lines += [f"**{run['displays'].get(model, model)}**: mean R² per layer pair "
-                  + (f"from {summary[r2[0]].min():.3f} to {summary[r2[0]].max():.3f}" if r2 else "(no mean column)")
-                  + "; the most frequent contributing dims:", "", to_markdown(frequent.head(5))]
+        span = {c: f"{summary[c].min():.3f} to {summary[c].max():.3f}" for c in ("mean_r2", "mean_r2_identity", "mean_gain")}
+        # Redundancy is read from the SVR's gain over the identity baseline, not from its R² alone.
+        lines += [f"**{run['displays'].get(model, model)}**: mean R² per layer pair {span['mean_r2']}, of which the "
+                  f"identity baseline (each dim from its own dim of the layer before) already reaches {span['mean_r2_identity']}; "
+                  f"the SVR's mean gain over it, where redundancy between layers shows, is {span['mean_gain']} "
+                  f"(largest in pair {summary.loc[summary['mean_gain'].idxmax(), 'pair']}). The most frequent contributing dims:",
+                  "", to_markdown(frequent.head(5))]
     dims = ", ".join(str(d) for d in paper["values"]["frequent_dims"])
     return lines + [f"Paper: dims {dims} dominate in its model; dims are model-specific, so only the pattern "
                     "(a few dims dominating) is comparable across models.", ""]
