@@ -298,19 +298,22 @@ def batched_attributions(
     grid: str = "inclusive",
     max_rows: int = 2048,
     pad_token_id: int = 0,
-    share_prefix: bool | None = None,
+    share_prefix: bool = False,
 ) -> Attributions:
     """Integrated gradients of every neuron of ``layers`` for every prompt, batched.
 
     ``prompts`` are token-id sequences (≥ 2 tokens), ``targets`` one token id per prompt. A pass
     holds at most ``max_rows`` rows of one token each (rows = prompts × layers × steps), but
-    always at least one (prompt, layer) unit of ``steps`` rows. ``share_prefix``: rows read the
-    cached prefix in place (None: whenever the model supports it, :func:`shares_prefix`); False
-    copies it per row, as earlier versions did (kept for the memory benchmark and the tests).
+    always at least one (prompt, layer) unit of ``steps`` rows. ``share_prefix=True``: rows read
+    the cached prefix in place (:func:`shares_prefix` models only), memory flat in ``max_rows``;
+    False (the default) copies it per row. The workflow uses the copy: in place, a row's result
+    depends on which rows share its pass (the grid's width) at the 1e-7 level, so an attribution
+    job that resumes from its complete shards would not reproduce the uninterrupted run's bits —
+    the reproducibility test caught this (a rebuilt shard moved the EMD distances).
     """
     if share_prefix and not shares_prefix(model):
-        raise ValueError(f"{type(model).__name__} does not route attention through Hugging Face's interface; use share_prefix=None")
-    share = shares_prefix(model) if share_prefix is None else bool(share_prefix)
+        raise ValueError(f"{type(model).__name__} does not route attention through Hugging Face's interface; use share_prefix=False")
+    share = bool(share_prefix)
     if len(prompts) != len(targets):
         raise ValueError(f"{len(prompts)} prompts but {len(targets)} targets")
     if not prompts:
