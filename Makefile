@@ -52,7 +52,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	touch $(STAMP)
 
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=30
 
 # Only the whole-run checks: two clean runs of config/test/reduced.yaml, killed runs, damaged files.
 repro: $(STAMP)
