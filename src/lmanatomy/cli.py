@@ -133,16 +133,12 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _prompt(args: argparse.Namespace) -> int:
+    """Bad config, task, index or data raise LmAnatomyError: main() prints it as one line."""
     import json
 
-    from lmanatomy.errors import LmAnatomyError
     from lmanatomy.lesion.prompt import read_config, sample_prompt
 
-    try:
-        result = sample_prompt(read_config(args.config), args.task, args.index, args.data_root)
-    except LmAnatomyError as exc:  # bad config, task, index or data: one line, no traceback
-        print(f"lmanatomy prompt: {exc}", file=sys.stderr)
-        return 2
+    result = sample_prompt(read_config(args.config), args.task, args.index, args.data_root)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
