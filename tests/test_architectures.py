@@ -142,7 +142,7 @@ def test_knowledge_site_on_every_family(models, family):
         assert site_module(model, 1, "pre").out_features == 32
 
 
-@pytest.mark.parametrize("package", ["extract", "knowledge", "lesion", "models", "paramact", "redundancy"])
+@pytest.mark.parametrize("package", ["extract", "knowledge", "language", "lesion", "models", "paramact", "redundancy"])
 def test_each_package_help_lists_its_public_names_with_a_purpose(package, capsys):
     import importlib
 
