@@ -53,6 +53,7 @@ BAD = [
     ("groups", {"a": ["Cat", "Dog"], "b": ["Red"]}, "knowledge.groups.b", "is too short"),
     ("groups", {"a": ["Cat", "D/og"], "b": ["Red", "Blue"]}, "knowledge.groups.a[1]", "does not match"),
     ("groups", {"a": ["Cat", "Dog"]}, "knowledge.groups", "does not have enough properties"),
+    ("groups", {"a": ["Cat", "Dog"], "b": ["Red", "Zebra"]}, "knowledge.groups.b[1]", "'Zebra' has no questions in"),
 ]
 
 

@@ -34,6 +34,40 @@ def checkpoints(section: Mapping[str, Any], entry: ModelEntry) -> list[str]:
     return list(chosen)
 
 
+def question_words(config: Mapping[str, Any], name: str) -> tuple[str, set[str]] | None:
+    """(file, the words it has questions for) of the question dataset, when the file is on disk.
+
+    Before the download job has run (a dataset under ``data/raw`` not fetched yet), the words are
+    not knowable at plan time and ``None`` is returned: the attribution job's own check then names
+    the missing word (``lmanatomy.knowledge.prompts``).
+    """
+    import json
+
+    from lmanatomy.data.layout import dataset_root, resolve
+
+    resolved = resolve(config["datasets"][name], dataset_root(config, name))
+    path = resolved.folder / resolved.files[0]
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None  # the prepare job names the malformed line
+    return (str(path), set(data)) if isinstance(data, dict) else None
+
+
+def check_words_in_questions(groups: Mapping[str, Any], config: Mapping[str, Any], name: str) -> None:
+    """Every word of ``knowledge.groups`` has questions in the question file (when it is on disk)."""
+    found = question_words(config, name)
+    if found is None:
+        return
+    path, known = found
+    for group, members in groups.items():
+        for index, word in enumerate(members):
+            if word not in known:
+                raise ConfigError(f"knowledge.groups.{group}[{index}]", f"'{word}' has no questions in {path} ({len(known)} words there)")
+
+
 def check(config: Mapping[str, Any], registry: Registry) -> None:
     section = config["knowledge"]
     (entry,) = check_model_names("knowledge.model", [section["model"]], registry)
@@ -47,6 +81,7 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
     if datasets[name]["format"] != FORMAT:
         raise ConfigError("knowledge.dataset", f"dataset '{name}' has format '{datasets[name]['format']}', not '{FORMAT}'")
     group_of(section["groups"])
+    check_words_in_questions(section["groups"], config, name)
     if "{question}" not in section["template"]:
         raise ConfigError("knowledge.template", f"template {section['template']!r} has no {{question}} placeholder")
     try:
