@@ -224,6 +224,8 @@ def default_config():
         (lambda c: c["redundancy"].update(top_inputs=1000), "redundancy.top_inputs", "exceeds the hidden size 576"),
         (lambda c: c["datasets"]["jsts"].update(sample={"n": 100}), "redundancy.train", "samples only 100 rows"),
         (lambda c: c["redundancy"].update(train=1), "redundancy.train", "minimum of 2"),
+        # the demo JSTS has 320 distinct sentence1 texts (the default run asks for exactly 256 + 64)
+        (lambda c: c["redundancy"].update(train=300), "redundancy.train", "has only 320 distinct texts"),
         (lambda c: c["redundancy"].update(C=0), "redundancy.C", "less than or equal to the minimum of 0"),
         (lambda c: c["redundancy"].update(unknown=1), "redundancy.unknown", "unknown key"),
         (lambda c: c["redundancy"].update(last_layer_probe="nope"), "redundancy.last_layer_probe", "unknown probe 'nope'"),

@@ -61,3 +61,39 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
             "redundancy.train",
             f"train + test = {wanted} sentences but dataset '{section['dataset']}' samples only {sample['n']} rows",
         )
+    distinct = distinct_texts(config, section["dataset"])
+    if distinct is not None and distinct < wanted:
+        raise ConfigError(
+            "redundancy.train",
+            f"train + test = {wanted} sentences but dataset '{section['dataset']}' has only {distinct} distinct texts "
+            "(after its sampling); lower redundancy.train/test or use a larger dataset",
+        )
+
+
+PLAN_TIME_BYTES = 64 * 2**20  # larger datasets are counted by the job (choose_sentences), not at every dry-run
+
+
+def distinct_texts(config: Mapping[str, Any], name: str) -> int | None:
+    """Distinct texts of a dataset as the study's job will see them (sampling applied), or ``None``.
+
+    The job keeps each text once (:func:`lmanatomy.redundancy.pairs.choose_sentences`), so a
+    dataset with repeated texts (JSTS repeats ``sentence1``) holds fewer than its rows. Counted
+    here by preparing the dataset exactly as its prepare job does, when its files are on disk
+    and together under :data:`PLAN_TIME_BYTES`. Not knowable at plan time (``None``): files still
+    to be downloaded (``data/raw`` before the download jobs) or a ``hf`` dataset not yet cached;
+    not counted for bigger files (C4 shards), where the job's own check names the shortfall.
+    """
+    from lmanatomy.data import prepare_dataset
+    from lmanatomy.data.layout import dataset_root, resolve
+    from lmanatomy.errors import DataError
+
+    spec, root = config["datasets"][name], dataset_root(config, name)
+    try:
+        resolved = resolve(spec, root)
+    except DataError:
+        return None  # check_datasets names what is wrong with the spec
+    paths = [resolved.folder / rel for rel in resolved.files]
+    if not paths or not all(path.is_file() for path in paths) or sum(path.stat().st_size for path in paths) > PLAN_TIME_BYTES:
+        return None
+    texts = prepare_dataset(spec, root, name=name).table.column("text").to_pylist()
+    return len(set(texts))
