@@ -159,11 +159,11 @@ def section_models(section: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def check_model_structures(config: Mapping[str, Any], registry: Registry) -> None:
-    """Each model a study names has the parts the study needs (lmanatomy.models.needs), at plan time.
+    """Each model a study names has the parts and special tokens the study needs (lmanatomy.models.needs), at plan time.
 
     The census runs whenever the config has a ``census`` section; the other studies when enabled.
     """
-    from lmanatomy.models.needs import needs_of, require_parts
+    from lmanatomy.models.needs import needs_of, require_parts, require_tokens, token_needs
 
     probes = config.get("probes") or {}
     studies = (["census"] if "census" in config else []) + [s for s in config.get("studies", []) if s != "census"]
@@ -176,6 +176,7 @@ def check_model_structures(config: Mapping[str, Any], registry: Registry) -> Non
                 continue  # the study's own check names the unknown model
             try:
                 require_parts(registry[name], study, needs)
+                require_tokens(registry[name], study, token_needs(probe))
             except RegistryError as exc:
                 raise ConfigError(f"{study}.{key}", str(exc)) from None
 

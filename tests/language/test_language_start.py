@@ -97,3 +97,18 @@ def test_a_start_other_than_the_expected_one_stops_generation():
         start_prompt(llama_tokenizer(), "bos_or_eos", expected="</s>")
     with pytest.raises(DataError, match="no start token"):
         start_prompt(tiny_tokenizer(add_bos=False), "tokenizer")
+
+
+def test_a_path_tokenizer_without_bos_or_eos_cannot_start_a_text(tmp_path):
+    from lmanatomy.models.needs import missing_tokens, token_needs
+    from lmanatomy.models.registry import parse_entry
+    from lmanatomy.testing import own_weights_folder, tiny_tokenizer
+
+    needs = token_needs({"modules": "linears", "pool": "mean", "start": "bos_or_eos"})
+    assert needs == ("start",)
+    for add_bos, eos, missing in ((True, None, 0), (False, "</s>", 0), (False, None, 1)):
+        tokenizer = tiny_tokenizer(add_bos=add_bos)
+        tokenizer.eos_token = eos
+        _, folder = own_weights_folder("llama", tokenizer, tmp_path / f"m{add_bos}{eos is None}")
+        entry = parse_entry("mine", {"source": "path", "path": str(folder)})
+        assert len(missing_tokens(entry, needs)) == missing, (add_bos, eos)

@@ -279,3 +279,24 @@ def test_run_summary_reads_redundancy_from_the_gain(tmp_path):
     assert "mean R² per layer pair 0.700 to 0.700" in text
     assert "already reaches 0.500 to 0.700" in text and "mean gain over it, where redundancy between layers shows, is 0.000 to 0.200" in text
     assert "largest in pair 1→2" in text
+
+
+def test_a_path_model_whose_tokenizer_has_no_eos_is_refused_at_plan_time(default_config, tmp_path):
+    """Pool eos needs an EOS token: a `source: path` folder's tokenizer is on disk, so this fails before any job."""
+    from lmanatomy.testing import own_weights_folder, tiny_tokenizer
+
+    tokenizer = tiny_tokenizer(add_bos=False)
+    tokenizer.eos_token = None
+    own_weights_folder("llama", tokenizer, tmp_path / "mine")
+    registry = tmp_path / "models.yaml"
+    registry.write_text((REPO / "config" / "models.yaml").read_text(encoding="utf-8")
+                        + f"\nmine:\n  source: path\n  path: {tmp_path / 'mine'}\n", encoding="utf-8")
+    config = copy.deepcopy(default_config)
+    config["models_file"] = str(registry)
+    config["redundancy"]["models"] = ["mine"]
+    with pytest.raises(ConfigError, match=r"needs an EOS token .* tokenizer of model 'mine' .* has none") as info:
+        validate_config(config, REPO / "workflow" / "schemas")
+    assert info.value.key == "redundancy.models[0]"
+    tokenizer.eos_token = "</s>"  # the same folder with an EOS token passes
+    tokenizer.save_pretrained(tmp_path / "mine")
+    validate_config(config, REPO / "workflow" / "schemas")

@@ -114,3 +114,44 @@ def require_parts(entry: ModelEntry, study: str, needs: tuple[str, ...]) -> None
     if missing:
         part, reason = missing[0]
         raise RegistryError(f"{study} needs the {part.replace('_', ' ')} of model '{entry.name}' ({entry.model_type}): {reason}")
+
+
+def token_needs(probe: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The special tokens a probe relies on: ``eos`` (pool: eos), ``start`` (a leading BOS, else EOS)."""
+    probe = probe or {}
+    needs: tuple[str, ...] = ()
+    if probe.get("pool") == "eos":
+        needs += ("eos",)
+    if probe.get("start") == "bos_or_eos":
+        needs += ("start",)
+    return needs
+
+
+def missing_tokens(entry: ModelEntry, needs: tuple[str, ...]) -> list[str]:
+    """Which of ``needs`` the entry's tokenizer cannot give; ``[]`` when not knowable at plan time.
+
+    Only a ``source: path`` folder has its tokenizer on disk before any job runs (loaded here
+    without weights); a Hub model's tokenizer arrives with the download job, whose extraction then
+    names the missing token (``lmanatomy.extract.tokens``).
+    """
+    if not needs or entry.source != "path" or entry.path is None:
+        return []
+    from transformers import AutoTokenizer
+
+    from lmanatomy.extract.tokens import leading_ids
+
+    tokenizer = AutoTokenizer.from_pretrained(entry.path, trust_remote_code=entry.trust_remote_code)
+    has_eos = tokenizer.eos_token_id is not None
+    missing = []
+    if "eos" in needs and not has_eos:
+        missing.append("an EOS token (the probe pools at the EOS token the pipeline appends)")
+    if "start" in needs and not has_eos and not leading_ids(tokenizer):
+        missing.append("a BOS token it adds or an EOS token (every text and generation starts from one, start: bos_or_eos)")
+    return missing
+
+
+def require_tokens(entry: ModelEntry, study: str, needs: tuple[str, ...]) -> None:
+    """A one-line :class:`RegistryError` naming the model, its tokenizer folder and the first missing token."""
+    missing = missing_tokens(entry, needs)
+    if missing:
+        raise RegistryError(f"{study} needs {missing[0]}, but the tokenizer of model '{entry.name}' in {entry.path} has none")
