@@ -67,10 +67,29 @@ def test_the_reason_names_the_study_model_and_part():
         require_parts(_entry("olmo2"), "lesion", ("layers", "pruning_groups"))
     assert str(err.value) == (
         "lesion needs the pruning groups of model 'tiny-olmo2' (olmo2): "
-        "self_attn.q_norm normalises across all heads; removing a head would need it sliced too"
+        "self_attn.q_norm normalises across all heads; removing a head or neuron would need it sliced too"
     )
     with pytest.raises(RegistryError, match="fused projection 'self_attn.qkv_proj'"):
         require_parts(_entry("phi3"), "lesion", ("layers", "pruning_groups"))
+
+
+def test_pruning_needs_every_weight_of_a_group_to_be_sliced(models):
+    """Per-head norms (Qwen3) pass; any other weight inside self_attn / mlp is named."""
+    import copy
+
+    from torch import nn
+
+    from lmanatomy.lesion.planning import architecture_of
+    from lmanatomy.models.needs import pruning_reason
+
+    assert pruning_reason(models["qwen3"].model.layers[0], {}) == ""
+    for family in ("qwen3", "gemma2"):
+        assert architecture_of(models[family]).model_type == family
+    model = copy.deepcopy(models["llama"])
+    model.model.layers[1].mlp.ffn_norm = nn.LayerNorm(32)
+    assert pruning_reason(model.model.layers[1], {}) == "mlp.ffn_norm normalises across all neurons; removing a head or neuron would need it sliced too"
+    with pytest.raises(RegistryError, match="this llama model: mlp.ffn_norm normalises across all neurons"):
+        architecture_of(model)
 
 
 @pytest.mark.parametrize("family", NEW_FAMILIES)

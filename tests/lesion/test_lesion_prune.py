@@ -96,6 +96,11 @@ def case(request, tokenizer, tmp_path):
 
 def test_removes_exactly_the_lowest_l1_heads_and_neurons(case):
     kind, base, original, _ = case
+    _assert_removes_the_lowest(original, kind)
+
+
+def _assert_removes_the_lowest(original, kind):
+    """Pruning ``original`` in place removes the heads / KV groups / neurons a plain loop ranks lowest."""
     p = _plan(original, (1, 2), kind)
     cfg = original.config
     heads, kv, hd = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
@@ -235,3 +240,48 @@ def test_importance_dtype_is_recorded_in_plans_and_shares(registry):
     table = shares_table(plans)
     assert table["importance_dtype"].tolist() == ["float16"] and table["indices"].tolist() == ["3-7"]
     assert table["range"].tolist() == ["4-8"] and table["numbering"].tolist() == ["one_based_inclusive"]
+
+
+# Qwen3 (per-head q_norm / k_norm) and Gemma-2 (explicit head_dim, extra norms around the MLP): the same
+# pruning groups as Llama, so the same pruning, checked against the same plain references.
+FAMILY_CASES = [("qwen3", "gqa"), ("qwen3", "mha"), ("gemma2", "gqa_groups"), ("gemma2", "mha")]
+
+
+@pytest.fixture(params=FAMILY_CASES, ids=[f"{f}-{k}" for f, k in FAMILY_CASES])
+def family_case(request, tokenizer, tmp_path):
+    family, kind = request.param
+    model, tok = tiny_model(family, tokenizer=tokenizer, seed=3, **SHAPES[kind])
+    base = save_model_dir(model, tok, tmp_path / "base")
+    original, _ = load_model(base)
+    return kind, base, original, tok
+
+
+def test_qwen3_and_gemma2_lose_exactly_the_lowest_l1_heads_and_neurons(family_case):
+    kind, _, original, _ = family_case
+    _assert_removes_the_lowest(original, kind)
+
+
+def test_a_pruned_model_computes_what_the_unpruned_one_does_with_those_units_silenced(family_case, tmp_path):
+    """Removing a head (or KV group) and a neuron is the same function as zeroing the o_proj columns of its
+    query heads and the down_proj column of the neuron in the unpruned model: the reference needs no
+    pruning code. It fails wherever a part indexed by head or neuron is left unsliced."""
+    import copy
+
+    kind, base, original, tok = family_case
+    silenced = copy.deepcopy(original)
+    p = _plan(original, (1, 2), kind)
+    records = prune_model(original, p)
+    hd = silenced.config.head_dim
+    with torch.no_grad():
+        for record in records:
+            layer = silenced.model.layers[record.layer]
+            for h in record.removed_heads:
+                layer.self_attn.o_proj.weight[:, h * hd : (h + 1) * hd] = 0
+            layer.mlp.down_proj.weight[:, list(record.removed_neurons)] = 0
+        batch = tok(["The quick brown fox jumps", "素早い茶色の狐"], return_tensors="pt", padding=True)
+        assert torch.allclose(original(**batch).logits, silenced(**batch).logits, atol=1e-5)
+    tensors, from_disk = prune_checkpoint(base, p)
+    assert from_disk == records
+    reloaded, _ = load_pruned(save_pruned(tmp_path / "pruned", tensors, shape_map(p, from_disk, base_reference(base))))
+    with torch.no_grad():
+        assert torch.equal(reloaded(**batch).logits, original(**batch).logits)

@@ -9,23 +9,16 @@ from lmanatomy.errors import ConfigError
 from lmanatomy.lesion.naming import layer_indices
 from lmanatomy.models.registry import Registry
 
-# Families whose decoder layers have LLM-Pruner's groups: self_attn.{q,k,v,o}_proj, mlp.{gate,up,down}_proj.
-SUPPORTED_FAMILIES = ("llama", "mistral", "qwen2")
-
 
 def check(config: Mapping[str, Any], registry: Registry) -> None:
-    """Model known and prunable, layer ranges inside it, tasks known and backed by datasets of their format."""
+    """Model known (prunable: checked as the lesion study's need), layer ranges inside it, tasks known and backed by datasets of their format."""
     from lmanatomy.evaluation.tasks import TASKS
 
     section = config["lesion"]
     name = section["model"]
     if name not in registry:
         raise ConfigError("lesion.model", f"unknown model '{name}' (known: {', '.join(sorted(registry))})")
-    entry = registry[name]
-    if entry.model_type not in SUPPORTED_FAMILIES:
-        raise ConfigError(
-            "lesion.model", f"model '{name}' has model_type '{entry.model_type}'; pruning supports {', '.join(SUPPORTED_FAMILIES)}"
-        )
+    entry = registry[name]  # its pruning groups are a need (lmanatomy.models.needs), checked with every study's
     numbering = section["layer_numbering"]
     for index, layers in enumerate(section["layer_ranges"]):
         key = f"lesion.layer_ranges[{index}]"

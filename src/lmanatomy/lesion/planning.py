@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lmanatomy.errors import ConfigError, RegistryError
-from lmanatomy.lesion.config import SUPPORTED_FAMILIES
 from lmanatomy.lesion.naming import ORIGINAL, NUMBERINGS, layer_indices, percent_label, range_label, variant_id  # noqa: F401
 
 GQA_MODES = ("prune_kv_groups", "keep_kv_heads")
@@ -216,16 +215,20 @@ def _layer_facts(layer: "nn.Module") -> tuple[int, ...]:
 
 
 def architecture_of(model_or_config: Any) -> Architecture:
-    """The pruning-relevant facts of a Llama-like model (meta device is enough)."""
+    """The pruning-relevant facts of a model with LLM-Pruner's groups (meta device is enough).
+
+    Which models have them is a need, not a family list (:func:`lmanatomy.models.needs.pruning_reason`):
+    Llama, Mistral, Qwen2, Qwen3 and Gemma-2 do; fused projections or norms across heads are refused.
+    """
     from lmanatomy.models.adapters import adapter_for, parameter_count
+    from lmanatomy.models.needs import pruning_reason
 
     model = _as_module(model_or_config)
     adapter = adapter_for(model)
-    if adapter.family not in SUPPORTED_FAMILIES:
-        raise RegistryError(
-            f"lesion pruning supports the Llama-like families {SUPPORTED_FAMILIES}, not '{adapter.family}'"
-        )
     layers = adapter.decoder_layers(model)
+    reasons = {pruning_reason(layer, adapter.fused) for layer in layers} - {""}
+    if reasons:
+        raise RegistryError(f"lesion pruning needs LLM-Pruner's attention and MLP groups; this {adapter.family} model: {sorted(reasons)[0]}")
     facts = {_layer_facts(layer) for layer in layers}
     if len(facts) != 1:
         raise RegistryError(f"decoder layers of this {adapter.family} model differ in shape ({sorted(facts)}); the plan assumes equal layers")

@@ -14,7 +14,8 @@ Parts:
   (knowledge, site ``post`` / ``pre``);
 * ``pruning_groups`` — LLM-Pruner's attention and MLP groups as separate projections
   (``self_attn.{q,k,v,o}_proj``, ``mlp.{gate,up,down}_proj``; lesion), no fused projection and
-  no norm spanning all heads (OLMo-2's ``q_norm`` / ``k_norm`` would need slicing with the heads).
+  no other weights indexed by head or neuron (:func:`pruning_reason`; OLMo-2's ``q_norm`` /
+  ``k_norm`` span all heads and would need slicing with them; Qwen3's per-head ones do not).
 """
 
 from __future__ import annotations
@@ -61,14 +62,23 @@ def _structure(key: str) -> tuple[tuple[str, str], ...]:
     layers = adapter.decoder_layers(model)
     if not any(adapter.linears(layer) for layer in layers):
         lacks["linears"] = "no nn.Linear inside the decoder layers"
-    reason = _pruning_reason(layers[0], adapter.fused)
+    reason = pruning_reason(layers[0], adapter.fused)
     if reason:
         lacks["pruning_groups"] = reason
     return tuple(lacks.items())
 
 
-def _pruning_reason(layer: Any, fused: Mapping[str, str]) -> str:
-    """Why LLM-Pruner's attention/MLP groups cannot be cut from this layer ('' when they can)."""
+def pruning_reason(layer: Any, fused: Mapping[str, str]) -> str:
+    """Why LLM-Pruner's attention/MLP groups cannot be cut from this layer ('' when they can).
+
+    What removing a head or a neuron needs (the pruning code slices exactly these): separate
+    ``self_attn.{q,k,v,o}_proj`` and ``mlp.{gate,up,down}_proj`` Linears, a ``head_dim`` that divides
+    the q and k widths, and no other weights inside ``self_attn`` / ``mlp`` that are indexed by head
+    or neuron. A norm of width ``head_dim`` is applied to every head alike (Qwen3's ``q_norm`` /
+    ``k_norm``), so removing a head leaves it as it is; norms outside ``self_attn`` / ``mlp``
+    (Gemma-2's pre/post feed-forward norms) act on the hidden size, which pruning keeps. A norm
+    across all heads (OLMo-2's ``q_norm`` of width heads × head_dim) would have to be sliced too.
+    """
     from torch import nn
 
     if fused:
@@ -79,11 +89,22 @@ def _pruning_reason(layer: Any, fused: Mapping[str, str]) -> str:
         absent = [n for n in names if not isinstance(getattr(parent, n, None), nn.Linear)]
         if parent is None or absent:
             return f"no separate {label}.{'/'.join(absent or names)} Linear(s)"
-    q_width = attn.q_proj.out_features
-    for name, module in attn.named_children():
-        weight = getattr(module, "weight", None)
-        if "norm" in name and weight is not None and weight.shape[-1] == q_width and q_width != getattr(attn, "head_dim", -1):
-            return f"self_attn.{name} normalises across all heads; removing a head would need it sliced too"
+    head_dim = getattr(attn, "head_dim", None)
+    if not isinstance(head_dim, int) or head_dim < 1:
+        return "self_attn has no integer head_dim, so its heads cannot be told apart"
+    for proj in ("q_proj", "k_proj"):
+        if getattr(attn, proj).out_features % head_dim:
+            return f"self_attn.{proj} has {getattr(attn, proj).out_features} outputs, not a multiple of head_dim {head_dim}"
+    for parent, label, names in ((attn, "self_attn", PRUNING_ATTENTION), (mlp, "mlp", PRUNING_MLP)):
+        for name, module in parent.named_children():
+            shapes = [tuple(p.shape) for p in module.parameters()]
+            if name in names or not shapes:
+                continue
+            if label == "self_attn" and all(shape == (head_dim,) for shape in shapes):
+                continue  # per-head norm, the same for every head
+            units = "heads" if label == "self_attn" else "neurons"
+            what = f"normalises across all {units}" if "norm" in name else f"has weights {shapes}"
+            return f"{label}.{name} {what}; removing a head or neuron would need it sliced too"
     return ""
 
 
