@@ -173,7 +173,8 @@ def _entries() -> list[Upstream]:
             pawsx_archive,
             "https://storage.googleapis.com/paws/pawsx/x-final.tar.gz",
             None,
-            note="the PAWS-X release archive; a storage bucket, not a repository: not pinned, trusted on first use",
+            note="the PAWS-X release archive; a storage bucket, not a repository: not pinned, trusted on first use "
+                 "(no pinned copy found in any repository; docs/language.md)",
         )
     )
     for lang in PAWSX_LANGUAGES:
