@@ -85,13 +85,17 @@ def _reference_kv_group_scores(layer, kv_heads, head_dim):
     return scores
 
 
-@pytest.fixture(params=sorted(SHAPES))
-def case(request, tokenizer, tmp_path):
-    kind = request.param
-    model, tok = tiny_model("llama", tokenizer=tokenizer, seed=3, **SHAPES[kind])
+def _saved(family, kind, tokenizer, tmp_path):
+    """(kind, base folder, the model loaded back from it, tokenizer) for a tiny model of one family and shape."""
+    model, tok = tiny_model(family, tokenizer=tokenizer, seed=3, **SHAPES[kind])
     base = save_model_dir(model, tok, tmp_path / "base")
     original, _ = load_model(base)
     return kind, base, original, tok
+
+
+@pytest.fixture(params=sorted(SHAPES))
+def case(request, tokenizer, tmp_path):
+    return _saved("llama", request.param, tokenizer, tmp_path)
 
 
 def test_removes_exactly_the_lowest_l1_heads_and_neurons(case):
@@ -249,11 +253,7 @@ FAMILY_CASES = [("qwen3", "gqa"), ("qwen3", "mha"), ("gemma2", "gqa_groups"), ("
 
 @pytest.fixture(params=FAMILY_CASES, ids=[f"{f}-{k}" for f, k in FAMILY_CASES])
 def family_case(request, tokenizer, tmp_path):
-    family, kind = request.param
-    model, tok = tiny_model(family, tokenizer=tokenizer, seed=3, **SHAPES[kind])
-    base = save_model_dir(model, tok, tmp_path / "base")
-    original, _ = load_model(base)
-    return kind, base, original, tok
+    return _saved(*request.param, tokenizer, tmp_path)
 
 
 def test_qwen3_and_gemma2_lose_exactly_the_lowest_l1_heads_and_neurons(family_case):
