@@ -53,15 +53,10 @@ def check(config: Mapping[str, Any], registry) -> None:
         raise ConfigError("census.models", f"Table 3 of the language study needs the census of {', '.join(absent)}: add them to census.models")
     if section["histogram_k"] < 1 or section["k"] < 1:
         raise ConfigError("language.k", "k and histogram_k must be positive")
+    from lmanatomy.models.needs import neuron_count
+
     for model in section["models"]:
         check_sizes(section, model, neuron_count(registry[model]))
-
-
-def neuron_count(entry) -> int:
-    """The model's neurons (outputs of every decoder-layer Linear), from its facts on the meta device."""
-    from lmanatomy.models.census import census_of
-
-    return census_of(entry).neurons
 
 
 def check_sizes(section: Mapping[str, Any], model: str, neurons: int) -> None:

@@ -43,20 +43,31 @@ def _entry_key(entry: ModelEntry) -> str:
     return json.dumps({"name": entry.name, "config": dict(entry.config), "remote": entry.trust_remote_code}, sort_keys=True, default=str)
 
 
-@functools.lru_cache(maxsize=64)  # one meta build per entry, however many studies name it
+def _facts_entry(key: str) -> ModelEntry:
+    data = json.loads(key)
+    return ModelEntry(name=data["name"], source="facts", config=data["config"], display=data["name"], trust_remote_code=data["remote"])
+
+
+@functools.lru_cache(maxsize=64)  # one meta build per entry, however many studies and checks use it
+def _meta(key: str) -> Any:
+    """The meta-device model of a serialised entry (no weights)."""
+    from lmanatomy.models.loading import meta_model
+
+    return meta_model(_facts_entry(key))
+
+
+@functools.lru_cache(maxsize=64)
 def _structure(key: str) -> tuple[tuple[str, str], ...]:
     """(part, reason) for every part the model lacks; ``key`` is a serialised entry (cacheable)."""
     from lmanatomy.models.adapters import REMOTE_CODE_ADAPTERS, adapter_for
-    from lmanatomy.models.loading import meta_model
-    data = json.loads(key)
-    entry = ModelEntry(name=data["name"], source="facts", config=data["config"], display=data["name"],
-                       trust_remote_code=data["remote"])
+
+    entry = _facts_entry(key)
     if entry.model_type in REMOTE_CODE_ADAPTERS:
         adapter = REMOTE_CODE_ADAPTERS[entry.model_type]
         lacks = dict(adapter.missing)
         lacks["pruning_groups"] = "remote modelling code: its projections cannot be inspected offline"
         return tuple(lacks.items())
-    model = meta_model(entry)
+    model = _meta(key)
     adapter = adapter_for(model)
     lacks = dict(adapter.missing)
     layers = adapter.decoder_layers(model)
@@ -106,6 +117,16 @@ def pruning_reason(layer: Any, fused: Mapping[str, str]) -> str:
             what = f"normalises across all {units}" if "norm" in name else f"has weights {shapes}"
             return f"{label}.{name} {what}; removing a head or neuron would need it sliced too"
     return ""
+
+
+def neuron_count(entry: ModelEntry) -> int:
+    """The census's neurons (outputs of every decoder-layer Linear), from the same meta build as the needs."""
+    from lmanatomy.models.adapters import REMOTE_CODE_ADAPTERS
+    from lmanatomy.models.census import census_of, census_of_model
+
+    if entry.model_type in REMOTE_CODE_ADAPTERS:
+        return census_of(entry).neurons
+    return census_of_model(_meta(_entry_key(entry)), entry.name, entry.display, parameters=0).neurons
 
 
 def missing_parts(entry: ModelEntry, needs: tuple[str, ...]) -> list[tuple[str, str]]:
