@@ -193,3 +193,12 @@ def test_a_seventh_language_given_by_its_flores_code_is_scored_under_that_code(l
     assert scored["lid_label"].tolist()[0] == "ko"
     assert scored["lid_language"].tolist() == ["kor_Hang", "de", "kor_Hang"]
     assert scored["is_target"].tolist() == [True, False, False]
+
+
+def test_table2_notes_count_the_run_languages():
+    from lmanatomy.language.report import table2_notes
+
+    setup = {"seeds": [1, 2], "k": 5, "languages": ["en", "de", "fr", "es", "zh", "ja", "kor_Hang"], "temperature": 0.8,
+             "max_new_tokens": 8, "lid_threshold": 0.5}
+    text = " ".join(table2_notes(setup, "</s>", "fastText lid.176.ftz"))
+    assert "P(any of the 7 languages) / 7" in text and "six" not in text

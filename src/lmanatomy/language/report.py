@@ -98,9 +98,10 @@ def _cells(prefix: str, hits: int, n: int, scale: float = 1.0) -> dict[str, floa
 def target_probabilities(scored: pd.DataFrame, languages: Sequence[str], k: int) -> pd.DataFrame:
     """One model's Table 2 block: P(target language) in % with n and Wilson bounds, plus the mean row.
 
-    The mean row's steered columns pool the six languages' texts (distinct generations, equal n:
-    the pooled rate is the mean). Its "before" column is one set of texts judged for six
-    languages, so it is P(any of the six) / 6, with that proportion's interval divided by 6.
+    The mean row's steered columns pool the languages' texts (distinct generations, equal n:
+    the pooled rate is the mean). Its "before" column is one set of texts judged for every
+    language, so it is P(any of the L languages) / L (the paper: L = 6), with that proportion's
+    interval divided by L.
     """
     none = scored[scored["condition"] == "none"]
     if none.empty:
@@ -148,15 +149,15 @@ def table2_display(table: pd.DataFrame) -> pd.DataFrame:
 def table2_notes(setup: Mapping[str, object], start: str, lid: str) -> list[str]:
     """Table 2's notes, read from the run: generation settings, start token, identifier, intervals."""
     seeds = list(setup["seeds"])  # type: ignore[arg-type]
-    k = setup["k"]
+    k, n = setup["k"], len(setup["languages"])  # type: ignore[arg-type]
     return [
         f"Probability (%) that a text generated from the start token alone ({start}; temperature {setup['temperature']:g}, "
         f"no top-k/top-p, at most {setup['max_new_tokens']} new tokens, stop at EOS, seeds {seeds[0]}..{seeds[-1]}) is in the target language.",
         f"A text counts as language l when {lid} predicts l with probability > {setup['lid_threshold']:g}.",
         f"before: no intervention; top / bottom / both: the target language's top-{k}, bottom-{k} or both sets of neurons "
         "fixed to their median activation over the language's texts, at every position.",
-        "Brackets: 95% Wilson interval; n = texts before intervention / per steered cell. Mean rows pool the six languages' "
-        "steered texts; their 'before' is P(any of the six languages) / 6 with that interval / 6 (one set of texts, six judgements).",
+        f"Brackets: 95% Wilson interval; n = texts before intervention / per steered cell. Mean rows pool the {n} languages' "
+        f"steered texts; their 'before' is P(any of the {n} languages) / {n} with that interval / {n} (one set of texts, {n} judgements).",
     ]
 
 
