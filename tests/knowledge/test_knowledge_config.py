@@ -66,3 +66,12 @@ def test_bad_knowledge_values_name_their_key(config, key, value, named, words):
     message = str(info.value)
     assert message.startswith(f"config key '{named}"), message
     assert any(w in message for w in words.split("|")), message
+
+
+def test_question_words_are_read_when_the_file_is_on_disk_only(monkeypatch, tmp_path):
+    from lmanatomy.knowledge.config import question_words
+
+    monkeypatch.chdir(tmp_path)  # data/raw (the download folder) is empty here: not knowable at plan time
+    assert question_words({"datasets": {"q": {"format": "knowledge_questions"}}}, "q") is None
+    path, words = question_words({"datasets": {"q": {"format": "knowledge_questions", "root": str(REPO / "data" / "demo")}}}, "q")
+    assert path.endswith("generated_data_1token.json") and {"Cat", "Japanese"} <= words and len(words) == 38
