@@ -31,6 +31,7 @@ include: "workflow/rules/lesion.smk"
 include: "workflow/rules/knowledge.smk"
 include: "workflow/rules/paramact.smk"
 include: "workflow/rules/redundancy.smk"
+include: "workflow/rules/atlas.smk"
 include: "workflow/rules/report.smk"
 
 

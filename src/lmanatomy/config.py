@@ -25,6 +25,7 @@ STUDY_CHECKS: dict[str, str] = {
     "knowledge": "lmanatomy.knowledge.config:check",
     "paramact": "lmanatomy.paramact.config:check",
     "redundancy": "lmanatomy.redundancy.config:check",
+    "atlas": "lmanatomy.atlas.config:check",
 }
 
 

@@ -42,7 +42,11 @@ TARGETS["knowledge"] = [
         "answers.csv",
         "answers.md",
     )
-]
+] + (
+    [f"{KN_OUT}/suppression.{ext}" for ext in ("csv", "md", "png")]
+    if KN and KN["suppression"]["enabled"]
+    else []
+)
 
 
 localrules:
@@ -210,3 +214,37 @@ rule knowledge_figures:
         corpus=KN_CORPUS,
     script:
         "../../scripts/knowledge/figures.py"
+
+
+# The suppression test (Dai et al. 2022) at the final checkpoint: each word's knowledge neurons
+# set to 0 vs as many random neurons of the same layers; change of P(answer) on its prompts.
+rule knowledge_suppression:
+    input:
+        questions=f"{RESULTS}/data/{KN['dataset']}.parquet" if KN else [],
+        trajectories=f"{KN_OUT}/trajectories.parquet",
+        model=model_ready(KN_MODEL, KN_CHECKPOINTS[-1]) if KN else [],
+    output:
+        csv=f"{KN_OUT}/suppression.csv",
+        md=f"{KN_OUT}/suppression.md",
+        png=f"{KN_OUT}/suppression.png",
+    log:
+        f"{LOGS}/knowledge/suppression.log",
+    benchmark:
+        f"{BENCH}/knowledge/suppression.tsv"
+    conda:
+        TORCH_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb_for(KN_MODEL) if KN else 1024,
+        gpu=gpus_for(KN_MODEL) if KN else 0,
+        runtime=runtime_for(KN_MODEL, units=len(KN_WORDS) / 10) if KN else 10,
+    params:
+        section=KN,
+        model_dir=model_path(KN_MODEL, KN_CHECKPOINTS[-1]) if KN else None,
+        checkpoint=KN_CHECKPOINTS[-1] if KN else None,
+        ff_width=KN_NEURONS // KN_LAYERS if KN else None,
+        display=KN_DISPLAY,
+        device=DEVICE,
+        dtype=DTYPE,
+    script:
+        "../../scripts/knowledge/suppression.py"

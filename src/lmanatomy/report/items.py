@@ -25,6 +25,7 @@ PAPERS: dict[str, str] = {
     "knowledge": "Ariyama et al. 2025: knowledge-neuron formation",
     "redundancy": "Baba & Kano 2025: redundancy between layers",
     "paramact": "Wang et al. 2024: activation patterns of parameters",
+    "atlas": "Across studies: the layer atlas",
 }
 #: The category of the run's own documents (summary, provenance).
 RUN_CATEGORY = "Run: summary and provenance"

@@ -1,0 +1,119 @@
+# The layer atlas (beyond the five papers): per model, every enabled study's finding by decoder
+# layer on one axis, and the rank correlations between those profiles.
+
+from lmanatomy.atlas.plan import inputs as atlas_inputs, reasons as atlas_reasons
+
+ATLAS = config.get("atlas") if "atlas" in STUDIES else None
+ATLAS_DIR = f"{RESULTS}/atlas"
+ATLAS_MODELS = list(ATLAS["models"]) if ATLAS else []
+ATLAS_FILES = ["atlas.png", "atlas.csv", "atlas.md", "correlations.csv"]
+
+TARGETS["atlas"] = [f"{ATLAS_DIR}/{m}/{f}" for m in ATLAS_MODELS for f in ATLAS_FILES]
+
+
+localrules:
+    atlas,
+
+
+def atlas_study_files(wildcards):
+    """The contributing studies' output files, named by study."""
+    return atlas_inputs(
+        config, wildcards.amodel, RESULTS, REGISTRY[wildcards.amodel].num_layers
+    )
+
+
+rule atlas:
+    input:
+        unpack(atlas_study_files),
+    output:
+        png=f"{ATLAS_DIR}/{{amodel}}/atlas.png",
+        csv=f"{ATLAS_DIR}/{{amodel}}/atlas.csv",
+        md=f"{ATLAS_DIR}/{{amodel}}/atlas.md",
+        correlations=f"{ATLAS_DIR}/{{amodel}}/correlations.csv",
+    log:
+        f"{LOGS}/atlas/{{amodel}}.log",
+    wildcard_constraints:
+        amodel=alternation(ATLAS_MODELS or ["none"]),
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        studies=lambda wc: list(atlas_study_files(wc)),
+        reasons=lambda wc: atlas_reasons(config, wc.amodel),
+        layers=lambda wc: REGISTRY[wc.amodel].num_layers,
+        display=lambda wc: REGISTRY[wc.amodel].display,
+        resamples=(ATLAS or {}).get("resamples"),
+        seed=(ATLAS or {}).get("seed"),
+        notes=[],
+    script:
+        "../../scripts/atlas/atlas.py"
+
+
+ATLAS_LL = (ATLAS or {}).get("language_lesions") or {}
+ATLAS_LL_FILES = ["language_lesions.csv", "language_lesions.md", "language_lesions.png"]
+# Models on which the language study and the lesion study both run.
+ATLAS_LL_MODELS = [
+    m
+    for m in ATLAS_MODELS
+    if not atlas_reasons(config, m)["language"] and not atlas_reasons(config, m)["lesion"]
+]
+ATLAS_LL_TARGETS = [
+    f"{ATLAS_DIR}/{m}/{f}" for m in ATLAS_LL_MODELS for f in ATLAS_LL_FILES
+]
+if ATLAS_LL.get("in_all"):
+    TARGETS["atlas"] += ATLAS_LL_TARGETS
+
+
+def atlas_language_stores(wildcards):
+    return [
+        f"{RESULTS}/activations/{wildcards.amodel}/{name}/{config['language']['probe']}/_manifest.json"
+        for name in config["language"]["datasets"]
+    ]
+
+
+# `snakemake atlas_language_lesions`: the cross-study lesion without the rest of the run.
+rule atlas_language_lesions:
+    input:
+        ATLAS_LL_TARGETS,
+
+
+rule atlas_language_lesion:
+    input:
+        model=lambda wc: model_ready(wc.amodel),
+        selection=f"{RESULTS}/language/{{amodel}}/selected.parquet",
+        stores=atlas_language_stores,
+        data=lambda wc: [
+            f"{RESULTS}/data/{name}.parquet" for name in config["language"]["datasets"]
+        ],
+        tasks=lambda wc: [
+            f"{RESULTS}/lesion/tasks/{task}/test.json" for task in ATLAS_LL["tasks"]
+        ],
+    output:
+        csv=f"{ATLAS_DIR}/{{amodel}}/language_lesions.csv",
+        md=f"{ATLAS_DIR}/{{amodel}}/language_lesions.md",
+        png=f"{ATLAS_DIR}/{{amodel}}/language_lesions.png",
+        predictions=f"{ATLAS_DIR}/{{amodel}}/language_lesions_predictions.parquet",
+    log:
+        f"{LOGS}/atlas/{{amodel}}_language_lesions.log",
+    benchmark:
+        f"{BENCH}/atlas/{{amodel}}_language_lesions.tsv"
+    wildcard_constraints:
+        amodel=alternation(ATLAS_LL_MODELS or ["none"]),
+    conda:
+        TORCH_ENV
+    threads: 1
+    resources:
+        mem_mb=lambda wc: mem_mb_for(wc.amodel),
+        gpu=lambda wc: gpus_for(wc.amodel),
+        runtime=lambda wc: runtime_for(
+            wc.amodel, units=1 + 2 * len(ATLAS_LL["settings"]) * len(ATLAS_LL["languages"])
+        ),
+    params:
+        section=ATLAS_LL,
+        model=lambda wc: wc.amodel,
+        registry=config["models_file"],
+        display=lambda wc: REGISTRY[wc.amodel].display,
+        generation=(config.get("lesion") or {}).get("generation"),
+        device=DEVICE,
+        dtype=DTYPE,
+    script:
+        "../../scripts/atlas/language_lesions.py"
