@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from lmanatomy.errors import DataError
 from lmanatomy.language.selection import chosen
+from lmanatomy.models.resources import Work
 
 CONDITIONS = ("none", "top", "bottom", "both")
 KINDS_OF = {"top": ("top",), "bottom": ("bottom",), "both": ("top", "bottom")}
@@ -38,6 +39,26 @@ def plan(languages: Sequence[str], k: int, ablation_ks: Sequence[int], seeds: Se
         groups += [("both", lang, kk) for kk in sorted(set(ablation_ks)) if kk != k]
     rows = [(condition, lang, kk, int(seed)) for condition, lang, kk in groups for seed in seeds]
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+def generation_work(requests: pd.DataFrame, batch_size: int, max_new_tokens: int) -> Work:
+    """The work of generating ``requests`` (runtime estimate, models.resources): every batch decodes up to
+    ``max_new_tokens`` steps, reading all weights once per step, for every row of the batch."""
+    batches = -(-len(requests) // batch_size)
+    return Work(decode_steps=batches * max_new_tokens, decode_tokens=len(requests) * max_new_tokens)
+
+
+def shard(requests: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
+    """Block ``index`` of ``count`` contiguous blocks of the plan, for one job of a split generation.
+
+    Each seed has its own generator and each row its own intervention pattern, so a row's text does
+    not depend on which rows share its batch or its job: the blocks, concatenated in order, are the
+    unsplit generation (tests/language/test_language_steering.py checks it)."""
+    if not 0 <= index < count:
+        raise DataError(f"generation shard {index} of {count} does not exist (shards are 0..{count - 1})")
+    size, extra = divmod(len(requests), count)
+    start = index * size + min(index, extra)
+    return requests.iloc[start : start + size + (index < extra)]
 
 
 def neurons_for(selection: pd.DataFrame, condition: str, language: str, k: int) -> pd.DataFrame | None:
