@@ -1,6 +1,7 @@
 # Activation patterns of parameters (Wang, Dai & Sui 2024): A = |w·dD/dw| per decoder weight;
 # activated parameters per layer (Figs 1, 2), LLMDcos per layer (Fig 3) and its heatmap (Fig 6).
 
+from lmanatomy.paramact.cost import job_work, sts_work, validation_work
 from lmanatomy.paramact.plan import job_params, jobs_for
 from lmanatomy.paramact.report import deviations, sts_deviations, validation_deviations
 from lmanatomy.paramact.run import thresholds_around
@@ -125,7 +126,14 @@ rule paramact_scores:
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
         gpu=lambda wc: gpus_for(wc.model, "gradients"),
-        runtime=lambda wc: runtime_for(wc.model, "gradients"),
+        runtime=lambda wc: work_runtime(
+            wc.model,
+            job_work(
+                PARAMACT_JOBS[wc.job],
+                PARAMACT.get("cache_units", 1),
+                PARAMACT.get("windows", {}),
+            ),
+        ),
     params:
         model_path=lambda wc: model_path(wc.model),
         trust_remote_code=lambda wc: REGISTRY[wc.model].trust_remote_code,
@@ -218,8 +226,8 @@ rule paramact_sts:
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
         gpu=lambda wc: gpus_for(wc.model, "gradients"),
-        runtime=lambda wc: runtime_for(
-            wc.model, "gradients", PARAMACT_STS.get("pairs", 1) / 32
+        runtime=lambda wc: work_runtime(
+            wc.model, sts_work(PARAMACT_STS.get("pairs", 1))
         ),
     params:
         model_path=lambda wc: model_path(wc.model),
@@ -285,8 +293,13 @@ rule paramact_validation_runs:
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
         gpu=lambda wc: gpus_for(wc.model, "gradients"),
-        runtime=lambda wc: runtime_for(
-            wc.model, "inference", 2 + len(PARAMACT_VALIDATION_DATASETS)
+        runtime=lambda wc: work_runtime(
+            wc.model,
+            validation_work(
+                PARAMACT_VALIDATION,
+                PARAMACT.get("windows", {}),
+                REGISTRY[wc.model].num_layers,
+            ),
         ),
     params:
         section=PARAMACT_VALIDATION,
