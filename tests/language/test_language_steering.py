@@ -10,7 +10,7 @@ from lmanatomy.errors import DataError
 from lmanatomy.language.intervention import NeuronIntervention, resolve_module
 from lmanatomy.language.neurons import NeuronTable
 from lmanatomy.language.sampling import draw, sample_batch
-from lmanatomy.language.steering import generate, generation_work, plan, shard
+from lmanatomy.language.steering import generate, generation_work, plan, planned_work, shard
 from lmanatomy.testing import tiny_model
 
 
@@ -193,3 +193,10 @@ def test_generation_work_counts_batches_and_tokens():
     requests = plan(["en", "de"], 2, [1], [1, 2, 3])
     work = generation_work(requests, batch_size=8, max_new_tokens=5)
     assert (work.decode_steps, work.decode_tokens) == (4 * 5, 27 * 5)  # 4 batches of at most 8 rows
+
+
+def test_planned_work_is_the_work_of_its_block():
+    setup = {"languages": ["en", "de"], "k": 2, "ablation_k": [1], "seeds": [1, 2, 3], "batch_size": 8, "max_new_tokens": 5}
+    second = planned_work(setup, (1, 2))  # rows 14..26 of 27: 13 rows, 2 batches
+    assert (second.decode_steps, second.decode_tokens) == (2 * 5, 13 * 5)
+    assert planned_work(setup).decode_tokens == 27 * 5

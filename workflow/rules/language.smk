@@ -6,8 +6,7 @@
 # Table 3 is the census's target (census.smk), listed here as part of this study.
 
 from lmanatomy.language.config import setup as language_setup
-from lmanatomy.language.steering import generation_work, plan as generation_plan
-from lmanatomy.language.steering import shard as language_shard
+from lmanatomy.language.steering import planned_work
 
 # Rules exist when the study is enabled (its section is then checked against the registry).
 LANGUAGE = (config.get("language") if "language" in STUDIES else None) or {
@@ -38,19 +37,11 @@ TARGETS["language"] = [
 ]
 
 
-def language_generation(model, shard=(0, 1)):
-    """The generation plan of a model (every ablation k: an upper bound) and the work of one block of it."""
-    setup = language_setup(config, model, REGISTRY)
-    requests = generation_plan(
-        setup["languages"], setup["k"], setup["ablation_k"], setup["seeds"]
-    )
-    return generation_work(
-        language_shard(requests, *shard), setup["batch_size"], setup["max_new_tokens"]
-    )
-
-
 # Generation split into blocks of the plan where one job would be over the partition limit.
-LANGUAGE_SHARDS = {m: work_shards(m, language_generation(m)) for m in LANGUAGE_MODELS}
+LANGUAGE_SHARDS = {
+    m: work_shards(m, planned_work(language_setup(config, m, REGISTRY)))
+    for m in LANGUAGE_MODELS
+}
 
 
 wildcard_constraints:
@@ -167,11 +158,6 @@ rule language_fig4:
         "../../scripts/language/fig4.py"
 
 
-def language_block(wc):
-    """(index, count) of the block of the plan a generation job computes ((0, 1): all of it)."""
-    return (int(getattr(wc, "shard", 0)), LANGUAGE_SHARDS[wc.lmodel])
-
-
 rule language_generate:
     input:
         selection=f"{LANGUAGE_DIR}/{{lmodel}}/selected.parquet",
@@ -192,11 +178,15 @@ rule language_generate:
         mem_mb=lambda wc: mem_mb_for(wc.lmodel, "inference"),
         gpu=lambda wc: gpus_for(wc.lmodel, "inference"),
         runtime=lambda wc: work_runtime(
-            wc.lmodel, language_generation(wc.lmodel, language_block(wc))
+            wc.lmodel,
+            planned_work(
+                language_setup(config, wc.lmodel, REGISTRY),
+                (int(getattr(wc, "shard", 0)), LANGUAGE_SHARDS[wc.lmodel]),
+            ),
         ),
     params:
         setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
-        shard=language_block,
+        shard=lambda wc: (int(getattr(wc, "shard", 0)), LANGUAGE_SHARDS[wc.lmodel]),
         model_path=lambda wc: model_path(wc.lmodel),
         device=DEVICE,
         dtype=DTYPE,

@@ -48,6 +48,13 @@ def generation_work(requests: pd.DataFrame, batch_size: int, max_new_tokens: int
     return Work(decode_steps=batches * max_new_tokens, decode_tokens=len(requests) * max_new_tokens)
 
 
+def planned_work(setup: dict, block: tuple[int, int] = (0, 1)) -> Work:
+    """The work of block (index, count) of a model's generation (language.config.setup), for its runtime
+    estimate; every ablation k is counted (an upper bound: the model's neuron count is not known yet)."""
+    requests = plan(setup["languages"], setup["k"], setup["ablation_k"], setup["seeds"])
+    return generation_work(shard(requests, *block), setup["batch_size"], setup["max_new_tokens"])
+
+
 def shard(requests: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
     """Block ``index`` of ``count`` contiguous blocks of the plan, for one job of a split generation.
 
