@@ -26,7 +26,7 @@ def test_shards_are_the_fewest_jobs_that_each_fit_the_limit(tokens, limit):
     def block(n):  # the estimate of one of n equal blocks
         return work_minutes(P, Work(gradient_tokens=tokens / n), "cuda", "bfloat16")
 
-    n = shards(P, Work(gradient_tokens=tokens), "cuda", "bfloat16", limit)
+    n = shards(P, lambda k: Work(gradient_tokens=tokens / k), "cuda", "bfloat16", limit)
     assert block(n) <= limit
     fewest = next(k for k in range(1, 10_000) if block(k) <= limit)  # a plain search
     assert n == fewest
@@ -35,4 +35,4 @@ def test_shards_are_the_fewest_jobs_that_each_fit_the_limit(tokens, limit):
 
 def test_a_limit_below_loading_the_model_is_an_error():
     with pytest.raises(ValueError, match="over the 5-minute limit"):
-        shards(P, Work(forward_tokens=1), "cuda", "float32", 5)
+        shards(P, lambda k: Work(forward_tokens=1 / k), "cuda", "float32", 5)

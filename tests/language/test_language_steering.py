@@ -170,7 +170,7 @@ def test_shards_are_the_plan_in_contiguous_blocks(rows, count):
     requests = pd.DataFrame({"seed": range(rows)})
     blocks = [shard(requests, i, count)["seed"].tolist() for i in range(count)]
     assert blocks == [list(b) for b in np.array_split(np.arange(rows), count)]
-    with pytest.raises(DataError, match="shard 3 of 3"):
+    with pytest.raises(DataError, match="block 3 of 3"):
         shard(requests, 3, 3)
 
 

@@ -127,9 +127,12 @@ def work_runtime(name, work):
     return model_resources.work_minutes(parameters_of(name), work, DEVICE, DTYPE)
 
 
-def work_shards(name, work):
-    """Jobs `work` is split into so that each fits MAX_RUNTIME (1 when it fits)."""
-    return model_resources.shards(parameters_of(name), work, DEVICE, DTYPE, MAX_RUNTIME)
+def work_shards(name, work_of):
+    """Jobs a work is split into so that each fits MAX_RUNTIME (1 when it fits); work_of(n) is the
+    work of the largest of n blocks."""
+    return model_resources.shards(
+        parameters_of(name), work_of, DEVICE, DTYPE, MAX_RUNTIME
+    )
 
 
 # `local` models (trained by the workflow) → the name of the rule that trains each.

@@ -39,7 +39,9 @@ TARGETS["language"] = [
 
 # Generation split into blocks of the plan where one job would be over the partition limit.
 LANGUAGE_SHARDS = {
-    m: work_shards(m, planned_work(language_setup(config, m, REGISTRY)))
+    m: work_shards(
+        m, lambda n, m=m: planned_work(language_setup(config, m, REGISTRY), (0, n))
+    )
     for m in LANGUAGE_MODELS
 }
 

@@ -55,6 +55,15 @@ for _key, _figure, _stem in [
 # Finding 3 (validation 3): STS pairs; validations 1-2: pruning (see docs/paramact.md).
 PARAMACT_STS = PARAMACT.get("sts") or {}
 PARAMACT_VALIDATION = PARAMACT.get("validation") or {}
+# STS pairs split into blocks where one job per (model, dataset) would be over the partition limit.
+PARAMACT_STS_SHARDS = {
+    m: (
+        work_shards(m, lambda n: sts_work(-(-PARAMACT_STS["pairs"] // n)))
+        if PARAMACT_STS.get("datasets")
+        else 1
+    )
+    for m in PARAMACT["models"]
+}
 PARAMACT_STS_REPORT = {
     "sts_png": "finding3_sts.png",
     "sts_csv": "finding3_sts.csv",
@@ -96,6 +105,7 @@ TARGETS["paramact"] = [
 
 localrules:
     paramact_figures,
+    paramact_sts_merge,
     paramact_sts_figures,
     paramact_validation_figures,
     paramact_validation,
@@ -218,7 +228,7 @@ rule paramact_sts:
     benchmark:
         f"{BENCH}/paramact/{{model}}/sts_{{dataset}}.tsv"
     wildcard_constraints:
-        model=PARAMACT_MODEL_RE,
+        model=alternation([m for m, n in PARAMACT_STS_SHARDS.items() if n == 1]),
         dataset=alternation(PARAMACT_STS.get("datasets", [])),
     conda:
         TORCH_ENV
@@ -227,7 +237,8 @@ rule paramact_sts:
         mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
         gpu=lambda wc: gpus_for(wc.model, "gradients"),
         runtime=lambda wc: work_runtime(
-            wc.model, sts_work(PARAMACT_STS.get("pairs", 1))
+            wc.model,
+            sts_work(-(-PARAMACT_STS["pairs"] // PARAMACT_STS_SHARDS[wc.model])),
         ),
     params:
         model_path=lambda wc: model_path(wc.model),
@@ -236,8 +247,43 @@ rule paramact_sts:
         dtype=DTYPE,
         seed=PARAMACT.get("seed", 0),
         pairs=PARAMACT_STS.get("pairs"),
+        block=lambda wc: (int(getattr(wc, "block", 0)), PARAMACT_STS_SHARDS[wc.model]),
     script:
         "../../scripts/paramact/sts.py"
+
+
+# Where one job would be over the partition limit: one job per block of the sampled pairs, then
+# the blocks in pair order, which are the unsplit table (a pair's rows do not depend on its job).
+use rule paramact_sts as paramact_sts_block with:
+    output:
+        table=f"{PARAMACT_OUT}/{{model}}/jobs/sts/{{dataset}}/{{block}}.csv",
+    log:
+        f"{LOGS}/paramact/{{model}}/sts_{{dataset}}_{{block}}.log",
+    benchmark:
+        f"{BENCH}/paramact/{{model}}/sts_{{dataset}}_{{block}}.tsv"
+    wildcard_constraints:
+        model=alternation([m for m, n in PARAMACT_STS_SHARDS.items() if n > 1]),
+        dataset=alternation(PARAMACT_STS.get("datasets", [])),
+        block=r"\d+",
+
+
+rule paramact_sts_merge:
+    input:
+        blocks=lambda wc: [
+            f"{PARAMACT_OUT}/{wc.model}/jobs/sts/{wc.dataset}/{i}.csv"
+            for i in range(PARAMACT_STS_SHARDS[wc.model])
+        ],
+    output:
+        table=f"{PARAMACT_OUT}/{{model}}/jobs/sts/{{dataset}}.csv",
+    log:
+        f"{LOGS}/paramact/{{model}}/sts_{{dataset}}_merge.log",
+    wildcard_constraints:
+        model=alternation([m for m, n in PARAMACT_STS_SHARDS.items() if n > 1]),
+        dataset=alternation(PARAMACT_STS.get("datasets", [])),
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/paramact/sts_merge.py"
 
 
 rule paramact_sts_figures:

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from lmanatomy.errors import DataError
 from lmanatomy.language.selection import chosen
 from lmanatomy.models.resources import Work
+from lmanatomy.tables import block_of
 
 CONDITIONS = ("none", "top", "bottom", "both")
 KINDS_OF = {"top": ("top",), "bottom": ("bottom",), "both": ("top", "bottom")}
@@ -61,11 +62,10 @@ def shard(requests: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
     Each seed has its own generator and each row its own intervention pattern, so a row's text does
     not depend on which rows share its batch or its job: the blocks, concatenated in order, are the
     unsplit generation (tests/language/test_language_steering.py checks it)."""
-    if not 0 <= index < count:
-        raise DataError(f"generation shard {index} of {count} does not exist (shards are 0..{count - 1})")
-    size, extra = divmod(len(requests), count)
-    start = index * size + min(index, extra)
-    return requests.iloc[start : start + size + (index < extra)]
+    try:
+        return block_of(requests, index, count)
+    except ValueError as error:
+        raise DataError(f"generation {error}") from None
 
 
 def neurons_for(selection: pd.DataFrame, condition: str, language: str, k: int) -> pd.DataFrame | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
 # Memory multiple of the weights' size by kind of work, and minutes per billion parameters.
@@ -66,13 +67,6 @@ class Work:
     decode_steps: float = 0.0
     decode_tokens: float = 0.0
 
-    def scaled(self, factor: float) -> Work:
-        """The work of one of 1/factor equal blocks."""
-        return Work(*(value * factor for value in self._values()))
-
-    def _values(self) -> tuple[float, ...]:
-        return (self.forward_tokens, self.gradient_tokens, self.gradient_passes, self.decode_steps, self.decode_tokens)
-
 
 def device_kind(device: str) -> str:
     """'cpu' for CPU runs; any other device (cuda, auto) is priced as the GPU it is on a cluster."""
@@ -95,15 +89,17 @@ def work_minutes(parameters: int, work: Work, device: str, dtype: str) -> int:
     return int(math.ceil(STARTUP_MINUTES + (load + SAFETY * work_seconds(parameters, work, device, dtype)) / 60))
 
 
-def shards(parameters: int, work: Work, device: str, dtype: str, limit_minutes: float) -> int:
-    """The fewest equal blocks of the work whose estimate each fits the partition limit (1 when it fits):
-    every block pays start-up and loading again, so blocks shrink the work, not the fixed part."""
+def shards(parameters: int, work_of: Callable[[int], Work], device: str, dtype: str, limit_minutes: float) -> int:
+    """The fewest blocks whose estimates each fit the partition limit (1 when the whole work fits).
+
+    ``work_of(count)`` is the work of the largest of ``count`` blocks. Every block pays start-up and
+    loading again, so splitting shrinks the work, not the fixed part."""
     fixed = work_minutes(parameters, Work(), device, dtype)
     if fixed >= limit_minutes:
         raise ValueError(f"loading the model alone is estimated at {fixed} min, over the {limit_minutes:g}-minute limit")
 
     def fits(count: int) -> bool:
-        return work_minutes(parameters, work.scaled(1 / count), device, dtype) <= limit_minutes
+        return work_minutes(parameters, work_of(count), device, dtype) <= limit_minutes
 
     high = 1
     while not fits(high):  # the estimate falls as the blocks shrink: double, then bisect
