@@ -16,6 +16,16 @@ import numpy as np
 import pandas as pd
 
 
+def block_of(frame: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
+    """Block ``index`` of ``count`` contiguous, near-equal blocks of the rows (the first ones one row longer),
+    keeping the frame's index: the work of one job when a rule's work is split over several jobs."""
+    if not 0 <= index < count:
+        raise ValueError(f"block {index} of {count} does not exist (blocks are 0..{count - 1})")
+    size, extra = divmod(len(frame), count)
+    start = index * size + min(index, extra)
+    return frame.iloc[start : start + size + (index < extra)]
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

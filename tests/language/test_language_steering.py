@@ -10,7 +10,7 @@ from lmanatomy.errors import DataError
 from lmanatomy.language.intervention import NeuronIntervention, resolve_module
 from lmanatomy.language.neurons import NeuronTable
 from lmanatomy.language.sampling import draw, sample_batch
-from lmanatomy.language.steering import generate, plan
+from lmanatomy.language.steering import generate, generation_work, plan, planned_work, shard
 from lmanatomy.testing import tiny_model
 
 
@@ -163,3 +163,40 @@ def test_plan_and_batched_generation_agree(llama, tokenizer):
     none = one[one.condition == "none"]["text"].tolist()
     both = one[(one.condition == "both") & (one.language == "en") & (one.k == 2)]["text"].tolist()
     assert none != both
+
+
+@pytest.mark.parametrize("rows, count", [(10, 3), (9, 3), (2, 5), (49, 7)])
+def test_shards_are_the_plan_in_contiguous_blocks(rows, count):
+    requests = pd.DataFrame({"seed": range(rows)})
+    blocks = [shard(requests, i, count)["seed"].tolist() for i in range(count)]
+    assert blocks == [list(b) for b in np.array_split(np.arange(rows), count)]
+    with pytest.raises(DataError, match="block 3 of 3"):
+        shard(requests, 3, 3)
+
+
+def test_a_split_generation_is_the_unsplit_one(llama, tokenizer):
+    """Generation split over jobs (language_generate_block + language_merge) gives the same texts."""
+    requests = plan(["en", "de"], 2, [1], [1, 2, 3])
+    selection = pd.DataFrame(
+        [{"language": lang, "kind": kind, "rank": r, "index": 0, "layer": 0, "module": "layers.0.mlp.up_proj",
+          "channel": 4 * i + 2 * (kind == "bottom") + r, "ap": 0.5, "value": 3.0 + i}
+         for i, lang in enumerate(["en", "de"]) for kind in ("top", "bottom") for r in range(2)]
+    )
+    whole = generate(llama, tokenizer, requests, selection, batch_size=8, max_new_tokens=5, progress=False)
+    blocks = [generate(llama, tokenizer, shard(requests, i, 4), selection, batch_size=8, max_new_tokens=5, progress=False)
+              for i in range(4)]
+    pd.testing.assert_frame_equal(pd.concat(blocks, ignore_index=True), whole.reset_index(drop=True))
+
+
+def test_generation_work_counts_batches_and_tokens():
+    # none + (top, bottom, both at k=2; both at k=1) per language = 9 groups × 3 seeds = 27 rows
+    requests = plan(["en", "de"], 2, [1], [1, 2, 3])
+    work = generation_work(requests, batch_size=8, max_new_tokens=5)
+    assert (work.decode_steps, work.decode_tokens) == (4 * 5, 27 * 5)  # 4 batches of at most 8 rows
+
+
+def test_planned_work_is_the_work_of_its_block():
+    setup = {"languages": ["en", "de"], "k": 2, "ablation_k": [1], "seeds": [1, 2, 3], "batch_size": 8, "max_new_tokens": 5}
+    second = planned_work(setup, (1, 2))  # rows 14..26 of 27: 13 rows, 2 batches
+    assert (second.decode_steps, second.decode_tokens) == (2 * 5, 13 * 5)
+    assert planned_work(setup).decode_tokens == 27 * 5

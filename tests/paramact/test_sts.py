@@ -85,3 +85,21 @@ def test_pair_table_on_real_jsts_pairs(shared_data, tokenizer):
     direct = llmdcos(scorer.score(scorer.tokenize(tok, first.sentence1)), scorer.score(scorer.tokenize(tok, first.sentence2)))
     np.testing.assert_allclose(table[table["index"] == 0]["llmdcos"], direct, rtol=1e-12)
     assert ((table["llmdcos"] >= 0) & (table["llmdcos"] <= 1 + 1e-9)).all()
+
+
+def test_a_split_pair_table_is_the_unsplit_one(tokenizer):
+    """STS split over jobs (paramact_sts_block + paramact_sts_merge): the blocks in order are the whole table."""
+    from lmanatomy.tables import block_of
+
+    words = ["red", "blue", "cat", "dog", "runs", "sleeps", "small", "large"]
+    frame = pd.DataFrame({"sentence1": [f"the {a} {b}" for a, b in zip(words, words[1:] + words[:1])],
+                          "sentence2": [f"a {b} {a}" for a, b in zip(words, words[::-1])],
+                          "label": [float(i % 5) for i in range(len(words))]})
+    torch.set_num_threads(1)
+    model, tok = tiny_model("llama", tokenizer=tokenizer)
+    scorer = ParameterActivation(model)
+    pairs = sts_pairs(frame, 5, seed=3)
+    whole = sts_table(scorer, tok, "sts", pairs)
+    blocks = [sts_table(scorer, tok, "sts", block_of(pairs, i, 2)) for i in range(2)]
+    pd.testing.assert_frame_equal(pd.concat(blocks, ignore_index=True), whole)
+    assert sorted(set(whole["index"])) == [0, 1, 2, 3, 4]

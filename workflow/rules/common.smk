@@ -118,6 +118,23 @@ def runtime_for(name, kind="inference", units=1.0):
     return model_resources.runtime_minutes(parameters_of(name), kind, units)
 
 
+# The partition limit (minutes) a job's runtime estimate must fit; work over it is split into jobs.
+MAX_RUNTIME = float(config.get("max_runtime", 1440))
+
+
+def work_runtime(name, work):
+    """Runtime (minutes) of a job doing `work` (models.resources.Work) with model `name`."""
+    return model_resources.work_minutes(parameters_of(name), work, DEVICE, DTYPE)
+
+
+def work_shards(name, work_of):
+    """Jobs a work is split into so that each fits MAX_RUNTIME (1 when it fits); work_of(n) is the
+    work of the largest of n blocks."""
+    return model_resources.shards(
+        parameters_of(name), work_of, DEVICE, DTYPE, MAX_RUNTIME
+    )
+
+
 # `local` models (trained by the workflow) → the name of the rule that trains each.
 LOCAL_MODELS = {
     name: re.sub(r"\W", "_", f"train_{name}")

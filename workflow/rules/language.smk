@@ -6,6 +6,7 @@
 # Table 3 is the census's target (census.smk), listed here as part of this study.
 
 from lmanatomy.language.config import setup as language_setup
+from lmanatomy.language.steering import planned_work
 
 # Rules exist when the study is enabled (its section is then checked against the registry).
 LANGUAGE = (config.get("language") if "language" in STUDIES else None) or {
@@ -36,6 +37,15 @@ TARGETS["language"] = [
 ]
 
 
+# Generation split into blocks of the plan where one job would be over the partition limit.
+LANGUAGE_SHARDS = {
+    m: work_shards(
+        m, lambda n, m=m: planned_work(language_setup(config, m, REGISTRY), (0, n))
+    )
+    for m in LANGUAGE_MODELS
+}
+
+
 wildcard_constraints:
     lmodel=alternation(LANGUAGE_MODELS),
 
@@ -43,6 +53,7 @@ wildcard_constraints:
 localrules:
     language_table1,
     language_table2,
+    language_merge,
 
 
 rule language_rank:
@@ -160,20 +171,61 @@ rule language_generate:
         f"{LOGS}/language/{{lmodel}}/generate.log",
     benchmark:
         f"{BENCH}/language/{{lmodel}}/generate.tsv"
+    wildcard_constraints:
+        lmodel=alternation([m for m, n in LANGUAGE_SHARDS.items() if n == 1]),
     conda:
         TORCH_ENV
     threads: LANGUAGE.get("threads", 1)
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.lmodel, "inference"),
         gpu=lambda wc: gpus_for(wc.lmodel, "inference"),
-        runtime=lambda wc: runtime_for(wc.lmodel, "inference", units=4.0),
+        runtime=lambda wc: work_runtime(
+            wc.lmodel,
+            planned_work(
+                language_setup(config, wc.lmodel, REGISTRY),
+                (int(getattr(wc, "shard", 0)), LANGUAGE_SHARDS[wc.lmodel]),
+            ),
+        ),
     params:
         setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+        shard=lambda wc: (int(getattr(wc, "shard", 0)), LANGUAGE_SHARDS[wc.lmodel]),
         model_path=lambda wc: model_path(wc.lmodel),
         device=DEVICE,
         dtype=DTYPE,
     script:
         "../../scripts/language/generate.py"
+
+
+# Where one job would be over the partition limit: one job per block of the plan, then the blocks
+# in plan order, which are the unsplit generation (texts do not depend on the job: steering.shard).
+use rule language_generate as language_generate_block with:
+    output:
+        generations=f"{LANGUAGE_DIR}/{{lmodel}}/generations/{{shard}}.parquet",
+    log:
+        f"{LOGS}/language/{{lmodel}}/generate_{{shard}}.log",
+    benchmark:
+        f"{BENCH}/language/{{lmodel}}/generate_{{shard}}.tsv"
+    wildcard_constraints:
+        lmodel=alternation([m for m, n in LANGUAGE_SHARDS.items() if n > 1]),
+        shard=r"\d+",
+
+
+rule language_merge:
+    input:
+        blocks=lambda wc: [
+            f"{LANGUAGE_DIR}/{wc.lmodel}/generations/{i}.parquet"
+            for i in range(LANGUAGE_SHARDS[wc.lmodel])
+        ],
+    output:
+        generations=f"{LANGUAGE_DIR}/{{lmodel}}/generations.parquet",
+    log:
+        f"{LOGS}/language/{{lmodel}}/merge.log",
+    wildcard_constraints:
+        lmodel=alternation([m for m, n in LANGUAGE_SHARDS.items() if n > 1]),
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/language/merge.py"
 
 
 rule language_score:

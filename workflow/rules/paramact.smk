@@ -1,6 +1,7 @@
 # Activation patterns of parameters (Wang, Dai & Sui 2024): A = |w·dD/dw| per decoder weight;
 # activated parameters per layer (Figs 1, 2), LLMDcos per layer (Fig 3) and its heatmap (Fig 6).
 
+from lmanatomy.paramact.cost import job_work, sts_work, validation_work
 from lmanatomy.paramact.plan import job_params, jobs_for
 from lmanatomy.paramact.report import deviations, sts_deviations, validation_deviations
 from lmanatomy.paramact.run import thresholds_around
@@ -54,6 +55,15 @@ for _key, _figure, _stem in [
 # Finding 3 (validation 3): STS pairs; validations 1-2: pruning (see docs/paramact.md).
 PARAMACT_STS = PARAMACT.get("sts") or {}
 PARAMACT_VALIDATION = PARAMACT.get("validation") or {}
+# STS pairs split into blocks where one job per (model, dataset) would be over the partition limit.
+PARAMACT_STS_SHARDS = {
+    m: (
+        work_shards(m, lambda n: sts_work(-(-PARAMACT_STS["pairs"] // n)))
+        if PARAMACT_STS.get("datasets")
+        else 1
+    )
+    for m in PARAMACT["models"]
+}
 PARAMACT_STS_REPORT = {
     "sts_png": "finding3_sts.png",
     "sts_csv": "finding3_sts.csv",
@@ -95,6 +105,7 @@ TARGETS["paramact"] = [
 
 localrules:
     paramact_figures,
+    paramact_sts_merge,
     paramact_sts_figures,
     paramact_validation_figures,
     paramact_validation,
@@ -125,7 +136,14 @@ rule paramact_scores:
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
         gpu=lambda wc: gpus_for(wc.model, "gradients"),
-        runtime=lambda wc: runtime_for(wc.model, "gradients"),
+        runtime=lambda wc: work_runtime(
+            wc.model,
+            job_work(
+                PARAMACT_JOBS[wc.job],
+                PARAMACT.get("cache_units", 1),
+                PARAMACT.get("windows", {}),
+            ),
+        ),
     params:
         model_path=lambda wc: model_path(wc.model),
         trust_remote_code=lambda wc: REGISTRY[wc.model].trust_remote_code,
@@ -210,7 +228,7 @@ rule paramact_sts:
     benchmark:
         f"{BENCH}/paramact/{{model}}/sts_{{dataset}}.tsv"
     wildcard_constraints:
-        model=PARAMACT_MODEL_RE,
+        model=alternation([m for m, n in PARAMACT_STS_SHARDS.items() if n == 1]),
         dataset=alternation(PARAMACT_STS.get("datasets", [])),
     conda:
         TORCH_ENV
@@ -218,8 +236,9 @@ rule paramact_sts:
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
         gpu=lambda wc: gpus_for(wc.model, "gradients"),
-        runtime=lambda wc: runtime_for(
-            wc.model, "gradients", PARAMACT_STS.get("pairs", 1) / 32
+        runtime=lambda wc: work_runtime(
+            wc.model,
+            sts_work(-(-PARAMACT_STS["pairs"] // PARAMACT_STS_SHARDS[wc.model])),
         ),
     params:
         model_path=lambda wc: model_path(wc.model),
@@ -228,8 +247,43 @@ rule paramact_sts:
         dtype=DTYPE,
         seed=PARAMACT.get("seed", 0),
         pairs=PARAMACT_STS.get("pairs"),
+        block=lambda wc: (int(getattr(wc, "block", 0)), PARAMACT_STS_SHARDS[wc.model]),
     script:
         "../../scripts/paramact/sts.py"
+
+
+# Where one job would be over the partition limit: one job per block of the sampled pairs, then
+# the blocks in pair order, which are the unsplit table (a pair's rows do not depend on its job).
+use rule paramact_sts as paramact_sts_block with:
+    output:
+        table=f"{PARAMACT_OUT}/{{model}}/jobs/sts/{{dataset}}/{{block}}.csv",
+    log:
+        f"{LOGS}/paramact/{{model}}/sts_{{dataset}}_{{block}}.log",
+    benchmark:
+        f"{BENCH}/paramact/{{model}}/sts_{{dataset}}_{{block}}.tsv"
+    wildcard_constraints:
+        model=alternation([m for m, n in PARAMACT_STS_SHARDS.items() if n > 1]),
+        dataset=alternation(PARAMACT_STS.get("datasets", [])),
+        block=r"\d+",
+
+
+rule paramact_sts_merge:
+    input:
+        blocks=lambda wc: [
+            f"{PARAMACT_OUT}/{wc.model}/jobs/sts/{wc.dataset}/{i}.csv"
+            for i in range(PARAMACT_STS_SHARDS[wc.model])
+        ],
+    output:
+        table=f"{PARAMACT_OUT}/{{model}}/jobs/sts/{{dataset}}.csv",
+    log:
+        f"{LOGS}/paramact/{{model}}/sts_{{dataset}}_merge.log",
+    wildcard_constraints:
+        model=alternation([m for m, n in PARAMACT_STS_SHARDS.items() if n > 1]),
+        dataset=alternation(PARAMACT_STS.get("datasets", [])),
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/paramact/sts_merge.py"
 
 
 rule paramact_sts_figures:
@@ -285,8 +339,13 @@ rule paramact_validation_runs:
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
         gpu=lambda wc: gpus_for(wc.model, "gradients"),
-        runtime=lambda wc: runtime_for(
-            wc.model, "inference", 2 + len(PARAMACT_VALIDATION_DATASETS)
+        runtime=lambda wc: work_runtime(
+            wc.model,
+            validation_work(
+                PARAMACT_VALIDATION,
+                PARAMACT.get("windows", {}),
+                REGISTRY[wc.model].num_layers,
+            ),
         ),
     params:
         section=PARAMACT_VALIDATION,

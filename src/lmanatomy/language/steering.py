@@ -17,6 +17,8 @@ from tqdm import tqdm
 from lmanatomy.errors import DataError
 from lmanatomy.language.codes import study_language
 from lmanatomy.language.selection import chosen
+from lmanatomy.models.resources import Work
+from lmanatomy.tables import block_of
 
 CONDITIONS = ("none", "top", "bottom", "both")
 KINDS_OF = {"top": ("top",), "bottom": ("bottom",), "both": ("top", "bottom")}
@@ -39,6 +41,32 @@ def plan(languages: Sequence[str], k: int, ablation_ks: Sequence[int], seeds: Se
         groups += [("both", lang, kk) for kk in sorted(set(ablation_ks)) if kk != k]
     rows = [(condition, lang, kk, int(seed)) for condition, lang, kk in groups for seed in seeds]
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+def generation_work(requests: pd.DataFrame, batch_size: int, max_new_tokens: int) -> Work:
+    """The work of generating ``requests`` (runtime estimate, models.resources): every batch decodes up to
+    ``max_new_tokens`` steps, reading all weights once per step, for every row of the batch."""
+    batches = -(-len(requests) // batch_size)
+    return Work(decode_steps=batches * max_new_tokens, decode_tokens=len(requests) * max_new_tokens)
+
+
+def planned_work(setup: dict, block: tuple[int, int] = (0, 1)) -> Work:
+    """The work of block (index, count) of a model's generation (language.config.setup), for its runtime
+    estimate; every ablation k is counted (an upper bound: the model's neuron count is not known yet)."""
+    requests = plan(setup["languages"], setup["k"], setup["ablation_k"], setup["seeds"])
+    return generation_work(shard(requests, *block), setup["batch_size"], setup["max_new_tokens"])
+
+
+def shard(requests: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
+    """Block ``index`` of ``count`` contiguous blocks of the plan, for one job of a split generation.
+
+    Each seed has its own generator and each row its own intervention pattern, so a row's text does
+    not depend on which rows share its batch or its job: the blocks, concatenated in order, are the
+    unsplit generation (tests/language/test_language_steering.py checks it)."""
+    try:
+        return block_of(requests, index, count)
+    except ValueError as error:
+        raise DataError(f"generation {error}") from None
 
 
 def neurons_for(selection: pd.DataFrame, condition: str, language: str, k: int) -> pd.DataFrame | None:

@@ -42,11 +42,13 @@ def sts_pairs(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
 
 
 def sts_table(scorer: Any, tokenizer: Any, name: str, pairs: pd.DataFrame, log: logging.Logger | None = None) -> pd.DataFrame:
-    """LLMDcos per layer between the two sentences of every pair (two passes per pair)."""
+    """LLMDcos per layer between the two sentences of every pair (two passes per pair). A pair's ``index``
+    is its position in :func:`sts_pairs`' sample (the frame's index), so a block of the sample
+    (tables.block_of, one job of a split) gives the same rows as the whole."""
     from lmanatomy.paramact.similarity import llmdcos
 
     rows = []
-    for index, pair in enumerate(pairs.itertuples(index=False)):
+    for index, pair in zip(pairs.index, pairs.itertuples(index=False)):
         a = scorer.score(scorer.tokenize(tokenizer, str(pair.sentence1)))
         b = scorer.score(scorer.tokenize(tokenizer, str(pair.sentence2)))
         row_id = str(getattr(pair, "id", index))
@@ -55,7 +57,7 @@ def sts_table(scorer: Any, tokenizer: Any, name: str, pairs: pd.DataFrame, log: 
                          "layer": layer, "llmdcos": float(value)})
         del a, b
         if log and (index + 1) % 16 == 0:
-            log.info("STS %s: %d of %d pairs", name, index + 1, len(pairs))
+            log.info("STS %s: pair %d (%d in this job)", name, index + 1, len(pairs))
     return pd.DataFrame(rows, columns=STS_COLUMNS)
 
 
