@@ -224,7 +224,7 @@ def default_config():
         (lambda c: c["redundancy"].update(probe="nope"), "redundancy.probe", "unknown probe 'nope'"),
         (lambda c: c["redundancy"].update(probe="linears_mean"), "redundancy.probe", "needs modules: hidden_states, pool: eos"),
         (lambda c: c["redundancy"].update(top_inputs=1000), "redundancy.top_inputs", "exceeds the hidden size 576"),
-        (lambda c: c["datasets"]["jsts"].update(sample={"n": 100}), "redundancy.train", "samples only 100 rows"),
+        (lambda c: c["datasets"][c["redundancy"]["dataset"]].update(sample={"n": 100}), "redundancy.train", "samples only 100 rows"),
         (lambda c: c["redundancy"].update(train=1), "redundancy.train", "minimum of 2"),
         (lambda c: c["redundancy"].update(C=0), "redundancy.C", "less than or equal to the minimum of 0"),
         (lambda c: c["redundancy"].update(unknown=1), "redundancy.unknown", "unknown key"),
