@@ -49,7 +49,7 @@ MALFORMED = [
     ("datasets.d", {"format": "jsts", "splits": ["valid", "test"]}, "datasets.d.splits[1]",
      "unknown split 'test' (format 'jsts' has: train, valid)"),
     ("datasets.d", {"format": "flores200", "languages": ["en", "xx"]}, "datasets.d.languages[1]", "'xx' is not one of"),
-    ("datasets.mmlu.subjects", ["global_facts", "astronomy"], "datasets.mmlu.subjects[1]",
+    ("datasets.d", {"format": "mmlu", "root": "data/demo", "subjects": ["global_facts", "astronomy"]}, "datasets.d.subjects[1]",
      "subject 'astronomy': no mmlu/data/dev/astronomy_dev.csv under data/demo"),
     ("datasets.mmlu.subjects", ["global_fact"], "datasets.mmlu.subjects[0]", "did you mean global_facts?"),
     ("datasets.flores.sample", {"n": 5, "per": "subject"}, "datasets.flores.sample.per", "format 'flores200' has no column 'subject'"),
@@ -57,7 +57,7 @@ MALFORMED = [
     ("datasets.jnli.text_column", "premise", "datasets.jnli.text_column", "has no text field 'premise'"),
     ("datasets.jnli.root", "no/such/folder", "datasets.jnli.root", "data folder 'no/such/folder' does not exist"),
     ("datasets.jnli.samples", {"n": 3}, "datasets.jnli.samples", "unknown key"),
-    ("datasets.d", {"format": "pawsx"}, "datasets.d", "format 'pawsx': no data under data/demo"),
+    ("datasets.d", {"format": "pawsx"}, "datasets.d", "format 'pawsx': no data under data/real"),
 ]
 
 

@@ -14,7 +14,7 @@ with script_context(snakemake, uses_torch=False) as log:
     scores = {r["variant"]: r["tasks"] for r in results}
     infos = {task: json.loads(open(path, encoding="utf-8").read()) for task, path in zip(params.tasks, snakemake.input.infos)}
     original = scores["original"]
-    lines = notes(params.model, params.display, plans, original, infos, params.data_roots, results[0]["generation"])
+    lines = notes(params.model, params.display, plans, original, infos, results[0]["generation"])
     title = f"Table 1: task scores after pruning layer ranges of {params.display}"
     frame, bold = table1(scores, plans, params.tasks)
     write_table1(frame, bold, snakemake.output.csv, snakemake.output.md, title, lines)
@@ -26,6 +26,6 @@ with script_context(snakemake, uses_torch=False) as log:
         notes=["Harada et al. observe that pruned models repeat the few-shot answers; on a label task that can score by chance."],
         digits=2,
     )
-    note = figure_note(params.model, params.display, original, params.data_roots)
+    note = figure_note(params.model, params.display, original, infos)
     figure(frame, plans, title, note, snakemake.output.figure, baselines(original))
     log.info("table 1:\n%s", frame.to_string())

@@ -143,6 +143,15 @@ def _prompt(args: argparse.Namespace) -> int:
     return 0
 
 
+def _subsets(args: argparse.Namespace) -> int:
+    """Redraw data/real (or TARGET) from the full upstream files; the manifest records what was drawn."""
+    from lmanatomy.data.subsets import draw_subsets
+
+    manifest = draw_subsets(args.source, args.target, seed=args.seed)
+    print(f"{len(manifest['files'])} files drawn into {args.target} (seed {args.seed}); manifest: {args.target}/manifest.json")
+    return 0
+
+
 def _first_error(output: str) -> str:
     """The one line of a failed dry-run that says what is wrong (our errors name a key or a file)."""
     for pattern in (r"config key '.*", r"^\S*Error: .*", r".*(Error|error).*"):
@@ -178,6 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("index", type=int)
     p.add_argument("--data-root", default=None, help="read the datasets from this folder instead of the config's root")
     p.set_defaults(func=_prompt)
+    p = sub.add_parser("subsets", help="draw the seeded real-data subsets (data/real) from the full upstream files")
+    p.add_argument("source", nargs="?", default="../shared/data", help="folder with the full files (../shared/data layout)")
+    p.add_argument("target", nargs="?", default="data/real")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_subsets)
     return parser
 
 

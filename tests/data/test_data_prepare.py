@@ -114,7 +114,8 @@ def test_sidecar_records_provenance(tmp_path):
     for source in on_disk["sources"]:
         assert source["sha256"] == hashlib.sha256((DEMO / source["path"]).read_bytes()).hexdigest()
         assert source["upstream"]["pinned"] and source["matches_upstream"] is False  # demo text, not FLORES
-    assert any("not the pinned upstream files" in note for note in on_disk["notes"])
+    assert on_disk["origin"] == {"is_demo": True, "subset": False, "text": "demo data written for this project"}
+    assert "data: demo data written for this project" in on_disk["notes"]
     schema_meta = pq.read_schema(tmp_path / "f.parquet").metadata
     assert schema_meta[b"lmanatomy.content_sha256"].decode() == on_disk["content_sha256"]
 

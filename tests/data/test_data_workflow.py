@@ -54,13 +54,14 @@ def test_null_root_plans_downloads_without_fetching(tmp_path, run_name):
     assert raw_after == raw_before  # a dry-run fetches nothing
 
 
-def test_snakemake_prepares_demo_datasets(run_name):
+def test_snakemake_prepares_the_default_datasets(run_name):
     targets = [f"results/{run_name}/data/{name}.parquet" for name in ("jsts", "knowledge_questions")]
     run_snakemake(*targets, "--cores", "1", "--config", f"run={run_name}", check=True)
     folder = REPO / "results" / run_name / "data"
     jsts = read_prepared(folder / "jsts.parquet")
     meta = json.loads((folder / "jsts.json").read_text(encoding="utf-8"))
-    assert len(jsts) == meta["rows"] == 320 and meta["root"] == "data/demo"
+    assert len(jsts) == meta["rows"] == 1303 and meta["root"] == "data/real"
+    assert meta["origin"]["subset"] and meta["origin"]["text"].startswith("real data, subset of 1,303 of 13,908 rows")
     assert len(read_prepared(folder / "knowledge_questions.parquet")) == 152
     assert (REPO / "results" / run_name / "logs" / "data" / "jsts.log").read_text().count("content sha256") == 1
     assert (REPO / "results" / run_name / "benchmarks" / "data" / "jsts.tsv").is_file()

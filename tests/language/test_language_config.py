@@ -58,9 +58,10 @@ def test_defaults_and_setup(config):
     values = setup(config, "smollm2-135m", registry)
     assert values["seeds"] == list(range(1, 101))
     assert values["display"] == "SmolLM2-135M-Instruct"
-    assert values["formats"] == ["flores200"] and values["demo_data"] is True
+    assert values["formats"] == ["flores200"]
+    assert values["data_origin"]["flores"]["is_demo"] is (config["data_root"] == "data/demo")
     assert values["start"] == "bos_or_eos" and values["start_token"] is None and values["lid_model"] is None
-    assert values["sampling"] == {"flores": "all texts"}
+    assert values["sampling"] == {"flores": "80 per language, same sentences across languages"}
 
 
 def test_sampling_is_stated_per_dataset(config):

@@ -118,7 +118,8 @@ def test_notes_state_the_deviations():
     paper = deviation_notes(["xglm-564m"], ["flores200", "pawsx"], {lang: 500 for lang in ["en", "de", "fr", "es", "zh", "ja"]},
                             100, 1000, [1, 10, 100, 1000, 10000, 100000])
     assert paper == []
-    notes = " ".join(deviation_notes(["smollm2-135m"], ["flores200"], {"en": 80, "ja": 80}, 8, 1000, [10, 100], [100000], demo_data=True))
+    notes = " ".join(deviation_notes(["smollm2-135m"], ["flores200"], {"en": 80, "ja": 80}, 8, 1000, [10, 100], [100000],
+                                     data_origin={"flores": {"is_demo": True, "subset": False, "text": "demo"}}))
     for phrase in ("smollm2-135m", "FLORES-200 only", "demo", "en 80", "8 generation seeds", "Skipped k = 100000"):
         assert phrase in notes
 

@@ -121,11 +121,17 @@ V11_INPUTS = {
 
 @pytest.mark.parametrize("task", sorted(V11_INPUTS))
 def test_default_config_sends_the_v1_1_prompt(task, capsys, monkeypatch):
-    """Default config: demo data, 1-shot; the shot is the first train row after llm-jp-eval's seed-42 shuffle."""
+    """Default config: the real subsets, 1-shot; the shot is the first train row after llm-jp-eval's seed-42
+    shuffle (JNLI has no train file: the last 10% of valid are held out as its train split)."""
     from lmanatomy.evaluation.tasks import TASKS
 
-    folder = REPO / "data" / "demo" / "jglue" / f"{task}-v1.1"
-    train, valid = _json_lines(folder / "train-v1.1.json"), _json_lines(folder / "valid-v1.1.json")
+    folder = REPO / "data" / "real" / "jglue" / f"{task}-v1.1"
+    valid = _json_lines(folder / "valid-v1.1.json")
+    if (folder / "train-v1.1.json").is_file():
+        train = _json_lines(folder / "train-v1.1.json")
+    else:
+        held = len(valid) // 10
+        train, valid = valid[-held:], valid[:-held]
     random.Random(42).shuffle(train)
     shot, sample = V11_INPUTS[task](train[0]), V11_INPUTS[task](valid[0])
     expected = (V11_HEAD + TASKS[task].instruction + f"\n\n### 入力:\n{shot[0]}\n\n### 応答:\n{shot[1]}"
@@ -205,3 +211,13 @@ def test_workflow_downloads_the_fixed_few_shot_file_only_when_the_root_lacks_it(
     assert fewshot_download(config, "jnli") == []
     config["lesion"]["llm_jp_eval"] = "v1.1"
     assert fewshot_download(config, "jsts") == []
+
+
+@pytest.mark.parametrize("task", ["jcommonsenseqa", "jsts"])
+def test_the_committed_real_subsets_give_the_logged_2023_11_few_shots(task, capsys, monkeypatch):
+    """data/real keeps the train rows 2023-11 fixes as few-shots: each shot is in the logged prompt, in order."""
+    out = _prompt(capsys, monkeypatch, PAPER, task, "0", "--data-root", str(REPO / "data" / "real"))
+    logged = LOGGED[task][0]
+    blocks = [f"\n\n### 入力：\n{shot['input']}\n### 回答：\n{shot['output']}" for shot in out["few_shots"]]
+    assert len(blocks) == 4 and all(block in logged for block in blocks)
+    assert [logged.index(block) for block in blocks] == sorted(logged.index(block) for block in blocks)

@@ -84,11 +84,15 @@ def test_write_report_writes_every_output(tmp_path):
 
 
 def test_deviations_name_what_differs():
-    config = {"data_root": "data/demo", "dtype": "float32", "datasets": {"g": {"format": "flores200"}}, "paramact": SECTION}
+    datasets = {"t1": {"format": "boolq"}, "t2": {"format": "mmlu"}, "g": {"format": "flores200", "languages": ["en"]}}
+    config = {"data_root": "data/demo", "dtype": "float32", "datasets": datasets, "paramact": SECTION}
     notes = deviations(config, "smollm2-135m", 1.2e-4)
-    assert any("smollm2-135m" in n for n in notes) and any("demo" in n for n in notes)
+    assert any("smollm2-135m" in n for n in notes)
+    assert "Data: demo data written for this project in the upstream formats (t1, t2, g), not the real benchmarks." in notes
+    real = deviations({**config, "data_root": "data/real"}, "smollm2-135m", 1.2e-4)
+    assert any(n.startswith("Data: real data, seeded subsets (seed 0) of the upstream files: t1 400 of 3,270 rows") for n in real)
     assert any("C4" in n for n in notes) and any("64" in n for n in notes) and any("0.00012" in n for n in notes)
-    paper = {"data_root": None, "dtype": "float16", "datasets": {"c4": {"format": "c4"}},
+    paper = {"data_root": None, "dtype": "float16", "datasets": {**datasets, "c4": {"format": "c4"}},
              "paramact": {**SECTION, "general_datasets": ["c4"], "samples": 64, "pair_samples": 64}}
     assert deviations(paper, "llama-2-7b", 2e-5) == []
     assert deviations({**paper, "dtype": "bfloat16"}, "llama-2-13b", 5e-6) == [

@@ -155,14 +155,16 @@ def test_poster_dims_are_ranked_when_the_model_has_them():
 
 def test_notes_say_how_the_run_deviates(tmp_path):
     section = {"train": 256, "test": 64, "C": 1.0, "epsilon": 0.1, "standardize": True, "include_embedding": False}
-    demo = {"format": "jsts", "sources": [{"matches_upstream": False}]}
+    demo = {"format": "jsts", "origin": {"is_demo": True, "subset": False, "text": "demo data written for this project"}}
     notes = deviations("smollm2-135m", section, {"last_layer": "raw"}, demo)
     assert any("not the poster's rinna/llama-3-youko-8b" in n for n in notes)
     assert any("demo data" in n for n in notes)
     assert any("256 train / 64 test" in n for n in notes)
     assert any("standardised" in n for n in notes)
     paper = {"train": 800, "test": 200, "C": 1.0, "epsilon": 0.1, "standardize": False}
-    assert deviations("llama-3-youko-8b", paper, {"last_layer": "raw"}, {"format": "jsts", "sources": [{"matches_upstream": True}]}) == []
+    assert deviations("llama-3-youko-8b", paper, {"last_layer": "raw"}, {"format": "jsts", "origin": {"is_demo": False, "subset": False, "text": "real data, the upstream files"}}) == []
+    subset = {"format": "jsts", "origin": {"is_demo": False, "subset": True, "text": "real data, subset of 9 of 99 rows"}}
+    assert "Sentences: JSTS sentence1, real data, subset of 9 of 99 rows." in deviations("llama-3-youko-8b", paper, {}, subset)
     rows = rows_for(1, [0.5, 0.7], [[0], [1]])
     rows.loc[1, "converged"] = False
     assert "1 of 2 regressions (1 did not" in settings_note(rows)
@@ -222,7 +224,7 @@ def default_config():
         (lambda c: c["redundancy"].update(probe="nope"), "redundancy.probe", "unknown probe 'nope'"),
         (lambda c: c["redundancy"].update(probe="linears_mean"), "redundancy.probe", "needs modules: hidden_states, pool: eos"),
         (lambda c: c["redundancy"].update(top_inputs=1000), "redundancy.top_inputs", "exceeds the hidden size 576"),
-        (lambda c: c["datasets"]["jsts"].update(sample={"n": 100}), "redundancy.train", "samples only 100 rows"),
+        (lambda c: c["datasets"][c["redundancy"]["dataset"]].update(sample={"n": 100}), "redundancy.train", "samples only 100 rows"),
         (lambda c: c["redundancy"].update(train=1), "redundancy.train", "minimum of 2"),
         # the demo JSTS has 320 distinct sentence1 texts (the default run asks for exactly 256 + 64)
         (lambda c: c["redundancy"].update(train=300), "redundancy.train", "has only 320 distinct texts"),

@@ -188,11 +188,5 @@ if LESION:
             model=LESION_MODEL,
             display=REGISTRY[LESION_MODEL].display,
             tasks=LESION_TASKS,
-            data_roots={
-                task: config["datasets"][s["dataset"]].get(
-                    "root", config.get("data_root")
-                )
-                for task, s in LESION["tasks"].items()
-            },
         script:
             "../../scripts/lesion/table1.py"

@@ -1,7 +1,9 @@
 """A named dataset of a run: load, filter, sample, and write it with its provenance.
 
 ``results/<run>/data/<name>.parquet`` holds the normalised table (Parquet, zstd) and
-``<name>.json`` beside it says where it came from: the options, the sampling, every source
+``<name>.json`` beside it says where it came from: ``origin`` (the one fact outputs use to say
+whether the data are real, a seeded subset of real files, or demo data: see
+:func:`lmanatomy.data.subsets.origin`), the options, the sampling, every source
 file with its sha256 (and the pinned upstream hash, or that none was pinned), and a content
 hash of the table itself. Both files are deterministic: the same spec and files give the same
 bytes, so downstream caches (the activation store) can key on the content hash.
@@ -33,6 +35,7 @@ from lmanatomy.data.download import read_record, sha256_file
 from lmanatomy.data.formats import FORMATS, Format
 from lmanatomy.data.layout import resolve
 from lmanatomy.data.loaders import arrow_schema, read_table
+from lmanatomy.data.subsets import origin
 from lmanatomy.data.upstream import UPSTREAM
 from lmanatomy.errors import DataError
 
@@ -130,18 +133,20 @@ def _source(folder: Path, rel: str) -> dict[str, Any]:
     return source
 
 
-def _notes(sources: list[dict[str, Any]], absent: tuple[str, ...]) -> list[str]:
+def _notes(sources: list[dict[str, Any]], absent: tuple[str, ...], data_origin: Mapping[str, Any]) -> list[str]:
     """What a reader of the results must know about the data: gaps, unpinned and non-upstream files."""
     notes = [f"not in this root, left out: {item}" for item in absent]
+    if data_origin["is_demo"] or data_origin["subset"]:
+        notes.append(f"data: {data_origin['text']}")
     unpinned = [s["path"] for s in sources if s["upstream"] is not None and not s["upstream"]["pinned"]]
     if unpinned:
         how = "trusted on first download, then verified against that record" if all(
             s["fetched"] for s in sources if s["path"] in unpinned) else "not verified against upstream"
         notes.append(f"sha256 not pinned upstream ({how}): {', '.join(unpinned)}")
     differ = [s["path"] for s in sources if s["matches_upstream"] is False]
-    if differ:
+    if differ and not (data_origin["is_demo"] or data_origin["subset"]):
         notes.append(f"{len(differ)} of {len(sources)} source files are not the pinned upstream files "
-                     f"(e.g. the demo data): {', '.join(differ)}")
+                     f"and the root has no subset manifest: {', '.join(differ)}")
     return notes
 
 
@@ -170,6 +175,7 @@ def prepare_dataset(spec: Mapping[str, Any], root: str | Path | None, *, name: s
                 counts[str(key)] = counts.get(str(key), 0) + 1
             sampling["rows_per_group"] = counts
     sources = [_source(resolved.folder, rel) for rel in resolved.files]
+    data_origin = origin(resolved.folder, resolved.files)
     meta: dict[str, Any] = {
         "name": name,
         "format": resolved.format.name,
@@ -185,7 +191,8 @@ def prepare_dataset(spec: Mapping[str, Any], root: str | Path | None, *, name: s
         "sample": sampling,
         "rows": table.num_rows,
         "sources": sources,
-        "notes": _notes(sources, resolved.absent),
+        "origin": data_origin,
+        "notes": _notes(sources, resolved.absent, data_origin),
     }
     return Prepared(table, meta)
 
@@ -257,6 +264,18 @@ def write_prepared(
     text = json.dumps(sidecar, ensure_ascii=False, indent=2) + "\n"
     _replace_atomically(Path(meta_path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return sidecar
+
+
+def read_origin(parquet_path: str | Path) -> dict[str, Any]:
+    """The ``origin`` fact of a prepared dataset, from the sidecar JSON beside its Parquet file."""
+    meta_path = Path(parquet_path).with_suffix(".json")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{meta_path}: the prepared dataset's sidecar is missing") from None
+    if "origin" not in meta:
+        raise DataError(f"{meta_path}: no 'origin' (written by an older lm-anatomy; prepare the dataset again)")
+    return meta["origin"]
 
 
 def read_prepared(parquet_path: str | Path, *, verify: bool = True) -> pd.DataFrame:

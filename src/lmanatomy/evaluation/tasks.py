@@ -110,7 +110,7 @@ TASKS: dict[str, TaskSpec] = {
             3, ("exact_match",),
             lambda r: (f"Passage: {r['passage']}\nQuestion: {r['question']}?", _boolq_answer(r["label"])),
             ("val",), ("train",),
-            origin="lm-anatomy (English demo task)",
+            origin="lm-anatomy (English task in the llm-jp-eval format)",
         ),
         TaskSpec(
             "mmlu", "MMLU", "mmlu", "en",
@@ -120,7 +120,7 @@ TASKS: dict[str, TaskSpec] = {
             lambda r: (f"Question: {r['question']}\nChoices: " + ",".join(f"{c}.{r[c]}" for c in "ABCD"), str(r["label"]).strip()),
             ("test",), ("dev",),
             shuffle_test=True,
-            origin="lm-anatomy (English demo task)",
+            origin="lm-anatomy (English task in the llm-jp-eval format)",
             notes=("test rows shuffled (seed 42) before capping, so a small cap spans the subjects",),
         ),
     ]

@@ -6,7 +6,11 @@ the attribution would find neurons of that memory (in an earlier version 97% of 
 neurons sat in layer 0). So the corpus states the facts in other words and the question prompts
 are held out: each description below paraphrases one question of the project's demo question
 set (data/demo/knowledge_questions, same order), as a noun phrase that the corpus builder turns
-into a statement ("The color of fresh snow is White.") and a differently worded question.
+into a statement ("The color of fresh snow is White.") and a differently worded question. The
+default run attributes on the authors' real question file (data/real), whose questions ask about
+the same 38 words with cues these facts need not state (e.g. "meow", "nine lives"): accuracy on
+them is a harder test than on the demo questions the facts paraphrase (measured 2026-12-07: 16 %
+at the last checkpoint against 89 %; docs/data.md).
 
 These are the project's own sentences; the authors' question file is not paraphrased here.
 """

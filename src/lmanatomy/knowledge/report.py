@@ -6,6 +6,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from lmanatomy.errors import DataError
 from lmanatomy.knowledge.emd import METRIC_NAMES, METRICS
 from lmanatomy.knowledge.groups import PAPER_GROUPS, ordered_words
 
@@ -81,15 +82,20 @@ def figure_note(section: Mapping[str, Any], model: str, display: str, checkpoint
 
 
 def questions_note(dataset_meta: Mapping[str, Any] | None) -> list[str]:
-    """Where the questions came from, from the prepared dataset's sidecar (lmanatomy.data)."""
+    """Where the questions came from, from the prepared dataset's sidecar (lmanatomy.data): its origin
+    fact (real, a seeded subset, or demo) and whether each file is the pinned upstream file."""
     if not dataset_meta:
         return []
-    sources = dataset_meta.get("sources", [])
-    foreign = [s["path"] for s in sources if not s.get("matches_upstream", False)]
-    where = f"{dataset_meta.get('rows', '?')} questions from {dataset_meta.get('root') or 'data/raw'}"
+    if "origin" not in dataset_meta:
+        raise DataError("the question set's provenance has no 'origin' (prepared by an older lm-anatomy; prepare it again)")
+    origin = dataset_meta["origin"]
+    where = f"{dataset_meta.get('rows', '?')} questions from {dataset_meta.get('root') or 'data/raw'}, {origin['text']}"
+    if origin["is_demo"]:
+        return [f"Questions: {where}; not the authors' question file."]
+    foreign = [s["path"] for s in dataset_meta.get("sources", []) if not s.get("matches_upstream", False)]
     if foreign:
         return [f"Questions: {where}; not the authors' question file (sha256 differs from the pinned upstream): {', '.join(foreign)}."]
-    return [f"Questions: {where}, the authors' file (sha256 matches the pinned upstream)."]
+    return [f"Questions: {where} (the authors' file: sha256 matches the pinned upstream)."]
 
 
 def _first_token_words(answers: pd.DataFrame) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+from lmanatomy.data.subsets import dataset_origin
 from lmanatomy.errors import ConfigError
 from lmanatomy.language.codes import lid_labels
 
@@ -93,21 +94,11 @@ def dataset_languages(spec: Mapping[str, Any], key: str, name: str) -> list[str]
     return None
 
 
-def uses_demo_data(config: Mapping[str, Any], names: list[str], demo_root: str | Path = "data/demo") -> bool:
-    """Whether any of the named datasets reads the project's demo files (the notes then say so)."""
-    demo = Path(demo_root).resolve()
-    for name in names:
-        root = config["datasets"][name].get("root") or config.get("data_root")
-        if root is not None and Path(root).resolve() == demo:
-            return True
-    return False
-
-
 def setup(config: Mapping[str, Any], model: str, registry=None) -> dict[str, Any]:
     """Everything a language-study job needs to know about the run, as plain values (rule params).
 
     Includes what the table and figure notes compare with the paper: the model, the data formats
-    and whether they are the demo files, and the generation settings.
+    and what their provenance says (real, a seeded subset, or demo data), and the generation settings.
     """
     section = config["language"]
     names = list(section["datasets"])
@@ -126,7 +117,7 @@ def setup(config: Mapping[str, Any], model: str, registry=None) -> dict[str, Any
         "batch_size": int(section["batch_size"]),
         "datasets": names,
         "formats": [config["datasets"][name]["format"] for name in names],
-        "demo_data": uses_demo_data(config, names),
+        "data_origin": {name: dataset_origin(config, name) for name in names},
         "sampling": {name: sampling(config["datasets"][name]) for name in names},
         "start": config["probes"][section["probe"]].get("start", PROBE_DEFAULTS["start"]),
         "start_token": (section.get("start_tokens") or {}).get(model),

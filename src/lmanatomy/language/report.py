@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from lmanatomy.data.subsets import origin_sentence
 from lmanatomy.errors import DataError
 from lmanatomy.language.intervals import rate
 from lmanatomy.language.selection import KINDS, chosen
@@ -29,7 +30,7 @@ def deviation_notes(
     k: int | None = None,
     ablation_ks: Sequence[int] | None = None,
     skipped_ks: Sequence[int] = (),
-    demo_data: bool = False,
+    data_origin: Mapping[str, Mapping[str, Any]] | None = None,
     sampling: Mapping[str, str] | None = None,
 ) -> list[str]:
     """One note per way this run differs from the paper's setup, and how its texts were drawn."""
@@ -42,8 +43,9 @@ def deviation_notes(
         notes.append(f"Model(s) {', '.join(others)} are not among the paper's eight (XGLM, BLOOM, Llama-2).")
     if "pawsx" not in formats:
         notes.append("Texts are FLORES-200 only: the paper mixes FLORES-200 and PAWS-X about 1:1.")
-    if demo_data:
-        notes.append("Texts are the project's demo FLORES-200 files (written for lm-anatomy), not the real FLORES-200.")
+    sentence = origin_sentence(data_origin or {})
+    if sentence:
+        notes.append(sentence)
     counts = sorted(set(texts_per_language.values()))
     if counts != [PAPER_TEXTS_PER_LANGUAGE]:
         shown = ", ".join(f"{lang} {n}" for lang, n in texts_per_language.items())

@@ -154,6 +154,6 @@ def notes(setup: dict, texts: pd.DataFrame, skipped_ks: Sequence[int] = (), gene
         k=setup["k"],
         ablation_ks=setup["ablation_k"] if generation else None,
         skipped_ks=skipped_ks,
-        demo_data=setup["demo_data"],
+        data_origin=setup["data_origin"],
         sampling=setup.get("sampling"),
     )

@@ -24,6 +24,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from lmanatomy.errors import DataError
 from lmanatomy.lesion.naming import NUMBERINGS, ORIGINAL, layer_indices, percent_label
 from lmanatomy.lesion.planning import PruningPlan
 
@@ -263,7 +264,6 @@ def notes(
     plans: Mapping[str, PruningPlan],
     summaries: Sequence[Mapping[str, Any]],
     infos: Mapping[str, Mapping[str, Any]],
-    data_roots: Mapping[str, str | None],
     generation: Mapping[str, Any],
 ) -> list[str]:
     """The table's notes: the setup, and every way it deviates from the paper's."""
@@ -292,8 +292,7 @@ def notes(
     lines.append(f"L1 importance computed in {first.importance_dtype} (LLM-Pruner on a GPU: float16).")
     for summary in summaries:
         spec, info = task_spec(summary["task"]), infos[summary["task"]]
-        root = data_roots.get(summary["task"])
-        where = "the project's demo data (data/demo), not the real benchmark" if root and "data/demo" in str(root) else (root or "downloaded upstream files")
+        where = _data_text(info)
         text = (
             f"{spec.display}: first {summary['samples']} test samples, {summary['num_few_shots']}-shot "
             f"(few-shots: {info.get('fewshot_source', 'train')}), max {summary['max_new_tokens']} new tokens; "
@@ -321,15 +320,26 @@ def _origin(origin: str, summary: Mapping[str, Any]) -> str:
     return f"llm-jp-eval {summary.get('llm_jp_eval', 'v1.1')}" if origin.startswith("llm-jp-eval") else origin
 
 
-def figure_note(model: str, display: str, summaries: Sequence[Mapping[str, Any]], data_roots: Mapping[str, str | None]) -> str:
+def _data_text(info: Mapping[str, Any]) -> str:
+    """The task's data as its prepared dataset's provenance states it (``info["data"]``, the origin fact)."""
+    if "data" not in info:
+        raise DataError(f"task '{info.get('task')}': its info record has no 'data' (built by an older lm-anatomy)")
+    data = info["data"]
+    return data["text"] + (", not the real benchmark" if data["is_demo"] else "")
+
+
+def figure_note(model: str, display: str, summaries: Sequence[Mapping[str, Any]], infos: Mapping[str, Mapping[str, Any]]) -> str:
     """One line under the figure: model, data and sample counts, when they are not the paper's."""
     from lmanatomy.evaluation.tasks import task_spec
 
     parts = []
     if model != PAPER_MODEL:
         parts.append(f"Model {display}, not the paper's ELYZA-japanese-Llama-2-7b-instruct.")
-    if any(root and "data/demo" in str(root) for root in data_roots.values()):
+    data = [infos[s["task"]]["data"] for s in summaries if "data" in infos.get(s["task"], {})]
+    if any(d["is_demo"] for d in data):
         parts.append("Demo data written for this project, not the real benchmarks.")
+    elif any(d["subset"] for d in data):
+        parts.append("Real data: seeded subsets of the benchmarks (their sizes and seed: the table notes).")
     counts = ", ".join(f"{task_spec(s['task']).display} {s['samples']}" for s in summaries)
     parts.append(f"Samples per task: {counts} (one answer moves a score by 1/n).")
     return " ".join(parts)

@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from lmanatomy.data.subsets import dataset_origin, origin_sentence
 from lmanatomy.errors import DataError
 from lmanatomy.paramact.plan import canonical
 from lmanatomy.paramact.plan import deep_range
@@ -51,8 +52,9 @@ class Context:
 
 
 def setup_deviations(config: Mapping[str, Any], model: str, names: Sequence[str] | None = None) -> list[str]:
-    """How the model, dtype and data root differ from the paper's, as sentences (``names``: the
-    datasets the output reads, whose own ``root`` may differ from ``data_root``)."""
+    """How the model, dtype and data differ from the paper's, as sentences (``names``: the datasets
+    the output reads; None: the study's task and general datasets). The data sentence is each
+    dataset's origin fact (real, a seeded subset, or demo), the one its prepared provenance records."""
     notes = []
     if model in GENERALITY_MODELS:
         notes.append(f"Model: {model}, one of the paper's generality models (its main results: Llama-2-7B).")
@@ -60,11 +62,11 @@ def setup_deviations(config: Mapping[str, Any], model: str, names: Sequence[str]
         notes.append(f"Model: {model} (paper: Llama-2-7B).")
     if config.get("dtype") != "float16":
         notes.append(f"Weights in {config.get('dtype')} (the paper's code: float16).")
-    datasets = config.get("datasets") or {}
-    roots = [datasets.get(n, {}).get("root", config.get("data_root")) for n in names] if names is not None else [config.get("data_root")]
-    if any(root is not None and "demo" in str(root) for root in roots):
-        notes.append("Data: demo sets written for this project in the upstream formats, not the real benchmarks.")
-    return notes
+    section = config.get("paramact") or {}
+    if names is None:
+        names = list(dict.fromkeys([*section.get("task_datasets", []), *section.get("general_datasets", [])]))
+    sentence = origin_sentence({name: dataset_origin(config, name) for name in names})
+    return notes + ([sentence] if sentence else [])
 
 
 def sts_deviations(config: Mapping[str, Any], model: str) -> list[str]:

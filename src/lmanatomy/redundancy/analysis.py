@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from lmanatomy.errors import DataError
 from lmanatomy.tables import atomic_write_text, to_markdown, write_table
 
 # The poster's finding for rinna/llama-3-youko-8b: these input dims contribute most often.
@@ -188,11 +189,13 @@ def deviations(model: str, section: Mapping[str, Any], probe: Mapping[str, Any],
     notes = []
     if model != PAPER["model"]:
         notes.append(f"Model {model}, not the poster's {PAPER['display']}.")
-    sources = dataset_meta.get("sources") or []
+    origin = dataset_meta.get("origin")
+    if origin is None:
+        raise DataError("the dataset's provenance has no 'origin' (prepared by an older lm-anatomy; prepare it again)")
     if dataset_meta.get("format") != "jsts":
         notes.append(f"Sentences from dataset format '{dataset_meta.get('format')}', not JSTS sentence1.")
-    elif not sources or not all(s.get("matches_upstream") for s in sources):
-        notes.append("Sentences are not the upstream JGLUE JSTS files (e.g. the demo data written for this project).")
+    elif origin["is_demo"] or origin["subset"]:
+        notes.append(f"Sentences: JSTS sentence1, {origin['text']}.")
     if (section["train"], section["test"]) != (PAPER["train"], PAPER["test"]):
         notes.append(f"{section['train']} train / {section['test']} test sentences (poster: {PAPER['train']} / {PAPER['test']}).")
     if section.get("include_embedding"):

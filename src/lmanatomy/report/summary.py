@@ -2,7 +2,7 @@
 
 The paper's numbers come from ``workflow/report/paper_values.yaml`` (as the study specs list
 them). Every section first says which model(s) the run used and which the paper used, so a
-reader of the default run sees at once that a 135M model on demo data is not expected to give
+reader of the default run sees at once that a 135M model on small data subsets is not expected to give
 the paper's numbers: the comparison shows the method at work and where the findings hold.
 Sections read the tables the studies wrote; a study the run did not enable has no section.
 """
@@ -153,7 +153,7 @@ def summarize(results: str | Path, run_name: str, studies: Sequence[str], paper_
     run = {"models": models, "displays": displays}
     lines = [f"# Run `{run_name}`: results next to the papers' numbers", "",
              "Each section names the model(s) of this run and of the paper. Where they differ (the default run: "
-             "SmolLM2-135M and demo data on a CPU), the numbers are not expected to match; the report "
+             "SmolLM2-135M on small seeded subsets of the real data, on a CPU), the numbers are not expected to match; the report "
              "(`report.html`) has every table and figure with its caption and the run's provenance.", ""]
     for study in studies:
         if study not in SECTIONS:
