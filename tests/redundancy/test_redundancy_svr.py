@@ -340,3 +340,40 @@ def test_contributions_ranked_three_ways_against_a_plain_loop():
     assert all(1 in entry.tolist()[:1] for entry in got["top_inputs_scaled"])  # dim 1's spread dominates
     same = ranked_contributions(coef, x, standardize=True, k=3)
     assert [a.tolist() for a in same["top_inputs_scaled"]] == [a.tolist() for a in same["top_inputs"]]
+
+
+def test_admm_step_in_buffers_equals_the_plain_step_exactly():
+    """The reused-buffer ADMM step (issue 22) gives the textbook step's values bit for bit.
+
+    Reference: the step written out of place, as the solver had it, with two ρ groups and a
+    second step reusing the buffers (the old z becomes the spare).
+    """
+    from lmanatomy.redundancy.svr import RELAXATION, _max_abs, _Workspace
+
+    g = torch.Generator().manual_seed(3)
+    n, targets, eps, c = 7, 5, 0.1, 1.0
+    y = torch.randn(n, targets, dtype=torch.float64, generator=g)
+    z = torch.randn(n, targets, dtype=torch.float64, generator=g).clamp(-c, c)
+    u = torch.randn(n, targets, dtype=torch.float64, generator=g)
+    rho = torch.tensor([0.3, 0.3, 5.0, 0.3, 5.0], dtype=torch.float64)
+    mats = {0.3: torch.randn(n, n, dtype=torch.float64, generator=g), 5.0: torch.randn(n, n, dtype=torch.float64, generator=g)}
+    solves = [(mats[r], torch.nonzero(rho == r).squeeze(1)) for r in (0.3, 5.0)]
+
+    def plain(z, u):
+        rhs = y + rho * (z - u)
+        b = torch.empty_like(rhs)
+        for matrix, cols in solves:
+            b[:, cols] = matrix @ rhs[:, cols]
+        b_hat = RELAXATION * b + (1.0 - RELAXATION) * z
+        v = b_hat + u
+        z_new = (v.sign() * (v.abs() - eps / rho).clamp(min=0.0)).clamp(-c, c)
+        return b, z_new, u + b_hat - z_new
+
+    work, z_w, u_w = _Workspace.like(y), z.clone(), u.clone()
+    for _ in range(2):
+        b_ref, z_ref, u_ref = plain(z, u)
+        b_w, z_w = work.step(y, z_w, u_w, rho, solves, eps, c)
+        assert torch.equal(b_w, b_ref) and torch.equal(z_w, z_ref) and torch.equal(u_w, u_ref)
+        assert torch.equal(_max_abs(b_w), b_ref.abs().amax(0))
+        assert torch.equal(rho * _max_abs(u_w), (rho * u_ref).abs().amax(0))
+        z, u = z_ref, u_ref

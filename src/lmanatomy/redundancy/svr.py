@@ -287,6 +287,71 @@ def _polish(
     return beta, ok
 
 
+def _max_abs(x: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
+    """max_i |x_i| per column (exact: a maximum has no rounding), |x| formed in ``scratch`` if given.
+
+    ``abs`` into a buffer then ``amax`` ran 2.5× faster than ``vector_norm(ord=inf)`` on an
+    800 × 4,096 float64 iterate (9.6 vs 24.6 ms, one thread), with identical results.
+    """
+    return torch.abs(x, out=scratch).amax(0) if scratch is not None else x.abs().amax(0)
+
+
+@dataclass
+class _Workspace:
+    """Reused n × targets buffers for the ADMM steps of one set of running targets.
+
+    At paper size (n = 800, 4,096 targets) each iterate is 26 MB of float64; the step's dozen
+    elementwise operations, each writing a fresh array, cost more than its matrix product
+    (issue 22: fresh arrays of that size pay page faults). Doing the same operations, in the same
+    order, into reused buffers gives bit-identical iterates.
+    """
+
+    rhs: torch.Tensor
+    product: torch.Tensor
+    relaxed: torch.Tensor
+    scratch: torch.Tensor
+    spare: torch.Tensor  # receives the next z; the caller's old z buffer becomes the next spare
+
+    @classmethod
+    def like(cls, y: torch.Tensor) -> "_Workspace":
+        return cls(*(torch.empty_like(y) for _ in range(5)))
+
+    def step(
+        self, y: torch.Tensor, z: torch.Tensor, u: torch.Tensor, rho: torch.Tensor,
+        solves: list[tuple[torch.Tensor, torch.Tensor]], eps: float, c: float,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One over-relaxed ADMM iteration; updates ``u`` in place and returns (β, the new z).
+
+        β = (K_c+ρI)⁻¹(y + ρ(z − u)) on Σβ = 0, β̂ = Rβ + (1−R)z, z' = clip(soft(β̂ + u, ε/ρ), ±C),
+        u' = u + β̂ − z'. ``solves`` lists each group's solve matrix and columns (targets sharing ρ).
+        """
+        rhs, b, b_hat, tmp = self.rhs, self.product, self.relaxed, self.scratch
+        torch.sub(z, u, out=rhs).mul_(rho).add_(y)
+        if len(solves) == 1:
+            torch.mm(solves[0][0], rhs, out=b)
+        else:
+            for matrix, cols in solves:  # index_select/index_copy_: advanced indexing is slower here
+                b.index_copy_(1, cols, matrix @ rhs.index_select(1, cols))
+        torch.mul(b, RELAXATION, out=b_hat).add_(torch.mul(z, 1.0 - RELAXATION, out=tmp))
+        v = torch.add(b_hat, u, out=rhs)
+        # soft(v, t) = sign(v)·max(|v| − t, 0) = v − clip(v, ±t): the same roundings (v ∓ t) in
+        # two passes instead of five; only the sign of a zero can differ, and a signed zero never
+        # changes a nonzero value downstream (sums, products, absolute values, clips).
+        threshold = eps / rho
+        z_next = torch.sub(v, torch.clamp(v, -threshold, threshold, out=tmp), out=self.spare).clamp_(-c, c)
+        u.add_(b_hat).sub_(z_next)
+        self.spare = z  # the caller keeps this z only as z_prev, which it drops before the next step
+        return b, z_next
+
+    def max_abs(self, x: torch.Tensor) -> torch.Tensor:
+        """max_i |x_i| per column, through the scratch buffer."""
+        return _max_abs(x, self.scratch)
+
+    def max_abs_difference(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """max_i |a_i − b_i| per column, through the scratch buffer."""
+        return torch.sub(a, b, out=self.scratch).abs_().amax(0)
+
+
 def _epsilon_median(y: torch.Tensor, eps: float) -> torch.Tensor:
     """argmin_b Σ_i max(0, |y_i − b| − ε) per column (midpoint of the minimising interval).
 
@@ -463,22 +528,14 @@ class BatchedLinearSVR:
         best_violation = torch.full((targets,), math.inf, dtype=y.dtype, device=y.device)
         groups: list[tuple[int, torch.Tensor]] | None = None
         bar = self.progress(total=targets, desc="targets converged", leave=False) if self.progress else None
+        work = _Workspace.like(y)
+        y_size = _max_abs(y)
         for it in range(1, self.max_iter + 1):
             rho = 10.0 ** (level.to(y.dtype) / RHO_STEPS_PER_DECADE)
-            rhs = y + rho * (z - u)
             if groups is None:  # targets sharing a ρ share one matrix product
                 groups = [(lv, torch.nonzero(level == lv).squeeze(1)) for lv in torch.unique(level).tolist()]
-            if len(groups) == 1:
-                b = solve_matrix(groups[0][0]) @ rhs
-            else:
-                b = torch.empty_like(rhs)
-                for lv, cols in groups:
-                    b[:, cols] = solve_matrix(lv) @ rhs[:, cols]
-            b_hat = RELAXATION * b + (1.0 - RELAXATION) * z
-            v = b_hat + u
             z_prev = z
-            z = (v.sign() * (v.abs() - eps / rho).clamp(min=0.0)).clamp(-c, c)
-            u = u + b_hat - z
+            b, z = work.step(y, z, u, rho, [(solve_matrix(lv), cols) for lv, cols in groups], eps, c)
             if it % self.check_every and it != self.max_iter:
                 continue
             candidate = _make_feasible(z, c)
@@ -516,7 +573,8 @@ class BatchedLinearSVR:
                 groups = None
                 active, y, z, u, z_prev, level, b, rho = (
                     active[keep], y[:, keep], z[:, keep], u[:, keep], z_prev[:, keep], level[keep], b[:, keep], rho[keep])
-                best, best_violation = best[:, keep], best_violation[keep]
+                best, best_violation, y_size = best[:, keep], best_violation[keep], y_size[keep]
+                work = _Workspace.like(y)
                 if bar is not None:
                     bar.update(int(done.sum()))
             if active.numel() == 0:
@@ -525,8 +583,9 @@ class BatchedLinearSVR:
             # primal residual β − z dominates, lower it when the dual residual ρ(z − z_prev) does.
             # A residual that is exactly zero (z stuck at 0 inside the ε band, say) says only which
             # way to go, so it moves ρ by the largest allowed step.
-            primal = (b - z).abs().amax(0) / torch.maximum(b.abs().amax(0), z.abs().amax(0))
-            dual = rho * (z - z_prev).abs().amax(0) / torch.maximum(y.abs().amax(0), (rho * u).abs().amax(0))
+            # max|ρu| = ρ·max|u| exactly (ρ > 0, rounding is monotone), so no ρu is formed.
+            primal = work.max_abs_difference(b, z) / torch.maximum(work.max_abs(b), work.max_abs(z))
+            dual = rho * work.max_abs_difference(z, z_prev) / torch.maximum(y_size, rho * work.max_abs(u))
             primal, dual = torch.nan_to_num(primal, nan=0.0), torch.nan_to_num(dual, nan=0.0)
             ratio = torch.sqrt(primal / dual).clamp(1.0 / RHO_MAX_STEP, RHO_MAX_STEP)
             ratio = torch.where((primal == 0) & (dual == 0), torch.ones_like(ratio), ratio)
