@@ -157,3 +157,11 @@ def test_one_job_for_all_lesions_scores_byte_identical_to_one_job_per_pruned_mod
     # The lesions did change what the model says (so equal outputs are not equal by default).
     outputs = {v: tuple(one_job[v][0]["output"]) for v in order}
     assert len(set(outputs.values())) > 1
+
+
+def test_resolution_note_by_hand():
+    from lmanatomy.lesion.report import resolution_note
+
+    # n = 40 at accuracy 0.5: 1.96·sqrt(0.25/40) = 0.155, 1.96·sqrt(0.5/40) = 0.219; JSTS (Pearson) is not a share.
+    note = resolution_note([{"task": "boolq", "samples": 40}, {"task": "jsts", "samples": 4}])
+    assert "BoolQ n = 40: ±0.15 per cell, ±0.22 between two cells." in note and "JSTS" not in note

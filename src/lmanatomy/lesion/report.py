@@ -346,6 +346,7 @@ def notes(
             f"data: {where}; task definition: {_origin(spec.origin, summary)}."
         )
         lines.append(text + "".join(f" {n}." for n in info.get("notes", [])))
+    lines.append(resolution_note(summaries))
     versions = sorted({str(s.get("llm_jp_eval", "v1.1")) for s in summaries})
     lines.append(
         f"Prompts: llm-jp-eval {', '.join(versions)}"
@@ -360,6 +361,24 @@ def notes(
         "(1,000 resamples of the evaluated samples)."
     )
     return lines
+
+
+PAPER_EFFECTS = "20-36 points of exact match (JNLI 0.36 → 0.16, JCommonsenseQA 0.66 → 0.30 at 0.5% of layers 4-8)"
+
+
+def resolution_note(summaries: Sequence[Mapping[str, Any]]) -> str:
+    """Why these sample counts: per exact-match task, the smallest lesion effect its n can tell from noise.
+
+    At accuracy 0.5 (the widest case) a cell's 95% interval is ±1.96·sqrt(0.25/n) and the difference
+    of two independent cells ±1.96·sqrt(0.5/n); the cells share their samples, so this is conservative.
+    """
+    from lmanatomy.evaluation.tasks import task_spec
+
+    parts = [f"{task_spec(s['task']).display} n = {s['samples']}: ±{1.959964 * math.sqrt(0.25 / s['samples']):.2f} per cell, "
+             f"±{1.959964 * math.sqrt(0.5 / s['samples']):.2f} between two cells"
+             for s in summaries if task_spec(s["task"]).main_metric == "exact_match"]
+    return ("Resolution at accuracy 0.5 (95%): " + "; ".join(parts) + f". The paper's lesion effects are {PAPER_EFFECTS}: "
+            "a task resolves an effect of that size only where its between-cell width is below it.")
 
 
 def _origin(origin: str, summary: Mapping[str, Any]) -> str:
