@@ -77,7 +77,10 @@ def test_tiny_end_to_end(tokenizer, tmp_path, one_thread):
     for name in ("majority class", "repeat last few-shot answer"):
         assert (frame[f"{name}: ci95_low"] <= frame[f"{name}: score"]).all()
         assert (frame[f"{name}: score"] <= frame[f"{name}: ci95_high"]).all()
-    assert "### Baselines on the same samples" in (tmp_path / "t.md").read_text()
+    text = (tmp_path / "t.md").read_text()
+    assert "### Baselines on the same samples" in text and "### 95% bootstrap interval of every cell" in text
+    low, high = frame.loc[1, "original: ci95_low"], frame.loc[1, "original: ci95_high"]
+    assert f"| MMLU | exact match | [{low:.2f}, {high:.2f}] |" in text
     figure(frame, plans, "tiny", "a note", str(tmp_path / "fig.png"), baselines(summaries))
     assert (tmp_path / "fig.png").stat().st_size > 0
 

@@ -102,6 +102,15 @@ def _baseline_cells(summary: Mapping[str, Any], key: str) -> dict[str, Any]:
     return cells
 
 
+def interval_table(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
+    """Table 1's layout with each cell's 95% bootstrap interval as ``[low, high]``."""
+    out = frame[["task", "metric"]].copy()
+    for column in score_columns(frame):
+        out[column] = [f"[{low:.{digits}f}, {high:.{digits}f}]"
+                       for low, high in zip(frame[f"{column}: ci95_low"], frame[f"{column}: ci95_high"])]
+    return out
+
+
 def baselines_table(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
     """The Markdown view beside Table 1: per task n, the original's score and both baselines, each with its 95% interval."""
 
@@ -167,6 +176,7 @@ def write_table1(
     if any(text.endswith("*") for column in score_columns(frame) for text in shown[column]):
         footnotes.append(UNDEFINED_NOTE)
     lines.append("\n" + "\n".join(f"- {n}" for n in footnotes) + "\n")
+    lines += ["### 95% bootstrap interval of every cell (n per task in the baselines table)\n", to_markdown(interval_table(frame)), ""]
     lines += ["### Baselines on the same samples (score [95% bootstrap interval])\n", to_markdown(baselines_table(frame)),
               "\n- " + BASELINE_NOTE + "\n"]
     atomic_write_text(md_path, "\n".join(lines))
