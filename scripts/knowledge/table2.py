@@ -4,7 +4,7 @@ import pandas as pd
 
 from lmanatomy.knowledge.emd import METRICS, assemble
 from lmanatomy.knowledge.report import read_json, table2_notes
-from lmanatomy.knowledge.stats import headline_mask, scores_by_metric, table2
+from lmanatomy.knowledge.stats import INTERVAL_NOTE, headline_mask, scores_by_metric, table2
 from lmanatomy.knowledge.trajectories import pile_up_note
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
@@ -23,7 +23,7 @@ with script_context(snakemake, uses_torch=False) as log:
         notes=table2_notes(
             p.section, p.model, p.display, p.checkpoints, p.ff_neurons, pd.read_csv(snakemake.input.answers),
             read_json(snakemake.input.questions_meta), scores, pile_up_note(pd.read_csv(snakemake.input.layers)), p.corpus,
-        ),
+        ) + [INTERVAL_NOTE],
         bold=headline_mask(table, p.section["denominator"]),
         digits=1,
     )

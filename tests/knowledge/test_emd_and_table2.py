@@ -124,8 +124,26 @@ def test_table2_counts_hits_against_the_own_group_mean():
     assert table.loc["B", "score_corrected"] == pytest.approx(100 * 4 / 6)
     assert table.loc["B", "score_as_paper"] == pytest.approx(50.0)
     assert headline_column("as_paper") == "score_as_paper" and headline_column("corrected") == "score_corrected"
+    # The interval resamples words: a plain loop over the same seeded draws of group A's 3 words (hits 1, 1, 1;
+    # 2 comparisons each, 3 as the paper counts) — every resample scores 50 (corrected) and 33.3 (as paper).
+    assert table.loc["A", ["score_corrected_ci95_low", "score_corrected_ci95_high"]].tolist() == pytest.approx([50.0, 50.0])
+    assert table.loc["A", ["score_as_paper_ci95_low", "score_as_paper_ci95_high"]].tolist() == pytest.approx([100 / 3, 100 / 3])
     with pytest.raises(ConfigError, match="knowledge.denominator"):
         headline_column("code")
+
+
+def test_word_bootstrap_against_a_plain_loop():
+    import numpy as np
+
+    from lmanatomy.knowledge.stats import word_bootstrap
+
+    hits, comparisons = np.array([5, 0, 3, 7, 2]), np.array([8, 8, 8, 8, 8])
+    draws = np.random.default_rng(0).integers(0, 5, size=(1000, 5))
+    scores = [100 * sum(hits[i] for i in row) / sum(comparisons[i] for i in row) for row in draws]
+    assert word_bootstrap(hits, comparisons) == pytest.approx(tuple(np.quantile(scores, [0.025, 0.975])))
+    low, high = word_bootstrap(hits, comparisons)
+    assert low < 100 * hits.sum() / comparisons.sum() < high
+    assert np.isnan(word_bootstrap(hits[:1], comparisons[:1])).all()
 
 
 # Hits per group that the paper's Table 2 implies with the released code's denominator.

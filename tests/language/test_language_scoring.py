@@ -124,6 +124,15 @@ def test_notes_state_the_deviations():
         assert phrase in notes
 
 
+def test_seed_note_gives_the_wilson_half_width_at_that_n():
+    from lmanatomy.language.report import seed_resolution
+
+    # By hand: n = 30, 0 hits: centre = half = (z²/60) / (1 + z²/30) = 0.0567; 15 hits: z·sqrt(0.25/30 + z²/3600)/(1 + z²/30) = 0.168.
+    assert "±5.7 points at 0% or 100% and ±16.8 at 50%" in seed_resolution(30)
+    low, high = wilson(5, 10)
+    assert f"±{(high - low) * 50:.1f} at 50%" in seed_resolution(10)
+
+
 def test_figures_are_written(tmp_path):
     langs = ["en", "de", "ja"]
     counts = pd.DataFrame([{"language": l, "group": g, "layer": layer, "count": (layer + 1) * (i + 1)}

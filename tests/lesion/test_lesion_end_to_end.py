@@ -42,9 +42,10 @@ def test_tiny_end_to_end(tokenizer, tmp_path, one_thread):
     tasks = {name: build_task(TASKS[name], frame, num_few_shots=1)[0]["test"] for name, frame in _frames().items()}
     settings = GenerationSettings(max_new_tokens=4, batch_size=4)
 
-    scores = {}
+    scores, golds = {}, {}
     for variant, predictions, scores[variant], records in evaluate_lesions(base, [ORIGINAL, *plans], plans, tasks, settings):
         assert len(predictions) == 8 and set(predictions["task"]) == {"jsts", "mmlu"}
+        golds = predictions.groupby("task")["gold"].apply(list).to_dict()
         assert json.dumps(scores[variant])  # plain JSON-able summaries
         assert [r.layer for r in records] == ([] if variant == ORIGINAL else list(plans[variant].layer_indices))
     summaries = scores[ORIGINAL]
@@ -65,6 +66,21 @@ def test_tiny_end_to_end(tokenizer, tmp_path, one_thread):
     write_table1(frame, bold, str(tmp_path / "t.csv"), str(tmp_path / "t.md"), "tiny", ["a note"])
     assert pd.read_csv(tmp_path / "t.csv").shape == frame.shape
     assert "| task | metric | original | 5.0% 0-1 [idx 0-1] |" in (tmp_path / "t.md").read_text()
+    # The two baselines beside the table, by hand from the same samples: the majority gold's share and the
+    # share of golds equal to the last few-shot answer (JSTS: a constant answer's Pearson is undefined → 0).
+    shot = str(tasks["mmlu"]["few_shots"][-1]["output"])
+    mmlu = golds["mmlu"]
+    assert frame.loc[1, "majority class: score"] == max(mmlu.count(g) for g in mmlu) / len(mmlu)
+    assert frame.loc[1, "repeat last few-shot answer: score"] == sum(g == shot for g in mmlu) / len(mmlu)
+    assert frame.loc[1, "repeat last few-shot answer: answer"] == shot
+    assert frame.loc[0, "majority class: score"] == 0.0 and frame.loc[0, "repeat last few-shot answer: score"] == 0.0
+    for name in ("majority class", "repeat last few-shot answer"):
+        assert (frame[f"{name}: ci95_low"] <= frame[f"{name}: score"]).all()
+        assert (frame[f"{name}: score"] <= frame[f"{name}: ci95_high"]).all()
+    text = (tmp_path / "t.md").read_text()
+    assert "### Baselines on the same samples" in text and "### 95% bootstrap interval of every cell" in text
+    low, high = frame.loc[1, "original: ci95_low"], frame.loc[1, "original: ci95_high"]
+    assert f"| MMLU | exact match | [{low:.2f}, {high:.2f}] |" in text
     figure(frame, plans, "tiny", "a note", str(tmp_path / "fig.png"), baselines(summaries))
     assert (tmp_path / "fig.png").stat().st_size > 0
 
@@ -144,3 +160,11 @@ def test_one_job_for_all_lesions_scores_byte_identical_to_one_job_per_pruned_mod
     # The lesions did change what the model says (so equal outputs are not equal by default).
     outputs = {v: tuple(one_job[v][0]["output"]) for v in order}
     assert len(set(outputs.values())) > 1
+
+
+def test_resolution_note_by_hand():
+    from lmanatomy.lesion.report import resolution_note
+
+    # n = 40 at accuracy 0.5: 1.96·sqrt(0.25/40) = 0.155, 1.96·sqrt(0.5/40) = 0.219; JSTS (Pearson) is not a share.
+    note = resolution_note([{"task": "boolq", "samples": 40}, {"task": "jsts", "samples": 4}])
+    assert "BoolQ n = 40: ±0.15 per cell, ±0.22 between two cells." in note and "JSTS" not in note

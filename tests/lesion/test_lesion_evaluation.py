@@ -144,6 +144,24 @@ def test_undefined_correlation_and_the_constant_answer_baseline():
     assert majority_baseline("pearson", ["1.0", "2.0"]) == 0.0
 
 
+def test_fewshot_repeat_and_majority_baselines_by_hand():
+    from lmanatomy.evaluation.scoring import bootstrap_interval, fewshot_repeat_baseline, majority_answer
+
+    golds = ["yes", "no", "no", "yes", "no"]
+    assert majority_answer(golds) == "no" and majority_answer(["b", "a"]) == "a"  # ties: sorted, not sample order
+    assert fewshot_repeat_baseline("exact_match", golds, ["no", "yes"]) == ("yes", 2 / 5)  # the LAST shot's answer
+    assert fewshot_repeat_baseline("pearson", ["1.0", "2.0", "4.0"], ["3"]) == ("3", 0.0)  # constant: undefined → 0
+    # Its interval: the bootstrap of the constant answer's 0/1 hits (a plain loop over the same seeded draws).
+    import numpy as np
+
+    draws = np.random.default_rng(0).integers(0, 5, size=(1000, 5))
+    hits = [g == "yes" for g in golds]
+    means = [sum(hits[i] for i in row) / 5 for row in draws]
+    assert bootstrap_interval("exact_match", ["yes"] * 5, golds) == pytest.approx(tuple(np.quantile(means, [0.025, 0.975])))
+    with pytest.raises(ValueError, match="few-shot answer"):
+        fewshot_repeat_baseline("exact_match", golds, [])
+
+
 def test_score_input_errors():
     with pytest.raises(ValueError, match="2 predictions for 1 golds"):
         score("jnli", ["a", "b"], ["a"])

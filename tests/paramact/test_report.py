@@ -53,6 +53,28 @@ def test_findings_have_the_constructed_answers():
     # shallow = layers 0..4, deep = layers 5..7 (L/2 .. L-3)
     assert two.loc["t1-t2", "shallow"] == pytest.approx(np.mean([0.8 - 0.05 * k for k in range(5)]) + 0.01)
     assert two.loc["t1-t2", "deep"] == pytest.approx(np.mean([0.8 - 0.05 * k for k in range(5, 8)]) + 0.01)
+    # Every sample has the same gap (its 0.01·i offset cancels), so the gap's interval is that one value.
+    gap = np.mean([0.8 - 0.05 * k for k in range(5)]) - np.mean([0.8 - 0.05 * k for k in range(5, 8)])
+    assert (two.n == 3).all() and two.loc["t1-t2", "gap"] == pytest.approx(gap)
+    assert two.loc["t1-t2", ["gap_ci95_low", "gap_ci95_high"]].tolist() == pytest.approx([gap, gap])
+
+
+def test_gap_interval_is_a_percentile_bootstrap_of_the_mean():
+    from scipy.stats import bootstrap
+
+    from lmanatomy.paramact.report import bootstrap_mean
+    from lmanatomy.paramact.sts import Interval
+
+    values = np.random.default_rng(3).normal(0.1, 0.2, size=32)
+    low, high = bootstrap_mean(values, Interval(resamples=4000))
+    ref = bootstrap((values,), np.mean, n_resamples=4000, method="percentile", random_state=1).confidence_interval
+    assert low < values.mean() < high
+    assert abs(low - ref.low) < 0.02 and abs(high - ref.high) < 0.02  # scipy's own draws: resampling noise only
+    # The same seeded draws, averaged by a plain loop.
+    draws = np.random.default_rng(0).integers(0, 32, size=(1000, 32))
+    means = [sum(values[i] for i in row) / 32 for row in draws]
+    assert bootstrap_mean(values) == pytest.approx(tuple(np.quantile(means, [0.025, 0.975])))
+    assert np.isnan(bootstrap_mean(values[:1])).all()
 
 
 def test_heatmap_is_the_mean_over_layers_l_half_to_l_minus_3():

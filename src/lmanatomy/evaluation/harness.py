@@ -19,6 +19,9 @@ from lmanatomy.evaluation.generation import GenerationSettings, generate
 from lmanatomy.evaluation.prompts import render_prompt
 from lmanatomy.evaluation.scoring import (
     bootstrap_interval,
+    constant_answers,
+    fewshot_repeat_baseline,
+    majority_answer,
     majority_baseline,
     normalize,
     parse_float,
@@ -78,22 +81,41 @@ def evaluate_task(
         "num_few_shots": len(few_shots),
         "max_new_tokens": max_new_tokens,
         **score(metrics, outputs, golds),
-        **_uncertainty(metrics, outputs, golds),
+        **_uncertainty(metrics, outputs, golds, shot_answers),
         "fewshot_answer_share": float(frame["fewshot_answer"].mean()),
         "last_fewshot_answer_share": float(np.mean([p == shot_answers[-1] for p in predictions])) if shot_answers else 0.0,
     }
     return frame, summary
 
 
-def _uncertainty(metrics: list[str], outputs: list[str], golds: list[str]) -> dict[str, Any]:
-    """Per metric: 95% bootstrap interval, whether a correlation is undefined, the constant-answer baseline."""
+def _uncertainty(metrics: list[str], outputs: list[str], golds: list[str], shot_answers: list[str]) -> dict[str, Any]:
+    """Per metric: 95% bootstrap interval, whether a correlation is undefined, and two baselines on the
+    same samples with their 95% intervals: the constant majority answer and the repeated last few-shot answer."""
     out: dict[str, Any] = {}
     for metric in metrics:
-        low, high = bootstrap_interval(metric, outputs, golds) if len(golds) > 1 else (math.nan, math.nan)
-        out[f"{metric}_ci95"] = [low, high]
+        out[f"{metric}_ci95"] = _interval(metric, outputs, golds)
         out[f"{metric}_undefined"] = metric != "exact_match" and undefined_correlation(outputs, golds)
         out[f"{metric}_baseline"] = majority_baseline(metric, golds)
+        out[f"{metric}_baseline_ci95"] = _constant_interval(metric, majority_answer(golds), golds)
+        if shot_answers:
+            answer, value = fewshot_repeat_baseline(metric, golds, shot_answers)
+            out[f"{metric}_fewshot_baseline"] = value
+            out[f"{metric}_fewshot_baseline_ci95"] = _constant_interval(metric, answer, golds)
+            out["fewshot_baseline_answer"] = answer
     return out
+
+
+def _constant_interval(metric: str, answer: str, golds: list[str]) -> list[float]:
+    """The 95% interval of a constant answer; a correlation of constant predictions is undefined, 0 in every resample."""
+    if metric != "exact_match":
+        return [0.0, 0.0]
+    return _interval(metric, constant_answers(metric, golds, answer), golds)
+
+
+def _interval(metric: str, predictions: list[str], golds: list[str]) -> list[float]:
+    """The 95% bootstrap interval, NaN for a single sample."""
+    low, high = bootstrap_interval(metric, predictions, golds) if len(golds) > 1 else (math.nan, math.nan)
+    return [low, high]
 
 
 def evaluate(

@@ -8,8 +8,10 @@
 
 Beside a score, a table needs what it rests on: ``undefined`` says when a correlation is 0 only
 because it is undefined (constant predictions or golds), ``bootstrap_interval`` gives a 95%
-percentile interval over resampled samples, and ``majority_baseline`` the score of always
-answering the most frequent gold (0 for a correlation).
+percentile interval over resampled samples, ``majority_baseline`` the score of always
+answering the most frequent gold (0 for a correlation), and ``fewshot_repeat_baseline`` the score
+of always answering the last few-shot's answer — what a model that only copies its prompt scores
+(Harada et al. see pruned models repeat the few-shot answers).
 """
 
 from __future__ import annotations
@@ -136,3 +138,31 @@ def majority_baseline(metric: str, golds: Sequence[str]) -> float:
         return 0.0
     refs = [normalize(str(g)) for g in golds]
     return max(refs.count(g) for g in set(refs)) / len(refs)
+
+
+def constant_answers(metric: str, golds: Sequence[str], answer: str) -> list[str]:
+    """The predictions of a model that always answers ``answer`` (for a bootstrap interval of a baseline)."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric '{metric}' (known: {sorted(METRICS)})")
+    return [answer] * len(golds)
+
+
+def majority_answer(golds: Sequence[str]) -> str:
+    """The most frequent gold (ties: the first in sorted order, so the choice does not depend on sample order)."""
+    refs = [normalize(str(g)) for g in golds]
+    if not refs:
+        raise ValueError("a baseline needs at least one gold")
+    top = max(refs.count(g) for g in set(refs))
+    return sorted(g for g in set(refs) if refs.count(g) == top)[0]
+
+
+def fewshot_repeat_baseline(metric: str, golds: Sequence[str], shot_answers: Sequence[str]) -> tuple[str, float]:
+    """(answer, score) of always repeating the last few-shot's answer: a constant answer, so 0 for a correlation.
+
+    The last shot is the answer the model read just before the question, the one a copying model
+    repeats; with no few-shots the baseline is undefined and raises.
+    """
+    if not shot_answers:
+        raise ValueError("the few-shot repeat baseline needs at least one few-shot answer")
+    answer = normalize(str(shot_answers[-1]))
+    return answer, score([metric], constant_answers(metric, golds, answer), golds)[metric]

@@ -22,6 +22,18 @@ PAPER_ABLATION_KS = (1, 10, 100, 1000, 10000, 100000)
 LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "zh": "Chinese", "ja": "Japanese"}
 
 
+def seed_resolution(seeds: int) -> str:
+    """What n seeds can tell apart: the 95% Wilson half-width of a rate at 0 (or n) hits and at n/2 hits, in points."""
+    from lmanatomy.language.intervals import wilson
+
+    def half(hits: int) -> float:
+        low, high = wilson(hits, seeds)
+        return (high - low) / 2 * 100
+
+    return (f"a rate's 95% Wilson interval is ±{half(0):.1f} points at 0% or 100% and ±{half(seeds // 2):.1f} at "
+            f"{seeds // 2 / seeds:.0%}, so a difference between two conditions smaller than that is not a finding.")
+
+
 def deviation_notes(
     models: Sequence[str],
     formats: Sequence[str],
@@ -53,7 +65,7 @@ def deviation_notes(
     if sorted(texts_per_language) != sorted(PAPER_LANGUAGES):
         notes.append(f"Languages {', '.join(texts_per_language)} (paper: {', '.join(PAPER_LANGUAGES)}).")
     if seeds is not None and seeds != PAPER_SEEDS:
-        notes.append(f"{seeds} generation seeds per condition (paper: {PAPER_SEEDS}).")
+        notes.append(f"{seeds} generation seeds per condition (paper: {PAPER_SEEDS}): " + seed_resolution(seeds))
     if k is not None and k != PAPER_K:
         notes.append(f"k = {k} top and bottom neurons per language (paper: {PAPER_K}).")
     if ablation_ks is not None and tuple(sorted(set(ablation_ks) | set(skipped_ks))) != PAPER_ABLATION_KS:

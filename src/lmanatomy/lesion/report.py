@@ -12,8 +12,12 @@ So that the table does not overstate:
   it 0) prints as ``0.00*`` with a footnote, distinct from a measured 0;
 * the CSV carries, per cell, the sample count and a 95% percentile-bootstrap interval (columns
   ``<column>: n``, ``<column>: ci95_low``, ``<column>: ci95_high``, ``<column>: undefined``);
-* the figure draws the intervals and, per task, the score of a constant answer (the most
-  frequent gold's share; 0 for a correlation).
+* beside the table, two baselines per task computed on the same samples, each with its 95%
+  interval: the majority class (always the most frequent gold; 0 for a correlation) and always
+  repeating the last few-shot's answer (the failure mode Harada et al. report for pruned models);
+  in the CSV as columns ``majority class: score`` / ``: ci95_low`` / ``: ci95_high`` and
+  ``repeat last few-shot answer: ...`` (with ``: answer``);
+* the figure draws the intervals and both baselines.
 """
 
 from __future__ import annotations
@@ -30,7 +34,13 @@ from lmanatomy.lesion.planning import PruningPlan
 
 METRIC_LABELS = {"exact_match": "exact match", "pearson": "Pearson", "spearman": "Spearman"}
 DETAILS = ("n", "ci95_low", "ci95_high", "undefined")  # per-cell columns of table1.csv: "<column>: <detail>"
+# Baselines on the original's evaluated samples: column name in table1.csv → key prefix in the task summary.
+BASELINES = {"majority class": "baseline", "repeat last few-shot answer": "fewshot_baseline"}
 DIGITS = 2
+BASELINE_NOTE = ("A lesion effect is a finding only where its interval clears the original's; a score inside a "
+                 "baseline's interval is what a constant answer gets. Majority class: always the most frequent gold of "
+                 "these samples (a correlation of a constant answer is undefined and scores 0). Repeat: always the last "
+                 "few-shot's answer, shown in quotes, the answer a model that copies its prompt gives.")
 UNDEFINED_NOTE = ("0.00*: the correlation is undefined (constant predictions or golds) and llm-jp-eval scores it 0; "
                   "not a measured 0.")
 
@@ -76,8 +86,47 @@ def _grid(
                 low, high = summary.get(f"{key}_ci95", [math.nan, math.nan])
                 row.update({f"{label}: n": int(summary["samples"]), f"{label}: ci95_low": float(low),
                             f"{label}: ci95_high": float(high), f"{label}: undefined": bool(summary.get(f"{key}_undefined", False))})
+        if details:
+            row.update(_baseline_cells(per_variant[ORIGINAL][task], key))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _baseline_cells(summary: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """The two baselines of one task (score and 95% interval; NaN when the evaluation did not record them)."""
+    cells: dict[str, Any] = {}
+    for name, suffix in BASELINES.items():
+        low, high = summary.get(f"{key}_{suffix}_ci95", [math.nan, math.nan])
+        cells.update({f"{name}: score": float(summary.get(f"{key}_{suffix}", math.nan)),
+                      f"{name}: ci95_low": float(low), f"{name}: ci95_high": float(high)})
+    cells["repeat last few-shot answer: answer"] = str(summary.get("fewshot_baseline_answer", ""))
+    return cells
+
+
+def interval_table(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
+    """Table 1's layout with each cell's 95% bootstrap interval as ``[low, high]``."""
+    out = frame[["task", "metric"]].copy()
+    for column in score_columns(frame):
+        out[column] = [f"[{low:.{digits}f}, {high:.{digits}f}]"
+                       for low, high in zip(frame[f"{column}: ci95_low"], frame[f"{column}: ci95_high"])]
+    return out
+
+
+def baselines_table(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
+    """The Markdown view beside Table 1: per task n, the original's score and both baselines, each with its 95% interval."""
+
+    def cell(prefix: str, score: str) -> list[str]:
+        return [f"{row[score]:.{digits}f} [{row[f'{prefix}: ci95_low']:.{digits}f}, {row[f'{prefix}: ci95_high']:.{digits}f}]"
+                for _, row in frame.iterrows()]
+
+    out = pd.DataFrame({"task": frame["task"], "metric": frame["metric"], "n": frame[f"{ORIGINAL}: n"]})
+    out[f"{ORIGINAL} (95% CI)"] = cell(ORIGINAL, ORIGINAL)
+    out["majority class (95% CI)"] = cell("majority class", "majority class: score")
+    out["repeat last few-shot answer (95% CI)"] = [
+        f"{text} ('{answer}')" for text, answer in zip(cell("repeat last few-shot answer", "repeat last few-shot answer: score"),
+                                                      frame["repeat last few-shot answer: answer"])
+    ]
+    return out
 
 
 def score_columns(frame: pd.DataFrame) -> list[str]:
@@ -128,6 +177,9 @@ def write_table1(
     if any(text.endswith("*") for column in score_columns(frame) for text in shown[column]):
         footnotes.append(UNDEFINED_NOTE)
     lines.append("\n" + "\n".join(f"- {n}" for n in footnotes) + "\n")
+    lines += ["### 95% bootstrap interval of every cell (n per task in the baselines table)\n", to_markdown(interval_table(frame)), ""]
+    lines += ["### Baselines on the same samples (score [95% bootstrap interval])\n", to_markdown(baselines_table(frame)),
+              "\n- " + BASELINE_NOTE + "\n"]
     atomic_write_text(md_path, "\n".join(lines))
 
 
@@ -202,7 +254,8 @@ def figure(
     baselines: Mapping[str, float] | None = None,
 ) -> None:
     """Score vs pruned layer range, one panel per task, one line per share with 95% intervals,
-    the original dashed, the constant-answer baseline dotted (``baselines``: task display → score)."""
+    the original dashed, the constant-answer baseline dotted (``baselines``: task display → score), the
+    repeated few-shot answer dash-dotted (from the frame's ``repeat last few-shot answer: score``)."""
     from lmanatomy import plots
 
     shares = sorted({p.share for p in plans.values()})
@@ -228,6 +281,9 @@ def figure(
         if baselines and row["task"] in baselines:
             ax.axhline(baselines[row["task"]], color="tab:red", linestyle=":", linewidth=1.2,
                        label="constant answer (majority / r = 0)")
+        repeat = float(row.get("repeat last few-shot answer: score", np.nan))
+        if not np.isnan(repeat):
+            ax.axhline(repeat, color="tab:purple", linestyle="-.", linewidth=1.2, label="repeat last few-shot answer")
         ax.set_xticks(x, ranges, rotation=20, fontsize=7)
         ax.set_xlabel("pruned layers: as configured [0-based indices]")
         ax.set_ylabel(row["metric"])
@@ -299,6 +355,7 @@ def notes(
             f"data: {where}; task definition: {_origin(spec.origin, summary)}."
         )
         lines.append(text + "".join(f" {n}." for n in info.get("notes", [])))
+    lines.append(resolution_note(summaries))
     versions = sorted({str(s.get("llm_jp_eval", "v1.1")) for s in summaries})
     lines.append(
         f"Prompts: llm-jp-eval {', '.join(versions)}"
@@ -313,6 +370,24 @@ def notes(
         "(1,000 resamples of the evaluated samples)."
     )
     return lines
+
+
+PAPER_EFFECTS = "20-36 points of exact match (JNLI 0.36 → 0.16, JCommonsenseQA 0.66 → 0.30 at 0.5% of layers 4-8)"
+
+
+def resolution_note(summaries: Sequence[Mapping[str, Any]]) -> str:
+    """Why these sample counts: per exact-match task, the smallest lesion effect its n can tell from noise.
+
+    At accuracy 0.5 (the widest case) a cell's 95% interval is ±1.96·sqrt(0.25/n) and the difference
+    of two independent cells ±1.96·sqrt(0.5/n); the cells share their samples, so this is conservative.
+    """
+    from lmanatomy.evaluation.tasks import task_spec
+
+    parts = [f"{task_spec(s['task']).display} n = {s['samples']}: ±{1.959964 * math.sqrt(0.25 / s['samples']):.2f} per cell, "
+             f"±{1.959964 * math.sqrt(0.5 / s['samples']):.2f} between two cells"
+             for s in summaries if task_spec(s["task"]).main_metric == "exact_match"]
+    return ("Resolution at accuracy 0.5 (95%): " + "; ".join(parts) + f". The paper's lesion effects are {PAPER_EFFECTS}: "
+            "a task resolves an effect of that size only where its between-cell width is below it.")
 
 
 def _origin(origin: str, summary: Mapping[str, Any]) -> str:

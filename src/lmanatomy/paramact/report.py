@@ -27,6 +27,7 @@ from lmanatomy.data.subsets import dataset_origin, origin_sentence
 from lmanatomy.errors import DataError
 from lmanatomy.paramact.plan import canonical
 from lmanatomy.paramact.plan import deep_range
+from lmanatomy.paramact.sts import Interval
 from lmanatomy.plots import figure, save
 from lmanatomy.tables import atomic_write_text, to_markdown, write_table
 
@@ -262,6 +263,21 @@ def _spearman(values: np.ndarray) -> float:
     return float(np.corrcoef(index, ranks)[0, 1])
 
 
+def bootstrap_mean(values: np.ndarray, interval: Interval = Interval()) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the mean of per-sample values (samples drawn with replacement, seeded).
+
+    Finding 2 is a claim about paired inputs; this interval says whether the shallow − deep gap
+    of a pair's LLMDcos is wider than what resampling the pairs moves it by.
+    """
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    draws = np.random.default_rng(interval.seed).integers(0, len(values), size=(interval.resamples, len(values)))
+    tail = (1.0 - interval.level) / 2.0
+    low, high = np.quantile(values[draws].mean(axis=1), [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
 def findings(density: pd.DataFrame, pairs: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     """The two findings, one row per dataset (finding 1, per threshold) or dataset pair (finding 2)."""
     half = ctx.num_layers // 2
@@ -272,7 +288,8 @@ def findings(density: pd.DataFrame, pairs: pd.DataFrame, ctx: Context) -> pd.Dat
         shallow, deep = ratio[:half].mean(), ratio[half:].mean()
         rows.append({"finding": "1: shallow layers denser within a domain", "subject": name,
                      "gamma": threshold, "shallow": shallow, "deep": deep, "spearman_layer": _spearman(ratio),
-                     "samples_holding": np.nan, "holds": bool(shallow > deep)})
+                     "samples_holding": np.nan, "n": np.nan, "gap": shallow - deep, "gap_ci95_low": np.nan,
+                     "gap_ci95_high": np.nan, "holds": bool(shallow > deep)})
     for (x, y), group in pairs.groupby(["x", "y"], sort=True):
         per_sample = group.pivot(index="index", columns="layer", values="llmdcos").to_numpy()
         shallow = per_sample[:, :half].mean(axis=1)
@@ -282,6 +299,8 @@ def findings(density: pd.DataFrame, pairs: pd.DataFrame, ctx: Context) -> pd.Dat
         rows.append({"finding": "2: cross-domain LLMDcos higher in shallow layers" if kind == "cross" else "context: within-domain LLMDcos",
                      "subject": f"{x}-{y}", "gamma": np.nan, "shallow": shallow.mean(), "deep": deep.mean(),
                      "spearman_layer": _spearman(curve), "samples_holding": f"{int((shallow > deep).sum())}/{len(shallow)}",
+                     "n": len(shallow), "gap": float((shallow - deep).mean()),
+                     **dict(zip(("gap_ci95_low", "gap_ci95_high"), bootstrap_mean(shallow - deep))),
                      "holds": bool(shallow.mean() > deep.mean()) if kind == "cross" else None})
     return pd.DataFrame(rows)
 
@@ -296,8 +315,11 @@ def summarise_findings(table: pd.DataFrame, ctx: Context, task: Sequence[str]) -
              f"(shallow = layers 0..{ctx.num_layers // 2 - 1}, deep = layers {ctx.num_layers // 2}..{ctx.num_layers - 1})."]
     if len(two):
         first, last = deep_range(ctx.num_layers)
+        settled = int((two["gap_ci95_low"] > 0).sum())
         lines.append(f"Finding 2 (cross-domain LLMDcos higher in shallow layers): holds for {int(two['holds'].sum())} of {len(two)} "
-                     f"cross-domain pairs (shallow = layers 0..{ctx.num_layers // 2 - 1}, deep = layers {first}..{last}).")
+                     f"cross-domain pairs (shallow = layers 0..{ctx.num_layers // 2 - 1}, deep = layers {first}..{last}); "
+                     f"the 95% interval of the gap excludes 0 for {settled} of {len(two)} "
+                     f"(n = {', '.join(sorted({str(int(n)) for n in two['n']}))} paired samples).")
     return lines
 
 
@@ -371,5 +393,9 @@ def write_report(
                          holds=table["holds"].map(lambda v: "" if v is None else str(bool(v))))
     write_markdown(shown, out["findings_md"], f"The paper's findings, checked — {ctx.display}",
                    [*lines, "spearman_layer: rank correlation of the per-layer curve with depth (negative = falls with depth).",
-                       "samples_holding: paired samples whose own shallow mean exceeds their deep mean.", *ctx.notes])
+                       "samples_holding: paired samples whose own shallow mean exceeds their deep mean.",
+                       "gap: shallow − deep; for a dataset pair the mean over its n paired samples with a 95% percentile-bootstrap "
+                       "interval over the pairs (gap_ci95_low/high; 1,000 resamples): the finding is settled for a pair only where the "
+                       "interval excludes 0. Finding 1 thresholds each dataset's mean A, so its rows have no per-sample interval.",
+                       *ctx.notes])
     return lines
