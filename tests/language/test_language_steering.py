@@ -200,3 +200,17 @@ def test_planned_work_is_the_work_of_its_block():
     second = planned_work(setup, (1, 2))  # rows 14..26 of 27: 13 rows, 2 batches
     assert (second.decode_steps, second.decode_tokens) == (2 * 5, 13 * 5)
     assert planned_work(setup).decode_tokens == 27 * 5
+
+
+def test_ablation_seeds_thin_only_the_sweep():
+    from lmanatomy.language.steering import plan
+
+    full = plan(["en", "ja"], 100, [10, 100, 1000], seeds=[1, 2, 3, 4])
+    thin = plan(["en", "ja"], 100, [10, 100, 1000], seeds=[1, 2, 3, 4], ablation_seeds=[1, 2])
+    sweep = (full["condition"] == "both") & (full["k"] != 100)
+    # Table 2's conditions keep every seed; the extra ablation ks keep seeds 1..2, the same rows as in the full plan.
+    assert thin.merge(full, how="left", indicator=True)["_merge"].eq("both").all()
+    assert len(thin) == len(full) - int(sweep.sum()) // 2
+    kept = thin[(thin["condition"] == "both") & (thin["k"] != 100)]
+    assert set(kept["seed"]) == {1, 2}
+    assert (thin[thin["condition"] == "top"].groupby("language").size() == 4).all()

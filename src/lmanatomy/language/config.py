@@ -111,6 +111,7 @@ def setup(config: Mapping[str, Any], model: str, registry=None) -> dict[str, Any
         "ablation_k": sorted(int(k) for k in section["ablation_k"]),
         "histogram_k": int(section["histogram_k"]),
         "seeds": seeds(section),
+        "ablation_seeds": list(range(1, int(section["ablation_seeds"]) + 1)) if section.get("ablation_seeds") else None,
         "max_new_tokens": int(section["max_new_tokens"]),
         "temperature": float(section["temperature"]),
         "lid_threshold": float(section["lid_threshold"]),

@@ -31,15 +31,23 @@ def usable_ks(ks: Sequence[int], neurons: int) -> tuple[list[int], list[int]]:
     return [k for k in ks if 2 * k <= neurons], [k for k in ks if 2 * k > neurons]
 
 
-def plan(languages: Sequence[str], k: int, ablation_ks: Sequence[int], seeds: Sequence[int]) -> pd.DataFrame:
-    """Every text to generate: none; top, bottom, both at k; both at each ablation k (≠ k)."""
+def plan(languages: Sequence[str], k: int, ablation_ks: Sequence[int], seeds: Sequence[int],
+         ablation_seeds: Sequence[int] | None = None) -> pd.DataFrame:
+    """Every text to generate: none; top, bottom, both at k; both at each ablation k (≠ k).
+
+    ``ablation_seeds`` (default: ``seeds``) are the seeds of the extra ablation ks only (Fig 5's
+    sweep): Table 2's conditions keep every seed, so the rates the paper compares keep their
+    narrow intervals while the sweep's points cost less. Each row's seed fixes its sample, so a
+    condition's texts do not depend on which other conditions are generated.
+    """
     if not seeds:
         raise DataError("no seeds to generate with")
-    groups: list[tuple[str, str, int]] = [("none", "", 0)]
+    sweep_seeds = list(seeds) if ablation_seeds is None else list(ablation_seeds)
+    groups: list[tuple[str, str, int, Sequence[int]]] = [("none", "", 0, seeds)]
     for lang in languages:
-        groups += [("top", lang, k), ("bottom", lang, k), ("both", lang, k)]
-        groups += [("both", lang, kk) for kk in sorted(set(ablation_ks)) if kk != k]
-    rows = [(condition, lang, kk, int(seed)) for condition, lang, kk in groups for seed in seeds]
+        groups += [("top", lang, k, seeds), ("bottom", lang, k, seeds), ("both", lang, k, seeds)]
+        groups += [("both", lang, kk, sweep_seeds) for kk in sorted(set(ablation_ks)) if kk != k]
+    rows = [(condition, lang, kk, int(seed)) for condition, lang, kk, chosen in groups for seed in chosen]
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
 
 
@@ -53,7 +61,7 @@ def generation_work(requests: pd.DataFrame, batch_size: int, max_new_tokens: int
 def planned_work(setup: dict, block: tuple[int, int] = (0, 1)) -> Work:
     """The work of block (index, count) of a model's generation (language.config.setup), for its runtime
     estimate; every ablation k is counted (an upper bound: the model's neuron count is not known yet)."""
-    requests = plan(setup["languages"], setup["k"], setup["ablation_k"], setup["seeds"])
+    requests = plan(setup["languages"], setup["k"], setup["ablation_k"], setup["seeds"], setup.get("ablation_seeds"))
     return generation_work(shard(requests, *block), setup["batch_size"], setup["max_new_tokens"])
 
 

@@ -108,7 +108,8 @@ def distributions(store_paths: Sequence[str], data_paths: Sequence[str], selecti
 def generate_texts(model_path: str, selection: pd.DataFrame, neurons: int, languages: Sequence[str], k: int,
                    ablation_ks: Sequence[int], seeds: Sequence[int], batch_size: int, max_new_tokens: int,
                    temperature: float, device: str, dtype: str, start: str = "bos_or_eos",
-                   expected_start: str | None = None, shard: tuple[int, int] = (0, 1)) -> pd.DataFrame:
+                   expected_start: str | None = None, shard: tuple[int, int] = (0, 1),
+                   ablation_seeds: Sequence[int] | None = None) -> pd.DataFrame:
     """Every planned generation (none; top/bottom/both at k; both at each usable ablation k), or the
     block ``shard`` = (index, count) of them when the generation is split over several jobs."""
     from lmanatomy.language.steering import generate, plan, shard as plan_shard, usable_ks
@@ -116,7 +117,7 @@ def generate_texts(model_path: str, selection: pd.DataFrame, neurons: int, langu
 
     usable, _ = usable_ks(ablation_ks, neurons)
     model, tokenizer = load_model(model_path, device=device, dtype=dtype)
-    requests = plan_shard(plan(languages, k, usable, seeds), *shard)
+    requests = plan_shard(plan(languages, k, usable, seeds, ablation_seeds), *shard)
     return generate(model, tokenizer, requests, selection, batch_size, max_new_tokens, temperature,
                     start=start, expected_start=expected_start)
 
