@@ -1,7 +1,7 @@
 """The layer atlas of one model: every study's profile by layer, the figure, and their rank correlations."""
 
 from lmanatomy.atlas.compare import rank_correlations
-from lmanatomy.atlas.profiles import read_profiles, wide
+from lmanatomy.atlas.profiles import profile_blocks, read_profiles, wide
 from lmanatomy.atlas.report import atlas_figure, atlas_tables, missing_notes
 from lmanatomy.runtime import script_context
 
@@ -10,7 +10,7 @@ with script_context(snakemake, uses_torch=False) as log:
     files = {study: list(snakemake.input[study]) for study in params.studies}
     profiles = read_profiles(files, params.resamples, params.seed)
     table = wide(profiles, params.layers)
-    correlations = rank_correlations(table, params.resamples, params.seed)
+    correlations = rank_correlations(table, params.resamples, params.seed, blocks=profile_blocks(files))
     log.info("%d profiles over %d layers from %s", profiles["profile"].nunique(), params.layers, ", ".join(files))
     title = f"Layer atlas — {params.display}"
     notes = [*missing_notes(params.reasons), *params.notes]

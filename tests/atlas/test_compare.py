@@ -51,6 +51,22 @@ def test_pairs_use_shared_layers_only_and_read_their_intervals():
     by_pair = {(r.profile_a, r.profile_b): r for r in table.itertuples()}
     assert by_pair[("up", "down")].spearman == pytest.approx(-1.0)
     assert by_pair[("up", "down")].reading == OPPOSE
-    assert by_pair[("up", "sparse")].layers == 3 and np.isnan(by_pair[("up", "sparse")].spearman)
+    assert by_pair[("up", "sparse")].units == 3 and np.isnan(by_pair[("up", "sparse")].spearman)
     text = paragraph(table, {"up": "Up", "down": "Down"})
-    assert "Up and Down run opposite" in text and "2 of 3 pairs are undecided" in text
+    assert "Up and Down run opposite" in text and "2 of 3 pairs of different studies are undecided" in text
+    assert by_pair[("up", "down")].units == 24
+
+
+def test_a_blocked_profile_is_compared_range_by_range():
+    layers = np.arange(12)
+    lesion = np.repeat([3.0, 1.0, 2.0, 0.0], 3)  # four ranges of three layers
+    other = layers * 1.0
+    profiles = pd.DataFrame({"lesion_drop": lesion, "redundancy_r2": other, "redundancy_gain": -other}, index=layers)
+    blocks = {"lesion_drop": [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11]]}
+    table = rank_correlations(profiles, resamples=200, seed=0, min_layers=4, blocks=blocks)
+    row = table[(table["profile_a"] == "lesion_drop") & (table["profile_b"] == "redundancy_r2")].iloc[0]
+    assert (row["units"], row["unit"], row["reading"]) == (4, "ranges", "undecided")  # 4 units: never read
+    assert row["spearman"] == pytest.approx(stats.spearmanr([3, 1, 2, 0], [1, 4, 7, 10]).statistic)
+    same = table[(table["profile_a"] == "redundancy_r2") & (table["profile_b"] == "redundancy_gain")].iloc[0]
+    assert same["same_study"] and same["unit"] == "layers"
+    assert "redundancy: R²" not in paragraph(table, {})  # same-study pairs stay out of the text

@@ -188,3 +188,13 @@ def read_profiles(files: Mapping[str, Sequence[str]], resamples: int, seed: int)
         parts.append(paramact_profile(pd.concat([pd.read_csv(p) for p in density], ignore_index=True),
                                       pd.read_csv(llmdcos), resamples, seed))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+
+
+def profile_blocks(files: Mapping[str, Sequence[str]]) -> dict[str, list[list[int]]]:
+    """Profiles measured on blocks of layers: the lesion headline's pruned ranges (0-based, inclusive)."""
+    if "lesion" not in files:
+        return {}
+    from lmanatomy.lesion.planning import read_plans
+
+    ranges = sorted({plan.layers for plan in read_plans(files["lesion"][1]).values()})
+    return {"lesion_drop": [list(range(first, last + 1)) for first, last in ranges]}
