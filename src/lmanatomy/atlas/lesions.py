@@ -133,6 +133,13 @@ def run_lesions(model, tokenizer, tasks: Mapping[str, Mapping], selection: pd.Da
     return everything, table
 
 
+def plt_patch(color: str, label: str):
+    """A legend entry for a bar colour."""
+    from matplotlib.patches import Patch
+
+    return Patch(color=color, label=label)
+
+
 def lesions_figure(table: pd.DataFrame, title: str, path: str, note: str | None) -> None:
     """Per (ablated language, setting) panel: accuracy change per task, language neurons vs random, 95% intervals."""
     from lmanatomy.plots import figure, save
@@ -146,13 +153,13 @@ def lesions_figure(table: pd.DataFrame, title: str, path: str, note: str | None)
             rows = part[part["neurons"] == neurons].set_index("task").reindex(tasks)
             values = rows["change"].to_numpy() * 100
             errors = np.abs(np.vstack([rows["ci_low"], rows["ci_high"]]) * 100 - values)
-            ax.bar(x + (offset - 0.5) * 0.38, values, width=0.38, color=color, yerr=errors, capsize=2,
-                   label=f"{language} {kind}-k neurons" if neurons == "language" else "random, same layers")
+            ax.bar(x + (offset - 0.5) * 0.38, values, width=0.38, color=color, yerr=errors, capsize=2)
         ax.axhline(0, color="0.3", linewidth=0.8)
         labels = [f"{t}\n({part[part['task'] == t]['task_language'].iloc[0]})" for t in tasks]
         ax.set_xticks(x, labels, fontsize=7)
         ax.set_title(f"ablate {language} {kind}-k, {setting}", fontsize=9)
-        ax.legend(fontsize=7, frameon=False)
+    handles = [plt_patch("C3", "the language's neurons"), plt_patch("C7", "as many random neurons, same layers")]
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.06))
     axes[0, 0].set_ylabel("accuracy change, points")
     fig.suptitle(title, fontsize=10)
     save(fig, path, note)
