@@ -40,3 +40,13 @@ def test_analysis_rules_never_import_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO / "src")})
     assert out.stdout.strip() == "[]", f"an analysis script's imports load {out.stdout.strip()}"
+
+
+def test_no_rule_runs_a_run_block():
+    """Snakemake's local executor runs each ``run:`` job in a new ``python -m snakemake --target-jobs``
+    process that reads the whole workflow again (~10 CPU-s with the plan-time checks): rules use
+    ``script:`` (a plain Python process) or ``shell:``."""
+    found = [f"{rules.name}:{number}" for rules in sorted((REPO / "workflow" / "rules").glob("*.smk"))
+             for number, line in enumerate(rules.read_text(encoding="utf-8").splitlines(), 1)
+             if re.fullmatch(r"\s+run:\s*", line)]
+    assert found == []

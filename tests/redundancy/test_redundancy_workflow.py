@@ -1,5 +1,8 @@
 """The study's chain inside Snakemake on a tiny random model: prepare → extract (EOS hidden states)
-→ split → one fit job per layer pair → tables → figures; the fitted R² checked against libsvm."""
+→ split → one fit job per layer pair → tables → figures; the fitted R² checked against libsvm.
+
+That a second run gives byte-identical tables is checked on the whole reduced run (every study's
+``*.csv`` and ``*.md``, redundancy's included): tests/workflow/test_reproducibility.py."""
 
 from __future__ import annotations
 
@@ -90,14 +93,3 @@ def test_fitted_r2_and_weights_match_libsvm_on_the_stored_hidden_states(tiny_run
         assert abs(fitted.loc[dim, "r2_identity"] - identity) <= 1e-9, dim
         assert abs(fitted.loc[dim, "r2_gain"] - (fitted.loc[dim, "r2"] - identity)) <= 1e-9, dim
 
-
-def test_a_second_run_is_byte_identical(tiny_run):
-    """Determinism: rebuilding the tables and figures from the same pair files gives the same bytes."""
-    out = tiny_run / "redundancy" / "tiny"
-    before = {name: (out / f"{name}.csv").read_bytes() for name in TABLES}
-    for name in TABLES:
-        (out / f"{name}.csv").unlink()
-    root = tiny_run.parent.parent
-    run_snakemake("--snakefile", str(REPO / "Snakefile"), "--directory", str(root),
-                  "--configfile", str(root / "config.yaml"), "--cores", "1", check=True)
-    assert {name: (out / f"{name}.csv").read_bytes() for name in TABLES} == before

@@ -71,13 +71,13 @@ def test_report_files_are_linked_and_tables_rendered(tmp_path):
 
     source = tmp_path / "fig.png"
     source.write_bytes(b"png-bytes")
-    link_file(source, tmp_path / "report" / "fig.png", tmp_path / "logs" / "fig.log")
+    link_file(source, tmp_path / "report" / "fig.png")
     assert (tmp_path / "report" / "fig.png").read_bytes() == b"png-bytes"
     source.unlink()
     source.write_bytes(b"new")  # a rebuilt figure is a new file: the rule links it again
-    link_file(source, tmp_path / "report" / "fig.png", tmp_path / "logs" / "fig.log")
+    link_file(source, tmp_path / "report" / "fig.png")
     assert (tmp_path / "report" / "fig.png").read_bytes() == b"new"
     (tmp_path / "t.md").write_text("## Table 9\n\n| a |\n|---|\n| 1 |\n")
-    render_table_page(tmp_path / "t.md", tmp_path / "report" / "t.html", "Table 9", tmp_path / "logs" / "t.log")
+    render_table_page(tmp_path / "t.md", tmp_path / "report" / "t.html", "Table 9")
     assert "<h2>Table 9</h2>" in (tmp_path / "report" / "t.html").read_text()
     assert not [p for p in (tmp_path / "report").iterdir() if p.name.startswith(".")]

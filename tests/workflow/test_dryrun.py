@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, SLURM_PROFILE
 
 # The default run, the papers' setups and the test configs (config/test/, whose registries are not configs).
 CONFIGS = sorted(
@@ -33,15 +33,14 @@ def test_the_test_configs_are_dry_run():
     assert "config/test/reduced.yaml" in CONFIGS and not any(c.endswith("models.yaml") for c in CONFIGS)
 
 
-PROFILE = REPO / "workflow" / "profiles" / "slurm"
 
 
 def _profile_limits() -> tuple[int, float, dict[str, int]]:
     """The profile's max-threads, its partitions' longest runtime (minutes), and rule → components of its group."""
     import yaml
 
-    profile = yaml.safe_load((PROFILE / "config.yaml").read_text(encoding="utf-8"))
-    partitions = yaml.safe_load((PROFILE / "partitions.yaml").read_text(encoding="utf-8"))["partitions"]
+    profile = yaml.safe_load((SLURM_PROFILE / "config.yaml").read_text(encoding="utf-8"))
+    partitions = yaml.safe_load((SLURM_PROFILE / "partitions.yaml").read_text(encoding="utf-8"))["partitions"]
     grouped = {rule: int(profile["group-components"][group]) for rule, group in profile.get("groups", {}).items()}
     return int(profile["max-threads"]), max(float(p["max_runtime"]) for p in partitions.values()), grouped
 
@@ -60,24 +59,23 @@ def _jobs(output: str) -> list[tuple[str, int, int]]:
 
 
 @pytest.mark.parametrize("config", CONFIGS)
-def test_dry_run(config):
+def test_dry_run(config, dry_run):
     """The DAG resolves, and every output lies under results/<run>/ (or the shared model and download
-    stores). The papers' setups are dry-run through the SLURM profile, as they will be run: no job
-    asks for more threads than the profile's max-threads or more runtime than its partitions allow."""
+    stores). The papers' setups are dry-run through the SLURM profile (conftest.dry_run), as they
+    will be run: no job asks for more threads than the profile's max-threads or more runtime than
+    its partitions allow."""
     paper = "/papers/" in config
-    # --cores far above any rule's threads, so that only the profile's max-threads can lower them
-    profile = ["--workflow-profile", str(PROFILE.relative_to(REPO)), "--cores", "1024"] if paper else []
-    proc = run_snakemake("-n", "--forceall", *profile, "--configfile", config, check=True)
-    jobs = _job_counts(proc.stdout)
+    stdout = dry_run(config)
+    jobs = _job_counts(stdout)
     assert jobs.get("all") == 1
     assert jobs.get("census_table3") == 1
-    for line in re.findall(r"output: (.+)", proc.stdout):
+    for line in re.findall(r"output: (.+)", stdout):
         for path in line.split(", "):
             assert path.startswith((f"results/{_run_name(config)}/", "data/models/", "data/raw/")), (config, path)
     if paper:
         max_threads, max_runtime, grouped = _profile_limits()
         # a group job's components may run side by side (threads add up) or one after another (runtimes add up)
-        printed = [(rule, t * grouped.get(rule, 1), r * grouped.get(rule, 1)) for rule, t, r in _jobs(proc.stdout)]
+        printed = [(rule, t * grouped.get(rule, 1), r * grouped.get(rule, 1)) for rule, t, r in _jobs(stdout)]
         assert printed and max(t for _, t, _ in printed) <= max_threads, config
         over = sorted({rule for rule, _, runtime in printed if runtime > max_runtime})
         assert not over, f"{config}: jobs over the {max_runtime:.0f}-minute partition limit: {over}"

@@ -30,7 +30,7 @@ from typing import Callable, Iterator
 import pytest
 import yaml
 
-from conftest import REPO, SNAKEMAKE_TIMEOUT, run_snakemake
+from conftest import REPO, run_snakemake, run_timeout
 from lmanatomy.integrity import parquet_problem
 
 pytestmark = pytest.mark.workflow
@@ -43,9 +43,6 @@ TRIGGERS = ["--rerun-triggers", "mtime", "params", "input", "software-env"]
 COMPARED = ("*.csv", "*.md")
 NOT_OUTPUTS = ("logs", "benchmarks")
 PNG_START, PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
-# Generous on purpose (conftest.SNAKEMAKE_TIMEOUT): a whole reduced run takes ~5 min on a quiet
-# 2-core machine, several times that on a loaded one; failing for load says nothing of reproducibility.
-RUN_TIMEOUT = SNAKEMAKE_TIMEOUT
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -64,7 +61,7 @@ class Run:
         return ["--cores", "2", *TRIGGERS, *extra, "--configfile", str(self.config), "--", *(targets or self.targets)]
 
     def complete(self, *extra: str) -> subprocess.CompletedProcess:
-        return run_snakemake(*self.args(*extra), check=True, timeout=RUN_TIMEOUT)
+        return run_snakemake(*self.args(*extra), check=True)
 
     def clean(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -119,8 +116,11 @@ class Killer:
         self.log_dir, self.procs, self.count = log_dir, [], 0
 
     def run_until(self, run: Run, condition: Callable[[float], bool], targets: list[str] | None = None,
-                  timeout: float = RUN_TIMEOUT) -> bool:
-        """Run until ``condition(start_time)`` holds, then kill; False if the run ended first."""
+                  timeout: float | None = None) -> bool:
+        """Run until ``condition(start_time)`` holds, then kill; False if the run ended first.
+        The limit (conftest.run_timeout) is generous and grows with the machine's load: a whole
+        reduced run takes ~5 min on a quiet 2-core machine, several times that on a loaded one."""
+        timeout = run_timeout() if timeout is None else timeout
         self.count += 1
         log = open(self.log_dir / f"snakemake-{self.count}.log", "w")
         exe = Path(sys.executable).with_name("snakemake")

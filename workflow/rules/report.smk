@@ -2,7 +2,7 @@
 # (rendered to HTML) and figures, filed by paper with a caption each, plus the run's summary
 # (each table next to the paper's numbers) and provenance. Included after every study.
 
-from lmanatomy.report import ReportView, link_file, models_by_study, render_table_page
+from lmanatomy.report import ReportView, models_by_study
 
 REPORT_DIR = f"{RESULTS}/report"
 REPORT_CAPTIONS = Path(workflow.basedir) / "workflow" / "report"
@@ -48,11 +48,13 @@ rule report_table:
         ),
     log:
         f"{LOGS}/report/{{report_table}}.log",
+    conda:
+        "../../envs/analysis.yaml"
     params:
         title=REPORT.title,
         caption=REPORT.caption,
-    run:
-        render_table_page(input.md, output.html, params.title, log[0])
+    script:
+        "../../scripts/report/table_page.py"
 
 
 rule report_figure:
@@ -68,10 +70,12 @@ rule report_figure:
         ),
     log:
         f"{LOGS}/report/{{report_figure}}.log",
+    conda:
+        "../../envs/analysis.yaml"
     params:
         caption=REPORT.caption,
-    run:
-        link_file(input[0], output[0], log[0])
+    script:
+        "../../scripts/report/link.py"
 
 
 rule report_data:
@@ -87,10 +91,12 @@ rule report_data:
         ),
     log:
         f"{LOGS}/report/{{report_data}}.log",
+    conda:
+        "../../envs/analysis.yaml"
     params:
         caption=REPORT.caption,
-    run:
-        link_file(input[0], output[0], log[0])
+    script:
+        "../../scripts/report/link.py"
 
 
 rule report_summary:

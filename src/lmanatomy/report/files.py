@@ -1,6 +1,9 @@
-"""Writing the report's items. Called from ``run:`` blocks of the report rules: rendering one
-table or linking one figure takes milliseconds, so a Python process per item (seconds of start-up
-each, dozens of items per run) would cost more than the work."""
+"""Writing the report's items. Called from the report rules' scripts (scripts/report/): rendering
+one table or linking one figure takes milliseconds, so the start-up of each job is its cost. A
+``run:`` block looks cheaper but is not: Snakemake's local executor runs each ``run:`` job in a
+new ``python -m snakemake --target-jobs`` process that reads the whole workflow again (the plan-time
+checks import torch and transformers: ~10 CPU-s per item, dozens of items per run); a script job
+is a plain Python process importing this package (~0.7 CPU-s)."""
 
 from __future__ import annotations
 
@@ -12,18 +15,12 @@ from lmanatomy.report.html import markdown_page
 from lmanatomy.tables import atomic_write_text
 
 
-def _log(log: str | Path, message: str) -> None:
-    Path(log).parent.mkdir(parents=True, exist_ok=True)
-    Path(log).write_text(message + "\n", encoding="utf-8")
-
-
-def render_table_page(markdown: str | Path, page: str | Path, title: str, log: str | Path) -> None:
+def render_table_page(markdown: str | Path, page: str | Path, title: str) -> None:
     """The study's Markdown table (title, table, notes) as a standalone HTML page."""
     atomic_write_text(page, markdown_page(Path(markdown).read_text(encoding="utf-8"), title))
-    _log(log, f"rendered {markdown} -> {page}")
 
 
-def link_file(source: str | Path, target: str | Path, log: str | Path) -> None:
+def link_file(source: str | Path, target: str | Path) -> None:
     """A hard link to ``source`` at ``target`` (a copy across devices), replaced atomically."""
     source, target = Path(source), Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -34,4 +31,3 @@ def link_file(source: str | Path, target: str | Path, log: str | Path) -> None:
     except OSError:
         shutil.copyfile(source, tmp)
     os.replace(tmp, target)
-    _log(log, f"linked {source} -> {target}")
