@@ -72,9 +72,11 @@ def _fake_run(root):
     pd.DataFrame({"pair": ["0→1", "1→2", "2→3"], "mean_r2": [0.5, 0.6, 0.7], "mean_r2_identity": [0.4, 0.5, 0.6],
                   "mean_gain": [0.1, 0.2, 0.3]}).to_csv(root / "redundancy" / "m" / "pair_summary.csv", index=False)
     (root / "paramact" / "m").mkdir(parents=True)
-    pd.DataFrame({"finding": ["1: shallow", "1: shallow", "2: cross", "context: within"], "subject": ["a", "b", "a-b", "a-a"],
-                  "shallow": [0.3, 0.2, 0.5, 0.9], "deep": [0.1, 0.25, 0.4, 0.8], "samples_holding": [None, None, "30/40", "20/40"]}).to_csv(
-        root / "paramact" / "m" / "findings.csv", index=False)
+    pd.DataFrame({"finding": ["1: shallow"] * 3 + ["2: cross", "context: within"], "subject": ["a", "b", "a", "a-b", "a-a"],
+                  "gamma": [0.01, 0.01, 0.1, None, None], "shallow": [0.3, 0.2, 0.9, 0.5, 0.9], "deep": [0.1, 0.25, 0.1, 0.4, 0.8],
+                  "samples_holding": [None, None, None, "30/40", "20/40"]}).to_csv(root / "paramact" / "m" / "findings.csv", index=False)
+    (root / "paramact" / "m" / "jobs" / "all").mkdir(parents=True)
+    pd.DataFrame({"gamma": [0.01], "target_share": [0.1], "share": [0.12]}).to_csv(root / "paramact" / "m" / "jobs" / "all" / "gamma.csv", index=False)
     pd.DataFrame({"dataset": ["s"] * 5, "layers": ["0", "1", "2", "3", "sum 2-3"], "pairs": [16] * 5,
                   "spearman": [0.0, 0.1, 0.2, 0.3, 0.4], "low": [-0.5] * 4 + [0.1], "high": [0.5] * 4 + [0.7]}).to_csv(
         root / "paramact" / "m" / "finding3_sts.csv", index=False)
@@ -98,6 +100,9 @@ def test_each_study_gives_a_sentence_with_its_interval_and_verdict(tmp_path):
     assert "80.0 [65.0, 90.0]% of 40 prompts" in found["knowledge"][1]
     # t interval over 3 pairs: 0.2 ± t(0.975, 2) · 0.1 / √3, t(0.975, 2) = 4.3027 from a t table
     assert f"+0.200 [{0.2 - 4.3027 * 0.1 / 3 ** 0.5:+.3f}, {0.2 + 4.3027 * 0.1 / 3 ** 0.5:+.3f}]" in found["redundancy"][0]
+    # finding 1 at the run's γ only (0.01, not the sweep's 0.1): (0.2 + (−0.05)) / 2 = +7.5 points
+    assert "(γ = 0.01, marking 12.0% of the weights)" in found["paramact"][0] and "a 30.0% vs 10.0%, b 20.0% vs 25.0%;" in found["paramact"][0]
+    assert "+7.50 points (higher in shallow layers for 1 of 2)" in found["paramact"][0]
     assert found["paramact"][0].endswith("same sign as the paper, no interval.")
     low, high = wilson(30, 40)
     assert f"75.0 [{100 * low:.1f}, {100 * high:.1f}]% of 40 sample pairs" in found["paramact"][1]

@@ -298,18 +298,34 @@ def _holding(column: pd.Series) -> tuple[int, int]:
     return hits, total
 
 
+def _at_run_gamma(rows: pd.DataFrame, folder: Path) -> tuple[pd.DataFrame, str]:
+    """Finding 1's rows at the γ the run chose (its jobs' gamma.csv), and how that γ reads.
+
+    findings.csv holds finding 1 at every γ of the threshold sweep; the summary states it at the
+    run's own γ (the one set by the activated share). Without a gamma.csv it says it pools the sweep.
+    """
+    files = sorted(folder.glob("jobs/*/gamma.csv"))
+    if not files or "gamma" not in rows.columns:
+        return rows, "pooled over every γ of the sweep"
+    chosen = _read(files[0], ["gamma"]).iloc[0]
+    at = rows[np.isclose(rows["gamma"].astype(float), float(chosen["gamma"]), rtol=1e-9, atol=0.0)]
+    share = f", marking {100 * float(chosen['share']):.1f}% of the weights" if "share" in chosen.index else ""
+    return at, f"γ = {float(chosen['gamma']):.3g}{share}"
+
+
 def paramact_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
     """Findings 1–3 of Wang et al. 2024; the paper states each as a direction (+1), in figures."""
     out = []
     for path in sorted((results / "paramact").glob("*/findings.csv")):
         model = path.parent.name
         table = _read(path, ["finding", "shallow", "deep"])
-        one = table[table["finding"].astype(str).str.startswith("1")]
+        one, gamma = _at_run_gamma(table[table["finding"].astype(str).str.startswith("1")], path.parent)
         if len(one):
             effect = float((one["shallow"] - one["deep"]).mean())
-            holds = int((one["shallow"] > one["deep"]).sum())
-            out.append(Finding("paramact", f"Paramact ({model}), finding 1: activated share in shallow minus deep layers, mean over "
-                               f"{len(one)} dataset × γ cases, {_fmt(effect, 4, signed=True)} (holds in {holds} of {len(one)}; no interval)",
+            cases = ", ".join(f"{r['subject']} {100 * r['shallow']:.1f}% vs {100 * r['deep']:.1f}%" for _, r in one.iterrows())
+            out.append(Finding("paramact", f"Paramact ({model}), finding 1 ({gamma}): activated share of shallow vs deep layers' "
+                               f"weights: {cases}; shallow minus deep, mean over datasets, {_fmt(100 * effect, 2, signed=True)} points "
+                               f"(higher in shallow layers for {int((one['shallow'] > one['deep']).sum())} of {len(one)})",
                                verdict(None, 0.0, 1, effect)))
         two = table[table["finding"].astype(str).str.startswith("2")]
         if len(two):
@@ -319,7 +335,8 @@ def paramact_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
             effect = float((two["shallow"] - two["deep"]).mean())
             out.append(Finding("paramact", f"Paramact ({model}), finding 2: cross-domain LLMDcos shallow minus deep "
                                f"{_fmt(effect, 3, signed=True)} (mean over {len(two)} pairs); higher in shallow layers for "
-                               f"{_with_interval(share, interval, 1)}% of {n} sample pairs (Wilson; 50 = no effect)",
+                               f"{_with_interval(share, interval, 1)}% of {n} sample pairs (Wilson, treating the sample pairs as independent; "
+                               "50 = no effect)",
                                verdict(interval, 50.0, 1, share)))
         sts = path.parent / "finding3_sts.csv"
         if sts.is_file():
