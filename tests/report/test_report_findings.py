@@ -47,6 +47,9 @@ def test_mover_on_wilson_intervals_is_newcombes_method_10(a, b, expected):
 
 def _fake_run(root):
     """A results folder with one file per study, in the studies' column layouts (plus a column no one reads)."""
+    (root / "census").mkdir(parents=True)
+    pd.DataFrame({"model": ["Llama-2-7b", "X", "S"], "registry_name": ["llama-2-7b", "xglm-564m", "smollm2-135m"],
+                  "layers": [32, 24, 30], "neurons": [1359872, 1, 155520]}).to_csv(root / "census" / "table3.csv", index=False)
     (root / "lesion").mkdir(parents=True)
     cells = {"original": (0.60, 0.50, 0.70)}
     cells.update({f"2.0% {r}": (0.20, 0.10, 0.30) for r in ("4-8", "9-13")})
@@ -87,6 +90,9 @@ def test_each_study_gives_a_sentence_with_its_interval_and_verdict(tmp_path):
     found = {f.study: [] for f in run_findings(tmp_path, PAPER)}
     for f in run_findings(tmp_path, PAPER):
         found[f.study].append(f.sentence() if f.verdict else f.text)
+    assert found["census"] == ["Census, Llama-2-7b: 32 layers, 1,359,872 FF neurons (exact count) — matches Table 3 exactly.",
+                               "Census, X: 24 layers, 1 FF neurons (exact count) — **differs** from Table 3 (24, 221,184).",
+                               "Census, S: 30 layers, 155,520 FF neurons (exact count) — not one of Table 3's models."]
     lesion = found["lesion"][0]
     # 2.0%: 0.20 − 0.60, MOVER: −0.40 ± hypot(0.10, 0.10); paper JSTS: mean(0.08, 0.06, 0.01, 0.09, 0.05) − 0.32
     assert f"2.0% -0.40 [{-0.4 - math.hypot(0.1, 0.1):.2f}, {-0.4 + math.hypot(0.1, 0.1):.2f}]" in lesion
@@ -141,3 +147,8 @@ def test_a_study_file_missing_a_column_names_it(tmp_path):
     pd.DataFrame({"pair": ["0→1"]}).to_csv(tmp_path / "redundancy" / "m" / "pair_summary.csv", index=False)
     with pytest.raises(DataError, match="pair_summary.csv"):
         run_findings(tmp_path, PAPER)
+
+
+def test_readme_has_the_block_the_command_rewrites():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert replace_block(text, f"{MARKERS[0]}\nnew\n{MARKERS[1]}") != text

@@ -110,6 +110,24 @@ def _read(path: Path, columns: Sequence[str] = ()) -> pd.DataFrame:
     return frame
 
 
+# --- census --------------------------------------------------------------------------------------
+
+
+def census_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
+    """Layers and FF neurons per model: exact counts (no interval), checked against Table 3 where listed."""
+    path = results / "census" / "table3.csv"
+    if not path.is_file():
+        return []
+    out = []
+    for _, row in _read(path, ["registry_name", "model", "layers", "neurons"]).iterrows():
+        theirs = (paper.get("values") or {}).get(row["registry_name"])
+        ours = (int(row["layers"]), int(row["neurons"]))
+        said = ("not one of Table 3's models" if theirs is None else "matches Table 3 exactly"
+                if ours == (theirs["layers"], theirs["neurons"]) else f"**differs** from Table 3 ({theirs['layers']}, {theirs['neurons']:,})")
+        out.append(Finding("census", f"Census, {row['model']}: {ours[0]} layers, {ours[1]:,} FF neurons (exact count)", said))
+    return out
+
+
 # --- lesion --------------------------------------------------------------------------------------
 
 
@@ -355,6 +373,7 @@ def paramact_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
 
 
 FINDERS: dict[str, Callable[[Path, Mapping[str, Any]], list[Finding]]] = {
+    "census": census_findings,
     "lesion": lesion_findings,
     "language": language_findings,
     "knowledge": knowledge_findings,
