@@ -100,7 +100,7 @@ def test_each_study_gives_a_sentence_with_its_interval_and_verdict(tmp_path):
     assert "0.5% -0.02" in lesion and "undecided" in lesion and "majority baseline 0.00" in lesion
     table2 = found["language"][1]
     assert "top − before +80.0" in table2 and "the paper's models point different ways" in table2  # top − bottom differs by model
-    assert "share on average 3.0 (15.0%)" in found["language"][0]
+    assert "share on average 3.0 (15.0%)" in found["language"][0] and "mean 46.2 of 2,000 (2.3%), most 93 (fr–zh)" in found["language"][0]
     assert "animals 90.0" in found["knowledge"][0] and "countries 50.0" in found["knowledge"][0]
     assert "(paper 94.0: agrees with the paper)" in found["knowledge"][0]
     assert "80.0 [65.0, 90.0]% of 40 prompts" in found["knowledge"][1]
@@ -121,6 +121,8 @@ def test_summary_opens_with_the_findings_then_the_tables(tmp_path):
     assert text.index("## Findings") < text.index("- Lesion, JSTS") < text.index("## Tables") < text.index("### Lesions")
     assert "Language" not in text.split("## Tables")[0]  # only the enabled studies
     assert "| majority baseline" not in text  # a baseline column is not matched to a paper lesion column
+    text = summarize(tmp_path, "r", ["language"], PAPER, {"language": ["x"]}, {})
+    assert "| M | mean | 30 / 30 | 10.0 [3.5, 25.6] |" in text and "| XGLM-564M | 9.3 | 80.3 | 38.5 | 88.3 |" in text
 
 
 def test_results_table_is_printed_and_written_into_readme(tmp_path, capsys):

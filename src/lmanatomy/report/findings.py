@@ -219,8 +219,11 @@ def language_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
         theirs = (paper.get("values") or {}).get("table1_xglm_564m")
         said = "paper (XGLM-564M) not listed"
         if theirs:
-            pairs = [v for i, r in enumerate(theirs["matrix"]) for j, v in enumerate(r) if i < j]
-            said = f"paper (XGLM-564M): mean {np.mean(pairs):.1f} of {theirs['matrix'][0][0]:,} ({100 * np.mean(pairs) / theirs['matrix'][0][0]:.1f}%), most {max(pairs)}"
+            names = theirs["languages"]
+            pairs = {f"{names[i]}–{names[j]}": v for i, r in enumerate(theirs["matrix"]) for j, v in enumerate(r) if i < j}
+            most = max(pairs, key=pairs.__getitem__)
+            size, mean = theirs["matrix"][0][0], float(np.mean(list(pairs.values())))
+            said = f"paper (XGLM-564M): mean {mean:.1f} of {size:,} ({100 * mean / size:.1f}%), most {pairs[most]} ({most})"
         out.append(Finding("language", f"Language, Table 1 ({path.parent.name}): two languages' {diagonal:,}-neuron sets share on average "
                            f"{off['total'].mean():.1f} ({100 * off['total'].mean() / diagonal:.1f}%), most {int(top['total'])} "
                            f"({top['language_a']}–{top['language_b']}); {said}", "no interval (counts of one selection)"))

@@ -68,11 +68,13 @@ def census_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, An
 
 
 def language_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
-    table = _read(results / "language" / "table2.csv")
+    table = _read(results / "language" / "table2.csv", ["model", "language", "before_n", "top_n", "before_lower", "top_upper"])
     theirs = pd.DataFrame([[m, *v] for m, v in ((paper.get("values") or {}).get("table2_mean") or {}).items()],
                           columns=["paper model", "before", "top", "bottom", "both"])
+    from lmanatomy.language.report import table2_display
+
     return ["P(target language) in % before intervention and with the top / bottom / both neuron sets fixed "
-            "(this run; `_lower`/`_upper`: 95% Wilson interval).", "", to_markdown(table, digits=1),
+            "(this run; brackets: 95% Wilson interval).", "", to_markdown(table2_display(table)),
             "The paper's mean rows (Table 2, mean over its six languages):", "", to_markdown(theirs, digits=1)]
 
 
