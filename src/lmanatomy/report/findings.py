@@ -102,11 +102,12 @@ def _with_interval(value: float, interval: Interval | None, digits: int = 2, sig
     return f"{_fmt(value, digits, signed)} [{_fmt(interval[0], digits, signed)}, {_fmt(interval[1], digits, signed)}]"
 
 
-def _read(path: Path, columns: Sequence[str] = ()) -> pd.DataFrame:
+def read_study_table(path: Path, columns: Sequence[str] = ()) -> pd.DataFrame:
+    """A study's CSV; a missing column is the study's output format changing under the summary."""
     frame = pd.read_csv(path)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataError(f"{path}: no column(s) {missing} for the run's findings")
+        raise DataError(f"{path}: no column(s) {missing} for the run summary")
     return frame
 
 
@@ -119,7 +120,7 @@ def census_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
     if not path.is_file():
         return []
     out = []
-    for _, row in _read(path, ["registry_name", "model", "layers", "neurons"]).iterrows():
+    for _, row in read_study_table(path, ["registry_name", "model", "layers", "neurons"]).iterrows():
         theirs = (paper.get("values") or {}).get(row["registry_name"])
         ours = (int(row["layers"]), int(row["neurons"]))
         said = ("not one of Table 3's models" if theirs is None else "matches Table 3 exactly"
@@ -159,7 +160,7 @@ def lesion_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
     path = results / "lesion" / "table1.csv"
     if not path.is_file():
         return []
-    table = _read(path, ["task", "original"])
+    table = read_study_table(path, ["task", "original"])
     shares: dict[str, list[str]] = {}
     for column in table.columns:
         match = LESION_COLUMN.match(column)
@@ -210,7 +211,7 @@ def language_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
     """Table 1's overlaps (no interval) and Table 2's mean-row contrasts (MOVER on Wilson)."""
     out = []
     for path in sorted((results / "language").glob("*/table1.csv")):
-        overlap = _read(path, ["language_a", "language_b", "total"])
+        overlap = read_study_table(path, ["language_a", "language_b", "total"])
         off = overlap[overlap["language_a"] < overlap["language_b"]]
         if off.empty:
             continue
@@ -229,7 +230,7 @@ def language_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
                            f"({top['language_a']}–{top['language_b']}); {said}", "no interval (counts of one selection)"))
     path = results / "language" / "table2.csv"
     if path.is_file():
-        table = _read(path, ["language", *[f"{c}{s}" for c in LANGUAGE_COLUMNS for s in ("", "_lower", "_upper")]])
+        table = read_study_table(path, ["language", *[f"{c}{s}" for c in LANGUAGE_COLUMNS for s in ("", "_lower", "_upper")]])
         for _, row in table[table["language"] == "mean"].iterrows():
             parts = []
             for a, b in LANGUAGE_CONTRASTS:
@@ -252,7 +253,7 @@ def knowledge_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]
     out = []
     path = results / "knowledge" / "table2.csv"
     if path.is_file():
-        table = _read(path, ["group", "score_as_paper"])
+        table = read_study_table(path, ["group", "score_as_paper"])
         parts = []
         for _, row in table.iterrows():
             interval = None
@@ -268,7 +269,7 @@ def knowledge_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]
                            + "; ".join(parts), ""))
     path = results / "knowledge" / "answers.csv"
     if path.is_file():
-        answers = _read(path, ["accuracy"])
+        answers = read_study_table(path, ["accuracy"])
         final = answers.iloc[-1]
         interval = (100 * final["accuracy_low"], 100 * final["accuracy_high"]) if {"accuracy_low", "accuracy_high"} <= set(final.index) else None
         n = f" of {int(final['prompts'])} prompts" if "prompts" in final.index else ""
@@ -295,7 +296,7 @@ def redundancy_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding
     """Per model: R² of layer n → n+1 and the SVR's gain over the identity baseline (t over pairs)."""
     out = []
     for path in sorted((results / "redundancy").glob("*/pair_summary.csv")):
-        pairs = _read(path, ["pair", "mean_r2", "mean_r2_identity", "mean_gain"])
+        pairs = read_study_table(path, ["pair", "mean_r2", "mean_r2_identity", "mean_gain"])
         gain = pairs["mean_gain"].to_numpy(dtype=float)
         interval = _t_interval(gain)
         out.append(Finding("redundancy", f"Redundancy ({path.parent.name}): test R² of layer n → n+1, mean over dims, "
@@ -328,7 +329,7 @@ def _at_run_gamma(rows: pd.DataFrame, folder: Path) -> tuple[pd.DataFrame, str]:
     files = sorted(folder.glob("jobs/*/gamma.csv"))
     if not files or "gamma" not in rows.columns:
         return rows, "pooled over every γ of the sweep"
-    chosen = _read(files[0], ["gamma"]).iloc[0]
+    chosen = read_study_table(files[0], ["gamma"]).iloc[0]
     at = rows[np.isclose(rows["gamma"].astype(float), float(chosen["gamma"]), rtol=1e-9, atol=0.0)]
     share = f", marking {100 * float(chosen['share']):.1f}% of the weights" if "share" in chosen.index else ""
     return at, f"γ = {float(chosen['gamma']):.3g}{share}"
@@ -339,7 +340,7 @@ def paramact_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
     out = []
     for path in sorted((results / "paramact").glob("*/findings.csv")):
         model = path.parent.name
-        table = _read(path, ["finding", "shallow", "deep"])
+        table = read_study_table(path, ["finding", "shallow", "deep"])
         one, gamma = _at_run_gamma(table[table["finding"].astype(str).str.startswith("1")], path.parent)
         if len(one):
             effect = float((one["shallow"] - one["deep"]).mean())
@@ -361,7 +362,7 @@ def paramact_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
                                verdict(interval, 50.0, 1, share)))
         sts = path.parent / "finding3_sts.csv"
         if sts.is_file():
-            stats = _read(sts, ["dataset", "layers", "spearman", "low", "high"])
+            stats = read_study_table(sts, ["dataset", "layers", "spearman", "low", "high"])
             for _, row in stats[stats["layers"].astype(str).str.startswith("sum")].iterrows():
                 per_layer = stats[(stats["dataset"] == row["dataset"]) & ~stats["layers"].astype(str).str.startswith("sum")]
                 layers = per_layer["layers"].astype(int)

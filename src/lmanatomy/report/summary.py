@@ -18,8 +18,8 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 import yaml
 
-from lmanatomy.errors import DataError
 from lmanatomy.report.findings import BASELINE_COLUMN, LESION_COLUMN, findings_lines, run_findings
+from lmanatomy.report.findings import read_study_table as _read
 from lmanatomy.tables import to_markdown
 
 Section = Callable[[Path, Mapping[str, Any], Mapping[str, Any]], list[str]]
@@ -28,15 +28,6 @@ Section = Callable[[Path, Mapping[str, Any], Mapping[str, Any]], list[str]]
 def load_paper_values(path: str | Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
-
-
-def _read(path: Path, columns: Sequence[str] = ()) -> pd.DataFrame:
-    """A study table; a missing column is the study's output format changing under the summary."""
-    frame = pd.read_csv(path)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(f"{path}: no column(s) {missing} for the run summary")
-    return frame
 
 
 def _setup(run_models: Sequence[str], paper: Mapping[str, Any], displays: Mapping[str, str]) -> list[str]:
