@@ -54,7 +54,9 @@ def _fake_run(root):
     cells = {"original": (0.60, 0.50, 0.70)}
     cells.update({f"2.0% {r}": (0.20, 0.10, 0.30) for r in ("4-8", "9-13")})
     cells.update({f"0.5% {r}": (0.58, 0.48, 0.68) for r in ("4-8", "9-13")})
-    row = {"task": "JSTS", "metric": "Pearson", "majority baseline": 0.0, "new column": 1}
+    row = {"task": "JSTS", "metric": "Pearson", "majority class: score": 0.0, "majority class: ci95_low": 0.0,
+           "majority class: ci95_high": 0.0, "repeat last few-shot answer: score": 0.1, "repeat last few-shot answer: answer": "3.0",
+           "new column": 1}
     for column, (v, lo, hi) in cells.items():
         row.update({column: v, f"{column}: n": 100, f"{column}: ci95_low": lo, f"{column}: ci95_high": hi})
     pd.DataFrame([row]).to_csv(root / "lesion" / "table1.csv", index=False)
@@ -97,7 +99,8 @@ def test_each_study_gives_a_sentence_with_its_interval_and_verdict(tmp_path):
     # 2.0%: 0.20 − 0.60, MOVER: −0.40 ± hypot(0.10, 0.10); paper JSTS: mean(0.08, 0.06, 0.01, 0.09, 0.05) − 0.32
     assert f"2.0% -0.40 [{-0.4 - math.hypot(0.1, 0.1):.2f}, {-0.4 + math.hypot(0.1, 0.1):.2f}]" in lesion
     assert "(paper -0.26: agrees with the paper)" in lesion
-    assert "0.5% -0.02" in lesion and "undecided" in lesion and "majority baseline 0.00" in lesion
+    assert "0.5% -0.02" in lesion and "undecided" in lesion
+    assert "baselines majority class 0.00 [0.00, 0.00]; repeat last few-shot answer 0.10 (no interval);" in lesion
     table2 = found["language"][1]
     assert "top − before +80.0" in table2 and "the paper's models point different ways" in table2  # top − bottom differs by model
     assert "share on average 3.0 (15.0%)" in found["language"][0] and "mean 46.2 of 2,000 (2.3%), most 93 (fr–zh)" in found["language"][0]
@@ -120,7 +123,7 @@ def test_summary_opens_with_the_findings_then_the_tables(tmp_path):
     text = summarize(tmp_path, "r", ["lesion", "knowledge"], PAPER, {"lesion": ["x"], "knowledge": ["x"]}, {})
     assert text.index("## Findings") < text.index("- Lesion, JSTS") < text.index("## Tables") < text.index("### Lesions")
     assert "Language" not in text.split("## Tables")[0]  # only the enabled studies
-    assert "| majority baseline" not in text  # a baseline column is not matched to a paper lesion column
+    assert "| majority class" not in text  # a baseline column is not matched to a paper lesion column
     text = summarize(tmp_path, "r", ["language"], PAPER, {"language": ["x"]}, {})
     assert "| M | mean | 30 / 30 | 10.0 [3.5, 25.6] |" in text and "| XGLM-564M | 9.3 | 80.3 | 38.5 | 88.3 |" in text
 

@@ -147,6 +147,22 @@ def _lesion_share_effect(row: pd.Series, columns: Sequence[str]) -> tuple[float,
     return mover_difference(mean, lesion_interval, float(row["original"]), original_interval)
 
 
+def _baseline_columns(columns: Sequence[str]) -> dict[str, str]:
+    """Baseline name → its score column: ``<name>: score`` (with ``<name>: ci95_low/high``) or a bare ``<name>``."""
+    out = {}
+    for column in columns:
+        if column.endswith(": score") and BASELINE_COLUMN.search(column):
+            out[column[: -len(": score")]] = column
+        elif ": " not in column and BASELINE_COLUMN.search(column):
+            out[column] = column
+    return out
+
+
+def _bounds(row: pd.Series, name: str) -> Interval | None:
+    low, high = f"{name}: ci95_low", f"{name}: ci95_high"
+    return (float(row[low]), float(row[high])) if low in row.index and high in row.index else None
+
+
 def _paper_lesion_effect(paper: Mapping[str, Any], task: str, share: str) -> float | None:
     values = (paper.get("values") or {}).get(task)
     if values is None:
@@ -166,7 +182,7 @@ def lesion_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
         match = LESION_COLUMN.match(column)
         if match and not BASELINE_COLUMN.search(column):
             shares.setdefault(match.group(1), []).append(column)
-    baselines = [c for c in table.columns if BASELINE_COLUMN.search(c) and ": " not in c]
+    baselines = _baseline_columns(table.columns)
     out = []
     for _, row in table.iterrows():
         parts = []
@@ -178,7 +194,7 @@ def lesion_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
             parts.append(f"{share} {_with_interval(effect, interval, signed=True)} (paper "
                          f"{'—' if theirs is None else _fmt(theirs, 2, signed=True)}: {said})")
         n = row.get("original: n")
-        base = "; ".join(f"{c} {row[c]:.2f}" for c in baselines)
+        base = "; ".join(f"{name} {_with_interval(float(row[column]), _bounds(row, name))}" for name, column in baselines.items())
         text = (f"Lesion, {row['task']}: original {row['original']:.2f}" + (f" (n = {int(n)})" if n is not None and not pd.isna(n) else "")
                 + (f", baselines {base}" if base else "") + "; mean change over each share's layer ranges: " + "; ".join(parts))
         out.append(Finding("lesion", text, ""))
