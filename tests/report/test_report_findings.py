@@ -157,3 +157,32 @@ def test_a_study_file_missing_a_column_names_it(tmp_path):
 def test_readme_has_the_block_the_command_rewrites():
     text = (REPO / "README.md").read_text(encoding="utf-8")
     assert replace_block(text, f"{MARKERS[0]}\nnew\n{MARKERS[1]}") != text
+
+
+def test_findings_read_the_tables_as_the_studies_write_them(tmp_path):
+    """Language and knowledge tables made by the studies' own functions, not by hand: a renamed column fails here."""
+    import numpy as np
+
+    from lmanatomy.knowledge.stats import table2 as knowledge_table2
+    from lmanatomy.language.report import table2 as language_table2
+    from lmanatomy.language.selection import overlap_split
+
+    (tmp_path / "language" / "m").mkdir(parents=True)
+    selection = pd.DataFrame([{"language": lang, "kind": kind, "rank": r, "index": i}
+                              for lang, base in (("de", 0), ("en", 1)) for kind, shift in (("top", 0), ("bottom", 10))
+                              for r, i in enumerate(range(base + shift, base + shift + 2))])
+    overlap_split(selection, ["de", "en"], 2).to_csv(tmp_path / "language" / "m" / "table1.csv", index=False)
+    scored = pd.DataFrame([{"condition": "none", "language": "", "k": 0, "lid_language": "de" if s < 2 else "xx", "is_target": False}
+                           for s in range(10)]
+                          + [{"condition": c, "language": lang, "k": 2, "lid_language": lang, "is_target": s < 8}
+                             for c in ("top", "bottom", "both") for lang in ("de", "en") for s in range(10)])
+    language_table2({"M": scored}, ["de", "en"], 2).to_csv(tmp_path / "language" / "table2.csv", index=False)
+    (tmp_path / "knowledge").mkdir()
+    words = ["a1", "a2", "b1", "b2"]
+    distance = pd.DataFrame(np.array([[0, 1, 5, 5], [1, 0, 5, 5], [5, 5, 0, 1], [5, 5, 1, 0]], dtype=float), index=words, columns=words)
+    knowledge_table2(distance, {"animals": ["a1", "a2"], "colors": ["b1", "b2"]}).to_csv(tmp_path / "knowledge" / "table2.csv", index=False)
+    text = " ".join(f.text for f in run_findings(tmp_path, PAPER, ["language", "knowledge"]))
+    # de: top {0, 1}, bottom {10, 11}; en: top {1, 2}, bottom {11, 12}: they share 1 and 11
+    assert "4-neuron sets share on average 2.0 (50.0%), most 2 (de–en)" in text
+    assert "n = 10 before / 10 per steered cell" in text and "top − before" in text
+    assert "animals 66.7" in text  # 4 hits of 4 other-group comparisons, + 2 self comparisons as the paper counts
