@@ -184,5 +184,5 @@ def test_findings_read_the_tables_as_the_studies_write_them(tmp_path):
     text = " ".join(f.text for f in run_findings(tmp_path, PAPER, ["language", "knowledge"]))
     # de: top {0, 1}, bottom {10, 11}; en: top {1, 2}, bottom {11, 12}: they share 1 and 11
     assert "4-neuron sets share on average 2.0 (50.0%), most 2 (de–en)" in text
-    assert "n = 10 before / 10 per steered cell" in text and "top − before" in text
+    assert "n = 10 texts before / 20 per steered condition" in text and "top − before" in text
     assert "animals 66.7" in text  # 4 hits of 4 other-group comparisons, + 2 self comparisons as the paper counts

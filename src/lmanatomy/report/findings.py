@@ -255,7 +255,7 @@ def language_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
                 parts.append(f"{a} − {b} {_with_interval(effect, interval, 1, signed=True)} points (paper {shown}: "
                              f"{verdict(interval, 0.0, direction, effect)})")
             model = row.get("model", "")
-            n = f"n = {int(row['before_n'])} before / {int(row['top_n'])} per steered cell, " if "top_n" in row.index else ""
+            n = f"n = {int(row['before_n'])} texts before / {int(row['top_n'])} per steered condition, " if "top_n" in row.index else ""
             out.append(Finding("language", f"Language, Table 2 ({model}, mean of the languages; {n}P(target) before "
                                f"{row['before']:.1f}%): " + "; ".join(parts), ""))
     return out
