@@ -98,7 +98,8 @@ def test_each_study_gives_a_sentence_with_its_interval_and_verdict(tmp_path):
     lesion = found["lesion"][0]
     # 2.0%: 0.20 − 0.60, MOVER: −0.40 ± hypot(0.10, 0.10); paper JSTS: mean(0.08, 0.06, 0.01, 0.09, 0.05) − 0.32
     assert f"2.0% -0.40 [{-0.4 - math.hypot(0.1, 0.1):.2f}, {-0.4 + math.hypot(0.1, 0.1):.2f}]" in lesion
-    assert "(paper -0.26: agrees with the paper)" in lesion
+    assert "(paper -0.26: agrees with the paper; per range 2 lower, 0 higher, 0 undecided; paper 5 lower, 0 higher of 5)" in lesion
+    assert "per range 0 lower, 0 higher, 2 undecided; paper 1 lower, 4 higher of 5" in lesion  # paper 0.5%: 0.26 < 0.32 once
     assert "0.5% -0.02" in lesion and "undecided" in lesion
     assert "baselines majority class 0.00 [0.00, 0.00]; repeat last few-shot answer 0.10 (no interval);" in lesion
     table2 = found["language"][1]

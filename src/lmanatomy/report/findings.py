@@ -163,6 +163,24 @@ def _bounds(row: pd.Series, name: str) -> Interval | None:
     return (float(row[low]), float(row[high])) if low in row.index and high in row.index else None
 
 
+def _per_range(row: pd.Series, columns: Sequence[str], paper: Mapping[str, Any], share: str) -> str:
+    """How many of a share's lesions score clearly below / above the original (MOVER interval clear of 0), and the paper's signs."""
+    original = _bounds(row, "original")
+    counts = {"lower": 0, "higher": 0, "undecided": 0}
+    for column in columns:
+        cell = _bounds(row, column)
+        if cell is None or original is None:
+            return "per range: no intervals"
+        _, (low, high) = mover_difference(float(row[column]), cell, float(row["original"]), original)
+        counts["lower" if high < 0 else "higher" if low > 0 else "undecided"] += 1
+    text = f"per range {counts['lower']} lower, {counts['higher']} higher, {counts['undecided']} undecided"
+    values = (paper.get("values") or {}).get(row["task"])
+    if values is None:
+        return text
+    cells = [v - values[0] for column, v in zip(paper["columns"], values) if column.split()[0] == share]
+    return text + f"; paper {sum(c < 0 for c in cells)} lower, {sum(c > 0 for c in cells)} higher of {len(cells)}"
+
+
 def _paper_lesion_effect(paper: Mapping[str, Any], task: str, share: str) -> float | None:
     values = (paper.get("values") or {}).get(task)
     if values is None:
@@ -192,7 +210,7 @@ def lesion_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
             direction = None if theirs is None else sign(theirs, 0.0)
             said = verdict(interval, 0.0, direction, effect)
             parts.append(f"{share} {_with_interval(effect, interval, signed=True)} (paper "
-                         f"{'—' if theirs is None else _fmt(theirs, 2, signed=True)}: {said})")
+                         f"{'—' if theirs is None else _fmt(theirs, 2, signed=True)}: {said}; {_per_range(row, columns, paper, share)})")
         n = row.get("original: n")
         base = "; ".join(f"{name} {_with_interval(float(row[column]), _bounds(row, name))}" for name, column in baselines.items())
         text = (f"Lesion, {row['task']}: original {row['original']:.2f}" + (f" (n = {int(n)})" if n is not None and not pd.isna(n) else "")
