@@ -52,8 +52,8 @@ def _fake_run(root):
                   "layers": [32, 24, 30], "neurons": [1359872, 1, 155520]}).to_csv(root / "census" / "table3.csv", index=False)
     (root / "lesion").mkdir(parents=True)
     cells = {"original": (0.60, 0.50, 0.70)}
-    cells.update({f"2.0% {r}": (0.20, 0.10, 0.30) for r in ("4-8", "9-13")})
-    cells.update({f"0.5% {r}": (0.58, 0.48, 0.68) for r in ("4-8", "9-13")})
+    cells.update({f"2.0% {r}": (0.20, 0.10, 0.30) for r in ("4-8 [idx 3-7]", "9-13 [idx 8-12]")})  # the study's column labels
+    cells.update({f"0.5% {r}": (0.58, 0.48, 0.68) for r in ("4-8 [idx 3-7]", "9-13 [idx 8-12]")})
     row = {"task": "JSTS", "metric": "Pearson", "majority class: score": 0.0, "majority class: ci95_low": 0.0,
            "majority class: ci95_high": 0.0, "repeat last few-shot answer: score": 0.1, "repeat last few-shot answer: answer": "3.0",
            "new column": 1}

@@ -37,7 +37,7 @@ Interval = tuple[float, float]
 AGREES, DISAGREES, UNDECIDED = "agrees with the paper", "**disagrees** with the paper", "undecided"
 NO_PAPER, PAPER_MIXED = "no paper value to compare", "the paper's models point different ways"
 #: A lesion column: "<share>% <range>" (the table's other columns are task, metric, original, baselines, details).
-LESION_COLUMN = re.compile(r"^(\d+(?:\.\d+)?%) \S+$")
+LESION_COLUMN = re.compile(r"^(\d+(?:\.\d+)?%) [^:]+$")  # "0.5% 4-8 [idx 3-7]"; "<column>: n" is a detail
 BASELINE_COLUMN = re.compile(r"majority|baseline|repeat|constant", re.IGNORECASE)
 
 
@@ -201,6 +201,8 @@ def lesion_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
         match = LESION_COLUMN.match(column)
         if match and not BASELINE_COLUMN.search(column):
             shares.setdefault(match.group(1), []).append(column)
+    if not shares:
+        raise DataError(f"{path}: no lesion columns ('<share>% <range> …') for the run summary")
     baselines = _baseline_columns(table.columns)
     out = []
     for _, row in table.iterrows():
