@@ -166,6 +166,24 @@ def _run_name(args: argparse.Namespace) -> int:
     return 0
 
 
+def _results_table(args: argparse.Namespace) -> int:
+    """README's results table from a run's files: printed, or written into README's marker block."""
+    from lmanatomy.report.findings import replace_block, results_table, run_findings
+    from lmanatomy.report.summary import load_paper_values
+
+    results = Path(args.results)
+    if not results.is_dir():
+        raise LmAnatomyError(f"no results folder {results}")
+    paper = load_paper_values(CHECKOUT / "workflow" / "report" / "paper_values.yaml")
+    block = results_table(run_findings(results, paper), results.name)
+    if args.readme:
+        readme = Path(args.readme)
+        readme.write_text(replace_block(readme.read_text(encoding="utf-8"), block, str(readme)), encoding="utf-8")
+    else:
+        print(block, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lmanatomy", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -192,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", default="data/real")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_subsets)
+    p = sub.add_parser("results-table", help="README's results table (Markdown) from a run's files: the findings with intervals")
+    p.add_argument("results", help="the run's folder, results/<run>")
+    p.add_argument("--readme", help="rewrite this file's results-table marker block instead of printing")
+    p.set_defaults(func=_results_table)
     return parser
 
 

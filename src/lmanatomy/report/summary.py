@@ -1,4 +1,7 @@
-"""``results/<run>/summary.md``: each reproduced table next to the paper's numbers.
+"""``results/<run>/summary.md``: the findings the run supports, then each table next to the paper's.
+
+The opening findings (one sentence each, with interval and verdict) come from
+:mod:`lmanatomy.report.findings`, the same sentences README's results table is printed from.
 
 The paper's numbers come from ``workflow/report/paper_values.yaml`` (as the study specs list
 them). Every section first says which model(s) the run used and which the paper used, so a
@@ -15,7 +18,8 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 import yaml
 
-from lmanatomy.errors import DataError
+from lmanatomy.report.findings import BASELINE_COLUMN, LESION_COLUMN, findings_lines, run_findings
+from lmanatomy.report.findings import read_study_table as _read
 from lmanatomy.tables import to_markdown
 
 Section = Callable[[Path, Mapping[str, Any], Mapping[str, Any]], list[str]]
@@ -24,15 +28,6 @@ Section = Callable[[Path, Mapping[str, Any], Mapping[str, Any]], list[str]]
 def load_paper_values(path: str | Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
-
-
-def _read(path: Path, columns: Sequence[str] = ()) -> pd.DataFrame:
-    """A study table; a missing column is the study's output format changing under the summary."""
-    frame = pd.read_csv(path)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(f"{path}: no column(s) {missing} for the run summary")
-    return frame
 
 
 def _setup(run_models: Sequence[str], paper: Mapping[str, Any], displays: Mapping[str, str]) -> list[str]:
@@ -64,15 +59,20 @@ def census_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, An
 
 
 def language_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
-    table = _read(results / "language" / "table2.csv")
-    return ["The study spec lists no numbers for the paper's Table 2, so this run's table stands alone: "
-            "P(target language) in % before intervention and with the top / bottom / both neuron sets fixed.", "",
-            to_markdown(table, digits=1)]
+    table = _read(results / "language" / "table2.csv", ["model", "language", "before_n", "top_n", "before_lower", "top_upper"])
+    theirs = pd.DataFrame([[m, *v] for m, v in ((paper.get("values") or {}).get("table2_mean") or {}).items()],
+                          columns=["paper model", "before", "top", "bottom", "both"])
+    from lmanatomy.language.report import table2_display
+
+    return ["P(target language) in % before intervention and with the top / bottom / both neuron sets fixed "
+            "(this run; brackets: 95% Wilson interval).", "", to_markdown(table2_display(table)),
+            "The paper's mean rows (Table 2, mean over its six languages):", "", to_markdown(theirs, digits=1)]
 
 
 def lesion_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
     table = _read(results / "lesion" / "table1.csv", ["task", "metric", "original"])
-    ours = [c for c in table.columns if c not in ("task", "metric") and ": " not in c]  # "<column>: n" etc. are details
+    # the original, then the lesions; "<column>: n" etc. are details, baselines are not lesions
+    ours = ["original"] + [c for c in table.columns if LESION_COLUMN.match(c) and not BASELINE_COLUMN.search(c)]
     theirs = paper["columns"]
     lines = ["Scores per task: the original model, then each lesion (share of all parameters, pruned layers)."]
     if len(ours) != len(theirs):
@@ -151,16 +151,23 @@ def summarize(results: str | Path, run_name: str, studies: Sequence[str], paper_
     """
     results = Path(results)
     run = {"models": models, "displays": displays}
-    lines = [f"# Run `{run_name}`: results next to the papers' numbers", "",
-             "Each section names the model(s) of this run and of the paper. Where they differ (the default run: "
-             "SmolLM2-135M on small seeded subsets of the real data, on a CPU), the numbers are not expected to match; the report "
-             "(`report.html`) has every table and figure with its caption and the run's provenance.", ""]
+    lines = [f"# Run `{run_name}`: findings, then the tables next to the papers' numbers", "",
+             "## Findings", "",
+             "Each finding: this run's number with its 95% interval, the paper's value, and whether the run points "
+             "the paper's way (*undecided* when the interval contains the no-effect value). Where this run's model "
+             "and data differ from the paper's (the default run: SmolLM2-135M on small seeded subsets of the real data, on a CPU), agreement in direction is "
+             "the most that can be expected.", "",
+             *findings_lines(run_findings(results, paper_values, studies)), "",
+             "## Tables", "",
+             "Each section names the model(s) of this run and of the paper. Where they differ the numbers are not "
+             "expected to match; the report (`report.html`) has every table and figure with its caption and the "
+             "run's provenance.", ""]
     for study in studies:
         if study not in SECTIONS:
             continue
         title, section = SECTIONS[study]
         paper = paper_values[study]
-        lines += [f"## {title}", ""] + _setup(models.get(study, []), paper, displays) + section(results, paper, run) + [""]
+        lines += [f"### {title}", ""] + _setup(models.get(study, []), paper, displays) + section(results, paper, run) + [""]
     return "\n".join(lines).rstrip() + "\n"
 
 
