@@ -1,5 +1,7 @@
 """The suppression test at the final checkpoint: knowledge neurons vs random neurons of the same layers."""
 
+from pathlib import Path
+
 from lmanatomy.data import read_prepared
 from lmanatomy.knowledge.prompts import questions_by_word, word_prompts
 from lmanatomy.knowledge.suppression import group_summary, suppression_figure, suppression_notes, suppression_rows
@@ -14,7 +16,7 @@ with script_context(snakemake) as log:
     words = [w for members in section["groups"].values() for w in members]
     prompts = word_prompts(questions_by_word(read_prepared(snakemake.input.questions)), words, section["template"],
                            section["leading_space"], section["prompts_per_word"])
-    model, tokenizer = load_model(p.model_dir, device=p.device, dtype=p.dtype)
+    model, tokenizer = load_model(Path(snakemake.input.model).parent, device=p.device, dtype=p.dtype)
     rows = suppression_rows(model, tokenizer, read_trajectories(snakemake.input.trajectories),
                             {w: prompts[w].prompts for w in words}, {w: prompts[w].target for w in words},
                             section["groups"], section["site"], p.ff_width, test["random_draws"], test["seed"])

@@ -1,7 +1,7 @@
 # The layer atlas (beyond the five papers): per model, every enabled study's finding by decoder
 # layer on one axis, and the rank correlations between those profiles.
 
-from lmanatomy.atlas.plan import inputs as atlas_inputs, reasons as atlas_reasons
+from lmanatomy.atlas.plan import reasons as atlas_reasons
 
 ATLAS = config.get("atlas") if "atlas" in STUDIES else None
 ATLAS_DIR = f"{RESULTS}/atlas"
@@ -13,13 +13,6 @@ TARGETS["atlas"] = [f"{ATLAS_DIR}/{m}/{f}" for m in ATLAS_MODELS for f in ATLAS_
 
 localrules:
     atlas,
-
-
-def atlas_study_files(wildcards):
-    """The contributing studies' output files, named by study."""
-    return atlas_inputs(
-        config, wildcards.amodel, RESULTS, REGISTRY[wildcards.amodel].num_layers
-    )
 
 
 rule atlas:
@@ -54,20 +47,14 @@ ATLAS_LL_FILES = ["language_lesions.csv", "language_lesions.md", "language_lesio
 ATLAS_LL_MODELS = [
     m
     for m in ATLAS_MODELS
-    if not atlas_reasons(config, m)["language"] and not atlas_reasons(config, m)["lesion"]
+    if not atlas_reasons(config, m)["language"]
+    and not atlas_reasons(config, m)["lesion"]
 ]
 ATLAS_LL_TARGETS = [
     f"{ATLAS_DIR}/{m}/{f}" for m in ATLAS_LL_MODELS for f in ATLAS_LL_FILES
 ]
 if ATLAS_LL.get("in_all"):
     TARGETS["atlas"] += ATLAS_LL_TARGETS
-
-
-def atlas_language_stores(wildcards):
-    return [
-        f"{RESULTS}/activations/{wildcards.amodel}/{name}/{config['language']['probe']}/_manifest.json"
-        for name in config["language"]["datasets"]
-    ]
 
 
 # `snakemake atlas_language_lesions`: the cross-study lesion without the rest of the run.
@@ -105,7 +92,8 @@ rule atlas_language_lesion:
         mem_mb=lambda wc: mem_mb_for(wc.amodel),
         gpu=lambda wc: gpus_for(wc.amodel),
         runtime=lambda wc: runtime_for(
-            wc.amodel, units=1 + 2 * len(ATLAS_LL["settings"]) * len(ATLAS_LL["languages"])
+            wc.amodel,
+            units=1 + 2 * len(ATLAS_LL["settings"]) * len(ATLAS_LL["languages"]),
         ),
     params:
         section=ATLAS_LL,

@@ -159,3 +159,21 @@ def rebuild_targets(wildcards):
 def study_targets():
     """Every target of every study the config enables, in the order the config lists them."""
     return [target for study in STUDIES for target in TARGETS.get(study, [])]
+
+
+# The atlas's inputs (workflow/rules/atlas.smk): the contributing studies' output files.
+def atlas_study_files(wildcards):
+    """The contributing studies' output files, named by study."""
+    from lmanatomy.atlas.plan import inputs
+
+    return inputs(
+        config, wildcards.amodel, RESULTS, REGISTRY[wildcards.amodel].num_layers
+    )
+
+
+def atlas_language_stores(wildcards):
+    """The language study's activation stores of the model (the neurons' means over all texts)."""
+    return [
+        f"{RESULTS}/activations/{wildcards.amodel}/{name}/{config['language']['probe']}/_manifest.json"
+        for name in config["language"]["datasets"]
+    ]

@@ -240,7 +240,6 @@ rule knowledge_suppression:
         runtime=runtime_for(KN_MODEL, units=len(KN_WORDS) / 10) if KN else 10,
     params:
         section=KN,
-        model_dir=model_path(KN_MODEL, KN_CHECKPOINTS[-1]) if KN else None,
         checkpoint=KN_CHECKPOINTS[-1] if KN else None,
         ff_width=KN_NEURONS // KN_LAYERS if KN else None,
         display=KN_DISPLAY,
