@@ -39,7 +39,7 @@ def test_report_has_every_item_with_its_caption(census_run, tmp_path):
     run_snakemake("--configfile", str(config), "--report", str(report), check=True)
     html = report.read_text(encoding="utf-8")
     for text in ("Table 3: layers and neurons per model", "Kojima et al. 2024: language-specific neurons",
-                 "Run: summary and provenance", "Summary of this run next to the papers", "Provenance of this run"):
+                 "Run: summary and provenance", "Summary of this run: its findings", "Provenance of this run"):
         assert text in html, text
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
