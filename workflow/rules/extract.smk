@@ -23,9 +23,13 @@ rule extract:
         model=EXTRACT_MODELS,
         dataset=EXTRACT_DATASETS,
         probe=EXTRACT_PROBES,
+    # The longest chains of the default run (language: extract → rank → select → generate) start first.
+    priority: 10
     conda:
         TORCH_ENV
-    threads: 8
+    # On CPU one thread per job, so that Snakemake runs jobs side by side (two threads on two busy
+    # cores cost far more CPU for little wall time, docs/benchmarks.md); on a GPU the threads feed it.
+    threads: 1 if DEVICE == "cpu" else 8
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "inference"),
         gpu=lambda wc: gpus_for(wc.model, "inference"),

@@ -69,6 +69,7 @@ rule language_rank:
         f"{LOGS}/language/{{lmodel}}/rank.log",
     benchmark:
         f"{BENCH}/language/{{lmodel}}/rank.tsv"
+    priority: 10
     conda:
         TORCH_ENV
     threads: LANGUAGE.get("threads", 1)
@@ -92,6 +93,7 @@ rule language_select:
         selection=f"{LANGUAGE_DIR}/{{lmodel}}/selected.parquet",
     log:
         f"{LOGS}/language/{{lmodel}}/select.log",
+    priority: 10
     conda:
         "../../envs/analysis.yaml"
     params:
@@ -173,6 +175,7 @@ rule language_generate:
         f"{BENCH}/language/{{lmodel}}/generate.tsv"
     wildcard_constraints:
         lmodel=alternation([m for m, n in LANGUAGE_SHARDS.items() if n == 1]),
+    priority: 10
     conda:
         TORCH_ENV
     threads: LANGUAGE.get("threads", 1)
