@@ -23,7 +23,8 @@ rule extract:
         model=EXTRACT_MODELS,
         dataset=EXTRACT_DATASETS,
         probe=EXTRACT_PROBES,
-    # The longest chains of the default run (language: extract → rank → select → generate) start first.
+    # The longest chains of the default run start first: language (extract → rank → select → generate)
+    # and the lesion evaluation (priority 10), then paramact scoring (5).
     priority: 10
     conda:
         TORCH_ENV

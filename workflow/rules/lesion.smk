@@ -120,6 +120,7 @@ if LESION:
                 f"{LOGS}/lesion/evaluate.log",
             benchmark:
                 f"{BENCH}/lesion/evaluate.tsv"
+            priority: 10
             conda:
                 TORCH_ENV
             threads: 1
@@ -151,6 +152,7 @@ if LESION:
                 f"{BENCH}/lesion/evaluate_{{variant}}.tsv"
             wildcard_constraints:
                 variant="|".join(re.escape(v) for v in LESION_EVALUATED),
+            priority: 10
             conda:
                 TORCH_ENV
             threads: 1

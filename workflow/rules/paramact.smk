@@ -130,6 +130,7 @@ rule paramact_scores:
     wildcard_constraints:
         model=PARAMACT_MODEL_RE,
         job=PARAMACT_JOB_RE,
+    priority: 5
     conda:
         TORCH_ENV
     threads: PARAMACT.get("threads", 1)
