@@ -64,7 +64,8 @@ def test_plan_command_from_another_folder(capsys, monkeypatch, tmp_path):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["rule", "model", "jobs", "threads", "mem_mb", "gpu", "runtime"]
     extract = [line.split() for line in lines if line.startswith("extract ")]
-    assert extract and extract[0][1] == "smollm2-135m" and extract[0][3] == "8"
+    # the default run is on CPU: one thread per extraction job (rules/extract.smk)
+    assert extract and extract[0][1] == "smollm2-135m" and extract[0][3] == "1"
 
 
 def test_plan_of_a_refused_config_is_its_one_line_reason(capsys, tmp_path):

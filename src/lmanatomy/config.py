@@ -222,7 +222,10 @@ def check_config(config: Mapping[str, Any], registry: Registry | None = None) ->
         check_probes(config["probes"])
     check_registry_facts(registry)
     check_model_structures(config, registry)
-    for study in config.get("studies", []):
+    # In STUDY_CHECKS order, whatever the config's order: a study that draws on others (the atlas)
+    # is checked after them, so a mistake in a study's own section is reported as that section's.
+    enabled = set(config.get("studies", []))
+    for study in [name for name in STUDY_CHECKS if name in enabled]:
         check = _study_check(study)
         if check is not None:
             check(config, registry)

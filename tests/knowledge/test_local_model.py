@@ -106,7 +106,7 @@ def test_the_registry_model_trains_on_the_demo_questions(registry, repo, monkeyp
 
     monkeypatch.chdir(repo)
     entry = registry["neox-knowledge-tiny"]
-    assert corpus_inputs(entry) == ["data/real/knowledge_questions/generated_data_1token.json"]
+    assert corpus_inputs(entry) == ["data/demo/knowledge_questions/generated_data_1token.json"]
     lines, required = corpus_for(entry)
     template = entry.train["corpus"]["template"]
     # one paraphrased question per fact, and none of the 152 question prompts the study attributes on
