@@ -32,4 +32,5 @@ with script_context(snakemake) as log:
              f"Tasks: the lesion study's task files and prompts ({', '.join(section['tasks'])}), up to "
              f"{section.get('max_num_samples')} samples each. Not in any of the five papers."]
     write_table(table, out.csv, out.md, title=title, notes=notes, digits=3)
-    lesions_figure(table, title, out.png, notes[0])
+    lesions_figure(table, title, out.png, f"Top-{section['k']} neurons per language vs as many random neurons of the same "
+                   "layers; bars: accuracy change on the same samples, 95% paired bootstrap (table notes).")

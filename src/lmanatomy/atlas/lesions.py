@@ -145,8 +145,12 @@ def lesions_figure(table: pd.DataFrame, title: str, path: str, note: str | None)
     from lmanatomy.plots import figure, save
 
     panels = list(table.groupby(["ablated_language", "kind", "setting"], sort=True))
-    fig, axes = figure(1, len(panels), width=3.4 * len(panels) + 0.6, height=3.6, squeeze=False, sharey=True)
-    for ax, ((language, kind, setting), part) in zip(axes[0], panels):
+    cols = min(2, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = figure(rows, cols, width=5.2 * cols, height=3.4 * rows + 0.8, squeeze=False, sharey=True)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax, ((language, kind, setting), part) in zip(axes.flat, panels):
         tasks = sorted(part["task"].unique(), key=lambda t: (part[part["task"] == t]["task_language"].iloc[0] != language, t))
         x = np.arange(len(tasks))
         for offset, (neurons, color) in enumerate((("language", "C3"), ("random", "C7"))):
@@ -156,10 +160,11 @@ def lesions_figure(table: pd.DataFrame, title: str, path: str, note: str | None)
             ax.bar(x + (offset - 0.5) * 0.38, values, width=0.38, color=color, yerr=errors, capsize=2)
         ax.axhline(0, color="0.3", linewidth=0.8)
         labels = [f"{t}\n({part[part['task'] == t]['task_language'].iloc[0]})" for t in tasks]
-        ax.set_xticks(x, labels, fontsize=7)
+        ax.set_xticks(x, labels, fontsize=8)
         ax.set_title(f"ablate {language} {kind}-k, {setting}", fontsize=9)
     handles = [plt_patch("C3", "the language's neurons"), plt_patch("C7", "as many random neurons, same layers")]
-    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.06))
-    axes[0, 0].set_ylabel("accuracy change, points")
+    fig.legend(handles=handles, loc="upper center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    for row in axes:
+        row[0].set_ylabel("accuracy change, points")
     fig.suptitle(title, fontsize=10)
     save(fig, path, note)
