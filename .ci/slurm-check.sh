@@ -35,8 +35,9 @@ profile -- "${TARGETS[@]}" >"$RIG/run.log" 2>&1 || { tail -50 "$RIG/run.log"; ex
 submitted=$(grep -c "submitted with SLURM jobid" "$RIG/run.log" || true)
 say "   $submitted jobs on SLURM in $(( $(date +%s) - start )) s"
 for t in "${TARGETS[@]}"; do [[ -s $t ]] || { say "missing output $t"; exit 1; }; done
+# A grouped rule (the profile's `groups:`) runs as group_<group>_<rule> in the plugin's log paths.
 for rule in census_table3 extract redundancy_fit_pair; do
-  grep -q "rule_$rule" "$RIG/run.log" || { say "$rule did not run on SLURM"; exit 1; }
+  grep -Eq "(rule|group_[a-z_]+)_$rule/" "$RIG/run.log" || { say "$rule did not run on SLURM"; exit 1; }
 done
 for rule in prepare_dataset redundancy_split; do
   if grep -q "rule_$rule" "$RIG/run.log"; then say "$rule should be local but ran on SLURM"; exit 1; fi
@@ -59,7 +60,9 @@ scancel "$job"
 for _ in $(seq 1 360); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done
 if kill -0 $pid 2>/dev/null; then say "the run did not end within 180 s of scancel"; kill $pid; exit 1; fi
 if wait $pid; then say "the run succeeded although its job was cancelled"; exit 1; fi
-grep -q "Error in rule redundancy_fit_pair" "$RIG/cancel.log" || { tail -30 "$RIG/cancel.log"; exit 1; }
-say "   cancelled SLURM job $job: the run stopped with 'Error in rule redundancy_fit_pair'"
+# redundancy_fit_pair is grouped (redundancy_fits): the error names the rule or its group job.
+error=$(grep -Eo "Error in (rule redundancy_fit_pair|group redundancy_fits)" "$RIG/cancel.log" | head -1)
+[[ -n $error ]] || { tail -30 "$RIG/cancel.log"; exit 1; }
+say "   cancelled SLURM job $job: the run stopped with '$error'"
 rm -rf "$OUT"
 say "passed"
