@@ -62,10 +62,9 @@ def pattern(neurons: pd.DataFrame, setting: str, means: Mapping[str, np.ndarray]
 
 def paired_change(original: np.ndarray, ablated: np.ndarray, resamples: int, seed: int) -> tuple[float, float, float]:
     """(mean change, low, high) of per-sample correctness, ablated − original, paired bootstrap over samples."""
-    difference = np.asarray(ablated, dtype=float) - np.asarray(original, dtype=float)
-    draws = np.random.default_rng(seed).integers(0, len(difference), size=(resamples, len(difference)))
-    low, high = np.percentile(difference[draws].mean(axis=1), [2.5, 97.5])
-    return float(difference.mean()), float(low), float(high)
+    from lmanatomy.atlas.profiles import bootstrap_mean
+
+    return bootstrap_mean(np.asarray(ablated, dtype=float) - np.asarray(original, dtype=float), resamples, seed)
 
 
 def change_table(predictions: Mapping[tuple[str, str, str, str], pd.DataFrame], original: pd.DataFrame,
