@@ -12,13 +12,19 @@ the token ids, so the tokens are the same with and without sharing.
 
 Generation stops for a row at EOS or once its text contains a blank line (``"\\n\\n"``): the
 scorer discards everything after the first blank line, so nothing that is scored is lost.
+
+``prompt_pass``: an optional hook entered around each prompt pass (the prefix's forward and each
+batch's ``model.generate``, whose first forward is the prefill) with the pass's input ids and
+mask; the lesion sweep uses it to reuse the layers a lesion leaves untouched
+(``lmanatomy.lesion.replay``). It changes nothing that is computed here.
 """
 
 from __future__ import annotations
 
 import copy
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -44,6 +50,13 @@ class GenerationSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+PromptPass = Callable[[torch.Tensor, "torch.Tensor | None"], AbstractContextManager[Any]]
+
+
+def _no_hook(input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> AbstractContextManager[Any]:
+    return nullcontext()
 
 
 class _BlankLineStop(StoppingCriteria):
@@ -91,6 +104,7 @@ def generate(
     max_new_tokens: int,
     settings: GenerationSettings = GenerationSettings(),
     progress: str | None = None,
+    prompt_pass: PromptPass | None = None,
 ) -> list[str]:
     """The generated continuation (special tokens removed) of every prompt, in input order."""
     if max_new_tokens < 1:
@@ -104,7 +118,11 @@ def generate(
     ids = [list(x) for x in tokenizer(list(prompts)).input_ids]
     shared = common_prefix_length(ids) if settings.share_prefix and len(ids) > 1 else 0
     prefix = torch.tensor([ids[0][:shared]], device=device)
-    prefix_cache = model(input_ids=prefix, use_cache=True, logits_to_keep=1).past_key_values if shared else None
+    hook = prompt_pass or _no_hook
+    prefix_cache = None
+    if shared:
+        with hook(prefix, None):
+            prefix_cache = model(input_ids=prefix, use_cache=True, logits_to_keep=1).past_key_values
     # Longest rest first: batches hold rows of similar length, and the biggest batch runs first.
     order = sorted(range(len(ids)), key=lambda i: (-(len(ids[i]) - shared), i))
     options: dict[str, Any] = {"max_new_tokens": max_new_tokens, "do_sample": settings.do_sample, "pad_token_id": pad}
@@ -128,7 +146,9 @@ def generate(
             kwargs["past_key_values"] = cache
         if settings.stop_at_blank_line:
             kwargs["stopping_criteria"] = StoppingCriteriaList([_BlankLineStop(tokenizer, input_ids.shape[1])])
-        out = model.generate(input_ids=input_ids, attention_mask=torch.tensor(mask, device=device), **kwargs)
+        attention_mask = torch.tensor(mask, device=device)
+        with hook(input_ids, attention_mask):
+            out = model.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
         texts = tokenizer.batch_decode(out[:, input_ids.shape[1] :], skip_special_tokens=True)
         outputs.update(zip(batch, texts))
     return [outputs[i] for i in range(len(ids))]

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from lmanatomy.evaluation.generation import GenerationSettings, generate
+from lmanatomy.evaluation.generation import GenerationSettings, PromptPass, generate
 from lmanatomy.evaluation.prompts import render_prompt
 from lmanatomy.evaluation.scoring import (
     bootstrap_interval,
@@ -43,8 +43,11 @@ def evaluate_task(
     settings: GenerationSettings = GenerationSettings(),
     max_num_samples: int | None = None,
     language: str | None = None,
+    prompt_pass: PromptPass | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Predictions (one row per sample) and a summary (metrics, sample count, few-shot repeats) of one task."""
+    """Predictions (one row per sample) and a summary (metrics, sample count, few-shot repeats) of one task.
+
+    ``prompt_pass``: the generation hook around each prompt pass (``generation.generate``)."""
     check_task_file(data, f"task '{name}'")
     language = language or (TASKS[name].language if name in TASKS else "ja")
     samples = list(data["samples"])[: max_num_samples if max_num_samples is not None else None]
@@ -54,7 +57,7 @@ def evaluate_task(
     llm_jp_eval = str(data.get("llm_jp_eval", V1_1))  # task files written before versions existed are v1.1's
     prompts = [render_prompt(data["instruction"], few_shots, s["input"], language, llm_jp_eval) for s in samples]
     max_new_tokens = settings.max_new_tokens if settings.max_new_tokens is not None else int(data["output_length"])
-    outputs = generate(model, tokenizer, prompts, max_new_tokens, settings, progress=name)
+    outputs = generate(model, tokenizer, prompts, max_new_tokens, settings, progress=name, prompt_pass=prompt_pass)
     predictions = [postprocess(o) for o in outputs]
     golds = [normalize(str(s["output"])) for s in samples]
     shot_answers = [normalize(str(s["output"])) for s in few_shots]
@@ -124,6 +127,7 @@ def evaluate(
     tasks: Mapping[str, Mapping[str, Any]],
     settings: GenerationSettings = GenerationSettings(),
     max_num_samples: int | Mapping[str, int] | None = None,
+    prompt_pass: PromptPass | None = None,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Every task in ``tasks`` (name → test file content), in the given order.
 
@@ -132,7 +136,7 @@ def evaluate(
     frames, summaries = [], []
     for name, data in tasks.items():
         cap = max_num_samples.get(name) if isinstance(max_num_samples, Mapping) else max_num_samples
-        frame, summary = evaluate_task(model, tokenizer, name, data, settings, cap)
+        frame, summary = evaluate_task(model, tokenizer, name, data, settings, cap, prompt_pass=prompt_pass)
         frames.append(frame)
         summaries.append(summary)
     return pd.concat(frames, ignore_index=True), summaries
