@@ -38,6 +38,10 @@ def write_table_head(frame: pd.DataFrame, csv_path: str | Path, md_path: str | P
     atomic_write_text(md_path, text)
 
 
+# The pair-level interval columns every fitted row carries (lmanatomy.redundancy.interval).
+INTERVAL_COLUMNS = ("mean_r2_ci95_low", "mean_r2_ci95_high", "mean_gain_ci95_low", "mean_gain_ci95_high")
+
+
 def pair_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Per layer pair: statistics over target dims of the SVR's test R², the identity baseline's,
     and their difference (Figs 1–3 and their companions).
@@ -47,19 +51,28 @@ def pair_summary(rows: pd.DataFrame) -> pd.DataFrame:
     R² that the residual stream's carry-over does not explain; ``self_top_share``: share of
     targets whose largest-|weight| input is their own dim. NaN R² (constant targets) are left out
     and counted in ``undefined``; unconverged targets are counted in ``not_converged``.
+    ``n_test`` and ``mean_r2_ci95_low/high``, ``mean_gain_ci95_low/high``: the test sentences and
+    the pair's 95% bootstrap intervals over them, as the fit recorded them (pair files written
+    before the intervals existed give NaN there).
     """
     groups = rows.groupby("source_layer", sort=True)
+    intervals = {c: groups[c].first() if c in rows else np.nan for c in INTERVAL_COLUMNS}
     table = pd.DataFrame(
         {
             "pair": groups["pair"].first(),
             "target_layer": groups["target_layer"].first(),
             "dims": groups["dim"].size(),
+            "n_test": groups["n_test"].first() if "n_test" in rows else np.nan,
             "mean_r2": groups["r2"].mean(),
+            "mean_r2_ci95_low": intervals["mean_r2_ci95_low"],
+            "mean_r2_ci95_high": intervals["mean_r2_ci95_high"],
             "max_r2": groups["r2"].max(),
             "std_r2": groups["r2"].std(ddof=0),
             "min_r2": groups["r2"].min(),
             "mean_r2_identity": groups["r2_identity"].mean(),
             "mean_gain": groups["r2_gain"].mean(),
+            "mean_gain_ci95_low": intervals["mean_gain_ci95_low"],
+            "mean_gain_ci95_high": intervals["mean_gain_ci95_high"],
             "max_gain": groups["r2_gain"].max(),
             "std_gain": groups["r2_gain"].std(ddof=0),
             "self_top_share": groups["self_rank"].apply(lambda s: float((s == 1).mean())),
