@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from lmanatomy.extract import open_store
 from lmanatomy.models import resolve_device
+from lmanatomy.redundancy.normed import normed_view
 from lmanatomy.redundancy.fitting import SVRSettings, fit_pair, write_rows
 from lmanatomy.redundancy.pairs import pair_arrays, pair_name
 from lmanatomy.runtime import script_context
@@ -14,7 +15,11 @@ from lmanatomy.runtime import script_context
 with script_context(snakemake) as log:
     source = int(snakemake.wildcards.source)
     split = pd.read_csv(snakemake.input.split, dtype=str, keep_default_na=False)
-    arrays = pair_arrays(open_store(Path(snakemake.input.store).parent), split, source)
+    store = open_store(Path(snakemake.input.store).parent)
+    if "normed_from" in snakemake.input.keys():  # the last hidden state after the final norm, derived
+        store = normed_view(store, Path(snakemake.input.normed_from).parent)
+        log.info("last hidden state: the final norm of %s applied to %s's raw one", snakemake.input.normed_from, store.store.path)
+    arrays = pair_arrays(store, split, source)
     device = resolve_device(snakemake.params.device)
     log.info("pair %s: X %s, Y %s on %s (float64)", pair_name(source), arrays["x_train"].shape, arrays["y_train"].shape, device)
     rows, model = fit_pair(arrays, source, SVRSettings(**snakemake.params.settings), snakemake.params.top_inputs, device, progress=tqdm)

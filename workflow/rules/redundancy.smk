@@ -1,6 +1,7 @@
 # Redundancy between hidden layers (Baba & Kano 2025): one linear SVR per (layer pair, dim) on
 # EOS-token hidden states; R² heatmaps (Figs 1-3), the top-500 list and redundancy paths (Fig 4).
 
+from lmanatomy.redundancy.normed import derivable
 from lmanatomy.redundancy.pairs import layer_pairs
 
 # Rules exist when the study is enabled (its section is then checked against the registry).
@@ -25,6 +26,29 @@ REDUNDANCY_OTHER = REDUNDANCY.get("last_layer_probe")
 REDUNDANCY_PAIR_DIRS = ["pairs"] + (
     [f"pairs_{REDUNDANCY_OTHER}"] if REDUNDANCY_OTHER else []
 )
+# A normed last layer is derived from the raw store where that is bit-identical (lmanatomy.redundancy.normed):
+# the second extraction pass over the dataset is then not run.
+REDUNDANCY_DERIVE_NORMED = bool(REDUNDANCY_OTHER) and derivable(
+    config["probes"][REDUNDANCY["probe"]],
+    config["probes"][REDUNDANCY_OTHER],
+    DEVICE,
+    DTYPE,
+)
+
+
+def redundancy_store(wc):
+    """The activation store a pair is fitted on: the study's probe, or the last-layer probe's (or its source)."""
+    other = wc.redundancy_pairs != "pairs" and not REDUNDANCY_DERIVE_NORMED
+    probe = REDUNDANCY_OTHER if other else REDUNDANCY["probe"]
+    return f"{RESULTS}/activations/{wc.redundancy_model}/{REDUNDANCY['dataset']}/{probe}/_manifest.json"
+
+
+def redundancy_normed_from(wc):
+    """The model whose final norm derives the normed last layer ({} when nothing is derived)."""
+    if wc.redundancy_pairs == "pairs" or not REDUNDANCY_DERIVE_NORMED:
+        return {}
+    return {"normed_from": model_ready(wc.redundancy_model)}
+
 REDUNDANCY_TABLES = ["pair_summary", "top_pairs", "frequent_dims"]
 REDUNDANCY_FIGURES = [
     "fig1_mean_r2",
@@ -80,7 +104,8 @@ rule redundancy_split:
 # pairs/ from the study's probe, pairs_<probe>/ from `last_layer_probe`.
 rule redundancy_fit_pair:
     input:
-        store=lambda wc: f"{RESULTS}/activations/{wc.redundancy_model}/{REDUNDANCY['dataset']}/{REDUNDANCY['probe'] if wc.redundancy_pairs == 'pairs' else REDUNDANCY_OTHER}/_manifest.json",
+        unpack(redundancy_normed_from),
+        store=redundancy_store,
         split=f"{REDUNDANCY_OUT}/split.csv",
     output:
         f"{REDUNDANCY_OUT}/{{redundancy_model}}/{{redundancy_pairs}}/layer{{source}}.parquet",
