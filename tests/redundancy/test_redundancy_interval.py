@@ -77,3 +77,14 @@ def test_fitted_rows_carry_the_interval_into_the_pair_summary():
     # pair files written before the intervals: the summary says NaN rather than failing
     old = pair_summary(rows.drop(columns=["mean_r2_ci95_low", "mean_r2_ci95_high", "mean_gain_ci95_low", "mean_gain_ci95_high"]))
     assert pd.isna(old.loc[0, "mean_r2_ci95_low"])
+
+
+def test_the_mean_figures_say_n_and_the_interval_widths():
+    from lmanatomy.redundancy.figures import interval_caption
+
+    summary = pd.DataFrame({"pair": ["1→2", "2→3"], "n_test": [20, 20], "mean_r2": [0.5, 0.8],
+                            "mean_r2_ci95_low": [0.4, 0.75], "mean_r2_ci95_high": [0.6, 0.9]})
+    caption = interval_caption(summary, "mean_r2")
+    assert "n = 20 test sentences" in caption and "± 0.075 to ± 0.100" in caption
+    assert interval_caption(summary, "max_r2") == ""  # no interval for the maxima
+    assert interval_caption(summary.assign(mean_r2_ci95_low=np.nan, mean_r2_ci95_high=np.nan), "mean_r2") == ""

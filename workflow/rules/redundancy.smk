@@ -26,8 +26,8 @@ REDUNDANCY_OTHER = REDUNDANCY.get("last_layer_probe")
 REDUNDANCY_PAIR_DIRS = ["pairs"] + (
     [f"pairs_{REDUNDANCY_OTHER}"] if REDUNDANCY_OTHER else []
 )
-# A normed last layer is derived from the raw store where that is bit-identical (lmanatomy.redundancy.normed):
-# the second extraction pass over the dataset is then not run.
+# A normed last layer is derived from the raw store where that is bit-identical
+# (lmanatomy.redundancy.normed): the second extraction pass over the dataset is then not run.
 REDUNDANCY_DERIVE_NORMED = bool(REDUNDANCY_OTHER) and derivable(
     config["probes"][REDUNDANCY["probe"]],
     config["probes"][REDUNDANCY_OTHER],
@@ -48,6 +48,7 @@ def redundancy_normed_from(wc):
     if wc.redundancy_pairs == "pairs" or not REDUNDANCY_DERIVE_NORMED:
         return {}
     return {"normed_from": model_ready(wc.redundancy_model)}
+
 
 REDUNDANCY_TABLES = ["pair_summary", "top_pairs", "frequent_dims"]
 REDUNDANCY_FIGURES = [

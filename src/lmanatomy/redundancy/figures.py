@@ -75,12 +75,25 @@ def pair_stat_heatmap(summary: pd.DataFrame, stat: str, title: str):
                 color="white" if dark else "black")
     ax.set_xticks(range(n), labels, rotation=90 if n > 12 else 0, fontsize=7)
     ax.set_yticks([0], [quantity])
-    ax.set_xlabel("layer pair n → n+1 (hidden-state indices)")
+    caption = interval_caption(summary, stat)
+    ax.set_xlabel("layer pair n → n+1 (hidden-state indices)" + (f"\n{caption}" if caption else ""))
     ax.set_title(title)
     for side in ("top", "right"):
         ax.spines[side].set_visible(True)
     fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01, label=quantity)
     return fig
+
+
+def interval_caption(summary: pd.DataFrame, stat: str) -> str:
+    """For a mean whose per-pair 95% bootstrap interval the summary holds: n and the range of its half-widths."""
+    low, high = f"{stat}_ci95_low", f"{stat}_ci95_high"
+    if low not in summary or high not in summary or not np.isfinite(summary[[low, high]].to_numpy(dtype=float)).any():
+        return ""
+    half = (summary[high] - summary[low]).to_numpy(dtype=float) / 2
+    n = summary["n_test"].dropna().unique() if "n_test" in summary else []
+    sentences = f"n = {int(n[0])} test sentences, " if len(n) == 1 else ""
+    return (f"95% bootstrap intervals over the test sentences ({sentences}pair_summary.csv): "
+            f"± {np.nanmin(half):.3f} to ± {np.nanmax(half):.3f} (half-widths)")
 
 
 def r2_matrix(rows: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
