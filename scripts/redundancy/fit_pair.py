@@ -16,7 +16,7 @@ with script_context(snakemake) as log:
     source = int(snakemake.wildcards.source)
     split = pd.read_csv(snakemake.input.split, dtype=str, keep_default_na=False)
     store = open_store(Path(snakemake.input.store).parent)
-    if "normed_from" in snakemake.input.keys():  # the last hidden state after the final norm, derived
+    if snakemake.input.normed_from:  # the last hidden state after the final norm, derived
         store = normed_view(store, Path(snakemake.input.normed_from).parent)
         log.info("last hidden state: the final norm of %s applied to %s's raw one", snakemake.input.normed_from, store.store.path)
     arrays = pair_arrays(store, split, source)

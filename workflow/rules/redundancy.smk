@@ -35,20 +35,12 @@ REDUNDANCY_DERIVE_NORMED = bool(REDUNDANCY_OTHER) and derivable(
     DTYPE,
 )
 
-
-def redundancy_store(wc):
-    """The activation store a pair is fitted on: the study's probe, or the last-layer probe's (or its source)."""
-    other = wc.redundancy_pairs != "pairs" and not REDUNDANCY_DERIVE_NORMED
-    probe = REDUNDANCY_OTHER if other else REDUNDANCY["probe"]
-    return f"{RESULTS}/activations/{wc.redundancy_model}/{REDUNDANCY['dataset']}/{probe}/_manifest.json"
-
-
-def redundancy_normed_from(wc):
-    """The model whose final norm derives the normed last layer ({} when nothing is derived)."""
-    if wc.redundancy_pairs == "pairs" or not REDUNDANCY_DERIVE_NORMED:
-        return {}
-    return {"normed_from": model_ready(wc.redundancy_model)}
-
+# The probe whose store each pair folder is fitted on (pairs_<probe>/ reads the raw one when derived).
+REDUNDANCY_STORE_PROBE = {"pairs": REDUNDANCY.get("probe")}
+if REDUNDANCY_OTHER:
+    REDUNDANCY_STORE_PROBE[f"pairs_{REDUNDANCY_OTHER}"] = (
+        REDUNDANCY["probe"] if REDUNDANCY_DERIVE_NORMED else REDUNDANCY_OTHER
+    )
 
 REDUNDANCY_TABLES = ["pair_summary", "top_pairs", "frequent_dims"]
 REDUNDANCY_FIGURES = [
@@ -105,9 +97,14 @@ rule redundancy_split:
 # pairs/ from the study's probe, pairs_<probe>/ from `last_layer_probe`.
 rule redundancy_fit_pair:
     input:
-        unpack(redundancy_normed_from),
-        store=redundancy_store,
+        store=lambda wc: f"{RESULTS}/activations/{wc.redundancy_model}/{REDUNDANCY['dataset']}/{REDUNDANCY_STORE_PROBE[wc.redundancy_pairs]}/_manifest.json",
         split=f"{REDUNDANCY_OUT}/split.csv",
+        # the model whose final norm derives the normed last layer (none when nothing is derived)
+        normed_from=lambda wc: (
+            model_ready(wc.redundancy_model)
+            if wc.redundancy_pairs != "pairs" and REDUNDANCY_DERIVE_NORMED
+            else []
+        ),
     output:
         f"{REDUNDANCY_OUT}/{{redundancy_model}}/{{redundancy_pairs}}/layer{{source}}.parquet",
     log:
