@@ -16,15 +16,7 @@ from lmanatomy.lesion.replay import PromptStates
 from lmanatomy.lesion.sweep import evaluate_lesions
 from lmanatomy.testing import save_model_dir, tiny_model
 
-from test_lesion_end_to_end import _frames
-
-
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from test_lesion_end_to_end import _frames, one_thread  # noqa: F401 (a fixture)
 
 
 def _gqa_model(tokenizer):
