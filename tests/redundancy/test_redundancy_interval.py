@@ -88,3 +88,11 @@ def test_the_mean_figures_say_n_and_the_interval_widths():
     assert "n = 20 test sentences" in caption and "± 0.075 to ± 0.100" in caption
     assert interval_caption(summary, "max_r2") == ""  # no interval for the maxima
     assert interval_caption(summary.assign(mean_r2_ci95_low=np.nan, mean_r2_ci95_high=np.nan), "mean_r2") == ""
+
+
+def test_too_few_test_sentences_give_no_interval_rather_than_a_false_one():
+    """2 sentences: half the resamples draw one sentence twice (R² undefined); the rest all equal the point."""
+    y, prediction, identity = _data(seed=3, n=2)
+    interval = pair_interval(y, prediction, identity, resamples=200)
+    assert np.isnan(interval.mean_r2).all() and np.isnan(interval.mean_gain).all()
+    assert np.isfinite(pair_interval(*_data(seed=3, n=12), resamples=200).mean_r2).all()

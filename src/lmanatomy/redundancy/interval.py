@@ -63,8 +63,14 @@ def resampled_r2(y_true: np.ndarray, y_pred: np.ndarray, counts: np.ndarray) -> 
 
 
 def _bounds(values: np.ndarray, level: float) -> tuple[float, float]:
+    """Percentile bounds of the resamples' means; NaN when more than ``1 − level`` of them are undefined.
+
+    Why: with very few test sentences many resamples draw one sentence only (every target constant,
+    R² undefined); leaving them out would shrink the interval to the few resamples left (with 2
+    sentences, to the point estimate itself) and claim a precision the data do not have.
+    """
     defined = values[~np.isnan(values)]
-    if not len(defined):
+    if len(defined) < level * len(values):
         return (float("nan"), float("nan"))
     tail = (1.0 - level) / 2 * 100
     low, high = np.percentile(defined, [tail, 100 - tail])
