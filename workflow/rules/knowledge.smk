@@ -10,7 +10,7 @@ from lmanatomy.knowledge.config import ff_neurons
 from lmanatomy.knowledge.groups import ordered_words
 from lmanatomy.knowledge.plan import part_items, plan_parts, shard_pairs
 
-KN = config.get("knowledge") if "knowledge" in STUDIES else None
+KN = study_section("knowledge")
 KN_OUT = f"{RESULTS}/knowledge"
 KN_MODEL = KN["model"] if KN else None
 KN_DISPLAY = REGISTRY[KN_MODEL].display if KN else None

@@ -7,7 +7,7 @@ from lmanatomy.lesion.naming import ORIGINAL, variant_ids
 
 # Rules exist when the study is enabled (its section is then validated against the registry and
 # the datasets).
-LESION = config.get("lesion") if "lesion" in STUDIES else None
+LESION = study_section("lesion")
 
 if LESION:
     LESION_DIR = f"{RESULTS}/lesion"

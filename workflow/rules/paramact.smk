@@ -6,7 +6,7 @@ from lmanatomy.paramact.plan import job_params, jobs_for
 from lmanatomy.paramact.report import deviations, sts_deviations, validation_deviations
 from lmanatomy.paramact.run import thresholds_around
 
-PARAMACT_ON = "paramact" in STUDIES and bool(config.get("paramact"))
+PARAMACT_ON = bool(study_section("paramact"))
 PARAMACT = config["paramact"] if PARAMACT_ON else {"models": [], "general_datasets": []}
 PARAMACT_JOBS = {job.name: job for job in jobs_for(PARAMACT)} if PARAMACT_ON else {}
 PARAMACT_OUT = f"{RESULTS}/paramact"

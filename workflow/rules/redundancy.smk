@@ -4,7 +4,7 @@
 from lmanatomy.redundancy.pairs import layer_pairs
 
 # Rules exist when the study is enabled (its section is then checked against the registry).
-REDUNDANCY = (config.get("redundancy") if "redundancy" in STUDIES else None) or {
+REDUNDANCY = study_section("redundancy") or {
     "models": []
 }
 REDUNDANCY_OUT = f"{RESULTS}/redundancy"
