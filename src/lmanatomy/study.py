@@ -47,7 +47,7 @@ class Study:
     paper: str  #: the report's category: "<citation>: <topic>"
     citation: str  #: the paper as cited, e.g. "Kojima et al. 2024"
     title: str  #: the summary section's heading
-    schema: str  #: the section's schema file, as ``config.schema.yaml`` ``$ref``-s it
+    schema: str  #: the section's schema file, as ``config.schema.yaml`` ``$ref``-s it (from workflow/schemas)
     rules: str  #: the rule file that registers ``TARGETS[<name>]`` (the study's targets for ``all``)
     check: str | None = None  #: ``check(config, registry)``: what the schema cannot express
     section: str | None = None  #: ``section(results, paper_values, run) -> lines`` of summary.md
@@ -61,7 +61,8 @@ class Study:
 
     @property
     def schema_path(self) -> Path:
-        return self.path(f"workflow/schemas/{self.schema}") if not Path(self.schema).is_absolute() else Path(self.schema)
+        """``schema`` is the ``$ref`` of config.schema.yaml: relative to the repository's schemas."""
+        return (REPO / "workflow" / "schemas" / self.schema).resolve()
 
     @property
     def rules_path(self) -> Path:
