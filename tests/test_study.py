@@ -150,3 +150,45 @@ def test_the_example_study_appears_in_the_summary(example, tmp_path):
     text = summarize(results, "example", ["example"], values, {"example": ["smollm2-135m"]}, {})
     assert "### Greetings (Example et al. 2099)" in text
     assert "| hi hi |" in text.split("### Greetings")[1]
+
+
+# Derived deviations ----------------------------------------------------------------------------
+
+def test_deviations_are_derived_from_the_paper_config_with_the_schema_labels(monkeypatch):
+    """The paper's own redundancy setup with three keys and the data's size changed by hand: exactly
+    those keys are listed, labelled by the schema's descriptions, the data by its recorded origin."""
+    from lmanatomy.config import validate_config
+    from lmanatomy.deviations import study_deviations
+    from lmanatomy.study import studies_by_name
+
+    monkeypatch.chdir(REPO)
+    config = yaml.safe_load((REPO / "config" / "papers" / "baba2025.yaml").read_text(encoding="utf-8"))
+    study = studies_by_name()["redundancy"]
+    origin = {"jsts": {"is_demo": True, "subset": False, "text": "demo data written for this project"}}
+    validate_config(config, SCHEMAS)
+    assert study_deviations(study, config, origin)[2:] == [
+        "- `redundancy`: every key is the paper's", "- data `jsts`: demo data written for this project", ""]
+    config["redundancy"].update(train=6, standardize=True, threads=1)
+    config["datasets"]["jsts"]["sample"]["n"] = 500
+    del config["redundancy"]["top_pairs"]  # the schema's default (500) is the paper's: no deviation
+    validate_config(config, SCHEMAS)
+    lines = study_deviations(study, config, origin)
+    assert lines[0].startswith("How this run differs from the paper's setup (`config/papers/baba2025.yaml`")
+    assert lines[2:] == [
+        "- `redundancy.train` — training sentences (distinct texts, seeded sample): this run `6`, the paper `800`",
+        "- `redundancy.standardize` — scale input features to zero mean and unit variance (train statistics) before "
+        "fitting: this run `True`, the paper `False`",
+        "- `redundancy.threads` — torch threads per layer-pair job: this run `1`, the paper `8`",
+        "- data `jsts`: demo data written for this project",
+        "  - `datasets.jsts.sample.n` — seeded sampling of n rows (per value of `per`, e.g. per language): "
+        "this run `500`, the paper `10000`",
+        "",
+    ]
+
+
+def test_dataset_names_are_found_at_any_depth_of_a_section():
+    from lmanatomy.deviations import named_datasets
+
+    section = {"dataset": "a", "tasks": {"t": {"dataset": "b"}}, "general_datasets": ["c", "zz"],
+               "pairs": [{"datasets": ["a", "d"]}], "probe": "a_probe"}
+    assert named_datasets(section, {"a": {}, "b": {}, "c": {}, "d": {}, "a_probe": {}}) == ["a", "b", "c", "d"]

@@ -140,11 +140,13 @@ def sections() -> dict[str, tuple[str, Section]]:
 
 
 def summarize(results: str | Path, run_name: str, studies: Sequence[str], paper_values: Mapping[str, Any],
-              models: Mapping[str, Sequence[str]], displays: Mapping[str, str]) -> str:
+              models: Mapping[str, Sequence[str]], displays: Mapping[str, str],
+              deviations: Mapping[str, Sequence[str]] | None = None) -> str:
     """The summary document: one section per enabled study, in the config's order.
 
     ``models`` maps each study to the registry names it ran, ``displays`` names to the names the
-    papers print.
+    papers print; ``deviations`` each study to its lines of "how this run differs from the
+    paper" (lmanatomy.deviations: derived from the paper's config).
     """
     results = Path(results)
     run = {"models": models, "displays": displays}
@@ -165,7 +167,8 @@ def summarize(results: str | Path, run_name: str, studies: Sequence[str], paper_
             continue
         title, section = known[study]
         paper = paper_values[study]
-        lines += [f"### {title}", ""] + _setup(models.get(study, []), paper, displays) + section(results, paper, run) + [""]
+        lines += [f"### {title}", ""] + _setup(models.get(study, []), paper, displays)
+        lines += [*(deviations or {}).get(study, [])] + section(results, paper, run) + [""]
     return "\n".join(lines).rstrip() + "\n"
 
 
