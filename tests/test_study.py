@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from conftest import REPO, SCHEMAS, run_timeout
-from lmanatomy.errors import ConfigError, LmAnatomyError
+from lmanatomy.errors import ConfigError, DataError, LmAnatomyError
 from lmanatomy.study import Study, discover, ordered
 
 EXAMPLE = REPO / "tests" / "example_study"
@@ -167,21 +167,27 @@ def test_deviations_are_derived_from_the_paper_config_with_the_schema_labels(mon
     origin = {"jsts": {"is_demo": True, "subset": False, "text": "demo data written for this project"}}
     validate_config(config, SCHEMAS)
     assert study_deviations(study, config, origin)[2:] == [
-        "- `redundancy`: every key is the paper's", "- data `jsts`: demo data written for this project", ""]
+        "- `redundancy`: every key is the paper's.", "- Data `jsts`: demo data written for this project.", ""]
     config["redundancy"].update(train=6, standardize=True, threads=1)
+    config["dtype"] = "bfloat16"
+    config["probes"]["hidden_eos"]["last_layer"] = "normed"
     config["datasets"]["jsts"]["sample"]["n"] = 500
     del config["redundancy"]["top_pairs"]  # the schema's default (500) is the paper's: no deviation
     validate_config(config, SCHEMAS)
     lines = study_deviations(study, config, origin)
+    with pytest.raises(DataError, match="dataset 'jsts': no recorded provenance"):
+        study_deviations(study, config, {})
     assert lines[0].startswith("How this run differs from the paper's setup (`config/papers/baba2025.yaml`")
     assert lines[2:] == [
-        "- `redundancy.train` — training sentences (distinct texts, seeded sample): this run `6`, the paper `800`",
+        "- `redundancy.train` — training sentences (distinct texts, seeded sample): this run `6`, the paper `800`.",
         "- `redundancy.standardize` — scale input features to zero mean and unit variance (train statistics) before "
-        "fitting: this run `True`, the paper `False`",
-        "- `redundancy.threads` — torch threads per layer-pair job: this run `1`, the paper `8`",
-        "- data `jsts`: demo data written for this project",
-        "  - `datasets.jsts.sample.n` — seeded sampling of n rows (per value of `per`, e.g. per language): "
-        "this run `500`, the paper `10000`",
+        "fitting: this run `True`, the paper `False`.",
+        "- `redundancy.threads` — torch threads per layer-pair job: this run `1`, the paper `8`.",
+        "- `dtype` — dtype of model weights and activations during inference: this run `bfloat16`, the paper `float32`.",
+        "- Data `jsts`: demo data written for this project.",
+        "- `datasets.jsts.sample.n` — seeded sampling of n rows (per value of `per`, e.g. per language): "
+        "this run `500`, the paper `10000`.",
+        "- `probes.hidden_eos.last_layer` — hidden_states only: this run `normed`, the paper `raw`.",
         "",
     ]
 

@@ -19,8 +19,10 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-#: Section keys whose values name entries of ``datasets:`` (also any ``*_datasets``).
-DATASET_KEYS = ("dataset", "datasets")
+from lmanatomy.errors import DataError
+
+#: Run-level keys that change what a study measures (the device or the run's name do not).
+RUN_KEYS = ("dtype",)
 
 
 def _load(path: Path) -> Any:
@@ -85,16 +87,17 @@ def _show(value: Any) -> str:
     return "absent" if value is None else f"`{value}`"
 
 
-def named_datasets(section: Mapping[str, Any], datasets: Mapping[str, Any]) -> list[str]:
-    """The ``datasets:`` entries a section reads: values of its dataset keys, at any depth."""
+def named_entries(section: Mapping[str, Any], table: Mapping[str, Any], kind: str = "dataset") -> list[str]:
+    """The entries of ``datasets:`` (or ``probes:``) a section reads, in order: the values, at any
+    depth, of its keys ``<kind>``, ``<kind>s`` and ``*_<kind>``/``*_<kind>s`` that name one."""
     found: list[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, Mapping):
             for key, value in node.items():
-                if key in DATASET_KEYS or str(key).endswith("_datasets"):
+                if str(key).rstrip("s") == kind or str(key).rstrip("s").endswith(f"_{kind}"):
                     names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-                    found.extend(n for n in names if isinstance(n, str) and n in datasets)
+                    found.extend(n for n in names if isinstance(n, str) and n in table)
                 walk(value)
         elif isinstance(node, list):
             for item in node:
@@ -102,6 +105,11 @@ def named_datasets(section: Mapping[str, Any], datasets: Mapping[str, Any]) -> l
 
     walk(section)
     return list(dict.fromkeys(found))
+
+
+def named_datasets(section: Mapping[str, Any], datasets: Mapping[str, Any]) -> list[str]:
+    """The ``datasets:`` entries a section reads (``dataset``, ``datasets``, ``*_datasets``, at any depth)."""
+    return named_entries(section, datasets, "dataset")
 
 
 def resolved_section(config: Mapping[str, Any], name: str, schema_path: Path) -> dict[str, Any]:
@@ -113,35 +121,70 @@ def resolved_section(config: Mapping[str, Any], name: str, schema_path: Path) ->
     return section
 
 
-def study_deviations(study: Any, config: Mapping[str, Any], origins: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The lines of "how this run differs from the paper" for one study (Markdown bullets).
+def _paper_config_name(study: Any) -> str:
+    path = study.paper_config_path
+    return str(path.relative_to(study.root)) if path.is_relative_to(study.root) else str(path)
+
+
+def deviation_sentences(study: Any, config: Mapping[str, Any], origins: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One sentence per way the run differs from the paper's config, and one per dataset on its origin.
 
     ``study`` is a :class:`lmanatomy.study.Study`; ``origins`` maps a dataset name to the
-    provenance fact recorded when the run prepared it.
+    provenance fact recorded when the run prepared it (a name without one is an error: the data
+    sentence is never guessed). Empty for a study without a paper config.
     """
     if study.paper_config_path is None:
         return []
     paper = _load(study.paper_config_path)
-    relative = study.paper_config_path.relative_to(study.root) if study.paper_config_path.is_relative_to(study.root) else study.paper_config_path
     run_section = resolved_section(config, study.name, study.schema_path)
     paper_section = resolved_section(paper, study.name, study.schema_path)
     labels = schema_labels(study.schema_path)
-    lines = [f"How this run differs from the paper's setup (`{relative}`, section `{study.name}`, schema defaults filled):", ""]
+    sentences = []
     for key, ours, theirs in differences(run_section, paper_section):
-        label = _label(labels, key)
-        lines.append(f"- `{study.name}.{key}`" + (f" — {label}" if label else "") + f": this run {_show(ours)}, the paper {_show(theirs)}")
-    if len(lines) == 2:
-        lines.append(f"- `{study.name}`: every key is the paper's")
+        sentences.append(_sentence(f"{study.name}.{key}", _label(labels, key), ours, theirs))
+    if not sentences:
+        sentences.append(f"`{study.name}`: every key is the paper's.")
+    run_labels = schema_labels(study.schema_path.parent / "config.schema.yaml")
+    sentences += [_sentence(key, run_labels.get(key, ""), config.get(key), paper.get(key))
+                  for key in RUN_KEYS if config.get(key) != paper.get(key)]
     run_data, paper_data = config.get("datasets") or {}, paper.get("datasets") or {}
-    data_labels = schema_labels(Path(study.schema_path).parent / "datasets.schema.yaml")
+    data_labels = schema_labels(study.schema_path.parent / "datasets.schema.yaml")
     for name in named_datasets(run_section, run_data):
-        origin = origins.get(name, {}).get("text", "no provenance recorded")
-        lines.append(f"- data `{name}`: {origin}" + ("" if name in paper_data else "; the paper's config has no dataset of that name"))
-        if name in paper_data:
-            for key, ours, theirs in differences(run_data[name], paper_data[name]):
-                label = _label(data_labels, f"*.{key}")
-                lines.append(f"  - `datasets.{name}.{key}`" + (f" — {label}" if label else "") + f": this run {_show(ours)}, the paper {_show(theirs)}")
-    return lines + [""]
+        if name not in origins:
+            raise DataError(f"dataset '{name}': no recorded provenance (results/<run>/data/{name}.json) to say what data it is")
+        sentences.append(f"Data `{name}`: {origins[name]['text']}"
+                         + ("." if name in paper_data else "; the paper's config has no dataset of that name."))
+        sentences += [_sentence(f"datasets.{name}.{key}", _label(data_labels, f"*.{key}"), ours, theirs)
+                      for key, ours, theirs in differences(run_data[name], paper_data.get(name, run_data[name]))]
+    run_probes, paper_probes = config.get("probes") or {}, paper.get("probes") or {}
+    probe_labels = schema_labels(study.schema_path.parent / "probes.schema.yaml")
+    for name in named_entries(run_section, run_probes, "probe"):
+        theirs = paper_probes.get(name)
+        if theirs is None:
+            sentences.append(f"Probe `{name}`: the paper's config has no probe of that name.")
+            continue
+        sentences += [_sentence(f"probes.{name}.{key}", _label(probe_labels, f"*.{key}"), ours, other)
+                      for key, ours, other in differences(run_probes[name], theirs)]
+    return sentences
+
+
+def _sentence(key: str, label: str, ours: Any, theirs: Any) -> str:
+    return f"`{key}`" + (f" — {label}" if label else "") + f": this run {_show(ours)}, the paper {_show(theirs)}."
+
+
+def study_deviations(study: Any, config: Mapping[str, Any], origins: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The summary's paragraph "how this run differs from the paper" for one study (Markdown lines)."""
+    sentences = deviation_sentences(study, config, origins)
+    if not sentences:
+        return []
+    head = (f"How this run differs from the paper's setup (`{_paper_config_name(study)}`, section `{study.name}`, "
+            "schema defaults filled in):")
+    return [head, "", *(f"- {s}" for s in sentences), ""]
+
+
+def notes_of(study: Any, config: Mapping[str, Any], dataset_meta: Iterable[str | Path]) -> list[str]:
+    """A table's or figure's deviation notes: the same sentences, from its datasets' provenance files."""
+    return deviation_sentences(study, config, recorded_origins(dataset_meta))
 
 
 def recorded_origins(paths: Iterable[str | Path]) -> dict[str, Mapping[str, Any]]:

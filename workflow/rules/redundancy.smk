@@ -126,7 +126,6 @@ rule redundancy_tables:
         "../../envs/analysis.yaml"
     params:
         section=REDUNDANCY,
-        probe=lambda wc: config["probes"][REDUNDANCY["probe"]],
         display=lambda wc: REGISTRY[wc.redundancy_model].display,
     script:
         "../../scripts/redundancy/tables.py"
@@ -151,8 +150,6 @@ rule redundancy_figures:
     conda:
         "../../envs/analysis.yaml"
     params:
-        section=REDUNDANCY,
-        probe=lambda wc: config["probes"][REDUNDANCY["probe"]],
         display=lambda wc: REGISTRY[wc.redundancy_model].display,
     script:
         "../../scripts/redundancy/figures.py"
