@@ -198,3 +198,19 @@ def test_dataset_names_are_found_at_any_depth_of_a_section():
     section = {"dataset": "a", "tasks": {"t": {"dataset": "b"}}, "general_datasets": ["c", "zz"],
                "pairs": [{"datasets": ["a", "d"]}], "probe": "a_probe"}
     assert named_datasets(section, {"a": {}, "b": {}, "c": {}, "d": {}, "a_probe": {}}) == ["a", "b", "c", "d"]
+
+
+def test_a_figure_note_names_the_keys_and_a_dataset_the_paper_lacks(monkeypatch):
+    from lmanatomy.config import validate_config
+    from lmanatomy.deviations import deviation_note
+    from lmanatomy.study import studies_by_name
+
+    monkeypatch.chdir(REPO)
+    config = yaml.safe_load((REPO / "config" / "papers" / "baba2025.yaml").read_text(encoding="utf-8"))
+    config["datasets"]["other"] = {"format": "jsts", "sample": {"n": 1000, "seed": 1}}
+    config["redundancy"].update(dataset="other", seed=3)
+    validate_config(config, SCHEMAS)
+    origin = {"other": {"is_demo": False, "subset": False, "text": "real data, the upstream files"}}
+    assert deviation_note(studies_by_name()["redundancy"], config, origin) == (
+        "Differs from the paper's setup (config/papers/baba2025.yaml) in: redundancy.dataset, redundancy.seed, "
+        "datasets.other. Data: other: real data, the upstream files. Values: summary.md.")

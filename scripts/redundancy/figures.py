@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from lmanatomy.deviations import notes_of
+from lmanatomy.deviations import note_of
 from lmanatomy.plots import save
 from lmanatomy.redundancy import STUDY
 from lmanatomy.redundancy import figures
@@ -15,7 +15,7 @@ with script_context(snakemake, uses_torch=False) as log:
     summary = pd.read_csv(snakemake.input.summary)
     top = pd.read_csv(snakemake.input.top, dtype={"inputs": str, "weights": str})
     frequent = pd.read_csv(snakemake.input.frequent)
-    note = " ".join(notes_of(STUDY, snakemake.config, [snakemake.input.dataset]))
+    note = note_of(STUDY, snakemake.config, [snakemake.input.dataset])
     for number, label in enumerate(("mean", "max", "std"), start=1):
         fig = figures.pair_stat_heatmap(summary, f"{label}_r2", f"Fig. {number}: {label} of test R² over target dims, per layer pair — {display}")
         save(fig, out[f"fig{number}_{label}_r2"], note=note)

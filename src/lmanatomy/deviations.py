@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -126,50 +127,72 @@ def _paper_config_name(study: Any) -> str:
     return str(path.relative_to(study.root)) if path.is_relative_to(study.root) else str(path)
 
 
+@dataclass(frozen=True)
+class Difference:
+    """One key whose value in the run differs from the paper config's (``label``: from the schema)."""
+
+    key: str
+    label: str
+    ours: Any
+    theirs: Any
+
+    def sentence(self) -> str:
+        return f"`{self.key}`" + (f" — {self.label}" if self.label else "") + f": this run {_show(self.ours)}, the paper {_show(self.theirs)}."
+
+
+def compare(study: Any, config: Mapping[str, Any]) -> tuple[list[Difference], list[str], list[Difference]]:
+    """(differences of the section and the run-level keys, the datasets it reads, differences of
+    those datasets' and probes' entries) between the run's config and the study's paper config."""
+    paper = _load(study.paper_config_path)
+    run_section = resolved_section(config, study.name, study.schema_path)
+    labels = schema_labels(study.schema_path)
+    settings = [Difference(f"{study.name}.{key}", _label(labels, key), ours, theirs)
+                for key, ours, theirs in differences(run_section, resolved_section(paper, study.name, study.schema_path))]
+    run_labels = schema_labels(study.schema_path.parent / "config.schema.yaml")
+    settings += [Difference(key, run_labels.get(key, ""), config.get(key), paper.get(key))
+                 for key in RUN_KEYS if config.get(key) != paper.get(key)]
+    names = named_datasets(run_section, config.get("datasets") or {})
+    entries = []
+    for table, kind, found in (("datasets", "dataset", names), ("probes", "probe", named_entries(run_section, config.get("probes") or {}, "probe"))):
+        entry_labels = schema_labels(study.schema_path.parent / f"{table}.schema.yaml")
+        ours_all, theirs_all = config.get(table) or {}, paper.get(table) or {}
+        for name in found:
+            entries += [Difference(".".join([table, name, key] if key else [table, name]), _label(entry_labels, f"*.{key}"), ours, theirs)
+                        for key, ours, theirs in differences(ours_all[name], theirs_all.get(name))]
+    return settings, names, entries
+
+
+def _origin_text(origins: Mapping[str, Mapping[str, Any]], name: str) -> str:
+    if name not in origins:
+        raise DataError(f"dataset '{name}': no recorded provenance (results/<run>/data/{name}.json) to say what data it is")
+    return str(origins[name]["text"])
+
+
 def deviation_sentences(study: Any, config: Mapping[str, Any], origins: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """One sentence per way the run differs from the paper's config, and one per dataset on its origin.
 
     ``study`` is a :class:`lmanatomy.study.Study`; ``origins`` maps a dataset name to the
     provenance fact recorded when the run prepared it (a name without one is an error: the data
-    sentence is never guessed). Empty for a study without a paper config.
+    sentence is never guessed). Empty for a study without a paper config. A dataset or probe the
+    paper's config lacks is one difference (its whole entry against absent).
     """
     if study.paper_config_path is None:
         return []
-    paper = _load(study.paper_config_path)
-    run_section = resolved_section(config, study.name, study.schema_path)
-    paper_section = resolved_section(paper, study.name, study.schema_path)
-    labels = schema_labels(study.schema_path)
-    sentences = []
-    for key, ours, theirs in differences(run_section, paper_section):
-        sentences.append(_sentence(f"{study.name}.{key}", _label(labels, key), ours, theirs))
-    if not sentences:
-        sentences.append(f"`{study.name}`: every key is the paper's.")
-    run_labels = schema_labels(study.schema_path.parent / "config.schema.yaml")
-    sentences += [_sentence(key, run_labels.get(key, ""), config.get(key), paper.get(key))
-                  for key in RUN_KEYS if config.get(key) != paper.get(key)]
-    run_data, paper_data = config.get("datasets") or {}, paper.get("datasets") or {}
-    data_labels = schema_labels(study.schema_path.parent / "datasets.schema.yaml")
-    for name in named_datasets(run_section, run_data):
-        if name not in origins:
-            raise DataError(f"dataset '{name}': no recorded provenance (results/<run>/data/{name}.json) to say what data it is")
-        sentences.append(f"Data `{name}`: {origins[name]['text']}"
-                         + ("." if name in paper_data else "; the paper's config has no dataset of that name."))
-        sentences += [_sentence(f"datasets.{name}.{key}", _label(data_labels, f"*.{key}"), ours, theirs)
-                      for key, ours, theirs in differences(run_data[name], paper_data.get(name, run_data[name]))]
-    run_probes, paper_probes = config.get("probes") or {}, paper.get("probes") or {}
-    probe_labels = schema_labels(study.schema_path.parent / "probes.schema.yaml")
-    for name in named_entries(run_section, run_probes, "probe"):
-        theirs = paper_probes.get(name)
-        if theirs is None:
-            sentences.append(f"Probe `{name}`: the paper's config has no probe of that name.")
-            continue
-        sentences += [_sentence(f"probes.{name}.{key}", _label(probe_labels, f"*.{key}"), ours, other)
-                      for key, ours, other in differences(run_probes[name], theirs)]
-    return sentences
+    settings, names, entries = compare(study, config)
+    sentences = [d.sentence() for d in settings] or [f"`{study.name}`: every key is the paper's."]
+    sentences += [f"Data `{name}`: {_origin_text(origins, name)}." for name in names]
+    return sentences + [d.sentence() for d in entries]
 
 
-def _sentence(key: str, label: str, ours: Any, theirs: Any) -> str:
-    return f"`{key}`" + (f" — {label}" if label else "") + f": this run {_show(ours)}, the paper {_show(theirs)}."
+def deviation_note(study: Any, config: Mapping[str, Any], origins: Mapping[str, Mapping[str, Any]]) -> str:
+    """The same comparison in one line for a figure's footnote: the keys that differ and the data's origin."""
+    if study.paper_config_path is None:
+        return ""
+    settings, names, entries = compare(study, config)
+    keys = ", ".join(d.key for d in settings + entries) or "none"
+    data = "; ".join(f"{name}: {_origin_text(origins, name)}" for name in names)
+    return (f"Differs from the paper's setup ({_paper_config_name(study)}) in: {keys}." + (f" Data: {data}." if data else "")
+            + " Values: summary.md.")
 
 
 def study_deviations(study: Any, config: Mapping[str, Any], origins: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -183,8 +206,13 @@ def study_deviations(study: Any, config: Mapping[str, Any], origins: Mapping[str
 
 
 def notes_of(study: Any, config: Mapping[str, Any], dataset_meta: Iterable[str | Path]) -> list[str]:
-    """A table's or figure's deviation notes: the same sentences, from its datasets' provenance files."""
+    """A table's deviation notes: the same sentences, from its datasets' provenance files."""
     return deviation_sentences(study, config, recorded_origins(dataset_meta))
+
+
+def note_of(study: Any, config: Mapping[str, Any], dataset_meta: Iterable[str | Path]) -> str:
+    """A figure's deviation footnote (:func:`deviation_note`), from its datasets' provenance files."""
+    return deviation_note(study, config, recorded_origins(dataset_meta))
 
 
 def recorded_origins(paths: Iterable[str | Path]) -> dict[str, Mapping[str, Any]]:
