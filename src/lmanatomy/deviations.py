@@ -221,3 +221,12 @@ def recorded_origins(paths: Iterable[str | Path]) -> dict[str, Mapping[str, Any]
     for path in map(Path, paths):
         origins[path.stem] = json.loads(path.read_text(encoding="utf-8"))["origin"]
     return origins
+
+
+def planned_origins(study: Any, config: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The origin facts of the datasets a study reads, at plan time: the same function
+    (:func:`lmanatomy.data.subsets.dataset_origin`) that preparing them records, from the same files."""
+    from lmanatomy.data.subsets import dataset_origin
+
+    section = config.get(study.name) or {}
+    return {name: dataset_origin(config, name) for name in named_datasets(section, config.get("datasets") or {})}
