@@ -65,11 +65,16 @@ def schema_labels(schema_path: Path) -> dict[str, str]:
     return labels
 
 
+#: A key one side lacks (``null`` is a value: it often means "all" or "none").
+ABSENT = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
+
+
 def differences(run: Any, paper: Any, prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
-    """(dotted key, run value, paper value) of every leaf that differs; mappings are compared key by key."""
+    """(dotted key, run value, paper value) of every leaf that differs (:data:`ABSENT` where a side
+    lacks the key); mappings are compared key by key, anything else as a whole."""
     if isinstance(run, Mapping) and isinstance(paper, Mapping):
         for key in list(run) + [k for k in paper if k not in run]:
-            yield from differences(run.get(key), paper.get(key), f"{prefix}{key}." if prefix or key else "")
+            yield from differences(run.get(key, ABSENT), paper.get(key, ABSENT), f"{prefix}{key}.")
         return
     if run != paper:
         yield prefix.rstrip("."), run, paper
@@ -85,7 +90,7 @@ def _label(labels: Mapping[str, str], key: str) -> str:
 
 
 def _show(value: Any) -> str:
-    return "absent" if value is None else f"`{value}`"
+    return "absent" if value is ABSENT else "`null`" if value is None else f"`{value}`"
 
 
 def named_entries(section: Mapping[str, Any], table: Mapping[str, Any], kind: str = "dataset") -> list[str]:
@@ -135,9 +140,19 @@ class Difference:
     label: str
     ours: Any
     theirs: Any
+    code: Any = ABSENT  #: the released code's value where it differs from the paper's text
 
     def sentence(self) -> str:
-        return f"`{self.key}`" + (f" — {self.label}" if self.label else "") + f": this run {_show(self.ours)}, the paper {_show(self.theirs)}."
+        code = f" (the released code: {_show(self.code)})" if self.code is not ABSENT else ""
+        return (f"`{self.key}`" + (f" — {self.label}" if self.label else "")
+                + f": this run {_show(self.ours)}, the paper {_show(self.theirs)}{code}.")
+
+
+def _at(section: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = section
+    for part in dotted.split("."):
+        node = node.get(part, ABSENT) if isinstance(node, Mapping) else ABSENT
+    return node
 
 
 def compare(study: Any, config: Mapping[str, Any]) -> tuple[list[Difference], list[str], list[Difference]]:
@@ -146,11 +161,15 @@ def compare(study: Any, config: Mapping[str, Any]) -> tuple[list[Difference], li
     paper = _load(study.paper_config_path)
     run_section = resolved_section(config, study.name, study.schema_path)
     labels = schema_labels(study.schema_path)
-    settings = [Difference(f"{study.name}.{key}", _label(labels, key), ours, theirs)
-                for key, ours, theirs in differences(run_section, resolved_section(paper, study.name, study.schema_path))]
+    code = resolved_section(_load(study.code_config_path), study.name, study.schema_path) if study.code_config_path else None
+    settings = []
+    for key, ours, theirs in differences(run_section, resolved_section(paper, study.name, study.schema_path)):
+        released = _at(code, key) if code is not None else ABSENT
+        settings.append(Difference(f"{study.name}.{key}", _label(labels, key), ours, theirs,
+                                   released if released != theirs else ABSENT))
     run_labels = schema_labels(study.schema_path.parent / "config.schema.yaml")
-    settings += [Difference(key, run_labels.get(key, ""), config.get(key), paper.get(key))
-                 for key in RUN_KEYS if config.get(key) != paper.get(key)]
+    settings += [Difference(key, run_labels.get(key, ""), config.get(key, ABSENT), paper.get(key, ABSENT))
+                 for key in RUN_KEYS if config.get(key, ABSENT) != paper.get(key, ABSENT)]
     names = named_datasets(run_section, config.get("datasets") or {})
     entries = []
     for table, kind, found in (("datasets", "dataset", names), ("probes", "probe", named_entries(run_section, config.get("probes") or {}, "probe"))):
@@ -158,7 +177,7 @@ def compare(study: Any, config: Mapping[str, Any]) -> tuple[list[Difference], li
         ours_all, theirs_all = config.get(table) or {}, paper.get(table) or {}
         for name in found:
             entries += [Difference(".".join([table, name, key] if key else [table, name]), _label(entry_labels, f"*.{key}"), ours, theirs)
-                        for key, ours, theirs in differences(ours_all[name], theirs_all.get(name))]
+                        for key, ours, theirs in differences(ours_all[name], theirs_all.get(name, ABSENT))]
     return settings, names, entries
 
 

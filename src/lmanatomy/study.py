@@ -52,6 +52,8 @@ class Study:
     check: str | None = None  #: ``check(config, registry)``: what the schema cannot express
     section: str | None = None  #: ``section(results, paper_values, run) -> lines`` of summary.md
     paper_config: str | None = None  #: the paper's own setup, the reference of derived deviations
+    #: the authors' released code's setup where it differs from the paper's text (named beside it)
+    code_config: str | None = None
     captions: str = ""  #: caption folder of the report (default workflow/report/<name>)
     after: tuple[str, ...] = ()  #: studies checked and included before this one (it draws on them)
     root: Path = REPO
@@ -75,6 +77,10 @@ class Study:
     @property
     def paper_config_path(self) -> Path | None:
         return self.path(self.paper_config) if self.paper_config else None
+
+    @property
+    def code_config_path(self) -> Path | None:
+        return self.path(self.code_config) if self.code_config else None
 
     def enabled(self, config: Mapping[str, Any]) -> bool:
         """Whether the run builds this study: the one switch (``studies:``) every rule file asks."""

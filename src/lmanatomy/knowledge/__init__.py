@@ -54,4 +54,5 @@ STUDY = Study(
     check="lmanatomy.knowledge.config:check",
     section="lmanatomy.report.summary:knowledge_section",
     paper_config="config/papers/ariyama2025.yaml",
+    code_config="config/papers/ariyama2025-code.yaml",
 )
