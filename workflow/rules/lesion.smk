@@ -174,6 +174,7 @@ if LESION:
                 variant=[ORIGINAL, *LESION_VARIANTS],
             ),
             infos=expand(f"{LESION_DIR}/tasks/{{task}}/info.json", task=LESION_TASKS),
+            paper_values=Path(workflow.basedir) / "workflow/report/paper_values.yaml",
         output:
             csv=f"{LESION_DIR}/table1.csv",
             md=f"{LESION_DIR}/table1.md",
