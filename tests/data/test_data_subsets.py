@@ -20,7 +20,6 @@ from lmanatomy.data.subsets import (
     draw_positions,
     draw_subsets,
     origin,
-    origin_sentence,
     split_records,
 )
 from lmanatomy.errors import DataError
@@ -129,8 +128,6 @@ def test_prepared_provenance_records_the_origin_and_plan_time_agrees(monkeypatch
     mmlu = dataset_origin(config, "mmlu")
     assert mmlu["rows"] == 399 and mmlu["text"].endswith("from 57 upstream files (sha256 in data/real/manifest.json); "
                                                          "57 complete files")
-    assert origin_sentence({"jsts": meta["origin"]}) == ("Data: real data, seeded subsets (seed 0) of the upstream files: "
-                                                         "jsts 300 of 1,457 rows.")
     demo = prepare_dataset({"format": "boolq"}, "data/demo", name="boolq").meta
     assert demo["origin"]["is_demo"] and "data: demo data written for this project" in demo["notes"]
 
