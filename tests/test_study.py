@@ -147,9 +147,11 @@ def test_the_example_study_appears_in_the_summary(example, tmp_path):
     (results / "example").mkdir(parents=True)
     (results / "example" / "greeting.md").write_text("| greeting |\n|---|\n| hi hi |\n", encoding="utf-8")
     values = load_paper_values(example / "workflow" / "report" / "paper_values.yaml")
-    text = summarize(results, "example", ["example"], values, {"example": ["smollm2-135m"]}, {})
+    differs = ["How this run differs:", "", "- `example.repeats`: this run `2`, the paper `1`.", ""]
+    text = summarize(results, "example", ["example"], values, {"example": ["smollm2-135m"]}, {}, {"example": differs})
     assert "### Greetings (Example et al. 2099)" in text
-    assert "| hi hi |" in text.split("### Greetings")[1]
+    section = text.split("### Greetings")[1]
+    assert section.index("*Paper (Example et al. 2099, Table 1):*") < section.index("- `example.repeats`") < section.index("| hi hi |")
 
 
 # Derived deviations ----------------------------------------------------------------------------
@@ -214,3 +216,12 @@ def test_a_figure_note_names_the_keys_and_a_dataset_the_paper_lacks(monkeypatch)
     assert deviation_note(studies_by_name()["redundancy"], config, origin) == (
         "Differs from the paper's setup (config/papers/baba2025.yaml) in: redundancy.dataset, redundancy.seed, "
         "datasets.other. Data: other: real data, the upstream files. Values: summary.md.")
+
+
+def test_a_label_is_the_descriptions_first_clause_outside_brackets():
+    from lmanatomy.deviations import label_of
+
+    assert label_of("few-shot examples per prompt (the first train samples; llm-jp-eval: 4); more") == \
+        "few-shot examples per prompt (the first train samples; llm-jp-eval: 4)"
+    assert label_of("registry names — see docs.") == "registry names"
+    assert label_of("the prompt.") == "the prompt"

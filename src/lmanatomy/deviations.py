@@ -40,9 +40,14 @@ def _resolved(schema: Mapping[str, Any], base: Path) -> Mapping[str, Any]:
 
 
 def label_of(description: str) -> str:
-    """The first clause of a schema description: what the key is, without the why."""
-    for stop in ("; ", " — "):
-        description = description.split(stop)[0]
+    """The first clause of a schema description (up to "; " or " — " outside brackets): what the
+    key is, without the why."""
+    depth = 0
+    for i, char in enumerate(description):
+        depth += (char in "([{") - (char in ")]}")
+        if depth == 0 and (description.startswith("; ", i) or description.startswith(" — ", i)):
+            description = description[:i]
+            break
     return description.strip().rstrip(".")
 
 

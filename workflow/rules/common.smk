@@ -156,7 +156,7 @@ def study_section(name):
 
     The one switch of every study's rule file: rules and targets exist for an enabled study only.
     """
-    return next(s for s in STUDY_LIST if s.name == name).section_of(config)
+    return {s.name: s for s in STUDY_LIST}[name].section_of(config)
 
 
 def rebuild_targets(wildcards):
