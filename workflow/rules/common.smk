@@ -154,7 +154,7 @@ TARGETS = {}
 def study_section(name):
     """The config section of study `name` when the run enables it (`studies:`), else None.
 
-    The one switch of every study's rule file: rules and targets exist for an enabled study only.
+    The one switch every study's rules ask (each study's rules and targets exist when it is enabled).
     """
     return {s.name: s for s in STUDY_LIST}[name].section_of(config)
 
@@ -189,3 +189,12 @@ def atlas_language_stores(wildcards):
         f"{RESULTS}/activations/{wildcards.amodel}/{name}/{config['language']['probe']}/_manifest.json"
         for name in config["language"]["datasets"]
     ]
+
+
+def summary_data_facts(wildcards):
+    """The provenance (data/<name>.json) of every dataset an enabled study reads: the summary
+    says what data each study ran on from these facts (lmanatomy.deviations)."""
+    from lmanatomy.deviations import named_datasets
+
+    names = [n for s in STUDIES for n in named_datasets(config[s], DATASETS)]
+    return [f"{RESULTS}/data/{n}.json" for n in dict.fromkeys(names)]

@@ -34,15 +34,6 @@ wildcard_constraints:
     report_data=alternation(REPORT.keys("data")),
 
 
-def summary_data_facts(wildcards):
-    """The provenance (data/<name>.json) of every dataset an enabled study reads: the summary
-    says what data each study ran on from these facts (lmanatomy.deviations)."""
-    from lmanatomy.deviations import named_datasets
-
-    names = [n for s in STUDIES for n in named_datasets(config[s], DATASETS)]
-    return [f"{RESULTS}/data/{n}.json" for n in dict.fromkeys(names)]
-
-
 localrules:
     report_table,
     report_figure,
