@@ -55,7 +55,8 @@ def test_a_metric_other_than_the_papers_is_a_deviation_labelled_by_the_schema(mo
 def test_table2_notes_compare_the_paper_with_the_as_paper_column_and_list_every_metric():
     scores = pd.DataFrame([{"metric": m, "group": g, "score_as_paper": 90.0 + i, "score_corrected": 93.0 + i}
                            for i, m in enumerate(("sqeuclidean", "euclidean", "w2")) for g in PAPER_GROUPS])
-    notes = " ".join(table2_notes(SECTION, ["(how the run differs)"], _answers(), None, scores,
+    values = yaml.safe_load((REPO / "workflow" / "report" / "paper_values.yaml").read_text(encoding="utf-8"))["knowledge"]
+    notes = " ".join(table2_notes(SECTION, ["(how the run differs)"], _answers(), values, None, scores,
                                   "Knowledge neurons pile into one layer: 97%", {"prompts": "held_out"}))
     assert "Compare them with score_as_paper" in notes and "233/248, 176/224, 206/270" in notes
     assert "as the paper computed it" in notes and "Bold: the configured headline (score_as_paper)" in notes

@@ -170,6 +170,7 @@ rule knowledge_table2:
         answers=f"{KN_OUT}/answers.csv",
         layers=f"{KN_OUT}/layers.csv",
         questions_meta=f"{RESULTS}/data/{KN['dataset']}.json" if KN else [],
+        paper_values=Path(workflow.basedir) / "workflow/report/paper_values.yaml",
     output:
         csv=f"{KN_OUT}/table2.csv",
         md=f"{KN_OUT}/table2.md",

@@ -27,7 +27,6 @@ _EXPORTS = {
     "assemble": "emd",
     "shard_pairs": "plan",
     "PAPER_GROUPS": "groups",
-    "PAPER_TABLE2": "groups",
     "qa_corpus": "corpus",
     "word_prompts": "prompts",
     "table2": "stats",

@@ -112,12 +112,12 @@ def metrics_note(scores: pd.DataFrame, configured: str) -> str:
 
 
 def table2_notes(
-    section: Mapping[str, Any], differs: Sequence[str], answers: pd.DataFrame,
+    section: Mapping[str, Any], differs: Sequence[str], answers: pd.DataFrame, paper: Mapping[str, Any],
     dataset_meta: Mapping[str, Any] | None = None, scores: pd.DataFrame | None = None, layers_note: str | None = None,
     corpus: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Notes of Table 2: both denominators, the paper's values, every metric, the run's settings and
-    how it differs from the paper (``differs``: lmanatomy.deviations)."""
+    """Notes of Table 2: both denominators, the paper's values (``paper``: paper_values.yaml), every
+    metric, the run's settings and how it differs from the paper (``differs``: lmanatomy.deviations)."""
     from lmanatomy.knowledge.stats import SCORE_LABELS, headline_column, paper_note
 
     return [
@@ -126,7 +126,7 @@ def table2_notes(
         "itself, as the released code does (knowledge-neuron-sim@aeda0cd, wasserstein_distance.py make_binary_df); "
         f"score_corrected ({SCORE_LABELS['corrected']}): hits / other-group comparisons. "
         f"Bold: the configured headline ({headline_column(section['denominator'])}).",
-        paper_note(section["groups"]) + " Compare them with score_as_paper: only that denominator reproduces the paper's "
+        paper_note(section["groups"], paper) + " Compare them with score_as_paper: only that denominator reproduces the paper's "
         "94.0 / 78.6 / 76.3 exactly (233/248, 176/224, 206/270).",
         *([metrics_note(scores, section["metric"])] if scores is not None else []),
         accuracy_line(answers, is_held_out(corpus)),
