@@ -24,14 +24,15 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/data.smk"
-include: "workflow/rules/census.smk"
 include: "workflow/rules/extract.smk"
-include: "workflow/rules/language.smk"
-include: "workflow/rules/lesion.smk"
-include: "workflow/rules/knowledge.smk"
-include: "workflow/rules/paramact.smk"
-include: "workflow/rules/redundancy.smk"
-include: "workflow/rules/atlas.smk"
+
+
+# Every discovered study's rules (lmanatomy.study), each after the studies it draws on.
+for _study in STUDY_LIST:
+
+    include: _study.rules_path
+
+
 include: "workflow/rules/report.smk"
 
 

@@ -3,6 +3,8 @@ shared knowledge neurons."""
 
 import pandas as pd
 
+from lmanatomy.deviations import deviation_note, planned_origins
+from lmanatomy.knowledge import STUDY
 from lmanatomy.knowledge.emd import METRIC_NAMES
 from lmanatomy.knowledge.figures import comparison_figure, distance_figure, intersection_figure
 from lmanatomy.knowledge.report import accuracy_line, figure_note, is_held_out
@@ -15,7 +17,7 @@ from lmanatomy.tables import write_table
 with script_context(snakemake, uses_torch=False) as log:
     p = snakemake.params
     groups, k, out = p.section["groups"], p.section["top_k"], snakemake.output
-    note = figure_note(p.section, p.model, p.display, p.checkpoints)
+    note = figure_note(p.section, p.display, p.checkpoints, deviation_note(STUDY, snakemake.config, planned_origins(STUDY, snakemake.config)))
     matrix = pd.read_csv(snakemake.input.matrix, index_col=0)
     caption = " ".join([note, accuracy_line(pd.read_csv(snakemake.input.answers), is_held_out(p.corpus)),
                         pile_up_note(pd.read_csv(snakemake.input.layers))])

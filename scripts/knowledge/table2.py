@@ -2,10 +2,13 @@
 
 import pandas as pd
 
+from lmanatomy.deviations import notes_of
+from lmanatomy.knowledge import STUDY
 from lmanatomy.knowledge.emd import METRICS, assemble
 from lmanatomy.knowledge.report import read_json, table2_notes
 from lmanatomy.knowledge.stats import INTERVAL_NOTE, headline_mask, scores_by_metric, table2
 from lmanatomy.knowledge.trajectories import pile_up_note
+from lmanatomy.report import load_paper_values
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
@@ -21,7 +24,8 @@ with script_context(snakemake, uses_torch=False) as log:
         snakemake.output.md,
         title="Table 2: other-group words farther than the own-group mean (hits / comparisons × 100)",
         notes=table2_notes(
-            p.section, p.model, p.display, p.checkpoints, p.ff_neurons, pd.read_csv(snakemake.input.answers),
+            p.section, notes_of(STUDY, snakemake.config, [snakemake.input.questions_meta]), pd.read_csv(snakemake.input.answers),
+            STUDY.paper_values(load_paper_values(snakemake.input.paper_values)),
             read_json(snakemake.input.questions_meta), scores, pile_up_note(pd.read_csv(snakemake.input.layers)), p.corpus,
         ) + [INTERVAL_NOTE],
         bold=headline_mask(table, p.section["denominator"]),

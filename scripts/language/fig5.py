@@ -15,6 +15,6 @@ with script_context(snakemake, uses_torch=False) as log:
     scored = pd.read_parquet(snakemake.input.scores)
     points = k_ablation(scored, setup["languages"], usable)
     start = f"Generated from {start_description(scored, setup['start'])}."
-    note = " ".join([start] + notes({**setup, "models": [setup["model"]]}, load_texts(snakemake.input.data), skipped_ks=skipped))
+    note = " ".join([start] + notes({**setup, "models": [setup["model"]]}, load_texts(snakemake.input.data), skipped_ks=skipped, figure=True))
     write_table(points, snakemake.output.csv)
     plot_k_ablation(points, setup["languages"], setup["display"], snakemake.output.png, note)

@@ -3,7 +3,10 @@
 import json
 
 from lmanatomy.lesion import read_plans
-from lmanatomy.lesion.report import baselines, fewshot_table, figure, figure_note, notes, table1, write_table1
+from lmanatomy.deviations import deviation_note, deviation_sentences
+from lmanatomy.lesion import STUDY
+from lmanatomy.lesion.report import baselines, fewshot_table, figure, figure_note, table1, table1_notes, write_table1
+from lmanatomy.report import load_paper_values
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
@@ -14,7 +17,11 @@ with script_context(snakemake, uses_torch=False) as log:
     scores = {r["variant"]: r["tasks"] for r in results}
     infos = {task: json.loads(open(path, encoding="utf-8").read()) for task, path in zip(params.tasks, snakemake.input.infos)}
     original = scores["original"]
-    lines = notes(params.model, params.display, plans, original, infos, results[0]["generation"])
+    # each task's dataset, as its prepared provenance records it (the task's info carries the origin fact)
+    origins = {snakemake.config["lesion"]["tasks"][task]["dataset"]: infos[task]["data"] for task in params.tasks}
+    paper = STUDY.paper_values(load_paper_values(snakemake.input.paper_values))
+    differs = deviation_sentences(STUDY, snakemake.config, origins)
+    lines = table1_notes(plans, original, infos, results[0]["generation"], differs, paper)
     title = f"Table 1: task scores after pruning layer ranges of {params.display}"
     frame, bold = table1(scores, plans, params.tasks)
     write_table1(frame, bold, snakemake.output.csv, snakemake.output.md, title, lines)
@@ -26,6 +33,6 @@ with script_context(snakemake, uses_torch=False) as log:
         notes=["Harada et al. observe that pruned models repeat the few-shot answers; on a label task that can score by chance."],
         digits=2,
     )
-    note = figure_note(params.model, params.display, original, infos)
+    note = figure_note(original, deviation_note(STUDY, snakemake.config, origins))
     figure(frame, plans, title, note, snakemake.output.figure, baselines(original))
     log.info("table 1:\n%s", frame.to_string())

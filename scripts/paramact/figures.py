@@ -12,6 +12,7 @@ with script_context(snakemake, uses_torch=False) as log:
         num_layers=snakemake.params.num_layers,
         gamma=gamma,
         notes=(gamma_line, *snakemake.params.notes),
+        figure_note=f"{gamma_line} {snakemake.params.note}",
     )
     lines = write_report(snakemake.input.density, snakemake.input.pairs, snakemake.input.samples, ctx, snakemake.output,
                          snakemake.input.by_d)

@@ -6,7 +6,8 @@ from lmanatomy.runtime import script_context
 
 with script_context(snakemake, uses_torch=False) as log:
     ctx = Context(section=snakemake.params.section, model=snakemake.wildcards.model, display=snakemake.params.display,
-                  num_layers=snakemake.params.num_layers, gamma=snakemake.params.gamma, notes=tuple(snakemake.params.notes))
+                  num_layers=snakemake.params.num_layers, gamma=snakemake.params.gamma, notes=tuple(snakemake.params.notes),
+                  figure_note=snakemake.params.note)
     if snakemake.params.kind == "sts":
         lines = sts_report(snakemake.input.tables, ctx, snakemake.output, snakemake.params.resamples)
     else:

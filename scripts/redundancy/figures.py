@@ -1,12 +1,12 @@
 """Figs 1-3 (mean / max / std R² per layer pair), the layer x dim R² heatmap and Fig 4 (redundancy paths)."""
 
-import json
-
 import pandas as pd
 
+from lmanatomy.deviations import note_of
 from lmanatomy.plots import save
+from lmanatomy.redundancy import STUDY
 from lmanatomy.redundancy import figures
-from lmanatomy.redundancy.analysis import deviations, read_rows
+from lmanatomy.redundancy.analysis import read_rows
 from lmanatomy.runtime import script_context
 
 with script_context(snakemake, uses_torch=False) as log:
@@ -15,8 +15,7 @@ with script_context(snakemake, uses_torch=False) as log:
     summary = pd.read_csv(snakemake.input.summary)
     top = pd.read_csv(snakemake.input.top, dtype={"inputs": str, "weights": str})
     frequent = pd.read_csv(snakemake.input.frequent)
-    with open(snakemake.input.dataset, encoding="utf-8") as fh:
-        note = " ".join(deviations(snakemake.wildcards.redundancy_model, snakemake.params.section, snakemake.params.probe, json.load(fh)))
+    note = note_of(STUDY, snakemake.config, [snakemake.input.dataset])
     for number, label in enumerate(("mean", "max", "std"), start=1):
         fig = figures.pair_stat_heatmap(summary, f"{label}_r2", f"Fig. {number}: {label} of test R² over target dims, per layer pair — {display}")
         save(fig, out[f"fig{number}_{label}_r2"], note=note)

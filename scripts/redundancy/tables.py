@@ -1,8 +1,8 @@
 """Per-pair R² statistics (Figs 1-3 numbers), the top-500 (pair, dim) and the most frequent contributing dims."""
 
-import json
-
-from lmanatomy.redundancy.analysis import baseline_note, deviations, frequent_dims, pair_summary, poster_dims_note
+from lmanatomy.deviations import notes_of
+from lmanatomy.redundancy import STUDY
+from lmanatomy.redundancy.analysis import baseline_note, frequent_dims, pair_summary, poster_dims_note
 from lmanatomy.redundancy.analysis import read_rows, settings_note, top_pairs, write_table_head
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
@@ -11,10 +11,8 @@ with script_context(snakemake, uses_torch=False) as log:
     section, out = snakemake.params.section, snakemake.output
     model = snakemake.wildcards.redundancy_model
     rows = read_rows(snakemake.input.pairs)
-    with open(snakemake.input.dataset, encoding="utf-8") as fh:
-        notes = deviations(model, section, snakemake.params.probe, json.load(fh)) + [settings_note(rows)]
     summary = pair_summary(rows)
-    notes.insert(0, baseline_note(summary))
+    notes = [baseline_note(summary), *notes_of(STUDY, snakemake.config, [snakemake.input.dataset]), settings_note(rows)]
     top = top_pairs(rows, section["top_pairs"])
     frequent = frequent_dims(rows, top)
     log.info("%d regressions over %d pairs; top list of %d", len(rows), len(summary), len(top))

@@ -9,25 +9,12 @@ error names the dotted key and the offending value.
 from __future__ import annotations
 
 import copy
-import importlib
 import re
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from lmanatomy.errors import ConfigError, DataError, LmAnatomyError, RegistryError
 from lmanatomy.models.registry import ModelEntry, Registry, load_registry
-
-# Each study package may expose ``check(section, registry)``; it is found here by name so that
-# this module never imports a study eagerly (studies stay independent of one another).
-STUDY_CHECKS: dict[str, str] = {
-    "language": "lmanatomy.language.config:check",
-    "lesion": "lmanatomy.lesion.config:check",
-    "knowledge": "lmanatomy.knowledge.config:check",
-    "paramact": "lmanatomy.paramact.config:check",
-    "redundancy": "lmanatomy.redundancy.config:check",
-    "atlas": "lmanatomy.atlas.config:check",
-}
-
 
 def dotted_key(path: Sequence[Any]) -> str:
     """``['census', 'models', 0]`` → ``census.models[0]``."""
@@ -194,14 +181,6 @@ def check_registry_facts(registry: Registry) -> None:
             raise ConfigError("models_file", f"{where}{exc}") from None
 
 
-def _study_check(study: str) -> Callable[[Mapping[str, Any], Registry], None] | None:
-    target = STUDY_CHECKS.get(study)
-    if target is None:
-        return None
-    module_name, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module_name), attr)
-
-
 def check_config(config: Mapping[str, Any], registry: Registry | None = None) -> None:
     """Run every semantic check for the studies the config enables."""
     if registry is None:
@@ -222,13 +201,14 @@ def check_config(config: Mapping[str, Any], registry: Registry | None = None) ->
         check_probes(config["probes"])
     check_registry_facts(registry)
     check_model_structures(config, registry)
-    # In STUDY_CHECKS order, whatever the config's order: a study that draws on others (the atlas)
-    # is checked after them, so a mistake in a study's own section is reported as that section's.
-    enabled = set(config.get("studies", []))
-    for study in [name for name in STUDY_CHECKS if name in enabled]:
-        check = _study_check(study)
-        if check is not None:
-            check(config, registry)
+    # In the studies' dependency order (lmanatomy.study), whatever the config's order: a study that
+    # draws on others (the atlas, `after=` on its descriptor) is checked after them, so a mistake
+    # in a study's own section is reported as that section's.
+    from lmanatomy.study import discover
+
+    for study in discover():
+        if study.enabled(config):
+            study.run_check(config, registry)
 
 
 def check_yaml_files(paths: Sequence[str | Path]) -> None:

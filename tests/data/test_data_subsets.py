@@ -20,7 +20,6 @@ from lmanatomy.data.subsets import (
     draw_positions,
     draw_subsets,
     origin,
-    origin_sentence,
     split_records,
 )
 from lmanatomy.errors import DataError
@@ -129,8 +128,6 @@ def test_prepared_provenance_records_the_origin_and_plan_time_agrees(monkeypatch
     mmlu = dataset_origin(config, "mmlu")
     assert mmlu["rows"] == 399 and mmlu["text"].endswith("from 57 upstream files (sha256 in data/real/manifest.json); "
                                                          "57 complete files")
-    assert origin_sentence({"jsts": meta["origin"]}) == ("Data: real data, seeded subsets (seed 0) of the upstream files: "
-                                                         "jsts 300 of 1,457 rows.")
     demo = prepare_dataset({"format": "boolq"}, "data/demo", name="boolq").meta
     assert demo["origin"]["is_demo"] and "data: demo data written for this project" in demo["notes"]
 
@@ -151,13 +148,8 @@ def test_a_changed_file_without_a_manifest_is_still_flagged(tmp_path):
 
 def test_outputs_state_the_origin_fact_not_a_path_guess():
     from lmanatomy.knowledge.report import questions_note
-    from lmanatomy.lesion.report import figure_note
 
-    subset = {"is_demo": False, "subset": True, "text": "real data, subset of 9 of 99 rows drawn with seed 0 from x"}
     demo = {"is_demo": True, "subset": False, "text": "demo data written for this project"}
-    summaries = [{"task": "boolq", "samples": 9}]
-    assert "Real data: seeded subsets" in figure_note("m", "M", summaries, {"boolq": {"data": subset}})
-    assert "Demo data written for this project" in figure_note("m", "M", summaries, {"boolq": {"data": demo}})
     meta = {"rows": 152, "root": "data/real", "origin": {"is_demo": False, "subset": False, "text": "real data, complete upstream file"},
             "sources": [{"path": "q.json", "matches_upstream": True}]}
     assert questions_note(meta) == ["Questions: 152 questions from data/real, real data, complete upstream file "

@@ -12,7 +12,7 @@ from lmanatomy.knowledge.plan import shard_pairs
 from lmanatomy.knowledge.figures import comparison_figure, distance_figure, intersection_figure
 from lmanatomy.knowledge.groups import PAPER_GROUPS, ordered_words
 from lmanatomy.knowledge.prompts import word_prompts
-from lmanatomy.knowledge.report import PAPER_SETUP, deviations
+from lmanatomy.knowledge.report import first_token_note
 from lmanatomy.knowledge.stats import comparison_grid, table2
 from lmanatomy.knowledge.trajectories import answer_summary, intersections, point_clouds, word_trajectories
 from lmanatomy.models.local import train_local
@@ -53,12 +53,27 @@ def test_the_chain_runs_end_to_end(tmp_path):
         assert (tmp_path / name).stat().st_size > 1000
 
 
-def test_the_paper_setup_has_no_deviation_notes_and_others_say_what_differs():
-    paper = {**PAPER_SETUP, "groups": PAPER_GROUPS, "grid": "inclusive", "scale": 1e6}
-    checkpoints = [f"step{i}" for i in range(20)]
-    assert deviations(paper, "pythia-410m", "Pythia-410M", checkpoints, 98304) == []
-    small = {**paper, "top_k": 100, "site": "pre", "template": "{question}"}
-    notes = " ".join(deviations(small, "neox-words", "tiny", checkpoints[:5], 1536, ["Portuguese"]))
-    for expected in ("not the paper's Pythia-410M", "5 checkpoints", "top-100 knowledge neurons per word of 1,536",
-                     "site = 'pre' (the released code's choice)", "first token only: Portuguese"):
-        assert expected in notes
+def test_the_released_codes_choices_are_named_beside_the_papers(monkeypatch):
+    """The derived deviations of the code variant (config/papers/ariyama2025-code.yaml) against the
+    paper's text: each of its choices is labelled as the released code's."""
+    import yaml
+
+    from conftest import REPO
+    from lmanatomy.config import validate_config
+    from lmanatomy.deviations import deviation_sentences
+    from lmanatomy.knowledge import STUDY
+
+    monkeypatch.chdir(REPO)
+    config = yaml.safe_load((REPO / "config" / "papers" / "ariyama2025-code.yaml").read_text(encoding="utf-8"))
+    validate_config(config, REPO / "workflow" / "schemas")
+    origin = {"knowledge_questions": {"text": "real data, the upstream files (downloaded)"}}
+    settings = [s.split(" — ")[0] + " … this run " + s.split(": this run ")[1] for s in deviation_sentences(STUDY, config, origin)[:-1]]
+    assert settings == [
+        "`knowledge.model` … this run `pythia-410m-deduped`, the paper `pythia-410m` (the released code: `pythia-410m-deduped`).",
+        "`knowledge.template` … this run `{question}`, the paper `Answer the following question in one word: Q. {question} A.` "
+        "(the released code: `{question}`).",
+        "`knowledge.leading_space` … this run `False`, the paper `True` (the released code: `False`).",
+        "`knowledge.site` … this run `pre`, the paper `post` (the released code: `pre`).",
+    ]
+    assert first_token_note(["Portuguese"]) == ["Multi-token words attributed by their first token only: Portuguese."]
+    assert first_token_note([]) == []

@@ -116,9 +116,12 @@ def test_prompts_come_from_the_question_table_in_order():
 def test_the_authors_question_file_gives_four_prompts_for_each_of_the_38_words(shared_data):
     from lmanatomy.data import load
     from lmanatomy.knowledge.groups import PAPER_GROUPS, ordered_words
-    from lmanatomy.knowledge.report import PAPER_TEMPLATE
+    import yaml
 
+    from conftest import REPO
+
+    paper = yaml.safe_load((REPO / "config" / "papers" / "ariyama2025.yaml").read_text(encoding="utf-8"))["knowledge"]
     questions = questions_by_word(load("knowledge_questions", shared_data))
-    prompts = word_prompts(questions, ordered_words(PAPER_GROUPS), PAPER_TEMPLATE, leading_space=True)
+    prompts = word_prompts(questions, ordered_words(PAPER_GROUPS), paper["template"], leading_space=paper["leading_space"])
     assert len(prompts) == 38 and all(len(p.prompts) == 4 for p in prompts.values())
     assert prompts["Cat"].prompts[0].startswith("Answer the following question in one word: Q. ") and prompts["Cat"].target == " Cat"

@@ -6,12 +6,16 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
+from conftest import REPO
 from lmanatomy.errors import DataError, NumericalError
 from lmanatomy.errors import ConfigError
 from lmanatomy.knowledge.emd import METRICS, assemble, distances, emd2
-from lmanatomy.knowledge.groups import PAPER_GROUPS, PAPER_TABLE2, ordered_words
+from lmanatomy.knowledge.groups import PAPER_GROUPS, ordered_words
 from lmanatomy.knowledge.plan import shard_pairs, word_pairs
 from lmanatomy.knowledge.stats import comparison_grid, headline_column, scores_by_metric, table2, word_comparisons
+from lmanatomy.report import load_paper_values
+
+PAPER_VALUES = load_paper_values(REPO / "workflow" / "report" / "paper_values.yaml")
 
 
 def test_emd_matches_pot_called_directly():
@@ -156,8 +160,8 @@ def test_the_papers_table2_comes_out_exactly_only_with_the_codes_denominator():
     total = sum(sizes.values())
     for group, size in sizes.items():
         as_paper, corrected = size * (total - size) + size, size * (total - size)
-        assert round(100 * PAPER_HITS[group] / as_paper, 1) == PAPER_TABLE2[group]
-        reproducible = [h for h in range(corrected + 1) if round(100 * h / corrected, 1) == PAPER_TABLE2[group]]
+        assert round(100 * PAPER_HITS[group] / as_paper, 1) == PAPER_VALUES["knowledge"]["values"][group]
+        reproducible = [h for h in range(corrected + 1) if round(100 * h / corrected, 1) == PAPER_VALUES["knowledge"]["values"][group]]
         assert (reproducible == []) == (group != "countries"), (group, reproducible)  # countries: 142/336 = 42.26 too
 
 

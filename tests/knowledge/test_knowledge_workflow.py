@@ -58,7 +58,8 @@ def test_the_study_runs_in_snakemake(tiny_run):
     matrix = pd.read_csv(out / "distance_matrix.csv", index_col=0)
     assert list(matrix.index) == ["Cat", "Dog", "Red", "Blue"]
     notes = (out / "table2.md").read_text()
-    assert "not the paper's Pythia-410M" in notes and "Compare them with score_as_paper" in notes
+    assert f"this run `{model}`, the paper `pythia-410m` (the released code: `pythia-410m-deduped`)." in notes
+    assert "Compare them with score_as_paper" in notes
     assert "Scores under each EMD metric" in notes and "Held-out accuracy per checkpoint: step0" in notes
     assert list(pd.read_csv(out / "distances_by_metric.csv").columns) == ["word_1", "word_2", "sqeuclidean", "euclidean", "w2"]
     assert pd.read_csv(out / "layers.csv")["neurons"].sum() == 4 * 5

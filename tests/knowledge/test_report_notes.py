@@ -5,13 +5,17 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
+
+from conftest import REPO
 
 from lmanatomy.knowledge.figures import distance_figure, off_diagonal_ranks
 from lmanatomy.knowledge.groups import PAPER_GROUPS
-from lmanatomy.knowledge.report import PAPER_SETUP, accuracy_line, deviations, metrics_note, table2_notes, training_note
+from lmanatomy.knowledge.report import accuracy_line, metrics_note, table2_notes, training_note
 from lmanatomy.knowledge.trajectories import layer_shares, pile_up_note, wilson_interval
 
-SECTION = {**PAPER_SETUP, "groups": PAPER_GROUPS, "grid": "inclusive", "scale": 1e6, "denominator": "as_paper"}
+PAPER = yaml.safe_load((REPO / "config" / "papers" / "ariyama2025.yaml").read_text(encoding="utf-8"))
+SECTION = {**PAPER["knowledge"], "groups": PAPER_GROUPS, "grid": "inclusive", "scale": 1e6, "denominator": "as_paper"}
 CHECKPOINTS = [f"step{i}" for i in range(20)]
 
 
@@ -34,16 +38,25 @@ def test_wilson_interval_matches_the_formula():
     assert low == pytest.approx(0.0, abs=1e-12) and 0 < high < 0.03
 
 
-def test_a_metric_other_than_the_papers_is_a_deviation_named_for_what_it_computes():
-    assert deviations(SECTION, "pythia-410m", "Pythia-410M", CHECKPOINTS, 98304) == []
-    (note,) = deviations({**SECTION, "metric": "euclidean"}, "pythia-410m", "Pythia-410M", CHECKPOINTS, 98304)
-    assert "W1" in note and "W2²" in note and "EMD2" in note and "the paper's wording" not in note
+def test_a_metric_other_than_the_papers_is_a_deviation_labelled_by_the_schema(monkeypatch):
+    from lmanatomy.config import validate_config
+    from lmanatomy.deviations import deviation_sentences
+    from lmanatomy.knowledge import STUDY
+
+    monkeypatch.chdir(REPO)
+    config = {**PAPER, "knowledge": {**PAPER["knowledge"], "metric": "euclidean"}}
+    validate_config(config, REPO / "workflow" / "schemas")
+    origin = {"knowledge_questions": {"text": "real data, the upstream files (downloaded)"}}
+    (metric, data) = deviation_sentences(STUDY, config, origin)
+    assert metric.startswith("`knowledge.metric` — ") and metric.endswith("this run `euclidean`, the paper `sqeuclidean`.")
+    assert data == "Data `knowledge_questions`: real data, the upstream files (downloaded)."
 
 
 def test_table2_notes_compare_the_paper_with_the_as_paper_column_and_list_every_metric():
     scores = pd.DataFrame([{"metric": m, "group": g, "score_as_paper": 90.0 + i, "score_corrected": 93.0 + i}
                            for i, m in enumerate(("sqeuclidean", "euclidean", "w2")) for g in PAPER_GROUPS])
-    notes = " ".join(table2_notes(SECTION, "pythia-410m", "Pythia-410M", CHECKPOINTS, 98304, _answers(), None, scores,
+    values = yaml.safe_load((REPO / "workflow" / "report" / "paper_values.yaml").read_text(encoding="utf-8"))["knowledge"]
+    notes = " ".join(table2_notes(SECTION, ["(how the run differs)"], _answers(), values, None, scores,
                                   "Knowledge neurons pile into one layer: 97%", {"prompts": "held_out"}))
     assert "Compare them with score_as_paper" in notes and "233/248, 176/224, 206/270" in notes
     assert "as the paper computed it" in notes and "Bold: the configured headline (score_as_paper)" in notes

@@ -11,7 +11,7 @@ from lmanatomy.errors import DataError
 from lmanatomy.language.bleu import ReferenceBleu
 from lmanatomy.language.lid import Identification, LanguageIdentifier
 from lmanatomy.language.report import (
-    deviation_notes,
+    run_notes,
     k_ablation,
     plot_activation_distributions,
     plot_k_ablation,
@@ -114,14 +114,13 @@ def test_k_ablation_points_and_bleu():
         [100 * b for b in wilson(0, 4)])
 
 
-def test_notes_state_the_deviations():
-    paper = deviation_notes(["xglm-564m"], ["flores200", "pawsx"], {lang: 500 for lang in ["en", "de", "fr", "es", "zh", "ja"]},
-                            100, 1000, [1, 10, 100, 1000, 10000, 100000])
-    assert paper == []
-    notes = " ".join(deviation_notes(["smollm2-135m"], ["flores200"], {"en": 80, "ja": 80}, 8, 1000, [10, 100], [100000],
-                                     data_origin={"flores": {"is_demo": True, "subset": False, "text": "demo"}}))
-    for phrase in ("smollm2-135m", "FLORES-200 only", "demo", "en 80", "8 generation seeds", "Skipped k = 100000"):
-        assert phrase in notes
+def test_run_notes_state_the_texts_and_seeds_as_run():
+    """(How a run differs from the paper is derived from config/papers/kojima2024.yaml: tests/test_study.py.)"""
+    notes = run_notes({"en": 80, "ja": 80}, 8, [100000], {"flores": "80 per language"})
+    assert notes[:2] == ["Texts drawn as flores: 80 per language.", "Texts per language: en 80, ja 80."]
+    assert notes[2].startswith("8 generation seeds per condition: a rate's 95% Wilson interval is")
+    assert notes[3] == "Skipped k = 100000: top-k plus bottom-k would exceed the model's neurons."
+    assert run_notes({"en": 500}) == ["Texts per language: en 500."]
 
 
 def test_seed_note_gives_the_wilson_half_width_at_that_n():

@@ -166,5 +166,8 @@ def test_resolution_note_by_hand():
     from lmanatomy.lesion.report import resolution_note
 
     # n = 40 at accuracy 0.5: 1.96·sqrt(0.25/40) = 0.155, 1.96·sqrt(0.5/40) = 0.219; JSTS (Pearson) is not a share.
-    note = resolution_note([{"task": "boolq", "samples": 40}, {"task": "jsts", "samples": 4}])
-    assert "BoolQ n = 40: ±0.15 per cell, ±0.22 between two cells." in note and "JSTS" not in note
+    paper = {"columns": ["original", "a", "b"], "values": {"JNLI": [0.5, 0.4, 0.3], "JSTS": [0.9, 0.1, 0.1], "BoolQ": [0.6, 0.5, 0.55]}}
+    note = resolution_note([{"task": "boolq", "samples": 40}, {"task": "jsts", "samples": 4}], paper)
+    assert "BoolQ n = 40: ±0.15 per cell, ±0.22 between two cells." in note and "JSTS n" not in note
+    # the paper's effects from its table (paper_values.yaml), exact-match tasks only: drops 0.2 and 0.1
+    assert "largest lesion effects are 10-20 points of exact match (JNLI 0.50 → 0.30 at b, BoolQ 0.60 → 0.50 at a)" in note

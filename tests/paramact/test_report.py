@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from lmanatomy.errors import DataError
-from lmanatomy.paramact.report import Context, deviations, findings, heatmap_matrix, write_report
+from lmanatomy.paramact.report import Context, findings, heatmap_matrix, write_report
 from lmanatomy.paramact.run import DENSITY_COLUMNS, PAIR_COLUMNS
 
 L = 10
@@ -105,22 +105,16 @@ def test_write_report_writes_every_output(tmp_path):
     assert set(pd.read_csv(out["fig3_csv"])[["x", "y"]].itertuples(index=False, name=None)) == {("t1", "t1"), ("t1", "t2")}
 
 
-def test_deviations_name_what_differs():
-    datasets = {"t1": {"format": "boolq"}, "t2": {"format": "mmlu"}, "g": {"format": "flores200", "languages": ["en"]}}
-    config = {"data_root": "data/demo", "dtype": "float32", "datasets": datasets, "paramact": SECTION}
-    notes = deviations(config, "smollm2-135m", 1.2e-4)
-    assert any("smollm2-135m" in n for n in notes)
-    assert "Data: demo data written for this project in the upstream formats (t1, t2, g), not the real benchmarks." in notes
-    real = deviations({**config, "data_root": "data/real"}, "smollm2-135m", 1.2e-4)
-    assert any(n.startswith("Data: real data, seeded subsets (seed 0) of the upstream files: t1 400 of 3,270 rows") for n in real)
-    assert any("C4" in n for n in notes) and any("64" in n for n in notes) and any("0.00012" in n for n in notes)
-    paper = {"data_root": None, "dtype": "float16", "datasets": {**datasets, "c4": {"format": "c4"}},
-             "paramact": {**SECTION, "general_datasets": ["c4"], "samples": 64, "pair_samples": 64}}
-    assert deviations(paper, "llama-2-7b", 2e-5) == []
-    assert deviations({**paper, "dtype": "bfloat16"}, "llama-2-13b", 5e-6) == [
-        "Model: llama-2-13b, one of the paper's generality models (its main results: Llama-2-7B).",
-        "Weights in bfloat16 (the paper's code: float16).",
-    ]
+def test_figures_take_the_short_footnote_and_tables_every_note():
+    """How a run differs from the paper is derived (tests/test_study.py); the report only places it."""
+    from lmanatomy.paramact.report import sts_method_notes
+
+    assert Context(SECTION, "m", "M", L, 1e-3, ("a.", "b.")).note == "a. b."
+    assert Context(SECTION, "m", "M", L, 1e-3, ("a.", "b."), figure_note="Differs in: x.").note == "Differs in: x."
+    config = {"datasets": {"s": {"format": "stsb"}, "k": {"format": "sick"}}, "paramact": {"sts": {"datasets": ["k"]}}}
+    assert sts_method_notes(config) == []
+    config["paramact"]["sts"]["datasets"] = ["s", "k"]
+    assert sts_method_notes(config) == ["STS-B pairs are a seeded sample (the released code takes the first 256 validation rows)."]
 
 
 def test_by_d_line_reports_totals_order_and_spread():

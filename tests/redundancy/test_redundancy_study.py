@@ -14,7 +14,6 @@ from lmanatomy.config import validate_config
 from lmanatomy.errors import ConfigError, DataError, StoreError
 from lmanatomy.redundancy.analysis import (
     baseline_note,
-    deviations,
     LAST_LAYER_MEANING,
     frequent_dims,
     last_layer_table,
@@ -153,18 +152,8 @@ def test_poster_dims_are_ranked_when_the_model_has_them():
     assert "dim 2352: rank 1, 4× a top-list target" in note
 
 
-def test_notes_say_how_the_run_deviates(tmp_path):
-    section = {"train": 256, "test": 64, "C": 1.0, "epsilon": 0.1, "standardize": True, "include_embedding": False}
-    demo = {"format": "jsts", "origin": {"is_demo": True, "subset": False, "text": "demo data written for this project"}}
-    notes = deviations("smollm2-135m", section, {"last_layer": "raw"}, demo)
-    assert any("not the poster's rinna/llama-3-youko-8b" in n for n in notes)
-    assert any("demo data" in n for n in notes)
-    assert any("256 train / 64 test" in n for n in notes)
-    assert any("standardised" in n for n in notes)
-    paper = {"train": 800, "test": 200, "C": 1.0, "epsilon": 0.1, "standardize": False}
-    assert deviations("llama-3-youko-8b", paper, {"last_layer": "raw"}, {"format": "jsts", "origin": {"is_demo": False, "subset": False, "text": "real data, the upstream files"}}) == []
-    subset = {"format": "jsts", "origin": {"is_demo": False, "subset": True, "text": "real data, subset of 9 of 99 rows"}}
-    assert "Sentences: JSTS sentence1, real data, subset of 9 of 99 rows." in deviations("llama-3-youko-8b", paper, {}, subset)
+def test_settings_note_and_table_head(tmp_path):
+    """(How a run differs from the poster is derived from config/papers/baba2025.yaml: tests/test_study.py.)"""
     rows = rows_for(1, [0.5, 0.7], [[0], [1]])
     rows.loc[1, "converged"] = False
     assert "1 of 2 regressions (1 did not" in settings_note(rows)

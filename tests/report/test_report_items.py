@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from lmanatomy.errors import LmAnatomyError
-from lmanatomy.report import PAPERS, ReportView
+from lmanatomy.report import ReportView, papers
 
 from conftest import REPO
 
@@ -35,7 +35,7 @@ def test_tables_figures_and_data_are_items_and_sibling_csvs_are_not():
 def test_category_labels_and_caption_of_an_item():
     view = _view({"language": ["results/r/language/smollm2-135m/fig2.png", "results/r/language/smollm2-135m/fig2.csv"]})
     wc = SimpleNamespace(report_figure="language/smollm2-135m/fig2")
-    assert view.category(wc) == PAPERS["language"]
+    assert view.category(wc) == papers()["language"]
     assert view.subcategory(wc) == "figure"
     labels = view.labels(wc)
     assert labels["model"] == "smollm2-135m" and labels["item"].startswith("Fig 2")

@@ -3,7 +3,7 @@
 
 from lmanatomy.atlas.plan import reasons as atlas_reasons
 
-ATLAS = config.get("atlas") if "atlas" in STUDIES else None
+ATLAS = study_section("atlas")
 ATLAS_DIR = f"{RESULTS}/atlas"
 ATLAS_MODELS = list(ATLAS["models"]) if ATLAS else []
 ATLAS_FILES = ["atlas.png", "atlas.csv", "atlas.md", "correlations.csv"]

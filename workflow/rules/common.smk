@@ -27,6 +27,7 @@ from lmanatomy.data.upstream import downloaded_paths, unpacked_paths
 from lmanatomy.models import count_parameters, model_dir
 from lmanatomy.models.corpora import corpus_inputs
 from lmanatomy.models import resources as model_resources
+from lmanatomy.study import discover
 
 # Snakemake keeps the last of two equal keys in a config file silently; refuse that first.
 check_yaml_files(
@@ -40,6 +41,9 @@ RESULTS = f"results/{RUN}"
 LOGS = f"results/{RUN}/logs"
 BENCH = f"results/{RUN}/benchmarks"
 STUDIES = config["studies"]
+# Every study (lmanatomy.study): package-scanned and from entry points, each after those it draws
+# on. The Snakefile includes their rule files in this order.
+STUDY_LIST = discover()
 DEVICE = config["device"]
 DTYPE = config["dtype"]
 # Conda env (--sdm conda) of rules that ask for a GPU: the CUDA build of torch unless device is
@@ -143,8 +147,16 @@ LOCAL_MODELS = {
 }
 
 
-# Each study's rule file registers the targets `rule all` builds when the study is enabled.
+# Each study's rule file registers its targets; `rule all` builds those of the enabled studies.
 TARGETS = {}
+
+
+def study_section(name):
+    """The config section of study `name` when the run enables it (`studies:`), else None.
+
+    The one switch every study's rules ask (each study's rules and targets exist when it is enabled).
+    """
+    return {s.name: s for s in STUDY_LIST}[name].section_of(config)
 
 
 def rebuild_targets(wildcards):
@@ -177,3 +189,12 @@ def atlas_language_stores(wildcards):
         f"{RESULTS}/activations/{wildcards.amodel}/{name}/{config['language']['probe']}/_manifest.json"
         for name in config["language"]["datasets"]
     ]
+
+
+def summary_data_facts(wildcards):
+    """The provenance (data/<name>.json) of every dataset an enabled study reads: the summary
+    says what data each study ran on from these facts (lmanatomy.deviations)."""
+    from lmanatomy.deviations import named_datasets
+
+    names = [n for s in STUDIES for n in named_datasets(config[s], DATASETS)]
+    return [f"{RESULTS}/data/{n}.json" for n in dict.fromkeys(names)]

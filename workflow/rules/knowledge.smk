@@ -10,7 +10,7 @@ from lmanatomy.knowledge.config import ff_neurons
 from lmanatomy.knowledge.groups import ordered_words
 from lmanatomy.knowledge.plan import part_items, plan_parts, shard_pairs
 
-KN = config.get("knowledge") if "knowledge" in STUDIES else None
+KN = study_section("knowledge")
 KN_OUT = f"{RESULTS}/knowledge"
 KN_MODEL = KN["model"] if KN else None
 KN_DISPLAY = REGISTRY[KN_MODEL].display if KN else None
@@ -170,6 +170,7 @@ rule knowledge_table2:
         answers=f"{KN_OUT}/answers.csv",
         layers=f"{KN_OUT}/layers.csv",
         questions_meta=f"{RESULTS}/data/{KN['dataset']}.json" if KN else [],
+        paper_values=Path(workflow.basedir) / "workflow/report/paper_values.yaml",
     output:
         csv=f"{KN_OUT}/table2.csv",
         md=f"{KN_OUT}/table2.md",

@@ -9,7 +9,7 @@ from lmanatomy.language.config import setup as language_setup
 from lmanatomy.language.steering import planned_work
 
 # Rules exist when the study is enabled (its section is then checked against the registry).
-LANGUAGE = (config.get("language") if "language" in STUDIES else None) or {
+LANGUAGE = study_section("language") or {
     "models": [],
     "datasets": [],
 }

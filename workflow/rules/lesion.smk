@@ -7,7 +7,7 @@ from lmanatomy.lesion.naming import ORIGINAL, variant_ids
 
 # Rules exist when the study is enabled (its section is then validated against the registry and
 # the datasets).
-LESION = config.get("lesion") if "lesion" in STUDIES else None
+LESION = study_section("lesion")
 
 if LESION:
     LESION_DIR = f"{RESULTS}/lesion"
@@ -174,6 +174,7 @@ if LESION:
                 variant=[ORIGINAL, *LESION_VARIANTS],
             ),
             infos=expand(f"{LESION_DIR}/tasks/{{task}}/info.json", task=LESION_TASKS),
+            paper_values=Path(workflow.basedir) / "workflow/report/paper_values.yaml",
         output:
             csv=f"{LESION_DIR}/table1.csv",
             md=f"{LESION_DIR}/table1.md",

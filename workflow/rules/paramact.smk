@@ -3,15 +3,26 @@
 
 from lmanatomy.paramact.cost import job_work, sts_work, validation_work
 from lmanatomy.paramact.plan import job_params, jobs_for
-from lmanatomy.paramact.report import deviations, sts_deviations, validation_deviations
+from lmanatomy.deviations import deviation_note, deviation_sentences, planned_origins
+from lmanatomy.paramact import STUDY as PARAMACT_STUDY
+from lmanatomy.paramact.report import sts_method_notes, validation_method_notes
 from lmanatomy.paramact.run import thresholds_around
 
-PARAMACT_ON = "paramact" in STUDIES and bool(config.get("paramact"))
+PARAMACT_ON = bool(study_section("paramact"))
 PARAMACT = config["paramact"] if PARAMACT_ON else {"models": [], "general_datasets": []}
 PARAMACT_JOBS = {job.name: job for job in jobs_for(PARAMACT)} if PARAMACT_ON else {}
 PARAMACT_OUT = f"{RESULTS}/paramact"
 PARAMACT_MODEL_RE = alternation(PARAMACT["models"])
 PARAMACT_JOB_RE = alternation(PARAMACT_JOBS)
+# How the run differs from config/papers/wang2024.yaml (lmanatomy.deviations): the tables' notes
+# and the figures' shorter footnote.
+PARAMACT_ORIGINS = planned_origins(PARAMACT_STUDY, config) if PARAMACT_ON else {}
+PARAMACT_NOTES = (
+    deviation_sentences(PARAMACT_STUDY, config, PARAMACT_ORIGINS) if PARAMACT_ON else []
+)
+PARAMACT_NOTE = (
+    deviation_note(PARAMACT_STUDY, config, PARAMACT_ORIGINS) if PARAMACT_ON else ""
+)
 # γ per model: a number, or None when it is chosen from the run's data (gamma: auto, for a
 # target activated share); the jobs' gamma.csv files say which γ was used and the share it gives.
 PARAMACT_GAMMA = {
@@ -213,7 +224,8 @@ rule paramact_figures:
         display=lambda wc: REGISTRY[wc.model].display,
         num_layers=lambda wc: REGISTRY[wc.model].num_layers,
         gamma=lambda wc: PARAMACT_GAMMA[wc.model],
-        notes=lambda wc: deviations(config, wc.model, PARAMACT_GAMMA[wc.model]),
+        notes=PARAMACT_NOTES,
+        note=PARAMACT_NOTE,
     script:
         "../../scripts/paramact/figures.py"
 
@@ -310,7 +322,8 @@ rule paramact_sts_figures:
         display=lambda wc: REGISTRY[wc.model].display,
         num_layers=lambda wc: REGISTRY[wc.model].num_layers,
         gamma=lambda wc: PARAMACT_GAMMA[wc.model],
-        notes=lambda wc: sts_deviations(config, wc.model),
+        notes=lambda wc: [*sts_method_notes(config), *PARAMACT_NOTES],
+        note=lambda wc: " ".join([*sts_method_notes(config), PARAMACT_NOTE]),
         resamples=PARAMACT_STS.get("resamples", 1000),
     script:
         "../../scripts/paramact/validation_figures.py"
@@ -386,7 +399,8 @@ rule paramact_validation_figures:
         display=lambda wc: REGISTRY[wc.model].display,
         num_layers=lambda wc: REGISTRY[wc.model].num_layers,
         gamma=lambda wc: PARAMACT_GAMMA[wc.model],
-        notes=lambda wc: validation_deviations(config, wc.model),
+        notes=lambda wc: [*validation_method_notes(config), *PARAMACT_NOTES],
+        note=lambda wc: " ".join([*validation_method_notes(config), PARAMACT_NOTE]),
         sparsity=PARAMACT_VALIDATION.get("sparsity"),
     script:
         "../../scripts/paramact/validation_figures.py"

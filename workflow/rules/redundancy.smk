@@ -5,7 +5,7 @@ from lmanatomy.redundancy.normed import derivable
 from lmanatomy.redundancy.pairs import layer_pairs
 
 # Rules exist when the study is enabled (its section is then checked against the registry).
-REDUNDANCY = (config.get("redundancy") if "redundancy" in STUDIES else None) or {
+REDUNDANCY = study_section("redundancy") or {
     "models": []
 }
 REDUNDANCY_OUT = f"{RESULTS}/redundancy"
@@ -149,7 +149,6 @@ rule redundancy_tables:
         "../../envs/analysis.yaml"
     params:
         section=REDUNDANCY,
-        probe=lambda wc: config["probes"][REDUNDANCY["probe"]],
         display=lambda wc: REGISTRY[wc.redundancy_model].display,
     script:
         "../../scripts/redundancy/tables.py"
@@ -174,8 +173,6 @@ rule redundancy_figures:
     conda:
         "../../envs/analysis.yaml"
     params:
-        section=REDUNDANCY,
-        probe=lambda wc: config["probes"][REDUNDANCY["probe"]],
         display=lambda wc: REGISTRY[wc.redundancy_model].display,
     script:
         "../../scripts/redundancy/figures.py"

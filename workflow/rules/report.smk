@@ -6,7 +6,14 @@ from lmanatomy.report import ReportView, models_by_study
 
 REPORT_DIR = f"{RESULTS}/report"
 REPORT_CAPTIONS = Path(workflow.basedir) / "workflow" / "report"
-REPORT = ReportView(TARGETS, STUDIES, RESULTS, REPORT_CAPTIONS, list(REGISTRY))
+REPORT = ReportView(
+    TARGETS,
+    STUDIES,
+    RESULTS,
+    REPORT_CAPTIONS,
+    list(REGISTRY),
+    captions={s.name: s.captions_path for s in STUDY_LIST},
+)
 REPORT_MODELS = models_by_study(config, STUDIES)
 # Models whose weights the run loads (census-only models are architecture facts, no weights).
 REPORT_WEIGHTS = sorted(
@@ -103,6 +110,7 @@ rule report_summary:
     input:
         results=study_targets(),
         paper_values=REPORT_CAPTIONS / "paper_values.yaml",
+        data=summary_data_facts,
     output:
         md=f"{RESULTS}/summary.md",
         html=report(

@@ -10,6 +10,7 @@ Attributes are imported on first use (PEP 562), so checking a config does not im
 from __future__ import annotations
 
 from lmanatomy.lazy import lazy_exports
+from lmanatomy.study import Study
 
 _EXPORTS = {
     "bootstrap_spearman": "compare",
@@ -31,3 +32,16 @@ __all__ = sorted(_EXPORTS)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+
+
+#: What this study is, for the workflow, the config check and the report (lmanatomy.study).
+STUDY = Study(
+    name="atlas",
+    paper="Across studies: the layer atlas",
+    citation="(this project: no paper)",
+    title="The layer atlas",
+    schema="atlas.schema.yaml",
+    rules="workflow/rules/atlas.smk",
+    check="lmanatomy.atlas.config:check",
+    after=("knowledge", "language", "lesion", "paramact", "redundancy"),
+)

@@ -270,18 +270,3 @@ def dataset_origin(config: Mapping[str, Any], name: str) -> dict[str, Any]:
         return {"is_demo": False, "subset": False, "text": "real data, the upstream files (downloaded)"}
     resolved = resolve(spec, root)
     return origin(resolved.folder, resolved.files)
-
-
-def origin_sentence(facts: Mapping[str, Mapping[str, Any]]) -> str | None:
-    """One note on the data of an output that reads several datasets (None: all plain upstream files)."""
-    demo = [name for name, fact in facts.items() if fact["is_demo"]]
-    subsets = {name: fact for name, fact in facts.items() if fact["subset"]}
-    parts = []
-    if demo:
-        parts.append(f"demo data written for this project in the upstream formats ({', '.join(demo)}), "
-                     "not the real benchmarks")
-    if subsets:
-        seeds = sorted({str(fact["seed"]) for fact in subsets.values()})
-        sizes = ", ".join(f"{name} {fact['rows']:,} of {fact['source_rows']:,} rows" for name, fact in subsets.items())
-        parts.append(f"real data, seeded subsets (seed {', '.join(seeds)}) of the upstream files: {sizes}")
-    return f"Data: {'; '.join(parts)}." if parts else None

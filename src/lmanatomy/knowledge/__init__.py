@@ -11,6 +11,7 @@ Attributes are imported on first use (PEP 562), so that validating a config does
 from __future__ import annotations
 
 from lmanatomy.lazy import lazy_exports
+from lmanatomy.study import Study
 
 _EXPORTS = {
     "Attributions": "attribution",
@@ -26,7 +27,6 @@ _EXPORTS = {
     "assemble": "emd",
     "shard_pairs": "plan",
     "PAPER_GROUPS": "groups",
-    "PAPER_TABLE2": "groups",
     "qa_corpus": "corpus",
     "word_prompts": "prompts",
     "table2": "stats",
@@ -40,3 +40,18 @@ __all__ = sorted(_EXPORTS)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+
+
+#: What this study is, for the workflow, the config check and the report (lmanatomy.study).
+STUDY = Study(
+    name="knowledge",
+    paper="Ariyama et al. 2025: knowledge-neuron formation",
+    citation="Ariyama et al. 2025",
+    title="Knowledge neurons (Ariyama et al. 2025, Table 2)",
+    schema="knowledge.schema.yaml",
+    rules="workflow/rules/knowledge.smk",
+    check="lmanatomy.knowledge.config:check",
+    section="lmanatomy.report.summary:knowledge_section",
+    paper_config="config/papers/ariyama2025.yaml",
+    code_config="config/papers/ariyama2025-code.yaml",
+)

@@ -8,22 +8,6 @@ import pandas as pd
 
 from lmanatomy.errors import DataError
 from lmanatomy.knowledge.emd import METRIC_NAMES, METRICS
-from lmanatomy.knowledge.groups import PAPER_GROUPS, ordered_words
-
-PAPER_TEMPLATE = "Answer the following question in one word: Q. {question} A."
-# The paper's own setup, as its text describes it (the released code differs: see the variant config).
-PAPER_SETUP: dict[str, Any] = {
-    "model": "pythia-410m",
-    "checkpoints": 20,
-    "top_k": 1000,
-    "steps": 20,
-    "template": PAPER_TEMPLATE,
-    "leading_space": True,
-    "site": "post",
-    "metric": "sqeuclidean",  # "EMD2" of POT on ot.dist's default cost: W2² (paper and code agree)
-}
-CODE_CHOICES = {"template": "{question}", "leading_space": False, "site": "pre"}
-
 
 def read_json(path: str) -> dict[str, Any]:
     import json
@@ -42,43 +26,16 @@ def settings_line(section: Mapping[str, Any]) -> str:
     )
 
 
-def deviations(
-    section: Mapping[str, Any], model: str, display: str, checkpoints: Sequence[str], ff_neurons: int | None,
-    first_token_words: Sequence[str] = (),
-) -> list[str]:
-    """Each way this run differs from the paper's setup, one sentence each (empty: the paper's setup)."""
-    notes = []
-    if model != PAPER_SETUP["model"]:
-        notes.append(f"Model {display} ({model}), not the paper's Pythia-410M.")
-    if len(checkpoints) != PAPER_SETUP["checkpoints"]:
-        notes.append(f"{len(checkpoints)} checkpoints ({checkpoints[0]} … {checkpoints[-1]}), not the paper's 20.")
-    if section["top_k"] != PAPER_SETUP["top_k"]:
-        of = f" of {ff_neurons:,} FF neurons" if ff_neurons else ""
-        notes.append(f"top-{section['top_k']} knowledge neurons per word{of} (paper: top-1,000 of 98,304).")
-    if section["steps"] != PAPER_SETUP["steps"]:
-        notes.append(f"m={section['steps']} integration steps (paper: 20).")
-    words = ordered_words(section["groups"])
-    if words != ordered_words(PAPER_GROUPS):
-        notes.append(f"{len(words)} words in groups {', '.join(section['groups'])} (paper: the 38 words of 4 groups).")
-    for key in ("template", "leading_space", "site"):
-        if section[key] != PAPER_SETUP[key]:
-            source = " (the released code's choice)" if section[key] == CODE_CHOICES[key] else ""
-            notes.append(f"{key} = {section[key]!r}{source}; the paper's text: {PAPER_SETUP[key]!r}.")
-    if section["metric"] != PAPER_SETUP["metric"]:
-        notes.append(f"metric = {section['metric']!r}, {METRIC_NAMES[section['metric']]}; the paper (\"EMD2\") and the released "
-                     f"code compute {METRIC_NAMES[PAPER_SETUP['metric']]} (sqeuclidean).")
-    if first_token_words:
-        notes.append(f"Multi-token words attributed by their first token only: {', '.join(first_token_words)}.")
-    return notes
+def first_token_note(words: Sequence[str]) -> list[str]:
+    """Words attributed by their first token only (a fact of this run's tokenizer, not a config key)."""
+    return [f"Multi-token words attributed by their first token only: {', '.join(words)}."] if words else []
 
 
-def figure_note(section: Mapping[str, Any], model: str, display: str, checkpoints: Sequence[str]) -> str:
-    """A short caveat for a figure: the model, checkpoints and k; the table notes have the rest."""
-    note = (f"{display}, {len(checkpoints)} checkpoints, top-{section['top_k']}, {section['site']}-activation, "
-            f"EMD {METRIC_NAMES[section['metric']]}.")
-    if model != PAPER_SETUP["model"]:
-        note = "Not the paper's model: " + note
-    return note
+def figure_note(section: Mapping[str, Any], display: str, checkpoints: Sequence[str], differs: str) -> str:
+    """A short caveat for a figure: the model, checkpoints and k, and how the run differs from the
+    paper (``differs``: lmanatomy.deviations' one-line note); the table notes have the rest."""
+    return (f"{display}, {len(checkpoints)} checkpoints, top-{section['top_k']}, {section['site']}-activation, "
+            f"EMD {METRIC_NAMES[section['metric']]}. {differs}").strip()
 
 
 def questions_note(dataset_meta: Mapping[str, Any] | None) -> list[str]:
@@ -129,16 +86,17 @@ def is_held_out(corpus: Mapping[str, Any] | None) -> bool:
 
 
 def answers_notes(
-    section: Mapping[str, Any], model: str, display: str, checkpoints: Sequence[str], ff_neurons: int | None,
-    dataset_meta: Mapping[str, Any] | None = None, corpus: Mapping[str, Any] | None = None,
+    section: Mapping[str, Any], differs: Sequence[str], dataset_meta: Mapping[str, Any] | None = None,
+    corpus: Mapping[str, Any] | None = None,
 ) -> list[str]:
+    """Notes of the answers table; ``differs``: how the run differs from the paper (lmanatomy.deviations)."""
     return [
         "accuracy: share of prompts whose greedy next token is the target word (accuracy_low/high: 95% Wilson interval); "
         "mean_probability: mean softmax P(target) at the last position of the unmodified model (both from the attribution pass).",
         *training_note(corpus),
         settings_line(section),
         *questions_note(dataset_meta),
-        *deviations(section, model, display, checkpoints, ff_neurons),
+        *differs,
     ]
 
 
@@ -154,11 +112,12 @@ def metrics_note(scores: pd.DataFrame, configured: str) -> str:
 
 
 def table2_notes(
-    section: Mapping[str, Any], model: str, display: str, checkpoints: Sequence[str], ff_neurons: int | None, answers: pd.DataFrame,
+    section: Mapping[str, Any], differs: Sequence[str], answers: pd.DataFrame, paper: Mapping[str, Any],
     dataset_meta: Mapping[str, Any] | None = None, scores: pd.DataFrame | None = None, layers_note: str | None = None,
     corpus: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Notes of Table 2: both denominators, the paper's values, every metric, the run's settings and deviations."""
+    """Notes of Table 2: both denominators, the paper's values (``paper``: paper_values.yaml), every
+    metric, the run's settings and how it differs from the paper (``differs``: lmanatomy.deviations)."""
     from lmanatomy.knowledge.stats import SCORE_LABELS, headline_column, paper_note
 
     return [
@@ -167,7 +126,7 @@ def table2_notes(
         "itself, as the released code does (knowledge-neuron-sim@aeda0cd, wasserstein_distance.py make_binary_df); "
         f"score_corrected ({SCORE_LABELS['corrected']}): hits / other-group comparisons. "
         f"Bold: the configured headline ({headline_column(section['denominator'])}).",
-        paper_note(section["groups"]) + " Compare them with score_as_paper: only that denominator reproduces the paper's "
+        paper_note(section["groups"], paper) + " Compare them with score_as_paper: only that denominator reproduces the paper's "
         "94.0 / 78.6 / 76.3 exactly (233/248, 176/224, 206/270).",
         *([metrics_note(scores, section["metric"])] if scores is not None else []),
         accuracy_line(answers, is_held_out(corpus)),
@@ -175,5 +134,6 @@ def table2_notes(
         *([layers_note] if layers_note else []),
         settings_line(section),
         *questions_note(dataset_meta),
-        *deviations(section, model, display, checkpoints, ff_neurons, _first_token_words(answers)),
+        *differs,
+        *first_token_note(_first_token_words(answers)),
     ]

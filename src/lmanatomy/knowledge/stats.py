@@ -15,13 +15,13 @@ comparisons only.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from lmanatomy.errors import ConfigError, DataError
-from lmanatomy.knowledge.groups import PAPER_TABLE2, group_of, ordered_words
+from lmanatomy.knowledge.groups import group_of, ordered_words
 
 DENOMINATORS = ("as_paper", "corrected")
 SCORE_COLUMNS = {"as_paper": "score_as_paper", "corrected": "score_corrected"}
@@ -129,10 +129,11 @@ INTERVAL_NOTE = ("*_ci95_low/high: 95% percentile-bootstrap interval of each sco
                  "not a difference from it.")
 
 
-def paper_note(groups: Mapping[str, Sequence[str]]) -> str:
-    """The paper's Table 2 values for the groups it has, for the table notes."""
-    known = [f"{g} {PAPER_TABLE2[g]:.1f}" for g in groups if g in PAPER_TABLE2]
-    return "Paper (Ariyama et al. 2025, Table 2, Pythia-410M): " + (", ".join(known) if known else "no matching groups") + "."
+def paper_note(groups: Mapping[str, Sequence[str]], paper: Mapping[str, Any]) -> str:
+    """The paper's Table 2 values for the groups it has (``paper``: its entry of paper_values.yaml), for the table notes."""
+    values = paper["values"]
+    known = [f"{g} {values[g]:.1f}" for g in groups if g in values]
+    return f"Paper ({paper['paper']}): " + (", ".join(known) if known else "no matching groups") + "."
 
 
 def headline_column(denominator: str) -> str:

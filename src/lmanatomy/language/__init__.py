@@ -11,6 +11,7 @@ Attributes are imported on first use, so that the config check does not import t
 from __future__ import annotations
 
 from lmanatomy.lazy import lazy_exports
+from lmanatomy.study import Study
 
 _EXPORTS = {
     "average_precision": "ap",
@@ -33,3 +34,18 @@ __all__ = sorted(_EXPORTS)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+
+
+#: What this study is, for the workflow, the config check and the report (lmanatomy.study).
+STUDY = Study(
+    name="language",
+    paper="Kojima et al. 2024: language-specific neurons",
+    citation="Kojima et al. 2024",
+    title="Language-specific neurons (Kojima et al. 2024, Table 2)",
+    schema="language.schema.yaml",
+    rules="workflow/rules/language.smk",
+    check="lmanatomy.language.config:check",
+    section="lmanatomy.report.summary:language_section",
+    paper_config="config/papers/kojima2024.yaml",
+    after=("census",),
+)

@@ -97,11 +97,16 @@ def dataset_languages(spec: Mapping[str, Any], key: str, name: str) -> list[str]
 def setup(config: Mapping[str, Any], model: str, registry=None) -> dict[str, Any]:
     """Everything a language-study job needs to know about the run, as plain values (rule params).
 
-    Includes what the table and figure notes compare with the paper: the model, the data formats
-    and what their provenance says (real, a seeded subset, or demo data), and the generation settings.
+    Includes what the table and figure notes say: the data formats and what their provenance says
+    (real, a seeded subset, or demo data), the generation settings, and how the run differs from
+    the paper's config (derived: lmanatomy.deviations).
     """
+    from lmanatomy.deviations import deviation_note, deviation_sentences
+    from lmanatomy.language import STUDY
+
     section = config["language"]
     names = list(section["datasets"])
+    origins = {name: dataset_origin(config, name) for name in names}
     return {
         "model": model,
         "display": registry[model].display if registry is not None else model,
@@ -118,7 +123,10 @@ def setup(config: Mapping[str, Any], model: str, registry=None) -> dict[str, Any
         "batch_size": int(section["batch_size"]),
         "datasets": names,
         "formats": [config["datasets"][name]["format"] for name in names],
-        "data_origin": {name: dataset_origin(config, name) for name in names},
+        "data_origin": origins,
+        # how the run differs from config/papers/kojima2024.yaml: table notes, and a figure's line
+        "differs": deviation_sentences(STUDY, config, origins),
+        "differs_note": deviation_note(STUDY, config, origins),
         "sampling": {name: sampling(config["datasets"][name]) for name in names},
         "start": config["probes"][section["probe"]].get("start", PROBE_DEFAULTS["start"]),
         "start_token": (section.get("start_tokens") or {}).get(model),

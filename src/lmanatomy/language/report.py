@@ -8,17 +8,10 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from lmanatomy.data.subsets import origin_sentence
 from lmanatomy.errors import DataError
 from lmanatomy.language.intervals import rate
 from lmanatomy.language.selection import KINDS, chosen
 
-PAPER_MODELS = ("xglm-564m", "xglm-1.7b", "xglm-2.9b", "bloom-560m", "bloom-1b7", "bloom-3b", "llama-2-7b", "llama-2-13b")
-PAPER_LANGUAGES = ("en", "de", "fr", "es", "zh", "ja")
-PAPER_TEXTS_PER_LANGUAGE = 500
-PAPER_SEEDS = 100
-PAPER_K = 1000
-PAPER_ABLATION_KS = (1, 10, 100, 1000, 10000, 100000)
 LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "zh": "Chinese", "ja": "Japanese"}
 
 
@@ -34,42 +27,20 @@ def seed_resolution(seeds: int) -> str:
             f"{seeds // 2 / seeds:.0%}, so a difference between two conditions smaller than that is not a finding.")
 
 
-def deviation_notes(
-    models: Sequence[str],
-    formats: Sequence[str],
+def run_notes(
     texts_per_language: Mapping[str, int],
     seeds: int | None = None,
-    k: int | None = None,
-    ablation_ks: Sequence[int] | None = None,
     skipped_ks: Sequence[int] = (),
-    data_origin: Mapping[str, Mapping[str, Any]] | None = None,
     sampling: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """One note per way this run differs from the paper's setup, and how its texts were drawn."""
+    """What this run's texts and seeds were, and what they can resolve: facts of the run (how it
+    differs from the paper's setup is derived from the configs: lmanatomy.deviations)."""
     notes = []
     if sampling:
-        drawn = "; ".join(f"{name}: {how}" for name, how in sampling.items())
-        notes.append(f"Texts drawn as {drawn} (the authors' released texts are independent draws per language).")
-    others = [m for m in models if m not in PAPER_MODELS]
-    if others:
-        notes.append(f"Model(s) {', '.join(others)} are not among the paper's eight (XGLM, BLOOM, Llama-2).")
-    if "pawsx" not in formats:
-        notes.append("Texts are FLORES-200 only: the paper mixes FLORES-200 and PAWS-X about 1:1.")
-    sentence = origin_sentence(data_origin or {})
-    if sentence:
-        notes.append(sentence)
-    counts = sorted(set(texts_per_language.values()))
-    if counts != [PAPER_TEXTS_PER_LANGUAGE]:
-        shown = ", ".join(f"{lang} {n}" for lang, n in texts_per_language.items())
-        notes.append(f"Texts per language: {shown} (paper: {PAPER_TEXTS_PER_LANGUAGE} each).")
-    if sorted(texts_per_language) != sorted(PAPER_LANGUAGES):
-        notes.append(f"Languages {', '.join(texts_per_language)} (paper: {', '.join(PAPER_LANGUAGES)}).")
-    if seeds is not None and seeds != PAPER_SEEDS:
-        notes.append(f"{seeds} generation seeds per condition (paper: {PAPER_SEEDS}): " + seed_resolution(seeds))
-    if k is not None and k != PAPER_K:
-        notes.append(f"k = {k} top and bottom neurons per language (paper: {PAPER_K}).")
-    if ablation_ks is not None and tuple(sorted(set(ablation_ks) | set(skipped_ks))) != PAPER_ABLATION_KS:
-        notes.append(f"k-ablation over k = {', '.join(map(str, sorted(set(ablation_ks) | set(skipped_ks))))} (paper: {', '.join(map(str, PAPER_ABLATION_KS))}).")
+        notes.append("Texts drawn as " + "; ".join(f"{name}: {how}" for name, how in sampling.items()) + ".")
+    notes.append("Texts per language: " + ", ".join(f"{lang} {n}" for lang, n in texts_per_language.items()) + ".")
+    if seeds is not None:
+        notes.append(f"{seeds} generation seeds per condition: " + seed_resolution(seeds))
     if skipped_ks:
         notes.append(f"Skipped k = {', '.join(map(str, skipped_ks))}: top-k plus bottom-k would exceed the model's neurons.")
     return notes

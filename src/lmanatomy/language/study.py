@@ -143,18 +143,17 @@ def score_texts(generations: pd.DataFrame, model_path: str, data_paths: Sequence
     return scored
 
 
-def notes(setup: dict, texts: pd.DataFrame, skipped_ks: Sequence[int] = (), generation: bool = True) -> list[str]:
-    """The deviation notes of one output, from the run's setup and the texts actually used."""
-    from lmanatomy.language.report import deviation_notes
+def notes(setup: dict, texts: pd.DataFrame, skipped_ks: Sequence[int] = (), generation: bool = True,
+          figure: bool = False) -> list[str]:
+    """The notes of one output: the run's texts and seeds (from the texts actually used), then how the
+    run differs from the paper's setup (``setup["differs"]``, or the one-line ``differs_note`` under
+    a figure: lmanatomy.deviations)."""
+    from lmanatomy.language.report import run_notes
 
-    return deviation_notes(
-        setup["models"] if "models" in setup else [setup["model"]],
-        setup["formats"],
+    facts = run_notes(
         texts_per_language(texts, setup["languages"]),
         seeds=len(setup["seeds"]) if generation else None,
-        k=setup["k"],
-        ablation_ks=setup["ablation_k"] if generation else None,
         skipped_ks=skipped_ks,
-        data_origin=setup["data_origin"],
         sampling=setup.get("sampling"),
     )
+    return facts + ([setup["differs_note"]] if figure else list(setup["differs"]))

@@ -11,6 +11,7 @@ Table 1, its figure and the requested-vs-achieved shares. Evaluation uses the sh
 from __future__ import annotations
 
 from lmanatomy.lazy import lazy_exports
+from lmanatomy.study import Study
 
 _EXPORTS = {
     "ORIGINAL": "naming",
@@ -48,3 +49,17 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+
+
+#: What this study is, for the workflow, the config check and the report (lmanatomy.study).
+STUDY = Study(
+    name="lesion",
+    paper="Harada et al. 2024: synaptic-pruning lesions",
+    citation="Harada et al. 2024",
+    title="Lesions (Harada et al. 2024, Table 1)",
+    schema="lesion.schema.yaml",
+    rules="workflow/rules/lesion.smk",
+    check="lmanatomy.lesion.config:check",
+    section="lmanatomy.report.summary:lesion_section",
+    paper_config="config/papers/harada2024.yaml",
+)

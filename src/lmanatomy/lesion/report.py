@@ -309,33 +309,22 @@ def baselines(summaries: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     return out
 
 
-PAPER_MODEL = "elyza-llama-2-7b-instruct"
-PAPER_RANGES = [[3, 7], [9, 13], [13, 17], [19, 23], [23, 27]]  # 0-based indices of the paper's 1-based 4-8, 10-14, ...
-PAPER_LLM_JP_EVAL = "2023-11"
-
-
-def notes(
-    model: str,
-    display: str,
+def table1_notes(
     plans: Mapping[str, PruningPlan],
     summaries: Sequence[Mapping[str, Any]],
     infos: Mapping[str, Mapping[str, Any]],
     generation: Mapping[str, Any],
+    differs: Sequence[str],
+    paper: Mapping[str, Any],
 ) -> list[str]:
-    """The table's notes: the setup, and every way it deviates from the paper's."""
+    """The table's notes: the setup as run, how it differs from the paper (``differs``:
+    lmanatomy.deviations, from config/papers/harada2024.yaml) and what its sample counts resolve
+    (``paper``: the paper's Table 1, paper_values.yaml)."""
     from lmanatomy.evaluation.tasks import task_spec
 
-    lines = []
-    if model != PAPER_MODEL:
-        lines.append(f"DEVIATION: model {display}; the paper lesions ELYZA-japanese-Llama-2-7b-instruct (32 layers).")
     first = next(iter(plans.values()))
-    ranges = sorted({tuple(p.layers) for p in plans.values()})
-    lines.append(
-        f"Layer ranges as configured ({first.numbering}) [0-based indices pruned]: "
-        + ", ".join(dict.fromkeys(p.range_name for p in plans.values()))
-        + ". Paper (1-based, 32 layers): 4-8, 10-14, 14-18, 20-24, 24-28 = indices 3-7, 9-13, 13-17, 19-23, 23-27"
-        + ("." if [list(r) for r in ranges] == PAPER_RANGES else "; DEVIATION: other indices here.")
-    )
+    lines = [f"Layer ranges as configured ({first.numbering}) [0-based indices pruned]: "
+             + ", ".join(dict.fromkeys(p.range_name for p in plans.values())) + "."]
     arch = first.architecture
     if arch.is_gqa and all(p.heads == 0 for p in plans.values()):
         lines.append(
@@ -345,7 +334,7 @@ def notes(
     else:
         lines.append(f"Each lesion removes whole heads (GQA mode {first.gqa}) and MLP neurons of lowest L1 importance; "
                      "achieved shares: shares.md.")
-    lines.append(f"L1 importance computed in {first.importance_dtype} (LLM-Pruner on a GPU: float16).")
+    lines.append(f"L1 importance computed in {first.importance_dtype}.")
     for summary in summaries:
         spec, info = task_spec(summary["task"]), infos[summary["task"]]
         where = _data_text(info)
@@ -355,15 +344,13 @@ def notes(
             f"data: {where}; task definition: {_origin(spec.origin, summary)}."
         )
         lines.append(text + "".join(f" {n}." for n in info.get("notes", [])))
-    lines.append(resolution_note(summaries))
+    lines.append(resolution_note(summaries, paper))
     versions = sorted({str(s.get("llm_jp_eval", "v1.1")) for s in summaries})
     lines.append(
-        f"Prompts: llm-jp-eval {', '.join(versions)}"
-        + ("" if versions == [PAPER_LLM_JP_EVAL] else f" (DEVIATION: the paper ran llm-jp-eval as of late 2023, '{PAPER_LLM_JP_EVAL}')")
-        + ". Paper: 4-shot, first 100 or 50 samples, max 30 new tokens, greedy. "
-        f"Here: {'sampling' if generation.get('do_sample') else 'greedy'}; generation stops at the first blank line, "
-        "after which the scorer discards everything."
+        f"Prompts: llm-jp-eval {', '.join(versions)}; {'sampling' if generation.get('do_sample') else 'greedy'}; generation "
+        "stops at the first blank line, after which the scorer discards everything."
     )
+    lines += list(differs)
     lines.append(
         "Bold: a strict best lesion of its share per row at the printed precision (ties: none bold). Scores: exact match; "
         "JSTS: Pearson of the parsed number (-2 when unparsable). table1.csv holds each cell's n and 95% bootstrap interval "
@@ -372,10 +359,22 @@ def notes(
     return lines
 
 
-PAPER_EFFECTS = "20-36 points of exact match (JNLI 0.36 → 0.16, JCommonsenseQA 0.66 → 0.30 at 0.5% of layers 4-8)"
+def paper_effects(paper: Mapping[str, Any]) -> str:
+    """The paper's largest lesion effect per exact-match task (Table 1 as paper_values.yaml lists it)."""
+    from lmanatomy.evaluation.tasks import TASKS
+
+    exact = {spec.display for spec in TASKS.values() if spec.main_metric == "exact_match"}
+    drops, parts = [], []
+    for task, scores in paper["values"].items():
+        if task not in exact:
+            continue
+        lowest = int(np.argmin(scores[1:])) + 1
+        drops.append(scores[0] - scores[lowest])
+        parts.append(f"{task} {scores[0]:.2f} → {scores[lowest]:.2f} at {paper['columns'][lowest]}")
+    return f"{min(drops) * 100:.0f}-{max(drops) * 100:.0f} points of exact match ({', '.join(parts)})"
 
 
-def resolution_note(summaries: Sequence[Mapping[str, Any]]) -> str:
+def resolution_note(summaries: Sequence[Mapping[str, Any]], paper: Mapping[str, Any]) -> str:
     """Why these sample counts: per exact-match task, the smallest lesion effect its n can tell from noise.
 
     At accuracy 0.5 (the widest case) a cell's 95% interval is ±1.96·sqrt(0.25/n) and the difference
@@ -386,7 +385,7 @@ def resolution_note(summaries: Sequence[Mapping[str, Any]]) -> str:
     parts = [f"{task_spec(s['task']).display} n = {s['samples']}: ±{1.959964 * math.sqrt(0.25 / s['samples']):.2f} per cell, "
              f"±{1.959964 * math.sqrt(0.5 / s['samples']):.2f} between two cells"
              for s in summaries if task_spec(s["task"]).main_metric == "exact_match"]
-    return ("Resolution at accuracy 0.5 (95%): " + "; ".join(parts) + f". The paper's lesion effects are {PAPER_EFFECTS}: "
+    return ("Resolution at accuracy 0.5 (95%): " + "; ".join(parts) + f". The paper's largest lesion effects are {paper_effects(paper)}: "
             "a task resolves an effect of that size only where its between-cell width is below it.")
 
 
@@ -403,18 +402,10 @@ def _data_text(info: Mapping[str, Any]) -> str:
     return data["text"] + (", not the real benchmark" if data["is_demo"] else "")
 
 
-def figure_note(model: str, display: str, summaries: Sequence[Mapping[str, Any]], infos: Mapping[str, Mapping[str, Any]]) -> str:
-    """One line under the figure: model, data and sample counts, when they are not the paper's."""
+def figure_note(summaries: Sequence[Mapping[str, Any]], differs: str) -> str:
+    """One line under the figure: the sample counts and how the run differs from the paper
+    (``differs``: lmanatomy.deviations' one-line note, the data's origin included)."""
     from lmanatomy.evaluation.tasks import task_spec
 
-    parts = []
-    if model != PAPER_MODEL:
-        parts.append(f"Model {display}, not the paper's ELYZA-japanese-Llama-2-7b-instruct.")
-    data = [infos[s["task"]]["data"] for s in summaries if "data" in infos.get(s["task"], {})]
-    if any(d["is_demo"] for d in data):
-        parts.append("Demo data written for this project, not the real benchmarks.")
-    elif any(d["subset"] for d in data):
-        parts.append("Real data: seeded subsets of the benchmarks (their sizes and seed: the table notes).")
     counts = ", ".join(f"{task_spec(s['task']).display} {s['samples']}" for s in summaries)
-    parts.append(f"Samples per task: {counts} (one answer moves a score by 1/n).")
-    return " ".join(parts)
+    return f"{differs} Samples per task: {counts} (one answer moves a score by 1/n)."

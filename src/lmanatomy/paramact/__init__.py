@@ -13,6 +13,7 @@ workflow (``snakemake -n``) never imports torch.
 from __future__ import annotations
 
 from lmanatomy.lazy import lazy_exports
+from lmanatomy.study import Study
 
 _EXPORTS = {
     "ParameterActivation": "scores",
@@ -37,3 +38,17 @@ __all__ = sorted(_EXPORTS)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+
+
+#: What this study is, for the workflow, the config check and the report (lmanatomy.study).
+STUDY = Study(
+    name="paramact",
+    paper="Wang et al. 2024: activation patterns of parameters",
+    citation="Wang et al. 2024",
+    title="Parameter activation (Wang et al. 2024)",
+    schema="paramact.schema.yaml",
+    rules="workflow/rules/paramact.smk",
+    check="lmanatomy.paramact.config:check",
+    section="lmanatomy.report.summary:paramact_section",
+    paper_config="config/papers/wang2024.yaml",
+)

@@ -23,7 +23,6 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from lmanatomy.data.subsets import dataset_origin, origin_sentence
 from lmanatomy.errors import DataError
 from lmanatomy.paramact.plan import canonical
 from lmanatomy.paramact.plan import deep_range
@@ -31,14 +30,16 @@ from lmanatomy.paramact.sts import Interval
 from lmanatomy.plots import figure, save
 from lmanatomy.tables import atomic_write_text, to_markdown, write_table
 
-PAPER_MODEL = "llama-2-7b"
-GENERALITY_MODELS = ("llama-2-13b", "llama-3-8b", "qwen-7b")
-PAPER_SAMPLES = 64
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a report needs besides the tables: the study section, the model and the deviations."""
+    """What a report needs besides the tables: the study section, the model and the notes.
+
+    ``notes`` go under the tables (method facts and how the run differs from the paper, one
+    sentence each); ``figure_note`` is the shorter footnote of the figures (the same facts, the
+    differing keys named only: lmanatomy.deviations), empty to print the notes themselves.
+    """
 
     section: Mapping[str, Any]
     model: str
@@ -46,75 +47,30 @@ class Context:
     num_layers: int
     gamma: float
     notes: tuple[str, ...]
+    figure_note: str = ""
 
     @property
     def note(self) -> str:
-        return " ".join(self.notes)
+        return self.figure_note or " ".join(self.notes)
 
 
-def setup_deviations(config: Mapping[str, Any], model: str, names: Sequence[str] | None = None) -> list[str]:
-    """How the model, dtype and data differ from the paper's, as sentences (``names``: the datasets
-    the output reads; None: the study's task and general datasets). The data sentence is each
-    dataset's origin fact (real, a seeded subset, or demo), the one its prepared provenance records."""
-    notes = []
-    if model in GENERALITY_MODELS:
-        notes.append(f"Model: {model}, one of the paper's generality models (its main results: Llama-2-7B).")
-    elif model != PAPER_MODEL:
-        notes.append(f"Model: {model} (paper: Llama-2-7B).")
-    if config.get("dtype") != "float16":
-        notes.append(f"Weights in {config.get('dtype')} (the paper's code: float16).")
-    section = config.get("paramact") or {}
-    if names is None:
-        names = list(dict.fromkeys([*section.get("task_datasets", []), *section.get("general_datasets", [])]))
-    sentence = origin_sentence({name: dataset_origin(config, name) for name in names})
-    return notes + ([sentence] if sentence else [])
-
-
-def sts_deviations(config: Mapping[str, Any], model: str) -> list[str]:
-    """Finding 3's differences from the released ``llama_sts.py`` (STS-B validation, SICK; 256 pairs)."""
-    section = config["paramact"]["sts"]
+def sts_method_notes(config: Mapping[str, Any]) -> list[str]:
+    """How finding 3's pairs are drawn where the released ``llama_sts.py`` differs (no config key says it)."""
     datasets = config.get("datasets") or {}
-    notes = setup_deviations(config, model, section["datasets"])
-    formats = [datasets[n]["format"] for n in section["datasets"] if n in datasets]
-    if sorted(formats) != ["sick", "stsb"]:
-        notes.append(f"STS pairs: {', '.join(section['datasets'])} ({', '.join(formats)}) stand in for STS-B and SICK (English).")
-    if int(section["pairs"]) != 256:
-        notes.append(f"{section['pairs']} pairs per dataset (the released code: 256).")
-    if "stsb" in formats:
-        notes.append("STS-B pairs are a seeded sample (the released code takes the first 256 validation rows).")
-    return notes
+    formats = [datasets[n]["format"] for n in config["paramact"]["sts"]["datasets"] if n in datasets]
+    return ["STS-B pairs are a seeded sample (the released code takes the first 256 validation rows)."] if "stsb" in formats else []
 
 
-def validation_deviations(config: Mapping[str, Any], model: str) -> list[str]:
-    """Validations 1-2's differences from the released ``wanda_test.py`` / ``prune_wanda_pro``."""
+def validation_method_notes(config: Mapping[str, Any]) -> list[str]:
+    """Validations 1-2: what this implementation does where ``wanda_test.py`` / ``prune_wanda_pro``
+    differ or were not released (no config key says it)."""
     section = config["paramact"]["validation"]
-    notes = setup_deviations(config, model)
-    notes.append("Per-layer ratios: S_i = s - spread * (d_i - mean d) / max|d - mean d| from this run's density profile "
-                 f"({section['density_dataset']}, spread {section['spread']:g}); the released code hard-codes its ratios (formula not released).")
-    notes.append(f"Calibration: {section['calibration_samples']} inputs per set (the code: 128 windows of the model's full context); "
-                 "BoolQ/MMLU scored zero-shot by the larger choice logit (the code: MMLU 5-shot); perplexity on held-out draws.")
-    if section.get("criterion", "wanda") != "wanda":
-        notes.append(f"Criterion: {section['criterion']} (the code: Wanda).")
-    return notes
-
-
-def deviations(config: Mapping[str, Any], model: str, gamma: float | None) -> list[str]:
-    """How this run differs from the paper's setup, as sentences (empty when it does not)."""
-    section = config["paramact"]
-    datasets = config.get("datasets") or {}
-    notes = setup_deviations(config, model)
-    general = [n for n in section.get("general_datasets", [])]
-    formats = {datasets[n]["format"] for n in general if n in datasets}
-    if general and not formats <= {"c4", "wikitext2"}:
-        notes.append(f"General corpora: {', '.join(general)} (paper: C4, WikiText-2).")
-    if int(section["samples"]) != PAPER_SAMPLES or int(section["pair_samples"]) != PAPER_SAMPLES:
-        notes.append(f"Samples: {section['samples']} per dataset, {section['pair_samples']} pairs per dataset pair (paper: 64).")
-    if gamma is None:
-        notes.append(f"gamma chosen from this run's means for a target activated share of {section['gamma_target_share']:g} "
-                     "(the released code's gamma, 2e-6 for 32-layer models, gives about that share on C4; its text: 2e-5).")
-    elif gamma not in (2e-5, 5e-6, 2e-6):
-        notes.append(f"gamma = {gamma:g} (paper: 2e-5 in the text, 2e-6 in the code, for 32-layer models).")
-    return notes
+    return [
+        "Per-layer ratios: S_i = s - spread * (d_i - mean d) / max|d - mean d| from this run's density profile "
+        f"({section['density_dataset']}, spread {section['spread']:g}); the released code hard-codes its ratios (formula not released).",
+        f"Calibration: {section['calibration_samples']} inputs per set (the code: 128 windows of the model's full context); "
+        "BoolQ/MMLU scored zero-shot by the larger choice logit (the code: MMLU 5-shot); perplexity on held-out draws.",
+    ]
 
 
 def read_gamma(paths: Sequence[str | Path]) -> tuple[float, str]:

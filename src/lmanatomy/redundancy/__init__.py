@@ -12,6 +12,7 @@ Attributes are imported on first use (PEP 562), so that checking a config — wh
 from __future__ import annotations
 
 from lmanatomy.lazy import lazy_exports
+from lmanatomy.study import Study
 
 _EXPORTS = {
     "BatchedLinearSVR": "svr",
@@ -33,3 +34,17 @@ __all__ = sorted(_EXPORTS)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+
+
+#: What this study is, for the workflow, the config check and the report (lmanatomy.study).
+STUDY = Study(
+    name="redundancy",
+    paper="Baba & Kano 2025: redundancy between layers",
+    citation="Baba & Kano 2025",
+    title="Layer redundancy (Baba & Kano 2025)",
+    schema="redundancy.schema.yaml",
+    rules="workflow/rules/redundancy.smk",
+    check="lmanatomy.redundancy.config:check",
+    section="lmanatomy.report.summary:redundancy_section",
+    paper_config="config/papers/baba2025.yaml",
+)

@@ -193,35 +193,6 @@ def poster_dims_note(frequent: pd.DataFrame, hidden_size: int, model: str) -> st
             f"in this run ({model}) {'; '.join(ranks)}. {here}")
 
 
-# The poster's setup, against which a run's deviations are stated.
-PAPER = {"model": "llama-3-youko-8b", "display": "rinna/llama-3-youko-8b", "train": 800, "test": 200}
-
-
-def deviations(model: str, section: Mapping[str, Any], probe: Mapping[str, Any], dataset_meta: Mapping[str, Any]) -> list[str]:
-    """How this run differs from the poster's setup, one sentence each (empty: none known)."""
-    notes = []
-    if model != PAPER["model"]:
-        notes.append(f"Model {model}, not the poster's {PAPER['display']}.")
-    origin = dataset_meta.get("origin")
-    if origin is None:
-        raise DataError("the dataset's provenance has no 'origin' (prepared by an older lm-anatomy; prepare it again)")
-    if dataset_meta.get("format") != "jsts":
-        notes.append(f"Sentences from dataset format '{dataset_meta.get('format')}', not JSTS sentence1.")
-    elif origin["is_demo"] or origin["subset"]:
-        notes.append(f"Sentences: JSTS sentence1, {origin['text']}.")
-    if (section["train"], section["test"]) != (PAPER["train"], PAPER["test"]):
-        notes.append(f"{section['train']} train / {section['test']} test sentences (poster: {PAPER['train']} / {PAPER['test']}).")
-    if section.get("include_embedding"):
-        notes.append("The embedding → layer 1 pair is included (poster: decoder layers only).")
-    if probe.get("last_layer", "raw") != "raw":
-        notes.append("The last hidden state is taken after the final norm (poster: the raw last-layer output).")
-    if section.get("C", 1.0) != 1.0 or section.get("epsilon", 0.1) != 0.1:
-        notes.append(f"SVR C={section.get('C')}, epsilon={section.get('epsilon')} (scikit-learn defaults C=1, epsilon=0.1 in the poster).")
-    if section.get("standardize"):
-        notes.append("Input features standardised (zero mean, unit variance on the training sentences).")
-    return notes
-
-
 def settings_note(rows: pd.DataFrame) -> str:
     """The fit settings and convergence, as recorded in the per-pair rows."""
     first = rows.iloc[0]

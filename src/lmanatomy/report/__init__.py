@@ -7,7 +7,7 @@ time, and the report rules run on the analysis environment.
 
 from lmanatomy.report.files import link_file, render_table_page
 from lmanatomy.report.html import markdown_page
-from lmanatomy.report.items import PAPERS, ReportItem, ReportView
+from lmanatomy.report.items import ReportItem, ReportView, papers
 from lmanatomy.report.summary import load_paper_values, models_by_study, summarize
 
-__all__ = ["link_file", "render_table_page", "PAPERS", "ReportItem", "ReportView", "load_paper_values", "markdown_page", "models_by_study", "summarize"]
+__all__ = ["link_file", "render_table_page", "ReportItem", "ReportView", "load_paper_values", "markdown_page", "models_by_study", "papers", "summarize"]

@@ -17,16 +17,14 @@ from typing import Any, Iterable, Mapping
 
 from lmanatomy.errors import LmAnatomyError
 
-#: The paper each study reproduces: the report's categories.
-PAPERS: dict[str, str] = {
-    "census": "Kojima et al. 2024: language-specific neurons",
-    "language": "Kojima et al. 2024: language-specific neurons",
-    "lesion": "Harada et al. 2024: synaptic-pruning lesions",
-    "knowledge": "Ariyama et al. 2025: knowledge-neuron formation",
-    "redundancy": "Baba & Kano 2025: redundancy between layers",
-    "paramact": "Wang et al. 2024: activation patterns of parameters",
-    "atlas": "Across studies: the layer atlas",
-}
+
+def papers() -> dict[str, str]:
+    """The paper each discovered study reproduces (its descriptor's ``paper``): the report's categories."""
+    from lmanatomy.study import discover
+
+    return {study.name: study.paper for study in discover()}
+
+
 #: The category of the run's own documents (summary, provenance).
 RUN_CATEGORY = "Run: summary and provenance"
 KINDS = {".md": "table", ".png": "figure", ".csv": "data"}
@@ -72,9 +70,13 @@ class ReportView:
     """
 
     def __init__(self, targets: Mapping[str, Iterable[str]], studies: Iterable[str], results: str,
-                 captions_dir: str | Path, models: Iterable[str] = ()):
+                 captions_dir: str | Path, models: Iterable[str] = (), captions: Mapping[str, str | Path] | None = None):
+        """``captions`` maps a results folder to its caption folder where that is not
+        ``captions_dir/<folder>`` (a study outside the repository: its descriptor's ``captions``)."""
         self.results = results.rstrip("/")
         self.captions_dir = Path(captions_dir)
+        self.captions = {folder: Path(path) for folder, path in (captions or {}).items()}
+        self.papers = papers()
         known = set(models)
         self.items: dict[str, ReportItem] = {}
         for study in studies:
@@ -95,7 +97,7 @@ class ReportView:
         if f"{kind}:{key}" in self.items:
             return
         csv = path.with_suffix(".csv") in siblings
-        title, caption = read_caption(self.captions_dir / relative.parts[0] / f"{relative.stem}.rst")
+        title, caption = read_caption(self.captions.get(relative.parts[0], self.captions_dir / relative.parts[0]) / f"{relative.stem}.rst")
         item = ReportItem(key=key, kind=kind, study=study, model=_model_of(relative.parts, models),
                           title=title, caption=caption, csv=csv)
         self.items[f"{kind}:{key}"] = item
@@ -117,7 +119,7 @@ class ReportView:
         return self.item(wildcards).kind
 
     def category(self, wildcards: Any) -> str:
-        return PAPERS[self.item(wildcards).study]
+        return self.papers[self.item(wildcards).study]
 
     def labels(self, wildcards: Any) -> dict[str, str]:
         item = self.item(wildcards)

@@ -132,22 +132,21 @@ def paramact_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, 
     return lines + ["The paper states both findings for its models; it gives them as figures, not numbers."]
 
 
-SECTIONS: dict[str, tuple[str, Section]] = {
-    "census": ("Neuron census (Kojima et al. 2024, Table 3)", census_section),
-    "language": ("Language-specific neurons (Kojima et al. 2024, Table 2)", language_section),
-    "lesion": ("Lesions (Harada et al. 2024, Table 1)", lesion_section),
-    "knowledge": ("Knowledge neurons (Ariyama et al. 2025, Table 2)", knowledge_section),
-    "redundancy": ("Layer redundancy (Baba & Kano 2025)", redundancy_section),
-    "paramact": ("Parameter activation (Wang et al. 2024)", paramact_section),
-}
+def sections() -> dict[str, tuple[str, Section]]:
+    """Study → (heading, section function) of every discovered study that has a summary section."""
+    from lmanatomy.study import discover
+
+    return {s.name: (s.title, section) for s in discover() if (section := s.summary_section()) is not None}
 
 
 def summarize(results: str | Path, run_name: str, studies: Sequence[str], paper_values: Mapping[str, Any],
-              models: Mapping[str, Sequence[str]], displays: Mapping[str, str]) -> str:
+              models: Mapping[str, Sequence[str]], displays: Mapping[str, str],
+              deviations: Mapping[str, Sequence[str]] | None = None) -> str:
     """The summary document: one section per enabled study, in the config's order.
 
     ``models`` maps each study to the registry names it ran, ``displays`` names to the names the
-    papers print.
+    papers print; ``deviations`` each study to its lines of "how this run differs from the
+    paper" (lmanatomy.deviations: derived from the paper's config).
     """
     results = Path(results)
     run = {"models": models, "displays": displays}
@@ -162,12 +161,14 @@ def summarize(results: str | Path, run_name: str, studies: Sequence[str], paper_
              "Each section names the model(s) of this run and of the paper. Where they differ the numbers are not "
              "expected to match; the report (`report.html`) has every table and figure with its caption and the "
              "run's provenance.", ""]
+    known = sections()
     for study in studies:
-        if study not in SECTIONS:
+        if study not in known:
             continue
-        title, section = SECTIONS[study]
+        title, section = known[study]
         paper = paper_values[study]
-        lines += [f"### {title}", ""] + _setup(models.get(study, []), paper, displays) + section(results, paper, run) + [""]
+        lines += [f"### {title}", ""] + _setup(models.get(study, []), paper, displays)
+        lines += [*(deviations or {}).get(study, [])] + section(results, paper, run) + [""]
     return "\n".join(lines).rstrip() + "\n"
 
 
