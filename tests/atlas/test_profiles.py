@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lmanatomy.atlas.plan import inputs, reasons
-from lmanatomy.atlas.profiles import (bootstrap_mean, knowledge_profile, language_profile, lesion_profile,
+from lmanatomy.atlas.profiles import (knowledge_profile, language_profile, lesion_profile,
                                       paramact_profile, redundancy_profile, wide)
 from lmanatomy.lesion.planning import PruningPlan
 from lmanatomy.lesion.report import column_label
@@ -41,15 +41,6 @@ def test_redundancy_pair_n_is_layer_n_with_a_bootstrap_over_dims():
     assert list(r2.index) == [1, 2, 3]
     assert r2.loc[2, "value"] == pytest.approx(pairs[2]["r2"].mean())
     assert r2.loc[2, "ci_low"] < r2.loc[2, "value"] < r2.loc[2, "ci_high"]
-
-
-def test_bootstrap_mean_equals_a_plain_loop():
-    values = np.arange(10.0) ** 2
-    mean, low, high = bootstrap_mean(values, resamples=100, seed=4)
-    draws = np.random.default_rng(4).integers(0, 10, size=(100, 10))
-    means = [float(np.mean([values[i] for i in d])) for d in draws]
-    assert mean == pytest.approx(values.mean())
-    assert (low, high) == pytest.approx(tuple(np.percentile(means, [2.5, 97.5])))
 
 
 def test_language_counts_per_layer_pool_the_languages():

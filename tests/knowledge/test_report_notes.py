@@ -1,7 +1,5 @@
 """What the outputs say: metric names, the comparable Table 2 column, held-out accuracy, layer pile-ups, Fig 3's rank panel."""
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +7,8 @@ import pytest
 from lmanatomy.knowledge.figures import distance_figure, off_diagonal_ranks
 from lmanatomy.knowledge.groups import PAPER_GROUPS
 from lmanatomy.knowledge.report import PAPER_SETUP, accuracy_line, deviations, metrics_note, table2_notes, training_note
-from lmanatomy.knowledge.trajectories import layer_shares, pile_up_note, wilson_interval
+from lmanatomy.knowledge.trajectories import layer_shares, pile_up_note
+from lmanatomy.stats import wilson
 
 SECTION = {**PAPER_SETUP, "groups": PAPER_GROUPS, "grid": "inclusive", "scale": 1e6, "denominator": "as_paper"}
 CHECKPOINTS = [f"step{i}" for i in range(20)]
@@ -19,19 +18,10 @@ def _answers(correct=(0, 76, 150)):
     n = 152
     rows = []
     for step, c in zip(("step0", "step40", "step520"), correct):
-        low, high = wilson_interval(c, n)
+        low, high = wilson(c, n)
         rows.append({"checkpoint": step, "prompts": n, "correct": c, "accuracy": c / n, "accuracy_low": low,
                      "accuracy_high": high, "mean_probability": 0.5, "first_token_only": ""})
     return pd.DataFrame(rows)
-
-
-def test_wilson_interval_matches_the_formula():
-    k, n, z = 30, 152, 1.959963984540054
-    p = k / n
-    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    assert wilson_interval(k, n) == pytest.approx((centre - half, centre + half), rel=1e-9)
-    low, high = wilson_interval(0, 152)
-    assert low == pytest.approx(0.0, abs=1e-12) and 0 < high < 0.03
 
 
 def test_a_metric_other_than_the_papers_is_a_deviation_named_for_what_it_computes():

@@ -62,19 +62,19 @@ def test_findings_have_the_constructed_answers():
 def test_gap_interval_is_a_percentile_bootstrap_of_the_mean():
     from scipy.stats import bootstrap
 
-    from lmanatomy.paramact.report import bootstrap_mean
+    from lmanatomy.paramact.report import gap_interval
     from lmanatomy.paramact.sts import Interval
 
     values = np.random.default_rng(3).normal(0.1, 0.2, size=32)
-    low, high = bootstrap_mean(values, Interval(resamples=4000))
+    low, high = gap_interval(values, Interval(resamples=4000))
     ref = bootstrap((values,), np.mean, n_resamples=4000, method="percentile", random_state=1).confidence_interval
     assert low < values.mean() < high
     assert abs(low - ref.low) < 0.02 and abs(high - ref.high) < 0.02  # scipy's own draws: resampling noise only
     # The same seeded draws, averaged by a plain loop.
     draws = np.random.default_rng(0).integers(0, 32, size=(1000, 32))
     means = [sum(values[i] for i in row) / 32 for row in draws]
-    assert bootstrap_mean(values) == pytest.approx(tuple(np.quantile(means, [0.025, 0.975])))
-    assert np.isnan(bootstrap_mean(values[:1])).all()
+    assert gap_interval(values) == pytest.approx(tuple(np.quantile(means, [0.025, 0.975])))
+    assert np.isnan(gap_interval(values[:1])).all()
 
 
 def test_heatmap_is_the_mean_over_layers_l_half_to_l_minus_3():

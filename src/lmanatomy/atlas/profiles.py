@@ -24,6 +24,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from lmanatomy.stats import bootstrap_mean
+
 COLUMNS = ["profile", "layer", "value", "ci_low", "ci_high", "n", "interval"]
 #: The profiles compared across studies, with the label figures and text use.
 HEADLINES: dict[str, str] = {
@@ -40,19 +42,6 @@ HEADLINES: dict[str, str] = {
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
-
-
-def bootstrap_mean(values: np.ndarray, resamples: int, seed: int, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean, low, high): the percentile bootstrap interval of a mean over independent units."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
-        return float("nan"), float("nan"), float("nan")
-    draws = np.random.default_rng(seed).integers(0, len(values), size=(resamples, len(values)))
-    means = values[draws].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return float(values.mean()), float(low), float(high)
 
 
 def lesion_profile(table1: pd.DataFrame, plans: Mapping[str, object], tasks: Sequence[str] | None = None) -> pd.DataFrame:

@@ -25,10 +25,10 @@ import pandas as pd
 
 from lmanatomy.data.subsets import dataset_origin, origin_sentence
 from lmanatomy.errors import DataError
-from lmanatomy.paramact.plan import canonical
-from lmanatomy.paramact.plan import deep_range
+from lmanatomy.paramact.plan import canonical, deep_range
 from lmanatomy.paramact.sts import Interval
 from lmanatomy.plots import figure, save
+from lmanatomy.stats import bootstrap_mean
 from lmanatomy.tables import atomic_write_text, to_markdown, write_table
 
 PAPER_MODEL = "llama-2-7b"
@@ -263,19 +263,14 @@ def _spearman(values: np.ndarray) -> float:
     return float(np.corrcoef(index, ranks)[0, 1])
 
 
-def bootstrap_mean(values: np.ndarray, interval: Interval = Interval()) -> tuple[float, float]:
-    """Percentile-bootstrap interval of the mean of per-sample values (samples drawn with replacement, seeded).
+def gap_interval(values: np.ndarray, interval: Interval = Interval()) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the mean of per-sample values (NaN for fewer than 2 samples).
 
     Finding 2 is a claim about paired inputs; this interval says whether the shallow − deep gap
     of a pair's LLMDcos is wider than what resampling the pairs moves it by.
     """
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return float("nan"), float("nan")
-    draws = np.random.default_rng(interval.seed).integers(0, len(values), size=(interval.resamples, len(values)))
-    tail = (1.0 - interval.level) / 2.0
-    low, high = np.quantile(values[draws].mean(axis=1), [tail, 1.0 - tail])
-    return float(low), float(high)
+    _, low, high = bootstrap_mean(values, interval.resamples, interval.seed, interval.level, min_n=2)
+    return low, high
 
 
 def findings(density: pd.DataFrame, pairs: pd.DataFrame, ctx: Context) -> pd.DataFrame:
@@ -300,7 +295,7 @@ def findings(density: pd.DataFrame, pairs: pd.DataFrame, ctx: Context) -> pd.Dat
                      "subject": f"{x}-{y}", "gamma": np.nan, "shallow": shallow.mean(), "deep": deep.mean(),
                      "spearman_layer": _spearman(curve), "samples_holding": f"{int((shallow > deep).sum())}/{len(shallow)}",
                      "n": len(shallow), "gap": float((shallow - deep).mean()),
-                     **dict(zip(("gap_ci95_low", "gap_ci95_high"), bootstrap_mean(shallow - deep))),
+                     **dict(zip(("gap_ci95_low", "gap_ci95_high"), gap_interval(shallow - deep))),
                      "holds": bool(shallow.mean() > deep.mean()) if kind == "cross" else None})
     return pd.DataFrame(rows)
 
