@@ -9,6 +9,7 @@ from scipy.stats import binomtest, bootstrap
 from lmanatomy.stats import (
     bootstrap_mean,
     bootstrap_means,
+    normal_interval,
     percentile_interval,
     resample_indices,
     same_layer_random,
@@ -123,3 +124,10 @@ def test_same_layer_random_names_a_layer_with_too_few_free_units():
     chosen = pd.DataFrame({"layer": [0, 0], "module": ["l0.a", "l0.a"], "channel": [0, 1]})
     with pytest.raises(ValueError, match="layer 0: 2 random units wanted, only 1"):
         same_layer_random(chosen, census, np.random.default_rng(0))
+
+
+def test_normal_interval_is_the_estimate_plus_minus_z_bootstrap_standard_errors():
+    replicates = np.random.default_rng(2).normal(3.0, 0.5, size=(400, 2))
+    low, high = normal_interval(np.array([3.1, 2.9]), replicates, 0.95)
+    se = np.array([np.sqrt(sum((r - replicates[:, j].mean()) ** 2 for r in replicates[:, j]) / 399) for j in range(2)])
+    assert np.allclose(low, [3.1, 2.9] - 1.959963984540054 * se) and np.allclose(high, [3.1, 2.9] + 1.959963984540054 * se)

@@ -7,6 +7,8 @@ One copy of each, so that two studies' intervals mean the same thing and are dra
   (samples, words, paired prompts), seeded with ``numpy.random.default_rng(seed)``; the draws
   are an ``(resamples, n)`` matrix of indices, so a caller that needs several means on the *same*
   resampled units (a difference and its two parts) uses :func:`bootstrap_means`.
+* :func:`normal_interval` — estimate ± z·SE from bootstrap replicates, for statistics whose
+  bootstrap distribution is shifted from the estimate.
 * :func:`wilson` — the Wilson score interval of a proportion: it stays inside [0, 1] and is
   sensible at 0 and n hits, where small-sample accuracies often lie.
 * :func:`same_layer_random` — a control set of units: as many per layer as the chosen set has,
@@ -17,6 +19,7 @@ One copy of each, so that two studies' intervals mean the same thing and are dra
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -26,6 +29,7 @@ __all__ = [
     "Z95",
     "bootstrap_mean",
     "bootstrap_means",
+    "normal_interval",
     "percentile_interval",
     "resample_indices",
     "same_layer_random",
@@ -47,6 +51,20 @@ def percentile_interval(estimates: np.ndarray, level: float = 0.95, axis: int = 
     tail = (1.0 - level) / 2.0
     low, high = np.quantile(estimates, [tail, 1.0 - tail], axis=axis)
     return low, high
+
+
+def normal_interval(estimate: np.ndarray, replicates: np.ndarray, level: float = 0.95, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """estimate ± z·SE, the standard error being the spread (ddof 1) of bootstrap ``replicates``.
+
+    For statistics whose bootstrap distribution is shifted from the estimate (a share of
+    thresholded means: resampled means are noisier, so fewer stay above a threshold most are far
+    above), where a percentile interval can miss the estimate itself; this one is centred on it.
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"an interval's level must lie in (0, 1), got {level}")
+    z = NormalDist().inv_cdf(0.5 + level / 2.0)
+    se = np.std(replicates, axis=axis, ddof=1)
+    return np.asarray(estimate) - z * se, np.asarray(estimate) + z * se
 
 
 def bootstrap_means(columns: Mapping[str, np.ndarray], resamples: int, seed: int,
