@@ -9,6 +9,7 @@ from scipy.stats import binomtest, bootstrap
 from lmanatomy.stats import (
     bootstrap_mean,
     bootstrap_means,
+    mover_mean,
     normal_interval,
     percentile_interval,
     resample_indices,
@@ -131,3 +132,12 @@ def test_normal_interval_is_the_estimate_plus_minus_z_bootstrap_standard_errors(
     low, high = normal_interval(np.array([3.1, 2.9]), replicates, 0.95)
     se = np.array([np.sqrt(sum((r - replicates[:, j].mean()) ** 2 for r in replicates[:, j]) / 399) for j in range(2)])
     assert np.allclose(low, [3.1, 2.9] - 1.959963984540054 * se) and np.allclose(high, [3.1, 2.9] + 1.959963984540054 * se)
+
+
+def test_mover_mean_of_one_estimate_is_its_own_interval_and_of_many_the_root_sum_of_squares():
+    mean, interval = mover_mean([0.3], [(0.1, 0.4)])
+    assert mean == pytest.approx(0.3) and interval == pytest.approx((0.1, 0.4))
+    mean, (low, high) = mover_mean([0.2, 0.4, 0.0], [(0.1, 0.5), (0.3, 0.45), (-0.2, 0.1)])
+    assert mean == pytest.approx(0.2)
+    assert low == pytest.approx(0.2 - np.sqrt(0.1**2 + 0.1**2 + 0.2**2) / 3)
+    assert high == pytest.approx(0.2 + np.sqrt(0.3**2 + 0.05**2 + 0.1**2) / 3)

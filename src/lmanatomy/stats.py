@@ -9,6 +9,7 @@ One copy of each, so that two studies' intervals mean the same thing and are dra
   resampled units (a difference and its two parts) uses :func:`bootstrap_means`.
 * :func:`normal_interval` — estimate ± z·SE from bootstrap replicates, for statistics whose
   bootstrap distribution is shifted from the estimate.
+* :func:`mover_mean` — the mean of independent estimates, its interval combined from theirs.
 * :func:`wilson` — the Wilson score interval of a proportion: it stays inside [0, 1] and is
   sensible at 0 and n hits, where small-sample accuracies often lie.
 * :func:`same_layer_random` — a control set of units: as many per layer as the chosen set has,
@@ -29,6 +30,7 @@ __all__ = [
     "Z95",
     "bootstrap_mean",
     "bootstrap_means",
+    "mover_mean",
     "normal_interval",
     "percentile_interval",
     "resample_indices",
@@ -101,6 +103,17 @@ def bootstrap_mean(values: np.ndarray, resamples: int = 1000, seed: int = 0, lev
     if len(values) < max(min_n, 1):
         return float("nan"), float("nan"), float("nan")
     return bootstrap_means({"values": values}, resamples, seed, level)["values"]
+
+
+def mover_mean(estimates: Sequence[float], intervals: Sequence[tuple[float, float]]) -> tuple[float, tuple[float, float]]:
+    """The mean of independent estimates with an interval combined from their own (MOVER for a sum,
+    Zou & Donner 2008, divided by the count): each bound moves by the root sum of squares of the
+    estimates' distances to their own bounds on that side."""
+    values = np.asarray(estimates, dtype=float)
+    lows, highs = (np.asarray(side, dtype=float) for side in zip(*intervals))
+    k = len(values)
+    mean = float(values.mean())
+    return mean, (mean - math.sqrt(float(((values - lows) ** 2).sum())) / k, mean + math.sqrt(float(((highs - values) ** 2).sum())) / k)
 
 
 def wilson(hits: int, n: int, z: float = Z95) -> tuple[float, float]:

@@ -96,3 +96,15 @@ def test_a_model_with_one_study_is_refused_before_any_job(tmp_path):
     config["studies"].append("redundancy")
     config["redundancy"] = {"models": ["smollm2-135m"]}
     check(config, registry)
+
+
+def test_paramact_share_interval_combines_the_datasets_intervals_by_mover():
+    density = pd.DataFrame({"dataset": ["a", "b"], "layer": [0, 0], "parameters": [10, 10], "activated": [5, 3],
+                            "ratio_ci95_low": [0.4, 0.1], "ratio_ci95_high": [0.7, 0.35]})
+    llmdcos = pd.DataFrame({"x": ["a"], "y": ["b"], "layer": [0], "llmdcos": [0.5]})
+    row = paramact_profile(density, llmdcos, resamples=10, seed=0).set_index("profile").loc["paramact_activated"]
+    # mean 0.4; bounds: 0.4 ∓ hypot(distances to each dataset's own bound) / 2
+    assert row["value"] == pytest.approx(0.4)
+    assert row["ci_low"] == pytest.approx(0.4 - np.hypot(0.5 - 0.4, 0.3 - 0.1) / 2)
+    assert row["ci_high"] == pytest.approx(0.4 + np.hypot(0.7 - 0.5, 0.35 - 0.3) / 2)
+    assert row["n"] == 2 and "MOVER" in row["interval"]

@@ -12,8 +12,9 @@ different studies line up:
 
 Intervals are what each study's outputs support and are named in ``interval``: a bootstrap over
 samples (lesion, from the evaluation's per-cell interval), over target dims (redundancy), over
-paired samples (paramact LLMDcos); counts of a deterministic selection (language, knowledge,
-paramact's activated share) have none.
+paired samples (paramact LLMDcos), over each dataset's samples combined over datasets (paramact's
+activated share, when its tables carry the interval); counts of a deterministic selection
+(language, knowledge) have none.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from lmanatomy.stats import bootstrap_mean
+from lmanatomy.stats import bootstrap_mean, mover_mean
 
 COLUMNS = ["profile", "layer", "value", "ci_low", "ci_high", "n", "interval"]
 #: The profiles compared across studies, with the label figures and text use.
@@ -133,11 +134,16 @@ def paramact_profile(density: pd.DataFrame, llmdcos: pd.DataFrame, resamples: in
     """
     rows: list[dict] = []
     ratio = density["activated"] / density["parameters"] if "parameters" in density else density["ratio"]
+    with_ci = {"ratio_ci95_low", "ratio_ci95_high"} <= set(density.columns)
     shares = density.assign(share=ratio).groupby("layer")["share"].mean()
-    for layer, share in shares.items():
-        rows.append({"profile": "paramact_activated", "layer": int(layer), "value": float(share), "ci_low": np.nan,
-                     "ci_high": np.nan, "n": int((density["layer"] == layer).sum()),
-                     "interval": "none (a count over the datasets)"})
+    for layer, part in density.assign(share=ratio).groupby("layer"):
+        share, low, high = float(shares[layer]), np.nan, np.nan
+        if with_ci and part[["ratio_ci95_low", "ratio_ci95_high"]].notna().all().all():
+            _, (low, high) = mover_mean(part["share"], list(zip(part["ratio_ci95_low"], part["ratio_ci95_high"])))
+        rows.append({"profile": "paramact_activated", "layer": int(layer), "value": share, "ci_low": low,
+                     "ci_high": high, "n": len(part),
+                     "interval": ("95% over each dataset's samples, mean over the n datasets by MOVER" if low == low
+                                  else "none (a count over the datasets)")})
     cross = llmdcos[llmdcos["x"] != llmdcos["y"]]
     for layer, part in cross.groupby("layer"):
         mean, low, high = bootstrap_mean(part["llmdcos"].to_numpy(), resamples, seed + int(layer))

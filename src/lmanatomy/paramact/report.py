@@ -113,9 +113,10 @@ def deviations(config: Mapping[str, Any], model: str, gamma: float | None) -> li
         notes.append(f"Samples: {section['samples']} per dataset, {section['pair_samples']} pairs per dataset pair (paper: 64).")
     if gamma is None:
         notes.append(f"gamma chosen from this run's means for a target activated share of {section['gamma_target_share']:g} "
-                     "(the released code's gamma, 2e-6 for 32-layer models, gives about that share on C4; its text: 2e-5).")
+                     "(the released code's gamma, 2e-6 for 32-layer models, gives about that share on C4; "
+                     "its text: 2e-5 as recorded, unverified).")
     elif gamma not in (2e-5, 5e-6, 2e-6):
-        notes.append(f"gamma = {gamma:g} (paper: 2e-5 in the text, 2e-6 in the code, for 32-layer models).")
+        notes.append(f"gamma = {gamma:g} (paper: 2e-6 in the code, for 32-layer models; 2e-5 as recorded for the text, unverified).")
     return notes
 
 

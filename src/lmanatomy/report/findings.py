@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from lmanatomy.errors import DataError
-from lmanatomy.language.intervals import wilson
+from lmanatomy.stats import mover_mean, wilson
 
 Interval = tuple[float, float]
 
@@ -66,17 +66,6 @@ def verdict(interval: Interval | None, null: float, paper_direction: int | None,
     if low <= null <= high:
         return UNDECIDED
     return AGREES if (1 if low > null else -1) == paper_direction else DISAGREES
-
-
-def mover_mean(estimates: Sequence[float], intervals: Sequence[Interval]) -> tuple[float, Interval]:
-    """The mean of independent estimates with a 95% interval combined from their own (MOVER for a sum,
-    divided by the count): each bound moves by the root sum of squares of the estimates' distances
-    to their own bounds on that side."""
-    values = np.asarray(estimates, dtype=float)
-    lows, highs = (np.asarray(side, dtype=float) for side in zip(*intervals))
-    k = len(values)
-    mean = float(values.mean())
-    return mean, (mean - math.sqrt(float(((values - lows) ** 2).sum())) / k, mean + math.sqrt(float(((highs - values) ** 2).sum())) / k)
 
 
 def mover_difference(a: float, a_interval: Interval, b: float, b_interval: Interval) -> tuple[float, Interval]:
