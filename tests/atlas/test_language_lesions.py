@@ -7,26 +7,10 @@ import pandas as pd
 import pytest
 
 from lmanatomy.atlas.lesions import (change_table, conditions, language_neurons, paired_change, pattern,
-                                     random_neurons, run_lesions)
+                                     run_lesions)
 from lmanatomy.evaluation import GenerationSettings
 from lmanatomy.evaluation.tasks import TASKS, build_task
 from lmanatomy.language.neurons import NeuronTable
-
-
-def _census(layers=3, modules=("a", "b"), width=10) -> pd.DataFrame:
-    rows = [{"layer": l, "module": f"l{l}.{m}", "channel": c} for l in range(layers) for m in modules for c in range(width)]
-    return pd.DataFrame(rows)
-
-
-def test_random_control_draws_the_same_count_per_layer_from_other_neurons():
-    census = _census()
-    chosen = pd.DataFrame({"layer": [0, 0, 2], "module": ["l0.a", "l0.b", "l2.a"], "channel": [1, 2, 3]})
-    rng = np.random.default_rng(0)
-    for _ in range(30):
-        drawn = random_neurons(chosen, census, rng)
-        assert drawn.groupby("layer").size().to_dict() == {0: 2, 2: 1}
-        assert not set(zip(drawn["module"], drawn["channel"])) & set(zip(chosen["module"], chosen["channel"]))
-        assert not drawn.duplicated().any()
 
 
 def test_patterns_fix_zero_or_the_mean():

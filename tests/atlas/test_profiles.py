@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lmanatomy.atlas.plan import inputs, reasons
-from lmanatomy.atlas.profiles import (bootstrap_mean, knowledge_profile, language_profile, lesion_profile,
+from lmanatomy.atlas.profiles import (knowledge_profile, language_profile, lesion_profile,
                                       paramact_profile, redundancy_profile, wide)
 from lmanatomy.lesion.planning import PruningPlan
 from lmanatomy.lesion.report import column_label
@@ -41,15 +41,6 @@ def test_redundancy_pair_n_is_layer_n_with_a_bootstrap_over_dims():
     assert list(r2.index) == [1, 2, 3]
     assert r2.loc[2, "value"] == pytest.approx(pairs[2]["r2"].mean())
     assert r2.loc[2, "ci_low"] < r2.loc[2, "value"] < r2.loc[2, "ci_high"]
-
-
-def test_bootstrap_mean_equals_a_plain_loop():
-    values = np.arange(10.0) ** 2
-    mean, low, high = bootstrap_mean(values, resamples=100, seed=4)
-    draws = np.random.default_rng(4).integers(0, 10, size=(100, 10))
-    means = [float(np.mean([values[i] for i in d])) for d in draws]
-    assert mean == pytest.approx(values.mean())
-    assert (low, high) == pytest.approx(tuple(np.percentile(means, [2.5, 97.5])))
 
 
 def test_language_counts_per_layer_pool_the_languages():
@@ -105,3 +96,15 @@ def test_a_model_with_one_study_is_refused_before_any_job(tmp_path):
     config["studies"].append("redundancy")
     config["redundancy"] = {"models": ["smollm2-135m"]}
     check(config, registry)
+
+
+def test_paramact_share_interval_combines_the_datasets_intervals_by_mover():
+    density = pd.DataFrame({"dataset": ["a", "b"], "layer": [0, 0], "parameters": [10, 10], "activated": [5, 3],
+                            "ratio_ci95_low": [0.4, 0.1], "ratio_ci95_high": [0.7, 0.35]})
+    llmdcos = pd.DataFrame({"x": ["a"], "y": ["b"], "layer": [0], "llmdcos": [0.5]})
+    row = paramact_profile(density, llmdcos, resamples=10, seed=0).set_index("profile").loc["paramact_activated"]
+    # mean 0.4; bounds: 0.4 ∓ hypot(distances to each dataset's own bound) / 2
+    assert row["value"] == pytest.approx(0.4)
+    assert row["ci_low"] == pytest.approx(0.4 - np.hypot(0.5 - 0.4, 0.3 - 0.1) / 2)
+    assert row["ci_high"] == pytest.approx(0.4 + np.hypot(0.7 - 0.5, 0.35 - 0.3) / 2)
+    assert row["n"] == 2 and "MOVER" in row["interval"]

@@ -12,7 +12,8 @@ from conftest import REPO
 from lmanatomy.knowledge.figures import distance_figure, off_diagonal_ranks
 from lmanatomy.knowledge.groups import PAPER_GROUPS
 from lmanatomy.knowledge.report import accuracy_line, metrics_note, table2_notes, training_note
-from lmanatomy.knowledge.trajectories import layer_shares, pile_up_note, wilson_interval
+from lmanatomy.knowledge.trajectories import layer_shares, pile_up_note
+from lmanatomy.stats import wilson
 
 PAPER = yaml.safe_load((REPO / "config" / "papers" / "ariyama2025.yaml").read_text(encoding="utf-8"))
 SECTION = {**PAPER["knowledge"], "groups": PAPER_GROUPS, "grid": "inclusive", "scale": 1e6, "denominator": "as_paper"}
@@ -23,7 +24,7 @@ def _answers(correct=(0, 76, 150)):
     n = 152
     rows = []
     for step, c in zip(("step0", "step40", "step520"), correct):
-        low, high = wilson_interval(c, n)
+        low, high = wilson(c, n)
         rows.append({"checkpoint": step, "prompts": n, "correct": c, "accuracy": c / n, "accuracy_low": low,
                      "accuracy_high": high, "mean_probability": 0.5, "first_token_only": ""})
     return pd.DataFrame(rows)
@@ -33,8 +34,8 @@ def test_wilson_interval_matches_the_formula():
     k, n, z = 30, 152, 1.959963984540054
     p = k / n
     centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    assert wilson_interval(k, n) == pytest.approx((centre - half, centre + half), rel=1e-9)
-    low, high = wilson_interval(0, 152)
+    assert wilson(k, n) == pytest.approx((centre - half, centre + half), rel=1e-9)
+    low, high = wilson(0, 152)
     assert low == pytest.approx(0.0, abs=1e-12) and 0 < high < 0.03
 
 

@@ -22,13 +22,19 @@ SECTION = {
 CTX = Context(SECTION, "m", "Tiny", L, 1e-3, ("Demo note.",))
 
 
+# The jobs' gap intervals, made up: t1's above 0, t2's spanning 0, g's below 0.
+GAP_INTERVALS = {"t1": (0.1, 0.3), "t2": (-0.05, 0.2), "g": (-0.4, -0.1)}
+
+
 def _density():
     rows = []
     for name, slope in [("t1", -1.0), ("t2", -0.5), ("g", +1.0)]:  # t1, t2 thin out with depth; g fills up
         for layer in range(L):
             for gamma in (1e-4, 1e-3, 1e-2):
                 activated = int(500 + slope * 40 * layer) // (1 if gamma <= 1e-3 else 2)
-                rows.append([name, layer, 1000, 4, gamma, activated, activated / 1000])
+                ratio = activated / 1000
+                rows.append([name, layer, 1000, 4, gamma, activated, ratio, ratio - 0.02, ratio + 0.02, np.nan,
+                             *GAP_INTERVALS[name], 1000])
     return pd.DataFrame(rows, columns=DENSITY_COLUMNS)
 
 
@@ -47,6 +53,8 @@ def test_findings_have_the_constructed_answers():
     one = table[table.finding.str.startswith("1") & np.isclose(table.gamma.astype(float), 1e-3)].set_index("subject")
     assert one.loc["t1", "holds"] and one.loc["t2", "holds"] and not one.loc["g", "holds"]
     assert one.loc["t1", "spearman_layer"] == pytest.approx(-1.0)
+    for name, interval in GAP_INTERVALS.items():  # finding 1 carries the jobs' interval over samples and their n
+        assert tuple(one.loc[name, ["gap_ci95_low", "gap_ci95_high"]]) == interval and one.loc[name, "n"] == 4
     two = table[table.finding.str.startswith("2")].set_index("subject")
     assert list(two.index) == ["t1-g", "t1-t2", "t2-g"] and two.holds.all()
     assert (two.samples_holding == "3/3").all()
@@ -62,19 +70,19 @@ def test_findings_have_the_constructed_answers():
 def test_gap_interval_is_a_percentile_bootstrap_of_the_mean():
     from scipy.stats import bootstrap
 
-    from lmanatomy.paramact.report import bootstrap_mean
+    from lmanatomy.paramact.report import gap_interval
     from lmanatomy.paramact.sts import Interval
 
     values = np.random.default_rng(3).normal(0.1, 0.2, size=32)
-    low, high = bootstrap_mean(values, Interval(resamples=4000))
+    low, high = gap_interval(values, Interval(resamples=4000))
     ref = bootstrap((values,), np.mean, n_resamples=4000, method="percentile", random_state=1).confidence_interval
     assert low < values.mean() < high
     assert abs(low - ref.low) < 0.02 and abs(high - ref.high) < 0.02  # scipy's own draws: resampling noise only
     # The same seeded draws, averaged by a plain loop.
     draws = np.random.default_rng(0).integers(0, 32, size=(1000, 32))
     means = [sum(values[i] for i in row) / 32 for row in draws]
-    assert bootstrap_mean(values) == pytest.approx(tuple(np.quantile(means, [0.025, 0.975])))
-    assert np.isnan(bootstrap_mean(values[:1])).all()
+    assert gap_interval(values) == pytest.approx(tuple(np.quantile(means, [0.025, 0.975])))
+    assert np.isnan(gap_interval(values[:1])).all()
 
 
 def test_heatmap_is_the_mean_over_layers_l_half_to_l_minus_3():
@@ -98,9 +106,12 @@ def test_write_report_writes_every_output(tmp_path):
     for path in out.values():
         assert path.is_file() and path.stat().st_size > 0, path
     assert lines[0].startswith("Finding 1") and "2 of 2 task datasets" in lines[0]
+    assert "lies above 0 for 1, below 0 for 1 and spans 0 (undecided) for 1 of 3" in lines[0]
     assert "3 of 3 cross-domain pairs" in lines[1]
     fig1 = pd.read_csv(out["fig1_csv"])
     assert set(fig1.dataset) == {"t1", "t2"} and np.allclose(fig1.gamma, 1e-3)
+    assert {"ratio_ci95_low", "ratio_ci95_high", "gap_ci95_low", "gap_ci95_high"} <= set(fig1.columns)
+    assert "| 500 [480, 520] |" in out["fig1_md"].read_text()  # layer 0 of t1: 500 of 1000 weights, ratio ± 0.02
     assert "Demo note." in out["fig6_md"].read_text()
     assert set(pd.read_csv(out["fig3_csv"])[["x", "y"]].itertuples(index=False, name=None)) == {("t1", "t1"), ("t1", "t2")}
 

@@ -10,7 +10,7 @@ from lmanatomy.errors import DataError
 from lmanatomy.language.intervals import wilson
 from lmanatomy.report import load_paper_values, summarize
 from lmanatomy.report.findings import (AGREES, DISAGREES, MARKERS, NO_PAPER, PAPER_MIXED, UNDECIDED, mover_difference,
-                                       replace_block, run_findings, verdict)
+                                       paramact_findings, replace_block, run_findings, verdict)
 
 from conftest import REPO
 
@@ -187,3 +187,20 @@ def test_findings_read_the_tables_as_the_studies_write_them(tmp_path):
     assert "4-neuron sets share on average 2.0 (50.0%), most 2 (de–en)" in text
     assert "n = 10 texts before / 20 per steered condition" in text and "top − before" in text
     assert "animals 66.7" in text  # 4 hits of 4 other-group comparisons, + 2 self comparisons as the paper counts
+
+
+@pytest.mark.parametrize("b_interval, expected", [((-0.3, 0.1), "undecided"), ((0.01, 0.2), "agrees with the paper")])
+def test_paramact_finding_1_uses_the_datasets_intervals_combined_by_mover(tmp_path, b_interval, expected):
+    folder = tmp_path / "paramact" / "m"
+    folder.mkdir(parents=True)
+    # a: gap 0.2 [0.1, 0.3]; b: gap 0.05 with the parametrised interval; both at the run's γ, n = 32 samples.
+    pd.DataFrame({"finding": ["1: shallow"] * 2, "subject": ["a", "b"], "gamma": [0.01, 0.01], "shallow": [0.3, 0.3],
+                  "deep": [0.1, 0.25], "n": [32, 32], "gap_ci95_low": [0.1, b_interval[0]],
+                  "gap_ci95_high": [0.3, b_interval[1]]}).to_csv(folder / "findings.csv", index=False)
+    (finding,) = paramact_findings(tmp_path, {})
+    # MOVER for the mean of two: 0.125 ∓ hypot(distances to the bounds) / 2, in points
+    low = 0.125 - math.hypot(0.2 - 0.1, 0.05 - b_interval[0]) / 2
+    high = 0.125 + math.hypot(0.3 - 0.2, b_interval[1] - 0.05) / 2
+    assert f"+12.50 [{100 * low:+.2f}, {100 * high:+.2f}] points" in finding.text
+    assert "the 95% interval (bootstrap over its samples, n = 32) lies above 0 for" in finding.text
+    assert finding.verdict == expected

@@ -19,6 +19,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from lmanatomy.stats import bootstrap_mean, same_layer_random
+
 SETTINGS = ("zero", "mean")
 PATTERN_COLUMNS = ["module", "channel", "value"]
 
@@ -29,21 +31,6 @@ def language_neurons(selection: pd.DataFrame, language: str, kind: str, k: int) 
     if len(rows) < k:
         raise ValueError(f"the selection has {len(rows)} {kind} neurons of '{language}', fewer than k={k}")
     return rows[["layer", "module", "channel"]].reset_index(drop=True)
-
-
-def random_neurons(chosen: pd.DataFrame, census: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """As many neurons per layer as ``chosen`` has, drawn uniformly without replacement from that
-    layer's census neurons (every decoder-layer linear's channels) other than the chosen ones.
-
-    ``census``: one row per neuron (layer, module, channel), e.g. ``NeuronTable.frame()``.
-    """
-    taken = set(zip(chosen["module"], chosen["channel"]))
-    parts = []
-    for layer, count in chosen.groupby("layer").size().items():
-        pool = census[census["layer"] == layer]
-        free = pool[[(m, c) not in taken for m, c in zip(pool["module"], pool["channel"])]]
-        parts.append(free.iloc[np.sort(rng.choice(len(free), size=int(count), replace=False))][["layer", "module", "channel"]])
-    return pd.concat(parts, ignore_index=True)
 
 
 def pattern(neurons: pd.DataFrame, setting: str, means: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
@@ -62,8 +49,6 @@ def pattern(neurons: pd.DataFrame, setting: str, means: Mapping[str, np.ndarray]
 
 def paired_change(original: np.ndarray, ablated: np.ndarray, resamples: int, seed: int) -> tuple[float, float, float]:
     """(mean change, low, high) of per-sample correctness, ablated − original, paired bootstrap over samples."""
-    from lmanatomy.atlas.profiles import bootstrap_mean
-
     return bootstrap_mean(np.asarray(ablated, dtype=float) - np.asarray(original, dtype=float), resamples, seed)
 
 
@@ -112,7 +97,7 @@ def run_lesions(model, tokenizer, tasks: Mapping[str, Mapping], selection: pd.Da
         key = (language, kind, neurons)
         if key not in neurons_of:
             chosen = language_neurons(selection, language, kind, int(section["k"]))
-            neurons_of[key] = chosen if neurons == "language" else random_neurons(chosen, census, rng)
+            neurons_of[key] = chosen if neurons == "language" else same_layer_random(chosen, census, rng)
     needs_mean = "mean" in section["settings"]
     columns = sorted({str(m) for frame in neurons_of.values() for m in frame["module"]})
     means = module_means(read_module, columns) if needs_mean else None

@@ -12,8 +12,9 @@ different studies line up:
 
 Intervals are what each study's outputs support and are named in ``interval``: a bootstrap over
 samples (lesion, from the evaluation's per-cell interval), over target dims (redundancy), over
-paired samples (paramact LLMDcos); counts of a deterministic selection (language, knowledge,
-paramact's activated share) have none.
+paired samples (paramact LLMDcos), over each dataset's samples combined over datasets (paramact's
+activated share, when its tables carry the interval); counts of a deterministic selection
+(language, knowledge) have none.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+from lmanatomy.stats import bootstrap_mean, mover_mean
 
 COLUMNS = ["profile", "layer", "value", "ci_low", "ci_high", "n", "interval"]
 #: The profiles compared across studies, with the label figures and text use.
@@ -40,19 +43,6 @@ HEADLINES: dict[str, str] = {
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
-
-
-def bootstrap_mean(values: np.ndarray, resamples: int, seed: int, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean, low, high): the percentile bootstrap interval of a mean over independent units."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
-        return float("nan"), float("nan"), float("nan")
-    draws = np.random.default_rng(seed).integers(0, len(values), size=(resamples, len(values)))
-    means = values[draws].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return float(values.mean()), float(low), float(high)
 
 
 def lesion_profile(table1: pd.DataFrame, plans: Mapping[str, object], tasks: Sequence[str] | None = None) -> pd.DataFrame:
@@ -144,11 +134,16 @@ def paramact_profile(density: pd.DataFrame, llmdcos: pd.DataFrame, resamples: in
     """
     rows: list[dict] = []
     ratio = density["activated"] / density["parameters"] if "parameters" in density else density["ratio"]
+    with_ci = {"ratio_ci95_low", "ratio_ci95_high"} <= set(density.columns)
     shares = density.assign(share=ratio).groupby("layer")["share"].mean()
-    for layer, share in shares.items():
-        rows.append({"profile": "paramact_activated", "layer": int(layer), "value": float(share), "ci_low": np.nan,
-                     "ci_high": np.nan, "n": int((density["layer"] == layer).sum()),
-                     "interval": "none (a count over the datasets)"})
+    for layer, part in density.assign(share=ratio).groupby("layer"):
+        share, low, high = float(shares[layer]), np.nan, np.nan
+        if with_ci and part[["ratio_ci95_low", "ratio_ci95_high"]].notna().all().all():
+            _, (low, high) = mover_mean(part["share"], list(zip(part["ratio_ci95_low"], part["ratio_ci95_high"])))
+        rows.append({"profile": "paramact_activated", "layer": int(layer), "value": share, "ci_low": low,
+                     "ci_high": high, "n": len(part),
+                     "interval": ("95% over each dataset's samples, mean over the n datasets by MOVER" if low == low
+                                  else "none (a count over the datasets)")})
     cross = llmdcos[llmdcos["x"] != llmdcos["y"]]
     for layer, part in cross.groupby("layer"):
         mean, low, high = bootstrap_mean(part["llmdcos"].to_numpy(), resamples, seed + int(layer))

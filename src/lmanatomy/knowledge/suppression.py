@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from lmanatomy.knowledge.attribution import encode_prompt, site_module, target_token
+from lmanatomy.stats import bootstrap_means, same_layer_random
 
 
 @contextlib.contextmanager
@@ -54,12 +55,14 @@ def suppressed(model: nn.Module, neurons: Mapping[int, Sequence[int]], site: str
 
 def random_like(chosen: Mapping[int, Sequence[int]], width: int, rng: np.random.Generator) -> dict[int, list[int]]:
     """As many neurons per layer as ``chosen`` has, drawn without replacement from that layer's
-    other neurons (the control of the suppression test)."""
-    out = {}
-    for layer, channels in chosen.items():
-        others = np.setdiff1d(np.arange(width), np.asarray(channels, dtype=int))
-        out[int(layer)] = sorted(int(c) for c in rng.choice(others, size=len(channels), replace=False))
-    return out
+    other neurons (the control of the suppression test): the shared same-layer control over the
+    census of the chosen layers' ``width`` FF neurons each."""
+    layers = [int(layer) for layer, channels in chosen.items() if len(channels)]
+    picked = pd.DataFrame({"layer": [int(layer) for layer, channels in chosen.items() for _ in channels],
+                           "channel": [int(c) for channels in chosen.values() for c in channels]})
+    census = pd.DataFrame({"layer": np.repeat(layers, width), "channel": np.tile(np.arange(width), len(layers))})
+    drawn = same_layer_random(picked, census, rng, keys=("channel",))
+    return {int(layer): [int(c) for c in part["channel"]] for layer, part in drawn.groupby("layer")}
 
 
 @torch.no_grad()
@@ -112,11 +115,10 @@ def group_summary(rows: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame
     parts = [*rows.groupby("group", sort=False), ("all words", rows)]
     for offset, (group, part) in enumerate(parts):
         k, r = part["change_knowledge"].to_numpy(), part["change_random"].to_numpy()
-        draws = np.random.default_rng(seed + offset).integers(0, len(part), size=(resamples, len(part)))
         row = {"group": group, "words": len(part)}
-        for name, values in (("knowledge", k), ("random", r), ("difference", k - r)):
-            low, high = np.percentile(values[draws].mean(axis=1), [2.5, 97.5])
-            row.update({f"{name}_change": float(values.mean()), f"{name}_ci_low": float(low), f"{name}_ci_high": float(high)})
+        for name, (mean, low, high) in bootstrap_means({"knowledge": k, "random": r, "difference": k - r},
+                                                        resamples, seed + offset).items():
+            row.update({f"{name}_change": mean, f"{name}_ci_low": low, f"{name}_ci_high": high})
         out.append(row)
     return pd.DataFrame(out)
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from lmanatomy.errors import ConfigError, DataError
 from lmanatomy.knowledge.shards import read_word, shard_metadata, shard_path
+from lmanatomy.stats import wilson
 
 KEY_COLUMNS = ("word", "rank", "layer", "neuron")
 # A layer holding at least this share of all words' knowledge neurons is reported as a pile-up.
@@ -102,7 +103,7 @@ def answer_summary(root: str | Path, checkpoints: Sequence[str], words: Sequence
             if meta.get("first_token_only"):
                 first_only.append(word)
         correct = int(np.sum(np.asarray(ranks) == 0))
-        low, high = wilson_interval(correct, len(ranks))
+        low, high = wilson(correct, len(ranks))
         rows.append({
             "checkpoint": checkpoint,
             "prompts": len(ranks),
@@ -114,14 +115,6 @@ def answer_summary(root: str | Path, checkpoints: Sequence[str], words: Sequence
             "first_token_only": " ".join(first_only),
         })
     return pd.DataFrame(rows)
-
-
-def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion (prompts are few, accuracy often near 0 or 1)."""
-    from scipy.stats import binomtest
-
-    interval = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(interval.low), float(interval.high)
 
 
 def layer_shares(frame: pd.DataFrame, n_layers: int | None = None) -> pd.DataFrame:

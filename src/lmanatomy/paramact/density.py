@@ -1,8 +1,8 @@
 """Which parameters a dataset activates: the running mean of A per parameter, and counts above γ.
 
 A parameter is *activated* by a dataset when the mean of A(s, w) over the dataset's samples
-exceeds γ (Wang et al. 2024; γ = 2e-5 for 32-layer models in the paper's text, 2e-6 in its code —
-a config value here). The mean needs one float32 per scored parameter per dataset: 25.9 GB for
+exceeds γ (Wang et al. 2024; γ = 2e-6 for 32-layer models in the released code, which made the
+figures; 2e-5 as recorded for the text, unverified — a config value here). The mean needs one float32 per scored parameter per dataset: 25.9 GB for
 Llama-2-7B's 6,476,005,376 decoder weights. :class:`RunningMean` keeps that sum per layer either
 in memory on the compute device or on disk (one float32 ``.npy`` per layer, memory-mapped and
 updated sample by sample), so that a 7B model's mean never has to fit in RAM; counts are then

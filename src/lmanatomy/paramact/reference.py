@@ -8,6 +8,7 @@ hopeless for a 7B model — which is why :func:`lmanatomy.paramact.run.run_job` 
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -36,20 +37,28 @@ def in_memory(
     density: Mapping[str, int],
     pairs: Sequence[Pair],
     thresholds: Sequence[float],
+    resamples: int = 1000,
+    seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[np.ndarray]]]:
-    """(density table, pair table, per-dataset per-layer means) computed with everything in memory."""
+    """(density table, pair table, per-dataset per-layer means) computed with everything in memory;
+    the intervals by :func:`bootstrap_shares` over every weight."""
     vectors = score_all(scorer, draws, draws_needed(density, pairs))
     sizes = scorer.layer_sizes
     density_rows, means = [], {}
     for name, n in density.items():
         means[name] = []
+        stacked = [np.stack([vectors[Unit(name, j)][1][layer] for j in range(n)]).astype(np.float64) for layer in range(len(sizes))]
+        ci = bootstrap_shares(stacked, thresholds, resamples, seed)
         for layer, size in enumerate(sizes):
-            mean = np.stack([vectors[Unit(name, j)][1][layer] for j in range(n)]).astype(np.float64).mean(axis=0)
+            mean = stacked[layer].mean(axis=0)
             means[name].append(mean)
-            for gamma in thresholds:
+            for k, gamma in enumerate(thresholds):
                 count = int((mean > gamma).sum())
                 density_rows.append({"dataset": name, "layer": layer, "parameters": size, "samples": n,
-                                     "threshold": float(gamma), "activated": count, "ratio": count / size})
+                                     "threshold": float(gamma), "activated": count, "ratio": count / size,
+                                     "ratio_ci95_low": ci["ratio_low"][layer][k], "ratio_ci95_high": ci["ratio_high"][layer][k],
+                                     "gap": ci["gap"][k], "gap_ci95_low": ci["gap_low"][k], "gap_ci95_high": ci["gap_high"][k],
+                                     "interval_weights": size})
     pair_rows = []
     for pair in pairs:
         for i in range(pair.samples):
@@ -62,6 +71,29 @@ def in_memory(
                                   "x_row": rx, "y_row": ry, "layer": layer, "llmdcos": value})
     pair_frame = pd.DataFrame(pair_rows, columns=PAIR_COLUMNS).sort_values(["x", "y", "index", "layer"], kind="stable")
     return pd.DataFrame(density_rows, columns=DENSITY_COLUMNS), pair_frame.reset_index(drop=True), means
+
+
+def bootstrap_shares(stacked: Sequence[np.ndarray], thresholds: Sequence[float], resamples: int = 1000, seed: int = 0,
+                     level: float = 0.95) -> dict[str, list]:
+    """Finding 1's intervals by the definition, one resample at a time: resample the samples
+    (the rows of each layer's (n, weights) array) with replacement, recount every weight's mean
+    against each γ; the interval is the estimate ± z times the resampled shares' (and shallow −
+    deep gaps') standard deviation."""
+    n, layers, half = stacked[0].shape[0], len(stacked), len(stacked) // 2
+    shares = np.empty((resamples, layers, len(thresholds)))
+    draws = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    for b in range(resamples):
+        for layer in range(layers):
+            mean = stacked[layer][draws[b]].mean(axis=0)
+            for k, gamma in enumerate(thresholds):
+                shares[b, layer, k] = np.count_nonzero(mean > gamma) / mean.size
+    z = NormalDist().inv_cdf(1 - (1 - level) / 2)
+    full = np.array([[np.count_nonzero(s.mean(axis=0) > g) / s.shape[1] for g in thresholds] for s in stacked])
+    gap = full[:half].mean(axis=0) - full[half:].mean(axis=0)
+    se = shares.std(axis=0, ddof=1)
+    gap_se = (shares[:, :half].mean(axis=1) - shares[:, half:].mean(axis=1)).std(axis=0, ddof=1)
+    return {"ratio_low": np.clip(full - z * se, 0, 1), "ratio_high": np.clip(full + z * se, 0, 1), "gap": gap,
+            "gap_low": gap - z * gap_se, "gap_high": gap + z * gap_se}
 
 
 def near_threshold(means: Mapping[str, list[np.ndarray]], thresholds: Sequence[float], rtol: float = 1e-5) -> pd.DataFrame:

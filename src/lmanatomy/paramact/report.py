@@ -11,7 +11,9 @@ The paper's two findings, checked on whatever model and data a run used:
    the mean LLMDcos over the first half exceeds that over the paper's deep range L/2 .. L−3.
 
 Each is reported with its numbers (and, for 1, at every threshold of the γ sweep; for 2, the
-share of paired samples for which it holds), so a reader sees how firmly it holds or fails.
+share of paired samples for which it holds), so a reader sees how firmly it holds or fails, and
+with the shallow − deep gap's 95% interval over the samples (1: a dataset's samples, from the
+jobs' bootstrap, :mod:`lmanatomy.paramact.intervals`; 2: a pair's paired samples).
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ import numpy as np
 import pandas as pd
 
 from lmanatomy.errors import DataError
-from lmanatomy.paramact.plan import canonical
-from lmanatomy.paramact.plan import deep_range
+from lmanatomy.paramact.plan import canonical, deep_range
 from lmanatomy.paramact.sts import Interval
 from lmanatomy.plots import figure, save
+from lmanatomy.stats import bootstrap_mean
 from lmanatomy.tables import atomic_write_text, to_markdown, write_table
 
 
@@ -106,10 +108,15 @@ def density_figure(frame: pd.DataFrame, datasets: Sequence[str], ctx: Context, t
     fig, ax = figure(width=7.0, height=4.4)
     for name in datasets:
         rows = frame[frame["dataset"] == name].sort_values("layer")
-        ax.plot(rows["layer"], rows["activated"], marker="o", markersize=3, linewidth=1.4, label=f"{name} (n={rows['samples'].iloc[0]})")
+        line, = ax.plot(rows["layer"], rows["activated"], marker="o", markersize=3, linewidth=1.4,
+                        label=f"{name} (n={rows['samples'].iloc[0]})")
+        if "ratio_ci95_low" in rows:  # 95% interval over the dataset's samples, as a band
+            ax.fill_between(rows["layer"], rows["ratio_ci95_low"] * rows["parameters"], rows["ratio_ci95_high"] * rows["parameters"],
+                            color=line.get_color(), alpha=0.2, linewidth=0)
     ax.set_xlabel("decoder layer (0 = first)")
     ax.set_ylabel(f"activated parameters (mean A > {ctx.gamma:g})")
-    ax.set_title(f"{title} — {ctx.display}")
+    ax.set_title(f"{title} — {ctx.display}" + ("\n(bands: 95% interval, bootstrap over each dataset's samples)"
+                                               if "ratio_ci95_low" in frame else ""), fontsize=10)
     sizes = frame["parameters"].unique()
     if len(sizes) == 1:  # equal layers: the same curve read as a share of the layer's weights
         size = float(sizes[0])
@@ -129,12 +136,26 @@ def density_tables(density: pd.DataFrame, datasets: Sequence[str], ctx: Context,
     rows = rows.sort_values(["dataset", "layer"]).reset_index(drop=True)
     rows["dataset"] = rows["dataset"].astype(str)
     rows = rows.rename(columns={"threshold": "gamma"})
-    wide = rows.pivot(index="layer", columns="dataset", values="activated")[list(datasets)].reset_index()
+    cells = rows.assign(cell=[count_cell(r) for r in rows.to_dict("records")])
+    wide = cells.pivot(index="layer", columns="dataset", values="cell")[list(datasets)].reset_index()
     write_table(rows, csv)
+    interval = (["[low, high]: 95% interval over the dataset's samples (exact count ± 1.96 bootstrap standard errors; "
+                 f"1,000 resamples of the samples, each recounted on {int(rows['interval_weights'].max()):,} seeded weights per layer)."]
+                if "ratio_ci95_low" in rows else [])
     write_markdown(wide, md, f"{title} — {ctx.display}",
                    [f"Activated parameters per decoder layer: the dataset mean of A = |w·dD/dw| exceeds gamma = {ctx.gamma:g}.",
-                    "Ratios (over the layer's scored weights) are in the CSV.", *ctx.notes])
+                    *interval, "Ratios (over the layer's scored weights) and their intervals are in the CSV.", *ctx.notes])
     return rows
+
+
+def count_cell(row: Mapping[str, Any]) -> str:
+    """An activated count with its 95% interval, as counts: "1,234 [1,100, 1,400]"."""
+    count = f"{int(row['activated']):,}"
+    low, high = row.get("ratio_ci95_low", np.nan), row.get("ratio_ci95_high", np.nan)
+    if low != low or high != high:
+        return count
+    size = row["parameters"]
+    return f"{count} [{int(round(low * size)):,}, {int(round(high * size)):,}]"
 
 
 def write_markdown(frame: pd.DataFrame, md: str | Path, title: str, notes: Sequence[str]) -> None:
@@ -219,19 +240,14 @@ def _spearman(values: np.ndarray) -> float:
     return float(np.corrcoef(index, ranks)[0, 1])
 
 
-def bootstrap_mean(values: np.ndarray, interval: Interval = Interval()) -> tuple[float, float]:
-    """Percentile-bootstrap interval of the mean of per-sample values (samples drawn with replacement, seeded).
+def gap_interval(values: np.ndarray, interval: Interval = Interval()) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the mean of per-sample values (NaN for fewer than 2 samples).
 
     Finding 2 is a claim about paired inputs; this interval says whether the shallow − deep gap
     of a pair's LLMDcos is wider than what resampling the pairs moves it by.
     """
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return float("nan"), float("nan")
-    draws = np.random.default_rng(interval.seed).integers(0, len(values), size=(interval.resamples, len(values)))
-    tail = (1.0 - interval.level) / 2.0
-    low, high = np.quantile(values[draws].mean(axis=1), [tail, 1.0 - tail])
-    return float(low), float(high)
+    _, low, high = bootstrap_mean(values, interval.resamples, interval.seed, interval.level, min_n=2)
+    return low, high
 
 
 def findings(density: pd.DataFrame, pairs: pd.DataFrame, ctx: Context) -> pd.DataFrame:
@@ -242,10 +258,12 @@ def findings(density: pd.DataFrame, pairs: pd.DataFrame, ctx: Context) -> pd.Dat
     for (name, threshold), group in density.groupby(["dataset", "threshold"], sort=True):
         ratio = group.sort_values("layer")["ratio"].to_numpy()
         shallow, deep = ratio[:half].mean(), ratio[half:].mean()
+        first_row = group.iloc[0]
         rows.append({"finding": "1: shallow layers denser within a domain", "subject": name,
                      "gamma": threshold, "shallow": shallow, "deep": deep, "spearman_layer": _spearman(ratio),
-                     "samples_holding": np.nan, "n": np.nan, "gap": shallow - deep, "gap_ci95_low": np.nan,
-                     "gap_ci95_high": np.nan, "holds": bool(shallow > deep)})
+                     "samples_holding": np.nan, "n": int(first_row["samples"]), "gap": shallow - deep,
+                     "gap_ci95_low": first_row.get("gap_ci95_low", np.nan), "gap_ci95_high": first_row.get("gap_ci95_high", np.nan),
+                     "holds": bool(shallow > deep)})
     for (x, y), group in pairs.groupby(["x", "y"], sort=True):
         per_sample = group.pivot(index="index", columns="layer", values="llmdcos").to_numpy()
         shallow = per_sample[:, :half].mean(axis=1)
@@ -256,7 +274,7 @@ def findings(density: pd.DataFrame, pairs: pd.DataFrame, ctx: Context) -> pd.Dat
                      "subject": f"{x}-{y}", "gamma": np.nan, "shallow": shallow.mean(), "deep": deep.mean(),
                      "spearman_layer": _spearman(curve), "samples_holding": f"{int((shallow > deep).sum())}/{len(shallow)}",
                      "n": len(shallow), "gap": float((shallow - deep).mean()),
-                     **dict(zip(("gap_ci95_low", "gap_ci95_high"), bootstrap_mean(shallow - deep))),
+                     **dict(zip(("gap_ci95_low", "gap_ci95_high"), gap_interval(shallow - deep))),
                      "holds": bool(shallow.mean() > deep.mean()) if kind == "cross" else None})
     return pd.DataFrame(rows)
 
@@ -268,7 +286,8 @@ def summarise_findings(table: pd.DataFrame, ctx: Context, task: Sequence[str]) -
     two = table[table["finding"].str.startswith("2")]
     lines = [f"Finding 1 (shallow layers denser within a domain) at gamma = {ctx.gamma:g}: holds for "
              f"{int(one_task['holds'].sum())} of {len(one_task)} task datasets and {int(one['holds'].sum())} of {len(one)} datasets in all "
-             f"(shallow = layers 0..{ctx.num_layers // 2 - 1}, deep = layers {ctx.num_layers // 2}..{ctx.num_layers - 1})."]
+             f"(shallow = layers 0..{ctx.num_layers // 2 - 1}, deep = layers {ctx.num_layers // 2}..{ctx.num_layers - 1}); "
+             f"{interval_verdicts(one)} (n = {', '.join(sorted({str(int(n)) for n in one['n']}))} samples per dataset)."]
     if len(two):
         first, last = deep_range(ctx.num_layers)
         settled = int((two["gap_ci95_low"] > 0).sum())
@@ -277,6 +296,15 @@ def summarise_findings(table: pd.DataFrame, ctx: Context, task: Sequence[str]) -
                      f"the 95% interval of the gap excludes 0 for {settled} of {len(two)} "
                      f"(n = {', '.join(sorted({str(int(n)) for n in two['n']}))} paired samples).")
     return lines
+
+
+def interval_verdicts(rows: pd.DataFrame) -> str:
+    """How many rows' 95% gap interval lies above 0, below 0, or spans it (undecided)."""
+    above, below = int((rows["gap_ci95_low"] > 0).sum()), int((rows["gap_ci95_high"] < 0).sum())
+    missing = int(rows["gap_ci95_low"].isna().sum())
+    text = (f"the 95% interval of the shallow − deep gap lies above 0 for {above}, below 0 for {below} and spans 0 "
+            f"(undecided) for {len(rows) - above - below - missing} of {len(rows)}")
+    return text + (f" ({missing} without an interval)" if missing else "")
 
 
 def by_d_line(density: pd.DataFrame, by_d: pd.DataFrame, gamma: float) -> str:
@@ -352,6 +380,8 @@ def write_report(
                        "samples_holding: paired samples whose own shallow mean exceeds their deep mean.",
                        "gap: shallow − deep; for a dataset pair the mean over its n paired samples with a 95% percentile-bootstrap "
                        "interval over the pairs (gap_ci95_low/high; 1,000 resamples): the finding is settled for a pair only where the "
-                       "interval excludes 0. Finding 1 thresholds each dataset's mean A, so its rows have no per-sample interval.",
+                       "interval excludes 0. For a dataset (finding 1) the gap of the activated shares over its n samples, with a 95% "
+                       "interval: the exact gap ± 1.96 bootstrap standard errors over the samples (docs/paramact.md); undecided where it "
+                       "spans 0.",
                        *ctx.notes])
     return lines

@@ -18,13 +18,15 @@ import torch
 
 from lmanatomy.errors import DataError
 from lmanatomy.paramact.density import RunningMean, gamma_for_share
+from lmanatomy.paramact.intervals import SUBSET, ParameterSample, density_intervals
 from lmanatomy.paramact.plan import Compute, Dot, Job, Pair, Unit, schedule
 from lmanatomy.paramact.prompts import Draws
 from lmanatomy.paramact.scores import ParameterActivation, check_finite
 from lmanatomy.paramact.similarity import cosine, layer_dot
 
 GAMMA_COLUMNS = ["gamma", "target_share", "share", "datasets", "parameters"]
-DENSITY_COLUMNS = ["dataset", "layer", "parameters", "samples", "threshold", "activated", "ratio"]
+DENSITY_COLUMNS = ["dataset", "layer", "parameters", "samples", "threshold", "activated", "ratio", "ratio_ci95_low",
+                   "ratio_ci95_high", "gap", "gap_ci95_low", "gap_ci95_high", "interval_weights"]
 PAIR_COLUMNS = ["x", "y", "kind", "index", "x_row", "y_row", "layer", "llmdcos"]
 SAMPLE_COLUMNS = ["dataset", "draw", "row_id", "tokens", "D", "token_id"]
 
@@ -72,6 +74,8 @@ def run_job(
     log: logging.Logger | None = None,
     gamma: float | None = None,
     target_share: float | None = None,
+    seed: int = 0,
+    interval_weights: int = SUBSET,
 ) -> JobResult:
     """Score every unit the schedule asks for and return the tables of one job.
 
@@ -82,6 +86,9 @@ def run_job(
     pooled activated share the result's ``gamma`` table reports. ``target_share``: choose γ from
     this job's means instead, so that that share of all (dataset, parameter) means exceed it
     (:func:`~lmanatomy.paramact.density.gamma_for_share`); ``thresholds`` become γ·10^k, k = −2..2.
+    Each count carries a 95% bootstrap interval over the dataset's samples, and each dataset's
+    shallow − deep gap too, from every sample's A on ``interval_weights`` seeded weights per layer
+    (:mod:`lmanatomy.paramact.intervals`).
     """
     from tqdm import tqdm
 
@@ -97,6 +104,7 @@ def run_job(
         name: RunningMean(sizes, running_mean, Path(scratch) / name if scratch is not None else None, scorer.layer_devices)
         for name in density
     }
+    subsets = {name: ParameterSample(sizes, interval_weights, seed) for name in density}
     slots: list[_Held | None] = [None] * max(cache_units, 0)
     work: _Held | None = None
     samples: dict[Unit, dict] = {}
@@ -115,6 +123,7 @@ def run_job(
                                              "tokens": scores.n_tokens, "D": scores.D, "token_id": scores.token_id})
                 if op.accumulate:
                     means[op.unit.dataset].add(scores)
+                    subsets[op.unit.dataset].add(scores)
                 if op.slot is not None:
                     slots[op.slot] = _copy_into(slots[op.slot], work)
                 progress.update(1)
@@ -137,11 +146,16 @@ def run_job(
         density_rows = []
         for name, mean in means.items():
             counts = mean.activated(thresholds)
+            ratio = counts / np.asarray(sizes, dtype=float)[:, None]
+            ci = density_intervals(subsets[name].values(), ratio, thresholds, seed=seed)
             for layer, size in enumerate(sizes):
                 for k, threshold in enumerate(thresholds):
                     density_rows.append({"dataset": name, "layer": layer, "parameters": size, "samples": mean.count,
                                          "threshold": float(threshold), "activated": int(counts[layer, k]),
-                                         "ratio": counts[layer, k] / size})
+                                         "ratio": counts[layer, k] / size, "ratio_ci95_low": ci["ratio_low"][layer, k],
+                                         "ratio_ci95_high": ci["ratio_high"][layer, k], "gap": ci["gap"][k],
+                                         "gap_ci95_low": ci["gap_low"][k], "gap_ci95_high": ci["gap_high"][k],
+                                         "interval_weights": len(subsets[name].positions[layer])})
             if means_dir is not None:
                 mean.save_means(Path(means_dir) / name)
         by_d = None if gamma is None or not density else counts_by_d(means, samples, density, gamma)
@@ -233,5 +247,5 @@ def score_job(
                      f", {windows[name]}-token windows" if name in windows else "", " of the joined text" if name in joined else "")
     return run_job(ParameterActivation(model), draws, dict(job.density), job.pairs, cache_units=cache_units,
                    thresholds=thresholds, running_mean=running_mean, scratch=scratch, means_dir=means_dir, log=log,
-                   gamma=gamma, target_share=target_share)
+                   gamma=gamma, target_share=target_share, seed=seed)
 

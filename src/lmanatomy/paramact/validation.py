@@ -26,20 +26,10 @@ import torch
 
 from lmanatomy.errors import ConfigError, DataError
 from lmanatomy.paramact.prompts import Draws
+from lmanatomy.stats import percentile_interval, resample_indices, wilson
 
 CHOICES = {"boolq": ("no", "yes"), "mmlu": ("A", "B", "C", "D")}
 RUN_COLUMNS = ["experiment", "allocation", "calibration", "evaluation", "metric", "value", "low", "high", "n"]
-Z95 = 1.959963984540054
-
-
-def wilson(correct: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a proportion (keeps inside [0, 1] for small n, unlike the normal one)."""
-    if n == 0:
-        raise DataError("an accuracy over zero items has no interval")
-    p = correct / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
 
 
 def label_index(fmt: str, label: Any) -> int:
@@ -64,6 +54,8 @@ def choice_accuracy(model: torch.nn.Module, inputs: Sequence[torch.Tensor], gold
         for ids, gold in zip(inputs, golds):
             logits = model(input_ids=ids.reshape(1, -1).to(device), use_cache=False).logits[0, -1]
             correct += int(int(torch.argmax(logits[list(tokens)])) == gold)
+    if not golds:
+        raise DataError("an accuracy over zero items has no interval")
     low, high = wilson(correct, len(golds))
     return correct / len(golds), low, high, len(golds)
 
@@ -84,10 +76,9 @@ def perplexity(model: torch.nn.Module, inputs: Sequence[torch.Tensor], resamples
     """(perplexity, low, high, n): exp(Σ NLL / Σ tokens); the interval resamples texts."""
     parts = np.array([text_nll(model, ids) for ids in inputs], dtype=np.float64)
     value = math.exp(parts[:, 0].sum() / parts[:, 1].sum())
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(parts), (resamples, len(parts)))
+    picks = resample_indices(len(parts), resamples, seed)
     boot = np.exp(parts[picks, 0].sum(axis=1) / parts[picks, 1].sum(axis=1))
-    low, high = np.quantile(boot, [0.025, 0.975])
+    low, high = percentile_interval(boot)
     return value, float(low), float(high), len(parts)
 
 

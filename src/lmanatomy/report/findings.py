@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from lmanatomy.errors import DataError
-from lmanatomy.language.intervals import wilson
+from lmanatomy.stats import mover_mean, wilson
 
 Interval = tuple[float, float]
 
@@ -380,12 +380,22 @@ def paramact_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
         table = read_study_table(path, ["finding", "shallow", "deep"])
         one, gamma = _at_run_gamma(table[table["finding"].astype(str).str.startswith("1")], path.parent)
         if len(one):
-            effect = float((one["shallow"] - one["deep"]).mean())
+            gaps = (one["shallow"] - one["deep"]).to_numpy(dtype=float)
+            effect = float(gaps.mean())
             cases = ", ".join(f"{r['subject']} {100 * r['shallow']:.1f}% vs {100 * r['deep']:.1f}%" for _, r in one.iterrows())
+            interval, how = None, ""
+            if {"gap_ci95_low", "gap_ci95_high"} <= set(one.columns) and one[["gap_ci95_low", "gap_ci95_high"]].notna().all().all():
+                _, interval = mover_mean(gaps, list(zip(one["gap_ci95_low"].astype(float), one["gap_ci95_high"].astype(float))))
+                above = int((one["gap_ci95_low"] > 0).sum())
+                n = f", n = {int(one['n'].min())}" if "n" in one.columns and one["n"].notna().all() else ""
+                how = (f"; per dataset, the 95% interval (bootstrap over its samples{n}) lies above 0 for {above} of {len(one)}, "
+                       "the mean's combined by MOVER")
+                interval = (100 * interval[0], 100 * interval[1])
             out.append(Finding("paramact", f"Paramact ({model}), finding 1 ({gamma}): activated share of shallow vs deep layers' "
-                               f"weights: {cases}; shallow minus deep, mean over datasets, {_fmt(100 * effect, 2, signed=True)} points "
-                               f"(higher in shallow layers for {int((one['shallow'] > one['deep']).sum())} of {len(one)})",
-                               verdict(None, 0.0, 1, effect)))
+                               f"weights: {cases}; shallow minus deep, mean over datasets, "
+                               f"{_with_interval(100 * effect, interval, 2, signed=True) if interval else _fmt(100 * effect, 2, signed=True)} points "
+                               f"(higher in shallow layers for {int((gaps > 0).sum())} of {len(one)}{how})",
+                               verdict(interval, 0.0, 1, 100 * effect)))
         two = table[table["finding"].astype(str).str.startswith("2")]
         if len(two):
             hits, n = _holding(two["samples_holding"]) if "samples_holding" in two.columns else (0, 0)
