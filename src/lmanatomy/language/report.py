@@ -19,6 +19,12 @@ PAPER_TEXTS_PER_LANGUAGE = 500
 PAPER_SEEDS = 100
 PAPER_K = 1000
 PAPER_ABLATION_KS = (1, 10, 100, 1000, 10000, 100000)
+AUTHORS_TEXTS_NOTE = (
+    "Texts: the authors' own 500 per language (kojima-takeshi188/lang_neuron at 033c7b1, "
+    "assets/Language/sense/<lang>.json: their PAWS-X + FLORES-200 mix), read as the positives; each "
+    "language's negatives are the other languages' positives, where the authors' code scores it against "
+    "its own file's 2,500 negatives (another draw of 500 per other language from the same pools)."
+)
 LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "zh": "Chinese", "ja": "Japanese"}
 
 
@@ -53,7 +59,9 @@ def deviation_notes(
     others = [m for m in models if m not in PAPER_MODELS]
     if others:
         notes.append(f"Model(s) {', '.join(others)} are not among the paper's eight (XGLM, BLOOM, Llama-2).")
-    if "pawsx" not in formats:
+    if "lang_neuron" in formats:
+        notes.append(AUTHORS_TEXTS_NOTE)
+    elif "pawsx" not in formats:
         notes.append("Texts are FLORES-200 only: the paper mixes FLORES-200 and PAWS-X about 1:1.")
     sentence = origin_sentence(data_origin or {})
     if sentence:

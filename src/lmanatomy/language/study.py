@@ -27,7 +27,7 @@ def load_texts(data_paths: Sequence[str | Path]) -> pd.DataFrame:
         frame = pd.read_parquet(path)
         missing = [c for c in TEXT_COLUMNS if c not in frame.columns]
         if missing:
-            raise DataError(f"{path}: no column(s) {missing}; the language study needs a multilingual dataset (flores200 / pawsx)")
+            raise DataError(f"{path}: no column(s) {missing}; the language study needs a multilingual dataset (flores200 / pawsx / lang_neuron)")
         part = frame[TEXT_COLUMNS].copy()
         part["dataset"] = Path(path).stem
         parts.append(part)
