@@ -106,6 +106,50 @@ def overlap_notes(k: int) -> list[str]:
     ]
 
 
+def overlap_with_intervals(split: pd.DataFrame, bounds: pd.DataFrame, texts: int) -> pd.DataFrame:
+    """Table 1's CSV: each pair's counts, each followed by its 95% bounds, with n (texts) and the replicates."""
+    from lmanatomy.language.overlap import COUNTS
+
+    merged = split.merge(bounds, on=["language_a", "language_b"], how="left", validate="one_to_one")
+    if merged["replicates"].isna().any():
+        raise DataError("Table 1: a pair of languages has no bootstrap interval")
+    merged["texts"] = texts
+    ordered = [c for name in COUNTS for c in (name, f"{name}_lower", f"{name}_upper")]
+    return merged[["language_a", "language_b", *ordered, "texts", "replicates"]]
+
+
+def overlap_matrix(table: pd.DataFrame, languages: Sequence[str]) -> pd.DataFrame:
+    """Table 1's Markdown matrix: ``total [lower, upper]`` per pair (the diagonal, always 2k, alone)."""
+    cells = table.set_index(["language_a", "language_b"])
+    rows = []
+    for a in languages:
+        row = {"language": a}
+        for b in languages:
+            cell = cells.loc[(a, b)]
+            row[b] = f"{cell['total']:,}" if a == b else f"{cell['total']:,} [{cell['total_lower']:,}, {cell['total_upper']:,}]"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def overlap_interval_notes(facts: Mapping[str, int]) -> list[str]:
+    """How Table 1's intervals were obtained and how far to trust them (the bootstrap's size and pool)."""
+    replicates = facts["replicates"]
+    notes = [
+        f"[lower, upper]: 95% bootstrap interval, {replicates} replicates: the {facts['texts']} texts resampled with "
+        "replacement within each language, every language's neurons re-ranked by AP and the overlaps recounted "
+        "(the 2.5% and 97.5% order statistics of the replicates; table1.csv has the same bounds for every split)."
+    ]
+    if replicates < 40:
+        notes.append(f"With {replicates} replicates the bounds are the replicates' minimum and maximum: a rough interval, "
+                     "on average narrower than a 95% one.")
+    notes.append(
+        f"Each replicate re-ranks a candidate pool of {facts['pool']:,} of the {facts['neurons']:,} neurons (per language "
+        f"the {facts['per_side']:,} highest- and lowest-AP on the full sample), not all of them; the deepest full-sample "
+        f"rank any replicate selected was {facts['deepest']:,}."
+    )
+    return notes
+
+
 # --- Table 2 -------------------------------------------------------------------------------------
 
 COLUMNS = ("before", "top", "bottom", "both")
