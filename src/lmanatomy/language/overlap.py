@@ -17,7 +17,7 @@ on the full sample. A neuron outside the pool can enter a resampled top-k only i
 every pool neuron but k − 1 of its side, which the pool's margin beyond k makes unlikely but not
 impossible. Measured on the default run's store (SmolLM2-135M-Instruct, 480 texts, k = 1000): a
 pool of 3k per side left 0-2 of each language's 2,000 selected neurons different from a full
-re-ranking of the same resample, 2k per side 0-30, 1.5k per side 14-178.
+re-ranking of the same resample, 2k per side 0-30, 1.5k per side 7-89.
 :func:`bootstrap_overlaps` reports the deepest full-sample rank any replicate selected, so that
 the notes can say how far the selections reached.
 """
