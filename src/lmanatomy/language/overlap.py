@@ -32,11 +32,10 @@ import pandas as pd
 from lmanatomy.errors import DataError
 from lmanatomy.language.ap import DEFAULT_MEMORY_MB, average_precision_sets
 from lmanatomy.language.ranking import language_masks
-from lmanatomy.language.selection import bottom_k, ranking, top_k
+from lmanatomy.language.selection import OVERLAP_COUNTS as COUNTS
+from lmanatomy.language.selection import bottom_k, ranking, split_counts, top_k
 
-COUNTS = ("total", "top_top", "bottom_bottom", "crossed")
 LEVEL = 0.95
-POOL_FACTOR = 1.5  # the candidate pool per side and language, as a multiple of k
 
 
 def resample_within_languages(text_languages: Sequence[str], rng: np.random.Generator) -> np.ndarray:
@@ -59,19 +58,6 @@ def candidate_pool(ap: np.ndarray, size: int) -> np.ndarray:
     size = min(int(size), ap.shape[1] // 2)
     chosen = [np.concatenate([top_k(row, size), bottom_k(row, size)]) for row in ap]
     return np.unique(np.concatenate(chosen))
-
-
-def split_counts(tops: Sequence[set[int]], bottoms: Sequence[set[int]]) -> dict[str, np.ndarray]:
-    """Per pair (a, b) of languages: top∩top, bottom∩bottom, crossed and their total, as (L, L) arrays."""
-    n = len(tops)
-    counts = {name: np.zeros((n, n), dtype=np.int64) for name in COUNTS}
-    for a in range(n):
-        for b in range(n):
-            counts["top_top"][a, b] = len(tops[a] & tops[b])
-            counts["bottom_bottom"][a, b] = len(bottoms[a] & bottoms[b])
-            counts["crossed"][a, b] = len(tops[a] & bottoms[b]) + len(bottoms[a] & tops[b])
-    counts["total"] = counts["top_top"] + counts["bottom_bottom"] + counts["crossed"]
-    return counts
 
 
 def _selected(ap: np.ndarray, pool: np.ndarray, k: int) -> tuple[list[set[int]], list[set[int]]]:
