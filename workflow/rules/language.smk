@@ -51,7 +51,6 @@ wildcard_constraints:
 
 
 localrules:
-    language_table1,
     language_table2,
     language_merge,
 
@@ -107,16 +106,32 @@ rule language_select:
 rule language_table1:
     input:
         selection=f"{LANGUAGE_DIR}/{{lmodel}}/selected.parquet",
+        neurons=f"{LANGUAGE_DIR}/{{lmodel}}/neurons.parquet",
+        stores=lambda wc: [
+            f"{RESULTS}/activations/{wc.lmodel}/{name}/{LANGUAGE['probe']}/_manifest.json"
+            for name in LANGUAGE["datasets"]
+        ],
         data=LANGUAGE_DATA,
     output:
         csv=f"{LANGUAGE_DIR}/{{lmodel}}/table1.csv",
         md=f"{LANGUAGE_DIR}/{{lmodel}}/table1.md",
     log:
         f"{LOGS}/language/{{lmodel}}/table1.log",
+    benchmark:
+        f"{BENCH}/language/{{lmodel}}/table1.tsv"
     conda:
-        "../../envs/analysis.yaml"
+        TORCH_ENV
+    threads: LANGUAGE.get("threads", 1)
+    resources:
+        mem_mb=lambda wc: 2048 + 2 * int(LANGUAGE.get("memory_mb", 1024)),
+        gpu=lambda wc: gpus_for(wc.lmodel, "inference"),
+        runtime=lambda wc: runtime_for(wc.lmodel, "inference"),
     params:
         setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+        replicates=LANGUAGE.get("table1_replicates"),
+        pool=LANGUAGE.get("table1_pool"),
+        memory_mb=LANGUAGE.get("memory_mb"),
+        device=DEVICE,
     script:
         "../../scripts/language/table1.py"
 

@@ -79,6 +79,9 @@ FORMATS: dict[str, Format] = {
         Format("pawsx", "PAWS-X: TSV id, sentence1, sentence2, label per language",
                {"lang": "string", "sentence1": "string", "sentence2": "string"}, "int64 (1 = paraphrase)", "sentence1",
                ("dev", "test", "train"), ("languages",)),
+        Format("lang_neuron", "Kojima et al. 2024's own texts (kojima-takeshi188/lang_neuron assets/Language/sense/<lang>.json): "
+               "JSON {concept, group, source, sentences: {positive, negative}}; one row per positive sentence",
+               {"lang": "string"}, "string (= lang)", "text", ("sense",), ("languages",)),
         Format("jsts", "JGLUE v1.1 JSTS: JSON lines sentence_pair_id, yjcaptions_id, sentence1, sentence2, label (0-5)",
                {"sentence1": "string", "sentence2": "string", "yjcaptions_id": "string"}, "float64", "sentence1", ("train", "valid")),
         Format("jnli", "JGLUE v1.1 JNLI: JSON lines sentence1 (premise), sentence2 (hypothesis), label",

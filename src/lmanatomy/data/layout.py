@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 
 from lmanatomy.data.formats import FLORES_CODE, FLORES_LANGUAGES, FORMATS, Format, flores_file_code
 from lmanatomy.data.generic import GENERIC_FORMATS, GENERIC_OPTIONS
-from lmanatomy.data.upstream import MMLU_SUBJECTS, UPSTREAM
+from lmanatomy.data.upstream import LANG_NEURON_DIR, MMLU_SUBJECTS, UPSTREAM
 from lmanatomy.errors import DataError
 
 RAW_ROOT = "data/raw"  # where downloads go (root: null)
@@ -76,6 +76,8 @@ def _alternatives(fmt: str, split: str, key: str | None) -> list[tuple[str, ...]
     if fmt == "pawsx":
         name = ("train.tsv" if key == "en" else "translated_train.tsv") if split == "train" else f"{split}_2k.tsv"
         return [(f"pawsx/x-final/{key}/{name}",)]
+    if fmt == "lang_neuron":
+        return [(f"{LANG_NEURON_DIR}/{key}.json",)]
     if fmt in ("jsts", "jnli", "jcommonsenseqa"):
         return [(f"jglue/{fmt}-v1.1/{split}-v1.1.json",)]
     if fmt == "boolq":  # SuperGLUE names the dev split val.jsonl, the original release dev.jsonl
@@ -276,7 +278,7 @@ def _keys_for(fmt: str, root: Path | None, splits: Sequence[str], requested: Seq
     """Languages or subjects to read (the requested ones, else every known one), or [None]."""
     if requested is not None:
         return list(requested)
-    if fmt in ("flores200", "pawsx"):
+    if fmt in ("flores200", "pawsx", "lang_neuron"):
         return list(FLORES_LANGUAGES)
     if fmt == "mmlu":
         return list(_mmlu_subjects(root, splits))

@@ -156,6 +156,38 @@ def _pawsx(root: Path, files: tuple[str, ...], split: str, lang: str | None) -> 
     return rows
 
 
+def _lang_neuron(root: Path, files: tuple[str, ...], split: str, lang: str | None) -> list[Row]:
+    """The positive sentences of one of Kojima et al.'s concept files, in file order.
+
+    The file is ``{"concept": <lang>, "group": "sense", "source": ..., "sentences": {"positive":
+    [...], "negative": [...]}}`` (the layout the authors' ``selfcond/data.py`` reads). Only the
+    positives become rows: they are this language's texts; the negatives are other languages'
+    texts drawn for this concept, which the language study replaces by the other languages'
+    positives (docs/language.md). Repeated sentences stay separate rows, as in the authors' lists.
+    """
+    path = root / files[0]
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}, line {exc.lineno}: malformed JSON ({exc.msg}, column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: expected a JSON object {{concept, group, sentences}}, got {type(data).__name__}")
+    require(data, {"concept": "string", "sentences": "any"}, str(path))
+    if data["concept"] != lang:
+        raise DataError(f"{path}: concept '{data['concept']}' but the file stands for language '{lang}'")
+    sentences = data["sentences"]
+    if not isinstance(sentences, dict):
+        raise DataError(f"{path}: 'sentences' should be an object {{positive: [...], negative: [...]}}")
+    require(sentences, {"positive": "strings", "negative": "strings"}, f"{path}, sentences")
+    if not sentences["positive"]:
+        raise DataError(f"{path}: sentences.positive is empty")
+    for i, text in enumerate(sentences["positive"]):
+        if not text.strip():
+            raise DataError(f"{path}: sentences.positive[{i}] is empty")
+    return [{"id": f"{split}/{lang}/{i}", "text": text, "label": lang, "lang": lang}
+            for i, text in enumerate(sentences["positive"])]
+
+
 _JGLUE_KEYS = {"sentence_pair_id": "string", "yjcaptions_id": "string", "sentence1": "string", "sentence2": "string"}
 JNLI_LABELS = ("entailment", "contradiction", "neutral")
 
@@ -384,6 +416,7 @@ def _sick(root: Path, files: tuple[str, ...], split: str, key: str | None) -> li
 READERS: dict[str, Callable[[Path, tuple[str, ...], str, str | None], list[Row]]] = {
     "flores200": _flores,
     "pawsx": _pawsx,
+    "lang_neuron": _lang_neuron,
     "jsts": _jsts,
     "jnli": _jnli,
     "jcommonsenseqa": _jcommonsenseqa,

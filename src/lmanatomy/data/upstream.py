@@ -51,6 +51,7 @@ C4_REVISION = "1588ec454efa1a09f29cd18ddd04fe05fc8653a2"  # allenai/c4
 STSB_COMMIT = "ae95f34cde0428b8f0d753cba4d32e62d1f845e9"  # oborchers/Fast_Sentence_Embeddings, data/stsbenchmark (a copy)
 SICK_COMMIT = "e1d3375f5b3bc24f21aa4e46f96eb379e9fc1081"  # brmson/dataset-sts, data/sts/sick2014 (a copy)
 WIKITEXT_REVISION = "b08601e04326c79dfdd32d625aee71d232d685c3"  # Salesforce/wikitext
+LANG_NEURON_COMMIT = "033c7b177b90a7248dda10cb4c5775d67735d385"  # kojima-takeshi188/lang_neuron, the authors' texts
 
 GITHUB = "https://raw.githubusercontent.com"
 
@@ -140,6 +141,19 @@ MMLU_SHA256: dict[str, tuple[str, str, str]] = {
 }
 MMLU_SUBJECTS: tuple[str, ...] = tuple(MMLU_SHA256)
 
+# Kojima et al. 2024's own texts, assets/Language/sense/<lang>.json: (git blob, sha256), both
+# computed here from the repository's objects at LANG_NEURON_COMMIT (unchanged at its newest
+# commit 5ce59ec66a6623d29d9dc1d27a4278733bd86656).
+LANG_NEURON_FILES: dict[str, tuple[str, str]] = {
+    "de": ("e789d0961c0c5238a801c5efd108cecd3405d40d", "55060bdf5fc402853410e07110f5e7b19b6da058208c36656f52bd4bc223c6f0"),
+    "en": ("f0465ad7d67846e1b5c28f8747634f8363bc1b48", "72293d7ead3c7dd4f74257d7874706776d731c8cdcbc8ae8c03bcd84ac08854d"),
+    "es": ("fe130a5deae987aeb16789c3d08398bbac3ebaae", "03dd879bbe9eb10a417327f0f776dd0394712b077e09b483baa394ed6f6f4c03"),
+    "fr": ("a4d1f821822488c12e8d8114d69d1e78dfc09580", "522a17147b86117c98d12fb355107e53d811ed2c6e23800ac33f23c7d8d7f8f1"),
+    "ja": ("e557ae99349f83725bb04b6096596b522c947d2d", "1e2405561d9ec21ce3a1b2c6b4b954824bcfb098293215aa737eca92da3b31e9"),
+    "zh": ("fe57f10dccf165dce0f53de76787ef8c63d73920", "41152280b0f7ee8b800c7c94838422115df41eafbc3b9306f0924018f7c4da91"),
+}
+LANG_NEURON_DIR = "lang_neuron/assets/Language/sense"
+
 PAWSX_LANGUAGES = ("de", "en", "es", "fr", "ja", "zh")  # PAWS-X also has ko, outside the papers' six
 
 
@@ -181,6 +195,12 @@ def _entries() -> list[Upstream]:
         for split in ("dev", "test", "train"):
             member = f"x-final/{lang}/{_pawsx_file(lang, split)}"
             entries.append(Upstream(f"pawsx/{member}", archive=pawsx_archive, member=member))
+    for lang, (blob, sha) in LANG_NEURON_FILES.items():
+        rel = f"assets/Language/sense/{lang}.json"
+        entries.append(
+            Upstream(f"lang_neuron/{rel}", f"{GITHUB}/kojima-takeshi188/lang_neuron/{LANG_NEURON_COMMIT}/{rel}", sha, git_blob=blob,
+                     note="Kojima et al. 2024's own texts (500 positives, their PAWS-X + FLORES-200 mix; 2,500 negatives)")
+        )
     entries.append(
         Upstream("boolq/val.jsonl", f"{GITHUB}/FormulaMonks/llm-benchmarker-suite/{BOOLQ_COMMIT}/data/SuperGLUE/BoolQ/val.jsonl",
                  "21acbfbd1e7908fddd9e626bc2a6101c5a5430bda3fbf74985b979af7a63b989", note="BoolQ dev in SuperGLUE format")

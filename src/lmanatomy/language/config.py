@@ -9,7 +9,8 @@ from lmanatomy.data.subsets import dataset_origin
 from lmanatomy.errors import ConfigError
 from lmanatomy.language.codes import lid_labels
 
-TEXT_FORMATS = ("flores200", "pawsx", "jsonl", "csv", "parquet", "hf")  # generic ones with a `lang` column
+MULTILINGUAL_FORMATS = ("flores200", "pawsx", "lang_neuron")  # formats whose rows carry their language
+TEXT_FORMATS = (*MULTILINGUAL_FORMATS, "jsonl", "csv", "parquet", "hf")  # generic ones with a `lang` column
 PROBE_SHAPE = {"modules": "linears", "pool": "mean", "capture": "output", "start": "bos_or_eos"}
 PROBE_DEFAULTS = {"capture": "output", "start": "tokenizer"}
 SAMPLINGS = {True: "same sentences across languages", False: "independent draws per language"}
@@ -81,13 +82,13 @@ def check_sizes(section: Mapping[str, Any], model: str, neurons: int) -> None:
 def dataset_languages(spec: Mapping[str, Any], key: str, name: str) -> list[str] | None:
     """The languages a dataset's texts carry, where the config says it (else ``None``: not knowable here).
 
-    flores200 / pawsx read their ``languages`` (default: the paper's six). A generic dataset must map
+    flores200 / pawsx / lang_neuron read their ``languages`` (default: the paper's six). A generic dataset must map
     a ``lang`` column; which values it holds is only known once the file is read (the study's jobs
     then count texts per language and the notes show the counts), so it is not checked here.
     """
     from lmanatomy.data.formats import FLORES_LANGUAGES
 
-    if spec["format"] in ("flores200", "pawsx"):
+    if spec["format"] in MULTILINGUAL_FORMATS:
         return list(spec.get("languages") or FLORES_LANGUAGES)
     if "lang" not in (spec.get("columns") or {}):
         raise ConfigError(key, f"dataset '{name}' maps no `lang` column (columns.lang): the language study needs each text's language")
@@ -138,7 +139,7 @@ def sampling(dataset: Mapping[str, Any]) -> str:
     """How a dataset's texts were drawn per language, in words for the notes."""
     sample = dataset.get("sample")
     if sample is None:
-        return "all texts"
+        return "the authors' texts as released" if dataset["format"] == "lang_neuron" else "all texts"
     if sample.get("per") != "lang":
         return f"{sample['n']} texts drawn over all languages"
     return f"{sample['n']} per language, {SAMPLINGS[sample.get('groups', 'same_positions') == 'same_positions']}"

@@ -12,6 +12,12 @@ from lmanatomy.errors import DataError
 from lmanatomy.language.intervals import rate
 from lmanatomy.language.selection import KINDS, chosen
 
+AUTHORS_TEXTS_NOTE = (
+    "Texts: the authors' own 500 per language (kojima-takeshi188/lang_neuron at 033c7b1, "
+    "assets/Language/sense/<lang>.json: their PAWS-X + FLORES-200 mix), read as the positives; each "
+    "language's negatives are the other languages' positives, where the authors' code scores it against "
+    "its own file's 2,500 negatives (another draw of 500 per other language from the same pools)."
+)
 LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "zh": "Chinese", "ja": "Japanese"}
 
 
@@ -32,15 +38,19 @@ def run_notes(
     seeds: int | None = None,
     skipped_ks: Sequence[int] = (),
     sampling: Mapping[str, str] | None = None,
+    formats: Sequence[str] = (),
 ) -> list[str]:
     """What this run's texts and seeds were, and what they can resolve: facts of the run (how it
     differs from the paper's setup is derived from the configs: lmanatomy.deviations)."""
     notes = []
     if sampling:
-        notes.append("Texts drawn as " + "; ".join(f"{name}: {how}" for name, how in sampling.items()) + ".")
+        drawn = "; ".join(f"{name}: {how}" for name, how in sampling.items())
+        notes.append(f"Texts drawn as {drawn} (the authors' released texts are independent draws per language).")
     notes.append("Texts per language: " + ", ".join(f"{lang} {n}" for lang, n in texts_per_language.items()) + ".")
     if seeds is not None:
         notes.append(f"{seeds} generation seeds per condition: " + seed_resolution(seeds))
+    if "lang_neuron" in formats:
+        notes.append(AUTHORS_TEXTS_NOTE)
     if skipped_ks:
         notes.append(f"Skipped k = {', '.join(map(str, skipped_ks))}: top-k plus bottom-k would exceed the model's neurons.")
     return notes
@@ -67,6 +77,50 @@ def overlap_notes(k: int) -> list[str]:
         f"Entry (a, b): neurons in both language a's and language b's set of top-{k} and bottom-{k} neurons by AP; the diagonal is 2k = {2 * k}.",
         "table1.csv splits each entry into top∩top, bottom∩bottom and crossed (top of one language ∩ bottom of the other).",
     ]
+
+
+def overlap_with_intervals(split: pd.DataFrame, bounds: pd.DataFrame, texts: int) -> pd.DataFrame:
+    """Table 1's CSV: each pair's counts, each followed by its 95% bounds, with n (texts) and the replicates."""
+    from lmanatomy.language.overlap import COUNTS
+
+    merged = split.merge(bounds, on=["language_a", "language_b"], how="left", validate="one_to_one")
+    if merged["replicates"].isna().any():
+        raise DataError("Table 1: a pair of languages has no bootstrap interval")
+    merged["texts"] = texts
+    ordered = [c for name in COUNTS for c in (name, f"{name}_lower", f"{name}_upper")]
+    return merged[["language_a", "language_b", *ordered, "texts", "replicates"]]
+
+
+def overlap_matrix(table: pd.DataFrame, languages: Sequence[str]) -> pd.DataFrame:
+    """Table 1's Markdown matrix: ``total [lower, upper]`` per pair (the diagonal, always 2k, alone)."""
+    cells = table.set_index(["language_a", "language_b"])
+    rows = []
+    for a in languages:
+        row = {"language": a}
+        for b in languages:
+            cell = cells.loc[(a, b)]
+            row[b] = f"{cell['total']:,}" if a == b else f"{cell['total']:,} [{cell['total_lower']:,}, {cell['total_upper']:,}]"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def overlap_interval_notes(facts: Mapping[str, int]) -> list[str]:
+    """How Table 1's intervals were obtained and how far to trust them (the bootstrap's size and pool)."""
+    replicates = facts["replicates"]
+    notes = [
+        f"[lower, upper]: 95% bootstrap interval, {replicates} replicates: the {facts['texts']} texts resampled with "
+        "replacement within each language, every language's neurons re-ranked by AP and the overlaps recounted "
+        "(the 2.5% and 97.5% order statistics of the replicates; table1.csv has the same bounds for every split)."
+    ]
+    if replicates < 40:
+        notes.append(f"With {replicates} replicates the bounds are the replicates' minimum and maximum: a rough interval, "
+                     "on average narrower than a 95% one.")
+    notes.append(
+        f"Each replicate re-ranks a candidate pool of {facts['pool']:,} of the {facts['neurons']:,} neurons (per language "
+        f"the {facts['per_side']:,} highest- and lowest-AP on the full sample), not all of them; the deepest full-sample "
+        f"rank any replicate selected was {facts['deepest']:,}."
+    )
+    return notes
 
 
 # --- Table 2 -------------------------------------------------------------------------------------

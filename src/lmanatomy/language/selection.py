@@ -116,16 +116,30 @@ def overlap_split(selection: pd.DataFrame, languages: Sequence[str], k: int) -> 
     (``total``). A large ``crossed`` share means the two languages' sets overlap because one's
     most specific neurons are the other's least specific, not because they share neurons.
     """
-    sets = {(lang, kind): set(chosen(selection, lang, (kind,), k)["index"].tolist()) for lang in languages for kind in KINDS}
-    rows = []
-    for a in languages:
-        for b in languages:
-            top_top = len(sets[a, "top"] & sets[b, "top"])
-            bottom_bottom = len(sets[a, "bottom"] & sets[b, "bottom"])
-            crossed = len(sets[a, "top"] & sets[b, "bottom"]) + len(sets[a, "bottom"] & sets[b, "top"])
-            rows.append({"language_a": a, "language_b": b, "total": top_top + bottom_bottom + crossed,
-                         "top_top": top_top, "bottom_bottom": bottom_bottom, "crossed": crossed})
-    return pd.DataFrame(rows)
+    tops, bottoms = ([set(chosen(selection, lang, (kind,), k)["index"].tolist()) for lang in languages] for kind in KINDS)
+    counts = split_counts(tops, bottoms)
+    return pd.DataFrame([{"language_a": a, "language_b": b, **{name: int(counts[name][i, j]) for name in OVERLAP_COUNTS}}
+                         for i, a in enumerate(languages) for j, b in enumerate(languages)])
+
+
+OVERLAP_COUNTS = ("total", "top_top", "bottom_bottom", "crossed")
+
+
+def split_counts(tops: Sequence[set[int]], bottoms: Sequence[set[int]]) -> dict[str, np.ndarray]:
+    """Per pair (a, b) of languages: top∩top, bottom∩bottom, crossed and their total, as (L, L) arrays.
+
+    ``tops[i]`` / ``bottoms[i]`` are language i's top-k and bottom-k neuron indices (disjoint),
+    so the three parts add up to the pair's Table 1 entry.
+    """
+    n = len(tops)
+    counts = {name: np.zeros((n, n), dtype=np.int64) for name in OVERLAP_COUNTS}
+    for a in range(n):
+        for b in range(n):
+            counts["top_top"][a, b] = len(tops[a] & tops[b])
+            counts["bottom_bottom"][a, b] = len(bottoms[a] & bottoms[b])
+            counts["crossed"][a, b] = len(tops[a] & bottoms[b]) + len(bottoms[a] & tops[b])
+    counts["total"] = counts["top_top"] + counts["bottom_bottom"] + counts["crossed"]
+    return counts
 
 
 def layer_histograms(ranked: pd.DataFrame, languages: Sequence[str], n: int, num_layers: int) -> pd.DataFrame:

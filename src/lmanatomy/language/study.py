@@ -27,7 +27,7 @@ def load_texts(data_paths: Sequence[str | Path]) -> pd.DataFrame:
         frame = pd.read_parquet(path)
         missing = [c for c in TEXT_COLUMNS if c not in frame.columns]
         if missing:
-            raise DataError(f"{path}: no column(s) {missing}; the language study needs a multilingual dataset (flores200 / pawsx)")
+            raise DataError(f"{path}: no column(s) {missing}; the language study needs a multilingual dataset (flores200 / pawsx / lang_neuron)")
         part = frame[TEXT_COLUMNS].copy()
         part["dataset"] = Path(path).stem
         parts.append(part)
@@ -88,6 +88,29 @@ def rank(table: NeuronTable, store_paths: Sequence[str], data_paths: Sequence[st
     check_store_matches(table, stacked.widths())
     ranked = rank_neurons(table, stacked.read, stacked.texts["lang"].tolist(), languages, memory_mb=memory_mb, device=device)
     return ranked, stacked.texts
+
+
+def overlap_bootstrap(store_paths: Sequence[str], data_paths: Sequence[str], ranked: pd.DataFrame,
+                      languages: Sequence[str], k: int, replicates: int, pool_factor: float, memory_mb: float,
+                      device: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """Table 1's intervals: per pair the 95% bounds of each count, and what the notes say about the bootstrap.
+
+    ``ranked`` is the ranking (neurons.parquet) made from the same stores: its AP picks the
+    candidate pool and its module/channel columns locate the pool in the stores.
+    """
+    from lmanatomy.language.overlap import bootstrap_overlaps, candidate_pool, intervals, pool_values
+
+    texts = load_texts(data_paths)
+    stacked = StackedStore(store_paths, texts, [Path(p).stem for p in data_paths])
+    full_ap = ranked[[f"ap_{lang}" for lang in languages]].to_numpy().T
+    per_side = int(round(pool_factor * k))
+    pool = candidate_pool(full_ap, per_side)
+    values = pool_values(stacked.read, ranked, pool)
+    replicated, deepest = bootstrap_overlaps(values, pool, full_ap, stacked.texts["lang"].tolist(), languages, k, replicates,
+                                             memory_mb=memory_mb, device=device)
+    facts = {"replicates": replicates, "texts": len(stacked.texts), "pool": len(pool), "per_side": per_side,
+             "neurons": full_ap.shape[1], "deepest": deepest}
+    return intervals(replicated), facts
 
 
 def texts_per_language(texts: pd.DataFrame, languages: Sequence[str]) -> dict[str, int]:
@@ -155,5 +178,6 @@ def notes(setup: dict, texts: pd.DataFrame, skipped_ks: Sequence[int] = (), gene
         seeds=len(setup["seeds"]) if generation else None,
         skipped_ks=skipped_ks,
         sampling=setup.get("sampling"),
+        formats=setup.get("formats", ()),
     )
     return facts + ([setup["differs_note"]] if figure else list(setup["differs"]))
