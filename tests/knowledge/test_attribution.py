@@ -174,7 +174,11 @@ def test_shared_prefix_attention_equals_attention_over_each_rows_own_copy_of_the
     """Independent reference: per row, softmax over [its prompt's prefix keys, its own key]."""
     from types import SimpleNamespace
 
-    from lmanatomy.knowledge.attribution import PromptPrefix, SharedPrefix, shared_prefix_attention
+    from lmanatomy.knowledge.attribution import (
+        PromptPrefix,
+        SharedPrefix,
+        shared_prefix_attention,
+    )
 
     gen = torch.Generator().manual_seed(0)
     kv_heads, groups, dim = 2, 2, 8

@@ -334,7 +334,7 @@ class _Residuals:
     dual: torch.Tensor
     u: torch.Tensor
 
-    def select(self, keep: torch.Tensor) -> "_Residuals":
+    def select(self, keep: torch.Tensor) -> _Residuals:
         return _Residuals(*(getattr(self, f)[keep] for f in ("primal", "beta", "z", "dual", "u")))
 
 
@@ -588,7 +588,7 @@ class BatchedLinearSVR:
             rho = 10.0 ** (level.to(y.dtype) / RHO_STEPS_PER_DECADE)
             if groups is None:  # targets sharing a ρ share one matrix product
                 groups = [(lv, torch.nonzero(level == lv).squeeze(1)) for lv in torch.unique(level).tolist()]
-            b, z, maxima = work.step(y, z, u, rho, [(solve_matrix(lv), cols) for lv, cols in groups], eps, c)
+            _, z, maxima = work.step(y, z, u, rho, [(solve_matrix(lv), cols) for lv, cols in groups], eps, c)
             if it % self.check_every and it != self.max_iter:
                 continue
             candidate = _make_feasible(z, c)
