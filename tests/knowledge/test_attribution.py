@@ -171,31 +171,38 @@ def test_benchmark_runs_and_reports_agreement(capsys, monkeypatch, repo):
 
 
 def test_shared_prefix_attention_equals_attention_over_each_rows_own_copy_of_the_cache():
-    """Independent reference: per row, softmax over [its prompt's prefix keys (padding masked), its own key]."""
+    """Independent reference: per row, softmax over [its prompt's prefix keys, its own key]."""
     from types import SimpleNamespace
 
-    from lmanatomy.knowledge.attribution import SharedPrefix, shared_prefix_attention
+    from lmanatomy.knowledge.attribution import (
+        PromptPrefix,
+        SharedPrefix,
+        shared_prefix_attention,
+    )
 
     gen = torch.Generator().manual_seed(0)
-    n, kv_heads, groups, width, dim = 3, 2, 2, 5, 8
+    kv_heads, groups, dim = 2, 2, 8
     heads = kv_heads * groups
-    rows_of = [0, 0, 0, 1, 2, 2]  # uneven rows per prompt, grouped by prompt
-    lengths = [5, 3, 4]  # prompt 1 and 2 are padded
-    keys, values = torch.randn(n, kv_heads, width, dim, generator=gen), torch.randn(n, kv_heads, width, dim, generator=gen)
+    lengths = [5, 3, 4]  # prompts of different lengths, none padded
+    prompts = [
+        PromptPrefix((torch.randn(kv_heads, n, dim, generator=gen),), (torch.randn(kv_heads, n, dim, generator=gen),)) for n in lengths
+    ]
+    rows_of = [0, 2, 0, 1, 2, 0, -1]  # rows in any order; the last row belongs to no prompt (a pass's fill)
+    slots_of = [4, 0, 1, 2, 5, 0, -1]  # each row's fixed place among its prompt's 6 slots
     query = torch.randn(len(rows_of), heads, 1, dim, generator=gen)
     own_k, own_v = torch.randn(len(rows_of), kv_heads, 1, dim, generator=gen), torch.randn(len(rows_of), kv_heads, 1, dim, generator=gen)
-    bias = torch.zeros(n, width)
-    for p, length in enumerate(lengths):
-        bias[p, length:] = float("-inf")
-    slot = torch.tensor([0, 1, 2, 3, 6, 7])  # prompt · 3 + index within the prompt
-    prefix = SharedPrefix(keys=(keys,), values=(values,), bias=bias, slot=slot, rows_per_prompt=3)
+    rows = tuple(torch.tensor([r for r, p in enumerate(rows_of) if p == q]) for q in range(3))
+    slots = tuple(torch.tensor([slots_of[r] for r in rows[q].tolist()]) for q in range(3))
+    prefix = SharedPrefix(tuple(prompts), rows, slots, slots_per_prompt=6)
     module = SimpleNamespace(layer_idx=0, training=False)
     out, _ = shared_prefix_attention(module, query, own_k, own_v, None, scaling=dim**-0.5, shared_prefix=prefix)
     for r, p in enumerate(rows_of):
         for h in range(heads):
             kv = h // groups
-            k = torch.cat([keys[p, kv, : lengths[p]], own_k[r, kv]]).double()
-            v = torch.cat([values[p, kv, : lengths[p]], own_v[r, kv]]).double()
+            keys = [prompts[p].keys[0][kv]] if p >= 0 else []
+            values = [prompts[p].values[0][kv]] if p >= 0 else []
+            k = torch.cat([*keys, own_k[r, kv]]).double()
+            v = torch.cat([*values, own_v[r, kv]]).double()
             weights = torch.softmax(k @ query[r, h, 0].double() * dim**-0.5, dim=0)
             torch.testing.assert_close(out[r, 0, h].double(), weights @ v, rtol=1e-5, atol=1e-6)
 
@@ -219,3 +226,21 @@ def test_a_model_without_the_attention_interface_cannot_be_forced_to_share():
     model, tokenizer = tiny_model("bloom", seed=1, hidden=32, ff=64, layers=2)
     with pytest.raises(ValueError, match="does not route attention"):
         batched_attributions(model, [encode_prompt(tokenizer, PROMPTS[0])], [5], steps=2, share_prefix=True)
+
+
+@pytest.mark.parametrize("family, extra", [("gpt_neox", {}), ("llama", {"num_key_value_heads": 2})])
+def test_a_rows_result_is_the_same_bits_whichever_rows_share_its_pass(family, extra):
+    """Full passes, partial passes, a resumed job's subset of prompts, another prompt order: identical bytes."""
+    model, tokenizer = tiny_model(family, seed=2, hidden=32, ff=64, layers=3, **extra)
+    texts = PROMPTS + ["A cat is an", "Tokyo is the capital of"]
+    prompts = [encode_prompt(tokenizer, p) for p in texts]
+    targets = [tokenizer.encode(" the", add_special_tokens=False)[0]] * len(prompts)
+
+    def run(indices, max_rows):
+        result = batched_attributions(model, [prompts[i] for i in indices], [targets[i] for i in indices], steps=4, max_rows=max_rows)
+        return {i: (result.scores[k].tobytes(), result.probability[k], result.activation[k].tobytes()) for k, i in enumerate(indices)}
+
+    for max_rows in (20, 48):  # passes of 5 units: prompts split across passes; of 12 units: whole prompts, a short last pass
+        whole = run(range(len(prompts)), max_rows)
+        for indices in ([1], [4, 0], [3, 2, 1], [2, 4]):
+            assert run(indices, max_rows) == {i: whole[i] for i in indices}, (max_rows, indices)

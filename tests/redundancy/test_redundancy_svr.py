@@ -342,14 +342,18 @@ def test_contributions_ranked_three_ways_against_a_plain_loop():
     assert [a.tolist() for a in same["top_inputs_scaled"]] == [a.tolist() for a in same["top_inputs"]]
 
 
-def test_admm_step_in_buffers_equals_the_plain_step_exactly():
-    """The reused-buffer ADMM step (issue 22) gives the textbook step's values bit for bit.
+@pytest.mark.parametrize("block_bytes", [512 << 10, 80, 8])  # one block; blocks of 2 rows; of 1 row
+def test_admm_step_in_buffers_equals_the_plain_step_exactly(monkeypatch, block_bytes):
+    """The blocked, reused-buffer ADMM step (issue 22) gives the textbook step's values bit for bit.
 
-    Reference: the step written out of place, as the solver had it, with two ρ groups and a
-    second step reusing the buffers (the old z becomes the spare).
+    Reference: the step written out of place on whole iterates, as the solver had it, with two ρ
+    groups and a second step reusing the buffers (the old z becomes the spare); the residual
+    maxima for ρ's balancing from the reference's whole iterates.
     """
-    from lmanatomy.redundancy.svr import RELAXATION, _max_abs, _Workspace
+    from lmanatomy.redundancy import svr
+    from lmanatomy.redundancy.svr import RELAXATION, _Workspace
 
+    monkeypatch.setattr(svr, "BLOCK_BYTES", block_bytes)
     g = torch.Generator().manual_seed(3)
     n, targets, eps, c = 7, 5, 0.1, 1.0
     y = torch.randn(n, targets, dtype=torch.float64, generator=g)
@@ -372,8 +376,34 @@ def test_admm_step_in_buffers_equals_the_plain_step_exactly():
     work, z_w, u_w = _Workspace.like(y), z.clone(), u.clone()
     for _ in range(2):
         b_ref, z_ref, u_ref = plain(z, u)
-        b_w, z_w = work.step(y, z_w, u_w, rho, solves, eps, c)
+        b_w, z_w, maxima = work.step(y, z_w, u_w, rho, solves, eps, c)
         assert torch.equal(b_w, b_ref) and torch.equal(z_w, z_ref) and torch.equal(u_w, u_ref)
-        assert torch.equal(_max_abs(b_w), b_ref.abs().amax(0))
-        assert torch.equal(rho * _max_abs(u_w), (rho * u_ref).abs().amax(0))
+        assert torch.equal(maxima.primal, (b_ref - z_ref).abs().amax(0))
+        assert torch.equal(maxima.beta, b_ref.abs().amax(0)) and torch.equal(maxima.z, z_ref.abs().amax(0))
+        assert torch.equal(maxima.dual, (z_ref - z).abs().amax(0))
+        assert torch.equal(rho * maxima.u, (rho * u_ref).abs().amax(0))
         z, u = z_ref, u_ref
+
+
+@pytest.mark.parametrize("block_bytes", [512 << 10, 80, 8])
+def test_kkt_violation_by_blocks_of_rows_equals_libsvms_definition(monkeypatch, block_bytes):
+    """m − M from bounds gathered block by block of rows equals the bounds over whole columns, written plainly."""
+    from lmanatomy.redundancy import svr
+
+    monkeypatch.setattr(svr, "BLOCK_BYTES", block_bytes)
+    g = torch.Generator().manual_seed(4)
+    n, targets, eps, c = 9, 6, 0.1, 1.0
+    x = torch.randn(n, 4, dtype=torch.float64, generator=g)
+    gram, y = x @ x.T, torch.randn(n, targets, dtype=torch.float64, generator=g)
+    beta = torch.randn(n, targets, dtype=torch.float64, generator=g).clamp(-c, c)
+    beta[::3] = c  # samples at both bounds and at zero
+    beta[1::4] = 0.0
+    beta[2::5] = -c
+    s = y - gram @ beta
+    expected = torch.empty(targets, dtype=torch.float64)
+    for t in range(targets):
+        lower = max([s[i, t] - eps for i in range(n) if beta[i, t] < c] + [s[i, t] + eps for i in range(n) if beta[i, t] < 0])
+        upper = min([s[i, t] - eps for i in range(n) if beta[i, t] > 0] + [s[i, t] + eps for i in range(n) if beta[i, t] > -c])
+        expected[t] = max(lower - upper, 0.0)
+    assert torch.equal(svr._kkt_violation(gram, y, beta, c, eps), expected)
+    assert torch.equal(svr._kkt(gram, y, beta, c, eps)[0], expected)

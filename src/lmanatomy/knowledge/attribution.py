@@ -21,11 +21,17 @@ onto the cached ones, so a pass of R rows would hold R copies of its prompts' pr
 values in every layer (at Pythia-410M shape, ~6 MB per row: 8.3 GB peak at 960 rows). Instead
 the rows' attention reads the prefix in place: :func:`shared_prefix_attention`, registered as a
 Hugging Face attention implementation for the duration of a pass, scores each row's query
-against its own prompt's cached keys by a batched matmul over the pass's prompts, adds the row's
-own key, and mixes the cached values the same way. What a row then holds is its own activations
-and its scores (heads × prefix length), not a copy of the prefix. Models whose attention does
-not go through Hugging Face's attention interface (``_supports_attention_backend``; e.g. BLOOM's
-ALiBi, XGLM) keep the per-row cache copies: same numbers, memory growing with rows.
+against its own prompt's cached keys, adds the row's own key, and mixes the cached values the
+same way. What a row then holds is its own activations and its scores (heads × prefix length),
+not a copy of the prefix. This is the default; models whose attention does not go through
+Hugging Face's attention interface (``_supports_attention_backend``; e.g. BLOOM's ALiBi, XGLM)
+keep the per-row cache copies: same numbers to ~1e-7, memory growing with rows.
+
+Why the result does not depend on the pass. Each prompt's prefix comes from a pass over that
+prompt alone, every IG pass has the same number of rows, and a row's attention is computed at a
+fixed slot of its prompt's same-shaped products: a row's attribution is the same bits whether it
+shares a pass with all, some or none of the other prompts, so a job resumed from its complete
+shards reproduces the uninterrupted run (tested: ``test_a_rows_result_is_the_same_bits_…``).
 """
 
 from __future__ import annotations
@@ -162,33 +168,53 @@ SHARED_PREFIX = "lmanatomy_shared_prefix"
 
 
 @dataclass(frozen=True)
-class SharedPrefix:
-    """The cached prefix of a pass's prompts and which prompt each row continues.
+class PromptPrefix:
+    """One prompt's cached prefix, computed from that prompt alone (no padding, batch of one).
 
-    ``keys[l]``, ``values[l]``: layer l's cached keys and values of the pass's prompts,
-    (prompts, kv heads, width, head dim), already position-encoded; ``bias``: (prompts, width),
-    0 for a real token and -inf for padding; ``slot``: for each row, its place in a
-    (prompts × rows_per_prompt) grid, i.e. prompt · rows_per_prompt + its index among the prompt's rows.
+    ``keys[l]``, ``values[l]``: layer l's keys and values of the prefix, (kv heads, length, head dim),
+    already position-encoded.
     """
 
     keys: tuple[torch.Tensor, ...]
     values: tuple[torch.Tensor, ...]
-    bias: torch.Tensor
-    slot: torch.Tensor
-    rows_per_prompt: int
 
 
-def _to_grid(rows: torch.Tensor, prefix: SharedPrefix) -> torch.Tensor:
-    """(R, heads, k) per row → (prompts, heads, rows_per_prompt, k), empty slots zero."""
-    n, width = prefix.bias.shape[0], prefix.rows_per_prompt
-    grid = rows.new_zeros((n * width, *rows.shape[1:])).index_copy(0, prefix.slot, rows)
-    return grid.view(n, width, *rows.shape[1:]).transpose(1, 2)
+@dataclass(frozen=True)
+class SharedPrefix:
+    """The prefixes a pass's rows read, and where each row sits among its prompt's rows.
+
+    ``rows[i]``: the pass's rows that continue ``prompts[i]``; ``slots[i]``: each such row's fixed
+    place among all ``slots_per_prompt`` rows its prompt ever has (layer index · steps + step), so
+    its attention is computed at the same place of the same-shaped product whichever of the
+    prompt's rows share the pass. Rows of no prompt (a pass's padding) attend to themselves only.
+    """
+
+    prompts: tuple[PromptPrefix, ...]
+    rows: tuple[torch.Tensor, ...]
+    slots: tuple[torch.Tensor, ...]
+    slots_per_prompt: int
 
 
-def _from_grid(grid: torch.Tensor, prefix: SharedPrefix) -> torch.Tensor:
-    """(prompts, heads, rows_per_prompt, k) → (R, heads, k), the rows' own slots."""
-    n, heads, width, k = grid.shape
-    return grid.transpose(1, 2).reshape(n * width, heads, k)[prefix.slot]
+def _prompt_attention(q, own_scores, own_value, prefix_keys, prefix_values, slots, width, scale, dropout, training):
+    """One prompt's rows over [its prefix keys, their own key]; products on the fixed (width)-slot grid.
+
+    ``q``: the rows' queries (r, heads, d); ``prefix_keys``: (kv heads, length, d). Every product
+    has the same shape for a given prompt (width slots, its own length), so a row's numbers do
+    not depend on which of the prompt's other rows are in the pass.
+    """
+    rows, heads, dim = q.shape
+    kv_heads, length = prefix_keys.shape[0], prefix_keys.shape[1]
+    groups = heads // kv_heads
+    grid = q.new_zeros((width, heads, dim)).index_copy(0, slots, q)
+    grid = grid.transpose(0, 1).reshape(kv_heads, groups * width, dim)  # kv head h serves query heads h·g … h·g+g-1
+    scores = torch.matmul(grid, prefix_keys.transpose(-1, -2)) * scale  # (kv, g·width, length)
+    scores = scores.view(heads, width, length).transpose(0, 1)[slots]  # (r, heads, length)
+    weights = torch.softmax(torch.cat([scores, own_scores], dim=-1), dim=-1, dtype=torch.float32).to(q.dtype)
+    weights = nn.functional.dropout(weights, p=dropout, training=training)
+    mixed = weights.new_zeros((width, heads, length)).index_copy(0, slots, weights[..., :-1])
+    mixed = mixed.transpose(0, 1).reshape(kv_heads, groups * width, length)
+    out = torch.matmul(mixed, prefix_values).view(heads, width, dim).transpose(0, 1)[slots]  # (r, heads, d)
+    return out + weights[..., -1:] * own_value
 
 
 def shared_prefix_attention(
@@ -201,40 +227,34 @@ def shared_prefix_attention(
     dropout: float = 0.0,
     shared_prefix: SharedPrefix | None = None,
     **kwargs: Any,
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, None]:
     """Softmax attention of one-token rows over their prompt's cached prefix and their own key.
 
     ``query``: (R, heads, 1, d); ``key``, ``value``: the rows' own (R, kv heads, 1, d). Equal to
-    attending over [prefix keys, own key] with the padding masked, as the cache would compute it,
-    without materialising the prefix per row. Grouped-query heads share the cached kv heads.
+    attending over [prefix keys, own key], as the cache would compute it, without materialising
+    the prefix per row. Grouped-query heads share the cached kv heads. No attention weights are
+    returned (the prompts' prefixes differ in length).
     """
     if shared_prefix is None:
         raise RuntimeError(f"attention implementation '{SHARED_PREFIX}' needs the shared_prefix argument")
     if query.shape[2] != 1:
         raise ValueError(f"shared-prefix attention takes one token per row, got {query.shape[2]}")
     layer = module.layer_idx
-    keys, values = shared_prefix.keys[layer], shared_prefix.values[layer]
-    rows, heads, _, dim = query.shape
-    kv_heads = keys.shape[1]
-    groups = heads // kv_heads
+    heads, dim = query.shape[1], query.shape[3]
+    groups = heads // key.shape[1]
     scale = dim**-0.5 if scaling is None else scaling
     q = query[:, :, 0, :]  # (R, heads, d)
-    # Prefix scores: queries of one prompt in a grid, kv head h serving query heads h·g … h·g+g-1.
-    grid = _to_grid(q, shared_prefix)  # (n, heads, W_rows, d)
-    n, _, width_rows, _ = grid.shape
-    grid = grid.reshape(n, kv_heads, groups * width_rows, dim)
-    prefix_scores = torch.matmul(grid, keys.transpose(-1, -2)) * scale  # (n, kv, g·W_rows, W)
-    prefix_scores = prefix_scores.view(n, heads, width_rows, -1) + shared_prefix.bias[:, None, None, :].to(prefix_scores.dtype)
-    prefix_scores = _from_grid(prefix_scores, shared_prefix)  # (R, heads, W)
-    own_key = key[:, :, 0, :].repeat_interleave(groups, dim=1)  # (R, heads, d): the rows' own, not the prefix
-    own_value = value[:, :, 0, :].repeat_interleave(groups, dim=1)
-    own_scores = (q * own_key).sum(-1, keepdim=True) * scale  # (R, heads, 1)
-    weights = torch.softmax(torch.cat([prefix_scores, own_scores], dim=-1), dim=-1, dtype=torch.float32).to(query.dtype)
-    weights = nn.functional.dropout(weights, p=dropout, training=module.training)
-    mixed = _to_grid(weights[..., :-1], shared_prefix).reshape(n, kv_heads, groups * width_rows, -1)
-    out = _from_grid(torch.matmul(mixed, values).view(n, heads, width_rows, dim), shared_prefix)  # (R, heads, d)
-    out = out + weights[..., -1:] * own_value
-    return out[:, None, :, :], weights[:, :, None, :]
+    own_value = value[:, :, 0, :].repeat_interleave(groups, dim=1)  # (R, heads, d): the rows' own, not the prefix
+    own_scores = (q * key[:, :, 0, :].repeat_interleave(groups, dim=1)).sum(-1, keepdim=True) * scale  # (R, heads, 1)
+    parts = [
+        _prompt_attention(
+            q[rows], own_scores[rows], own_value[rows], prompt.keys[layer], prompt.values[layer], slots,
+            shared_prefix.slots_per_prompt, scale, dropout, module.training,
+        )
+        for prompt, rows, slots in zip(shared_prefix.prompts, shared_prefix.rows, shared_prefix.slots)
+    ]
+    out = own_value.index_copy(0, torch.cat(shared_prefix.rows), torch.cat(parts))  # other rows: their own value
+    return out[:, None, :, :], None
 
 
 def shares_prefix(model: nn.Module) -> bool:
@@ -298,22 +318,25 @@ def batched_attributions(
     grid: str = "inclusive",
     max_rows: int = 2048,
     pad_token_id: int = 0,
-    share_prefix: bool = False,
+    share_prefix: bool | None = None,
 ) -> Attributions:
     """Integrated gradients of every neuron of ``layers`` for every prompt, batched.
 
     ``prompts`` are token-id sequences (≥ 2 tokens), ``targets`` one token id per prompt. A pass
     holds at most ``max_rows`` rows of one token each (rows = prompts × layers × steps), but
-    always at least one (prompt, layer) unit of ``steps`` rows. ``share_prefix=True``: rows read
-    the cached prefix in place (:func:`shares_prefix` models only), memory flat in ``max_rows``;
-    False (the default) copies it per row. The workflow uses the copy: in place, a row's result
-    depends on which rows share its pass (the grid's width) at the 1e-7 level, so an attribution
-    job that resumes from its complete shards would not reproduce the uninterrupted run's bits —
-    the reproducibility test caught this (a rebuilt shard moved the EMD distances).
+    always at least one (prompt, layer) unit of ``steps`` rows.
+
+    ``share_prefix``: True reads each prompt's cached prefix in place (memory flat in
+    ``max_rows``; :func:`shares_prefix` models only), False copies it per row (the earlier way,
+    kept for models whose attention bypasses Hugging Face's interface and as a reference), None
+    (the default) reads in place wherever the model allows it. In place, a row's numbers are the
+    same bits whichever rows share its pass (see :func:`_in_place_setup`), so a job resumed from
+    its complete shards reproduces the uninterrupted run; with copies they may differ in the last
+    bits (the prefix is padded to the widest prompt of the chunk).
     """
     if share_prefix and not shares_prefix(model):
         raise ValueError(f"{type(model).__name__} does not route attention through Hugging Face's interface; use share_prefix=False")
-    share = bool(share_prefix)
+    share = shares_prefix(model) if share_prefix is None else bool(share_prefix)
     if len(prompts) != len(targets):
         raise ValueError(f"{len(prompts)} prompts but {len(targets)} targets")
     if not prompts:
@@ -327,85 +350,126 @@ def batched_attributions(
     device = next(model.parameters()).device
     hooks = {layer: _Replace() for layer in layers}
     handles = [site_module(model, layer, site).register_forward_hook(hooks[layer]) for layer in layers]
-    kwargs_positions = _accepts(model, "position_ids")
-    units_per_pass = max(1, max_rows // steps)
-    prompts_per_chunk = max(1, units_per_pass // len(layers))
+    plan = _Plan(layers, hooks, steps, max(1, max_rows // steps), _accepts(model, "position_ids"), device)
+    prompts_per_chunk = max(1, plan.units_per_pass // len(layers))
     parts = []
     try:
         for start in range(0, len(prompts), prompts_per_chunk):
             chunk = prompts[start : start + prompts_per_chunk]
             chunk_targets = torch.tensor(list(targets[start : start + prompts_per_chunk]), device=device)
-            parts.append(
-                _attribute_chunk(
-                    model, chunk, chunk_targets, layers, hooks, alphas, weights, units_per_pass, pad_token_id, kwargs_positions, device,
-                    share,
-                )
-            )
+            setup = _in_place_setup(model, chunk, chunk_targets, plan) if share else _copied_setup(model, chunk, chunk_targets, plan, pad_token_id)
+            parts.append(_attribute_chunk(model, chunk_targets, plan, alphas, weights, *setup, share))
     finally:
         for handle in handles:
             handle.remove()
     return Attributions(*(np.concatenate(column) for column in zip(*parts)), layers=layers)
 
 
-def _attribute_chunk(model, chunk, targets, layers, hooks, alphas, weights, units_per_pass, pad, with_positions, device, shared):
-    """Prefix pass once, then the baseline pass, then the IG passes for one chunk of prompts."""
-    n = len(chunk)
+@dataclass(frozen=True)
+class _Plan:
+    """What every chunk's passes share: the layers and their hooks, the pass size, the inputs' form."""
+
+    layers: tuple[int, ...]
+    hooks: dict[int, _Replace]
+    steps: int
+    units_per_pass: int
+    with_positions: bool
+    device: torch.device
+
+
+def _in_place_setup(model, chunk, targets, plan):
+    """Each prompt run alone once (its prefix cache, P(T), rank, activations); passes of fixed shape.
+
+    Why a row's bits do not depend on the other rows of its pass: the prefix of a prompt comes
+    from a pass over that prompt alone; every IG pass has exactly ``units_per_pass × steps`` rows
+    (a short last pass is filled with rows that attend only to themselves and are not summed), so
+    every product has the same shape and a row's result its own (a GEMM's rows are independent at
+    a fixed shape; not at a different row count: at 1–8 rows MKL takes another path); and a row's
+    attention over its prefix sits at a fixed slot of its prompt's same-shaped product
+    (:func:`_prompt_attention`).
+    """
+    prefixes, probability, rank, base = [], [], [], []
+    for hook in plan.hooks.values():
+        hook.rows = None
+    with torch.no_grad():
+        for p, seq in enumerate(chunk):
+            ids = torch.tensor([list(seq)], dtype=torch.long, device=plan.device)
+            extra = {"position_ids": torch.arange(len(seq), device=plan.device)[None]} if plan.with_positions else {}
+            out = model(input_ids=ids, use_cache=True, **extra)
+            keys, values = _prefix_tensors(out.past_key_values)
+            prefixes.append(PromptPrefix(tuple(k[0, :, :-1] for k in keys), tuple(v[0, :, :-1] for v in values)))
+            probability.append(_target_probability(out.logits, targets[p : p + 1]))
+            rank.append(_target_rank(out.logits, targets[p : p + 1]))
+            base.append(torch.stack([plan.hooks[layer].captured for layer in plan.layers], dim=1))
+    last = torch.tensor([seq[-1] for seq in chunk], dtype=torch.long, device=plan.device)
+    last_position = torch.tensor([len(seq) - 1 for seq in chunk], dtype=torch.long, device=plan.device)
+    rows_per_pass, slots_per_prompt = plan.units_per_pass * plan.steps, len(plan.layers) * plan.steps
+    steps_t = torch.arange(plan.steps, device=plan.device)
+
+    def step_inputs(batch: list[tuple[int, int]]) -> tuple[dict[str, Any], torch.Tensor]:
+        """The pass's rows (prompt-major, then layer, then step) and the fill rows after them."""
+        unit_prompt = torch.tensor([p for p, _ in batch], device=plan.device)
+        rows_prompt = unit_prompt.repeat_interleave(plan.steps)
+        slot = (torch.tensor([j for _, j in batch], device=plan.device)[:, None] * plan.steps + steps_t).reshape(-1)
+        filled = torch.cat([rows_prompt, rows_prompt[:1].expand(rows_per_pass - len(rows_prompt))])
+        owners = torch.unique(unit_prompt).tolist()
+        rows = tuple(torch.nonzero(rows_prompt == p)[:, 0] for p in owners)
+        prefix = SharedPrefix(tuple(prefixes[p] for p in owners), rows, tuple(slot[r] for r in rows), slots_per_prompt)
+        inputs: dict[str, Any] = dict(input_ids=last[filled][:, None], use_cache=False, shared_prefix=prefix)
+        if plan.with_positions:
+            inputs["position_ids"] = last_position[filled][:, None]
+        return inputs, filled
+
+    return step_inputs, torch.cat(probability), torch.cat(rank), torch.cat(base)
+
+
+def _copied_setup(model, chunk, targets, plan, pad):
+    """The chunk's prefix run once, padded; each pass copies its rows' cache; baseline from one pass."""
+    n, device = len(chunk), plan.device
     prefix_ids, prefix_mask = _pad_right([seq[:-1] for seq in chunk], pad, device)
     last = torch.tensor([seq[-1] for seq in chunk], dtype=torch.long, device=device)
     last_position = torch.tensor([len(seq) - 1 for seq in chunk], dtype=torch.long, device=device)
     width = prefix_ids.shape[1]
-    for hook in hooks.values():
+    for hook in plan.hooks.values():
         hook.rows = None
     with torch.no_grad():
-        extra = {"position_ids": torch.arange(width, device=device).expand(n, width)} if with_positions else {}
+        extra = {"position_ids": torch.arange(width, device=device).expand(n, width)} if plan.with_positions else {}
         cache = model(input_ids=prefix_ids, attention_mask=prefix_mask, use_cache=True, **extra).past_key_values
-        if shared:
-            keys, values = _prefix_tensors(cache)
-            del cache
-            bias = torch.zeros(prefix_mask.shape, dtype=torch.float32, device=device).masked_fill(prefix_mask == 0, float("-inf"))
 
-        def step_inputs(rows: torch.Tensor) -> dict[str, Any]:
-            """One token per row after its prompt's prefix (rows are grouped by prompt)."""
-            inputs: dict[str, Any] = dict(input_ids=last[rows][:, None])
-            if with_positions:
-                inputs["position_ids"] = last_position[rows][:, None]
-            if not shared:  # per-row copies of the prefix cache
-                copied = copy.deepcopy(cache)
-                copied.batch_select_indices(rows)
-                ones = torch.ones((len(rows), 1), dtype=torch.long, device=device)
-                return inputs | dict(attention_mask=torch.cat([prefix_mask[rows], ones], dim=1), past_key_values=copied, use_cache=True)
-            prompts, counts = torch.unique_consecutive(rows, return_counts=True)
-            if len(prompts) != len(torch.unique(rows)):
-                raise ValueError("rows of a pass must be grouped by prompt")
-            per_prompt = int(counts.max())
-            starts = torch.cumsum(counts, 0) - counts
-            within = torch.arange(len(rows), device=device) - starts.repeat_interleave(counts)
-            slot = torch.arange(len(prompts), device=device).repeat_interleave(counts) * per_prompt + within
-            prefix = SharedPrefix(
-                keys=tuple(k[prompts] for k in keys), values=tuple(v[prompts] for v in values), bias=bias[prompts],
-                slot=slot, rows_per_prompt=per_prompt,
-            )
-            return inputs | dict(use_cache=False, shared_prefix=prefix)
+    def rows_inputs(rows: torch.Tensor) -> dict[str, Any]:
+        """One token per row after its prompt's prefix, with its own copy of the cache."""
+        inputs: dict[str, Any] = dict(input_ids=last[rows][:, None])
+        if plan.with_positions:
+            inputs["position_ids"] = last_position[rows][:, None]
+        copied = copy.deepcopy(cache)
+        copied.batch_select_indices(rows)
+        ones = torch.ones((len(rows), 1), dtype=torch.long, device=device)
+        return inputs | dict(attention_mask=torch.cat([prefix_mask[rows], ones], dim=1), past_key_values=copied, use_cache=True)
 
-        attention = _shared_prefix_attention if shared else (lambda model: nullcontext())
-        everyone = torch.arange(n, device=device)
-        with attention(model):
-            baseline = model(**step_inputs(everyone))
-        probability = _target_probability(baseline.logits, targets)
-        rank = _target_rank(baseline.logits, targets)
-        base = torch.stack([hooks[layer].captured for layer in layers], dim=1)  # (n, L, d_ff)
+    def step_inputs(batch: list[tuple[int, int]]) -> tuple[dict[str, Any], torch.Tensor]:
+        rows = torch.tensor([p for p, _ in batch], device=device).repeat_interleave(plan.steps)
+        return rows_inputs(rows), rows
+
+    with torch.no_grad():
+        baseline = model(**rows_inputs(torch.arange(n, device=device)))
+    base = torch.stack([plan.hooks[layer].captured for layer in plan.layers], dim=1)  # (n, L, d_ff)
+    return step_inputs, _target_probability(baseline.logits, targets), _target_rank(baseline.logits, targets), base
+
+
+def _attribute_chunk(model, targets, plan, alphas, weights, step_inputs, probability, rank, base, shared):
+    """The IG passes of one chunk of prompts: units (prompt, layer) of ``steps`` rows each."""
     _check_finite(base, "FF activations")
-    steps = len(alphas)
+    device, steps, hooks = plan.device, plan.steps, plan.hooks
+    attention = _shared_prefix_attention if shared else (lambda model: nullcontext())
     alphas_d = alphas.to(device=device, dtype=torch.float32)
     weights_d = weights.to(device=device, dtype=torch.float64)
     scores = torch.zeros(base.shape, dtype=torch.float64, device=device)
-    units = [(p, j) for p in range(n) for j in range(len(layers))]
-    for start in range(0, len(units), units_per_pass):
-        batch = units[start : start + units_per_pass]
+    units = [(p, j) for p in range(base.shape[0]) for j in range(len(plan.layers))]
+    for start in range(0, len(units), plan.units_per_pass):
+        batch = units[start : start + plan.units_per_pass]
         unit_prompt = torch.tensor([p for p, _ in batch], device=device)
-        rows_prompt = unit_prompt.repeat_interleave(steps)
         leaves = {}
-        for j, layer in enumerate(layers):
+        for j, layer in enumerate(plan.layers):
             mine = [u for u, (_, jj) in enumerate(batch) if jj == j]
             if not mine:
                 hooks[layer].rows = None
@@ -416,9 +480,10 @@ def _attribute_chunk(model, chunk, targets, layers, hooks, alphas, weights, unit
             leaf = scaled.reshape(-1, base.shape[-1]).requires_grad_(True)
             hooks[layer].rows, hooks[layer].values = rows, leaf
             leaves[j] = (mine_t, leaf)
+        inputs, rows_prompt = step_inputs(batch)
         with attention(model):
-            out = model(**step_inputs(rows_prompt))
-        prob = _target_probability(out.logits, targets[rows_prompt])
+            out = model(**inputs)
+        prob = _target_probability(out.logits, targets[rows_prompt])[: len(batch) * steps]  # not the fill rows
         grads = torch.autograd.grad(prob.sum(), [leaf for _, leaf in leaves.values()])
         del out, prob
         for (j, (mine_t, _)), grad in zip(leaves.items(), grads):
