@@ -20,7 +20,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from lmanatomy.config import check_yaml_files, validate_config
 from lmanatomy.envs import torch_env
-from lmanatomy.integrity import snakemake_executes, sweep
+from lmanatomy.integrity import repair_requested, sweep
 from lmanatomy.data import RAW_ROOT, UPSTREAM, dataset_input_paths, dataset_root
 from lmanatomy.data.generic import hf_cache_path
 from lmanatomy.data.upstream import downloaded_paths, unpacked_paths
@@ -47,10 +47,11 @@ DTYPE = config["dtype"]
 TORCH_ENV = str(Path(workflow.basedir) / torch_env(DEVICE))
 # Integrity sweep: a truncated or damaged Parquet file of this run is removed, with the manifest
 # that vouches for it, before the DAG is built, so that Snakemake rebuilds it and reruns what
-# follows (lmanatomy.integrity). Dry runs, lint and the like only report. Jobs on a cluster
-# node parse this file too; only the main process sweeps.
+# follows (lmanatomy.integrity). It removes only when LMANATOMY_REPAIR=1 (set by `make run`):
+# otherwise (dry runs, lint, a plain `snakemake`) it reports. Jobs on a cluster node parse this
+# file too; only the main process sweeps.
 SWEPT = (
-    sweep(RESULTS, remove=snakemake_executes(sys.argv), warn=logger.warning)
+    sweep(RESULTS, remove=repair_requested(os.environ), warn=logger.warning)
     if workflow.is_main_process
     else []
 )
