@@ -6,7 +6,6 @@
 #   block of word pairs) → distances → table2, fig3, fig4 / fig5
 
 from lmanatomy.knowledge.config import checkpoints as knowledge_checkpoints
-from lmanatomy.knowledge.config import ff_neurons
 from lmanatomy.knowledge.groups import ordered_words
 from lmanatomy.knowledge.plan import part_items, plan_parts, shard_pairs
 
@@ -14,7 +13,7 @@ KN = config.get("knowledge") if "knowledge" in STUDIES else None
 KN_OUT = f"{RESULTS}/knowledge"
 KN_MODEL = KN["model"] if KN else None
 KN_DISPLAY = REGISTRY[KN_MODEL].display if KN else None
-KN_NEURONS = ff_neurons(REGISTRY[KN_MODEL]) if KN else None
+KN_NEURONS = REGISTRY[KN_MODEL].ff_neurons if KN else None
 KN_LAYERS = REGISTRY[KN_MODEL].num_layers if KN else None
 # The training corpus of a series the workflow trains itself (None for a pretrained series).
 KN_CORPUS = REGISTRY[KN_MODEL].train.get("corpus") if KN else None
