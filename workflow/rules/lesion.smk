@@ -70,7 +70,7 @@ if LESION:
         benchmark:
             f"{BENCH}/lesion/task_{{task}}.tsv"
         wildcard_constraints:
-            task="|".join(LESION_TASKS),
+            task=alternation(LESION_TASKS),
         conda:
             "../../envs/analysis.yaml"
         params:
@@ -151,7 +151,7 @@ if LESION:
             benchmark:
                 f"{BENCH}/lesion/evaluate_{{variant}}.tsv"
             wildcard_constraints:
-                variant="|".join(re.escape(v) for v in LESION_EVALUATED),
+                variant=alternation(LESION_EVALUATED),
             priority: 10
             conda:
                 TORCH_ENV
