@@ -18,7 +18,7 @@ os.environ.update(
 # the CPU time of a sleeping pair for the same forward passes, and took longer (docs/benchmarks.md).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from lmanatomy.config import check_yaml_files, validate_config
+from lmanatomy.config import check_yaml_files, fill_defaults, validate_config
 from lmanatomy.envs import torch_env
 from lmanatomy.integrity import repair_requested, sweep
 from lmanatomy.data import RAW_ROOT, UPSTREAM, dataset_input_paths, dataset_root
@@ -33,7 +33,18 @@ check_yaml_files(
     workflow.config_settings.configfiles
     or [Path(workflow.basedir) / "config" / "config.yaml"]
 )
-REGISTRY = validate_config(config, Path(workflow.basedir) / "workflow" / "schemas")
+SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+REGISTRY = validate_config(config, SCHEMAS)
+
+
+def schema_filled(study, section):
+    """``section`` with the defaults of the study's schema filled in, as validate_config fills an
+    enabled study's: rule files read every key plainly (a default lives in the schema only), also
+    from the stand-in section of a study the config leaves off (its rules exist, never run).
+    """
+    fill_defaults(section, {"$ref": f"{study}.schema.yaml"}, SCHEMAS)
+    return section
+
 
 RUN = config["run"]
 RESULTS = f"results/{RUN}"

@@ -9,10 +9,9 @@ from lmanatomy.language.config import setup as language_setup
 from lmanatomy.language.steering import planned_work
 
 # Rules exist when the study is enabled (its section is then checked against the registry).
-LANGUAGE = (config.get("language") if "language" in STUDIES else None) or {
-    "models": [],
-    "datasets": [],
-}
+LANGUAGE = (config.get("language") if "language" in STUDIES else None) or schema_filled(
+    "language", {"models": [], "datasets": []}
+)
 LANGUAGE_MODELS = LANGUAGE["models"]
 LANGUAGE_DIR = f"{RESULTS}/language"
 LANGUAGE_DATA = [f"{RESULTS}/data/{name}.parquet" for name in LANGUAGE["datasets"]]
@@ -72,15 +71,15 @@ rule language_rank:
     priority: 10
     conda:
         TORCH_ENV
-    threads: LANGUAGE.get("threads", 1)
+    threads: LANGUAGE["threads"]
     resources:
-        mem_mb=lambda wc: 2048 + 2 * int(LANGUAGE.get("memory_mb", 1024)),
+        mem_mb=lambda wc: 2048 + 2 * int(LANGUAGE["memory_mb"]),
         gpu=lambda wc: gpus_for(wc.lmodel, "inference"),
         runtime=lambda wc: runtime_for(wc.lmodel, "inference"),
     params:
         registry=config["models_file"],
-        languages=LANGUAGE.get("languages"),
-        memory_mb=LANGUAGE.get("memory_mb"),
+        languages=LANGUAGE["languages"],
+        memory_mb=LANGUAGE["memory_mb"],
         device=DEVICE,
     script:
         "../../scripts/language/rank.py"
@@ -97,9 +96,9 @@ rule language_select:
     conda:
         "../../envs/analysis.yaml"
     params:
-        languages=LANGUAGE.get("languages"),
-        k=LANGUAGE.get("k"),
-        ablation_k=LANGUAGE.get("ablation_k"),
+        languages=LANGUAGE["languages"],
+        k=LANGUAGE["k"],
+        ablation_k=LANGUAGE["ablation_k"],
     script:
         "../../scripts/language/select.py"
 
@@ -134,7 +133,7 @@ rule language_fig2:
         "../../envs/analysis.yaml"
     params:
         setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
-        histogram_k=LANGUAGE.get("histogram_k"),
+        histogram_k=LANGUAGE["histogram_k"],
     script:
         "../../scripts/language/fig2.py"
 
@@ -178,7 +177,7 @@ rule language_generate:
     priority: 10
     conda:
         TORCH_ENV
-    threads: LANGUAGE.get("threads", 1)
+    threads: LANGUAGE["threads"]
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.lmodel, "inference"),
         gpu=lambda wc: gpus_for(wc.lmodel, "inference"),

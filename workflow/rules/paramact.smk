@@ -7,7 +7,11 @@ from lmanatomy.paramact.report import deviations, sts_deviations, validation_dev
 from lmanatomy.paramact.run import thresholds_around
 
 PARAMACT_ON = "paramact" in STUDIES and bool(config.get("paramact"))
-PARAMACT = config["paramact"] if PARAMACT_ON else {"models": [], "general_datasets": []}
+PARAMACT = (
+    config["paramact"]
+    if PARAMACT_ON
+    else schema_filled("paramact", {"models": [], "general_datasets": []})
+)
 PARAMACT_JOBS = {job.name: job for job in jobs_for(PARAMACT)} if PARAMACT_ON else {}
 PARAMACT_OUT = f"{RESULTS}/paramact"
 PARAMACT_MODEL_RE = alternation(PARAMACT["models"])
@@ -15,7 +19,7 @@ PARAMACT_JOB_RE = alternation(PARAMACT_JOBS)
 # γ per model: a number, or None when it is chosen from the run's data (gamma: auto, for a
 # target activated share); the jobs' gamma.csv files say which γ was used and the share it gives.
 PARAMACT_GAMMA = {
-    m: PARAMACT.get("gamma_overrides", {}).get(
+    m: PARAMACT["gamma_overrides"].get(
         m, None if PARAMACT.get("gamma") == "auto" else PARAMACT.get("gamma")
     )
     for m in PARAMACT["models"]
@@ -133,7 +137,7 @@ rule paramact_scores:
     priority: 5
     conda:
         TORCH_ENV
-    threads: PARAMACT.get("threads", 1)
+    threads: PARAMACT["threads"]
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
         gpu=lambda wc: gpus_for(wc.model, "gradients"),
@@ -141,8 +145,8 @@ rule paramact_scores:
             wc.model,
             job_work(
                 PARAMACT_JOBS[wc.job],
-                PARAMACT.get("cache_units", 1),
-                PARAMACT.get("windows", {}),
+                PARAMACT["cache_units"],
+                PARAMACT["windows"],
             ),
         ),
     params:
@@ -155,9 +159,9 @@ rule paramact_scores:
         },
         device=DEVICE,
         dtype=DTYPE,
-        seed=PARAMACT.get("seed", 0),
-        windows=PARAMACT.get("windows", {}),
-        joined=PARAMACT.get("joined_windows", []),
+        seed=PARAMACT["seed"],
+        windows=PARAMACT["windows"],
+        joined=PARAMACT["joined_windows"],
         thresholds=lambda wc: (
             thresholds_around(PARAMACT_GAMMA[wc.model])
             if PARAMACT_GAMMA[wc.model] is not None
@@ -165,12 +169,12 @@ rule paramact_scores:
         ),
         gamma=lambda wc: PARAMACT_GAMMA[wc.model],
         target_share=PARAMACT.get("gamma_target_share"),
-        cache_units=PARAMACT.get("cache_units", 1),
-        running_mean=PARAMACT.get("running_mean", "memory"),
+        cache_units=PARAMACT["cache_units"],
+        running_mean=PARAMACT["running_mean"],
         scratch=lambda wc: f"{PARAMACT_OUT}/{wc.model}/jobs/{wc.job}/scratch",
         means_dir=lambda wc: (
             f"{PARAMACT_OUT}/{wc.model}/jobs/{wc.job}/means"
-            if PARAMACT.get("keep_means")
+            if PARAMACT["keep_means"]
             else None
         ),
     script:
@@ -233,7 +237,7 @@ rule paramact_sts:
         dataset=alternation(PARAMACT_STS.get("datasets", [])),
     conda:
         TORCH_ENV
-    threads: PARAMACT.get("threads", 1)
+    threads: PARAMACT["threads"]
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
         gpu=lambda wc: gpus_for(wc.model, "gradients"),
@@ -246,7 +250,7 @@ rule paramact_sts:
         trust_remote_code=lambda wc: REGISTRY[wc.model].trust_remote_code,
         device=DEVICE,
         dtype=DTYPE,
-        seed=PARAMACT.get("seed", 0),
+        seed=PARAMACT["seed"],
         pairs=PARAMACT_STS.get("pairs"),
         block=lambda wc: (int(getattr(wc, "block", 0)), PARAMACT_STS_SHARDS[wc.model]),
     script:
@@ -311,7 +315,7 @@ rule paramact_sts_figures:
         num_layers=lambda wc: REGISTRY[wc.model].num_layers,
         gamma=lambda wc: PARAMACT_GAMMA[wc.model],
         notes=lambda wc: sts_deviations(config, wc.model),
-        resamples=PARAMACT_STS.get("resamples", 1000),
+        resamples=PARAMACT_STS.get("resamples"),
     script:
         "../../scripts/paramact/validation_figures.py"
 
@@ -336,7 +340,7 @@ rule paramact_validation_runs:
         model=PARAMACT_MODEL_RE,
     conda:
         TORCH_ENV
-    threads: PARAMACT.get("threads", 1)
+    threads: PARAMACT["threads"]
     resources:
         mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
         gpu=lambda wc: gpus_for(wc.model, "gradients"),
@@ -344,7 +348,7 @@ rule paramact_validation_runs:
             wc.model,
             validation_work(
                 PARAMACT_VALIDATION,
-                PARAMACT.get("windows", {}),
+                PARAMACT["windows"],
                 REGISTRY[wc.model].num_layers,
             ),
         ),
@@ -354,13 +358,13 @@ rule paramact_validation_runs:
         trust_remote_code=lambda wc: REGISTRY[wc.model].trust_remote_code,
         device=DEVICE,
         dtype=DTYPE,
-        seed=PARAMACT.get("seed", 0),
+        seed=PARAMACT["seed"],
         datasets=PARAMACT_VALIDATION_DATASETS,
         formats={
             name: DATASETS[name]["format"] for name in PARAMACT_VALIDATION_DATASETS
         },
-        windows=PARAMACT.get("windows", {}),
-        joined=PARAMACT.get("joined_windows", []),
+        windows=PARAMACT["windows"],
+        joined=PARAMACT["joined_windows"],
     script:
         "../../scripts/paramact/validation.py"
 

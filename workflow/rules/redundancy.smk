@@ -4,15 +4,13 @@
 from lmanatomy.redundancy.pairs import layer_pairs
 
 # Rules exist when the study is enabled (its section is then checked against the registry).
-REDUNDANCY = (config.get("redundancy") if "redundancy" in STUDIES else None) or {
-    "models": []
-}
+REDUNDANCY = (
+    config.get("redundancy") if "redundancy" in STUDIES else None
+) or schema_filled("redundancy", {"models": []})
 REDUNDANCY_OUT = f"{RESULTS}/redundancy"
 # Source layer n of every fitted pair n -> n+1, per model (hidden-state indices).
 REDUNDANCY_SOURCES = {
-    name: layer_pairs(
-        REGISTRY[name].num_layers, REDUNDANCY.get("include_embedding", False)
-    )
+    name: layer_pairs(REGISTRY[name].num_layers, REDUNDANCY["include_embedding"])
     for name in REDUNDANCY["models"]
 }
 REDUNDANCY_PAIR_FILES = {
@@ -71,7 +69,7 @@ rule redundancy_split:
     params:
         train=REDUNDANCY.get("train"),
         test=REDUNDANCY.get("test"),
-        seed=REDUNDANCY.get("seed", 0),
+        seed=REDUNDANCY["seed"],
     script:
         "../../scripts/redundancy/split.py"
 
@@ -92,17 +90,17 @@ rule redundancy_fit_pair:
         source=r"\d{2}",
     conda:
         TORCH_ENV
-    threads: REDUNDANCY.get("threads", 1)
+    threads: REDUNDANCY["threads"]
     resources:
         mem_mb=4096,
         gpu=0 if DEVICE == "cpu" else 1,
         runtime=60,
     params:
         settings={
-            k: REDUNDANCY.get(k)
+            k: REDUNDANCY[k]
             for k in ("C", "epsilon", "standardize", "tol", "max_iter")
         },
-        top_inputs=REDUNDANCY.get("top_inputs", 5),
+        top_inputs=REDUNDANCY["top_inputs"],
         device=DEVICE,
     script:
         "../../scripts/redundancy/fit_pair.py"
@@ -171,12 +169,8 @@ rule redundancy_last_layer:
     conda:
         "../../envs/analysis.yaml"
     params:
-        last_layer=lambda wc: config["probes"][REDUNDANCY["probe"]].get(
-            "last_layer", "raw"
-        ),
-        other_last_layer=lambda wc: config["probes"][REDUNDANCY_OTHER].get(
-            "last_layer", "raw"
-        ),
+        last_layer=lambda wc: config["probes"][REDUNDANCY["probe"]]["last_layer"],
+        other_last_layer=lambda wc: config["probes"][REDUNDANCY_OTHER]["last_layer"],
         display=lambda wc: REGISTRY[wc.redundancy_model].display,
     script:
         "../../scripts/redundancy/last_layer.py"
