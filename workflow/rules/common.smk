@@ -130,6 +130,34 @@ def runtime_for(name, kind="inference", units=1.0):
     return model_resources.runtime_minutes(parameters_of(name), kind, units)
 
 
+# Input, params and resources functions of what a wildcard names, written once instead of a
+# lambda per rule; models go by each study's own wildcard (`model`, `lmodel`, `redundancy_model`,
+# `amodel`):  model=of_model(model_ready, "lmodel"), mem_mb=of_model(mem_mb_for, "model", "gradients")
+def of_wildcard(fact, wildcard, *args):
+    """A function of the job's wildcards: ``fact(<the value of {wildcard}>, *args)``."""
+
+    def of_wildcards(wildcards):
+        return fact(getattr(wildcards, wildcard), *args)
+
+    of_wildcards.__name__ = f"{fact.__name__}_of_{wildcard}"
+    return of_wildcards
+
+
+def of_model(fact, wildcard="model", *args):
+    """A function of the job's wildcards: ``fact(<the model {wildcard} names>, *args)``."""
+    return of_wildcard(fact, wildcard, *args)
+
+
+def entry_fact(attribute, wildcard="model"):
+    """A function of the job's wildcards: a registry fact (display, num_layers…) of the model."""
+
+    def fact(name):
+        return getattr(REGISTRY[name], attribute)
+
+    fact.__name__ = attribute
+    return of_model(fact, wildcard)
+
+
 # The partition limit (minutes) a job's runtime estimate must fit; work over it is split into jobs.
 MAX_RUNTIME = float(config.get("max_runtime", 1440))
 
@@ -171,6 +199,16 @@ def rebuild_targets(wildcards):
 def study_targets():
     """Every target of every study the config enables, in the order the config lists them."""
     return [target for study in STUDIES for target in TARGETS.get(study, [])]
+
+
+def path_model_config(wildcards):
+    """The config.json of a `path` model's folder (the folder is linked, not copied)."""
+    return f"{REGISTRY[wildcards.model].path}/config.json"
+
+
+def probe_settings(wildcards):
+    """The config's settings of probe {probe} (modules, pooling, dtype, shard size…)."""
+    return config["probes"][wildcards.probe]
 
 
 # The atlas's inputs (workflow/rules/atlas.smk): the contributing studies' output files.

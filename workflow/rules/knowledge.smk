@@ -48,6 +48,9 @@ TARGETS["knowledge"] = [
 )
 
 
+include: "functions/knowledge.smk"
+
+
 localrules:
     knowledge_distances,
     knowledge_table2,
@@ -56,9 +59,7 @@ localrules:
 rule knowledge_attribute:
     input:
         questions=f"{RESULTS}/data/{KN['dataset']}.parquet" if KN else [],
-        models=lambda wc: [
-            model_ready(KN_MODEL, c) for c in KN_PARTS[wc.part]["checkpoints"]
-        ],
+        models=knowledge_part_models,
     output:
         manifest=f"{KN_OUT}/parts/{{part}}.json",
     log:
@@ -73,17 +74,11 @@ rule knowledge_attribute:
     resources:
         mem_mb=mem_mb_for(KN_MODEL, "gradients") if KN else 1024,
         gpu=gpus_for(KN_MODEL, "gradients") if KN else 0,
-        runtime=lambda wc: runtime_for(
-            KN_MODEL,
-            "gradients",
-            units=len(part_items(KN_PARTS[wc.part])) / 10,
-        ),
+        runtime=knowledge_part_minutes,
     params:
         section=KN,
-        part=lambda wc: KN_PARTS[wc.part],
-        model_dirs=lambda wc: {
-            c: model_path(KN_MODEL, c) for c in KN_PARTS[wc.part]["checkpoints"]
-        },
+        part=knowledge_part,
+        model_dirs=knowledge_part_model_dirs,
         shards=f"{KN_OUT}/attributions",
         device=DEVICE,
         dtype=DTYPE,

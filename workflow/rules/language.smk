@@ -45,6 +45,9 @@ LANGUAGE_SHARDS = {
 }
 
 
+include: "functions/language.smk"
+
+
 wildcard_constraints:
     lmodel=alternation(LANGUAGE_MODELS),
 
@@ -57,10 +60,7 @@ localrules:
 
 rule language_rank:
     input:
-        stores=lambda wc: [
-            f"{RESULTS}/activations/{wc.lmodel}/{name}/{LANGUAGE['probe']}/_manifest.json"
-            for name in LANGUAGE["datasets"]
-        ],
+        stores=language_stores,
         data=LANGUAGE_DATA,
     output:
         neurons=f"{LANGUAGE_DIR}/{{lmodel}}/neurons.parquet",
@@ -73,9 +73,9 @@ rule language_rank:
         TORCH_ENV
     threads: LANGUAGE["threads"]
     resources:
-        mem_mb=lambda wc: 2048 + 2 * int(LANGUAGE["memory_mb"]),
-        gpu=lambda wc: gpus_for(wc.lmodel, "inference"),
-        runtime=lambda wc: runtime_for(wc.lmodel, "inference"),
+        mem_mb=language_rank_mem_mb,
+        gpu=of_model(gpus_for, "lmodel", "inference"),
+        runtime=of_model(runtime_for, "lmodel", "inference"),
     params:
         registry=config["models_file"],
         languages=LANGUAGE["languages"],
@@ -115,7 +115,7 @@ rule language_table1:
     conda:
         "../../envs/analysis.yaml"
     params:
-        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+        setup=language_setup_of,
     script:
         "../../scripts/language/table1.py"
 
@@ -132,7 +132,7 @@ rule language_fig2:
     conda:
         "../../envs/analysis.yaml"
     params:
-        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+        setup=language_setup_of,
         histogram_k=LANGUAGE["histogram_k"],
     script:
         "../../scripts/language/fig2.py"
@@ -140,10 +140,7 @@ rule language_fig2:
 
 rule language_fig4:
     input:
-        stores=lambda wc: [
-            f"{RESULTS}/activations/{wc.lmodel}/{name}/{LANGUAGE['probe']}/_manifest.json"
-            for name in LANGUAGE["datasets"]
-        ],
+        stores=language_stores,
         data=LANGUAGE_DATA,
         selection=f"{LANGUAGE_DIR}/{{lmodel}}/selected.parquet",
     output:
@@ -156,7 +153,7 @@ rule language_fig4:
     resources:
         mem_mb=4096,
     params:
-        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+        setup=language_setup_of,
     script:
         "../../scripts/language/fig4.py"
 
@@ -165,7 +162,7 @@ rule language_generate:
     input:
         selection=f"{LANGUAGE_DIR}/{{lmodel}}/selected.parquet",
         neurons=f"{LANGUAGE_DIR}/{{lmodel}}/neurons.parquet",
-        model=lambda wc: model_ready(wc.lmodel),
+        model=of_model(model_ready, "lmodel"),
     output:
         generations=f"{LANGUAGE_DIR}/{{lmodel}}/generations.parquet",
     log:
@@ -179,19 +176,13 @@ rule language_generate:
         TORCH_ENV
     threads: LANGUAGE["threads"]
     resources:
-        mem_mb=lambda wc: mem_mb_for(wc.lmodel, "inference"),
-        gpu=lambda wc: gpus_for(wc.lmodel, "inference"),
-        runtime=lambda wc: work_runtime(
-            wc.lmodel,
-            planned_work(
-                language_setup(config, wc.lmodel, REGISTRY),
-                (int(getattr(wc, "shard", 0)), LANGUAGE_SHARDS[wc.lmodel]),
-            ),
-        ),
+        mem_mb=of_model(mem_mb_for, "lmodel", "inference"),
+        gpu=of_model(gpus_for, "lmodel", "inference"),
+        runtime=language_generate_minutes,
     params:
-        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
-        shard=lambda wc: (int(getattr(wc, "shard", 0)), LANGUAGE_SHARDS[wc.lmodel]),
-        model_path=lambda wc: model_path(wc.lmodel),
+        setup=language_setup_of,
+        shard=language_block,
+        model_path=of_model(model_path, "lmodel"),
         device=DEVICE,
         dtype=DTYPE,
     script:
@@ -214,10 +205,7 @@ use rule language_generate as language_generate_block with:
 
 rule language_merge:
     input:
-        blocks=lambda wc: [
-            f"{LANGUAGE_DIR}/{wc.lmodel}/generations/{i}.parquet"
-            for i in range(LANGUAGE_SHARDS[wc.lmodel])
-        ],
+        blocks=language_blocks,
     output:
         generations=f"{LANGUAGE_DIR}/{{lmodel}}/generations.parquet",
     log:
@@ -234,7 +222,7 @@ rule language_score:
     input:
         generations=f"{LANGUAGE_DIR}/{{lmodel}}/generations.parquet",
         data=LANGUAGE_DATA,
-        model=lambda wc: model_ready(wc.lmodel),
+        model=of_model(model_ready, "lmodel"),
     output:
         scores=f"{LANGUAGE_DIR}/{{lmodel}}/scores.parquet",
     log:
@@ -242,8 +230,8 @@ rule language_score:
     conda:
         "../../envs/pytorch.yaml"
     params:
-        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
-        model_path=lambda wc: model_path(wc.lmodel),
+        setup=language_setup_of,
+        model_path=of_model(model_path, "lmodel"),
     script:
         "../../scripts/language/score.py"
 
@@ -282,6 +270,6 @@ rule language_fig5:
     conda:
         "../../envs/analysis.yaml"
     params:
-        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+        setup=language_setup_of,
     script:
         "../../scripts/language/fig5.py"

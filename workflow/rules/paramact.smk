@@ -107,6 +107,9 @@ TARGETS["paramact"] = [
 ] + (PARAMACT_VALIDATION_TARGETS if PARAMACT_VALIDATION.get("in_all") else [])
 
 
+include: "functions/paramact.smk"
+
+
 localrules:
     paramact_figures,
     paramact_sts_merge,
@@ -117,10 +120,8 @@ localrules:
 
 rule paramact_scores:
     input:
-        model=lambda wc: model_ready(wc.model),
-        data=lambda wc: [
-            f"{RESULTS}/data/{name}.parquet" for name in PARAMACT_JOBS[wc.job].datasets
-        ],
+        model=of_model(model_ready),
+        data=paramact_job_data,
     output:
         density=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/density.csv",
         pairs=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/pairs.csv",
@@ -139,66 +140,38 @@ rule paramact_scores:
         TORCH_ENV
     threads: PARAMACT["threads"]
     resources:
-        mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
-        gpu=lambda wc: gpus_for(wc.model, "gradients"),
-        runtime=lambda wc: work_runtime(
-            wc.model,
-            job_work(
-                PARAMACT_JOBS[wc.job],
-                PARAMACT["cache_units"],
-                PARAMACT["windows"],
-            ),
-        ),
+        mem_mb=of_model(mem_mb_for, "model", "gradients"),
+        gpu=of_model(gpus_for, "model", "gradients"),
+        runtime=paramact_job_minutes,
     params:
-        model_path=lambda wc: model_path(wc.model),
-        trust_remote_code=lambda wc: REGISTRY[wc.model].trust_remote_code,
-        job=lambda wc: job_params(PARAMACT_JOBS[wc.job]),
-        datasets=lambda wc: PARAMACT_JOBS[wc.job].datasets,
-        formats=lambda wc: {
-            name: DATASETS[name]["format"] for name in PARAMACT_JOBS[wc.job].datasets
-        },
+        model_path=of_model(model_path),
+        trust_remote_code=entry_fact("trust_remote_code"),
+        job=paramact_job,
+        datasets=paramact_job_datasets,
+        formats=paramact_job_formats,
         device=DEVICE,
         dtype=DTYPE,
         seed=PARAMACT["seed"],
         windows=PARAMACT["windows"],
         joined=PARAMACT["joined_windows"],
-        thresholds=lambda wc: (
-            thresholds_around(PARAMACT_GAMMA[wc.model])
-            if PARAMACT_GAMMA[wc.model] is not None
-            else []
-        ),
-        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
+        thresholds=paramact_thresholds,
+        gamma=paramact_gamma,
         target_share=PARAMACT.get("gamma_target_share"),
         cache_units=PARAMACT["cache_units"],
         running_mean=PARAMACT["running_mean"],
-        scratch=lambda wc: f"{PARAMACT_OUT}/{wc.model}/jobs/{wc.job}/scratch",
-        means_dir=lambda wc: (
-            f"{PARAMACT_OUT}/{wc.model}/jobs/{wc.job}/means"
-            if PARAMACT["keep_means"]
-            else None
-        ),
+        scratch=paramact_job_folder("scratch"),
+        means_dir=paramact_job_folder("means") if PARAMACT["keep_means"] else None,
     script:
         "../../scripts/paramact/scores.py"
 
 
 rule paramact_figures:
     input:
-        density=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/density.csv"
-            for job in PARAMACT_JOBS
-        ],
-        pairs=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/pairs.csv" for job in PARAMACT_JOBS
-        ],
-        samples=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/samples.csv"
-            for job in PARAMACT_JOBS
-        ],
-        gamma=lambda wc: PARAMACT_GAMMA_FILES[wc.model],
-        by_d=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/density_by_D.csv"
-            for job in PARAMACT_JOBS
-        ],
+        density=paramact_job_files("density.csv"),
+        pairs=paramact_job_files("pairs.csv"),
+        samples=paramact_job_files("samples.csv"),
+        gamma=paramact_gamma_files,
+        by_d=paramact_job_files("density_by_D.csv"),
     output:
         **{
             key: f"{PARAMACT_OUT}/{{model}}/{name}"
@@ -214,9 +187,9 @@ rule paramact_figures:
         "../../envs/analysis.yaml"
     params:
         section=PARAMACT,
-        display=lambda wc: REGISTRY[wc.model].display,
-        num_layers=lambda wc: REGISTRY[wc.model].num_layers,
-        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
+        display=entry_fact("display"),
+        num_layers=entry_fact("num_layers"),
+        gamma=paramact_gamma,
         notes=lambda wc: deviations(config, wc.model, PARAMACT_GAMMA[wc.model]),
     script:
         "../../scripts/paramact/figures.py"
@@ -224,7 +197,7 @@ rule paramact_figures:
 
 rule paramact_sts:
     input:
-        model=lambda wc: model_ready(wc.model),
+        model=of_model(model_ready),
         data=f"{RESULTS}/data/{{dataset}}.parquet",
     output:
         table=f"{PARAMACT_OUT}/{{model}}/jobs/sts/{{dataset}}.csv",
@@ -239,20 +212,17 @@ rule paramact_sts:
         TORCH_ENV
     threads: PARAMACT["threads"]
     resources:
-        mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
-        gpu=lambda wc: gpus_for(wc.model, "gradients"),
-        runtime=lambda wc: work_runtime(
-            wc.model,
-            sts_work(-(-PARAMACT_STS["pairs"] // PARAMACT_STS_SHARDS[wc.model])),
-        ),
+        mem_mb=of_model(mem_mb_for, "model", "gradients"),
+        gpu=of_model(gpus_for, "model", "gradients"),
+        runtime=paramact_sts_minutes,
     params:
-        model_path=lambda wc: model_path(wc.model),
-        trust_remote_code=lambda wc: REGISTRY[wc.model].trust_remote_code,
+        model_path=of_model(model_path),
+        trust_remote_code=entry_fact("trust_remote_code"),
         device=DEVICE,
         dtype=DTYPE,
         seed=PARAMACT["seed"],
         pairs=PARAMACT_STS.get("pairs"),
-        block=lambda wc: (int(getattr(wc, "block", 0)), PARAMACT_STS_SHARDS[wc.model]),
+        block=paramact_sts_block,
     script:
         "../../scripts/paramact/sts.py"
 
@@ -274,10 +244,7 @@ use rule paramact_sts as paramact_sts_block with:
 
 rule paramact_sts_merge:
     input:
-        blocks=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/sts/{wc.dataset}/{i}.csv"
-            for i in range(PARAMACT_STS_SHARDS[wc.model])
-        ],
+        blocks=paramact_sts_blocks,
     output:
         table=f"{PARAMACT_OUT}/{{model}}/jobs/sts/{{dataset}}.csv",
     log:
@@ -293,10 +260,7 @@ rule paramact_sts_merge:
 
 rule paramact_sts_figures:
     input:
-        tables=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/sts/{name}.csv"
-            for name in PARAMACT_STS["datasets"]
-        ],
+        tables=paramact_sts_tables,
     output:
         **{
             key: f"{PARAMACT_OUT}/{{model}}/{name}"
@@ -311,9 +275,9 @@ rule paramact_sts_figures:
     params:
         kind="sts",
         section=PARAMACT,
-        display=lambda wc: REGISTRY[wc.model].display,
-        num_layers=lambda wc: REGISTRY[wc.model].num_layers,
-        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
+        display=entry_fact("display"),
+        num_layers=entry_fact("num_layers"),
+        gamma=paramact_gamma,
         notes=lambda wc: sts_deviations(config, wc.model),
         resamples=PARAMACT_STS.get("resamples"),
     script:
@@ -322,13 +286,10 @@ rule paramact_sts_figures:
 
 rule paramact_validation_runs:
     input:
-        model=lambda wc: model_ready(wc.model),
+        model=of_model(model_ready),
         data=[f"{RESULTS}/data/{name}.parquet" for name in PARAMACT_VALIDATION_DATASETS],
-        density=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/density.csv"
-            for job in PARAMACT_JOBS
-        ],
-        gamma=lambda wc: PARAMACT_GAMMA_FILES[wc.model],
+        density=paramact_job_files("density.csv"),
+        gamma=paramact_gamma_files,
     output:
         runs=f"{PARAMACT_OUT}/{{model}}/jobs/validation/runs.csv",
         ratios=f"{PARAMACT_OUT}/{{model}}/jobs/validation/ratios.csv",
@@ -342,20 +303,13 @@ rule paramact_validation_runs:
         TORCH_ENV
     threads: PARAMACT["threads"]
     resources:
-        mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
-        gpu=lambda wc: gpus_for(wc.model, "gradients"),
-        runtime=lambda wc: work_runtime(
-            wc.model,
-            validation_work(
-                PARAMACT_VALIDATION,
-                PARAMACT["windows"],
-                REGISTRY[wc.model].num_layers,
-            ),
-        ),
+        mem_mb=of_model(mem_mb_for, "model", "gradients"),
+        gpu=of_model(gpus_for, "model", "gradients"),
+        runtime=paramact_validation_minutes,
     params:
         section=PARAMACT_VALIDATION,
-        model_path=lambda wc: model_path(wc.model),
-        trust_remote_code=lambda wc: REGISTRY[wc.model].trust_remote_code,
+        model_path=of_model(model_path),
+        trust_remote_code=entry_fact("trust_remote_code"),
         device=DEVICE,
         dtype=DTYPE,
         seed=PARAMACT["seed"],
@@ -387,9 +341,9 @@ rule paramact_validation_figures:
     params:
         kind="validation",
         section=PARAMACT,
-        display=lambda wc: REGISTRY[wc.model].display,
-        num_layers=lambda wc: REGISTRY[wc.model].num_layers,
-        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
+        display=entry_fact("display"),
+        num_layers=entry_fact("num_layers"),
+        gamma=paramact_gamma,
         notes=lambda wc: validation_deviations(config, wc.model),
         sparsity=PARAMACT_VALIDATION.get("sparsity"),
     script:

@@ -56,10 +56,13 @@ wildcard_constraints:
     redundancy_pairs=alternation(REDUNDANCY_PAIR_DIRS),
 
 
+include: "functions/redundancy.smk"
+
+
 # The seeded train/test sample of distinct sentences, shared by every model and pair.
 rule redundancy_split:
     input:
-        data=lambda wc: f"{RESULTS}/data/{REDUNDANCY['dataset']}.parquet",
+        data=redundancy_dataset_file("parquet"),
     output:
         f"{REDUNDANCY_OUT}/split.csv",
     log:
@@ -78,7 +81,7 @@ rule redundancy_split:
 # pairs/ from the study's probe, pairs_<probe>/ from `last_layer_probe`.
 rule redundancy_fit_pair:
     input:
-        store=lambda wc: f"{RESULTS}/activations/{wc.redundancy_model}/{REDUNDANCY['dataset']}/{REDUNDANCY['probe'] if wc.redundancy_pairs == 'pairs' else REDUNDANCY_OTHER}/_manifest.json",
+        store=redundancy_store,
         split=f"{REDUNDANCY_OUT}/split.csv",
     output:
         f"{REDUNDANCY_OUT}/{{redundancy_model}}/{{redundancy_pairs}}/layer{{source}}.parquet",
@@ -108,8 +111,8 @@ rule redundancy_fit_pair:
 
 rule redundancy_tables:
     input:
-        pairs=lambda wc: REDUNDANCY_PAIR_FILES[wc.redundancy_model],
-        dataset=lambda wc: f"{RESULTS}/data/{REDUNDANCY['dataset']}.json",
+        pairs=redundancy_pair_files,
+        dataset=redundancy_dataset_file("json"),
     output:
         **{
             f"{table}_{ext}": f"{REDUNDANCY_OUT}/{{redundancy_model}}/{table}.{ext}"
@@ -124,19 +127,19 @@ rule redundancy_tables:
         "../../envs/analysis.yaml"
     params:
         section=REDUNDANCY,
-        probe=lambda wc: config["probes"][REDUNDANCY["probe"]],
-        display=lambda wc: REGISTRY[wc.redundancy_model].display,
+        probe=redundancy_probe,
+        display=entry_fact("display", "redundancy_model"),
     script:
         "../../scripts/redundancy/tables.py"
 
 
 rule redundancy_figures:
     input:
-        pairs=lambda wc: REDUNDANCY_PAIR_FILES[wc.redundancy_model],
+        pairs=redundancy_pair_files,
         summary=f"{REDUNDANCY_OUT}/{{redundancy_model}}/pair_summary.csv",
         top=f"{REDUNDANCY_OUT}/{{redundancy_model}}/top_pairs.csv",
         frequent=f"{REDUNDANCY_OUT}/{{redundancy_model}}/frequent_dims.csv",
-        dataset=lambda wc: f"{RESULTS}/data/{REDUNDANCY['dataset']}.json",
+        dataset=redundancy_dataset_file("json"),
     output:
         **{
             fig: f"{REDUNDANCY_OUT}/{{redundancy_model}}/{fig}.png"
@@ -150,8 +153,8 @@ rule redundancy_figures:
         "../../envs/analysis.yaml"
     params:
         section=REDUNDANCY,
-        probe=lambda wc: config["probes"][REDUNDANCY["probe"]],
-        display=lambda wc: REGISTRY[wc.redundancy_model].display,
+        probe=redundancy_probe,
+        display=entry_fact("display", "redundancy_model"),
     script:
         "../../scripts/redundancy/figures.py"
 
@@ -159,8 +162,8 @@ rule redundancy_figures:
 # The last pair both ways (raw last decoder layer vs after the final norm), beside the pair before.
 rule redundancy_last_layer:
     input:
-        pairs=lambda wc: REDUNDANCY_PAIR_FILES[wc.redundancy_model][-2:],
-        other=lambda wc: f"{REDUNDANCY_OUT}/{wc.redundancy_model}/pairs_{REDUNDANCY_OTHER}/layer{REDUNDANCY_SOURCES[wc.redundancy_model][-1]:02d}.parquet",
+        pairs=redundancy_last_pairs,
+        other=redundancy_other_last_pair,
     output:
         csv=f"{REDUNDANCY_OUT}/{{redundancy_model}}/last_layer.csv",
         md=f"{REDUNDANCY_OUT}/{{redundancy_model}}/last_layer.md",
@@ -169,8 +172,8 @@ rule redundancy_last_layer:
     conda:
         "../../envs/analysis.yaml"
     params:
-        last_layer=lambda wc: config["probes"][REDUNDANCY["probe"]]["last_layer"],
-        other_last_layer=lambda wc: config["probes"][REDUNDANCY_OTHER]["last_layer"],
-        display=lambda wc: REGISTRY[wc.redundancy_model].display,
+        last_layer=redundancy_last_layer,
+        other_last_layer=redundancy_other_last_layer,
+        display=entry_fact("display", "redundancy_model"),
     script:
         "../../scripts/redundancy/last_layer.py"
