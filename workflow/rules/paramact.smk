@@ -123,6 +123,13 @@ rule paramact_scores:
         model=of_model(model_ready),
         data=paramact_job_data,
     output:
+        # keep_means: the per-parameter means (one .npy per layer), a declared folder Snakemake
+        # tracks and cleans (the scratch folder is not an output: the job empties and removes it).
+        **(
+            {"means": directory(f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/means")}
+            if PARAMACT["keep_means"]
+            else {}
+        ),
         density=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/density.csv",
         pairs=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/pairs.csv",
         samples=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/samples.csv",
@@ -160,7 +167,6 @@ rule paramact_scores:
         cache_units=PARAMACT["cache_units"],
         running_mean=PARAMACT["running_mean"],
         scratch=paramact_job_folder("scratch"),
-        means_dir=paramact_job_folder("means") if PARAMACT["keep_means"] else None,
     script:
         "../../scripts/paramact/scores.py"
 
