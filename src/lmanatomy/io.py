@@ -55,7 +55,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def digest_file(path: str | Path, digest: Any) -> str:
-    """Feed a file to a hashlib object in 1 MiB blocks (any size, constant memory); its hex digest."""
+    """Feed a file to a hashlib object in 1 MiB blocks (constant memory); its hex digest."""
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(CHUNK), b""):
             digest.update(block)
@@ -67,7 +67,9 @@ def sha256_file(path: str | Path) -> str:
     return digest_file(path, hashlib.sha256())
 
 
-def require_columns(frame: pd.DataFrame, columns: Sequence[str], source: str | Path) -> pd.DataFrame:
+def require_columns(
+    frame: pd.DataFrame, columns: Sequence[str], source: str | Path
+) -> pd.DataFrame:
     """``frame`` unchanged when it has every one of ``columns``; else an error naming ``source``."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:

@@ -1,4 +1,4 @@
-"""lmanatomy.io against plain references: hashlib on the bytes, pandas on the file, the folder's listing."""
+"""lmanatomy.io against plain references: hashlib on the bytes, pandas on the file, the folder."""
 
 import hashlib
 
@@ -44,7 +44,8 @@ def test_read_table_reads_csv_and_parquet_as_pandas_does(tmp_path):
     frame = pd.DataFrame({"layer": [0, 1, 2], "r2": [0.5, 0.25, 0.125]})
     frame.to_csv(tmp_path / "t.csv", index=False)
     frame.to_parquet(tmp_path / "t.parquet", index=False)
-    pd.testing.assert_frame_equal(read_table(tmp_path / "t.csv", ["layer"]), pd.read_csv(tmp_path / "t.csv"))
+    csv = read_table(tmp_path / "t.csv", ["layer"])
+    pd.testing.assert_frame_equal(csv, pd.read_csv(tmp_path / "t.csv"))
     pd.testing.assert_frame_equal(read_table(tmp_path / "t.parquet", ["r2"]), frame)
 
 

@@ -29,7 +29,10 @@ SECTIONS = {
     "ATLAS": ("atlas",),
     "ATLAS_LL": ("atlas", "language_lesions"),
 }
-GET = re.compile(r"\(?\b(?P<var>[A-Z_]+)(?: or \{\}\))?\.get\(\s*\"(?P<key>\w+)\"\s*,\s*(?P<default>[^)]+?)\s*\)")
+GET = re.compile(
+    r"\(?\b(?P<var>[A-Z_]+)(?: or \{\}\))?"  # SECTION or (SECTION or {})
+    r"\.get\(\s*\"(?P<key>\w+)\"\s*,\s*(?P<default>[^)]+?)\s*\)"
+)
 
 
 def schema_defaults(path: tuple[str, ...]) -> dict[str, object]:
@@ -37,7 +40,8 @@ def schema_defaults(path: tuple[str, ...]) -> dict[str, object]:
     node = yaml.safe_load((SCHEMAS / f"{path[0]}.schema.yaml").read_text(encoding="utf-8"))
     for key in path[1:]:
         node = node["properties"][key]
-    return {key: sub["default"] for key, sub in node.get("properties", {}).items() if "default" in sub}
+    properties = node.get("properties", {})
+    return {key: sub["default"] for key, sub in properties.items() if "default" in sub}
 
 
 def fallbacks(text: str) -> list[tuple[str, str, str]]:

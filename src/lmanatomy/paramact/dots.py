@@ -28,7 +28,8 @@ def dot64(x: torch.Tensor, y: torch.Tensor) -> float:
     cut = x.numel() - x.numel() % CHUNK
     total = 0.0
     if cut:
-        total += float(torch.linalg.vecdot(x[:cut].view(-1, CHUNK), y[:cut].view(-1, CHUNK)).sum(dtype=torch.float64))
+        chunks = torch.linalg.vecdot(x[:cut].view(-1, CHUNK), y[:cut].view(-1, CHUNK))
+        total += float(chunks.sum(dtype=torch.float64))
     if cut < x.numel():
         total += float(torch.dot(x[cut:].double(), y[cut:].double()))
     return total
