@@ -19,9 +19,10 @@ SNAKEMAKE := $(BIN)/snakemake
 .PHONY: run report test install lint pytest repro reduced dryrun lock envs clean-results
 
 # --rerun-incomplete: after an interruption (a killed job, a lost machine) `make run` again
-# recomputes the outputs Snakemake marked incomplete instead of stopping on them.
+# recomputes the outputs Snakemake marked incomplete instead of stopping on them. LMANATOMY_REPAIR=1:
+# the parse-time integrity sweep removes damaged Parquet files so they are rebuilt (lmanatomy.integrity).
 run: $(STAMP)
-	$(SNAKEMAKE) --cores $(CORES) --rerun-incomplete --configfile $(CONFIG)
+	LMANATOMY_REPAIR=1 $(SNAKEMAKE) --cores $(CORES) --rerun-incomplete --configfile $(CONFIG)
 	$(MAKE) --no-print-directory report
 
 # The run's HTML report (every table and figure by paper, with captions, summary, provenance);
@@ -60,7 +61,7 @@ repro: $(STAMP)
 
 # One run of the reduced (CI) config: every study, smallest settings (102 jobs, ~4-5 min on 2 busy cores).
 reduced: $(STAMP)
-	$(SNAKEMAKE) --cores $(CORES) --rerun-incomplete --configfile config/test/reduced.yaml
+	LMANATOMY_REPAIR=1 $(SNAKEMAKE) --cores $(CORES) --rerun-incomplete --configfile config/test/reduced.yaml
 
 lint: $(STAMP)
 	$(SNAKEMAKE) --lint

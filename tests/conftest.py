@@ -95,10 +95,12 @@ def run_timeout(base: float = SNAKEMAKE_TIMEOUT) -> float:
 
 
 def run_snakemake(*args: str, cwd: Path = REPO, check: bool = False,
-                  timeout: float | None = None) -> subprocess.CompletedProcess:
-    """Run the project's snakemake (from the same environment as the tests)."""
+                  timeout: float | None = None, repair: bool = False) -> subprocess.CompletedProcess:
+    """Run the project's snakemake (from the same environment as the tests); ``repair``: as `make run`,
+    the integrity sweep removes damaged files (LMANATOMY_REPAIR=1), else it only reports."""
     exe = Path(sys.executable).with_name("snakemake")
-    proc = subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True,
+    env = {**os.environ, "LMANATOMY_REPAIR": "1" if repair else "0"}
+    proc = subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, env=env,
                           timeout=run_timeout() if timeout is None else timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")

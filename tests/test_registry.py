@@ -139,3 +139,18 @@ def test_a_type_transformers_lacks_is_refused_unless_remote_code():
 
     with pytest.raises(RegistryError, match="model_type 'gemma9' is not built into transformers"):
         check_facts(_hf({**QWEN25, "model_type": "gemma9"}))
+
+
+@pytest.mark.parametrize(
+    ("config", "hidden", "ff_width"),
+    [
+        ({"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 8, "intermediate_size": 24}, 8, 24),
+        ({"model_type": "gpt2", "n_layer": 2, "n_embd": 8, "n_inner": None}, 8, 32),  # GPT-2: 4 × hidden
+        ({"model_type": "opt", "num_hidden_layers": 2, "hidden_size": 8, "ffn_dim": 16}, 8, 16),
+        ({"model_type": "llama", "num_hidden_layers": 2}, None, None),  # not stated: None, not a guess
+    ],
+)
+def test_model_facts_are_read_from_the_entry_under_each_familys_key(config, hidden, ff_width):
+    entry = parse_entry("m", {"source": "hf", "repo": "x/m", "revision": "0" * 40, "display": "M", "config": config})
+    assert (entry.hidden_size, entry.ff_width) == (hidden, ff_width)
+    assert entry.ff_neurons == (None if ff_width is None else 2 * ff_width)

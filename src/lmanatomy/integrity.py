@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping
 
 MAGIC = b"PAR1"
 TRAILER = 8  # footer length (4 bytes) + magic
@@ -55,7 +55,8 @@ class Damaged:
     def describe(self, removed: bool) -> str:
         verb = "removed" if removed else "would remove"
         also = f" and {', '.join(str(v) for v in self.vouchers)}" if self.vouchers else ""
-        return f"damaged Parquet file {self.path}: {self.problem}; {verb} it{also} so that it is rebuilt"
+        how = "" if removed else f" ({REPAIR_VARIABLE}=1 removes it)"
+        return f"damaged Parquet file {self.path}: {self.problem}; {verb} it{also} so that it is rebuilt{how}"
 
 
 def parquet_problem(path: str | Path) -> str | None:
@@ -165,33 +166,21 @@ def sweep(results_dir: str | Path, remove: bool, warn: Callable[[str], None]) ->
     return damaged
 
 
-# Snakemake modes that only look at a workflow: the sweep reports in them and removes nothing.
-INSPECTING_FLAGS = (
-    "dryrun", "touch", "lint", "list_target_rules", "list_rules", "print_compilation", "containerize",
-    "generate_unit_tests", "dag", "rulegraph", "filegraph", "d3dag", "unlock", "cleanup_metadata",
-    "conda_cleanup_envs", "conda_create_envs_only", "list_conda_envs", "cleanup_shadow",
-    "container_cleanup_images", "list_changes", "list_input_changes", "list_params_changes",
-    "list_untracked", "summary", "detailed_summary", "archive", "delete_all_output", "delete_temp_output",
-)
+# The switch that lets the parse-time sweep remove files. Snakemake 9 only knows whether it is
+# dry-running after the Snakefile is parsed (``workflow.dryrun`` is False at parse time) and offers
+# no public way to ask earlier; reading its command line needs its private argument parser. So
+# removal is asked for explicitly: `make run` / `make reduced` set it, a dry run, `--lint`,
+# `--report` and a plain `snakemake` without it only report (docs/reproducibility.md).
+REPAIR_VARIABLE = "LMANATOMY_REPAIR"
 
 
-def snakemake_executes(argv: Sequence[str]) -> bool:
-    """True when the command line ``argv`` runs a Snakemake workflow (not a dry run, lint, report…).
+def repair_requested(environ: Mapping[str, str]) -> bool:
+    """True when the environment asks the sweep to remove damaged files (``LMANATOMY_REPAIR=1``).
 
-    Snakemake 9 only knows it is dry-running after the Snakefile is parsed (``workflow.dryrun``
-    is False at parse time), so the parse-time sweep reads the command line with Snakemake's own
-    argument parser. Anything it cannot read (the Python API, an unknown front end) counts as
-    not executing: the sweep then only reports.
+    Any other value than ``1``/``0``/unset is refused: a typo must not silently turn a repair
+    into a report (or the reverse).
     """
-    if not argv or Path(argv[0]).name not in ("snakemake", "__main__.py", "snakemake.exe"):
-        return False
-    try:
-        from snakemake.cli import parse_args
-
-        _parser, args = parse_args(list(argv[1:]))
-    except (SystemExit, Exception):  # noqa: BLE001 - an unreadable command line must not remove files
-        return False
-    if any(getattr(args, flag, None) for flag in INSPECTING_FLAGS):
-        return False
-    report = getattr(args, "report", None)
-    return not (report and not getattr(args, "report_after_run", False))
+    value = environ.get(REPAIR_VARIABLE, "0").strip()
+    if value not in ("0", "1", ""):
+        raise ValueError(f"{REPAIR_VARIABLE}={value!r}: expected 1 (remove damaged files) or 0 (only report)")
+    return value == "1"

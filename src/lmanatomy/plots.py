@@ -6,7 +6,6 @@ saved here with that metadata removed, so the same data give the same bytes.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+
+from lmanatomy.io import atomic_path  # noqa: E402
 
 STYLE = {
     "figure.dpi": 110,
@@ -47,8 +48,8 @@ def save(fig, path: str | Path, note: str | None = None) -> None:
     if note:
         fig.text(0.01, 0.005, note, fontsize=7, color="0.35", ha="left", va="bottom", wrap=True)
     fmt = path.suffix.lstrip(".") or "png"
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
-    with plt.rc_context(STYLE):
-        fig.savefig(tmp, format=fmt, bbox_inches="tight", metadata={"Software": None} if fmt == "png" else None)
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_path(path, keep_suffix=True) as tmp, plt.rc_context(STYLE):
+            fig.savefig(tmp, format=fmt, bbox_inches="tight", metadata={"Software": None} if fmt == "png" else None)
+    finally:
+        plt.close(fig)

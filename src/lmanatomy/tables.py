@@ -8,12 +8,13 @@ so an interrupted job never leaves a table that looks complete.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+
+from lmanatomy.io import atomic_path, atomic_write_text  # atomic_write_text: also for this module's callers
 
 
 def block_of(frame: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
@@ -24,14 +25,6 @@ def block_of(frame: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
     size, extra = divmod(len(frame), count)
     start = index * size + min(index, extra)
     return frame.iloc[start : start + size + (index < extra)]
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def format_cell(value: object, digits: int = 4) -> str:
@@ -100,11 +93,5 @@ def write_table(
 
 def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
     """Write an intermediate frame as Parquet (no index), atomically: tmp file, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

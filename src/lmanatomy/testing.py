@@ -116,7 +116,7 @@ def save_model_dir(model, tokenizer, path: str | Path, name: str = "tiny") -> Pa
     path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
-    from lmanatomy.models.loading import sha256_file
+    from lmanatomy.io import sha256_file
 
     # Like a prepared folder: weight hashes recorded, so that derived artefacts can reference them.
     weights = {p.name: sha256_file(p) for p in sorted(path.glob("*.safetensors"))}

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from lmanatomy.integrity import Damaged, find_damaged, parquet_problem, snakemake_executes, sweep
+from lmanatomy.integrity import Damaged, find_damaged, parquet_problem, repair_requested, sweep
 
 
 def _parquet(path: Path, rows: int = 50) -> Path:
@@ -123,20 +123,18 @@ def test_a_declared_output_is_rebuilt_itself(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("argv", "executes"),
+    ("environ", "removes"),
     [
-        (["snakemake", "--cores", "2"], True),
-        (["/venv/bin/snakemake", "-c1", "--rerun-incomplete", "all"], True),
-        (["snakemake", "-n"], False),
-        (["snakemake", "--dry-run", "--cores", "2"], False),
-        (["snakemake", "--lint"], False),
-        (["snakemake", "--unlock"], False),
-        (["snakemake", "--touch", "-c1"], False),
-        (["snakemake", "--summary"], False),
-        (["snakemake", "--report", "report.html"], False),
-        (["python", "-c", "..."], False),  # the Python API, or anything else: report only
-        ([], False),
+        ({"LMANATOMY_REPAIR": "1"}, True),
+        ({"LMANATOMY_REPAIR": "0"}, False),
+        ({"LMANATOMY_REPAIR": ""}, False),
+        ({}, False),  # a plain `snakemake`, a dry run, lint, the Python API: report only
     ],
 )
-def test_only_a_real_snakemake_execution_removes(argv, executes):
-    assert snakemake_executes(argv) is executes
+def test_only_an_explicit_repair_removes(environ, removes):
+    assert repair_requested(environ) is removes
+
+
+def test_an_unreadable_repair_switch_is_refused_with_its_name():
+    with pytest.raises(ValueError, match="LMANATOMY_REPAIR='yes'"):
+        repair_requested({"LMANATOMY_REPAIR": "yes"})

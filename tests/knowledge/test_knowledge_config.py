@@ -7,7 +7,7 @@ import yaml
 
 from lmanatomy.config import validate_config
 from lmanatomy.errors import ConfigError
-from lmanatomy.knowledge.config import checkpoints, ff_neurons
+from lmanatomy.knowledge.config import checkpoints
 
 from conftest import REPO, SCHEMAS
 
@@ -19,7 +19,7 @@ def test_default_config_validates_and_gets_defaults(config):
     section = config["knowledge"]
     assert section["multi_token"] == "error" and section["num_itermax"] == 1_000_000 and section["prompts_per_word"] is None
     entry = registry[section["model"]]
-    assert ff_neurons(entry) == 4 * 384 and section["top_k"] < ff_neurons(entry)
+    assert entry.ff_neurons == 4 * 384 and section["top_k"] < entry.ff_neurons
     assert checkpoints(section, entry) == list(entry.checkpoints) and len(entry.checkpoints) == 20
 
 
@@ -29,7 +29,7 @@ def test_paper_configs_validate(monkeypatch, config_file):
     with open(REPO / config_file, encoding="utf-8") as fh:
         paper = yaml.safe_load(fh)
     registry = validate_config(paper, SCHEMAS)
-    assert ff_neurons(registry[paper["knowledge"]["model"]]) == 98_304
+    assert registry[paper["knowledge"]["model"]].ff_neurons == 98_304
     assert len(checkpoints(paper["knowledge"], registry[paper["knowledge"]["model"]])) == 20
     # paper and code agree: W2² ("EMD2" on ot.dist's default cost), Table 2 bold as the paper computed it
     assert paper["knowledge"]["metric"] == "sqeuclidean" and paper["knowledge"]["denominator"] == "as_paper"

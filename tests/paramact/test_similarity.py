@@ -49,3 +49,15 @@ def test_deep_range_is_the_papers_l_half_to_l_minus_3():
     assert deep_mean(values, 32) == pytest.approx(np.mean(np.arange(16, 30)))
     with pytest.raises(DataError):
         deep_range(4)
+
+
+def test_scores_and_similarity_do_not_import_each_other():
+    """The cycle scores ↔ similarity is broken: the shared dots live in paramact.dots."""
+    import ast
+    from pathlib import Path
+
+    import lmanatomy.paramact.scores as scores
+
+    tree = ast.parse(Path(scores.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "lmanatomy.paramact.similarity" not in imported

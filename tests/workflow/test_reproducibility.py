@@ -61,7 +61,7 @@ class Run:
         return ["--cores", "2", *TRIGGERS, *extra, "--configfile", str(self.config), "--", *(targets or self.targets)]
 
     def complete(self, *extra: str) -> subprocess.CompletedProcess:
-        return run_snakemake(*self.args(*extra), check=True)
+        return run_snakemake(*self.args(*extra), check=True, repair=True)  # as `make run`
 
     def clean(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -126,7 +126,8 @@ class Killer:
         exe = Path(sys.executable).with_name("snakemake")
         start = time.time()
         proc = subprocess.Popen([str(exe), *run.args("--rerun-incomplete", targets=targets)], cwd=REPO, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, "LMANATOMY_REPAIR": "1"})  # as `make run`
         self.procs.append(proc)
         try:
             while time.time() - start < timeout:

@@ -11,6 +11,9 @@ ATLAS_FILES = ["atlas.png", "atlas.csv", "atlas.md", "correlations.csv"]
 TARGETS["atlas"] = [f"{ATLAS_DIR}/{m}/{f}" for m in ATLAS_MODELS for f in ATLAS_FILES]
 
 
+include: "functions/atlas.smk"
+
+
 localrules:
     atlas,
 
@@ -26,14 +29,14 @@ rule atlas:
     log:
         f"{LOGS}/atlas/{{amodel}}.log",
     wildcard_constraints:
-        amodel=alternation(ATLAS_MODELS or ["none"]),
+        amodel=alternation(ATLAS_MODELS),
     conda:
         "../../envs/analysis.yaml"
     params:
-        studies=lambda wc: list(atlas_study_files(wc)),
-        reasons=lambda wc: atlas_reasons(config, wc.amodel),
-        layers=lambda wc: REGISTRY[wc.amodel].num_layers,
-        display=lambda wc: REGISTRY[wc.amodel].display,
+        studies=atlas_studies,
+        reasons=atlas_reasons_of,
+        layers=entry_fact("num_layers", "amodel"),
+        display=entry_fact("display", "amodel"),
         resamples=(ATLAS or {}).get("resamples"),
         seed=(ATLAS or {}).get("seed"),
         notes=[],
@@ -65,15 +68,11 @@ rule atlas_language_lesions:
 
 rule atlas_language_lesion:
     input:
-        model=lambda wc: model_ready(wc.amodel),
+        model=of_model(model_ready, "amodel"),
         selection=f"{RESULTS}/language/{{amodel}}/selected.parquet",
         stores=atlas_language_stores,
-        data=lambda wc: [
-            f"{RESULTS}/data/{name}.parquet" for name in config["language"]["datasets"]
-        ],
-        tasks=lambda wc: [
-            f"{RESULTS}/lesion/tasks/{task}/test.json" for task in ATLAS_LL["tasks"]
-        ],
+        data=atlas_language_data,
+        tasks=atlas_lesion_tasks,
     output:
         csv=f"{ATLAS_DIR}/{{amodel}}/language_lesions.csv",
         md=f"{ATLAS_DIR}/{{amodel}}/language_lesions.md",
@@ -84,22 +83,19 @@ rule atlas_language_lesion:
     benchmark:
         f"{BENCH}/atlas/{{amodel}}_language_lesions.tsv"
     wildcard_constraints:
-        amodel=alternation(ATLAS_LL_MODELS or ["none"]),
+        amodel=alternation(ATLAS_LL_MODELS),
     conda:
         TORCH_ENV
     threads: 1
     resources:
-        mem_mb=lambda wc: mem_mb_for(wc.amodel),
-        gpu=lambda wc: gpus_for(wc.amodel),
-        runtime=lambda wc: runtime_for(
-            wc.amodel,
-            units=1 + 2 * len(ATLAS_LL["settings"]) * len(ATLAS_LL["languages"]),
-        ),
+        mem_mb=of_model(mem_mb_for, "amodel"),
+        gpu=of_model(gpus_for, "amodel"),
+        runtime=atlas_language_lesion_minutes,
     params:
         section=ATLAS_LL,
-        model=lambda wc: wc.amodel,
+        model=atlas_model,
         registry=config["models_file"],
-        display=lambda wc: REGISTRY[wc.amodel].display,
+        display=entry_fact("display", "amodel"),
         generation=(config.get("lesion") or {}).get("generation"),
         device=DEVICE,
         dtype=DTYPE,

@@ -1,8 +1,8 @@
 # The neuron census (Kojima et al. 2024, Table 3): layers and neurons from architecture facts alone.
 
-CENSUS = config.get("census", {"models": []})
+CENSUS = config.get("census") or schema_filled("census", {"models": []})
 # Models whose registry facts are also checked against their real weights (census.verify_weights).
-CENSUS_VERIFIED = CENSUS["models"] if CENSUS.get("verify_weights", False) else []
+CENSUS_VERIFIED = CENSUS["models"] if CENSUS["verify_weights"] else []
 
 TARGETS["census"] = [f"{RESULTS}/census/table3.csv", f"{RESULTS}/census/table3.md"]
 

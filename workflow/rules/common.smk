@@ -18,9 +18,9 @@ os.environ.update(
 # the CPU time of a sleeping pair for the same forward passes, and took longer (docs/benchmarks.md).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from lmanatomy.config import check_yaml_files, validate_config
+from lmanatomy.config import check_yaml_files, fill_defaults, validate_config
 from lmanatomy.envs import torch_env
-from lmanatomy.integrity import snakemake_executes, sweep
+from lmanatomy.integrity import repair_requested, sweep
 from lmanatomy.data import RAW_ROOT, UPSTREAM, dataset_input_paths, dataset_root
 from lmanatomy.data.generic import hf_cache_path
 from lmanatomy.data.upstream import downloaded_paths, unpacked_paths
@@ -34,7 +34,18 @@ check_yaml_files(
     workflow.config_settings.configfiles
     or [Path(workflow.basedir) / "config" / "config.yaml"]
 )
-REGISTRY = validate_config(config, Path(workflow.basedir) / "workflow" / "schemas")
+SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+REGISTRY = validate_config(config, SCHEMAS)
+
+
+def schema_filled(study, section):
+    """``section`` with the defaults of the study's schema filled in, as validate_config fills an
+    enabled study's: rule files read every key plainly (a default lives in the schema only), also
+    from the stand-in section of a study the config leaves off (its rules exist, never run).
+    """
+    fill_defaults(section, {"$ref": f"{study}.schema.yaml"}, SCHEMAS)
+    return section
+
 
 RUN = config["run"]
 RESULTS = f"results/{RUN}"
@@ -51,10 +62,11 @@ DTYPE = config["dtype"]
 TORCH_ENV = str(Path(workflow.basedir) / torch_env(DEVICE))
 # Integrity sweep: a truncated or damaged Parquet file of this run is removed, with the manifest
 # that vouches for it, before the DAG is built, so that Snakemake rebuilds it and reruns what
-# follows (lmanatomy.integrity). Dry runs, lint and the like only report. Jobs on a cluster
-# node parse this file too; only the main process sweeps.
+# follows (lmanatomy.integrity). It removes only when LMANATOMY_REPAIR=1 (set by `make run`):
+# otherwise (dry runs, lint, a plain `snakemake`) it reports. Jobs on a cluster node parse this
+# file too; only the main process sweeps.
 SWEPT = (
-    sweep(RESULTS, remove=snakemake_executes(sys.argv), warn=logger.warning)
+    sweep(RESULTS, remove=repair_requested(os.environ), warn=logger.warning)
     if workflow.is_main_process
     else []
 )
@@ -122,6 +134,34 @@ def runtime_for(name, kind="inference", units=1.0):
     return model_resources.runtime_minutes(parameters_of(name), kind, units)
 
 
+# Input, params and resources functions of what a wildcard names, written once instead of a
+# lambda per rule; models go by each study's own wildcard (`model`, `lmodel`, `redundancy_model`,
+# `amodel`):  model=of_model(model_ready, "lmodel"), mem_mb=of_model(mem_mb_for, "model", "gradients")
+def of_wildcard(fact, wildcard, *args):
+    """A function of the job's wildcards: ``fact(<the value of {wildcard}>, *args)``."""
+
+    def of_wildcards(wildcards):
+        return fact(getattr(wildcards, wildcard), *args)
+
+    of_wildcards.__name__ = f"{fact.__name__}_of_{wildcard}"
+    return of_wildcards
+
+
+def of_model(fact, wildcard="model", *args):
+    """A function of the job's wildcards: ``fact(<the model {wildcard} names>, *args)``."""
+    return of_wildcard(fact, wildcard, *args)
+
+
+def entry_fact(attribute, wildcard="model"):
+    """A function of the job's wildcards: a registry fact (display, num_layers…) of the model."""
+
+    def fact(name):
+        return getattr(REGISTRY[name], attribute)
+
+    fact.__name__ = attribute
+    return of_model(fact, wildcard)
+
+
 # The partition limit (minutes) a job's runtime estimate must fit; work over it is split into jobs.
 MAX_RUNTIME = float(config.get("max_runtime", 1440))
 
@@ -171,6 +211,16 @@ def rebuild_targets(wildcards):
 def study_targets():
     """Every target of every study the config enables, in the order the config lists them."""
     return [target for study in STUDIES for target in TARGETS.get(study, [])]
+
+
+def path_model_config(wildcards):
+    """The config.json of a `path` model's folder (the folder is linked, not copied)."""
+    return f"{REGISTRY[wildcards.model].path}/config.json"
+
+
+def probe_settings(wildcards):
+    """The config's settings of probe {probe} (modules, pooling, dtype, shard size…)."""
+    return config["probes"][wildcards.probe]
 
 
 # The atlas's inputs (workflow/rules/atlas.smk): the contributing studies' output files.

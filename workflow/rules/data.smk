@@ -3,6 +3,9 @@
 # null root reads data/raw, filled by the download and unpack jobs below from pinned upstreams.
 
 
+include: "functions/data.smk"
+
+
 localrules:
     download_data,
     fetch_hf_dataset,
@@ -21,16 +24,16 @@ rule download_data:
     conda:
         "../../envs/analysis.yaml"
     params:
-        url=lambda wc: UPSTREAM[wc.path].url,
-        sha256=lambda wc: UPSTREAM[wc.path].sha256,
-        git_blob=lambda wc: UPSTREAM[wc.path].git_blob,
+        url=upstream_fact("url"),
+        sha256=upstream_fact("sha256"),
+        git_blob=upstream_fact("git_blob"),
     script:
         "../../scripts/data/download.py"
 
 
 rule unpack_data:
     input:
-        archive=lambda wc: f"{RAW_ROOT}/{UPSTREAM[wc.path].archive}",
+        archive=upstream_archive,
     output:
         f"{RAW_ROOT}/{{path}}",
     log:
@@ -40,8 +43,8 @@ rule unpack_data:
     conda:
         "../../envs/analysis.yaml"
     params:
-        member=lambda wc: UPSTREAM[wc.path].member,
-        sha256=lambda wc: UPSTREAM[wc.path].sha256,
+        member=upstream_fact("member"),
+        sha256=upstream_fact("sha256"),
     script:
         "../../scripts/data/unpack.py"
 
@@ -57,7 +60,7 @@ rule fetch_hf_dataset:
     conda:
         "../../envs/analysis.yaml"
     params:
-        spec=lambda wc: HF_DATASETS[wc.path],
+        spec=hf_dataset_spec,
     script:
         "../../scripts/data/fetch_hf_dataset.py"
 
@@ -77,8 +80,8 @@ rule prepare_dataset:
     conda:
         "../../envs/analysis.yaml"
     params:
-        spec=lambda wc: DATASETS[wc.dataset],
-        root=lambda wc: dataset_root(config, wc.dataset),
+        spec=dataset_spec,
+        root=dataset_root_of,
     script:
         "../../scripts/data/prepare.py"
 

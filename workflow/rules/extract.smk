@@ -12,7 +12,7 @@ rule extract:
     input:
         data=f"{RESULTS}/data/{{dataset}}.parquet",
         meta=f"{RESULTS}/data/{{dataset}}.json",
-        model=lambda wc: model_ready(wc.model),
+        model=of_model(model_ready),
     output:
         manifest=f"{RESULTS}/activations/{{model}}/{{dataset}}/{{probe}}/_manifest.json",
     log:
@@ -32,12 +32,12 @@ rule extract:
     # cores cost far more CPU for little wall time, docs/benchmarks.md); on a GPU the threads feed it.
     threads: 1 if DEVICE == "cpu" else 8
     resources:
-        mem_mb=lambda wc: mem_mb_for(wc.model, "inference"),
-        gpu=lambda wc: gpus_for(wc.model, "inference"),
-        runtime=lambda wc: runtime_for(wc.model, "inference"),
+        mem_mb=of_model(mem_mb_for, "model", "inference"),
+        gpu=of_model(gpus_for, "model", "inference"),
+        runtime=of_model(runtime_for, "model", "inference"),
     params:
-        model_path=lambda wc: model_path(wc.model),
-        probe=lambda wc: config["probes"][wc.probe],
+        model_path=of_model(model_path),
+        probe=probe_settings,
         device=DEVICE,
         dtype=DTYPE,
     script:

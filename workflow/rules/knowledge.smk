@@ -6,7 +6,6 @@
 #   block of word pairs) → distances → table2, fig3, fig4 / fig5
 
 from lmanatomy.knowledge.config import checkpoints as knowledge_checkpoints
-from lmanatomy.knowledge.config import ff_neurons
 from lmanatomy.knowledge.groups import ordered_words
 from lmanatomy.knowledge.plan import part_items, plan_parts, shard_pairs
 
@@ -14,7 +13,7 @@ KN = study_section("knowledge")
 KN_OUT = f"{RESULTS}/knowledge"
 KN_MODEL = KN["model"] if KN else None
 KN_DISPLAY = REGISTRY[KN_MODEL].display if KN else None
-KN_NEURONS = ff_neurons(REGISTRY[KN_MODEL]) if KN else None
+KN_NEURONS = REGISTRY[KN_MODEL].ff_neurons if KN else None
 KN_LAYERS = REGISTRY[KN_MODEL].num_layers if KN else None
 # The training corpus of a series the workflow trains itself (None for a pretrained series).
 KN_CORPUS = REGISTRY[KN_MODEL].train.get("corpus") if KN else None
@@ -49,6 +48,9 @@ TARGETS["knowledge"] = [
 )
 
 
+include: "functions/knowledge.smk"
+
+
 localrules:
     knowledge_distances,
     knowledge_table2,
@@ -57,9 +59,7 @@ localrules:
 rule knowledge_attribute:
     input:
         questions=f"{RESULTS}/data/{KN['dataset']}.parquet" if KN else [],
-        models=lambda wc: [
-            model_ready(KN_MODEL, c) for c in KN_PARTS[wc.part]["checkpoints"]
-        ],
+        models=knowledge_part_models,
     output:
         manifest=f"{KN_OUT}/parts/{{part}}.json",
     log:
@@ -74,17 +74,11 @@ rule knowledge_attribute:
     resources:
         mem_mb=mem_mb_for(KN_MODEL, "gradients") if KN else 1024,
         gpu=gpus_for(KN_MODEL, "gradients") if KN else 0,
-        runtime=lambda wc: runtime_for(
-            KN_MODEL,
-            "gradients",
-            units=len(part_items(KN_PARTS[wc.part])) / 10,
-        ),
+        runtime=knowledge_part_minutes,
     params:
         section=KN,
-        part=lambda wc: KN_PARTS[wc.part],
-        model_dirs=lambda wc: {
-            c: model_path(KN_MODEL, c) for c in KN_PARTS[wc.part]["checkpoints"]
-        },
+        part=knowledge_part,
+        model_dirs=knowledge_part_model_dirs,
         shards=f"{KN_OUT}/attributions",
         device=DEVICE,
         dtype=DTYPE,

@@ -9,10 +9,9 @@ from lmanatomy.language.config import setup as language_setup
 from lmanatomy.language.steering import planned_work
 
 # Rules exist when the study is enabled (its section is then checked against the registry).
-LANGUAGE = study_section("language") or {
-    "models": [],
-    "datasets": [],
-}
+LANGUAGE = study_section("language") or schema_filled(
+    "language", {"models": [], "datasets": []}
+)
 LANGUAGE_MODELS = LANGUAGE["models"]
 LANGUAGE_DIR = f"{RESULTS}/language"
 LANGUAGE_DATA = [f"{RESULTS}/data/{name}.parquet" for name in LANGUAGE["datasets"]]
@@ -46,6 +45,9 @@ LANGUAGE_SHARDS = {
 }
 
 
+include: "functions/language.smk"
+
+
 wildcard_constraints:
     lmodel=alternation(LANGUAGE_MODELS),
 
@@ -57,10 +59,7 @@ localrules:
 
 rule language_rank:
     input:
-        stores=lambda wc: [
-            f"{RESULTS}/activations/{wc.lmodel}/{name}/{LANGUAGE['probe']}/_manifest.json"
-            for name in LANGUAGE["datasets"]
-        ],
+        stores=language_stores,
         data=LANGUAGE_DATA,
     output:
         neurons=f"{LANGUAGE_DIR}/{{lmodel}}/neurons.parquet",
@@ -71,15 +70,15 @@ rule language_rank:
     priority: 10
     conda:
         TORCH_ENV
-    threads: LANGUAGE.get("threads", 1)
+    threads: LANGUAGE["threads"]
     resources:
-        mem_mb=lambda wc: 2048 + 2 * int(LANGUAGE.get("memory_mb", 1024)),
-        gpu=lambda wc: gpus_for(wc.lmodel, "inference"),
-        runtime=lambda wc: runtime_for(wc.lmodel, "inference"),
+        mem_mb=language_rank_mem_mb,
+        gpu=of_model(gpus_for, "lmodel", "inference"),
+        runtime=of_model(runtime_for, "lmodel", "inference"),
     params:
         registry=config["models_file"],
-        languages=LANGUAGE.get("languages"),
-        memory_mb=LANGUAGE.get("memory_mb"),
+        languages=LANGUAGE["languages"],
+        memory_mb=LANGUAGE["memory_mb"],
         device=DEVICE,
     script:
         "../../scripts/language/rank.py"
@@ -96,9 +95,9 @@ rule language_select:
     conda:
         "../../envs/analysis.yaml"
     params:
-        languages=LANGUAGE.get("languages"),
-        k=LANGUAGE.get("k"),
-        ablation_k=LANGUAGE.get("ablation_k"),
+        languages=LANGUAGE["languages"],
+        k=LANGUAGE["k"],
+        ablation_k=LANGUAGE["ablation_k"],
     script:
         "../../scripts/language/select.py"
 
@@ -107,10 +106,7 @@ rule language_table1:
     input:
         selection=f"{LANGUAGE_DIR}/{{lmodel}}/selected.parquet",
         neurons=f"{LANGUAGE_DIR}/{{lmodel}}/neurons.parquet",
-        stores=lambda wc: [
-            f"{RESULTS}/activations/{wc.lmodel}/{name}/{LANGUAGE['probe']}/_manifest.json"
-            for name in LANGUAGE["datasets"]
-        ],
+        stores=language_stores,
         data=LANGUAGE_DATA,
     output:
         csv=f"{LANGUAGE_DIR}/{{lmodel}}/table1.csv",
@@ -121,16 +117,16 @@ rule language_table1:
         f"{BENCH}/language/{{lmodel}}/table1.tsv"
     conda:
         TORCH_ENV
-    threads: LANGUAGE.get("threads", 1)
+    threads: LANGUAGE["threads"]
     resources:
-        mem_mb=lambda wc: 2048 + 2 * int(LANGUAGE.get("memory_mb", 1024)),
-        gpu=lambda wc: gpus_for(wc.lmodel, "inference"),
-        runtime=lambda wc: runtime_for(wc.lmodel, "inference"),
+        mem_mb=language_rank_mem_mb,
+        gpu=of_model(gpus_for, "lmodel", "inference"),
+        runtime=of_model(runtime_for, "lmodel", "inference"),
     params:
-        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
-        replicates=LANGUAGE.get("table1_replicates"),
-        pool=LANGUAGE.get("table1_pool"),
-        memory_mb=LANGUAGE.get("memory_mb"),
+        setup=language_setup_of,
+        replicates=LANGUAGE["table1_replicates"],
+        pool=LANGUAGE["table1_pool"],
+        memory_mb=LANGUAGE["memory_mb"],
         device=DEVICE,
     script:
         "../../scripts/language/table1.py"
@@ -148,18 +144,15 @@ rule language_fig2:
     conda:
         "../../envs/analysis.yaml"
     params:
-        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
-        histogram_k=LANGUAGE.get("histogram_k"),
+        setup=language_setup_of,
+        histogram_k=LANGUAGE["histogram_k"],
     script:
         "../../scripts/language/fig2.py"
 
 
 rule language_fig4:
     input:
-        stores=lambda wc: [
-            f"{RESULTS}/activations/{wc.lmodel}/{name}/{LANGUAGE['probe']}/_manifest.json"
-            for name in LANGUAGE["datasets"]
-        ],
+        stores=language_stores,
         data=LANGUAGE_DATA,
         selection=f"{LANGUAGE_DIR}/{{lmodel}}/selected.parquet",
     output:
@@ -172,7 +165,7 @@ rule language_fig4:
     resources:
         mem_mb=4096,
     params:
-        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+        setup=language_setup_of,
     script:
         "../../scripts/language/fig4.py"
 
@@ -181,7 +174,7 @@ rule language_generate:
     input:
         selection=f"{LANGUAGE_DIR}/{{lmodel}}/selected.parquet",
         neurons=f"{LANGUAGE_DIR}/{{lmodel}}/neurons.parquet",
-        model=lambda wc: model_ready(wc.lmodel),
+        model=of_model(model_ready, "lmodel"),
     output:
         generations=f"{LANGUAGE_DIR}/{{lmodel}}/generations.parquet",
     log:
@@ -193,21 +186,15 @@ rule language_generate:
     priority: 10
     conda:
         TORCH_ENV
-    threads: LANGUAGE.get("threads", 1)
+    threads: LANGUAGE["threads"]
     resources:
-        mem_mb=lambda wc: mem_mb_for(wc.lmodel, "inference"),
-        gpu=lambda wc: gpus_for(wc.lmodel, "inference"),
-        runtime=lambda wc: work_runtime(
-            wc.lmodel,
-            planned_work(
-                language_setup(config, wc.lmodel, REGISTRY),
-                (int(getattr(wc, "shard", 0)), LANGUAGE_SHARDS[wc.lmodel]),
-            ),
-        ),
+        mem_mb=of_model(mem_mb_for, "lmodel", "inference"),
+        gpu=of_model(gpus_for, "lmodel", "inference"),
+        runtime=language_generate_minutes,
     params:
-        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
-        shard=lambda wc: (int(getattr(wc, "shard", 0)), LANGUAGE_SHARDS[wc.lmodel]),
-        model_path=lambda wc: model_path(wc.lmodel),
+        setup=language_setup_of,
+        shard=language_block,
+        model_path=of_model(model_path, "lmodel"),
         device=DEVICE,
         dtype=DTYPE,
     script:
@@ -230,10 +217,7 @@ use rule language_generate as language_generate_block with:
 
 rule language_merge:
     input:
-        blocks=lambda wc: [
-            f"{LANGUAGE_DIR}/{wc.lmodel}/generations/{i}.parquet"
-            for i in range(LANGUAGE_SHARDS[wc.lmodel])
-        ],
+        blocks=language_blocks,
     output:
         generations=f"{LANGUAGE_DIR}/{{lmodel}}/generations.parquet",
     log:
@@ -250,7 +234,7 @@ rule language_score:
     input:
         generations=f"{LANGUAGE_DIR}/{{lmodel}}/generations.parquet",
         data=LANGUAGE_DATA,
-        model=lambda wc: model_ready(wc.lmodel),
+        model=of_model(model_ready, "lmodel"),
     output:
         scores=f"{LANGUAGE_DIR}/{{lmodel}}/scores.parquet",
     log:
@@ -258,8 +242,8 @@ rule language_score:
     conda:
         "../../envs/pytorch.yaml"
     params:
-        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
-        model_path=lambda wc: model_path(wc.lmodel),
+        setup=language_setup_of,
+        model_path=of_model(model_path, "lmodel"),
     script:
         "../../scripts/language/score.py"
 
@@ -298,6 +282,6 @@ rule language_fig5:
     conda:
         "../../envs/analysis.yaml"
     params:
-        setup=lambda wc: language_setup(config, wc.lmodel, REGISTRY),
+        setup=language_setup_of,
     script:
         "../../scripts/language/fig5.py"

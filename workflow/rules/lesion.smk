@@ -9,6 +9,10 @@ from lmanatomy.lesion.naming import ORIGINAL, variant_ids
 # the datasets).
 LESION = study_section("lesion")
 
+
+include: "functions/lesion.smk"
+
+
 if LESION:
     LESION_DIR = f"{RESULTS}/lesion"
     LESION_MODEL = LESION["model"]
@@ -57,9 +61,9 @@ if LESION:
 
     rule lesion_task:
         input:
-            data=lambda wc: f"{RESULTS}/data/{LESION['tasks'][wc.task]['dataset']}.parquet",
+            data=lesion_task_data,
             # the llm-jp-eval version's fixed few-shot rows, when the dataset's root lacks their file
-            fewshot_file=lambda wc: fewshot_download(config, wc.task),
+            fewshot_file=lesion_fewshot_file,
         output:
             **{
                 split: f"{LESION_DIR}/tasks/{{task}}/{split}.json"
@@ -70,16 +74,14 @@ if LESION:
         benchmark:
             f"{BENCH}/lesion/task_{{task}}.tsv"
         wildcard_constraints:
-            task="|".join(LESION_TASKS),
+            task=alternation(LESION_TASKS),
         conda:
             "../../envs/analysis.yaml"
         params:
-            dataset=lambda wc: LESION["tasks"][wc.task]["dataset"],
-            num_few_shots=lambda wc: LESION["tasks"][wc.task].get(
-                "num_few_shots", LESION["num_few_shots"]
-            ),
+            dataset=lesion_task_dataset,
+            num_few_shots=lesion_num_few_shots,
             llm_jp_eval=LESION["llm_jp_eval"],
-            root=lambda wc: task_root(config, wc.task),
+            root=lesion_task_root,
         script:
             "../../scripts/lesion/task.py"
 
@@ -151,7 +153,7 @@ if LESION:
             benchmark:
                 f"{BENCH}/lesion/evaluate_{{variant}}.tsv"
             wildcard_constraints:
-                variant="|".join(re.escape(v) for v in LESION_EVALUATED),
+                variant=alternation(LESION_EVALUATED),
             priority: 10
             conda:
                 TORCH_ENV
@@ -162,7 +164,7 @@ if LESION:
                 runtime=runtime_for(LESION_MODEL, "inference"),
             params:
                 **LESION_EVAL_PARAMS,
-                variants=lambda wc: [wc.variant],
+                variants=lesion_variant,
             script:
                 "../../scripts/lesion/evaluate.py"
 

@@ -17,9 +17,9 @@ rule convert_gguf:
     conda:
         "../../envs/pytorch.yaml"
     resources:
-        mem_mb=lambda wc: mem_mb_for(wc.model, "load"),
+        mem_mb=of_model(mem_mb_for, "model", "load"),
     params:
-        entry=lambda wc: REGISTRY.raw_entry(wc.model),
+        entry=of_model(REGISTRY.raw_entry),
     script:
         "../../scripts/models/convert_gguf.py"
 
@@ -35,9 +35,9 @@ rule fetch_hf:
         "../../envs/pytorch.yaml"
     resources:
         mem_mb=4096,
-        runtime=lambda wc: runtime_for(wc.model, "load"),
+        runtime=of_model(runtime_for, "model", "load"),
     params:
-        entry=lambda wc: REGISTRY.raw_entry(wc.model),
+        entry=of_model(REGISTRY.raw_entry),
     script:
         "../../scripts/models/fetch_hf.py"
 
@@ -54,16 +54,16 @@ rule fetch_hf_checkpoint:
         "../../envs/pytorch.yaml"
     resources:
         mem_mb=4096,
-        runtime=lambda wc: runtime_for(wc.model, "load"),
+        runtime=of_model(runtime_for, "model", "load"),
     params:
-        entry=lambda wc: REGISTRY.raw_entry(wc.model),
+        entry=of_model(REGISTRY.raw_entry),
     script:
         "../../scripts/models/fetch_hf.py"
 
 
 rule link_path_model:
     input:
-        config=lambda wc: f"{REGISTRY[wc.model].path}/config.json",
+        config=path_model_config,
     output:
         provenance="data/models/{model}/provenance.json",
     log:
@@ -73,7 +73,7 @@ rule link_path_model:
     conda:
         "../../envs/pytorch.yaml"
     params:
-        entry=lambda wc: REGISTRY.raw_entry(wc.model),
+        entry=of_model(REGISTRY.raw_entry),
     script:
         "../../scripts/models/link_path.py"
 

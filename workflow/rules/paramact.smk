@@ -9,7 +9,11 @@ from lmanatomy.paramact.report import sts_method_notes, validation_method_notes
 from lmanatomy.paramact.run import thresholds_around
 
 PARAMACT_ON = bool(study_section("paramact"))
-PARAMACT = config["paramact"] if PARAMACT_ON else {"models": [], "general_datasets": []}
+PARAMACT = (
+    config["paramact"]
+    if PARAMACT_ON
+    else schema_filled("paramact", {"models": [], "general_datasets": []})
+)
 PARAMACT_JOBS = {job.name: job for job in jobs_for(PARAMACT)} if PARAMACT_ON else {}
 PARAMACT_OUT = f"{RESULTS}/paramact"
 PARAMACT_MODEL_RE = alternation(PARAMACT["models"])
@@ -26,7 +30,7 @@ PARAMACT_NOTE = (
 # γ per model: a number, or None when it is chosen from the run's data (gamma: auto, for a
 # target activated share); the jobs' gamma.csv files say which γ was used and the share it gives.
 PARAMACT_GAMMA = {
-    m: PARAMACT.get("gamma_overrides", {}).get(
+    m: PARAMACT["gamma_overrides"].get(
         m, None if PARAMACT.get("gamma") == "auto" else PARAMACT.get("gamma")
     )
     for m in PARAMACT["models"]
@@ -114,6 +118,9 @@ TARGETS["paramact"] = [
 ] + (PARAMACT_VALIDATION_TARGETS if PARAMACT_VALIDATION.get("in_all") else [])
 
 
+include: "functions/paramact.smk"
+
+
 localrules:
     paramact_figures,
     paramact_sts_merge,
@@ -124,11 +131,16 @@ localrules:
 
 rule paramact_scores:
     input:
-        model=lambda wc: model_ready(wc.model),
-        data=lambda wc: [
-            f"{RESULTS}/data/{name}.parquet" for name in PARAMACT_JOBS[wc.job].datasets
-        ],
+        model=of_model(model_ready),
+        data=paramact_job_data,
     output:
+        # keep_means: the per-parameter means (one .npy per layer), a declared folder Snakemake
+        # tracks and cleans (the scratch folder is not an output: the job empties and removes it).
+        **(
+            {"means": directory(f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/means")}
+            if PARAMACT["keep_means"]
+            else {}
+        ),
         density=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/density.csv",
         pairs=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/pairs.csv",
         samples=f"{PARAMACT_OUT}/{{model}}/jobs/{{job}}/samples.csv",
@@ -144,68 +156,39 @@ rule paramact_scores:
     priority: 5
     conda:
         TORCH_ENV
-    threads: PARAMACT.get("threads", 1)
+    threads: PARAMACT["threads"]
     resources:
-        mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
-        gpu=lambda wc: gpus_for(wc.model, "gradients"),
-        runtime=lambda wc: work_runtime(
-            wc.model,
-            job_work(
-                PARAMACT_JOBS[wc.job],
-                PARAMACT.get("cache_units", 1),
-                PARAMACT.get("windows", {}),
-            ),
-        ),
+        mem_mb=of_model(mem_mb_for, "model", "gradients"),
+        gpu=of_model(gpus_for, "model", "gradients"),
+        runtime=paramact_job_minutes,
     params:
-        model_path=lambda wc: model_path(wc.model),
-        trust_remote_code=lambda wc: REGISTRY[wc.model].trust_remote_code,
-        job=lambda wc: job_params(PARAMACT_JOBS[wc.job]),
-        datasets=lambda wc: PARAMACT_JOBS[wc.job].datasets,
-        formats=lambda wc: {
-            name: DATASETS[name]["format"] for name in PARAMACT_JOBS[wc.job].datasets
-        },
+        model_path=of_model(model_path),
+        trust_remote_code=entry_fact("trust_remote_code"),
+        job=paramact_job,
+        datasets=paramact_job_datasets,
+        formats=paramact_job_formats,
         device=DEVICE,
         dtype=DTYPE,
-        seed=PARAMACT.get("seed", 0),
-        windows=PARAMACT.get("windows", {}),
-        joined=PARAMACT.get("joined_windows", []),
-        thresholds=lambda wc: (
-            thresholds_around(PARAMACT_GAMMA[wc.model])
-            if PARAMACT_GAMMA[wc.model] is not None
-            else []
-        ),
-        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
+        seed=PARAMACT["seed"],
+        windows=PARAMACT["windows"],
+        joined=PARAMACT["joined_windows"],
+        thresholds=paramact_thresholds,
+        gamma=paramact_gamma,
         target_share=PARAMACT.get("gamma_target_share"),
-        cache_units=PARAMACT.get("cache_units", 1),
-        running_mean=PARAMACT.get("running_mean", "memory"),
-        scratch=lambda wc: f"{PARAMACT_OUT}/{wc.model}/jobs/{wc.job}/scratch",
-        means_dir=lambda wc: (
-            f"{PARAMACT_OUT}/{wc.model}/jobs/{wc.job}/means"
-            if PARAMACT.get("keep_means")
-            else None
-        ),
+        cache_units=PARAMACT["cache_units"],
+        running_mean=PARAMACT["running_mean"],
+        scratch=paramact_job_folder("scratch"),
     script:
         "../../scripts/paramact/scores.py"
 
 
 rule paramact_figures:
     input:
-        density=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/density.csv"
-            for job in PARAMACT_JOBS
-        ],
-        pairs=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/pairs.csv" for job in PARAMACT_JOBS
-        ],
-        samples=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/samples.csv"
-            for job in PARAMACT_JOBS
-        ],
-        gamma=lambda wc: PARAMACT_GAMMA_FILES[wc.model],
-        by_d=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/density_by_D.csv"
-            for job in PARAMACT_JOBS
-        ],
+        density=paramact_job_files("density.csv"),
+        pairs=paramact_job_files("pairs.csv"),
+        samples=paramact_job_files("samples.csv"),
+        gamma=paramact_gamma_files,
+        by_d=paramact_job_files("density_by_D.csv"),
     output:
         **{
             key: f"{PARAMACT_OUT}/{{model}}/{name}"
@@ -221,9 +204,9 @@ rule paramact_figures:
         "../../envs/analysis.yaml"
     params:
         section=PARAMACT,
-        display=lambda wc: REGISTRY[wc.model].display,
-        num_layers=lambda wc: REGISTRY[wc.model].num_layers,
-        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
+        display=entry_fact("display"),
+        num_layers=entry_fact("num_layers"),
+        gamma=paramact_gamma,
         notes=PARAMACT_NOTES,
         note=PARAMACT_NOTE,
     script:
@@ -232,7 +215,7 @@ rule paramact_figures:
 
 rule paramact_sts:
     input:
-        model=lambda wc: model_ready(wc.model),
+        model=of_model(model_ready),
         data=f"{RESULTS}/data/{{dataset}}.parquet",
     output:
         table=f"{PARAMACT_OUT}/{{model}}/jobs/sts/{{dataset}}.csv",
@@ -245,22 +228,19 @@ rule paramact_sts:
         dataset=alternation(PARAMACT_STS.get("datasets", [])),
     conda:
         TORCH_ENV
-    threads: PARAMACT.get("threads", 1)
+    threads: PARAMACT["threads"]
     resources:
-        mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
-        gpu=lambda wc: gpus_for(wc.model, "gradients"),
-        runtime=lambda wc: work_runtime(
-            wc.model,
-            sts_work(-(-PARAMACT_STS["pairs"] // PARAMACT_STS_SHARDS[wc.model])),
-        ),
+        mem_mb=of_model(mem_mb_for, "model", "gradients"),
+        gpu=of_model(gpus_for, "model", "gradients"),
+        runtime=paramact_sts_minutes,
     params:
-        model_path=lambda wc: model_path(wc.model),
-        trust_remote_code=lambda wc: REGISTRY[wc.model].trust_remote_code,
+        model_path=of_model(model_path),
+        trust_remote_code=entry_fact("trust_remote_code"),
         device=DEVICE,
         dtype=DTYPE,
-        seed=PARAMACT.get("seed", 0),
+        seed=PARAMACT["seed"],
         pairs=PARAMACT_STS.get("pairs"),
-        block=lambda wc: (int(getattr(wc, "block", 0)), PARAMACT_STS_SHARDS[wc.model]),
+        block=paramact_sts_block,
     script:
         "../../scripts/paramact/sts.py"
 
@@ -282,10 +262,7 @@ use rule paramact_sts as paramact_sts_block with:
 
 rule paramact_sts_merge:
     input:
-        blocks=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/sts/{wc.dataset}/{i}.csv"
-            for i in range(PARAMACT_STS_SHARDS[wc.model])
-        ],
+        blocks=paramact_sts_blocks,
     output:
         table=f"{PARAMACT_OUT}/{{model}}/jobs/sts/{{dataset}}.csv",
     log:
@@ -301,10 +278,7 @@ rule paramact_sts_merge:
 
 rule paramact_sts_figures:
     input:
-        tables=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/sts/{name}.csv"
-            for name in PARAMACT_STS["datasets"]
-        ],
+        tables=paramact_sts_tables,
     output:
         **{
             key: f"{PARAMACT_OUT}/{{model}}/{name}"
@@ -319,25 +293,22 @@ rule paramact_sts_figures:
     params:
         kind="sts",
         section=PARAMACT,
-        display=lambda wc: REGISTRY[wc.model].display,
-        num_layers=lambda wc: REGISTRY[wc.model].num_layers,
-        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
-        notes=lambda wc: [*sts_method_notes(config), *PARAMACT_NOTES],
-        note=lambda wc: " ".join([*sts_method_notes(config), PARAMACT_NOTE]),
-        resamples=PARAMACT_STS.get("resamples", 1000),
+        display=entry_fact("display"),
+        num_layers=entry_fact("num_layers"),
+        gamma=paramact_gamma,
+        notes=paramact_sts_notes,
+        note=paramact_sts_note,
+        resamples=PARAMACT_STS.get("resamples"),
     script:
         "../../scripts/paramact/validation_figures.py"
 
 
 rule paramact_validation_runs:
     input:
-        model=lambda wc: model_ready(wc.model),
+        model=of_model(model_ready),
         data=[f"{RESULTS}/data/{name}.parquet" for name in PARAMACT_VALIDATION_DATASETS],
-        density=lambda wc: [
-            f"{PARAMACT_OUT}/{wc.model}/jobs/{job}/density.csv"
-            for job in PARAMACT_JOBS
-        ],
-        gamma=lambda wc: PARAMACT_GAMMA_FILES[wc.model],
+        density=paramact_job_files("density.csv"),
+        gamma=paramact_gamma_files,
     output:
         runs=f"{PARAMACT_OUT}/{{model}}/jobs/validation/runs.csv",
         ratios=f"{PARAMACT_OUT}/{{model}}/jobs/validation/ratios.csv",
@@ -349,31 +320,24 @@ rule paramact_validation_runs:
         model=PARAMACT_MODEL_RE,
     conda:
         TORCH_ENV
-    threads: PARAMACT.get("threads", 1)
+    threads: PARAMACT["threads"]
     resources:
-        mem_mb=lambda wc: mem_mb_for(wc.model, "gradients"),
-        gpu=lambda wc: gpus_for(wc.model, "gradients"),
-        runtime=lambda wc: work_runtime(
-            wc.model,
-            validation_work(
-                PARAMACT_VALIDATION,
-                PARAMACT.get("windows", {}),
-                REGISTRY[wc.model].num_layers,
-            ),
-        ),
+        mem_mb=of_model(mem_mb_for, "model", "gradients"),
+        gpu=of_model(gpus_for, "model", "gradients"),
+        runtime=paramact_validation_minutes,
     params:
         section=PARAMACT_VALIDATION,
-        model_path=lambda wc: model_path(wc.model),
-        trust_remote_code=lambda wc: REGISTRY[wc.model].trust_remote_code,
+        model_path=of_model(model_path),
+        trust_remote_code=entry_fact("trust_remote_code"),
         device=DEVICE,
         dtype=DTYPE,
-        seed=PARAMACT.get("seed", 0),
+        seed=PARAMACT["seed"],
         datasets=PARAMACT_VALIDATION_DATASETS,
         formats={
             name: DATASETS[name]["format"] for name in PARAMACT_VALIDATION_DATASETS
         },
-        windows=PARAMACT.get("windows", {}),
-        joined=PARAMACT.get("joined_windows", []),
+        windows=PARAMACT["windows"],
+        joined=PARAMACT["joined_windows"],
     script:
         "../../scripts/paramact/validation.py"
 
@@ -396,11 +360,11 @@ rule paramact_validation_figures:
     params:
         kind="validation",
         section=PARAMACT,
-        display=lambda wc: REGISTRY[wc.model].display,
-        num_layers=lambda wc: REGISTRY[wc.model].num_layers,
-        gamma=lambda wc: PARAMACT_GAMMA[wc.model],
-        notes=lambda wc: [*validation_method_notes(config), *PARAMACT_NOTES],
-        note=lambda wc: " ".join([*validation_method_notes(config), PARAMACT_NOTE]),
+        display=entry_fact("display"),
+        num_layers=entry_fact("num_layers"),
+        gamma=paramact_gamma,
+        notes=paramact_validation_notes,
+        note=paramact_validation_note,
         sparsity=PARAMACT_VALIDATION.get("sparsity"),
     script:
         "../../scripts/paramact/validation_figures.py"

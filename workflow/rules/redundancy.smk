@@ -5,15 +5,11 @@ from lmanatomy.redundancy.normed import derivable
 from lmanatomy.redundancy.pairs import layer_pairs
 
 # Rules exist when the study is enabled (its section is then checked against the registry).
-REDUNDANCY = study_section("redundancy") or {
-    "models": []
-}
+REDUNDANCY = study_section("redundancy") or schema_filled("redundancy", {"models": []})
 REDUNDANCY_OUT = f"{RESULTS}/redundancy"
 # Source layer n of every fitted pair n -> n+1, per model (hidden-state indices).
 REDUNDANCY_SOURCES = {
-    name: layer_pairs(
-        REGISTRY[name].num_layers, REDUNDANCY.get("include_embedding", False)
-    )
+    name: layer_pairs(REGISTRY[name].num_layers, REDUNDANCY["include_embedding"])
     for name in REDUNDANCY["models"]
 }
 REDUNDANCY_PAIR_FILES = {
@@ -75,10 +71,13 @@ wildcard_constraints:
     redundancy_pairs=alternation(REDUNDANCY_PAIR_DIRS),
 
 
+include: "functions/redundancy.smk"
+
+
 # The seeded train/test sample of distinct sentences, shared by every model and pair.
 rule redundancy_split:
     input:
-        data=lambda wc: f"{RESULTS}/data/{REDUNDANCY['dataset']}.parquet",
+        data=redundancy_dataset_file("parquet"),
     output:
         f"{REDUNDANCY_OUT}/split.csv",
     log:
@@ -88,7 +87,7 @@ rule redundancy_split:
     params:
         train=REDUNDANCY.get("train"),
         test=REDUNDANCY.get("test"),
-        seed=REDUNDANCY.get("seed", 0),
+        seed=REDUNDANCY["seed"],
     script:
         "../../scripts/redundancy/split.py"
 
@@ -97,14 +96,10 @@ rule redundancy_split:
 # pairs/ from the study's probe, pairs_<probe>/ from `last_layer_probe`.
 rule redundancy_fit_pair:
     input:
-        store=lambda wc: f"{RESULTS}/activations/{wc.redundancy_model}/{REDUNDANCY['dataset']}/{REDUNDANCY_STORE_PROBE[wc.redundancy_pairs]}/_manifest.json",
+        store=redundancy_store,
         split=f"{REDUNDANCY_OUT}/split.csv",
         # the model whose final norm derives the normed last layer (none when nothing is derived)
-        normed_from=lambda wc: (
-            model_ready(wc.redundancy_model)
-            if wc.redundancy_pairs != "pairs" and REDUNDANCY_DERIVE_NORMED
-            else []
-        ),
+        normed_from=redundancy_normed_from,
     output:
         f"{REDUNDANCY_OUT}/{{redundancy_model}}/{{redundancy_pairs}}/layer{{source}}.parquet",
     log:
@@ -115,17 +110,17 @@ rule redundancy_fit_pair:
         source=r"\d{2}",
     conda:
         TORCH_ENV
-    threads: REDUNDANCY.get("threads", 1)
+    threads: REDUNDANCY["threads"]
     resources:
         mem_mb=4096,
         gpu=0 if DEVICE == "cpu" else 1,
         runtime=60,
     params:
         settings={
-            k: REDUNDANCY.get(k)
+            k: REDUNDANCY[k]
             for k in ("C", "epsilon", "standardize", "tol", "max_iter")
         },
-        top_inputs=REDUNDANCY.get("top_inputs", 5),
+        top_inputs=REDUNDANCY["top_inputs"],
         device=DEVICE,
     script:
         "../../scripts/redundancy/fit_pair.py"
@@ -133,8 +128,8 @@ rule redundancy_fit_pair:
 
 rule redundancy_tables:
     input:
-        pairs=lambda wc: REDUNDANCY_PAIR_FILES[wc.redundancy_model],
-        dataset=lambda wc: f"{RESULTS}/data/{REDUNDANCY['dataset']}.json",
+        pairs=redundancy_pair_files,
+        dataset=redundancy_dataset_file("json"),
     output:
         **{
             f"{table}_{ext}": f"{REDUNDANCY_OUT}/{{redundancy_model}}/{table}.{ext}"
@@ -149,18 +144,18 @@ rule redundancy_tables:
         "../../envs/analysis.yaml"
     params:
         section=REDUNDANCY,
-        display=lambda wc: REGISTRY[wc.redundancy_model].display,
+        display=entry_fact("display", "redundancy_model"),
     script:
         "../../scripts/redundancy/tables.py"
 
 
 rule redundancy_figures:
     input:
-        pairs=lambda wc: REDUNDANCY_PAIR_FILES[wc.redundancy_model],
+        pairs=redundancy_pair_files,
         summary=f"{REDUNDANCY_OUT}/{{redundancy_model}}/pair_summary.csv",
         top=f"{REDUNDANCY_OUT}/{{redundancy_model}}/top_pairs.csv",
         frequent=f"{REDUNDANCY_OUT}/{{redundancy_model}}/frequent_dims.csv",
-        dataset=lambda wc: f"{RESULTS}/data/{REDUNDANCY['dataset']}.json",
+        dataset=redundancy_dataset_file("json"),
     output:
         **{
             fig: f"{REDUNDANCY_OUT}/{{redundancy_model}}/{fig}.png"
@@ -173,7 +168,7 @@ rule redundancy_figures:
     conda:
         "../../envs/analysis.yaml"
     params:
-        display=lambda wc: REGISTRY[wc.redundancy_model].display,
+        display=entry_fact("display", "redundancy_model"),
     script:
         "../../scripts/redundancy/figures.py"
 
@@ -181,8 +176,8 @@ rule redundancy_figures:
 # The last pair both ways (raw last decoder layer vs after the final norm), beside the pair before.
 rule redundancy_last_layer:
     input:
-        pairs=lambda wc: REDUNDANCY_PAIR_FILES[wc.redundancy_model][-2:],
-        other=lambda wc: f"{REDUNDANCY_OUT}/{wc.redundancy_model}/pairs_{REDUNDANCY_OTHER}/layer{REDUNDANCY_SOURCES[wc.redundancy_model][-1]:02d}.parquet",
+        pairs=redundancy_last_pairs,
+        other=redundancy_other_last_pair,
     output:
         csv=f"{REDUNDANCY_OUT}/{{redundancy_model}}/last_layer.csv",
         md=f"{REDUNDANCY_OUT}/{{redundancy_model}}/last_layer.md",
@@ -191,12 +186,8 @@ rule redundancy_last_layer:
     conda:
         "../../envs/analysis.yaml"
     params:
-        last_layer=lambda wc: config["probes"][REDUNDANCY["probe"]].get(
-            "last_layer", "raw"
-        ),
-        other_last_layer=lambda wc: config["probes"][REDUNDANCY_OTHER].get(
-            "last_layer", "raw"
-        ),
-        display=lambda wc: REGISTRY[wc.redundancy_model].display,
+        last_layer=redundancy_last_layer,
+        other_last_layer=redundancy_other_last_layer,
+        display=entry_fact("display", "redundancy_model"),
     script:
         "../../scripts/redundancy/last_layer.py"

@@ -19,28 +19,18 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import BinaryIO, Iterator
 
 from lmanatomy.data.upstream import UPSTREAM, Upstream
 from lmanatomy.errors import DataError
+from lmanatomy.io import atomic_write_text, digest_file, sha256_file  # sha256_file: also for this module's callers
 
 CHUNK = 1 << 20
 
 
-def _digest_file(path: str | Path, digest: Any) -> str:
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def sha256_file(path: str | Path) -> str:
-    return _digest_file(path, hashlib.sha256())
-
-
 def git_blob_sha1(path: str | Path) -> str:
     """The id git gives the file's content (``git hash-object``): how repositories pin bytes."""
-    return _digest_file(path, hashlib.sha1(f"blob {Path(path).stat().st_size}\0".encode()))
+    return digest_file(path, hashlib.sha1(f"blob {Path(path).stat().st_size}\0".encode()))
 
 
 def record_path(path: str | Path) -> Path:
@@ -60,10 +50,7 @@ def read_record(path: str | Path) -> str | None:
 
 
 def _write_record(path: Path, sha256: str) -> None:
-    record = record_path(path)
-    tmp = record.with_name(f".{record.name}.tmp-{os.getpid()}")
-    tmp.write_text(f"{sha256}  {path.name}\n", encoding="utf-8")
-    os.replace(tmp, record)
+    atomic_write_text(record_path(path), f"{sha256}  {path.name}\n")
 
 
 def verify_recorded(path: str | Path) -> str | None:

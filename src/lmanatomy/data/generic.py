@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from lmanatomy.errors import DataError
+from lmanatomy.io import atomic_path
 
 GENERIC_FORMATS = ("text", "jsonl", "csv", "parquet", "hf")
 MAPPED = ("text", "id", "label", "lang", "sentence1", "sentence2", "score")
@@ -199,10 +200,8 @@ def fetch_hf_dataset(spec: Mapping[str, Any], dest: str | Path, load_dataset: An
             raise DataError("format 'hf' needs the optional package 'datasets' (pip install datasets)") from None
     dest = Path(dest)
     data = load_dataset(spec["repo"], spec.get("name"), split=spec["split"], revision=spec["revision"])
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    data.to_parquet(str(tmp))
-    tmp.replace(dest)
+    with atomic_path(dest) as tmp:
+        data.to_parquet(str(tmp))
     return dest
 
 

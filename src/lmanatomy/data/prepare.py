@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Hashable, Mapping, Sequence
@@ -38,6 +37,7 @@ from lmanatomy.data.loaders import arrow_schema, read_table
 from lmanatomy.data.subsets import origin
 from lmanatomy.data.upstream import UPSTREAM
 from lmanatomy.errors import DataError
+from lmanatomy.io import atomic_path, atomic_write_text
 
 if TYPE_CHECKING:  # Arrow is the working form; pandas only where a DataFrame is asked for
     import pandas as pd
@@ -228,16 +228,6 @@ def content_sha256(data: pd.DataFrame | pa.Table, fmt: Format) -> str:
     return digest.hexdigest()
 
 
-def _replace_atomically(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_prepared(
     data: pd.DataFrame | pa.Table, parquet_path: str | Path, meta_path: str | Path, *, meta: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -256,13 +246,14 @@ def write_prepared(
         raise DataError(f"{parquet_path}: {exc}") from None
     digest = content_sha256(table, fmt)
     table = table.replace_schema_metadata({"lmanatomy.format": fmt.name, "lmanatomy.content_sha256": digest})
-    _replace_atomically(Path(parquet_path), lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    with atomic_path(parquet_path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
     from lmanatomy import __version__
 
     sidecar = {**meta, "rows": table.num_rows, "columns": fmt.column_types, "content_sha256": digest,
                "content_hash_method": HASH_METHOD, "parquet": Path(parquet_path).name, "lmanatomy_version": __version__}
     text = json.dumps(sidecar, ensure_ascii=False, indent=2) + "\n"
-    _replace_atomically(Path(meta_path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    atomic_write_text(meta_path, text)
     return sidecar
 
 

@@ -8,7 +8,6 @@ back on copying the few-shot answers, which can score by chance on a label task.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -31,6 +30,7 @@ from lmanatomy.evaluation.scoring import (
 )
 from lmanatomy.evaluation.tasks import TASKS, check_task_file
 from lmanatomy.evaluation.versions import V1_1
+from lmanatomy.io import atomic_path
 
 PREDICTION_COLUMNS = ("task", "sample", "input", "gold", "output", "prediction", "correct", "parsed", "fewshot_answer")
 
@@ -144,8 +144,5 @@ def evaluate(
 
 def save_predictions(frame: pd.DataFrame, path: str | Path) -> None:
     """Predictions as Parquet (zstd), written to a temporary name and renamed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    frame.to_parquet(tmp, index=False, compression="zstd")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False, compression="zstd")

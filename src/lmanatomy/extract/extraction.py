@@ -52,6 +52,7 @@ from lmanatomy.extract.shards import (
 from lmanatomy.extract.store import FORMAT_VERSION, MANIFEST, PLAN, STORE_FORMAT, Store, open_store
 from lmanatomy.extract.targets import Target, resolve_targets
 from lmanatomy.extract.tokens import check_eos, collate, encode, eos_id, pad_id
+from lmanatomy.io import atomic_write_text
 from lmanatomy.models.adapters import adapter_for
 
 log = logging.getLogger("lmanatomy.extract")
@@ -321,9 +322,7 @@ def _fingerprint(plan: Mapping[str, Any]) -> str:
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(_canonical(obj), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, _canonical(obj))
 
 
 def _prepare(out_dir: Path, plan: Mapping[str, Any]) -> None:
@@ -355,7 +354,7 @@ class _ShardWriter:
 
     def existing(self, index: int, rows: int, expected_ids: list[str]) -> dict[str, Any] | None:
         """The manifest entry of a complete, matching shard already on disk, or None."""
-        from lmanatomy.models.loading import sha256_file
+        from lmanatomy.io import sha256_file
 
         path = self.out_dir / shard_name(index)
         if not path.exists():
@@ -376,7 +375,7 @@ class _ShardWriter:
         return {"file": path.name, "rows": rows, "sha256": sha256_file(path)}
 
     def write(self, index: int, keys: dict[str, pa.Array], values: dict[str, np.ndarray]) -> dict[str, Any]:
-        from lmanatomy.models.loading import sha256_file
+        from lmanatomy.io import sha256_file
 
         tmp = self.out_dir / temporary_name(index)
         path = self.out_dir / shard_name(index)

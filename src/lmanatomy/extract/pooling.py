@@ -11,6 +11,7 @@ number of real tokens; pad positions never contribute, whichever side the paddin
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any, Callable, Sequence
 
 import torch
@@ -19,6 +20,7 @@ from torch import nn
 from lmanatomy.errors import ExtractError
 from lmanatomy.extract.targets import Target
 from lmanatomy.extract.tokens import last_positions
+from lmanatomy.hooks import hooks
 
 
 class Pooler:
@@ -35,7 +37,7 @@ class Pooler:
             offsets.append(offsets[-1] + int(width))
         self._slices = {t.column: slice(offsets[i], offsets[i + 1]) for i, t in enumerate(self.targets)}
         self.total = offsets[-1]
-        self._handles: list[Any] = []
+        self._hooks = ExitStack()
         self._mask: torch.Tensor | None = None
         self._buffer: torch.Tensor | None = None
         self._context: dict[tuple[torch.device, torch.dtype], dict[str, torch.Tensor]] = {}
@@ -47,13 +49,12 @@ class Pooler:
 
     # -- hooks -------------------------------------------------------------------------------
     def attach(self) -> "Pooler":
-        self._handles = attach_hooks(self.targets, self._store)
+        forward, pre = hook_sites(self.targets, self._store)
+        self._hooks.enter_context(hooks(forward, pre))
         return self
 
     def detach(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
+        self._hooks.close()
 
     def __enter__(self) -> "Pooler":
         return self.attach()
@@ -112,15 +113,12 @@ class Pooler:
         return buffer.cpu()
 
 
-def attach_hooks(targets: Sequence[Target], store: Callable[[str, Any], None]) -> list[Any]:
-    """Forward hooks (output) or pre-hooks (input) that hand each target's tensor to ``store``."""
-    handles = []
-    for target in targets:
-        if target.capture == "output":
-            handles.append(target.module.register_forward_hook(_output_hook(target.column, store)))
-        else:
-            handles.append(target.module.register_forward_pre_hook(_input_hook(target.column, store), with_kwargs=True))
-    return handles
+def hook_sites(targets: Sequence[Target], store: Callable[[str, Any], None]) -> tuple[list[Any], list[Any]]:
+    """The (module, hook) pairs that hand each target's tensor to ``store``: forward hooks for
+    outputs, pre-hooks for inputs (``lmanatomy.hooks.hooks(forward, pre)``)."""
+    forward = [(t.module, _output_hook(t.column, store)) for t in targets if t.capture == "output"]
+    pre = [(t.module, _input_hook(t.column, store)) for t in targets if t.capture != "output"]
+    return forward, pre
 
 
 def _output_hook(column: str, store: Callable[[str, Any], None]) -> Callable[..., None]:
@@ -154,13 +152,8 @@ def widths_of(targets: Sequence[Target], forward: Callable[[torch.Tensor, torch.
         check_shape(column, x, mask.shape)
         found[column] = int(x.shape[-1])
 
-    handles = attach_hooks(targets, record)
-    try:
-        with torch.inference_mode():
-            forward(input_ids, mask)
-    finally:
-        for handle in handles:
-            handle.remove()
+    with hooks(*hook_sites(targets, record)), torch.inference_mode():
+        forward(input_ids, mask)
     missing = [t.column for t in targets if t.column not in found]
     if missing:
         raise ExtractError(f"module '{missing[0]}' did not run during the forward pass ({len(missing)} modules missing)")

@@ -129,7 +129,7 @@ class Store:
 
     def verify(self) -> None:
         """Also compare every shard's SHA-256 with the manifest (reads the whole store once)."""
-        from lmanatomy.models.loading import sha256_file
+        from lmanatomy.io import sha256_file
 
         for shard in self.shards:
             digest = sha256_file(self.path / shard.file)

@@ -47,6 +47,7 @@ import torch
 from torch import nn
 
 from lmanatomy.errors import DataError, NumericalError
+from lmanatomy.hooks import hooks
 from lmanatomy.models import adapter_for
 
 SITES = ("post", "pre")
@@ -348,20 +349,16 @@ def batched_attributions(
             raise DataError(f"a prompt of {len(seq)} token(s) has no context before its last position")
     alphas, weights = alpha_grid(steps, grid)
     device = next(model.parameters()).device
-    hooks = {layer: _Replace() for layer in layers}
-    handles = [site_module(model, layer, site).register_forward_hook(hooks[layer]) for layer in layers]
-    plan = _Plan(layers, hooks, steps, max(1, max_rows // steps), _accepts(model, "position_ids"), device)
+    replacements = {layer: _Replace() for layer in layers}
+    plan = _Plan(layers, replacements, steps, max(1, max_rows // steps), _accepts(model, "position_ids"), device)
     prompts_per_chunk = max(1, plan.units_per_pass // len(layers))
     parts = []
-    try:
+    with hooks([(site_module(model, layer, site), replacements[layer]) for layer in layers]):
         for start in range(0, len(prompts), prompts_per_chunk):
             chunk = prompts[start : start + prompts_per_chunk]
             chunk_targets = torch.tensor(list(targets[start : start + prompts_per_chunk]), device=device)
             setup = _in_place_setup(model, chunk, chunk_targets, plan) if share else _copied_setup(model, chunk, chunk_targets, plan, pad_token_id)
             parts.append(_attribute_chunk(model, chunk_targets, plan, alphas, weights, *setup, share))
-    finally:
-        for handle in handles:
-            handle.remove()
     return Attributions(*(np.concatenate(column) for column in zip(*parts)), layers=layers)
 
 
@@ -520,8 +517,7 @@ def reference_attributions(
         per_layer, acts = [], []
         for layer in layers:
             hook = _Replace()
-            handle = site_module(model, layer, site).register_forward_hook(hook)
-            try:
+            with hooks([(site_module(model, layer, site), hook)]):
                 with torch.no_grad():
                     logits = model(input_ids=ids).logits
                 base = hook.captured[0]
@@ -532,8 +528,6 @@ def reference_attributions(
                 out = model(input_ids=ids.expand(steps, -1)).logits
                 p = _target_probability(out, torch.full((steps,), target, device=device))
                 (grad,) = torch.autograd.grad(p.sum(), [scaled])
-            finally:
-                handle.remove()
             integral = (grad.double() * weights.to(device)[:, None]).sum(dim=0)
             per_layer.append((integral * base.double()).cpu().numpy())
             acts.append(base.double().cpu().numpy())

@@ -12,16 +12,6 @@ from lmanatomy.models.registry import ModelEntry, Registry
 FORMAT = "knowledge_questions"
 
 
-def ff_neurons(entry: ModelEntry) -> int | None:
-    """FF neurons of the whole model (layers × FF width) from registry facts; None if not stated."""
-    facts = entry.config
-    width = facts.get("intermediate_size") or facts.get("ffn_dim") or facts.get("n_inner")
-    if width is None:
-        hidden = facts.get("hidden_size") or facts.get("n_embd")
-        width = 4 * hidden if hidden and entry.model_type in ("gpt2", "bloom") else None
-    return int(width) * entry.num_layers if width else None
-
-
 def checkpoints(section: Mapping[str, Any], entry: ModelEntry) -> list[str]:
     """The checkpoints the study attributes, in training order (the last one is the final)."""
     chosen = section.get("checkpoints") or list(entry.checkpoints)
@@ -88,7 +78,7 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
         section["template"].format(question="")
     except (KeyError, IndexError, ValueError) as exc:
         raise ConfigError("knowledge.template", f"template {section['template']!r} may only use {{question}} ({exc})") from None
-    neurons = ff_neurons(entry)
+    neurons = entry.ff_neurons
     if neurons is not None and section["top_k"] > neurons:
         raise ConfigError("knowledge.top_k", f"top_k={section['top_k']} exceeds the {neurons} FF neurons of model '{entry.name}'")
     pairs = len(ordered_words(section["groups"])) * (len(ordered_words(section["groups"])) - 1) // 2

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -22,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lmanatomy.errors import StoreError
+from lmanatomy.io import atomic_path
 
 META_KEY = b"lmanatomy.knowledge"
 
@@ -49,10 +49,8 @@ def write_shard(path: str | Path, layers: np.ndarray, neurons: np.ndarray, per_p
     for k, row in enumerate(per_prompt):
         columns[f"prompt_{k}"] = pa.array(row.astype(np.float32), pa.float32())
     table = pa.table(columns).replace_schema_metadata({META_KEY: json.dumps(dict(metadata), sort_keys=True).encode("utf-8")})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
     return path
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from lmanatomy.hooks import hooks
 from lmanatomy.knowledge.attribution import encode_prompt, site_module, target_token
 from lmanatomy.stats import bootstrap_means, same_layer_random
 
@@ -33,8 +34,6 @@ def suppressed(model: nn.Module, neurons: Mapping[int, Sequence[int]], site: str
     At ``site='post'`` the activation itself is zeroed; at ``'pre'`` the linear before the
     nonlinearity is (GELU(0) = 0, so the activation is 0 too).
     """
-    handles = []
-
     def hook_for(channels: torch.Tensor):
         def hook(module: nn.Module, inputs: object, output: torch.Tensor) -> torch.Tensor:
             output = output.clone()
@@ -42,15 +41,13 @@ def suppressed(model: nn.Module, neurons: Mapping[int, Sequence[int]], site: str
             return output
         return hook
 
-    try:
-        for layer, channels in neurons.items():
-            if len(channels):
-                index = torch.as_tensor(sorted(int(c) for c in channels), dtype=torch.long)
-                handles.append(site_module(model, int(layer), site).register_forward_hook(hook_for(index)))
+    sites = [
+        (site_module(model, int(layer), site), hook_for(torch.as_tensor(sorted(map(int, channels)), dtype=torch.long)))
+        for layer, channels in neurons.items()
+        if len(channels)
+    ]
+    with hooks(sites):
         yield
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 def random_like(chosen: Mapping[int, Sequence[int]], width: int, rng: np.random.Generator) -> dict[int, list[int]]:

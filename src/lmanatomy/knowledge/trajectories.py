@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lmanatomy.errors import ConfigError, DataError
+from lmanatomy.io import atomic_path
 from lmanatomy.knowledge.shards import read_word, shard_metadata, shard_path
 from lmanatomy.stats import wilson
 
@@ -49,13 +50,8 @@ def word_trajectories(
 
 def write_trajectories(frame: pd.DataFrame, path: str | Path) -> None:
     """Write the trajectories table as Parquet, atomically."""
-    import os
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False)
 
 
 def read_trajectories(path: str | Path) -> pd.DataFrame:

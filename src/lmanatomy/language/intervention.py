@@ -13,6 +13,7 @@ and rows without an intervention pass through unchanged.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Sequence
 
 import numpy as np
@@ -21,6 +22,7 @@ import torch
 from torch import nn
 
 from lmanatomy.errors import DataError
+from lmanatomy.hooks import hooks
 
 NEURON_COLUMNS = ("module", "channel", "value")
 
@@ -72,7 +74,7 @@ class NeuronIntervention:
         self.masks: dict[str, torch.Tensor] = {}
         self.values: dict[str, torch.Tensor] = {}
         self.modules: dict[str, nn.Module] = {}
-        self._handles: list[torch.utils.hooks.RemovableHandle] = []
+        self._hooks = ExitStack()
         for pattern, neurons in enumerate(patterns):
             if neurons is None or len(neurons) == 0:
                 continue
@@ -134,11 +136,8 @@ class NeuronIntervention:
         return overwrite
 
     def __enter__(self) -> "NeuronIntervention":
-        for column, module in self.modules.items():
-            self._handles.append(module.register_forward_hook(self._hook(column)))
+        self._hooks.enter_context(hooks([(module, self._hook(column)) for column, module in self.modules.items()]))
         return self
 
     def __exit__(self, *exc) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
+        self._hooks.close()

@@ -51,7 +51,7 @@ class LanguageIdentifier:
             raise DataError(f"language-identification threshold must be in [0, 1), got {threshold}")
         import fasttext
 
-        from lmanatomy.models.loading import sha256_file
+        from lmanatomy.io import sha256_file
 
         self.path = Path(path) if path is not None else model_path()
         if not self.path.is_file():

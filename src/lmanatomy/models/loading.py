@@ -8,7 +8,6 @@ name and renamed when complete, so a half-written model never looks finished.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata as metadata
 import json
 import os
@@ -21,20 +20,13 @@ from torch import nn
 
 from lmanatomy import __version__
 from lmanatomy.errors import DataError, RegistryError
+from lmanatomy.io import sha256_file, temporary_path  # sha256_file: also for this module's callers
 from lmanatomy.models.registry import ModelEntry
 
 PROVENANCE = "provenance.json"
 # What an `hf` fetch may download: weights as safetensors only (never pickles), configs, tokenizers.
 HF_ALLOW_PATTERNS = ["*.safetensors", "*.safetensors.index.json", "*.json", "tokenizer*", "*.model", "*.tiktoken", "merges.txt", "vocab.*"]
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -134,7 +126,7 @@ def _finish(tmp: Path, dest: Path, provenance: dict[str, Any]) -> Path:
 
 def scratch_dir(dest: Path) -> Path:
     """An empty folder beside ``dest`` to assemble it in (see :func:`move_into_place`)."""
-    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
+    tmp = temporary_path(dest)
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)

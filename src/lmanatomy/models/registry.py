@@ -61,6 +61,33 @@ class ModelEntry:
         raise RegistryError(f"model '{self.name}': config has no layer count (num_hidden_layers / n_layer / num_layers)")
 
     @property
+    def hidden_size(self) -> int | None:
+        """Width of the residual stream, from whichever key the architecture uses; None when the
+        entry's config does not state it (the studies that need it say so in their config check)."""
+        return self._first_stated(("hidden_size", "n_embd", "d_model"))
+
+    @property
+    def ff_width(self) -> int | None:
+        """FF (MLP) neurons per layer. GPT-2 and BLOOM configs leave it implied (``n_inner: null``,
+        no key): 4 × the hidden size, as their modeling code builds it. None when not stated."""
+        width = self._first_stated(("intermediate_size", "ffn_dim", "n_inner"))
+        if width is None and self.model_type in ("gpt2", "bloom") and self.hidden_size:
+            return 4 * self.hidden_size
+        return width
+
+    @property
+    def ff_neurons(self) -> int | None:
+        """FF neurons of the whole model (layers × FF width); None when the FF width is not stated."""
+        return self.ff_width * self.num_layers if self.ff_width else None
+
+    def _first_stated(self, keys: tuple[str, ...]) -> int | None:
+        """The first of ``keys`` the config gives a value (a family's spellings of one fact)."""
+        for key in keys:
+            if self.config.get(key):
+                return int(self.config[key])
+        return None
+
+    @property
     def is_series(self) -> bool:
         return bool(self.checkpoints)
 

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from lmanatomy.errors import DataError
+from lmanatomy.io import atomic_path
 from lmanatomy.paramact.scores import Scores
 
 STORAGES = ("memory", "disk")
@@ -118,9 +119,8 @@ class RunningMean:
         paths = []
         for layer in range(len(self.layer_sizes)):
             path = directory / f"layer_{layer:03d}.npy"
-            tmp = directory / f".layer_{layer:03d}.tmp.npy"
-            np.save(tmp, self.mean(layer).cpu().numpy())
-            tmp.replace(path)
+            with atomic_path(path, keep_suffix=True) as tmp:  # np.save appends .npy to other names
+                np.save(tmp, self.mean(layer).cpu().numpy())
             paths.append(path)
         return paths
 

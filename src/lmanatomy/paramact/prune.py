@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from lmanatomy.errors import ConfigError, DataError
+from lmanatomy.hooks import hooks
 
 CRITERIA = ("wanda", "magnitude")
 
@@ -90,19 +91,13 @@ def input_sq_norms(model: nn.Module, layer: nn.Module, linears: Sequence[tuple[s
     def stop(_module: nn.Module, _inputs: tuple, _output: object) -> None:
         raise _Stop
 
-    handles = [module.register_forward_hook(collect(name)) for name, module in linears]
-    handles.append(layer.register_forward_hook(stop))
     device = next(model.parameters()).device
-    try:
-        with torch.no_grad():
-            for ids in calibration:
-                try:
-                    model(input_ids=ids.reshape(1, -1).to(device), use_cache=False)
-                except _Stop:
-                    pass
-    finally:
-        for handle in handles:
-            handle.remove()
+    with hooks([*((module, collect(name)) for name, module in linears), (layer, stop)]), torch.no_grad():
+        for ids in calibration:
+            try:
+                model(input_ids=ids.reshape(1, -1).to(device), use_cache=False)
+            except _Stop:
+                pass
     return sums
 
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from lmanatomy.errors import DataError
+from lmanatomy.io import read_tables
 from lmanatomy.paramact.plan import canonical, deep_range
 from lmanatomy.paramact.sts import Interval
 from lmanatomy.plots import figure, save
@@ -77,7 +78,7 @@ def validation_method_notes(config: Mapping[str, Any]) -> list[str]:
 
 def read_gamma(paths: Sequence[str | Path]) -> tuple[float, str]:
     """The γ the jobs used (one for all of a model's jobs) and a sentence on the share it gives."""
-    table = read_tables(paths)
+    table = read_tables(paths, ["gamma", "target_share", "share", "parameters"])
     if table.empty:
         raise DataError("the jobs wrote no gamma table")
     if not np.allclose(table["gamma"], table["gamma"].iloc[0], rtol=1e-12, atol=0.0):
@@ -87,12 +88,6 @@ def read_gamma(paths: Sequence[str | Path]) -> tuple[float, str]:
     target = table["target_share"].iloc[0]
     how = f"chosen from this run's means for a target share of {target:.4f}" if target == target else "as configured"
     return gamma, f"gamma = {gamma:.4g} ({how}): {share:.2%} of all (dataset, parameter) means exceed it."
-
-
-def read_tables(paths: Sequence[str | Path]) -> pd.DataFrame:
-    frames = [pd.read_csv(p) for p in paths]
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def at_gamma(density: pd.DataFrame, gamma: float) -> pd.DataFrame:

@@ -18,11 +18,12 @@ import torch
 
 from lmanatomy.errors import DataError
 from lmanatomy.paramact.density import RunningMean, gamma_for_share
+from lmanatomy.paramact.dots import layer_dot
 from lmanatomy.paramact.intervals import SUBSET, ParameterSample, density_intervals
 from lmanatomy.paramact.plan import Compute, Dot, Job, Pair, Unit, schedule
 from lmanatomy.paramact.prompts import Draws
 from lmanatomy.paramact.scores import ParameterActivation, check_finite
-from lmanatomy.paramact.similarity import cosine, layer_dot
+from lmanatomy.paramact.similarity import cosine
 
 GAMMA_COLUMNS = ["gamma", "target_share", "share", "datasets", "parameters"]
 DENSITY_COLUMNS = ["dataset", "layer", "parameters", "samples", "threshold", "activated", "ratio", "ratio_ci95_low",

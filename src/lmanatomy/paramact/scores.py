@@ -19,6 +19,7 @@ from torch import nn
 
 from lmanatomy.errors import DataError, NumericalError
 from lmanatomy.models.adapters import adapter_for
+from lmanatomy.paramact.dots import layer_dot
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,6 @@ class Scores:
 
     def layer_norms_sq(self) -> list[float]:
         """Squared L2 norm per layer (float32 products, float64 sums)."""
-        from lmanatomy.paramact.similarity import layer_dot
-
         return [layer_dot(tensors, tensors) for tensors in self.layers]
 
 

@@ -16,46 +16,12 @@ import numpy as np
 import torch
 
 from lmanatomy.errors import DataError, NumericalError
+from lmanatomy.paramact.dots import layer_dot
 from lmanatomy.paramact.plan import deep_range
 from lmanatomy.paramact.scores import Scores
 
 # One input's activations: Scores, or per layer either a list of tensors or one flat vector.
 LayerInput = Union[Scores, Sequence[Union[torch.Tensor, np.ndarray, Sequence[torch.Tensor]]]]
-
-
-CHUNK = 1024
-
-
-def dot64(x: torch.Tensor, y: torch.Tensor) -> float:
-    """Σ x·y with float32 products summed in chunks of 1024, the chunk sums in float64.
-
-    A plain float32 ``torch.dot`` over a 3.5M-weight layer is off by ~1e-5 relative (BLAS
-    accumulates in float32); converting everything to float64 is 30× slower. Chunked dots keep
-    the error near 1e-9 at float32 speed. Half-precision inputs are upcast to float32 first.
-    """
-    x, y = x.reshape(-1), y.reshape(-1)
-    if x.dtype in (torch.float16, torch.bfloat16):
-        x, y = x.float(), y.float()
-    cut = x.numel() - x.numel() % CHUNK
-    total = 0.0
-    if cut:
-        total += float(torch.linalg.vecdot(x[:cut].view(-1, CHUNK), y[:cut].view(-1, CHUNK)).sum(dtype=torch.float64))
-    if cut < x.numel():
-        total += float(torch.dot(x[cut:].double(), y[cut:].double()))
-    return total
-
-
-def layer_dot(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor]) -> float:
-    """Σ_w A_a(w)·A_b(w) over one layer's weights (see :func:`dot64` for the precision)."""
-    if len(a) != len(b):
-        raise DataError(f"the two inputs have {len(a)} and {len(b)} weights in this layer")
-    total = 0.0
-    for x, y in zip(a, b):
-        if x.shape != y.shape:
-            raise DataError(f"weight shapes differ: {tuple(x.shape)} vs {tuple(y.shape)}")
-        total += dot64(x, y)
-    return total
-
 
 def cosine(dot: float, norm_sq_a: float, norm_sq_b: float, where: str = "") -> float:
     """dot / (‖a‖·‖b‖); an all-zero vector has no direction, which is an error, not a NaN."""

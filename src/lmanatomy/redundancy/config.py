@@ -10,10 +10,9 @@ from lmanatomy.models.registry import ModelEntry, Registry
 
 
 def hidden_size(entry: ModelEntry) -> int:
-    """Width of the residual stream, from whichever key the architecture uses."""
-    for key in ("hidden_size", "n_embd", "d_model"):
-        if key in entry.config:
-            return int(entry.config[key])
+    """Width of the residual stream (the registry entry's fact), required by this study."""
+    if entry.hidden_size is not None:
+        return entry.hidden_size
     raise ConfigError("redundancy.models", f"model '{entry.name}': registry config has no hidden size (hidden_size / n_embd / d_model)")
 
 

@@ -11,8 +11,8 @@ import os
 import shutil
 from pathlib import Path
 
+from lmanatomy.io import atomic_path, atomic_write_text
 from lmanatomy.report.html import markdown_page
-from lmanatomy.tables import atomic_write_text
 
 
 def render_table_page(markdown: str | Path, page: str | Path, title: str) -> None:
@@ -23,11 +23,9 @@ def render_table_page(markdown: str | Path, page: str | Path, title: str) -> Non
 def link_file(source: str | Path, target: str | Path) -> None:
     """A hard link to ``source`` at ``target`` (a copy across devices), replaced atomically."""
     source, target = Path(source), Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(source, tmp)
-    except OSError:
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+    with atomic_path(target) as tmp:
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from lmanatomy.errors import DataError
+from lmanatomy.io import read_table
 from lmanatomy.stats import mover_mean, wilson
 
 Interval = tuple[float, float]
@@ -105,11 +106,7 @@ def _with_interval(value: float, interval: Interval | None, digits: int = 2, sig
 
 def read_study_table(path: Path, columns: Sequence[str] = ()) -> pd.DataFrame:
     """A study's CSV; a missing column is the study's output format changing under the summary."""
-    frame = pd.read_csv(path)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(f"{path}: no column(s) {missing} for the run summary")
-    return frame
+    return read_table(path, columns)
 
 
 # --- census --------------------------------------------------------------------------------------
