@@ -1,4 +1,5 @@
-"""Cross-study lesion: language neurons fixed while the evaluator scores tasks (tiny model, hand-made task)."""
+"""Cross-study lesion: language neurons fixed while the evaluator scores tasks (tiny model,
+hand-made task)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lmanatomy.atlas.lesions import (change_table, conditions, language_neurons, paired_change, pattern,
-                                     random_neurons, run_lesions)
+from lmanatomy.atlas.lesions import (
+    change_table,
+    conditions,
+    paired_change,
+    pattern,
+    random_neurons,
+    run_lesions,
+)
 from lmanatomy.evaluation import GenerationSettings
 from lmanatomy.evaluation.tasks import TASKS, build_task
 from lmanatomy.language.neurons import NeuronTable
 
 
 def _census(layers=3, modules=("a", "b"), width=10) -> pd.DataFrame:
-    rows = [{"layer": l, "module": f"l{l}.{m}", "channel": c} for l in range(layers) for m in modules for c in range(width)]
+    rows = [{"layer": i, "module": f"l{i}.{m}", "channel": c} for i in range(layers) for m in modules for c in range(width)]
     return pd.DataFrame(rows)
 
 
@@ -25,7 +32,7 @@ def test_random_control_draws_the_same_count_per_layer_from_other_neurons():
     for _ in range(30):
         drawn = random_neurons(chosen, census, rng)
         assert drawn.groupby("layer").size().to_dict() == {0: 2, 2: 1}
-        assert not set(zip(drawn["module"], drawn["channel"])) & set(zip(chosen["module"], chosen["channel"]))
+        assert not set(zip(drawn["module"], drawn["channel"], strict=True)) & set(zip(chosen["module"], chosen["channel"], strict=True))
         assert not drawn.duplicated().any()
 
 

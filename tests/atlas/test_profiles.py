@@ -1,4 +1,5 @@
-"""Each study's output becomes a profile on the same 0-based decoder-layer axis (hand-made inputs)."""
+"""Each study's output becomes a profile on the same 0-based decoder-layer axis (hand-made
+inputs)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ import pandas as pd
 import pytest
 
 from lmanatomy.atlas.plan import inputs, reasons
-from lmanatomy.atlas.profiles import (bootstrap_mean, knowledge_profile, language_profile, lesion_profile,
-                                      paramact_profile, redundancy_profile, wide)
+from lmanatomy.atlas.profiles import (
+    bootstrap_mean,
+    knowledge_profile,
+    language_profile,
+    lesion_profile,
+    paramact_profile,
+    redundancy_profile,
+    wide,
+)
 from lmanatomy.lesion.planning import PruningPlan
 from lmanatomy.lesion.report import column_label
 
