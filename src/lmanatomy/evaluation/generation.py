@@ -17,8 +17,9 @@ scorer discards everything after the first blank line, so nothing that is scored
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from tqdm.auto import tqdm
@@ -47,7 +48,8 @@ class GenerationSettings:
 
 
 class _BlankLineStop(StoppingCriteria):
-    """Per-row stop once the generated text contains ``"\\n\\n"`` (a transformers StoppingCriteria)."""
+    """Per-row stop once the generated text contains ``"\\n\\n"`` (a transformers
+    StoppingCriteria)."""
 
     def __init__(self, tokenizer: Any, start: int):
         self.tokenizer = tokenizer
@@ -130,5 +132,5 @@ def generate(
             kwargs["stopping_criteria"] = StoppingCriteriaList([_BlankLineStop(tokenizer, input_ids.shape[1])])
         out = model.generate(input_ids=input_ids, attention_mask=torch.tensor(mask, device=device), **kwargs)
         texts = tokenizer.batch_decode(out[:, input_ids.shape[1] :], skip_special_tokens=True)
-        outputs.update(zip(batch, texts))
+        outputs.update(zip(batch, texts, strict=True))
     return [outputs[i] for i in range(len(ids))]
