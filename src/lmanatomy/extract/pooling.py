@@ -11,7 +11,8 @@ number of real tokens; pad positions never contribute, whichever side the paddin
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -46,7 +47,7 @@ class Pooler:
         return self._slices[column]
 
     # -- hooks -------------------------------------------------------------------------------
-    def attach(self) -> "Pooler":
+    def attach(self) -> Pooler:
         self._handles = attach_hooks(self.targets, self._store)
         return self
 
@@ -55,7 +56,7 @@ class Pooler:
             handle.remove()
         self._handles.clear()
 
-    def __enter__(self) -> "Pooler":
+    def __enter__(self) -> Pooler:
         return self.attach()
 
     def __exit__(self, *exc: Any) -> None:
@@ -103,7 +104,8 @@ class Pooler:
         ``all``, in batch order then position order), columns in target order."""
         missing = [t.column for t in self.targets if t.column not in self._seen]
         if missing:
-            raise ExtractError(f"module '{missing[0]}' did not run during the forward pass ({len(missing)} modules missing)")
+            raise ExtractError(f"module '{missing[0]}' did not run during the forward pass ({len(missing)} "
+                               "modules missing)")
         assert self._buffer is not None and self._mask is not None
         buffer = self._buffer
         if self.pool == "mean":
@@ -141,7 +143,8 @@ def check_shape(column: str, x: Any, batch_tokens: Sequence[int]) -> None:
     if not isinstance(x, torch.Tensor) or x.dim() != 3 or tuple(x.shape[:2]) != tuple(batch_tokens):
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ExtractError(
-            f"module '{column}' gave {shape}; expected [batch, tokens, width] with batch, tokens = {tuple(batch_tokens)}"
+            f"module '{column}' gave {shape}; expected [batch, tokens, width] with batch, tokens "
+            f"= {tuple(batch_tokens)}"
         )
 
 
@@ -163,5 +166,6 @@ def widths_of(targets: Sequence[Target], forward: Callable[[torch.Tensor, torch.
             handle.remove()
     missing = [t.column for t in targets if t.column not in found]
     if missing:
-        raise ExtractError(f"module '{missing[0]}' did not run during the forward pass ({len(missing)} modules missing)")
+        raise ExtractError(f"module '{missing[0]}' did not run during the forward pass ({len(missing)} modules "
+                           "missing)")
     return [found[t.column] for t in targets]
