@@ -19,7 +19,7 @@ with script_context(snakemake, uses_torch=False) as log:
         table,
         snakemake.output.csv,
         snakemake.output.md,
-        title="Table 2: other-group words farther than the own-group mean (hits / comparisons × 100)",
+        title=("Table 2: other-group words farther than the own-group mean (hits / comparisons × 100)"),
         notes=table2_notes(
             p.section, p.model, p.display, p.checkpoints, p.ff_neurons, pd.read_csv(snakemake.input.answers),
             read_json(snakemake.input.questions_meta), scores, pile_up_note(pd.read_csv(snakemake.input.layers)), p.corpus,

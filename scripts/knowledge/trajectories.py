@@ -1,7 +1,14 @@
-"""Each word's top-k knowledge neurons at the final checkpoint, their attribution trajectories and layers."""
+"""Each word's top-k knowledge neurons at the final checkpoint, their attribution trajectories and
+layers."""
 
 from lmanatomy.knowledge.report import answers_notes, read_json
-from lmanatomy.knowledge.trajectories import answer_summary, layer_shares, pile_up_note, word_trajectories, write_trajectories
+from lmanatomy.knowledge.trajectories import (
+    answer_summary,
+    layer_shares,
+    pile_up_note,
+    word_trajectories,
+    write_trajectories,
+)
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
@@ -18,7 +25,7 @@ with script_context(snakemake, uses_torch=False) as log:
         answers,
         snakemake.output.answers,
         snakemake.output.answers_md,
-        title=f"Answers of {p.display} per checkpoint (greedy answer = target word; mean P(target))",
+        title=(f"Answers of {p.display} per checkpoint (greedy answer = target word; mean P(target))"),
         notes=answers_notes(
             p.section, p.model, p.display, p.checkpoints, p.ff_neurons, read_json(snakemake.input.questions_meta), p.corpus
         ),

@@ -1,4 +1,5 @@
-"""What the outputs say: metric names, the comparable Table 2 column, held-out accuracy, layer pile-ups, Fig 3's rank panel."""
+"""What the outputs say: metric names, the comparable Table 2 column, held-out accuracy, layer
+pile-ups, Fig 3's rank panel."""
 
 import math
 
@@ -8,7 +9,14 @@ import pytest
 
 from lmanatomy.knowledge.figures import distance_figure, off_diagonal_ranks
 from lmanatomy.knowledge.groups import PAPER_GROUPS
-from lmanatomy.knowledge.report import PAPER_SETUP, accuracy_line, deviations, metrics_note, table2_notes, training_note
+from lmanatomy.knowledge.report import (
+    PAPER_SETUP,
+    accuracy_line,
+    deviations,
+    metrics_note,
+    table2_notes,
+    training_note,
+)
 from lmanatomy.knowledge.trajectories import layer_shares, pile_up_note, wilson_interval
 
 SECTION = {**PAPER_SETUP, "groups": PAPER_GROUPS, "grid": "inclusive", "scale": 1e6, "denominator": "as_paper"}
@@ -18,7 +26,7 @@ CHECKPOINTS = [f"step{i}" for i in range(20)]
 def _answers(correct=(0, 76, 150)):
     n = 152
     rows = []
-    for step, c in zip(("step0", "step40", "step520"), correct):
+    for step, c in zip(("step0", "step40", "step520"), correct, strict=True):
         low, high = wilson_interval(c, n)
         rows.append({"checkpoint": step, "prompts": n, "correct": c, "accuracy": c / n, "accuracy_low": low,
                      "accuracy_high": high, "mean_probability": 0.5, "first_token_only": ""})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -11,7 +12,8 @@ from lmanatomy.knowledge.emd import METRIC_NAMES, METRICS
 from lmanatomy.knowledge.groups import PAPER_GROUPS, ordered_words
 
 PAPER_TEMPLATE = "Answer the following question in one word: Q. {question} A."
-# The paper's own setup, as its text describes it (the released code differs: see the variant config).
+# The paper's own setup, as its text describes it (the released code differs: see the variant
+# config).
 PAPER_SETUP: dict[str, Any] = {
     "model": "pythia-410m",
     "checkpoints": 20,
@@ -38,7 +40,8 @@ def settings_line(section: Mapping[str, Any]) -> str:
     return (
         f"Settings: prompt template {section['template']!r}, target {space} a leading space, "
         f"{section['site']}-activation, grid {section['grid']} with m={section['steps']}, "
-        f"attributions × {section['scale']:g}, top-{section['top_k']} neurons, EMD {section['metric']} = {METRIC_NAMES[section['metric']]}."
+        f"attributions × {section['scale']:g}, top-{section['top_k']} neurons, EMD "
+        f"{section['metric']} = {METRIC_NAMES[section['metric']]}."
     )
 
 
@@ -46,12 +49,14 @@ def deviations(
     section: Mapping[str, Any], model: str, display: str, checkpoints: Sequence[str], ff_neurons: int | None,
     first_token_words: Sequence[str] = (),
 ) -> list[str]:
-    """Each way this run differs from the paper's setup, one sentence each (empty: the paper's setup)."""
+    """Each way this run differs from the paper's setup, one sentence each (empty: the paper's
+    setup)."""
     notes = []
     if model != PAPER_SETUP["model"]:
         notes.append(f"Model {display} ({model}), not the paper's Pythia-410M.")
     if len(checkpoints) != PAPER_SETUP["checkpoints"]:
-        notes.append(f"{len(checkpoints)} checkpoints ({checkpoints[0]} … {checkpoints[-1]}), not the paper's 20.")
+        notes.append(f"{len(checkpoints)} checkpoints ({checkpoints[0]} … {checkpoints[-1]}), not the "
+                     "paper's 20.")
     if section["top_k"] != PAPER_SETUP["top_k"]:
         of = f" of {ff_neurons:,} FF neurons" if ff_neurons else ""
         notes.append(f"top-{section['top_k']} knowledge neurons per word{of} (paper: top-1,000 of 98,304).")
@@ -59,42 +64,49 @@ def deviations(
         notes.append(f"m={section['steps']} integration steps (paper: 20).")
     words = ordered_words(section["groups"])
     if words != ordered_words(PAPER_GROUPS):
-        notes.append(f"{len(words)} words in groups {', '.join(section['groups'])} (paper: the 38 words of 4 groups).")
+        notes.append(f"{len(words)} words in groups {', '.join(section['groups'])} (paper: the 38 words of "
+                     "4 groups).")
     for key in ("template", "leading_space", "site"):
         if section[key] != PAPER_SETUP[key]:
             source = " (the released code's choice)" if section[key] == CODE_CHOICES[key] else ""
             notes.append(f"{key} = {section[key]!r}{source}; the paper's text: {PAPER_SETUP[key]!r}.")
     if section["metric"] != PAPER_SETUP["metric"]:
-        notes.append(f"metric = {section['metric']!r}, {METRIC_NAMES[section['metric']]}; the paper (\"EMD2\") and the released "
+        notes.append(f"metric = {section['metric']!r}, {METRIC_NAMES[section['metric']]}; "
+                     "the paper (\"EMD2\") and the released "
                      f"code compute {METRIC_NAMES[PAPER_SETUP['metric']]} (sqeuclidean).")
     if first_token_words:
-        notes.append(f"Multi-token words attributed by their first token only: {', '.join(first_token_words)}.")
+        notes.append("Multi-token words attributed by their first token only: "
+                     f"{', '.join(first_token_words)}.")
     return notes
 
 
 def figure_note(section: Mapping[str, Any], model: str, display: str, checkpoints: Sequence[str]) -> str:
     """A short caveat for a figure: the model, checkpoints and k; the table notes have the rest."""
-    note = (f"{display}, {len(checkpoints)} checkpoints, top-{section['top_k']}, {section['site']}-activation, "
-            f"EMD {METRIC_NAMES[section['metric']]}.")
+    note = (f"{display}, {len(checkpoints)} checkpoints, top-{section['top_k']}, "
+            f"{section['site']}-activation, EMD {METRIC_NAMES[section['metric']]}.")
     if model != PAPER_SETUP["model"]:
         note = "Not the paper's model: " + note
     return note
 
 
 def questions_note(dataset_meta: Mapping[str, Any] | None) -> list[str]:
-    """Where the questions came from, from the prepared dataset's sidecar (lmanatomy.data): its origin
-    fact (real, a seeded subset, or demo) and whether each file is the pinned upstream file."""
+    """Where the questions came from, from the prepared dataset's sidecar (lmanatomy.data): its
+    origin fact (real, a seeded subset, or demo) and whether each file is the pinned upstream
+    file."""
     if not dataset_meta:
         return []
     if "origin" not in dataset_meta:
-        raise DataError("the question set's provenance has no 'origin' (prepared by an older lm-anatomy; prepare it again)")
+        raise DataError("the question set's provenance has no 'origin' (prepared by an older lm-anatomy; "
+                        "prepare it again)")
     origin = dataset_meta["origin"]
-    where = f"{dataset_meta.get('rows', '?')} questions from {dataset_meta.get('root') or 'data/raw'}, {origin['text']}"
+    where = (f"{dataset_meta.get('rows', '?')} questions from "
+             f"{dataset_meta.get('root') or 'data/raw'}, {origin['text']}")
     if origin["is_demo"]:
         return [f"Questions: {where}; not the authors' question file."]
     foreign = [s["path"] for s in dataset_meta.get("sources", []) if not s.get("matches_upstream", False)]
     if foreign:
-        return [f"Questions: {where}; not the authors' question file (sha256 differs from the pinned upstream): {', '.join(foreign)}."]
+        return [f"Questions: {where}; not the authors' question file (sha256 differs from the pinned "
+                f"upstream): {', '.join(foreign)}."]
     return [f"Questions: {where} (the authors' file: sha256 matches the pinned upstream)."]
 
 
@@ -104,24 +116,26 @@ def _first_token_words(answers: pd.DataFrame) -> list[str]:
 
 
 def training_note(corpus: Mapping[str, Any] | None) -> list[str]:
-    """Whether the model was trained on the question prompts (a ``local`` series' corpus spec; None: pretrained)."""
+    """Whether the model was trained on the question prompts (a ``local`` series' corpus spec; None:
+    pretrained)."""
     if corpus is None:
         return []
     if corpus.get("prompts", "held_out") == "held_out":
-        return ["Held-out prompts: the series was trained on statements and paraphrased questions of the facts "
-                "(lmanatomy.knowledge.facts), never on the question prompts attributed here (the corpus builder checks); "
-                "accuracy is on these held-out prompts."]
-    return ["The series was trained on the very question prompts attributed here (corpus prompts: trained), "
-            "so its accuracy can be memory of the token sequences, not knowledge."]
+        return ["Held-out prompts: the series was trained on statements and paraphrased questions of "
+                "the facts (lmanatomy.knowledge.facts), never on the question prompts attributed here "
+                "(the corpus builder checks); accuracy is on these held-out prompts."]
+    return ["The series was trained on the very question prompts attributed here (corpus prompts: "
+            "trained), so its accuracy can be memory of the token sequences, not knowledge."]
 
 
 def accuracy_line(answers: pd.DataFrame, held_out: bool) -> str:
     """Accuracy at every checkpoint, the final one with its 95% Wilson interval (for a caption)."""
     what = "Held-out accuracy" if held_out else "Accuracy"
     final = answers.iloc[-1]
-    steps = ", ".join(f"{c} {a:.0%}" for c, a in zip(answers["checkpoint"], answers["accuracy"]))
-    return (f"{what} per checkpoint: {steps}; final {final['accuracy']:.1%} of {int(final['prompts'])} prompts "
-            f"(95% CI {final['accuracy_low']:.1%}–{final['accuracy_high']:.1%}).")
+    steps = ", ".join(f"{c} {a:.0%}" for c, a in zip(answers["checkpoint"], answers["accuracy"], strict=True))
+    return (f"{what} per checkpoint: {steps}; final {final['accuracy']:.1%} of "
+            f"{int(final['prompts'])} prompts (95% CI "
+            f"{final['accuracy_low']:.1%}–{final['accuracy_high']:.1%}).")
 
 
 def is_held_out(corpus: Mapping[str, Any] | None) -> bool:
@@ -133,8 +147,9 @@ def answers_notes(
     dataset_meta: Mapping[str, Any] | None = None, corpus: Mapping[str, Any] | None = None,
 ) -> list[str]:
     return [
-        "accuracy: share of prompts whose greedy next token is the target word (accuracy_low/high: 95% Wilson interval); "
-        "mean_probability: mean softmax P(target) at the last position of the unmodified model (both from the attribution pass).",
+        "accuracy: share of prompts whose greedy next token is the target word "
+        "(accuracy_low/high: 95% Wilson interval); mean_probability: mean softmax P(target) at "
+        "the last position of the unmodified model (both from the attribution pass).",
         *training_note(corpus),
         settings_line(section),
         *questions_note(dataset_meta),
@@ -143,11 +158,12 @@ def answers_notes(
 
 
 def metrics_note(scores: pd.DataFrame, configured: str) -> str:
-    """Table 2's scores under every EMD metric (``stats.scores_by_metric``), the configured one marked."""
+    """Table 2's scores under every EMD metric (``stats.scores_by_metric``), the configured one
+    marked."""
     parts = []
     for metric in METRICS:
         part = scores[scores["metric"] == metric]
-        values = ", ".join(f"{g} {a:.1f} / {c:.1f}" for g, a, c in zip(part["group"], part["score_as_paper"], part["score_corrected"]))
+        values = ", ".join(f"{g} {a:.1f} / {c:.1f}" for g, a, c in zip(part["group"], part["score_as_paper"], part["score_corrected"], strict=True))
         mark = " (this table)" if metric == configured else ""
         parts.append(f"{metric} = {METRIC_NAMES[metric]}{mark}: {values}")
     return "Scores under each EMD metric (as the paper computed it / corrected): " + "; ".join(parts) + "."
@@ -158,15 +174,17 @@ def table2_notes(
     dataset_meta: Mapping[str, Any] | None = None, scores: pd.DataFrame | None = None, layers_note: str | None = None,
     corpus: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Notes of Table 2: both denominators, the paper's values, every metric, the run's settings and deviations."""
+    """Notes of Table 2: both denominators, the paper's values, every metric, the run's settings and
+    deviations."""
     from lmanatomy.knowledge.stats import SCORE_LABELS, headline_column, paper_note
 
     return [
-        "hits: other-group words whose EMD to the row word exceeds the row word's mean EMD to its own group. "
-        f"score_as_paper ({SCORE_LABELS['as_paper']}): hits / comparisons_as_paper, which also counts each word against "
-        "itself, as the released code does (knowledge-neuron-sim@aeda0cd, wasserstein_distance.py make_binary_df); "
-        f"score_corrected ({SCORE_LABELS['corrected']}): hits / other-group comparisons. "
-        f"Bold: the configured headline ({headline_column(section['denominator'])}).",
+        "hits: other-group words whose EMD to the row word exceeds the row word's mean EMD to its "
+        f"own group. score_as_paper ({SCORE_LABELS['as_paper']}): hits / comparisons_as_paper, "
+        "which also counts each word against itself, as the released code does "
+        "(knowledge-neuron-sim@aeda0cd, wasserstein_distance.py make_binary_df); score_corrected "
+        f"({SCORE_LABELS['corrected']}): hits / other-group comparisons. Bold: the configured "
+        f"headline ({headline_column(section['denominator'])}).",
         paper_note(section["groups"]) + " Compare them with score_as_paper: only that denominator reproduces the paper's "
         "94.0 / 78.6 / 76.3 exactly (233/248, 176/224, 206/270).",
         *([metrics_note(scores, section["metric"])] if scores is not None else []),
