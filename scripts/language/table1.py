@@ -20,6 +20,6 @@ with script_context(snakemake, uses_torch=False) as log:
         overlap_table(selection, setup["languages"], setup["k"]),
         None,
         snakemake.output.md,
-        title=f"Table 1: overlap of language-specific neurons between languages — {setup['display']}",
+        title=(f"Table 1: overlap of language-specific neurons between languages — {setup['display']}"),
         notes=overlap_notes(setup["k"]) + notes({**setup, "models": [setup["model"]]}, load_texts(snakemake.input.data), generation=False),
     )
