@@ -1,9 +1,18 @@
-"""Table 1 of Harada et al. (2024), the few-shot-repeat table and the figure of score vs layer range."""
+"""Table 1 of Harada et al. (2024), the few-shot-repeat table and the figure of score vs layer
+range."""
 
 import json
 
 from lmanatomy.lesion import read_plans
-from lmanatomy.lesion.report import baselines, fewshot_table, figure, figure_note, notes, table1, write_table1
+from lmanatomy.lesion.report import (
+    baselines,
+    fewshot_table,
+    figure,
+    figure_note,
+    notes,
+    table1,
+    write_table1,
+)
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
@@ -12,7 +21,7 @@ with script_context(snakemake, uses_torch=False) as log:
     plans = read_plans(snakemake.input.plans)
     results = [json.loads(open(path, encoding="utf-8").read()) for path in snakemake.input.scores]
     scores = {r["variant"]: r["tasks"] for r in results}
-    infos = {task: json.loads(open(path, encoding="utf-8").read()) for task, path in zip(params.tasks, snakemake.input.infos)}
+    infos = {task: json.loads(open(path, encoding="utf-8").read()) for task, path in zip(params.tasks, snakemake.input.infos, strict=True)}
     original = scores["original"]
     lines = notes(params.model, params.display, plans, original, infos, results[0]["generation"])
     title = f"Table 1: task scores after pruning layer ranges of {params.display}"
@@ -23,7 +32,8 @@ with script_context(snakemake, uses_torch=False) as log:
         snakemake.output.fewshot_csv,
         snakemake.output.fewshot_md,
         title=f"Share of predictions equal to a few-shot answer ({params.display})",
-        notes=["Harada et al. observe that pruned models repeat the few-shot answers; on a label task that can score by chance."],
+        notes=["Harada et al. observe that pruned models repeat the few-shot answers; on a label "
+               "task that can score by chance."],
         digits=2,
     )
     note = figure_note(params.model, params.display, original, infos)

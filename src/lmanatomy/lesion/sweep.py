@@ -12,8 +12,9 @@ exactly the model ``load_pruned`` would build, and the scores equal those of one
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import pandas as pd
 import torch
