@@ -53,7 +53,8 @@ def test_findings_have_the_constructed_answers():
     # shallow = layers 0..4, deep = layers 5..7 (L/2 .. L-3)
     assert two.loc["t1-t2", "shallow"] == pytest.approx(np.mean([0.8 - 0.05 * k for k in range(5)]) + 0.01)
     assert two.loc["t1-t2", "deep"] == pytest.approx(np.mean([0.8 - 0.05 * k for k in range(5, 8)]) + 0.01)
-    # Every sample has the same gap (its 0.01·i offset cancels), so the gap's interval is that one value.
+    # Every sample has the same gap (its 0.01·i offset cancels), so the gap's interval is that one
+    # value.
     gap = np.mean([0.8 - 0.05 * k for k in range(5)]) - np.mean([0.8 - 0.05 * k for k in range(5, 8)])
     assert (two.n == 3).all() and two.loc["t1-t2", "gap"] == pytest.approx(gap)
     assert two.loc["t1-t2", ["gap_ci95_low", "gap_ci95_high"]].tolist() == pytest.approx([gap, gap])
@@ -110,7 +111,8 @@ def test_deviations_name_what_differs():
     config = {"data_root": "data/demo", "dtype": "float32", "datasets": datasets, "paramact": SECTION}
     notes = deviations(config, "smollm2-135m", 1.2e-4)
     assert any("smollm2-135m" in n for n in notes)
-    assert "Data: demo data written for this project in the upstream formats (t1, t2, g), not the real benchmarks." in notes
+    assert ("Data: demo data written for this project in the upstream formats (t1, t2, g), not the "
+            "real benchmarks.") in notes
     real = deviations({**config, "data_root": "data/real"}, "smollm2-135m", 1.2e-4)
     assert any(n.startswith("Data: real data, seeded subsets (seed 0) of the upstream files: t1 400 of 3,270 rows") for n in real)
     assert any("C4" in n for n in notes) and any("64" in n for n in notes) and any("0.00012" in n for n in notes)

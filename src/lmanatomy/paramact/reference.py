@@ -8,7 +8,7 @@ hopeless for a 7B model — which is why :func:`lmanatomy.paramact.run.run_job` 
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,8 @@ def in_memory(
     pairs: Sequence[Pair],
     thresholds: Sequence[float],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[np.ndarray]]]:
-    """(density table, pair table, per-dataset per-layer means) computed with everything in memory."""
+    """(density table, pair table, per-dataset per-layer means) computed with everything in
+    memory."""
     vectors = score_all(scorer, draws, draws_needed(density, pairs))
     sizes = scorer.layer_sizes
     density_rows, means = [], {}

@@ -16,17 +16,17 @@ share of paired samples for which it holds), so a reader sees how firmly it hold
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lmanatomy.data.subsets import dataset_origin, origin_sentence
 from lmanatomy.errors import DataError
-from lmanatomy.paramact.plan import canonical
-from lmanatomy.paramact.plan import deep_range
+from lmanatomy.paramact.plan import canonical, deep_range
 from lmanatomy.paramact.sts import Interval
 from lmanatomy.plots import figure, save
 from lmanatomy.tables import atomic_write_text, to_markdown, write_table
@@ -55,7 +55,8 @@ class Context:
 def setup_deviations(config: Mapping[str, Any], model: str, names: Sequence[str] | None = None) -> list[str]:
     """How the model, dtype and data differ from the paper's, as sentences (``names``: the datasets
     the output reads; None: the study's task and general datasets). The data sentence is each
-    dataset's origin fact (real, a seeded subset, or demo), the one its prepared provenance records."""
+    dataset's origin fact (real, a seeded subset, or demo), the one its prepared provenance
+    records."""
     notes = []
     if model in GENERALITY_MODELS:
         notes.append(f"Model: {model}, one of the paper's generality models (its main results: Llama-2-7B).")
@@ -71,17 +72,20 @@ def setup_deviations(config: Mapping[str, Any], model: str, names: Sequence[str]
 
 
 def sts_deviations(config: Mapping[str, Any], model: str) -> list[str]:
-    """Finding 3's differences from the released ``llama_sts.py`` (STS-B validation, SICK; 256 pairs)."""
+    """Finding 3's differences from the released ``llama_sts.py`` (STS-B validation, SICK; 256
+    pairs)."""
     section = config["paramact"]["sts"]
     datasets = config.get("datasets") or {}
     notes = setup_deviations(config, model, section["datasets"])
     formats = [datasets[n]["format"] for n in section["datasets"] if n in datasets]
     if sorted(formats) != ["sick", "stsb"]:
-        notes.append(f"STS pairs: {', '.join(section['datasets'])} ({', '.join(formats)}) stand in for STS-B and SICK (English).")
+        notes.append(f"STS pairs: {', '.join(section['datasets'])} ({', '.join(formats)}) stand in for "
+                     "STS-B and SICK (English).")
     if int(section["pairs"]) != 256:
         notes.append(f"{section['pairs']} pairs per dataset (the released code: 256).")
     if "stsb" in formats:
-        notes.append("STS-B pairs are a seeded sample (the released code takes the first 256 validation rows).")
+        notes.append("STS-B pairs are a seeded sample (the released code takes the first 256 validation "
+                     "rows).")
     return notes
 
 
@@ -89,10 +93,12 @@ def validation_deviations(config: Mapping[str, Any], model: str) -> list[str]:
     """Validations 1-2's differences from the released ``wanda_test.py`` / ``prune_wanda_pro``."""
     section = config["paramact"]["validation"]
     notes = setup_deviations(config, model)
-    notes.append("Per-layer ratios: S_i = s - spread * (d_i - mean d) / max|d - mean d| from this run's density profile "
-                 f"({section['density_dataset']}, spread {section['spread']:g}); the released code hard-codes its ratios (formula not released).")
-    notes.append(f"Calibration: {section['calibration_samples']} inputs per set (the code: 128 windows of the model's full context); "
-                 "BoolQ/MMLU scored zero-shot by the larger choice logit (the code: MMLU 5-shot); perplexity on held-out draws.")
+    notes.append("Per-layer ratios: S_i = s - spread * (d_i - mean d) / max|d - mean d| from this run's "
+                 f"density profile ({section['density_dataset']}, spread {section['spread']:g}); the "
+                 "released code hard-codes its ratios (formula not released).")
+    notes.append(f"Calibration: {section['calibration_samples']} inputs per set (the code: 128 windows of "
+                 "the model's full context); BoolQ/MMLU scored zero-shot by the larger choice logit (the "
+                 "code: MMLU 5-shot); perplexity on held-out draws.")
     if section.get("criterion", "wanda") != "wanda":
         notes.append(f"Criterion: {section['criterion']} (the code: Wanda).")
     return notes
@@ -108,10 +114,12 @@ def deviations(config: Mapping[str, Any], model: str, gamma: float | None) -> li
     if general and not formats <= {"c4", "wikitext2"}:
         notes.append(f"General corpora: {', '.join(general)} (paper: C4, WikiText-2).")
     if int(section["samples"]) != PAPER_SAMPLES or int(section["pair_samples"]) != PAPER_SAMPLES:
-        notes.append(f"Samples: {section['samples']} per dataset, {section['pair_samples']} pairs per dataset pair (paper: 64).")
+        notes.append(f"Samples: {section['samples']} per dataset, {section['pair_samples']} pairs per "
+                     "dataset pair (paper: 64).")
     if gamma is None:
-        notes.append(f"gamma chosen from this run's means for a target activated share of {section['gamma_target_share']:g} "
-                     "(the released code's gamma, 2e-6 for 32-layer models, gives about that share on C4; its text: 2e-5).")
+        notes.append("gamma chosen from this run's means for a target activated share of "
+                     f"{section['gamma_target_share']:g} (the released code's gamma, 2e-6 for 32-layer "
+                     "models, gives about that share on C4; its text: 2e-5).")
     elif gamma not in (2e-5, 5e-6, 2e-6):
         notes.append(f"gamma = {gamma:g} (paper: 2e-5 in the text, 2e-6 in the code, for 32-layer models).")
     return notes
@@ -141,7 +149,8 @@ def at_gamma(density: pd.DataFrame, gamma: float) -> pd.DataFrame:
     """The rows of the density table at threshold γ (matched to float precision)."""
     rows = density[np.isclose(density["threshold"], gamma, rtol=1e-9, atol=0.0)]
     if rows.empty:
-        raise DataError(f"the density table has no rows at gamma = {gamma:g} (thresholds: {sorted(density['threshold'].unique())})")
+        raise DataError(f"the density table has no rows at gamma = {gamma:g} (thresholds: "
+                        f"{sorted(density['threshold'].unique())})")
     return rows.reset_index(drop=True)
 
 
@@ -176,7 +185,8 @@ def density_tables(density: pd.DataFrame, datasets: Sequence[str], ctx: Context,
     wide = rows.pivot(index="layer", columns="dataset", values="activated")[list(datasets)].reset_index()
     write_table(rows, csv)
     write_markdown(wide, md, f"{title} — {ctx.display}",
-                   [f"Activated parameters per decoder layer: the dataset mean of A = |w·dD/dw| exceeds gamma = {ctx.gamma:g}.",
+                   ["Activated parameters per decoder layer: the dataset mean of A = |w·dD/dw| exceeds "
+                    f"gamma = {ctx.gamma:g}.",
                     "Ratios (over the layer's scored weights) are in the CSV.", *ctx.notes])
     return rows
 
@@ -220,7 +230,8 @@ def boxplot_figure(pairs: pd.DataFrame, boxplot_pairs: Sequence[tuple[str, str]]
 
 
 def heatmap_matrix(pairs: pd.DataFrame, datasets: Sequence[str], ctx: Context) -> pd.DataFrame:
-    """Mean LLMDcos over layers L/2 .. L−3 and over paired samples, for every pair of ``datasets``."""
+    """Mean LLMDcos over layers L/2 .. L−3 and over paired samples, for every pair of
+    ``datasets``."""
     first, last = deep_range(ctx.num_layers)
     deep = pairs[(pairs["layer"] >= first) & (pairs["layer"] <= last)]
     matrix = pd.DataFrame(np.nan, index=list(datasets), columns=list(datasets))
@@ -264,7 +275,8 @@ def _spearman(values: np.ndarray) -> float:
 
 
 def bootstrap_mean(values: np.ndarray, interval: Interval = Interval()) -> tuple[float, float]:
-    """Percentile-bootstrap interval of the mean of per-sample values (samples drawn with replacement, seeded).
+    """Percentile-bootstrap interval of the mean of per-sample values (samples drawn with
+    replacement, seeded).
 
     Finding 2 is a claim about paired inputs; this interval says whether the shallow − deep gap
     of a pair's LLMDcos is wider than what resampling the pairs moves it by.
@@ -279,7 +291,8 @@ def bootstrap_mean(values: np.ndarray, interval: Interval = Interval()) -> tuple
 
 
 def findings(density: pd.DataFrame, pairs: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    """The two findings, one row per dataset (finding 1, per threshold) or dataset pair (finding 2)."""
+    """The two findings, one row per dataset (finding 1, per threshold) or dataset pair (finding
+    2)."""
     half = ctx.num_layers // 2
     first, last = deep_range(ctx.num_layers)
     rows = []
@@ -300,7 +313,7 @@ def findings(density: pd.DataFrame, pairs: pd.DataFrame, ctx: Context) -> pd.Dat
                      "subject": f"{x}-{y}", "gamma": np.nan, "shallow": shallow.mean(), "deep": deep.mean(),
                      "spearman_layer": _spearman(curve), "samples_holding": f"{int((shallow > deep).sum())}/{len(shallow)}",
                      "n": len(shallow), "gap": float((shallow - deep).mean()),
-                     **dict(zip(("gap_ci95_low", "gap_ci95_high"), bootstrap_mean(shallow - deep))),
+                     **dict(zip(("gap_ci95_low", "gap_ci95_high"), bootstrap_mean(shallow - deep), strict=True)),
                      "holds": bool(shallow.mean() > deep.mean()) if kind == "cross" else None})
     return pd.DataFrame(rows)
 
@@ -311,15 +324,18 @@ def summarise_findings(table: pd.DataFrame, ctx: Context, task: Sequence[str]) -
     one_task = one[one["subject"].isin(task)]
     two = table[table["finding"].str.startswith("2")]
     lines = [f"Finding 1 (shallow layers denser within a domain) at gamma = {ctx.gamma:g}: holds for "
-             f"{int(one_task['holds'].sum())} of {len(one_task)} task datasets and {int(one['holds'].sum())} of {len(one)} datasets in all "
-             f"(shallow = layers 0..{ctx.num_layers // 2 - 1}, deep = layers {ctx.num_layers // 2}..{ctx.num_layers - 1})."]
+             f"{int(one_task['holds'].sum())} of {len(one_task)} task datasets and "
+             f"{int(one['holds'].sum())} of {len(one)} datasets in all (shallow = layers "
+             f"0..{ctx.num_layers // 2 - 1}, deep = layers "
+             f"{ctx.num_layers // 2}..{ctx.num_layers - 1})."]
     if len(two):
         first, last = deep_range(ctx.num_layers)
         settled = int((two["gap_ci95_low"] > 0).sum())
-        lines.append(f"Finding 2 (cross-domain LLMDcos higher in shallow layers): holds for {int(two['holds'].sum())} of {len(two)} "
-                     f"cross-domain pairs (shallow = layers 0..{ctx.num_layers // 2 - 1}, deep = layers {first}..{last}); "
-                     f"the 95% interval of the gap excludes 0 for {settled} of {len(two)} "
-                     f"(n = {', '.join(sorted({str(int(n)) for n in two['n']}))} paired samples).")
+        lines.append("Finding 2 (cross-domain LLMDcos higher in shallow layers): holds for "
+                     f"{int(two['holds'].sum())} of {len(two)} cross-domain pairs (shallow = layers "
+                     f"0..{ctx.num_layers // 2 - 1}, deep = layers {first}..{last}); the 95% interval of "
+                     f"the gap excludes 0 for {settled} of {len(two)} (n = "
+                     f"{', '.join(sorted({str(int(n)) for n in two['n']}))} paired samples).")
     return lines
 
 
@@ -331,9 +347,10 @@ def by_d_line(density: pd.DataFrame, by_d: pd.DataFrame, gamma: float) -> str:
     order = lambda counts: " > ".join(counts.sort_values(ascending=False).index)  # noqa: E731
     spread = lambda counts: counts.max() / counts.min() if counts.min() > 0 else float("inf")  # noqa: E731
     moves = ", ".join(f"{name} {raw[name]:,} → {norm[name]:,}" for name in raw.index)
-    return (f"A divided by its dataset's mean D (D: {', '.join(f'{n} {d:.1f}' for n, d in d_mean.items())}; "
-            f"all {by_d['D_all'].iloc[0]:.1f}): activated parameters over all layers {moves}; "
-            f"order {order(raw)} → {order(norm)}; largest/smallest {spread(raw):.2f} → {spread(norm):.2f}.")
+    return ("A divided by its dataset's mean D (D: "
+            f"{', '.join(f'{n} {d:.1f}' for n, d in d_mean.items())}; all "
+            f"{by_d['D_all'].iloc[0]:.1f}): activated parameters over all layers {moves}; order "
+            f"{order(raw)} → {order(norm)}; largest/smallest {spread(raw):.2f} → {spread(norm):.2f}.")
 
 
 def write_report(
@@ -362,7 +379,7 @@ def write_report(
     write_table(samples.reset_index(drop=True), out["samples_csv"])
     boxplot_pairs = [canonical(section, x, y) for x, y in section.get("boxplot_pairs", [])]
     if boxplot_pairs:
-        keep = pd.Series(list(zip(pairs["x"], pairs["y"]))).isin(boxplot_pairs).to_numpy()
+        keep = pd.Series(list(zip(pairs["x"], pairs["y"], strict=True))).isin(boxplot_pairs).to_numpy()
         fig3 = pairs[keep].reset_index(drop=True)
         write_table(fig3, out["fig3_csv"])
         first, last = deep_range(ctx.num_layers)
@@ -373,8 +390,9 @@ def write_report(
             f"mean layers {first}-{last}": fig3[(fig3.x == x) & (fig3.y == y) & (fig3.layer >= first) & (fig3.layer <= last)]["llmdcos"].mean(),
         } for x, y in boxplot_pairs])
         write_markdown(summary, out["fig3_md"], f"Fig 3: LLMDcos per layer, dataset pairs — {ctx.display}",
-                       ["LLMDcos: per decoder layer, the cosine between two inputs' A vectors; sample i of X is paired with sample i of Y "
-                           "(within-domain: two different draws of X). Per-sample values are in the CSV.", *ctx.notes])
+                       ["LLMDcos: per decoder layer, the cosine between two inputs' A vectors; sample i "
+                        "of X is paired with sample i of Y (within-domain: two different draws of X). "
+                        "Per-sample values are in the CSV.", *ctx.notes])
         boxplot_figure(pairs, boxplot_pairs, ctx, out["fig3_png"])
     heat = list(section.get("heatmap_datasets", []))
     if heat:
@@ -392,10 +410,12 @@ def write_report(
     shown = table.assign(gamma=[f"{g:g}" if g == g else "" for g in table["gamma"]], samples_holding=table["samples_holding"].fillna(""),
                          holds=table["holds"].map(lambda v: "" if v is None else str(bool(v))))
     write_markdown(shown, out["findings_md"], f"The paper's findings, checked — {ctx.display}",
-                   [*lines, "spearman_layer: rank correlation of the per-layer curve with depth (negative = falls with depth).",
+                   [*lines, "spearman_layer: rank correlation of the per-layer curve with depth (negative = falls "
+                            "with depth).",
                        "samples_holding: paired samples whose own shallow mean exceeds their deep mean.",
-                       "gap: shallow − deep; for a dataset pair the mean over its n paired samples with a 95% percentile-bootstrap "
-                       "interval over the pairs (gap_ci95_low/high; 1,000 resamples): the finding is settled for a pair only where the "
-                       "interval excludes 0. Finding 1 thresholds each dataset's mean A, so its rows have no per-sample interval.",
+                       "gap: shallow − deep; for a dataset pair the mean over its n paired samples with a "
+                       "95% percentile-bootstrap interval over the pairs (gap_ci95_low/high; 1,000 "
+                       "resamples): the finding is settled for a pair only where the interval excludes 0. "
+                       "Finding 1 thresholds each dataset's mean A, so its rows have no per-sample interval.",
                        *ctx.notes])
     return lines

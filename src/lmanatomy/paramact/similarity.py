@@ -10,7 +10,7 @@ longer than the pair needs it.
 from __future__ import annotations
 
 import math
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -20,7 +20,7 @@ from lmanatomy.paramact.plan import deep_range
 from lmanatomy.paramact.scores import Scores
 
 # One input's activations: Scores, or per layer either a list of tensors or one flat vector.
-LayerInput = Union[Scores, Sequence[Union[torch.Tensor, np.ndarray, Sequence[torch.Tensor]]]]
+LayerInput = Scores | Sequence[torch.Tensor | np.ndarray | Sequence[torch.Tensor]]
 
 
 CHUNK = 1024
@@ -50,7 +50,7 @@ def layer_dot(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor]) -> float:
     if len(a) != len(b):
         raise DataError(f"the two inputs have {len(a)} and {len(b)} weights in this layer")
     total = 0.0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         if x.shape != y.shape:
             raise DataError(f"weight shapes differ: {tuple(x.shape)} vs {tuple(y.shape)}")
         total += dot64(x, y)
@@ -84,13 +84,14 @@ def llmdcos(a: LayerInput, b: LayerInput) -> np.ndarray:
     if len(la) != len(lb):
         raise DataError(f"the two inputs have {len(la)} and {len(lb)} layers")
     out = np.empty(len(la), dtype=np.float64)
-    for index, (x, y) in enumerate(zip(la, lb)):
+    for index, (x, y) in enumerate(zip(la, lb, strict=True)):
         out[index] = cosine(layer_dot(x, y), layer_dot(x, x), layer_dot(y, y), where=f"layer {index}: ")
     return out
 
 
 def deep_mean(values: np.ndarray | Sequence[float], num_layers: int) -> float:
-    """The paper's summary of a per-layer curve: the mean over layers L/2 .. L−3 (0-based, inclusive)."""
+    """The paper's summary of a per-layer curve: the mean over layers L/2 .. L−3 (0-based,
+    inclusive)."""
     values = np.asarray(values, dtype=np.float64)
     if values.shape != (num_layers,):
         raise DataError(f"expected one value per layer ({num_layers}), got shape {values.shape}")
