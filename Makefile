@@ -73,7 +73,7 @@ lint: $(STAMP)
 
 # Format the Python tree and apply ruff's safe fixes; prints what is left to fix by hand.
 fmt: $(STAMP)
-	RUFF=$(BIN)/ruff scripts/dev/ruff-finish.sh
+	RUFF=$(BIN)/ruff PYTHON=$(BIN)/python scripts/dev/ruff-finish.sh
 
 # Dry-runs are also part of the test suite (tests/workflow); this target is a quick manual check.
 dryrun: $(STAMP)
