@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import shutil
 import subprocess
 import sys
 import tokenize
@@ -39,6 +40,15 @@ def _tool():
     return module
 
 
+def _project(tmp_path: Path, source: str) -> tuple[Path, Path]:
+    """A one-file project with the repository's ruff settings: (its pyproject.toml, the file)."""
+    config = tmp_path / "pyproject.toml"
+    shutil.copy(REPO / "pyproject.toml", config)
+    path = tmp_path / "sample.py"
+    path.write_text(source, encoding="utf-8")
+    return config, path
+
+
 def _comment_words(source: str) -> list[str]:
     toks = tokenize.generate_tokens(io.StringIO(source).readline)
     return [w for t in toks if t.type == tokenize.COMMENT for w in t.string.lstrip("#").split()]
@@ -46,9 +56,7 @@ def _comment_words(source: str) -> list[str]:
 
 def test_wrapped_lines_fit_and_keep_their_words_and_values(tmp_path):
     tool = _tool()
-    path = tmp_path / "sample.py"
-    path.write_text(SOURCE, encoding="utf-8")
-    config = REPO / "pyproject.toml"
+    config, path = _project(tmp_path, SOURCE)
     problems: list[str] = []
     formatted = tool.formatted_copies([path], str(RUFF), config)[path]
     assert tool.wrap_file(path, formatted, 100, problems) and problems == []
@@ -69,11 +77,10 @@ def test_wrapped_lines_fit_and_keep_their_words_and_values(tmp_path):
 
 def test_a_string_without_spaces_is_reported_not_broken(tmp_path):
     tool = _tool()
-    path = tmp_path / "sample.py"
-    source = f'URL = "https://example.org/{"x" * 120}"\n'
-    path.write_text(source, encoding="utf-8")
+    source = f'TOKEN = "{"x" * 120}"\n'  # not a URL: E501 lets a line ending in a URL through
+    config, path = _project(tmp_path, source)
     problems: list[str] = []
-    formatted = tool.formatted_copies([path], str(RUFF), REPO / "pyproject.toml")[path]
+    formatted = tool.formatted_copies([path], str(RUFF), config)[path]
     assert not tool.wrap_file(path, formatted, 100, problems)
     assert path.read_text(encoding="utf-8") == source
     assert problems == [f"{path}:1: a string with no space to split at"]

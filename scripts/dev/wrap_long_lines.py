@@ -25,6 +25,7 @@ import argparse
 import ast
 import difflib
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -249,14 +250,19 @@ def has_placeholder(body: str) -> bool:
 
 
 def split_words(literal: Literal) -> list[list[Segment]]:
-    """Words of a body, each ending in its spaces; f-strings never split inside ``{...}``."""
+    """Words of a body, each ending in its spaces or its ``\\n`` escapes; f-strings never split
+    inside ``{...}``."""
     words: list[list[Segment]] = []
     current, depth, i, body = "", 0, 0, literal.body
     while i < len(body):
         char = body[i]
         if char == "\\":
-            current += body[i : i + 2]
+            escape = body[i : i + 2]
+            current += escape
             i += 2
+            if escape == "\\n" and depth == 0 and body[i : i + 2] != "\\n":
+                words.append([(literal.is_f, current)])
+                current = ""
             continue
         if literal.is_f and depth == 0 and char in "{}" and body[i + 1 : i + 2] == char:
             current += char * 2
@@ -339,11 +345,13 @@ def string_groups(toks: list[tokenize.TokenInfo]) -> list[tuple[list[int], int, 
     return groups
 
 
-def split_strings(source: str, formatted: str, limit: int, problems: list[str], name: str) -> str:
+def split_strings(
+    source: str, formatted: Formatted, limit: int, problems: list[str], name: str
+) -> str:
     """Split the string groups that end past ``limit`` once formatted (``formatted`` gives the
     columns)."""
-    toks, ftoks = tokens(source), tokens(formatted)
-    flines = formatted.splitlines()
+    toks, ftoks = tokens(source), tokens(formatted.text)
+    flines = formatted.text.splitlines()
     mine = [k for k, t in enumerate(toks) if t.type == tokenize.STRING]
     theirs = [k for k, t in enumerate(ftoks) if t.type == tokenize.STRING]
     matcher = difflib.SequenceMatcher(
@@ -367,7 +375,7 @@ def split_strings(source: str, formatted: str, limit: int, problems: list[str], 
             for k, f in zip(members, placed, strict=True)
             if f is not None
             and toks[k].start[0] == toks[k].end[0]
-            and width(flines[ftoks[f].start[0] - 1]) > limit
+            and ftoks[f].start[0] in formatted.long_lines
         ]
         if not long:
             continue
@@ -440,23 +448,47 @@ def python_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def formatted_copies(files: list[Path], ruff: str, config: Path) -> dict[Path, str]:
-    """Each file as ``ruff format`` would write it (formatted in a temporary folder)."""
+@dataclass(frozen=True)
+class Formatted:
+    """A file as ``ruff format`` would write it, and the lines ``ruff check`` finds too long there
+    (E501 with the project's settings, per-file ignores included)."""
+
+    text: str
+    long_lines: frozenset[int]
+
+
+def formatted_copies(files: list[Path], ruff: str, config: Path) -> dict[Path, Formatted]:
+    """Each file formatted in a temporary copy of the project (its pyproject.toml, same paths)."""
+    project = config.resolve().parent
     with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        shutil.copy(config, root / "pyproject.toml")
         copies = {}
-        for n, path in enumerate(files):
-            copy = Path(tmp) / f"{n}" / path.name
-            copy.parent.mkdir()
+        for path in files:
+            copy = root / path.resolve().relative_to(project)
+            copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, copy)
             copies[path] = copy
-        subprocess.run(
-            [ruff, "format", "--quiet", "--config", str(config.resolve()), tmp], check=True
-        )
-        return {path: copy.read_text(encoding="utf-8") for path, copy in copies.items()}
+        subprocess.run([ruff, "format", "--quiet", "."], cwd=root, check=True)
+        check = [ruff, "check", "--select", "E501", "--output-format", "json", "--exit-zero", "."]
+        report = subprocess.run(check, cwd=root, capture_output=True, text=True, check=True)
+        long: dict[Path, set[int]] = {}
+        for finding in json.loads(report.stdout):
+            long.setdefault(Path(finding["filename"]).resolve(), set()).add(
+                finding["location"]["row"]
+            )
+        return {
+            path: Formatted(
+                copy.read_text(encoding="utf-8"), frozenset(long.get(copy.resolve(), ()))
+            )
+            for path, copy in copies.items()
+        }
 
 
-def wrap_file(path: Path, formatted: str, limit: int, problems: list[str]) -> bool:
+def wrap_file(path: Path, formatted: Formatted, limit: int, problems: list[str]) -> bool:
     """Wrap one file in place; False (and a problem) when the result would change the program."""
+    if not formatted.long_lines:
+        return False
     original = path.read_text(encoding="utf-8")
     lines = wrap_comments(original.splitlines(keepends=True), limit, problems, str(path))
     for start, end in sorted(docstring_spans("".join(lines)), reverse=True):
