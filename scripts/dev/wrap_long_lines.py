@@ -79,8 +79,8 @@ def glue_code_spans(words: list[str]) -> list[str]:
     return out
 
 
-def fill(words: list[str], first: str, rest: str, limit: int, suffix: str = "") -> list[str]:
-    """Greedy fill: ``first`` prefixes the first line, ``rest`` the others, ``suffix`` the last."""
+def greedy_fill(words: list[str], first: str, rest: str, limit: int, suffix: str) -> list[str]:
+    """As many words a line as fit: ``first`` prefixes the first line, ``rest`` the others."""
     lines: list[str] = []
     current, prefix = "", first
     for k, word in enumerate(words):
@@ -93,6 +93,20 @@ def fill(words: list[str], first: str, rest: str, limit: int, suffix: str = "") 
             current = candidate
     lines.append(prefix + current + suffix)
     return lines
+
+
+def fill(words: list[str], first: str, rest: str, limit: int, suffix: str = "") -> list[str]:
+    """Greedy fill, balanced when it would leave a short last line (a word or two of a sentence
+    alone on its line): the narrowest width that needs no more lines."""
+    lines = greedy_fill(words, first, rest, limit, suffix)
+    if len(lines) == 1 or width(lines[-1].strip()) >= limit // 4:
+        return lines
+    narrower = limit
+    while narrower > limit // 2:
+        if len(greedy_fill(words, first, rest, narrower - 1, suffix)) > len(lines):
+            break
+        narrower -= 1
+    return greedy_fill(words, first, rest, narrower, suffix)
 
 
 # ---------------------------------------------------------------------------------- comments
