@@ -61,8 +61,8 @@ def study_of(profile: str) -> str:
 
 
 def _by_blocks(both: pd.DataFrame, blocks: Sequence[Sequence[int]]) -> pd.DataFrame:
-    """Both profiles averaged over each block of layers (a lesion range is one measurement, not 5
-    layers)."""
+    """Both profiles averaged over each block of layers
+    (a lesion range is one measurement, not 5 layers)."""
     rows = [both.loc[[layer for layer in block if layer in both.index]].mean() for block in blocks]
     return pd.DataFrame(rows).dropna()
 

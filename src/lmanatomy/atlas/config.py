@@ -12,8 +12,8 @@ from lmanatomy.models.registry import Registry
 
 
 def check(config: Mapping[str, Any], registry: Registry) -> None:
-    """Each atlas model exists and at least two enabled studies run on it (else nothing to set side
-    by side)."""
+    """Each atlas model exists and at least two enabled
+    studies run on it (else nothing to set side by side)."""
     section = config["atlas"]
     check_model_names("atlas.models", section["models"], registry)
     for index, model in enumerate(section["models"]):
@@ -25,8 +25,8 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
 
 
 def check_language_lesions(config: Mapping[str, Any]) -> None:
-    """The cross-study lesion's languages, k and tasks exist in the language and lesion studies it
-    draws on."""
+    """The cross-study lesion's languages, k and tasks exist
+    in the language and lesion studies it draws on."""
     section = (config["atlas"].get("language_lesions") or {})
     language, lesion = config.get("language") or {}, config.get("lesion") or {}
     if not section or not language or not lesion:

@@ -24,8 +24,8 @@ PATTERN_COLUMNS = ["module", "channel", "value"]
 
 
 def language_neurons(selection: pd.DataFrame, language: str, kind: str, k: int) -> pd.DataFrame:
-    """The language study's top (or bottom) ``k`` neurons of ``language``: layer, module,
-    channel."""
+    """The language study's top (or bottom) ``k``
+    neurons of ``language``: layer, module, channel."""
     rows = selection[(selection["language"] == language) & (selection["kind"] == kind) & (selection["rank"] < k)]
     if len(rows) < k:
         raise ValueError(f"the selection has {len(rows)} {kind} neurons of '{language}', fewer than k={k}")
@@ -62,8 +62,8 @@ def pattern(neurons: pd.DataFrame, setting: str, means: Mapping[str, np.ndarray]
 
 
 def paired_change(original: np.ndarray, ablated: np.ndarray, resamples: int, seed: int) -> tuple[float, float, float]:
-    """(mean change, low, high) of per-sample correctness, ablated − original, paired bootstrap over
-    samples."""
+    """(mean change, low, high) of per-sample correctness,
+    ablated − original, paired bootstrap over samples."""
     from lmanatomy.atlas.profiles import bootstrap_mean
 
     return bootstrap_mean(np.asarray(ablated, dtype=float) - np.asarray(original, dtype=float), resamples, seed)
@@ -101,8 +101,8 @@ def conditions(section: Mapping[str, object]) -> list[tuple[str, str, str, str]]
 
 def run_lesions(model, tokenizer, tasks: Mapping[str, Mapping], selection: pd.DataFrame, census: pd.DataFrame,
                 read_module, section: Mapping[str, object], settings, log=print) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Evaluate the unablated model and every condition on ``tasks``; (predictions of all, change
-    table)."""
+    """Evaluate the unablated model and every condition
+    on ``tasks``; (predictions of all, change table)."""
     from lmanatomy.evaluation.harness import evaluate
     from lmanatomy.evaluation.tasks import TASKS
     from lmanatomy.language.intervention import NeuronIntervention
@@ -143,8 +143,8 @@ def plt_patch(color: str, label: str):
 
 
 def lesions_figure(table: pd.DataFrame, title: str, path: str, note: str | None) -> None:
-    """Per (ablated language, setting) panel: accuracy change per task, language neurons vs random,
-    95% intervals."""
+    """Per (ablated language, setting) panel: accuracy change
+    per task, language neurons vs random, 95% intervals."""
     from lmanatomy.plots import figure, save
 
     panels = list(table.groupby(["ablated_language", "kind", "setting"], sort=True))

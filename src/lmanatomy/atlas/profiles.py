@@ -163,8 +163,8 @@ def read_pair_rows(paths: Sequence[str | Path]) -> dict[int, pd.DataFrame]:
 
 
 def wide(profiles: pd.DataFrame, layers: int, names: Sequence[str] = tuple(HEADLINES)) -> pd.DataFrame:
-    """The headline profiles side by side: index = every decoder layer, a column per profile
-    present."""
+    """The headline profiles side by side: index = every
+    decoder layer, a column per profile present."""
     present = [name for name in names if name in set(profiles["profile"])]
     table = profiles[profiles["profile"].isin(present)].pivot(index="layer", columns="profile", values="value")
     return table.reindex(index=range(layers), columns=present)
@@ -192,8 +192,8 @@ def read_profiles(files: Mapping[str, Sequence[str]], resamples: int, seed: int)
 
 
 def profile_blocks(files: Mapping[str, Sequence[str]]) -> dict[str, list[list[int]]]:
-    """Profiles measured on blocks of layers: the lesion headline's pruned ranges (0-based,
-    inclusive)."""
+    """Profiles measured on blocks of layers: the lesion
+    headline's pruned ranges (0-based, inclusive)."""
     if "lesion" not in files:
         return {}
     from lmanatomy.lesion.planning import read_plans
