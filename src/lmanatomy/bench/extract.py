@@ -45,8 +45,8 @@ PROBES = {
 
 
 def spread(texts: list[str], n: int) -> list[str]:
-    """``n`` texts spread evenly over ``texts`` (all languages at every size), repeating past its
-    end."""
+    """``n`` texts spread evenly over ``texts`` (all
+    languages at every size), repeating past its end."""
     if n <= len(texts):
         return [texts[int(i * len(texts) / n)] for i in range(n)]
     return [texts[i % len(texts)] for i in range(n)]
@@ -89,8 +89,8 @@ class PeakMemory:
 
 @dataclass
 class Timing:
-    """Fastest CPU and wall seconds over repeats; highest peak RSS (MiB) and its rise over the
-    start."""
+    """Fastest CPU and wall seconds over repeats; highest
+    peak RSS (MiB) and its rise over the start."""
 
     cpu: float = float("inf")
     wall: float = float("inf")

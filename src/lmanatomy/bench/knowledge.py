@@ -11,8 +11,8 @@ Memory (``--memory-rows 240,960``): the fast path at each ``max_rows``, with the
 the cached prefix in place and with the per-row cache copies of earlier versions, in the same
 process; peak RSS (sampled) on CPU, peak allocated memory on CUDA, and the two paths' agreement.
 
-    python -m lmanatomy.bench knowledge --model pythia-410m --prompts 2 --memory-rows 240,960
-    --skip-loop
+    python -m lmanatomy.bench knowledge --model pythia-410m
+    --prompts 2 --memory-rows 240,960 --skip-loop
 
 ``--model`` is a registry name (random weights built from its architecture facts, so nothing is
 downloaded) or a prepared model folder. Prompts are seeded random token sequences.

@@ -1,5 +1,5 @@
-"""Benchmark: AP of every neuron — vectorised vs sklearn per neuron vs one sort of the matrix (the
-floor).
+"""Benchmark: AP of every neuron — vectorised vs sklearn
+per neuron vs one sort of the matrix (the floor).
 
 ``python -m lmanatomy.bench language [--texts 3000] [--neurons 50000] [--sample 400]``
 
@@ -7,8 +7,8 @@ All three run in this process on the same matrix: the library's ``average_precis
 neuron; ``sklearn.metrics.average_precision_score`` on a random sample of neurons (its time is
 extrapolated per neuron); and one sort of the whole (neuron-major) matrix along the text axis,
 the floor of any exact AP (every neuron's texts must be ordered) — NumPy's value-only sort and
-``torch.sort`` (values and indices) both, the faster being the floor. Prints the ratios and the
-largest
+``torch.sort`` (values and indices) both, the faster
+being the floor. Prints the ratios and the largest
 |ΔAP| against sklearn on the sample. Scores are rounded to 2 decimals in a second pass so that
 agreement is also checked with many ties.
 """
@@ -22,8 +22,8 @@ import numpy as np
 
 
 def _best(fn, repeats: int) -> float:
-    """Best CPU time (process_time) of ``repeats`` runs: on a shared machine wall time measures the
-    load."""
+    """Best CPU time (process_time) of ``repeats`` runs:
+    on a shared machine wall time measures the load."""
     times = []
     for _ in range(repeats):
         start = time.process_time()

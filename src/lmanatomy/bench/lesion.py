@@ -1,5 +1,5 @@
-"""Evaluation throughput of the lesion study's harness: shared-prefix KV cache vs plain left
-padding.
+"""Evaluation throughput of the lesion study's
+harness: shared-prefix KV cache vs plain left padding.
 
 ``python -m lmanatomy.bench lesion [--model data/models/smollm2-135m] [--task jnli] [--samples 16]``
 

@@ -64,8 +64,8 @@ def hidden_state_like(n_train: int, n_test: int, width: int, seed: int = 0) -> P
 
 
 def store_pair(path: str, source: int, n_train: int, n_test: int) -> Pair:
-    """A real layer pair source → source+1 from an activation store: first n_train rows train, next
-    n_test test."""
+    """A real layer pair source → source+1 from an activation
+    store: first n_train rows train, next n_test test."""
     from lmanatomy.extract import open_store
 
     store = open_store(path)
