@@ -1,5 +1,5 @@
-"""The config's `datasets:` section is checked against formats and the root on disk, naming the
-key."""
+"""The config's `datasets:` section is checked against
+formats and the root on disk, naming the key."""
 
 from __future__ import annotations
 

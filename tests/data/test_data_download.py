@@ -222,8 +222,8 @@ def test_every_url_is_pinned():
 
 @pytest.mark.parametrize("fmt", sorted(set(FORMATS) - set(GENERIC_FORMATS)))
 def test_the_table_covers_every_format(fmt):
-    """Planning a download (root: null) resolves every upstream format's default splits from the
-    table alone."""
+    """Planning a download (root: null) resolves every
+    upstream format's default splits from the table alone."""
     resolved = resolve({"format": fmt}, None)
     assert set(resolved.splits) == set(FORMATS[fmt].splits)
     assert all(path in UPSTREAM for path in resolved.files)

@@ -1,6 +1,6 @@
-"""Generic formats (text, jsonl, csv, parquet, hf): column mapping, strict rows named by file and
-line, and the config check naming the key. The hf loading code runs on a local folder standing in
-for the Hub."""
+"""Generic formats (text, jsonl, csv, parquet, hf): column mapping,
+strict rows named by file and line, and the config check naming the key.
+The hf loading code runs on a local folder standing in for the Hub."""
 
 from __future__ import annotations
 
@@ -110,8 +110,8 @@ def test_config_check_names_the_key(config, tmp_path, entry, key, words):
 
 
 def test_hf_dataset_is_cached_under_data_raw_and_read_as_parquet(config, tmp_path):
-    """The loading code on a local stand-in for datasets.load_dataset (the Hub is unreachable
-    here)."""
+    """The loading code on a local stand-in for
+    datasets.load_dataset (the Hub is unreachable here)."""
     calls = []
 
     class Split:

@@ -31,8 +31,8 @@ FLORES_SPEC = {"format": "flores200", "splits": ["dev"], "sample": {"n": 25, "pe
 
 
 def reference_sample(frame: pd.DataFrame, n: int, per: str | None, seed: int) -> pd.DataFrame:
-    """The documented method, written out independently: per group, permutation(len)[:n], table
-    order."""
+    """The documented method, written out independently:
+    per group, permutation(len)[:n], table order."""
     keep = []
     values = [None] if per is None else list(dict.fromkeys(frame[per]))
     for value in values:
@@ -59,8 +59,8 @@ def test_independent_groups_draw_different_sentences_per_language():
     sampled = prepare(spec, DEMO)
     lines = {lang: group["line"].tolist() for lang, group in sampled.groupby("lang")}
     assert all(len(v) == 25 for v in lines.values()) and lines["de"] != lines["en"]
-    # The documented method written out: each language's generator seeded by [seed, sha256(key)[:8]
-    # little-endian].
+    # The documented method written out: each language's
+    # generator seeded by [seed, sha256(key)[:8] little-endian].
     for lang, kept in lines.items():
         rows = full[full["lang"] == lang]
         key = int.from_bytes(hashlib.sha256(lang.encode()).digest()[:8], "little")

@@ -1,5 +1,5 @@
-"""The real-data subsets in data/real: drawn reproducibly, recorded honestly, read by the same
-loaders."""
+"""The real-data subsets in data/real: drawn reproducibly,
+recorded honestly, read by the same loaders."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The data rules inside Snakemake: downloads planned (never run) on a dry-run, demo datasets
-prepared."""
+"""The data rules inside Snakemake: downloads planned
+(never run) on a dry-run, demo datasets prepared."""
 
 from __future__ import annotations
 

@@ -190,8 +190,8 @@ def unpack(archive: str | Path, member: str, dest: str | Path, sha256: str | Non
 
 
 def fetch(path: str, raw_root: str | Path, entry: Upstream | None = None) -> str:
-    """Bring the download-table file ``path`` into ``raw_root`` (download or unpack); return its
-    sha256."""
+    """Bring the download-table file ``path`` into
+    ``raw_root`` (download or unpack); return its sha256."""
     entry = entry or UPSTREAM.get(path)
     if entry is None:
         raise DataError(f"{path}: not in the download table (src/lmanatomy/data/upstream.py)")

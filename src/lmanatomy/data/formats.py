@@ -38,8 +38,8 @@ class Format:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        """Every column of the normalised table, in order: the common ones, then the format's
-        own."""
+        """Every column of the normalised table, in
+        order: the common ones, then the format's own."""
         return COMMON_COLUMNS + tuple(self.fields)
 
     @property
@@ -50,8 +50,8 @@ class Format:
 
     @property
     def text_columns(self) -> tuple[str, ...]:
-        """The fields that may feed ``text`` (option ``text_column``): the default and every string
-        field."""
+        """The fields that may feed ``text`` (option
+        ``text_column``): the default and every string field."""
         return tuple(dict.fromkeys([self.text_default, *(k for k, v in self.fields.items() if v == "string")]))
 
 
@@ -69,8 +69,8 @@ FLORES_CODE = r"^[a-z]{3}_[A-Z][a-z]{3}$"  # any FLORES-200 language: ISO 639-3 
 
 
 def flores_file_code(lang: str) -> str:
-    """The FLORES-200 file code of a language: a paper short code (en → eng_Latn) or a FLORES code
-    itself."""
+    """The FLORES-200 file code of a language: a paper
+    short code (en → eng_Latn) or a FLORES code itself."""
     return FLORES_LANGUAGES.get(lang, lang)
 
 

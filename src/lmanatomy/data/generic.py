@@ -191,8 +191,8 @@ def read_generic(root: Path, files: tuple[str, ...], split: str, spec: Mapping[s
 
 
 def fetch_hf_dataset(spec: Mapping[str, Any], dest: str | Path, load_dataset: Any = None) -> Path:
-    """Load a pinned Hub dataset split with ``datasets.load_dataset`` and cache it as Parquet at
-    ``dest``.
+    """Load a pinned Hub dataset split with
+    ``datasets.load_dataset`` and cache it as Parquet at ``dest``.
 
     ``load_dataset`` defaults to the ``datasets`` package's (optional: an error says how to
     install it); tests pass the same function pointed at a local dataset folder.

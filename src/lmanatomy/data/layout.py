@@ -102,8 +102,8 @@ def _alternatives(fmt: str, split: str, key: str | None) -> list[tuple[str, ...]
 
 
 def _c4_shards(root: Path | None, split: str) -> tuple[str, ...]:
-    """C4 comes in shards ``c4/en/c4-<split>.NNNNN-of-MMMMM.json.gz``: every shard present is
-    read."""
+    """C4 comes in shards ``c4/en/c4-<split>.NNNNN-of-MMMMM.json.gz``:
+    every shard present is read."""
     prefix = f"c4/en/c4-{split}."
     if root is None:
         return tuple(sorted(p for p in UPSTREAM if p.startswith(prefix)))
@@ -289,8 +289,8 @@ def _keys_for(fmt: str, root: Path | None, splits: Sequence[str], requested: Seq
 
 
 def dataset_root(config: Mapping[str, Any], name: str) -> str | None:
-    """The root of a named dataset: its own ``root`` if the key is given (even null), else
-    ``data_root``."""
+    """The root of a named dataset: its own ``root`` if
+    the key is given (even null), else ``data_root``."""
     spec = config["datasets"][name]
     return spec["root"] if "root" in spec else config.get("data_root")
 

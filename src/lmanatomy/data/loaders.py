@@ -378,8 +378,8 @@ SICK_HEADER = ["pair_ID", "sentence_A", "sentence_B", "relatedness_score", "enta
 
 
 def _sick(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
-    """SICK TSV with a header (pair_ID, sentence_A, sentence_B, relatedness_score,
-    entailment_judgment)."""
+    """SICK TSV with a header (pair_ID, sentence_A,
+    sentence_B, relatedness_score, entailment_judgment)."""
     path = root / files[0]
     lines = lines_of(read_text(path))
     if not lines or lines[0].split("\t")[:5] != SICK_HEADER:
@@ -420,8 +420,8 @@ def arrow_schema(fmt: Format) -> pa.Schema:
 
 
 def _check_parallel(resolved: Resolved, rows_per_unit: Mapping[tuple[str, str | None], int]) -> None:
-    """FLORES-200 files of one split are a parallel corpus: line i is one sentence in every
-    language."""
+    """FLORES-200 files of one split are a parallel
+    corpus: line i is one sentence in every language."""
     for split in resolved.splits:
         counts = {key: n for (s, key), n in rows_per_unit.items() if s == split}
         if len(set(counts.values())) > 1:

@@ -68,8 +68,8 @@ HASH_METHOD = (
 
 @dataclass(frozen=True)
 class Prepared:
-    """A prepared dataset: the normalised table (Arrow) and its provenance (the sidecar,
-    unhashed)."""
+    """A prepared dataset: the normalised table (Arrow)
+    and its provenance (the sidecar, unhashed)."""
 
     table: pa.Table
     meta: dict[str, Any]
@@ -81,8 +81,8 @@ class Prepared:
 
 def sample_positions(keys: Sequence[Hashable] | None, length: int, n: int, seed: int = 0, per: str = "per",
                      independent: bool = False) -> np.ndarray:
-    """Sorted row positions of a seeded sample of ``n`` rows per distinct key (see the module
-    docstring).
+    """Sorted row positions of a seeded sample of ``n``
+    rows per distinct key (see the module docstring).
 
     ``keys`` holds each row's group key (None: one group of ``length`` rows).
     """
@@ -138,8 +138,8 @@ def _source(folder: Path, rel: str) -> dict[str, Any]:
 
 
 def _notes(sources: list[dict[str, Any]], absent: tuple[str, ...], data_origin: Mapping[str, Any]) -> list[str]:
-    """What a reader of the results must know about the data: gaps, unpinned and non-upstream
-    files."""
+    """What a reader of the results must know about the
+    data: gaps, unpinned and non-upstream files."""
     notes = [f"not in this root, left out: {item}" for item in absent]
     if data_origin["is_demo"] or data_origin["subset"]:
         notes.append(f"data: {data_origin['text']}")
@@ -246,8 +246,8 @@ def _replace_atomically(path: Path, write) -> None:
 def write_prepared(
     data: pd.DataFrame | pa.Table, parquet_path: str | Path, meta_path: str | Path, *, meta: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Write the table (Parquet, zstd) and then its sidecar JSON, each atomically; return the
-    sidecar.
+    """Write the table (Parquet, zstd) and then its
+    sidecar JSON, each atomically; return the sidecar.
 
     ``data`` is a DataFrame or Arrow table with the format's columns (``meta["format"]``). The
     sidecar is ``meta`` plus ``columns`` (name → Arrow type), ``content_sha256`` and

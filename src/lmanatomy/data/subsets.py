@@ -38,8 +38,8 @@ METHOD = ("records in file order; keep positions numpy.random.default_rng(seed).
 
 @dataclass(frozen=True)
 class Draw:
-    """One rule: the source files matching ``pattern`` (relative to the source root), how many
-    records.
+    """One rule: the source files matching ``pattern``
+    (relative to the source root), how many records.
 
     ``n`` None copies the file whole. ``records`` is how a file splits into records: ``lines``
     (JSON lines, FLORES-200 text) or ``csv`` (MMLU: a quoted field may hold a newline).
@@ -134,8 +134,8 @@ def split_records(data: bytes, records: str) -> list[bytes]:
 
 
 def kept_positions(records: Sequence[bytes], keep: tuple[str, tuple[str, ...]] | None) -> list[int]:
-    """Positions of the JSON-lines records whose ``field`` is one of the values (each must be
-    found)."""
+    """Positions of the JSON-lines records whose ``field``
+    is one of the values (each must be found)."""
     if keep is None:
         return []
     field, values = keep
@@ -196,8 +196,8 @@ def draw_file(source_root: Path, target_root: Path, rel: str, draw: Draw, seed: 
 
 def draw_subsets(source_root: str | Path, target_root: str | Path, *, seed: int = SEED,
                  draws: Sequence[Draw] = DRAWS) -> dict[str, Any]:
-    """Draw every rule's files from ``source_root`` into ``target_root``; write and return the
-    manifest."""
+    """Draw every rule's files from ``source_root`` into
+    ``target_root``; write and return the manifest."""
     source_root, target_root = Path(source_root), Path(target_root)
     if not source_root.is_dir():
         raise DataError(f"source root {source_root} is not a folder (expected the ../shared/data layout)")
@@ -222,8 +222,8 @@ def draw_subsets(source_root: str | Path, target_root: str | Path, *, seed: int 
 
 
 def read_manifest(root: str | Path) -> dict[str, Any] | None:
-    """The subset manifest of a data root, or the demo marker's content, or None (plain upstream
-    files)."""
+    """The subset manifest of a data root, or the demo
+    marker's content, or None (plain upstream files)."""
     for name in (MANIFEST, DEMO_MARKER):
         path = Path(root) / name
         if path.is_file():
@@ -235,8 +235,8 @@ def read_manifest(root: str | Path) -> dict[str, Any] | None:
 
 
 def origin(root: str | Path, rels: Sequence[str]) -> dict[str, Any]:
-    """The one fact every output uses to say what data it read: ``is_demo``, ``subset`` and a
-    sentence.
+    """The one fact every output uses to say what data
+    it read: ``is_demo``, ``subset`` and a sentence.
 
     Taken from the root's ``manifest.json`` (real subsets) or ``DEMO.json`` (the demo data), never
     guessed from the path or the content. A root with neither holds upstream files as they are.
@@ -283,8 +283,8 @@ def dataset_origin(config: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def origin_sentence(facts: Mapping[str, Mapping[str, Any]]) -> str | None:
-    """One note on the data of an output that reads several datasets (None: all plain upstream
-    files)."""
+    """One note on the data of an output that reads
+    several datasets (None: all plain upstream files)."""
     demo = [name for name, fact in facts.items() if fact["is_demo"]]
     subsets = {name: fact for name, fact in facts.items() if fact["subset"]}
     parts = []
