@@ -48,8 +48,8 @@ class GenerationSettings:
 
 
 class _BlankLineStop(StoppingCriteria):
-    """Per-row stop once the generated text contains ``"\\n\\n"`` (a transformers
-    StoppingCriteria)."""
+    """Per-row stop once the generated text contains
+    ``"\\n\\n"`` (a transformers StoppingCriteria)."""
 
     def __init__(self, tokenizer: Any, start: int):
         self.tokenizer = tokenizer

@@ -45,8 +45,8 @@ def evaluate_task(
     max_num_samples: int | None = None,
     language: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Predictions (one row per sample) and a summary (metrics, sample count, few-shot repeats) of
-    one task."""
+    """Predictions (one row per sample) and a summary
+    (metrics, sample count, few-shot repeats) of one task."""
     check_task_file(data, f"task '{name}'")
     language = language or (TASKS[name].language if name in TASKS else "ja")
     samples = list(data["samples"])[: max_num_samples if max_num_samples is not None else None]
@@ -91,9 +91,9 @@ def evaluate_task(
 
 
 def _uncertainty(metrics: list[str], outputs: list[str], golds: list[str], shot_answers: list[str]) -> dict[str, Any]:
-    """Per metric: 95% bootstrap interval, whether a correlation is undefined, and two baselines on
-    the same samples with their 95% intervals: the constant majority answer and the repeated last
-    few-shot answer."""
+    """Per metric: 95% bootstrap interval, whether a correlation is undefined,
+    and two baselines on the same samples with their 95% intervals: the
+    constant majority answer and the repeated last few-shot answer."""
     out: dict[str, Any] = {}
     for metric in metrics:
         out[f"{metric}_ci95"] = _interval(metric, outputs, golds)
@@ -109,8 +109,8 @@ def _uncertainty(metrics: list[str], outputs: list[str], golds: list[str], shot_
 
 
 def _constant_interval(metric: str, answer: str, golds: list[str]) -> list[float]:
-    """The 95% interval of a constant answer; a correlation of constant predictions is undefined, 0
-    in every resample."""
+    """The 95% interval of a constant answer; a correlation of
+    constant predictions is undefined, 0 in every resample."""
     if metric != "exact_match":
         return [0.0, 0.0]
     return _interval(metric, constant_answers(metric, golds, answer), golds)

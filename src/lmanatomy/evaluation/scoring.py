@@ -37,8 +37,8 @@ def postprocess(generated: str) -> str:
 
 
 def parse_float(text: str) -> float:
-    """A float from whatever is left after deleting every character not in ``[0-9.]`` (else
-    -2.0)."""
+    """A float from whatever is left after deleting
+    every character not in ``[0-9.]`` (else -2.0)."""
     cleaned = re.sub(r"[^0-9.]", "", text)
     try:
         return float(cleaned)
@@ -79,8 +79,8 @@ METRICS: dict[str, Callable[[Sequence[str], Sequence[str]], float]] = {
 
 
 def score(task: str | Sequence[str], predictions: Sequence[str], golds: Sequence[str]) -> dict[str, float]:
-    """Scores of generated texts against golds, per metric of ``task`` (a task name or a metric
-    list).
+    """Scores of generated texts against golds, per
+    metric of ``task`` (a task name or a metric list).
 
     ``predictions`` may be raw generations or already post-processed: cutting at the first blank
     line and NFKC are idempotent.
@@ -104,8 +104,8 @@ def score(task: str | Sequence[str], predictions: Sequence[str], golds: Sequence
 
 
 def undefined_correlation(predictions: Sequence[str], golds: Sequence[str]) -> bool:
-    """True when Pearson/Spearman is undefined (constant parsed predictions or golds), which
-    llm-jp-eval scores 0."""
+    """True when Pearson/Spearman is undefined (constant parsed
+    predictions or golds), which llm-jp-eval scores 0."""
     parsed = [parse_float(postprocess(p)) for p in predictions]
     return len(set(parsed)) < 2 or len({float(normalize(str(g))) for g in golds}) < 2
 
@@ -136,8 +136,8 @@ def bootstrap_interval(
 
 
 def majority_baseline(metric: str, golds: Sequence[str]) -> float:
-    """The score of a constant answer: the most frequent gold's share (exact match), 0 for a
-    correlation."""
+    """The score of a constant answer: the most frequent
+    gold's share (exact match), 0 for a correlation."""
     if metric != "exact_match":
         return 0.0
     refs = [normalize(str(g)) for g in golds]
@@ -145,16 +145,16 @@ def majority_baseline(metric: str, golds: Sequence[str]) -> float:
 
 
 def constant_answers(metric: str, golds: Sequence[str], answer: str) -> list[str]:
-    """The predictions of a model that always answers ``answer`` (for a bootstrap interval of a
-    baseline)."""
+    """The predictions of a model that always answers
+    ``answer`` (for a bootstrap interval of a baseline)."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric '{metric}' (known: {sorted(METRICS)})")
     return [answer] * len(golds)
 
 
 def majority_answer(golds: Sequence[str]) -> str:
-    """The most frequent gold (ties: the first in sorted order, so the choice does not depend on
-    sample order)."""
+    """The most frequent gold (ties: the first in sorted
+    order, so the choice does not depend on sample order)."""
     refs = [normalize(str(g)) for g in golds]
     if not refs:
         raise ValueError("a baseline needs at least one gold")
@@ -163,8 +163,8 @@ def majority_answer(golds: Sequence[str]) -> str:
 
 
 def fewshot_repeat_baseline(metric: str, golds: Sequence[str], shot_answers: Sequence[str]) -> tuple[str, float]:
-    """(answer, score) of always repeating the last few-shot's answer: a constant answer, so 0 for a
-    correlation.
+    """(answer, score) of always repeating the last few-shot's
+    answer: a constant answer, so 0 for a correlation.
 
     The last shot is the answer the model read just before the question, the one a copying model
     repeats; with no few-shots the baseline is undefined and raises.

@@ -157,8 +157,8 @@ def _shuffled(samples: list[dict[str, str]]) -> list[dict[str, str]]:
 def _fixed_few_shots(
     spec: TaskSpec, ver: Version, frame: pd.DataFrame, fewshot_frame: pd.DataFrame | None, num_few_shots: int
 ) -> tuple[list[dict[str, str]], str]:
-    """The version's fixed few-shots of ``spec`` (the first ``num_few_shots``) and where they were
-    read."""
+    """The version's fixed few-shots of ``spec`` (the
+    first ``num_few_shots``) and where they were read."""
     fixed = ver.fixed_few_shots[spec.name]
     if num_few_shots == 0:
         return [], "none (0-shot)"
@@ -195,8 +195,8 @@ def build_task(
     llm_jp_eval: str = V1_1,
     fewshot_frame: pd.DataFrame | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """The task's train/dev/test files (llm-jp-eval format) and an info record, from a prepared
-    dataset.
+    """The task's train/dev/test files (llm-jp-eval
+    format) and an info record, from a prepared dataset.
 
     ``frame`` has the prepared dataset's columns (``split`` names the upstream split) in upstream
     file order. ``llm_jp_eval``: the version whose instruction and few-shots the files carry.
@@ -304,8 +304,8 @@ def check_task_file(data: Mapping[str, Any], where: str) -> None:
 
 
 def save_task(files: Mapping[str, Mapping[str, Any]], info: Mapping[str, Any], paths: Mapping[str, str]) -> None:
-    """Write each split's file and the info record (``paths``: split or ``info`` → path),
-    atomically."""
+    """Write each split's file and the info record
+    (``paths``: split or ``info`` → path), atomically."""
     import json
 
     from lmanatomy.tables import atomic_write_text

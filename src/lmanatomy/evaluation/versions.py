@@ -159,8 +159,8 @@ def version(name: str) -> Version:
 
 
 def fixed_fewshot_file(task: str, llm_jp_eval: str) -> str | None:
-    """The upstream file (data-root relative) holding a version's fixed few-shots of a JGLUE task,
-    else None."""
+    """The upstream file (data-root relative) holding a
+    version's fixed few-shots of a JGLUE task, else None."""
     ver = version(llm_jp_eval)
     if task not in ver.fixed_few_shots:
         return None
