@@ -90,8 +90,8 @@ def reference(model: nn.Module, seqs: list[list[int]]) -> dict[str, list[np.ndar
 
 
 def _raw_last(model: nn.Module, adapter, seq: list[int]) -> torch.Tensor:
-    """The last decoder layer's own output: output_hidden_states' last entry with the final norm
-    removed."""
+    """The last decoder layer's own output: output_hidden_states'
+    last entry with the final norm removed."""
     parent_path, _, attr = adapter.final_norm.rpartition(".")
     parent = model.get_submodule(parent_path) if parent_path else model
     norm = getattr(parent, attr)

@@ -1,6 +1,6 @@
-"""Extraction on the families resolved from their module tree alone (Mistral, Qwen3, Gemma-2,
-OLMo-2, Phi-3): linears and hidden states against an independent per-text forward pass
-(extract_helpers)."""
+"""Extraction on the families resolved from their module tree alone
+(Mistral, Qwen3, Gemma-2, OLMo-2, Phi-3): linears and hidden states
+against an independent per-text forward pass (extract_helpers)."""
 
 import numpy as np
 import pytest

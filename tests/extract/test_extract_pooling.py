@@ -73,8 +73,8 @@ def test_hidden_states_match_output_hidden_states(tmp_path, references, family, 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_raw_last_layer_through_the_final_norm_is_the_normed_one(tmp_path, family):
-    """Per position, final_norm(raw last layer) is exactly what output_hidden_states returns
-    last."""
+    """Per position, final_norm(raw last layer) is
+    exactly what output_hidden_states returns last."""
     model, _ = model_of(family)
     n_layers = len(adapter_for(model).decoder_layers(model))
     raw = _extract(tmp_path, family, "raw", modules="hidden_states", pool="all", last_layer="raw")

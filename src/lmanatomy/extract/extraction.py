@@ -76,8 +76,8 @@ def extract(
     max_length: int | None = None,
     padding_side: str = "right",
 ) -> Store:
-    """Capture ``probe`` for every text and write the store to ``out_dir``; resumes where it
-    stopped.
+    """Capture ``probe`` for every text and write the
+    store to ``out_dir``; resumes where it stopped.
 
     ``model`` is a causal LM in the adapters' families (its ``base_model`` runs; the LM head is
     skipped). ``ids`` default to the row numbers; ``labels`` pass through to the store.
@@ -268,8 +268,8 @@ def _plan(model: nn.Module, model_info: Mapping[str, Any], dataset_info: Mapping
           columns: list[Column], key_fields: list[pa.Field], layout: _Layout, padding_side: str,
           device: torch.device, ids: Sequence[str], labels: pa.Array, sequences: Sequence[Sequence[int]],
           tokenizer: Any) -> dict[str, Any]:
-    """Everything that decides a shard's bytes. No paths, no times: the same inputs, the same
-    plan."""
+    """Everything that decides a shard's bytes. No
+    paths, no times: the same inputs, the same plan."""
     adapter = adapter_for(model)
     dtype = next(model.parameters()).dtype
     schema = store_schema(columns, key_fields, probe.dtype, "")

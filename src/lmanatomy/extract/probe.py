@@ -71,8 +71,8 @@ class Probe:
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any] | Probe, name: str | None = None) -> Probe:
-        """A probe from a config entry (the schema's keys; missing keys take the schema
-        defaults)."""
+        """A probe from a config entry (the schema's
+        keys; missing keys take the schema defaults)."""
         if isinstance(spec, Probe):
             return spec if name is None or spec.name == name else dataclasses.replace(spec, name=name)
         if not isinstance(spec, Mapping):

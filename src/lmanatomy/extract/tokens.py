@@ -46,8 +46,8 @@ def encode(tokenizer: Any, texts: Sequence[str], max_length: int, ids: Sequence[
 
 
 def leading_ids(tokenizer: Any) -> list[int]:
-    """The special tokens the tokenizer puts before a text (XGLM: ``</s>``, Llama: ``<s>``, BLOOM:
-    none).
+    """The special tokens the tokenizer puts before a
+    text (XGLM: ``</s>``, Llama: ``<s>``, BLOOM: none).
 
     Read off the tokenizer itself rather than ``bos_token_id``: XGLM's BOS is ``<s>`` (id 0)
     but it starts every text with ``</s>`` (id 2), and a chat model's ``bos_token`` may be a
@@ -64,8 +64,8 @@ def leading_ids(tokenizer: Any) -> list[int]:
 
 
 def start_ids(tokenizer: Any, start: str) -> list[int]:
-    """What precedes every text (and an unconditional generation) under the probe's ``start``
-    rule."""
+    """What precedes every text (and an unconditional
+    generation) under the probe's ``start`` rule."""
     if start == "tokenizer":
         return leading_ids(tokenizer)
     if start == "bos_or_eos":
