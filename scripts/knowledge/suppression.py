@@ -1,5 +1,5 @@
-"""The suppression test at the final checkpoint: knowledge neurons vs random neurons of the same
-layers."""
+"""The suppression test at the final checkpoint: knowledge
+neurons vs random neurons of the same layers."""
 
 from pathlib import Path
 

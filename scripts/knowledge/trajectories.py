@@ -1,5 +1,5 @@
-"""Each word's top-k knowledge neurons at the final checkpoint, their attribution trajectories and
-layers."""
+"""Each word's top-k knowledge neurons at the final
+checkpoint, their attribution trajectories and layers."""
 
 from lmanatomy.knowledge.report import answers_notes, read_json
 from lmanatomy.knowledge.trajectories import (

@@ -1,5 +1,5 @@
-"""Integrated gradients: the batched fast path against a plain per-α loop and against
-completeness."""
+"""Integrated gradients: the batched fast path against
+a plain per-α loop and against completeness."""
 
 import numpy as np
 import pytest
@@ -171,8 +171,8 @@ def test_benchmark_runs_and_reports_agreement(capsys, monkeypatch, repo):
 
 
 def test_shared_prefix_attention_equals_attention_over_each_rows_own_copy_of_the_cache():
-    """Independent reference: per row, softmax over [its prompt's prefix keys (padding masked), its
-    own key]."""
+    """Independent reference: per row, softmax over [its
+    prompt's prefix keys (padding masked), its own key]."""
     from types import SimpleNamespace
 
     from lmanatomy.knowledge.attribution import SharedPrefix, shared_prefix_attention

@@ -1,5 +1,5 @@
-"""The whole study on a tiny trained series, in seconds: train → attribute → trajectories → EMD →
-tables and figures."""
+"""The whole study on a tiny trained series, in seconds: train
+→ attribute → trajectories → EMD → tables and figures."""
 
 import numpy as np
 from knowledge_fixtures import one_thread  # noqa: F401  (autouse: one torch thread)

@@ -1,5 +1,5 @@
-"""The attribution driver: shards per (checkpoint, word), atomic, resumable, keyed by their
-inputs."""
+"""The attribution driver: shards per (checkpoint,
+word), atomic, resumable, keyed by their inputs."""
 
 import numpy as np
 import pytest

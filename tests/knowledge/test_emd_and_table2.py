@@ -50,8 +50,8 @@ def test_emd_of_a_small_shift_is_the_shift():
 
 
 def test_w2_is_the_root_of_the_squared_euclidean_optimum_and_w1_solves_its_own_problem():
-    """W2 from an independent solver (scipy's assignment on the squared costs), W1 from the
-    Euclidean costs."""
+    """W2 from an independent solver (scipy's assignment
+    on the squared costs), W1 from the Euclidean costs."""
     rng = np.random.default_rng(3)
     p1, p2 = rng.normal(size=(20, 4)), rng.normal(0.5, 1.5, size=(20, 4))
     squared = cdist(p1, p2, "sqeuclidean")
@@ -158,8 +158,8 @@ PAPER_HITS = {"animals": 233, "colors": 176, "countries": 148, "languages": 206}
 
 
 def test_the_papers_table2_comes_out_exactly_only_with_the_codes_denominator():
-    """233/248, 176/224, 206/270 round to 94.0, 78.6, 76.3; with the corrected denominators no hit
-    count does."""
+    """233/248, 176/224, 206/270 round to 94.0, 78.6, 76.3;
+    with the corrected denominators no hit count does."""
     sizes = {g: len(m) for g, m in PAPER_GROUPS.items()}
     total = sum(sizes.values())
     for group, size in sizes.items():
@@ -170,8 +170,8 @@ def test_the_papers_table2_comes_out_exactly_only_with_the_codes_denominator():
 
 
 def test_table2_on_the_papers_words_uses_those_denominators():
-    """Every other-group word farther than the own group: corrected 100, as the paper computed it
-    n(38-n)/(n(38-n)+n)."""
+    """Every other-group word farther than the own group: corrected
+    100, as the paper computed it n(38-n)/(n(38-n)+n)."""
     words = ordered_words(PAPER_GROUPS)
     matrix = pd.DataFrame(2.0, index=words, columns=words)
     for members in PAPER_GROUPS.values():

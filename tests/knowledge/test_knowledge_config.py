@@ -28,8 +28,8 @@ def test_paper_configs_validate(monkeypatch, config_file):
     registry = validate_config(paper, SCHEMAS)
     assert ff_neurons(registry[paper["knowledge"]["model"]]) == 98_304
     assert len(checkpoints(paper["knowledge"], registry[paper["knowledge"]["model"]])) == 20
-    # paper and code agree: W2² ("EMD2" on ot.dist's default cost), Table 2 bold as the paper
-    # computed it
+    # paper and code agree: W2² ("EMD2" on ot.dist's
+    # default cost), Table 2 bold as the paper computed it
     assert paper["knowledge"]["metric"] == "sqeuclidean" and paper["knowledge"]["denominator"] == "as_paper"
 
 

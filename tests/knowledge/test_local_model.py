@@ -1,5 +1,5 @@
-"""The `local` model source: a seeded word-level GPT-NeoX trained by the workflow, with
-checkpoints."""
+"""The `local` model source: a seeded word-level
+GPT-NeoX trained by the workflow, with checkpoints."""
 
 import pytest
 from knowledge_fixtures import one_thread  # noqa: F401  (autouse: one torch thread)
@@ -101,8 +101,8 @@ def test_bad_local_entries_fail_naming_the_problem(tmp_path):
 
 
 def test_the_registry_model_trains_on_the_demo_questions(registry, repo, monkeypatch):
-    """The default run's series: its corpus comes from the demo question file through the data
-    layer."""
+    """The default run's series: its corpus comes from
+    the demo question file through the data layer."""
     from json import loads
 
     from lmanatomy.models.corpora import corpus_for, corpus_inputs
@@ -115,8 +115,8 @@ def test_the_registry_model_trains_on_the_demo_questions(registry, repo, monkeyp
     assert corpus_inputs(entry) == ["data/demo/knowledge_questions/generated_data_1token.json"]
     lines, required = corpus_for(entry)
     template = entry.train["corpus"]["template"]
-    # one paraphrased question per fact, and none of the 152 question prompts the study attributes
-    # on
+    # one paraphrased question per fact, and none of
+    # the 152 question prompts the study attributes on
     assert sum(line.startswith(template.split("{")[0]) for line in lines) == 38 * 4
     questions = load_json(repo / corpus_inputs(entry)[0])
     assert not [q for qs in questions.values() for q in qs if any(q in line for line in lines)]

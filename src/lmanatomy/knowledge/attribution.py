@@ -171,8 +171,8 @@ class SharedPrefix:
     ``keys[l]``, ``values[l]``: layer l's cached keys and values of the pass's prompts,
     (prompts, kv heads, width, head dim), already position-encoded; ``bias``: (prompts, width),
     0 for a real token and -inf for padding; ``slot``: for each row, its place in a
-    (prompts × rows_per_prompt) grid, i.e. prompt · rows_per_prompt + its index among the prompt's
-    rows.
+    (prompts × rows_per_prompt) grid, i.e. prompt ·
+    rows_per_prompt + its index among the prompt's rows.
     """
 
     keys: tuple[torch.Tensor, ...]
@@ -242,8 +242,8 @@ def shared_prefix_attention(
 
 
 def shares_prefix(model: nn.Module) -> bool:
-    """Whether the rows can read the prefix in place: the model's attention goes through Hugging
-    Face's interface."""
+    """Whether the rows can read the prefix in place: the
+    model's attention goes through Hugging Face's interface."""
     return bool(getattr(model, "_supports_attention_backend", False))
 
 
@@ -266,8 +266,8 @@ def _shared_prefix_attention(model: nn.Module):
 
 
 def _prefix_tensors(cache: Any) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
-    """Per-layer cached keys and values of a Hugging Face cache (``layers[i].keys`` in transformers
-    ≥ 4.56)."""
+    """Per-layer cached keys and values of a Hugging Face
+    cache (``layers[i].keys`` in transformers ≥ 4.56)."""
     layers = getattr(cache, "layers", None)
     if layers is None:
         raise RuntimeError("this transformers version's cache has no .layers; shared-prefix attention needs "

@@ -59,8 +59,8 @@ def question_words(config: Mapping[str, Any], name: str) -> tuple[str, set[str]]
 
 
 def check_words_in_questions(groups: Mapping[str, Any], config: Mapping[str, Any], name: str) -> None:
-    """Every word of ``knowledge.groups`` has questions in the question file (when it is on
-    disk)."""
+    """Every word of ``knowledge.groups`` has questions
+    in the question file (when it is on disk)."""
     found = question_words(config, name)
     if found is None:
         return

@@ -146,8 +146,8 @@ def _questions(spec: Mapping[str, Any]) -> dict[str, list[str]]:
 
 
 def inputs(spec: Mapping[str, Any]) -> list[str]:
-    """The files the corpus of a registry entry's ``train.corpus`` reads (for the workflow's
-    inputs)."""
+    """The files the corpus of a registry entry's
+    ``train.corpus`` reads (for the workflow's inputs)."""
     from lmanatomy.data import resolve
 
     resolved = resolve({"format": spec.get("format", "knowledge_questions")}, spec["root"])
@@ -155,8 +155,8 @@ def inputs(spec: Mapping[str, Any]) -> list[str]:
 
 
 def build(spec: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """Corpus lines and the strings that must be single tokens, for a registry ``train.corpus``
-    spec.
+    """Corpus lines and the strings that must be single
+    tokens, for a registry ``train.corpus`` spec.
 
     ``spec``: ``format`` and ``root`` of the question files, ``template``, ``leading_space``,
     optional ``groups`` (default: the paper's), ``qa_repeats`` and ``prompts`` (``held_out``, the

@@ -147,8 +147,8 @@ def run_part(
     dtype: str = "float32",
     log: Callable[[str], None] = print,
 ) -> list[dict[str, Any]]:
-    """One workflow part (its checkpoints × its words): prompts from the prepared question table,
-    then
+    """One workflow part (its checkpoints × its words):
+    prompts from the prepared question table, then
     :func:`attribute_part`."""
     from lmanatomy.knowledge.plan import part_items
     from lmanatomy.knowledge.prompts import questions_by_word, word_prompts

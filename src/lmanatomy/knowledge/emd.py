@@ -86,8 +86,8 @@ def all_metrics(p1: np.ndarray, p2: np.ndarray, num_itermax: int = 1_000_000) ->
 def distances(
     clouds: Mapping[str, np.ndarray], pairs: Sequence[tuple[str, str]], metric: str, num_itermax: int, progress: bool = False
 ) -> pd.DataFrame:
-    """EMD of every pair: columns word_1, word_2, distance (the configured ``metric``), and one
-    column per metric.
+    """EMD of every pair: columns word_1, word_2, distance
+    (the configured ``metric``), and one column per metric.
 
     Every metric is computed so that Table 2's notes can show how much the choice moves the
     scores (the paper's configs and the default run differ from earlier versions in this choice).

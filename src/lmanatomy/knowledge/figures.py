@@ -34,8 +34,8 @@ def _word_axes(ax, words: Sequence[str]) -> None:
 
 
 def distance_figure(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]], title: str, colorbar: str):
-    """Fig 3 in two panels: the paper's log colour scale, and the ranks of the off-diagonal
-    distances.
+    """Fig 3 in two panels: the paper's log colour
+    scale, and the ranks of the off-diagonal distances.
 
     Left, as the paper draws it: the zero diagonal shown as 10^-2 on a log scale. Because that
     artificial value sets the bottom of the scale, the real distances, which often span less than a
@@ -64,8 +64,8 @@ def distance_figure(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]],
 
 
 def off_diagonal_ranks(values: np.ndarray) -> np.ndarray:
-    """Each off-diagonal cell's rank among the word pairs, scaled to 0..1 (ties share their mean
-    rank); diagonal NaN."""
+    """Each off-diagonal cell's rank among the word pairs, scaled
+    to 0..1 (ties share their mean rank); diagonal NaN."""
     from scipy.stats import rankdata
 
     n = len(values)

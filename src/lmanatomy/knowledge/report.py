@@ -12,8 +12,8 @@ from lmanatomy.knowledge.emd import METRIC_NAMES, METRICS
 from lmanatomy.knowledge.groups import PAPER_GROUPS, ordered_words
 
 PAPER_TEMPLATE = "Answer the following question in one word: Q. {question} A."
-# The paper's own setup, as its text describes it (the released code differs: see the variant
-# config).
+# The paper's own setup, as its text describes it (the
+# released code differs: see the variant config).
 PAPER_SETUP: dict[str, Any] = {
     "model": "pythia-410m",
     "checkpoints": 20,
@@ -49,8 +49,8 @@ def deviations(
     section: Mapping[str, Any], model: str, display: str, checkpoints: Sequence[str], ff_neurons: int | None,
     first_token_words: Sequence[str] = (),
 ) -> list[str]:
-    """Each way this run differs from the paper's setup, one sentence each (empty: the paper's
-    setup)."""
+    """Each way this run differs from the paper's setup,
+    one sentence each (empty: the paper's setup)."""
     notes = []
     if model != PAPER_SETUP["model"]:
         notes.append(f"Model {display} ({model}), not the paper's Pythia-410M.")
@@ -90,9 +90,9 @@ def figure_note(section: Mapping[str, Any], model: str, display: str, checkpoint
 
 
 def questions_note(dataset_meta: Mapping[str, Any] | None) -> list[str]:
-    """Where the questions came from, from the prepared dataset's sidecar (lmanatomy.data): its
-    origin fact (real, a seeded subset, or demo) and whether each file is the pinned upstream
-    file."""
+    """Where the questions came from, from the prepared dataset's
+    sidecar (lmanatomy.data): its origin fact (real, a seeded subset,
+    or demo) and whether each file is the pinned upstream file."""
     if not dataset_meta:
         return []
     if "origin" not in dataset_meta:
@@ -116,8 +116,8 @@ def _first_token_words(answers: pd.DataFrame) -> list[str]:
 
 
 def training_note(corpus: Mapping[str, Any] | None) -> list[str]:
-    """Whether the model was trained on the question prompts (a ``local`` series' corpus spec; None:
-    pretrained)."""
+    """Whether the model was trained on the question prompts
+    (a ``local`` series' corpus spec; None: pretrained)."""
     if corpus is None:
         return []
     if corpus.get("prompts", "held_out") == "held_out":
@@ -158,8 +158,8 @@ def answers_notes(
 
 
 def metrics_note(scores: pd.DataFrame, configured: str) -> str:
-    """Table 2's scores under every EMD metric (``stats.scores_by_metric``), the configured one
-    marked."""
+    """Table 2's scores under every EMD metric
+    (``stats.scores_by_metric``), the configured one marked."""
     parts = []
     for metric in METRICS:
         part = scores[scores["metric"] == metric]
@@ -174,8 +174,8 @@ def table2_notes(
     dataset_meta: Mapping[str, Any] | None = None, scores: pd.DataFrame | None = None, layers_note: str | None = None,
     corpus: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Notes of Table 2: both denominators, the paper's values, every metric, the run's settings and
-    deviations."""
+    """Notes of Table 2: both denominators, the paper's values,
+    every metric, the run's settings and deviations."""
     from lmanatomy.knowledge.stats import SCORE_LABELS, headline_column, paper_note
 
     return [

@@ -71,8 +71,8 @@ def comparison_grid(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]])
 
 
 def table2(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
-    """Per group: hits, and the score as the paper computed it (diagonal counted) and corrected
-    (not)."""
+    """Per group: hits, and the score as the paper
+    computed it (diagonal counted) and corrected (not)."""
     per_word = word_comparisons(distance, groups)
     rows = []
     for group, members in groups.items():

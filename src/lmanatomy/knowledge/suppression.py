@@ -1,5 +1,5 @@
-"""Suppressing a word's knowledge neurons (Dai et al. 2022's suppression test), against random
-neurons.
+"""Suppressing a word's knowledge neurons (Dai et al.
+2022's suppression test), against random neurons.
 
 Ariyama et al. find knowledge neurons by attribution alone. Whether they *carry* the word is a
 causal question: set the word's top-k FF activations to 0 at the final checkpoint and measure
@@ -28,8 +28,8 @@ from lmanatomy.knowledge.attribution import encode_prompt, site_module, target_t
 
 @contextlib.contextmanager
 def suppressed(model: nn.Module, neurons: Mapping[int, Sequence[int]], site: str) -> Iterator[None]:
-    """Within the block, the FF activations ``neurons[layer]`` of each layer are 0 at every
-    position.
+    """Within the block, the FF activations
+    ``neurons[layer]`` of each layer are 0 at every position.
 
     At ``site='post'`` the activation itself is zeroed; at ``'pre'`` the linear before the
     nonlinearity is (GELU(0) = 0, so the activation is 0 too).
@@ -66,8 +66,8 @@ def random_like(chosen: Mapping[int, Sequence[int]], width: int, rng: np.random.
 
 @torch.no_grad()
 def answer_probability(model: nn.Module, tokenizer: object, prompts: Sequence[str], target_id: int) -> np.ndarray:
-    """P(target token | prompt) at the prompt's last position, one prompt per forward (no
-    padding)."""
+    """P(target token | prompt) at the prompt's last
+    position, one prompt per forward (no padding)."""
     device = next(model.parameters()).device
     values = []
     for prompt in prompts:
@@ -86,8 +86,8 @@ def word_neurons(trajectories: pd.DataFrame, word: str) -> dict[int, list[int]]:
 def suppression_rows(model: nn.Module, tokenizer: object, trajectories: pd.DataFrame,
                      prompts: Mapping[str, Sequence[str]], targets: Mapping[str, str], groups: Mapping[str, Sequence[str]],
                      site: str, width: int, draws: int, seed: int) -> pd.DataFrame:
-    """One row per word: its group, neurons suppressed, p, p with knowledge / random neurons
-    suppressed."""
+    """One row per word: its group, neurons suppressed,
+    p, p with knowledge / random neurons suppressed."""
     rng = np.random.default_rng(seed)
     rows = []
     for group, words in groups.items():
@@ -111,8 +111,8 @@ def suppression_rows(model: nn.Module, tokenizer: object, trajectories: pd.DataF
 
 def group_summary(rows: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame:
     """Per group and over all words: mean relative change under knowledge vs random suppression and
-    their difference, each with a 95% bootstrap interval over words (the same resampled words for
-    both)."""
+    their difference, each with a 95% bootstrap interval
+    over words (the same resampled words for both)."""
     out = []
     parts = [*rows.groupby("group", sort=False), ("all words", rows)]
     for offset, (group, part) in enumerate(parts):
@@ -127,8 +127,8 @@ def group_summary(rows: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame
 
 
 def suppression_figure(summary: pd.DataFrame, title: str, path: str, note: str | None) -> None:
-    """Per group: mean relative change of P(answer) under knowledge vs random suppression, 95%
-    intervals."""
+    """Per group: mean relative change of P(answer) under
+    knowledge vs random suppression, 95% intervals."""
     from lmanatomy.plots import figure, save
 
     fig, ax = figure(1, 1, width=7.0, height=3.6)

@@ -24,8 +24,8 @@ PILE_UP_SHARE = 0.5
 
 
 def top_k_neurons(final: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest values of ``final``, largest first; ties go to the lower
-    index."""
+    """Indices of the ``k`` largest values of ``final``,
+    largest first; ties go to the lower index."""
     final = np.asarray(final)
     if not 1 <= k <= final.size:
         raise ConfigError("knowledge.top_k", f"top_k={k} must be between 1 and the number of FF neurons ({final.size})")
@@ -79,8 +79,8 @@ def point_clouds(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def intersections(frame: pd.DataFrame, words: Sequence[str]) -> pd.DataFrame:
-    """|S_T1 ∩ S_T2| of the final checkpoint's knowledge-neuron sets, words × words (diagonal:
-    k)."""
+    """|S_T1 ∩ S_T2| of the final checkpoint's
+    knowledge-neuron sets, words × words (diagonal: k)."""
     sets = {str(w): set(zip(g["layer"], g["neuron"], strict=True)) for w, g in frame.groupby("word", sort=False)}
     missing = [w for w in words if w not in sets]
     if missing:
@@ -90,8 +90,8 @@ def intersections(frame: pd.DataFrame, words: Sequence[str]) -> pd.DataFrame:
 
 
 def answer_summary(root: str | Path, checkpoints: Sequence[str], words: Sequence[str]) -> pd.DataFrame:
-    """Per checkpoint: how often the model's greedy answer is the target word, and the mean
-    P(target).
+    """Per checkpoint: how often the model's greedy
+    answer is the target word, and the mean P(target).
 
     Read from the shards' metadata; it shows when the knowledge the neurons carry was learned.
     """
@@ -141,8 +141,8 @@ def layer_shares(frame: pd.DataFrame, n_layers: int | None = None) -> pd.DataFra
 
 
 def pile_up_note(shares: pd.DataFrame) -> str:
-    """One sentence on where the knowledge neurons sit, saying so when one layer holds most of
-    them."""
+    """One sentence on where the knowledge neurons sit,
+    saying so when one layer holds most of them."""
     top = shares.loc[shares["share"].idxmax()]
     spread = ", ".join(f"L{int(layer)} {s:.0%}" for layer, s in zip(shares["layer"], shares["share"], strict=True))
     if top["share"] >= PILE_UP_SHARE:
