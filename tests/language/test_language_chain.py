@@ -99,8 +99,8 @@ KOREAN = ["오늘은 날씨가 아주 좋습니다.", "우리는 공원에 산�
 
 
 def test_chain_with_a_seventh_language_from_a_jsonl_lang_column(tmp_path):
-    """Any language: Korean texts from a generic jsonl (``lang: kor_Hang``) beside the demo FLORES
-    six."""
+    """Any language: Korean texts from a generic jsonl
+    (``lang: kor_Hang``) beside the demo FLORES six."""
     import json
 
     from lmanatomy.data import load, prepare_dataset

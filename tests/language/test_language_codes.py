@@ -1,5 +1,5 @@
-"""Any language: study languages map to fastText lid.176 labels, checked against the model and hand
-picks."""
+"""Any language: study languages map to fastText lid.176
+labels, checked against the model and hand picks."""
 
 import re
 from pathlib import Path

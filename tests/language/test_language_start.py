@@ -1,5 +1,5 @@
-"""The start token per architecture (the authors' main_prod_env.sh), shared by extraction and
-generation."""
+"""The start token per architecture (the authors'
+main_prod_env.sh), shared by extraction and generation."""
 
 import pandas as pd
 import pytest
@@ -13,8 +13,8 @@ from lmanatomy.testing import tiny_model, tiny_tokenizer
 
 
 def xglm_tokenizer():
-    """transformers' own XGLM class on a tiny vocabulary laid out like XGLM's (<s> 0, <pad> 1, </s>
-    2, <unk> 3)."""
+    """transformers' own XGLM class on a tiny vocabulary laid
+    out like XGLM's (<s> 0, <pad> 1, </s> 2, <unk> 3)."""
     from transformers import XGLMTokenizer
 
     vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + [(p, -1.0) for p in ("▁", "a", "b", "▁a", "▁b")]
@@ -22,8 +22,8 @@ def xglm_tokenizer():
 
 
 def llama_tokenizer():
-    """transformers' Llama class with Llama-2's ids (<unk> 0, <s> 1, </s> 2) and its add_bos_token:
-    true."""
+    """transformers' Llama class with Llama-2's ids (<unk>
+    0, <s> 1, </s> 2) and its add_bos_token: true."""
     from transformers import LlamaTokenizer
 
     vocab = {"<unk>": 0, "<s>": 1, "</s>": 2, "▁": 3, "a": 4, "b": 5, "▁a": 6, "▁b": 7}

@@ -1,5 +1,5 @@
-"""Which fastText lid.176 label identifies a study language (any language, not only the paper's
-six).
+"""Which fastText lid.176 label identifies a study
+language (any language, not only the paper's six).
 
 A study language is the value of the texts' ``lang`` column: one of the papers' short codes
 (``en``), a FLORES-200 code (``kor_Hang``, as the ``flores200`` format names its texts when asked
@@ -28,8 +28,8 @@ from collections.abc import Mapping, Sequence
 
 from lmanatomy.errors import ConfigError
 
-# The labels of fastText's lid.176 (``lid.176.ftz`` and ``lid.176.bin`` share them), ``__label__``
-# removed.
+# The labels of fastText's lid.176 (``lid.176.ftz`` and
+# ``lid.176.bin`` share them), ``__label__`` removed.
 LID176_LABELS = frozenset("""
 af als am an ar arz as ast av az azb ba bar bcl be bg bh bn bo bpy br bs bxr ca cbk ce ceb ckb co cs
 cv cy da de diq dsb dty dv el eml en eo es et eu fa fi fr frr fy ga gd gl gn gom gu gv he hi hif hr
@@ -39,8 +39,8 @@ pam pfl pl pms pnb ps pt qu rm ro ru rue sa sah sc scn sco sd sh si sk sl so sq 
 th tk tl tr tt tyv ug uk ur uz vec vep vi vls vo wa war wuu xal xmf yi yo yue zh
 """.split())
 
-# FLORES individual-language codes read as their ISO macrolanguage's lid.176 label (standard
-# variety).
+# FLORES individual-language codes read as their ISO
+# macrolanguage's lid.176 label (standard variety).
 MACROLANGUAGE = {
     "als": "sq", "arb": "ar", "azj": "az", "pes": "fa", "lvs": "lv", "plt": "mg", "khk": "mn", "zsm": "ms",
     "npi": "ne", "ory": "or", "pbt": "ps", "quy": "qu", "swh": "sw", "uzn": "uz", "ydd": "yi", "kmr": "ku",
@@ -78,8 +78,8 @@ def lid_label(lang: str) -> str | None:
 
 
 def lid_labels(languages: Sequence[str], key: str = "language.languages") -> dict[str, str]:
-    """Study language → lid.176 label for every language; refuses one without a label, or two
-    sharing one.
+    """Study language → lid.176 label for every language;
+    refuses one without a label, or two sharing one.
 
     Two languages with one label (``zho_Hans`` and ``zho_Hant`` are both ``zh``) could not be told
     apart in the generated texts, so every steered text would count for both.
@@ -100,8 +100,8 @@ def lid_labels(languages: Sequence[str], key: str = "language.languages") -> dic
 
 
 def study_language(label: str | None, labels: Mapping[str, str]) -> str | None:
-    """The study language a lid.176 label stands for (the label itself when no study language has
-    it)."""
+    """The study language a lid.176 label stands for
+    (the label itself when no study language has it)."""
     if label is None:
         return None
     for lang, seen in labels.items():

@@ -22,8 +22,8 @@ def seeds(section: Mapping[str, Any]) -> list[int]:
 
 
 def check(config: Mapping[str, Any], registry) -> None:
-    """Models known, datasets of a multilingual format covering the languages, probe shape,
-    census."""
+    """Models known, datasets of a multilingual format
+    covering the languages, probe shape, census."""
     from lmanatomy.config import check_dataset_names, check_model_names
 
     section = config["language"]
@@ -86,8 +86,8 @@ def check_sizes(section: Mapping[str, Any], model: str, neurons: int) -> None:
 
 
 def dataset_languages(spec: Mapping[str, Any], key: str, name: str) -> list[str] | None:
-    """The languages a dataset's texts carry, where the config says it (else ``None``: not knowable
-    here).
+    """The languages a dataset's texts carry, where the
+    config says it (else ``None``: not knowable here).
 
     flores200 / pawsx read their ``languages`` (default: the paper's six). A generic dataset must
     map a ``lang`` column; which values it holds is only known once the file is read (the study's
@@ -107,8 +107,8 @@ def setup(config: Mapping[str, Any], model: str, registry=None) -> dict[str, Any
     """Everything a language-study job needs to know about the run, as plain values (rule params).
 
     Includes what the table and figure notes compare with the paper: the model, the data formats
-    and what their provenance says (real, a seeded subset, or demo data), and the generation
-    settings.
+    and what their provenance says (real, a seeded
+    subset, or demo data), and the generation settings.
     """
     section = config["language"]
     names = list(section["datasets"])

@@ -14,8 +14,8 @@ Z95 = 1.959963984540054  # the 0.975 quantile of the standard normal
 
 
 def wilson(hits: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """(lower, upper) of the Wilson score interval of hits / n, as proportions; (nan, nan) for n =
-    0."""
+    """(lower, upper) of the Wilson score interval of
+    hits / n, as proportions; (nan, nan) for n = 0."""
     if hits < 0 or n < 0 or hits > n:
         raise ValueError(f"need 0 <= hits <= n, got hits={hits}, n={n}")
     if n == 0:

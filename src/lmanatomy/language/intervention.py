@@ -26,8 +26,8 @@ NEURON_COLUMNS = ("module", "channel", "value")
 
 
 def resolve_module(model: nn.Module, column: str) -> nn.Module:
-    """The module behind a store column name ``layers.<i>.<name>`` (via the architecture
-    adapter)."""
+    """The module behind a store column name
+    ``layers.<i>.<name>`` (via the architecture adapter)."""
     from lmanatomy.models.adapters import adapter_for
 
     parts = column.split(".", 2)

@@ -75,8 +75,8 @@ class NeuronTable:
 
     @classmethod
     def from_entry(cls, entry) -> NeuronTable:
-        """The table of a registry entry, from architecture facts alone (meta device, no
-        weights)."""
+        """The table of a registry entry, from architecture
+        facts alone (meta device, no weights)."""
         from lmanatomy.models.loading import meta_model
 
         return cls.from_model(meta_model(entry))

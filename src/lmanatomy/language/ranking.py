@@ -23,8 +23,8 @@ from lmanatomy.language.neurons import NeuronTable
 def language_masks(text_languages: Sequence[str], languages: Sequence[str]) -> np.ndarray:
     """(n_languages, n_texts) bool: text i is positive for language l when its language is l.
 
-    Every other text is a negative for l (texts of languages outside the list are negatives for
-    all).
+    Every other text is a negative for l (texts of
+    languages outside the list are negatives for all).
     """
     text_languages = np.asarray(text_languages, dtype=object)
     masks = np.stack([text_languages == lang for lang in languages])
@@ -35,8 +35,8 @@ def language_masks(text_languages: Sequence[str], languages: Sequence[str]) -> n
 
 
 def positive_median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Median over the positive rows of each column (NumPy's median: mean of the two middle
-    values)."""
+    """Median over the positive rows of each column
+    (NumPy's median: mean of the two middle values)."""
     return np.median(values[mask], axis=0)
 
 

@@ -24,8 +24,8 @@ LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanis
 
 
 def seed_resolution(seeds: int) -> str:
-    """What n seeds can tell apart: the 95% Wilson half-width of a rate at 0 (or n) hits and at n/2
-    hits, in points."""
+    """What n seeds can tell apart: the 95% Wilson half-width
+    of a rate at 0 (or n) hits and at n/2 hits, in points."""
     from lmanatomy.language.intervals import wilson
 
     def half(hits: int) -> float:
@@ -83,8 +83,8 @@ def deviation_notes(
 
 
 def _finish(fig, title: str, note: str | None, legend: tuple | None = None) -> None:
-    """Title (and a figure legend) on top, room at the bottom for the note :func:`save` writes
-    there."""
+    """Title (and a figure legend) on top, room at the
+    bottom for the note :func:`save` writes there."""
     width, height = fig.get_size_inches()
     lines = 1 + len(note or "") // max(int(width * 19), 1) if note else 0  # ~19 characters per inch at 7 pt
     bottom = min(0.35, (0.18 * lines + 0.05) / height) if note else 0.0
@@ -120,8 +120,8 @@ def _cells(prefix: str, hits: int, n: int, scale: float = 1.0) -> dict[str, floa
 
 
 def target_probabilities(scored: pd.DataFrame, languages: Sequence[str], k: int) -> pd.DataFrame:
-    """One model's Table 2 block: P(target language) in % with n and Wilson bounds, plus the mean
-    row.
+    """One model's Table 2 block: P(target language)
+    in % with n and Wilson bounds, plus the mean row.
 
     The mean row's steered columns pool the languages' texts (distinct generations, equal n:
     the pooled rate is the mean). Its "before" column is one set of texts judged for every
@@ -152,8 +152,8 @@ def target_probabilities(scored: pd.DataFrame, languages: Sequence[str], k: int)
 
 
 def table2(scored_by_model: Mapping[str, pd.DataFrame], languages: Sequence[str], k: int) -> pd.DataFrame:
-    """Table 2: rows model × language (+ a mean row per model); per condition the %, n, lower,
-    upper."""
+    """Table 2: rows model × language (+ a mean row per
+    model); per condition the %, n, lower, upper."""
     parts = []
     for model, scored in scored_by_model.items():
         block = target_probabilities(scored, languages, k)
@@ -173,8 +173,8 @@ def table2_display(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def table2_notes(setup: Mapping[str, object], start: str, lid: str) -> list[str]:
-    """Table 2's notes, read from the run: generation settings, start token, identifier,
-    intervals."""
+    """Table 2's notes, read from the run: generation
+    settings, start token, identifier, intervals."""
     seeds = list(setup["seeds"])  # type: ignore[arg-type]
     k, n = setup["k"], len(setup["languages"])  # type: ignore[arg-type]
     return [
@@ -193,15 +193,15 @@ def table2_notes(setup: Mapping[str, object], start: str, lid: str) -> list[str]
 
 
 def start_description(generations: pd.DataFrame, start_rule: str) -> str:
-    """The start token(s) the generations used, for the notes: e.g. "</s> (id 2) by rule
-    bos_or_eos"."""
+    """The start token(s) the generations used, for the
+    notes: e.g. "</s> (id 2) by rule bos_or_eos"."""
     pairs = sorted(set(zip(generations["start_token"], generations["start_id"], strict=True)))
     return "; ".join(f"{token} (id {ids})" for token, ids in pairs) + f", the same token that starts every extracted text (probe start: {start_rule})"
 
 
 def replacement_shares(scored: pd.DataFrame) -> pd.DataFrame:
-    """Per condition, language and k: the share (%) of texts with U+FFFD, with n, Wilson bounds and
-    causes."""
+    """Per condition, language and k: the share (%) of
+    texts with U+FFFD, with n, Wilson bounds and causes."""
     from lmanatomy.language.decoding import CAUSES
 
     rows = []
@@ -260,8 +260,8 @@ def activation_distributions(
     k: int,
     bins: int = 40,
 ) -> pd.DataFrame:
-    """Fig 4's histograms: per language and kind, the values of its k neurons on target vs other
-    texts.
+    """Fig 4's histograms: per language and kind, the
+    values of its k neurons on target vs other texts.
 
     Values are pooled over the k neurons; the bins span the 0.5–99.5 % quantiles of the pooled
     values of both text groups (outliers fall into the edge bins) and the counts are normalised
@@ -329,8 +329,8 @@ def plot_activation_distributions(hist: pd.DataFrame, languages: Sequence[str], 
 
 
 def k_ablation(scored: pd.DataFrame, languages: Sequence[str], ks: Sequence[int]) -> pd.DataFrame:
-    """Fig 5's points: per language and k (0 = no intervention), P(target) in % with n and Wilson
-    bounds, and mean BLEU-4.
+    """Fig 5's points: per language and k (0 = no intervention),
+    P(target) in % with n and Wilson bounds, and mean BLEU-4.
 
     BLEU is averaged over the texts identified as the target language (NaN when there is none).
     """
@@ -351,8 +351,8 @@ def k_ablation(scored: pd.DataFrame, languages: Sequence[str], ks: Sequence[int]
 
 
 def plot_k_ablation(points: pd.DataFrame, languages: Sequence[str], model: str, path: str, note: str | None) -> None:
-    """Fig 5: P(target language) (95% Wilson error bars) and BLEU-4 against log10 k, one line per
-    language.
+    """Fig 5: P(target language) (95% Wilson error bars)
+    and BLEU-4 against log10 k, one line per language.
 
     No intervention is drawn as each language's own point (hollow square, with its interval) at a
     "none" position left of the smallest k, rather than as six horizontal lines that coincide

@@ -23,8 +23,8 @@ from lmanatomy.language.intervention import NeuronIntervention
 
 @dataclass(frozen=True)
 class Sample:
-    """One generated continuation: its seed, the new token ids (EOS excluded) and whether it stopped
-    at EOS."""
+    """One generated continuation: its seed, the new token
+    ids (EOS excluded) and whether it stopped at EOS."""
 
     seed: int
     tokens: tuple[int, ...]
@@ -32,8 +32,8 @@ class Sample:
 
 
 def start_prompt(tokenizer, start: str = "bos_or_eos", expected: str | None = None) -> list[int]:
-    """The prompt of unconditional generation: the same start token(s) the extraction put before
-    each text.
+    """The prompt of unconditional generation: the same
+    start token(s) the extraction put before each text.
 
     ``start`` is the probe's rule (:func:`lmanatomy.extract.tokens.start_ids`), so extraction and
     generation cannot disagree. ``expected`` (the config's ``language.start_tokens`` entry, the
@@ -55,8 +55,8 @@ def start_prompt(tokenizer, start: str = "bos_or_eos", expected: str | None = No
 
 
 def eos_ids(tokenizer, model: nn.Module | None = None) -> set[int]:
-    """Token ids that end a generation: the tokenizer's EOS and the model's generation-config
-    EOS."""
+    """Token ids that end a generation: the tokenizer's
+    EOS and the model's generation-config EOS."""
     ids: set[int] = set()
     if getattr(tokenizer, "eos_token_id", None) is not None:
         ids.add(int(tokenizer.eos_token_id))
@@ -70,8 +70,8 @@ def eos_ids(tokenizer, model: nn.Module | None = None) -> set[int]:
 
 
 def draw(logits: torch.Tensor, temperature: float, uniforms: torch.Tensor) -> torch.Tensor:
-    """Inverse-CDF sampling from softmax(logits / T), row by row, with the given uniforms in [0,
-    1)."""
+    """Inverse-CDF sampling from softmax(logits / T),
+    row by row, with the given uniforms in [0, 1)."""
     probs = torch.softmax(logits.to(torch.float64) / temperature, dim=-1)
     cdf = torch.cumsum(probs, dim=-1)
     target = uniforms.to(cdf.device, torch.float64).unsqueeze(1) * cdf[:, -1:]

@@ -111,8 +111,8 @@ def overlap_table(selection: pd.DataFrame, languages: Sequence[str], k: int) -> 
 
 
 def overlap_split(selection: pd.DataFrame, languages: Sequence[str], k: int) -> pd.DataFrame:
-    """Table 1 split by kind: per pair (a, b), top∩top, bottom∩bottom and crossed (top of one ∩
-    bottom of the other).
+    """Table 1 split by kind: per pair (a, b), top∩top,
+    bottom∩bottom and crossed (top of one ∩ bottom of the other).
 
     A language's top-k and bottom-k are disjoint, so the three parts add up to Table 1's entry
     (``total``). A large ``crossed`` share means the two languages' sets overlap because one's
@@ -131,8 +131,8 @@ def overlap_split(selection: pd.DataFrame, languages: Sequence[str], k: int) -> 
 
 
 def layer_histograms(ranked: pd.DataFrame, languages: Sequence[str], n: int, num_layers: int) -> pd.DataFrame:
-    """Fig 2's counts: per language and layer, how many of the top-n, middle-n, bottom-n neurons lie
-    there."""
+    """Fig 2's counts: per language and layer, how many of
+    the top-n, middle-n, bottom-n neurons lie there."""
     if 3 * n > len(ranked):
         raise DataError(f"layer histograms of top/middle/bottom-{n} need {3 * n} neurons but there are "
                         f"{len(ranked)}")

@@ -40,8 +40,8 @@ def load_texts(data_paths: Sequence[str | Path]) -> pd.DataFrame:
 
 
 class StackedStore:
-    """Several activation stores (one per dataset) read as one: rows concatenated in dataset
-    order."""
+    """Several activation stores (one per dataset) read
+    as one: rows concatenated in dataset order."""
 
     def __init__(self, store_paths: Sequence[str | Path], texts: pd.DataFrame, datasets: Sequence[str]):
         from lmanatomy.extract import open_store
@@ -129,8 +129,8 @@ def generate_texts(model_path: str, selection: pd.DataFrame, neurons: int, langu
 
 def score_texts(generations: pd.DataFrame, model_path: str, data_paths: Sequence[str], languages: Sequence[str],
                 threshold: float, lid_model: str | None = None) -> pd.DataFrame:
-    """Language identification of every generated text and BLEU-4 against the target language's
-    texts."""
+    """Language identification of every generated text
+    and BLEU-4 against the target language's texts."""
     from transformers import AutoTokenizer
 
     from lmanatomy.language.bleu import ReferenceBleu
