@@ -1,5 +1,5 @@
-"""The lesion plans of a run (heads and neurons per layer for every share × layer range), from
-architecture alone."""
+"""The lesion plans of a run (heads and neurons per layer
+for every share × layer range), from architecture alone."""
 
 from lmanatomy.lesion import plan_variants, save_plans
 from lmanatomy.lesion.report import reading_shares, shares_table

@@ -1,5 +1,5 @@
-"""Table 1 of Harada et al. (2024), the few-shot-repeat table and the figure of score vs layer
-range."""
+"""Table 1 of Harada et al. (2024), the few-shot-repeat
+table and the figure of score vs layer range."""
 
 import json
 

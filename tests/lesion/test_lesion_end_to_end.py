@@ -83,9 +83,9 @@ def test_tiny_end_to_end(tokenizer, tmp_path, one_thread):
     write_table1(frame, bold, str(tmp_path / "t.csv"), str(tmp_path / "t.md"), "tiny", ["a note"])
     assert pd.read_csv(tmp_path / "t.csv").shape == frame.shape
     assert "| task | metric | original | 5.0% 0-1 [idx 0-1] |" in (tmp_path / "t.md").read_text()
-    # The two baselines beside the table, by hand from the same samples: the majority gold's share
-    # and the share of golds equal to the last few-shot answer (JSTS: a constant answer's Pearson is
-    # undefined → 0).
+    # The two baselines beside the table, by hand from the same samples:
+    # the majority gold's share and the share of golds equal to the last
+    # few-shot answer (JSTS: a constant answer's Pearson is undefined → 0).
     shot = str(tasks["mmlu"]["few_shots"][-1]["output"])
     mmlu = golds["mmlu"]
     assert frame.loc[1, "majority class: score"] == max(mmlu.count(g) for g in mmlu) / len(mmlu)
@@ -185,7 +185,7 @@ def test_one_job_for_all_lesions_scores_byte_identical_to_one_job_per_pruned_mod
 def test_resolution_note_by_hand():
     from lmanatomy.lesion.report import resolution_note
 
-    # n = 40 at accuracy 0.5: 1.96·sqrt(0.25/40) = 0.155, 1.96·sqrt(0.5/40) = 0.219; JSTS (Pearson)
-    # is not a share.
+    # n = 40 at accuracy 0.5: 1.96·sqrt(0.25/40) = 0.155,
+    # 1.96·sqrt(0.5/40) = 0.219; JSTS (Pearson) is not a share.
     note = resolution_note([{"task": "boolq", "samples": 40}, {"task": "jsts", "samples": 4}])
     assert "BoolQ n = 40: ±0.15 per cell, ±0.22 between two cells." in note and "JSTS" not in note

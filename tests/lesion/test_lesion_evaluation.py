@@ -109,11 +109,11 @@ def test_float_parse():
 
 def test_jsts_correlations_by_hand():
     golds = ["1.0", "2.0", "3.0"]
-    # x = (1, 2, 3), y = (1, 2, 4): cov 3, var_x 2, var_y 42/9 → r = 9 / sqrt(84); ranks equal → rho
-    # = 1.
+    # x = (1, 2, 3), y = (1, 2, 4): cov 3, var_x 2, var_y
+    # 42/9 → r = 9 / sqrt(84); ranks equal → rho = 1.
     assert score("jsts", ["1", "2", "4"], golds) == {"pearson": pytest.approx(9 / math.sqrt(84)), "spearman": pytest.approx(1.0)}
-    # Unparsable → -2: y = (1, -2, 3): cov 2, var_y 114/9 → r = 6 / sqrt(228); ranks (2, 1, 3) → rho
-    # = 1 - 6·2/24 = 0.5.
+    # Unparsable → -2: y = (1, -2, 3): cov 2, var_y 114/9 → r =
+    # 6 / sqrt(228); ranks (2, 1, 3) → rho = 1 - 6·2/24 = 0.5.
     scores = score("jsts", ["1", "なし\n\n", "3"], golds)
     assert scores == {"pearson": pytest.approx(6 / math.sqrt(228)), "spearman": pytest.approx(0.5)}
     from scipy.stats import pearsonr, spearmanr
@@ -167,8 +167,8 @@ def test_fewshot_repeat_and_majority_baselines_by_hand():
     assert majority_answer(golds) == "no" and majority_answer(["b", "a"]) == "a"  # ties: sorted, not sample order
     assert fewshot_repeat_baseline("exact_match", golds, ["no", "yes"]) == ("yes", 2 / 5)  # the LAST shot's answer
     assert fewshot_repeat_baseline("pearson", ["1.0", "2.0", "4.0"], ["3"]) == ("3", 0.0)  # constant: undefined → 0
-    # Its interval: the bootstrap of the constant answer's 0/1 hits (a plain loop over the same
-    # seeded draws).
+    # Its interval: the bootstrap of the constant answer's
+    # 0/1 hits (a plain loop over the same seeded draws).
     import numpy as np
 
     draws = np.random.default_rng(0).integers(0, 5, size=(1000, 5))
@@ -256,8 +256,8 @@ def tiny64(tokenizer):
 
 
 def test_shared_prefix_generation_equals_plain_left_padding(tiny64):
-    """Sharing the few-shot prefix's KV cache gives the reference's tokens (float64, so no near-ties
-    flip)."""
+    """Sharing the few-shot prefix's KV cache gives the
+    reference's tokens (float64, so no near-ties flip)."""
     model, tok = tiny64
     shots = [{"input": f"前提：文{i}\n仮説：文", "output": "neutral"} for i in range(2)]
     prompts = [render_prompt(JNLI, shots, text) for text in ("前提：犬\n仮説：猫", "前提：とても長い入力の文です\n仮説：短い", "x")]

@@ -7,8 +7,8 @@ from lmanatomy.lesion import llm_pruner_args, percent_label, plan, variant_id, v
 from lmanatomy.lesion.naming import layer_indices, scaled_one_based
 from lmanatomy.lesion.planning import architecture_of, plan_for
 
-# Llama-2-7B, by hand: one layer = 4·4096² (q,k,v,o) + 3·4096·11008 (gate, up, down) + 2·4096
-# (norms).
+# Llama-2-7B, by hand: one layer = 4·4096² (q,k,v,o)
+# + 3·4096·11008 (gate, up, down) + 2·4096 (norms).
 LLAMA2_LAYER = 4 * 4096**2 + 3 * 4096 * 11008 + 2 * 4096
 LLAMA2_TOTAL = 32 * LLAMA2_LAYER + 2 * 32000 * 4096 + 4096  # + embed + lm_head (untied) + final norm
 LLAMA2_HEAD = 4 * 128 * 4096  # q, k, v rows and o columns of one head
@@ -21,8 +21,8 @@ SMOL_HEAD = 64 * 576 * 2  # GQA: q rows and o columns of one query head
 SMOL_KV = 64 * 576 * 2  # k and v rows of one KV head
 SMOL_NEURON = 3 * 576
 
-# Llama-3-8B shapes: hidden 4096, 32 query / 8 KV heads of 128, intermediate 14336, vocab 128256,
-# untied.
+# Llama-3-8B shapes: hidden 4096, 32 query / 8 KV heads
+# of 128, intermediate 14336, vocab 128256, untied.
 L3_LAYER = 4096 * 4096 * 2 + 4096 * 1024 * 2 + 3 * 4096 * 14336 + 2 * 4096
 L3_TOTAL = 32 * L3_LAYER + 2 * 128256 * 4096 + 4096
 L3_HEAD, L3_KV, L3_NEURON = 128 * 4096 * 2, 128 * 4096 * 2, 3 * 4096
@@ -52,8 +52,8 @@ def test_llama2_7b_layers_4_8(registry, share, heads, neurons, achieved):
 
 
 def test_llm_pruner_end_index_is_exclusive(registry):
-    # The paper's 「4-8層」 = indices 3..7 = LLM-Pruner's --block_*_layer_start 3
-    # --block_*_layer_end 8.
+    # The paper's 「4-8層」 = indices 3..7 = LLM-Pruner's
+    # --block_*_layer_start 3 --block_*_layer_end 8.
     args = llm_pruner_args(plan(registry["elyza-llama-2-7b-instruct"], layers=layer_indices([4, 8], "one_based_inclusive"), share=0.005))
     assert (args["block_attention_layer_start"], args["block_attention_layer_end"]) == (3, 8)
     assert (args["block_mlp_layer_start"], args["block_mlp_layer_end"]) == (3, 8)
@@ -68,8 +68,8 @@ def test_llm_pruner_end_index_is_exclusive(registry):
         # r = 0.16217: neurons 1536 - int(1286.9) = 250; channels 576 - int(482.6) = 94 → 1 head,
         # floored to a multiple of the 3 KV groups → 0.
         (0.02, 0, 250),
-        # r = 0.40543: neurons 1536 - int(913.3) = 623; channels 576 - int(342.5) = 234 → 3 heads,
-        # one per group.
+        # r = 0.40543: neurons 1536 - int(913.3) = 623; channels
+        # 576 - int(342.5) = 234 → 3 heads, one per group.
         (0.05, 3, 623),
     ],
 )
@@ -84,14 +84,14 @@ def test_smollm2_keep_kv_heads_by_hand(registry, share, heads, neurons):
 @pytest.mark.parametrize(
     "share, groups, neurons",
     [
-        # k and v count too: r = 0.005·SMOL_TOTAL/5/(9·SMOL_HEAD + 3·SMOL_KV + 1536·SMOL_NEURON) =
-        # 0.03801: neurons 1536 - int(1477.6) = 59; key channels 192 - int(184.7) = 8 < 64: no KV
-        # group.
+        # k and v count too: r = 0.005·SMOL_TOTAL/5/(9·SMOL_HEAD + 3·SMOL_KV
+        # + 1536·SMOL_NEURON) = 0.03801: neurons 1536 - int(1477.6) = 59;
+        # key channels 192 - int(184.7) = 8 < 64: no KV group.
         (0.005, 0, 59),
         # r = 0.15204: neurons 1536 - int(1302.5) = 234; key channels 192 - int(162.8) = 30: none.
         (0.02, 0, 234),
-        # r = 0.38010: neurons 1536 - int(952.2) = 584; key channels 192 - int(119.0) = 73 → 1 group
-        # = 3 query heads.
+        # r = 0.38010: neurons 1536 - int(952.2) = 584; key
+        # channels 192 - int(119.0) = 73 → 1 group = 3 query heads.
         (0.05, 1, 584),
     ],
 )
@@ -174,8 +174,8 @@ def test_bad_layer_numbers_are_config_errors():
 
 
 def test_paper_config_prunes_the_papers_layers(repo, registry):
-    """config/papers/harada2024.yaml: 「4-8層」 … 「24-28層」, 1-based, are indices 3-7 … 23-27 (32
-    layers)."""
+    """config/papers/harada2024.yaml: 「4-8層」 … 「24-28層」,
+    1-based, are indices 3-7 … 23-27 (32 layers)."""
     import yaml
 
     from lmanatomy.lesion import plan_variants
@@ -189,8 +189,8 @@ def test_paper_config_prunes_the_papers_layers(repo, registry):
 
 
 def test_default_ranges_follow_the_stated_scaling_rule(repo):
-    """config.yaml's SmolLM2 ranges = the paper's 1-based ranges moved from 32 to 30 layers by one
-    rule."""
+    """config.yaml's SmolLM2 ranges = the paper's 1-based
+    ranges moved from 32 to 30 layers by one rule."""
     import yaml
 
     section = yaml.safe_load((repo / "config" / "config.yaml").read_text(encoding="utf-8"))["lesion"]
@@ -203,8 +203,8 @@ def test_default_ranges_follow_the_stated_scaling_rule(repo):
 
 
 def test_achieved_shares_under_each_reading_of_the_papers_ranges(registry):
-    """Llama-2-7B: 1-based and 0-based readings prune 5 layers alike; LLM-Pruner's start/end reading
-    prunes 4."""
+    """Llama-2-7B: 1-based and 0-based readings prune 5
+    layers alike; LLM-Pruner's start/end reading prunes 4."""
     from lmanatomy.lesion import plan_variants
     from lmanatomy.lesion.report import reading_shares
 
@@ -215,6 +215,6 @@ def test_achieved_shares_under_each_reading_of_the_papers_ranges(registry):
     by_hand = {n: plan_for(arch, layer_indices([10, 14], n), 0.005).achieved_share * 100 for n in readings}
     assert readings == pytest.approx(by_hand)
     assert readings["one_based_inclusive"] == pytest.approx(readings["zero_based_inclusive"])
-    # 4 layers: r = 0.005·TOTAL/4/(32·HEAD + 11008·NEURON) = 0.04162 → 1 head + 459 neurons per
-    # layer.
+    # 4 layers: r = 0.005·TOTAL/4/(32·HEAD + 11008·NEURON)
+    # = 0.04162 → 1 head + 459 neurons per layer.
     assert readings["llm_pruner_start_end"] == pytest.approx(100 * 4 * (LLAMA2_HEAD + 459 * LLAMA2_NEURON) / LLAMA2_TOTAL)  # 0.459%

@@ -1,5 +1,5 @@
-"""Pruning removes exactly the lowest-L1 heads and neurons; the pruned model runs, saves and
-reloads."""
+"""Pruning removes exactly the lowest-L1 heads and
+neurons; the pruned model runs, saves and reloads."""
 
 import json
 import warnings
@@ -33,8 +33,8 @@ SHAPES = {
     "gqa_groups": _GQA,
 }
 MODES = {"mha": "prune_kv_groups", "gqa": "keep_kv_heads", "gqa_groups": "prune_kv_groups"}
-# Shares chosen so that heads go too: MHA 1 head/layer, GQA 1 head per KV group, GQA groups 1 of 2
-# KV groups.
+# Shares chosen so that heads go too: MHA 1 head/layer,
+# GQA 1 head per KV group, GQA groups 1 of 2 KV groups.
 SHARES = {"mha": 0.1, "gqa": 0.1, "gqa_groups": 0.2}
 
 
@@ -43,8 +43,8 @@ def _plan(original, layers, kind, share=None):
 
 
 def _reference_head_scores(layer, heads, kv_heads, head_dim):
-    """Head importance with explicit loops: per channel, L1 of its weights in every pruned member,
-    averaged."""
+    """Head importance with explicit loops: per channel,
+    L1 of its weights in every pruned member, averaged."""
     members = [("q_proj", 0)] + ([("k_proj", 0), ("v_proj", 0)] if heads == kv_heads else []) + [("o_proj", 1)]
     scores = []
     for h in range(heads):
@@ -90,8 +90,8 @@ def _reference_kv_group_scores(layer, kv_heads, head_dim):
 
 
 def _saved(family, kind, tokenizer, tmp_path):
-    """(kind, base folder, the model loaded back from it, tokenizer) for a tiny model of one family
-    and shape."""
+    """(kind, base folder, the model loaded back from it,
+    tokenizer) for a tiny model of one family and shape."""
     model, tok = tiny_model(family, tokenizer=tokenizer, seed=3, **SHAPES[kind])
     base = save_model_dir(model, tok, tmp_path / "base")
     original, _ = load_model(base)
@@ -109,8 +109,8 @@ def test_removes_exactly_the_lowest_l1_heads_and_neurons(case):
 
 
 def _assert_removes_the_lowest(original, kind):
-    """Pruning ``original`` in place removes the heads / KV groups / neurons a plain loop ranks
-    lowest."""
+    """Pruning ``original`` in place removes the heads
+    / KV groups / neurons a plain loop ranks lowest."""
     p = _plan(original, (1, 2), kind)
     cfg = original.config
     heads, kv, hd = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
@@ -162,8 +162,8 @@ def _assert_removes_the_lowest(original, kind):
 
 
 def test_importance_agrees_with_torch_pruning(tokenizer):
-    """Torch-Pruning's MagnitudeImportance(p=1, mean over the group) on its own dependency graph
-    (MHA)."""
+    """Torch-Pruning's MagnitudeImportance(p=1, mean over
+    the group) on its own dependency graph (MHA)."""
     import torch_pruning as tp
 
     model, _ = tiny_model("llama", tokenizer=tokenizer, seed=5, layers=1, hidden=16, ff=32, num_key_value_heads=4)

@@ -44,9 +44,9 @@ def task_root(config: Mapping[str, Any], task: str) -> str | None:
 
 
 def fewshot_download(config: Mapping[str, Any], task: str) -> list[str]:
-    """``[data/raw/<file>]`` when the config's llm-jp-eval version fixes a task's few-shots as rows
-    of an upstream file that the task's data root lacks (the workflow's download rule then fetches
-    it), else ``[]``."""
+    """``[data/raw/<file>]`` when the config's llm-jp-eval version fixes a
+    task's few-shots as rows of an upstream file that the task's data root
+    lacks (the workflow's download rule then fetches it), else ``[]``."""
     from pathlib import Path
 
     from lmanatomy.data.layout import RAW_ROOT

@@ -178,8 +178,8 @@ def llm_pruner_args(plan: PruningPlan) -> dict[str, Any]:
 
 
 def _as_module(model_or_config: Any) -> nn.Module:
-    """A module tree (meta device when built here) from a model, a transformers config or a registry
-    entry."""
+    """A module tree (meta device when built here) from a
+    model, a transformers config or a registry entry."""
     import torch
     from torch import nn
 
@@ -297,8 +297,8 @@ def plan_for(
     numbering: str = "zero_based_inclusive",
     importance_dtype: str = "float64",
 ) -> PruningPlan:
-    """The plan for a known architecture; ``layers`` are inclusive 0-based indices (see the module
-    docstring)."""
+    """The plan for a known architecture; ``layers`` are
+    inclusive 0-based indices (see the module docstring)."""
     if len(layers) != 2:
         raise ConfigError("layers", f"a layer range is [first, last], got {list(layers)}")
     first, last = int(layers[0]), int(layers[1])
@@ -338,12 +338,12 @@ def plan_for(
 def plan(
     model_or_config: Any, layers: tuple[int, int] | list[int] = (3, 7), share: float = 0.005, gqa: str = "prune_kv_groups"
 ) -> PruningPlan:
-    """Heads and MLP neurons to remove per layer so that ``share`` of the WHOLE model goes, from
-    ``layers`` only.
+    """Heads and MLP neurons to remove per layer so that
+    ``share`` of the WHOLE model goes, from ``layers`` only.
 
     ``model_or_config``: a model (the meta device suffices), a transformers config or a registry
-    entry. ``layers``: inclusive 0-based (first, last) module indices (the paper's 「4-8層」 is (3,
-    7)).
+    entry. ``layers``: inclusive 0-based (first, last)
+    module indices (the paper's 「4-8層」 is (3, 7)).
     """
     return plan_for(architecture_of(model_or_config), layers, share, gqa)
 
@@ -356,8 +356,8 @@ def plan_variants(
     gqa: str = "prune_kv_groups",
     importance_dtype: str = "float64",
 ) -> dict[str, PruningPlan]:
-    """Every (share, layer range) plan by lesion name, share-major as the paper's Table 1 orders its
-    columns.
+    """Every (share, layer range) plan by lesion name,
+    share-major as the paper's Table 1 orders its columns.
 
     ``layer_ranges`` are read under ``numbering`` (see ``naming``).
     """

@@ -35,8 +35,8 @@ from lmanatomy.lesion.planning import PruningPlan
 
 METRIC_LABELS = {"exact_match": "exact match", "pearson": "Pearson", "spearman": "Spearman"}
 DETAILS = ("n", "ci95_low", "ci95_high", "undefined")  # per-cell columns of table1.csv: "<column>: <detail>"
-# Baselines on the original's evaluated samples: column name in table1.csv → key prefix in the task
-# summary.
+# Baselines on the original's evaluated samples: column
+# name in table1.csv → key prefix in the task summary.
 BASELINES = {"majority class": "baseline", "repeat last few-shot answer": "fewshot_baseline"}
 DIGITS = 2
 BASELINE_NOTE = ("A lesion effect is a finding only where its interval clears the original's; a score inside a "
@@ -69,8 +69,8 @@ def _grid(
     value: str | None,
     details: bool = False,
 ) -> pd.DataFrame:
-    """Rows = tasks, columns = task/metric/original/lesions; ``value`` None = each task's main
-    metric.
+    """Rows = tasks, columns = task/metric/original/lesions;
+    ``value`` None = each task's main metric.
 
     ``details``: also each cell's n, 95% interval and whether the metric is undefined.
     """
@@ -97,8 +97,8 @@ def _grid(
 
 
 def _baseline_cells(summary: Mapping[str, Any], key: str) -> dict[str, Any]:
-    """The two baselines of one task (score and 95% interval; NaN when the evaluation did not record
-    them)."""
+    """The two baselines of one task (score and 95% interval;
+    NaN when the evaluation did not record them)."""
     cells: dict[str, Any] = {}
     for name, suffix in BASELINES.items():
         low, high = summary.get(f"{key}_{suffix}_ci95", [math.nan, math.nan])
@@ -142,9 +142,9 @@ def score_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def best_per_share(frame: pd.DataFrame, plans: Mapping[str, PruningPlan], digits: int = DIGITS) -> pd.DataFrame:
-    """True where a lesion column holds the strictly highest score of its share in that row,
-    compared at the printed precision (``digits``): a tie, or a lead that the rounding hides, is no
-    best."""
+    """True where a lesion column holds the strictly highest score of its
+    share in that row, compared at the printed precision (``digits``): a
+    tie, or a lead that the rounding hides, is no best."""
     bold = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     for share in sorted({p.share for p in plans.values()}):
         columns = [column_label(p) for p in plans.values() if p.share == share]
@@ -167,8 +167,8 @@ def display_table(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
 def table1(
     scores: Mapping[str, Sequence[Mapping[str, Any]]], plans: Mapping[str, PruningPlan], tasks: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(Table 1 with per-cell n, interval and undefined flag; its bold mask). ``scores``: variant →
-    per-task summaries."""
+    """(Table 1 with per-cell n, interval and undefined flag;
+    its bold mask). ``scores``: variant → per-task summaries."""
     frame = _grid(scores, plans, tasks, None, details=True)
     return frame, best_per_share(frame, plans)
 
@@ -176,8 +176,8 @@ def table1(
 def write_table1(
     frame: pd.DataFrame, bold: pd.DataFrame, csv_path: str, md_path: str, title: str, notes: Sequence[str]
 ) -> None:
-    """CSV: every column (full precision); Markdown: the scores, strict bests bold, ``0.00*``
-    footnoted."""
+    """CSV: every column (full precision); Markdown: the
+    scores, strict bests bold, ``0.00*`` footnoted."""
     from lmanatomy.tables import atomic_write_text, to_markdown
 
     atomic_write_text(csv_path, frame.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
@@ -310,8 +310,8 @@ def figure(
 
 
 def baselines(summaries: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """Task display name → score of a constant answer (from the original model's evaluated
-    golds)."""
+    """Task display name → score of a constant answer
+    (from the original model's evaluated golds)."""
     from lmanatomy.evaluation.tasks import task_spec
 
     out = {}
@@ -396,12 +396,12 @@ PAPER_EFFECTS = ("20-36 points of exact match (JNLI 0.36 → 0.16, JCommonsenseQ
 
 
 def resolution_note(summaries: Sequence[Mapping[str, Any]]) -> str:
-    """Why these sample counts: per exact-match task, the smallest lesion effect its n can tell from
-    noise.
+    """Why these sample counts: per exact-match task, the
+    smallest lesion effect its n can tell from noise.
 
     At accuracy 0.5 (the widest case) a cell's 95% interval is ±1.96·sqrt(0.25/n) and the difference
-    of two independent cells ±1.96·sqrt(0.5/n); the cells share their samples, so this is
-    conservative.
+    of two independent cells ±1.96·sqrt(0.5/n); the
+    cells share their samples, so this is conservative.
     """
     from lmanatomy.evaluation.tasks import task_spec
 
@@ -414,14 +414,14 @@ def resolution_note(summaries: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _origin(origin: str, summary: Mapping[str, Any]) -> str:
-    """A JGLUE task is defined by the llm-jp-eval version that built it; the project's own tasks by
-    the project."""
+    """A JGLUE task is defined by the llm-jp-eval version
+    that built it; the project's own tasks by the project."""
     return f"llm-jp-eval {summary.get('llm_jp_eval', 'v1.1')}" if origin.startswith("llm-jp-eval") else origin
 
 
 def _data_text(info: Mapping[str, Any]) -> str:
-    """The task's data as its prepared dataset's provenance states it (``info["data"]``, the origin
-    fact)."""
+    """The task's data as its prepared dataset's provenance
+    states it (``info["data"]``, the origin fact)."""
     if "data" not in info:
         raise DataError(f"task '{info.get('task')}': its info record has no 'data' (built by an older "
                         "lm-anatomy)")

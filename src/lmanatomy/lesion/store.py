@@ -57,8 +57,8 @@ def _key_files(base_dir: Path) -> dict[str, Path]:
 
 
 def read_layer_tensors(base_dir: str | Path, layers_path: str, layer: int) -> dict[str, torch.Tensor]:
-    """One layer's q/k/v/o and gate/up/down tensors straight from a checkpoint, keyed relative to
-    the layer."""
+    """One layer's q/k/v/o and gate/up/down tensors straight
+    from a checkpoint, keyed relative to the layer."""
     from safetensors import safe_open
 
     base_dir = Path(base_dir)
@@ -116,8 +116,8 @@ def shape_map(plan: PruningPlan, records: list[LayerPruning], base: dict[str, An
 
 
 def save_pruned(out_dir: str | Path, tensors: dict[str, torch.Tensor], mapping: dict[str, Any]) -> Path:
-    """Write tensors and shape map into ``out_dir`` (assembled in a scratch folder, then
-    renamed)."""
+    """Write tensors and shape map into ``out_dir``
+    (assembled in a scratch folder, then renamed)."""
     from safetensors.torch import save_file
 
     from lmanatomy.models.loading import move_into_place, scratch_dir
@@ -169,8 +169,8 @@ def apply_pruned(model: torch.nn.Module, pruned_dir: str | Path) -> torch.nn.Mod
 def install_pruned(
     model: torch.nn.Module, plan: PruningPlan, tensors: dict[str, torch.Tensor], records: list[LayerPruning]
 ) -> torch.nn.Module:
-    """Resize the recorded layers of ``model`` and load their pruned tensors (full checkpoint keys),
-    in place.
+    """Resize the recorded layers of ``model`` and load
+    their pruned tensors (full checkpoint keys), in place.
 
     Shared by the reload from disk and the in-memory lesions of one evaluation job, so that both
     give the model the same tensors in the same dtype and device.
