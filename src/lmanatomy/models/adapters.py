@@ -149,8 +149,8 @@ def _layer_count(model: nn.Module) -> int | None:
 
 
 def find_layers(model: nn.Module) -> str:
-    """Dotted path of the decoder layers: the shallowest ModuleList as long as the config's layer
-    count.
+    """Dotted path of the decoder layers: the shallowest
+    ModuleList as long as the config's layer count.
 
     Without a layer count in the config, the longest ModuleList (shallowest on ties) is taken.
     """
@@ -164,8 +164,8 @@ def find_layers(model: nn.Module) -> str:
 
 
 def find_final_norm(model: nn.Module, layers: str) -> str | None:
-    """The last norm module registered after the decoder layers in their parent (``model.norm``,
-    ``ln_f``)."""
+    """The last norm module registered after the decoder
+    layers in their parent (``model.norm``, ``ln_f``)."""
     parent_path, _, list_name = layers.rpartition(".")
     parent = _get(model, parent_path) if parent_path else model
     names = [name for name, _ in parent.named_children()]
@@ -188,8 +188,8 @@ def find_ff_activation(layer: nn.Module) -> tuple[str | None, str]:
 
 
 def find_ff_input(layer: nn.Module, ff_activation: str | None) -> tuple[str | None, str]:
-    """(path, reason if None) of the linear feeding the FF nonlinearity, by its name
-    (FF_INPUT_NAMES)."""
+    """(path, reason if None) of the linear feeding the
+    FF nonlinearity, by its name (FF_INPUT_NAMES)."""
     parent = ff_activation.rpartition(".")[0] if ff_activation else ""
     linears = [name for name, mod in layer.named_modules() if _is_linear(mod) and name.rpartition(".")[0] == parent]
     for candidate in FF_INPUT_NAMES:

@@ -42,8 +42,8 @@ def _config_class(model_type: str) -> Any | None:
 
 @functools.cache
 def required_keys(model_type: str) -> tuple[str, ...]:
-    """Sizing keys an entry of ``model_type`` must state: those whose class default is a fixed
-    value.
+    """Sizing keys an entry of ``model_type`` must
+    state: those whose class default is a fixed value.
 
     A default derived from other keys (Llama's ``head_dim`` = hidden / heads, its KV heads = heads)
     follows them when they change, as the model's own config.json implies when it omits the key;
@@ -62,8 +62,8 @@ def required_keys(model_type: str) -> tuple[str, ...]:
 
 
 def _follows(cls: Any, defaults: Mapping[str, Any], key: str, other: str) -> bool:
-    """Whether the default of ``key`` changes when ``other`` doubles (a config the class refuses:
-    no)."""
+    """Whether the default of ``key`` changes when
+    ``other`` doubles (a config the class refuses: no)."""
     try:
         return cls(**{other: defaults[other] * 2}).to_dict().get(key) != defaults[key]
     except Exception:  # the class's own validation (divisibility) refused the doubled value
@@ -91,8 +91,8 @@ def missing_keys(entry: ModelEntry) -> list[str]:
 
 
 def check_facts(entry: ModelEntry) -> None:
-    """Required keys present and head counts that divide; a :class:`RegistryError` naming the entry
-    otherwise."""
+    """Required keys present and head counts that divide; a
+    :class:`RegistryError` naming the entry otherwise."""
     if entry.trust_remote_code and _config_class(entry.model_type) is None:
         return  # the family's config class is remote code: nothing to compare its defaults with
     if _config_class(entry.model_type) is None:
@@ -135,8 +135,8 @@ def read_config_json(folder: str | Path) -> dict[str, Any]:
 
 
 def check_against_config_json(entry: ModelEntry, folder: str | Path) -> None:
-    """Every fact the registry states equals the downloaded ``config.json``'s value (numbers
-    compared as numbers)."""
+    """Every fact the registry states equals the downloaded
+    ``config.json``'s value (numbers compared as numbers)."""
     actual = read_config_json(folder)
     for key, value in entry.config.items():
         if key not in actual:

@@ -39,8 +39,8 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def resolve_device(device: str = "auto") -> torch.device:
-    """``auto`` → CUDA when present, else CPU. Asking for CUDA without one is an error, not a
-    fallback."""
+    """``auto`` → CUDA when present, else CPU. Asking
+    for CUDA without one is an error, not a fallback."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -80,8 +80,8 @@ def meta_model(entry: ModelEntry) -> nn.Module:
 
 
 def count_parameters(entry: ModelEntry) -> int:
-    """Parameter count from the architecture alone (the entry's ``parameters`` fact if it cannot be
-    built)."""
+    """Parameter count from the architecture alone (the
+    entry's ``parameters`` fact if it cannot be built)."""
     from lmanatomy.models.adapters import parameter_count
 
     if entry.parameters is not None:
@@ -146,8 +146,8 @@ def scratch_dir(dest: Path) -> Path:
 
 
 def move_into_place(tmp: Path, dest: Path) -> Path:
-    """Replace ``dest`` by the assembled folder ``tmp`` in one rename: never a half-written
-    folder."""
+    """Replace ``dest`` by the assembled folder ``tmp``
+    in one rename: never a half-written folder."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -182,8 +182,8 @@ def convert_gguf(entry: ModelEntry, dest: str | Path) -> Path:
     tmp = scratch_dir(dest)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-    # The weights are dequantized on load; dropping the quantizer lets them save as plain
-    # safetensors.
+    # The weights are dequantized on load; dropping the
+    # quantizer lets them save as plain safetensors.
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config

@@ -42,8 +42,8 @@ STEP = re.compile(r"^step(\d+)$")
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """The optimisation settings of a ``local`` entry (``train:`` in the registry), with
-    defaults."""
+    """The optimisation settings of a ``local`` entry
+    (``train:`` in the registry), with defaults."""
 
     seed: int = 0
     steps: int = 1000
@@ -71,8 +71,8 @@ class TrainSettings:
 
 
 def checkpoint_steps(entry: ModelEntry) -> dict[str, int]:
-    """``{'step0': 0, 'step16': 16, ...}`` from the entry's checkpoint names (which must be
-    ``step<N>``)."""
+    """``{'step0': 0, 'step16': 16, ...}`` from the entry's
+    checkpoint names (which must be ``step<N>``)."""
     steps = {}
     for name in entry.checkpoints:
         match = STEP.match(name)
@@ -85,8 +85,8 @@ def checkpoint_steps(entry: ModelEntry) -> dict[str, int]:
 
 
 def pythia_like_schedule(total: int, every: int) -> list[int]:
-    """Steps 0, 1, 2, 4, … (powers of two below ``every``), then every ``every`` steps up to
-    ``total``.
+    """Steps 0, 1, 2, 4, … (powers of two below ``every``),
+    then every ``every`` steps up to ``total``.
 
     Pythia saves step0, 1, 2, 4, …, 512, then every 1000 steps; this is the same shape scaled.
     """
@@ -98,8 +98,8 @@ def pythia_like_schedule(total: int, every: int) -> list[int]:
 
 
 def pretokenize(text: str) -> list[str]:
-    """Split a line into word tokens: a word after a space carries ``▁``; punctuation stands
-    alone."""
+    """Split a line into word tokens: a word after a
+    space carries ``▁``; punctuation stands alone."""
     return [piece for piece, _ in _pretokenizer().pre_tokenize_str(text)]
 
 
@@ -112,8 +112,8 @@ def _pretokenizer():
 
 
 def build_tokenizer(lines: Iterable[str], required_tokens: Iterable[str] = ()):
-    """A word-level tokenizer whose vocabulary is every pre-token of the corpus (plus
-    ``required_tokens``).
+    """A word-level tokenizer whose vocabulary is every
+    pre-token of the corpus (plus ``required_tokens``).
 
     Ids are assigned by decreasing frequency, ties broken alphabetically, so the tokenizer is a
     function of the corpus alone. ``required_tokens`` are strings that must encode to one token
@@ -183,8 +183,8 @@ def train_local(
     log: Callable[[str], None] = print,
     progress: bool = True,
 ) -> dict[str, Path]:
-    """Train ``entry`` on ``lines`` and save every checkpoint of the entry under
-    ``root/<checkpoint>``.
+    """Train ``entry`` on ``lines`` and save every
+    checkpoint of the entry under ``root/<checkpoint>``.
 
     Each line is one training sequence (ending in the end-of-text token); batches are drawn from
     a seeded permutation, epoch after epoch. Step 0 is the initialisation. Returns checkpoint →
@@ -271,6 +271,6 @@ def _save(entry, model, tokenizer, dest: Path, step: int, settings: TrainSetting
 
 
 def required_word_tokens(words: Iterable[str], leading_space: bool) -> list[str]:
-    """The strings that must be single tokens: each word, with a leading space if the study uses
-    one."""
+    """The strings that must be single tokens: each
+    word, with a leading space if the study uses one."""
     return [(" " if leading_space else "") + word for word in words]

@@ -84,13 +84,13 @@ def pruning_reason(layer: Any, fused: Mapping[str, str]) -> str:
     """Why LLM-Pruner's attention/MLP groups cannot be cut from this layer ('' when they can).
 
     What removing a head or a neuron needs (the pruning code slices exactly these): separate
-    ``self_attn.{q,k,v,o}_proj`` and ``mlp.{gate,up,down}_proj`` Linears, a ``head_dim`` that
-    divides the q and k widths, and no other weights inside ``self_attn`` / ``mlp`` that are indexed
-    by head or neuron. A norm of width ``head_dim`` is applied to every head alike (Qwen3's
-    ``q_norm`` / ``k_norm``), so removing a head leaves it as it is; norms outside ``self_attn`` /
-    ``mlp`` (Gemma-2's pre/post feed-forward norms) act on the hidden size, which pruning keeps. A
-    norm across all heads (OLMo-2's ``q_norm`` of width heads × head_dim) would have to be sliced
-    too.
+    ``self_attn.{q,k,v,o}_proj`` and ``mlp.{gate,up,down}_proj`` Linears, a ``head_dim``
+    that divides the q and k widths, and no other weights inside ``self_attn`` / ``mlp``
+    that are indexed by head or neuron. A norm of width ``head_dim`` is applied to every
+    head alike (Qwen3's ``q_norm`` / ``k_norm``), so removing a head leaves it as it is;
+    norms outside ``self_attn`` / ``mlp`` (Gemma-2's pre/post feed-forward norms) act on
+    the hidden size, which pruning keeps. A norm across all heads (OLMo-2's ``q_norm``
+    of width heads × head_dim) would have to be sliced too.
     """
     from torch import nn
 
@@ -123,8 +123,8 @@ def pruning_reason(layer: Any, fused: Mapping[str, str]) -> str:
 
 
 def neuron_count(entry: ModelEntry) -> int:
-    """The census's neurons (outputs of every decoder-layer Linear), from the same meta build as the
-    needs."""
+    """The census's neurons (outputs of every decoder-layer
+    Linear), from the same meta build as the needs."""
     from lmanatomy.models.adapters import REMOTE_CODE_ADAPTERS
     from lmanatomy.models.census import census_of, census_of_model
 
@@ -145,8 +145,8 @@ def missing_parts(entry: ModelEntry, needs: tuple[str, ...]) -> list[tuple[str, 
 
 
 def needs_of(study: str, section: Mapping[str, Any] | None = None, probe: Mapping[str, Any] | None = None) -> tuple[str, ...]:
-    """The parts ``study`` needs, given its config section (knowledge's site) and probe
-    (last_layer)."""
+    """The parts ``study`` needs, given its config
+    section (knowledge's site) and probe (last_layer)."""
     needs = STUDY_NEEDS.get(study, ("layers",))
     if study == "knowledge" and (section or {}).get("site") == "pre":
         needs = ("layers", "ff_input")
@@ -165,8 +165,8 @@ def require_parts(entry: ModelEntry, study: str, needs: tuple[str, ...]) -> None
 
 
 def token_needs(probe: Mapping[str, Any] | None) -> tuple[str, ...]:
-    """The special tokens a probe relies on: ``eos`` (pool: eos), ``start`` (a leading BOS, else
-    EOS)."""
+    """The special tokens a probe relies on: ``eos``
+    (pool: eos), ``start`` (a leading BOS, else EOS)."""
     probe = probe or {}
     needs: tuple[str, ...] = ()
     if probe.get("pool") == "eos":
@@ -201,8 +201,8 @@ def missing_tokens(entry: ModelEntry, needs: tuple[str, ...]) -> list[str]:
 
 
 def require_tokens(entry: ModelEntry, study: str, needs: tuple[str, ...]) -> None:
-    """A one-line :class:`RegistryError` naming the model, its tokenizer folder and the first
-    missing token."""
+    """A one-line :class:`RegistryError` naming the model,
+    its tokenizer folder and the first missing token."""
     missing = missing_tokens(entry, needs)
     if missing:
         raise RegistryError(f"{study} needs {missing[0]}, but the tokenizer of model '{entry.name}' in "

@@ -181,8 +181,8 @@ def parse_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
 
 
 def _path_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
-    """A ``source: path`` entry: a folder of the user's own weights; its config.json is the
-    architecture.
+    """A ``source: path`` entry: a folder of the user's
+    own weights; its config.json is the architecture.
 
     Facts the entry writes under ``config`` must agree with config.json (a check, not an override).
     A relative path is relative to the working directory, like every path of a config.
@@ -216,8 +216,8 @@ def _path_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
 
 
 def load_registry(path: str | Path = DEFAULT_REGISTRY) -> Registry:
-    """Read and check ``config/models.yaml`` (or another registry file); duplicate keys are
-    errors."""
+    """Read and check ``config/models.yaml`` (or another
+    registry file); duplicate keys are errors."""
     path = Path(path)
     if not path.is_file():
         raise RegistryError(f"model registry file not found: {path}")

@@ -26,8 +26,8 @@ GPU_MEMORY_MB = 80 * 1024
 
 @dataclass(frozen=True)
 class Device:
-    """Sustained (not peak) throughput of one target device; the figures and their sources are in
-    docs/slurm.md."""
+    """Sustained (not peak) throughput of one target device;
+    the figures and their sources are in docs/slurm.md."""
 
     flops: dict[str, float] = field(default_factory=dict)  # FLOP/s per dtype
     bandwidth: float = 0.0  # bytes of weights read per second while decoding
@@ -75,8 +75,8 @@ def device_kind(device: str) -> str:
 
 
 def work_seconds(parameters: int, work: Work, device: str, dtype: str) -> float:
-    """Seconds of compute and weight traffic the work takes on the device, before the safety
-    factor."""
+    """Seconds of compute and weight traffic the work
+    takes on the device, before the safety factor."""
     target = DEVICES[device_kind(device)]
     if dtype not in target.flops:
         raise ValueError(f"no throughput for dtype '{dtype}' (known: {sorted(target.flops)})")
@@ -86,8 +86,8 @@ def work_seconds(parameters: int, work: Work, device: str, dtype: str) -> float:
 
 
 def work_minutes(parameters: int, work: Work, device: str, dtype: str) -> int:
-    """A job's time limit: start-up, loading the weights, and the work times SAFETY (whole
-    minutes)."""
+    """A job's time limit: start-up, loading the weights,
+    and the work times SAFETY (whole minutes)."""
     load = parameters * BYTES[dtype] / DEVICES[device_kind(device)].disk
     return int(math.ceil(STARTUP_MINUTES + (load + SAFETY * work_seconds(parameters, work, device, dtype)) / 60))
 
@@ -116,8 +116,8 @@ def shards(parameters: int, work_of: Callable[[int], Work], device: str, dtype: 
 
 
 def memory_mb(parameters: int, dtype: str = "float32", kind: str = "inference") -> int:
-    """Host memory for a job: the weights times the kind's factor, plus 4 GiB, rounded up to 1
-    GiB."""
+    """Host memory for a job: the weights times the
+    kind's factor, plus 4 GiB, rounded up to 1 GiB."""
     weights = parameters * BYTES[dtype] / 2**20
     return int(math.ceil((weights * MEMORY_FACTOR[kind] + 4096) / 1024) * 1024)
 
