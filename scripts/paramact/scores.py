@@ -1,5 +1,5 @@
-"""Score one paramact job: A = |w·dD/dw| per input, activated counts per layer, LLMDcos per
-layer."""
+"""Score one paramact job: A = |w·dD/dw| per input,
+activated counts per layer, LLMDcos per layer."""
 
 import pandas as pd
 

@@ -28,8 +28,8 @@ def test_validation_prunes_each_distinct_model_once_and_scores_it():
     section = {"calibration": "c4", "calibration_sets": ["c4", "wikitext2"], "calibration_samples": 2,
                "eval_samples": 3, "evaluation": ["boolq", "wikitext2"]}
     work = validation_work(section, {"c4": 100, "wikitext2": 50}, num_layers=3)
-    # pruned models: (uniform, c4), (density, c4), (uniform, wikitext2); 2 layer-forwards per input
-    # on average
+    # pruned models: (uniform, c4), (density, c4), (uniform,
+    # wikitext2); 2 layer-forwards per input on average
     calibration = 2 * 2 * (100 + 100 + 50)
     evaluation = 4 * 3 * (PROMPT_TOKENS + 50)  # the dense model and the 3 pruned ones
     assert work.forward_tokens == calibration + evaluation

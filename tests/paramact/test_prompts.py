@@ -63,8 +63,8 @@ def test_windows_cut_fixed_length_spans_from_long_rows(tokenizer):
 
 
 def test_joined_windows_are_spans_of_the_joined_text(tokenizer):
-    """As the released code cuts WikiText-2: windows of the whole text joined with spaces, short
-    rows included."""
+    """As the released code cuts WikiText-2: windows of the
+    whole text joined with spaces, short rows included."""
     frame = pd.DataFrame({"text": ["a b c", "d e", "f g h i j k l m"]})
     draws = Draws("w", frame, "wikitext2", tokenizer, seed=1, window=4, joined=True)
     stream = tokenizer("a b c d e f g h i j k l m", add_special_tokens=False).input_ids

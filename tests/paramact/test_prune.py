@@ -45,8 +45,8 @@ def test_row_mask_equals_a_plain_loop_with_ties():
 
 
 def _inputs_seen(model, layer_index, calibration):
-    """Σ x² per input feature of each linear of one layer, by plain hooks over full forward
-    passes."""
+    """Σ x² per input feature of each linear of one
+    layer, by plain hooks over full forward passes."""
     adapter = adapter_for(model)
     linears = adapter.linears(adapter.decoder_layers(model)[layer_index])
     sums = {name: 0.0 for name, _ in linears}

@@ -33,8 +33,8 @@ def setup(tokenizer):
 
 @pytest.mark.parametrize("cache_units, storage", [(1, "disk"), (2, "memory"), (4, "disk")])
 def test_streaming_equals_the_in_memory_definition(setup, tmp_path, cache_units, storage):
-    """Counts: equal. Cosines: within 1e-6 relative (chunked float32 dots summed in float64 vs
-    float64 numpy)."""
+    """Counts: equal. Cosines: within 1e-6 relative (chunked
+    float32 dots summed in float64 vs float64 numpy)."""
     scorer, draws, thresholds = setup
     result = run_job(scorer, draws, DENSITY, PAIRS, cache_units=cache_units, thresholds=thresholds,
                      running_mean=storage, scratch=tmp_path / "scratch", means_dir=tmp_path / "means")
@@ -89,8 +89,8 @@ def test_nan_weights_fail_loudly(tokenizer):
 
 
 def test_gamma_for_a_target_share_against_numpy(setup, tmp_path):
-    """The chosen γ reaches the target share (pooled over datasets) and one histogram bin higher
-    does not."""
+    """The chosen γ reaches the target share (pooled over
+    datasets) and one histogram bin higher does not."""
     scorer, draws, _ = setup
     result = run_job(scorer, draws, DENSITY, [], cache_units=1, thresholds=[], target_share=0.3, means_dir=tmp_path / "m")
     gamma = float(result.gamma["gamma"].iloc[0])
@@ -101,8 +101,8 @@ def test_gamma_for_a_target_share_against_numpy(setup, tmp_path):
 
 
 def test_counts_with_a_divided_by_the_datasets_mean_d(setup, tmp_path):
-    """mean(A)/D̄_X > γ/D̄ counted per layer, against numpy on the saved means and the samples'
-    D."""
+    """mean(A)/D̄_X > γ/D̄ counted per layer, against
+    numpy on the saved means and the samples' D."""
     scorer, draws, thresholds = setup
     gamma = thresholds[len(thresholds) // 2]
     result = run_job(scorer, draws, DENSITY, [], cache_units=1, thresholds=thresholds, gamma=gamma, means_dir=tmp_path / "m")

@@ -1,5 +1,5 @@
-"""Finding 3 (STS): Spearman per layer against scipy, the bootstrap interval, the pair table on real
-JSTS pairs."""
+"""Finding 3 (STS): Spearman per layer against scipy, the
+bootstrap interval, the pair table on real JSTS pairs."""
 
 import json
 
@@ -96,8 +96,8 @@ def test_pair_table_on_real_jsts_pairs(shared_data, tokenizer):
 
 
 def test_a_split_pair_table_is_the_unsplit_one(tokenizer):
-    """STS split over jobs (paramact_sts_block + paramact_sts_merge): the blocks in order are the
-    whole table."""
+    """STS split over jobs (paramact_sts_block +
+    paramact_sts_merge): the blocks in order are the whole table."""
     from lmanatomy.tables import block_of
 
     words = ["red", "blue", "cat", "dog", "runs", "sleeps", "small", "large"]

@@ -12,8 +12,8 @@ from lmanatomy.paramact.plan import canonical, study_pairs
 
 
 def check(config: Mapping[str, Any], registry: Registry) -> None:
-    """Models exist and are deep enough, every named dataset is in ``datasets:``, overrides match
-    pairs."""
+    """Models exist and are deep enough, every named
+    dataset is in ``datasets:``, overrides match pairs."""
     section = config["paramact"]
     for entry in check_model_names("paramact.models", section["models"], registry):
         if entry.num_layers < 5:

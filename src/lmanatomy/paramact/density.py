@@ -25,8 +25,8 @@ STORAGES = ("memory", "disk")
 
 
 def count_above(values: torch.Tensor, gammas: Sequence[float]) -> np.ndarray:
-    """How many entries of ``values`` exceed each γ (numpy on CPU: several times faster than torch
-    there)."""
+    """How many entries of ``values`` exceed each γ (numpy
+    on CPU: several times faster than torch there)."""
     if values.device.type == "cpu":
         array = values.numpy()
         return np.array([np.count_nonzero(array > gamma) for gamma in gammas], dtype=np.int64)
@@ -61,8 +61,8 @@ class RunningMean:
         if len(devices) != len(self.layer_sizes):
             raise DataError(f"{len(devices)} devices given for {len(self.layer_sizes)} layers")
         if storage == "memory":
-            # Each layer's sum lives beside that layer's weights (a model split over GPUs splits its
-            # sums too).
+            # Each layer's sum lives beside that layer's weights
+            # (a model split over GPUs splits its sums too).
             self._sums: list = [torch.zeros(n, dtype=torch.float32, device=d) for n, d in zip(self.layer_sizes, devices, strict=True)]
         else:
             assert self.directory is not None
@@ -116,8 +116,8 @@ class RunningMean:
         return counts
 
     def save_means(self, directory: str | Path) -> list[Path]:
-        """Write the per-parameter mean of every layer as ``layer_NNN.npy`` (float32), atomically
-        per file."""
+        """Write the per-parameter mean of every layer as
+        ``layer_NNN.npy`` (float32), atomically per file."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         paths = []

@@ -90,8 +90,8 @@ def draws_needed(density: Mapping[str, int], pairs: Sequence[Pair]) -> dict[str,
 
 @dataclass(frozen=True)
 class Compute:
-    """Score a unit into the working buffer; add it to its dataset's mean; copy it to a cache
-    slot."""
+    """Score a unit into the working buffer; add it to
+    its dataset's mean; copy it to a cache slot."""
 
     unit: Unit
     accumulate: bool

@@ -6,8 +6,8 @@ would start, so that D — the largest next-token logit — is the model's answe
 
 * BoolQ: ``{passage}\\nQuestion: {question}?\\nAnswer:``
 * MMLU: ``The following are multiple choice questions (with answers) about {subject}.\\n\\n``
-  ``{question}\\nA. {A}\\nB. {B}\\nC. {C}\\nD. {D}\\nAnswer:`` (subject as its file name, with
-  underscores)
+  ``{question}\\nA. {A}\\nB. {B}\\nC. {C}\\nD. {D}\\nAnswer:``
+  (subject as its file name, with underscores)
 * SIQA: ``The following are multiple choice questions (with answers) about social interaction.\\n``
   ``{context}\\n{question}\\nA. {answerA}\\nB. {answerB}\\nC. {answerC}\\nAnswer:``
 * HellaSwag: ``The following are multiple choice to finish a sentence (with answer) about``

@@ -1,5 +1,5 @@
-"""Validation experiments 1 and 2 of Wang, Dai & Sui (2024): pruning guided by the activation
-patterns.
+"""Validation experiments 1 and 2 of Wang, Dai & Sui
+(2024): pruning guided by the activation patterns.
 
 Criterion. The released code (``wanda_test.py`` → ``lib/util/prune_ori.py``, functions
 ``prune_wanda`` and ``prune_wanda_pro``, commit 9350311) prunes with Wanda: a weight's score is

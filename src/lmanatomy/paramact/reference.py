@@ -37,8 +37,8 @@ def in_memory(
     pairs: Sequence[Pair],
     thresholds: Sequence[float],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[np.ndarray]]]:
-    """(density table, pair table, per-dataset per-layer means) computed with everything in
-    memory."""
+    """(density table, pair table, per-dataset per-layer
+    means) computed with everything in memory."""
     vectors = score_all(scorer, draws, draws_needed(density, pairs))
     sizes = scorer.layer_sizes
     density_rows, means = [], {}

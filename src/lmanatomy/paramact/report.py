@@ -55,8 +55,8 @@ class Context:
 def setup_deviations(config: Mapping[str, Any], model: str, names: Sequence[str] | None = None) -> list[str]:
     """How the model, dtype and data differ from the paper's, as sentences (``names``: the datasets
     the output reads; None: the study's task and general datasets). The data sentence is each
-    dataset's origin fact (real, a seeded subset, or demo), the one its prepared provenance
-    records."""
+    dataset's origin fact (real, a seeded subset, or
+    demo), the one its prepared provenance records."""
     notes = []
     if model in GENERALITY_MODELS:
         notes.append(f"Model: {model}, one of the paper's generality models (its main results: Llama-2-7B).")
@@ -72,8 +72,8 @@ def setup_deviations(config: Mapping[str, Any], model: str, names: Sequence[str]
 
 
 def sts_deviations(config: Mapping[str, Any], model: str) -> list[str]:
-    """Finding 3's differences from the released ``llama_sts.py`` (STS-B validation, SICK; 256
-    pairs)."""
+    """Finding 3's differences from the released
+    ``llama_sts.py`` (STS-B validation, SICK; 256 pairs)."""
     section = config["paramact"]["sts"]
     datasets = config.get("datasets") or {}
     notes = setup_deviations(config, model, section["datasets"])
@@ -230,8 +230,8 @@ def boxplot_figure(pairs: pd.DataFrame, boxplot_pairs: Sequence[tuple[str, str]]
 
 
 def heatmap_matrix(pairs: pd.DataFrame, datasets: Sequence[str], ctx: Context) -> pd.DataFrame:
-    """Mean LLMDcos over layers L/2 .. L−3 and over paired samples, for every pair of
-    ``datasets``."""
+    """Mean LLMDcos over layers L/2 .. L−3 and over
+    paired samples, for every pair of ``datasets``."""
     first, last = deep_range(ctx.num_layers)
     deep = pairs[(pairs["layer"] >= first) & (pairs["layer"] <= last)]
     matrix = pd.DataFrame(np.nan, index=list(datasets), columns=list(datasets))
@@ -275,8 +275,8 @@ def _spearman(values: np.ndarray) -> float:
 
 
 def bootstrap_mean(values: np.ndarray, interval: Interval = Interval()) -> tuple[float, float]:
-    """Percentile-bootstrap interval of the mean of per-sample values (samples drawn with
-    replacement, seeded).
+    """Percentile-bootstrap interval of the mean of per-sample
+    values (samples drawn with replacement, seeded).
 
     Finding 2 is a claim about paired inputs; this interval says whether the shallow − deep gap
     of a pair's LLMDcos is wider than what resampling the pairs moves it by.
@@ -291,8 +291,8 @@ def bootstrap_mean(values: np.ndarray, interval: Interval = Interval()) -> tuple
 
 
 def findings(density: pd.DataFrame, pairs: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    """The two findings, one row per dataset (finding 1, per threshold) or dataset pair (finding
-    2)."""
+    """The two findings, one row per dataset (finding
+    1, per threshold) or dataset pair (finding 2)."""
     half = ctx.num_layers // 2
     first, last = deep_range(ctx.num_layers)
     rows = []

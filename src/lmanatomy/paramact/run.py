@@ -163,8 +163,8 @@ BY_D_COLUMNS = ["dataset", "layer", "parameters", "D_mean", "D_all", "threshold"
 
 
 def counts_by_d(means: Mapping[str, RunningMean], samples: Mapping[Unit, dict], density: Mapping[str, int], gamma: float) -> pd.DataFrame:
-    """Activated counts with A divided by its dataset's mean D (rescaled by the mean D of all
-    counted samples).
+    """Activated counts with A divided by its dataset's
+    mean D (rescaled by the mean D of all counted samples).
 
     D, the largest logit, scales every A of an input; datasets with larger D (code) look denser.
     Counting mean(A)/D̄_X > γ/D̄ is the same as counting mean(A) > γ·D̄_X/D̄, so no second running
@@ -183,8 +183,8 @@ def counts_by_d(means: Mapping[str, RunningMean], samples: Mapping[Unit, dict], 
 
 
 def gamma_table(density: pd.DataFrame, gamma: float, target_share: float | None) -> pd.DataFrame:
-    """γ, the share of all (dataset, parameter) means above it in this job, and the target share if
-    any."""
+    """γ, the share of all (dataset, parameter) means
+    above it in this job, and the target share if any."""
     rows = density[np.isclose(density["threshold"], gamma, rtol=1e-9, atol=0.0)]
     if rows.empty:
         raise DataError(f"gamma {gamma:g} is not among the job's thresholds")
@@ -219,8 +219,8 @@ def score_job(
     trust_remote_code: bool = False,
     log: logging.Logger | None = None,
 ) -> JobResult:
-    """Load the model and the job's prepared datasets (name → (Parquet path, format)), run the
-    job."""
+    """Load the model and the job's prepared datasets
+    (name → (Parquet path, format)), run the job."""
     from lmanatomy.models import load_model
 
     model, tokenizer = load_model(model_path, device, dtype, trust_remote_code=trust_remote_code)

@@ -36,8 +36,8 @@ class LayerWeights:
 
 
 def decoder_weights(model: nn.Module) -> list[LayerWeights]:
-    """Every decoder layer's linear weights, in adapter order (layer order, then registration
-    order)."""
+    """Every decoder layer's linear weights, in adapter
+    order (layer order, then registration order)."""
     adapter = adapter_for(model)
     layers = []
     for index, layer in enumerate(adapter.decoder_layers(model)):
@@ -113,8 +113,8 @@ class ParameterActivation:
 
     @property
     def layer_devices(self) -> list[torch.device]:
-        """Where each layer's weights live (several GPUs when the model was loaded with
-        device_map)."""
+        """Where each layer's weights live (several GPUs
+        when the model was loaded with device_map)."""
         return [layer.params[0].device for layer in self.weights]
 
     @property
@@ -122,8 +122,8 @@ class ParameterActivation:
         return len(self.weights)
 
     def tokenize(self, tokenizer: Any, text: str) -> torch.Tensor:
-        """Token ids of ``text`` with the tokenizer's own special tokens (BOS for Llama), shape (1,
-        T)."""
+        """Token ids of ``text`` with the tokenizer's own
+        special tokens (BOS for Llama), shape (1, T)."""
         if not isinstance(text, str) or not text:
             raise DataError(f"cannot score an empty or non-string input: {text!r}")
         return tokenizer(text, return_tensors="pt").input_ids

@@ -90,8 +90,8 @@ def llmdcos(a: LayerInput, b: LayerInput) -> np.ndarray:
 
 
 def deep_mean(values: np.ndarray | Sequence[float], num_layers: int) -> float:
-    """The paper's summary of a per-layer curve: the mean over layers L/2 .. L−3 (0-based,
-    inclusive)."""
+    """The paper's summary of a per-layer curve: the
+    mean over layers L/2 .. L−3 (0-based, inclusive)."""
     values = np.asarray(values, dtype=np.float64)
     if values.shape != (num_layers,):
         raise DataError(f"expected one value per layer ({num_layers}), got shape {values.shape}")

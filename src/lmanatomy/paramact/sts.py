@@ -1,5 +1,5 @@
-"""Finding 3 and validation 3: in deep layers, LLMDcos between two sentences follows their
-similarity.
+"""Finding 3 and validation 3: in deep layers, LLMDcos
+between two sentences follows their similarity.
 
 Wang, Dai & Sui (2024) score both sentences of each STS-B / SICK pair, take LLMDcos per layer and
 correlate it (Spearman) with the gold similarity. Their released ``llama_sts.py`` (commit
@@ -29,8 +29,8 @@ STAT_COLUMNS = ["dataset", "layers", "pairs", "spearman", "low", "high"]
 
 
 def sts_pairs(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """A seeded sample of ``n`` pairs (without replacement) with sentence1, sentence2 and a numeric
-    gold label."""
+    """A seeded sample of ``n`` pairs (without replacement)
+    with sentence1, sentence2 and a numeric gold label."""
     for column in ("sentence1", "sentence2", "label"):
         if column not in frame.columns:
             raise DataError(f"an STS dataset needs the column '{column}' (columns: {', '.join(frame.columns)})")
@@ -70,8 +70,8 @@ def ranks(values: np.ndarray) -> np.ndarray:
 
 
 def spearman_columns(gold: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Spearman's rho between ``gold`` (n,) and each column of ``values`` (n, k): Pearson on average
-    ranks.
+    """Spearman's rho between ``gold`` (n,) and each
+    column of ``values`` (n, k): Pearson on average ranks.
 
     A constant column (or constant gold) has no rank order: its rho is NaN.
     """
@@ -87,8 +87,8 @@ def spearman_columns(gold: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Interval:
-    """A percentile-bootstrap interval: ``level`` coverage from ``resamples`` resamples of the
-    pairs."""
+    """A percentile-bootstrap interval: ``level`` coverage
+    from ``resamples`` resamples of the pairs."""
 
     resamples: int = 1000
     level: float = 0.95
@@ -96,8 +96,8 @@ class Interval:
 
 
 def bootstrap_spearman(gold: np.ndarray, values: np.ndarray, interval: Interval) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rho, low, high) per column: rho on all pairs, the interval from resampling pairs with
-    replacement."""
+    """(rho, low, high) per column: rho on all pairs, the
+    interval from resampling pairs with replacement."""
     gold = np.asarray(gold, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64).reshape(len(gold), -1)
     if len(gold) < 3:

@@ -8,9 +8,9 @@ code's ``eval_mmlu`` uses 5 shots), HumanEval (no accuracy without execution) by
 prompt + canonical solution, text corpora by the perplexity of their windows.
 
 Calibration and evaluation inputs of a dataset are disjoint: both come from its seeded draw order
-(:class:`~lmanatomy.paramact.prompts.Draws`), calibration from draws 0..c−1, evaluation from
-c..c+e−1. Every estimate carries a 95% interval: Wilson for accuracies, a percentile bootstrap over
-texts for perplexities.
+(:class:`~lmanatomy.paramact.prompts.Draws`), calibration from draws
+0..c−1, evaluation from c..c+e−1. Every estimate carries a 95% interval:
+Wilson for accuracies, a percentile bootstrap over texts for perplexities.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ Z95 = 1.959963984540054
 
 
 def wilson(correct: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a proportion (keeps inside [0, 1] for small n, unlike the normal
-    one)."""
+    """Wilson score interval of a proportion (keeps
+    inside [0, 1] for small n, unlike the normal one)."""
     if n == 0:
         raise DataError("an accuracy over zero items has no interval")
     p = correct / n
@@ -59,8 +59,8 @@ def choice_tokens(tokenizer: Any, fmt: str) -> list[int]:
 
 
 def choice_accuracy(model: torch.nn.Module, inputs: Sequence[torch.Tensor], golds: Sequence[int], tokens: Sequence[int]) -> tuple[float, float, float, int]:
-    """(accuracy, low, high, n): the larger of the choices' last-position logits against the gold
-    index."""
+    """(accuracy, low, high, n): the larger of the choices'
+    last-position logits against the gold index."""
     device = next(model.parameters()).device
     correct = 0
     with torch.no_grad():
@@ -106,8 +106,8 @@ class EvalSet:
 
 
 def eval_set(draws: Draws, start: int, count: int, tokenizer: Any) -> EvalSet:
-    """Draws start..start+count−1 of a dataset, as choice items (BoolQ, MMLU) or perplexity
-    texts."""
+    """Draws start..start+count−1 of a dataset, as
+    choice items (BoolQ, MMLU) or perplexity texts."""
     fmt = draws.fmt
     if fmt in CHOICES:
         inputs, golds = [], []
@@ -148,8 +148,8 @@ class Plan:
     calibration_sets: tuple[str, ...]
 
     def runs(self) -> list[tuple[str, str, str]]:
-        """Experiment 1 (uniform vs density at the main calibration set), then experiment 2
-        (uniform, every set)."""
+        """Experiment 1 (uniform vs density at the main calibration
+        set), then experiment 2 (uniform, every set)."""
         runs = [("1", "uniform", self.calibration), ("1", "density", self.calibration)]
         runs += [("2", "uniform", name) for name in self.calibration_sets]
         return runs

@@ -20,8 +20,8 @@ from lmanatomy.tables import write_table
 
 
 def sts_report(tables: Sequence[str | Path], ctx: Context, out: Mapping[str, str | Path], resamples: int) -> list[str]:
-    """Finding 3: Spearman(gold, LLMDcos) per layer with 95% bootstrap intervals, table and
-    figure."""
+    """Finding 3: Spearman(gold, LLMDcos) per layer
+    with 95% bootstrap intervals, table and figure."""
     table = pd.concat([pd.read_csv(p) for p in tables], ignore_index=True)
     stats = sts_statistics(table, ctx.num_layers, Interval(resamples=resamples))
     first, last = deep_range(ctx.num_layers)
@@ -69,8 +69,8 @@ def _cell(row: pd.Series) -> str:
 
 def validation_report(runs_path: str | Path, ratios_path: str | Path, ctx: Context, sparsity: float,
                       out: Mapping[str, str | Path]) -> list[str]:
-    """Experiment 1 (table: dense / uniform / density-derived ratios) and 2 (calibration ×
-    evaluation)."""
+    """Experiment 1 (table: dense / uniform / density-derived
+    ratios) and 2 (calibration × evaluation)."""
     runs = pd.read_csv(runs_path, keep_default_na=False)
     ratios = pd.read_csv(ratios_path)
     runs["column"] = runs["evaluation"] + " (" + runs["metric"].map({"accuracy": "acc ↑", "perplexity": "ppl ↓"}) + ")"
@@ -93,8 +93,8 @@ def validation_report(runs_path: str | Path, ratios_path: str | Path, ctx: Conte
 
 
 def wins_line(one: pd.DataFrame) -> str:
-    """On how many evaluation sets the density-derived ratios beat the uniform ones (point
-    estimates)."""
+    """On how many evaluation sets the density-derived
+    ratios beat the uniform ones (point estimates)."""
     better = one[one["experiment"] == "1"].pivot(index="column", columns="allocation", values="value")
     sign = np.where(better.index.str.contains("ppl"), -1, 1)
     wins = int(((better["density"] - better["uniform"]) * sign > 0).sum())
@@ -115,8 +115,8 @@ def _related_lines(two: pd.DataFrame, dense: pd.DataFrame) -> list[str]:
 
 
 def _matrix_figure(two: pd.DataFrame, dense: pd.DataFrame, ctx: Context, path: str | Path) -> None:
-    """One panel per evaluation set: a bar per calibration set (own set highlighted), the dense
-    model as a line."""
+    """One panel per evaluation set: a bar per calibration
+    set (own set highlighted), the dense model as a line."""
     evaluations = list(dict.fromkeys(two["evaluation"]))
     fig, axes = figure(1, len(evaluations), width=3.4 * len(evaluations) + 0.6, height=3.8, squeeze=False)
     for ax, evaluation in zip(axes[0], evaluations, strict=True):
