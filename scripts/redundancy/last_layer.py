@@ -1,5 +1,5 @@
-"""The last layer pair both ways: target = the raw last decoder layer output and = after the final
-norm."""
+"""The last layer pair both ways: target = the raw last
+decoder layer output and = after the final norm."""
 
 from lmanatomy.redundancy.analysis import last_layer_table, read_rows
 from lmanatomy.runtime import script_context

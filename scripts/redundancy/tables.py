@@ -1,5 +1,5 @@
-"""Per-pair R² statistics (Figs 1-3 numbers), the top-500 (pair, dim) and the most frequent
-contributing dims."""
+"""Per-pair R² statistics (Figs 1-3 numbers), the top-500
+(pair, dim) and the most frequent contributing dims."""
 
 import json
 

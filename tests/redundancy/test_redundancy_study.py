@@ -1,5 +1,5 @@
-"""The study around the solver: sentence split, pair loading, summaries, top list, figures,
-config."""
+"""The study around the solver: sentence split, pair
+loading, summaries, top list, figures, config."""
 
 from __future__ import annotations
 
@@ -288,8 +288,8 @@ def test_run_summary_reads_redundancy_from_the_gain(tmp_path):
 
 
 def test_a_path_model_whose_tokenizer_has_no_eos_is_refused_at_plan_time(default_config, tmp_path):
-    """Pool eos needs an EOS token: a `source: path` folder's tokenizer is on disk, so this fails
-    before any job."""
+    """Pool eos needs an EOS token: a `source: path` folder's
+    tokenizer is on disk, so this fails before any job."""
     from lmanatomy.testing import own_weights_folder, tiny_tokenizer
 
     tokenizer = tiny_tokenizer(add_bos=False)

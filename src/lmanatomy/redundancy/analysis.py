@@ -118,8 +118,8 @@ def _token_counts(lists: Iterable[Any]) -> dict[int, int]:
 
 
 def frequent_dims(rows: pd.DataFrame, top: pd.DataFrame) -> pd.DataFrame:
-    """How often each dim recurs in the top list: as a top contributor (three rankings) and as a
-    target.
+    """How often each dim recurs in the top list: as a
+    top contributor (three rankings) and as a target.
 
     ``in_top`` counts appearances in the ``inputs`` of the top (pair, dim) list (the poster's
     count, by |weight|); ``self_share`` is the share of those where the input dim is the target
@@ -231,8 +231,8 @@ def settings_note(rows: pd.DataFrame) -> str:
 
 
 def baseline_note(summary: pd.DataFrame) -> str:
-    """Where redundancy should be read: the SVR's R² next to the identity baseline, per pair
-    range."""
+    """Where redundancy should be read: the SVR's R²
+    next to the identity baseline, per pair range."""
     def span(column: str) -> str:
         values = summary[column].dropna()
         return f"{values.min():.2f} to {values.max():.2f}" if len(values) else "undefined"

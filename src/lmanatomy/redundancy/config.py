@@ -36,8 +36,8 @@ def _eos_hidden_states_probe(config: Mapping[str, Any], key: str) -> Mapping[str
 
 
 def check(config: Mapping[str, Any], registry: Registry) -> None:
-    """Models exist and have layer pairs; the dataset exists; the probe captures EOS hidden
-    states."""
+    """Models exist and have layer pairs; the dataset
+    exists; the probe captures EOS hidden states."""
     section = config["redundancy"]
     entries = check_model_names("redundancy.models", section["models"], registry)
     check_dataset_names("redundancy.dataset", section["dataset"], config)

@@ -45,8 +45,8 @@ def top_inputs(coef: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def identity_baseline(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Test R² of the one-feature OLS y_d(n+1) ≈ s_d x_d(n) + c_d per target dim d, and the slopes
-    s_d.
+    """Test R² of the one-feature OLS y_d(n+1) ≈ s_d
+    x_d(n) + c_d per target dim d, and the slopes s_d.
 
     The residual stream carries every dim forward (x_{n+1} = x_n + update), so a target is partly
     predictable from its own dim alone; the SVR's R² means "redundancy" only beyond this baseline
@@ -92,8 +92,8 @@ def ranked_contributions(coef: np.ndarray, x_train: np.ndarray, standardize: boo
 
 
 def self_rank(coef: np.ndarray) -> np.ndarray:
-    """Per target d, the rank (1 = largest) of |a_d|, its own dim, among all |a_j|; ties count
-    against it."""
+    """Per target d, the rank (1 = largest) of |a_d|, its
+    own dim, among all |a_j|; ties count against it."""
     own = np.abs(np.diagonal(coef))
     return (np.abs(coef) >= own[:, None]).sum(1).astype(np.int32)
 
