@@ -1,5 +1,5 @@
-"""The summary's findings: the verdict rule, the MOVER interval, each study's sentence, README's
-table."""
+"""The summary's findings: the verdict rule, the MOVER
+interval, each study's sentence, README's table."""
 
 import math
 
@@ -56,8 +56,8 @@ def test_mover_on_wilson_intervals_is_newcombes_method_10(a, b, expected):
 
 
 def _fake_run(root):
-    """A results folder with one file per study, in the studies' column layouts (plus a column no
-    one reads)."""
+    """A results folder with one file per study, in the
+    studies' column layouts (plus a column no one reads)."""
     (root / "census").mkdir(parents=True)
     pd.DataFrame({"model": ["Llama-2-7b", "X", "S"], "registry_name": ["llama-2-7b", "xglm-564m", "smollm2-135m"],
                   "layers": [32, 24, 30], "neurons": [1359872, 1, 155520]}).to_csv(root / "census" / "table3.csv", index=False)
@@ -109,8 +109,8 @@ def test_each_study_gives_a_sentence_with_its_interval_and_verdict(tmp_path):
                                "221,184).",
                                "Census, S: 30 layers, 155,520 FF neurons (exact count) — not one of Table 3's models."]
     lesion = found["lesion"][0]
-    # 2.0%: 0.20 − 0.60, MOVER: −0.40 ± hypot(0.10, 0.10); paper JSTS: mean(0.08, 0.06, 0.01, 0.09,
-    # 0.05) − 0.32
+    # 2.0%: 0.20 − 0.60, MOVER: −0.40 ± hypot(0.10, 0.10);
+    # paper JSTS: mean(0.08, 0.06, 0.01, 0.09, 0.05) − 0.32
     assert f"2.0% -0.40 [{-0.4 - math.hypot(0.1, 0.1):.2f}, {-0.4 + math.hypot(0.1, 0.1):.2f}]" in lesion
     assert ("(paper -0.26: agrees with the paper; per range 2 lower, 0 higher, 0 undecided; paper 5 "
             "lower, 0 higher of 5)") in lesion
@@ -177,8 +177,8 @@ def test_readme_has_the_block_the_command_rewrites():
 
 
 def test_findings_read_the_tables_as_the_studies_write_them(tmp_path):
-    """Language and knowledge tables made by the studies' own functions, not by hand: a renamed
-    column fails here."""
+    """Language and knowledge tables made by the studies' own
+    functions, not by hand: a renamed column fails here."""
     import numpy as np
 
     from lmanatomy.knowledge.stats import table2 as knowledge_table2

@@ -48,8 +48,8 @@ def test_knowledge_scores_sit_next_to_the_papers(tmp_path):
     pd.DataFrame({"group": ["animals", "fruits"], "score_as_paper": [48.0, 9.0], "score_corrected": [50.0, 10.0]}).to_csv(
         tmp_path / "knowledge" / "table2.csv", index=False)
     text = summarize(tmp_path, "r", ["knowledge"], PAPER, {"knowledge": ["x"]}, {})
-    # the paper sits next to the comparable column (as the paper computed it), the corrected one
-    # after
+    # the paper sits next to the comparable column (as
+    # the paper computed it), the corrected one after
     assert "| animals | 48.0 | 94.0 | 50.0 |" in text
     assert "| fruits | 9.0 | — | 10.0 |" in text
     assert "as the paper computed it" in text

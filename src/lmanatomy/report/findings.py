@@ -1,5 +1,5 @@
-"""The findings a run supports: one sentence each, with its number, its 95% interval and its
-verdict.
+"""The findings a run supports: one sentence each,
+with its number, its 95% interval and its verdict.
 
 ``summary.md`` opens with these sentences, and README's results table is printed from them
 (``lmanatomy results-table results/<run>``), so both say the same thing about the same run.
@@ -38,8 +38,8 @@ Interval = tuple[float, float]
 #: The verdicts :func:`verdict` gives.
 AGREES, DISAGREES, UNDECIDED = "agrees with the paper", "**disagrees** with the paper", "undecided"
 NO_PAPER, PAPER_MIXED = "no paper value to compare", "the paper's models point different ways"
-#: A lesion column: "<share>% <range>" (the table's other columns are task, metric, original,
-#: baselines, details).
+#: A lesion column: "<share>% <range>" (the table's other
+#: columns are task, metric, original, baselines, details).
 LESION_COLUMN = re.compile(r"^(\d+(?:\.\d+)?%) [^:]+$")  # "0.5% 4-8 [idx 3-7]"; "<column>: n" is a detail
 BASELINE_COLUMN = re.compile(r"majority|baseline|repeat|constant", re.IGNORECASE)
 
@@ -92,8 +92,8 @@ class Finding:
     verdict: str
 
     def sentence(self) -> str:
-        """The text, then its verdict; a finding whose verdicts sit inside its text (per share, per
-        group) ends there."""
+        """The text, then its verdict; a finding whose verdicts
+        sit inside its text (per share, per group) ends there."""
         return f"{self.text} — {self.verdict}." if self.verdict else f"{self.text}."
 
 
@@ -121,8 +121,8 @@ def read_study_table(path: Path, columns: Sequence[str] = ()) -> pd.DataFrame:
 
 
 def census_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
-    """Layers and FF neurons per model: exact counts (no interval), checked against Table 3 where
-    listed."""
+    """Layers and FF neurons per model: exact counts (no
+    interval), checked against Table 3 where listed."""
     path = results / "census" / "table3.csv"
     if not path.is_file():
         return []
@@ -140,8 +140,8 @@ def census_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
 
 
 def _lesion_share_effect(row: pd.Series, columns: Sequence[str]) -> tuple[float, Interval | None]:
-    """Mean score over a share's lesions minus the original, with an interval when the cells have
-    one.
+    """Mean score over a share's lesions minus the
+    original, with an interval when the cells have one.
 
     The mean's interval is the mean of the cells' bounds: exact if the cells moved together,
     wider than needed otherwise (conservative), then combined with the original's by MOVER.
@@ -156,8 +156,8 @@ def _lesion_share_effect(row: pd.Series, columns: Sequence[str]) -> tuple[float,
 
 
 def _baseline_columns(columns: Sequence[str]) -> dict[str, str]:
-    """Baseline name → its score column: ``<name>: score`` (with ``<name>: ci95_low/high``) or a
-    bare ``<name>``."""
+    """Baseline name → its score column: ``<name>: score``
+    (with ``<name>: ci95_low/high``) or a bare ``<name>``."""
     out = {}
     for column in columns:
         if column.endswith(": score") and BASELINE_COLUMN.search(column):
@@ -246,8 +246,8 @@ def _cell(row: pd.Series, column: str) -> tuple[float, Interval]:
 
 
 def _paper_contrast(paper: Mapping[str, Any], a: str, b: str) -> tuple[str, int | None]:
-    """The paper's a − b per model (mean rows of Table 2) and the direction they share (0:
-    mixed)."""
+    """The paper's a − b per model (mean rows of Table
+    2) and the direction they share (0: mixed)."""
     rows = ((paper.get("values") or {}).get("table2_mean") or {})
     if not rows:
         return "—", None
@@ -348,8 +348,8 @@ def _t_interval(values: np.ndarray) -> Interval | None:
 
 
 def redundancy_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
-    """Per model: R² of layer n → n+1 and the SVR's gain over the identity baseline (t over
-    pairs)."""
+    """Per model: R² of layer n → n+1 and the SVR's
+    gain over the identity baseline (t over pairs)."""
     out = []
     for path in sorted((results / "redundancy").glob("*/pair_summary.csv")):
         pairs = read_study_table(path, ["pair", "mean_r2", "mean_r2_identity", "mean_gain"])
@@ -382,8 +382,8 @@ def _at_run_gamma(rows: pd.DataFrame, folder: Path) -> tuple[pd.DataFrame, str]:
     """Finding 1's rows at the γ the run chose (its jobs' gamma.csv), and how that γ reads.
 
     findings.csv holds finding 1 at every γ of the threshold sweep; the summary states it at the
-    run's own γ (the one set by the activated share). Without a gamma.csv it says it pools the
-    sweep.
+    run's own γ (the one set by the activated share).
+    Without a gamma.csv it says it pools the sweep.
     """
     files = sorted(folder.glob("jobs/*/gamma.csv"))
     if not files or "gamma" not in rows.columns:
@@ -477,8 +477,8 @@ def results_table(findings: Sequence[Finding], run_name: str) -> str:
 
 
 def replace_block(text: str, block: str, source: str = "README.md") -> str:
-    """``text`` with the part between the results-table markers (inclusive) replaced by
-    ``block``."""
+    """``text`` with the part between the results-table
+    markers (inclusive) replaced by ``block``."""
     start, end = text.find(MARKERS[0]), text.find(MARKERS[1])
     if start < 0 or end < start:
         raise DataError(f"{source}: no '{MARKERS[0]}' … '{MARKERS[1]}' block to replace")

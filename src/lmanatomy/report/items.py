@@ -61,8 +61,8 @@ def read_caption(path: Path) -> tuple[str, str]:
 
 
 def _model_of(parts: tuple[str, ...], models: set[str]) -> str:
-    """The registry name in a target's path (``language/<model>/fig2``), or '' for one-model
-    studies."""
+    """The registry name in a target's path
+    (``language/<model>/fig2``), or '' for one-model studies."""
     return next((part for part in parts[1:-1] if part in models), "")
 
 
