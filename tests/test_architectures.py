@@ -96,8 +96,8 @@ def test_pruning_needs_every_weight_of_a_group_to_be_sliced(models):
 
 @pytest.mark.parametrize("family", NEW_FAMILIES)
 def test_language_neuron_table_and_ap_on_own_activations(models, family, tokenizer):
-    """The language study's neuron table equals the census; AP on its activations equals
-    sklearn's."""
+    """The language study's neuron table equals the
+    census; AP on its activations equals sklearn's."""
     from lmanatomy.extract import extract
     from lmanatomy.language.ap import average_precision
     from lmanatomy.language.neurons import NeuronTable

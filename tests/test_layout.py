@@ -1,6 +1,6 @@
-"""Layout rules the code relies on. Test files need unique basenames: the test folders are not
-packages (tests import their siblings and conftest by plain name), so two `test_config.py` files
-would collide."""
+"""Layout rules the code relies on. Test files need unique basenames:
+the test folders are not packages (tests import their siblings and
+conftest by plain name), so two `test_config.py` files would collide."""
 
 import os
 import re

@@ -1,5 +1,5 @@
-"""Getting weights onto disk: hub fetch (served locally), GGUF lookup, atomic folders,
-provenance."""
+"""Getting weights onto disk: hub fetch (served
+locally), GGUF lookup, atomic folders, provenance."""
 
 import shutil
 from pathlib import Path

@@ -1,7 +1,7 @@
 """Your own model and data through the workflow: a `source: path` folder and a `jsonl` dataset run
 the redundancy study and the census; unsupported structures, unknown architectures and duplicate
-YAML keys are refused by `snakemake -n`, before any job, with one line naming the entry and the
-part."""
+YAML keys are refused by `snakemake -n`, before any
+job, with one line naming the entry and the part."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ TEXTS = [f"Sentence {i} is about {w}." for i, w in enumerate(
 
 @pytest.fixture(scope="module")
 def own_run(tmp_path_factory):
-    """A run folder: a tiny Qwen3 saved as a plain folder, 12 texts as JSON lines, redundancy +
-    census."""
+    """A run folder: a tiny Qwen3 saved as a plain folder,
+    12 texts as JSON lines, redundancy + census."""
     root = tmp_path_factory.mktemp("own")
     tokenizer = tiny_tokenizer()
     own_weights_folder("qwen3", tokenizer, root / "my-model")

@@ -1,5 +1,5 @@
-"""Runtime estimates from a job's work, and the split of work over the partition limit
-(models.resources)."""
+"""Runtime estimates from a job's work, and the split
+of work over the partition limit (models.resources)."""
 
 import math
 

@@ -6,8 +6,8 @@
                                          per model
     lmanatomy run-name [CONFIG]          the run name of a config (results/<run>/)
     lmanatomy prompt CONFIG TASK INDEX [--data-root DIR]
-                                         the exact prompt the lesion evaluator sends for one test
-                                         sample (JSON)
+                                         the exact prompt the lesion evaluator
+                                         sends for one test sample (JSON)
 
 Works from any folder: a config's ``models_file`` is resolved against the project the config
 belongs to (the nearest folder above it holding a Snakefile). A user mistake prints one line
@@ -38,8 +38,8 @@ class UsageError(LmAnatomyError):
 
 
 def project_root(config: Path) -> Path | None:
-    """The project a config belongs to: the nearest folder above it with a Snakefile (None: a user's
-    own folder)."""
+    """The project a config belongs to: the nearest folder
+    above it with a Snakefile (None: a user's own folder)."""
     for folder in config.resolve().parents:
         if (folder / "Snakefile").is_file():
             return folder
@@ -47,8 +47,8 @@ def project_root(config: Path) -> Path | None:
 
 
 def workdir(config: Path) -> Path:
-    """Where a config's relative paths point: its project, else the current folder (as for snakemake
-    --directory)."""
+    """Where a config's relative paths point: its project,
+    else the current folder (as for snakemake --directory)."""
     return project_root(config) or Path.cwd()
 
 
@@ -65,8 +65,8 @@ def _read_config(path: str) -> dict[str, Any]:
 
 
 def registry_path(args: argparse.Namespace) -> Path:
-    """The registry named by --registry, else the --config's models_file, else the checkout's
-    default."""
+    """The registry named by --registry, else the
+    --config's models_file, else the checkout's default."""
     if args.registry:
         return Path(args.registry)
     if args.config:
@@ -128,8 +128,8 @@ def _plan(args: argparse.Namespace) -> int:
     _read_config(str(config))
     snakefile = (project_root(config) or CHECKOUT) / "Snakefile"
     snakemake = Path(sys.executable).with_name("snakemake")
-    # Many cores, so that Snakemake shows the threads each rule asks instead of capping them to this
-    # machine's.
+    # Many cores, so that Snakemake shows the threads each
+    # rule asks instead of capping them to this machine's.
     command = [str(snakemake), "-n", "--forceall", "--cores", "1024", "--snakefile", str(snakefile),
                "--directory", str(workdir(config)), "--configfile", str(config)]
     proc = subprocess.run(command, capture_output=True, text=True)
@@ -151,8 +151,8 @@ def _prompt(args: argparse.Namespace) -> int:
 
 
 def _subsets(args: argparse.Namespace) -> int:
-    """Redraw data/real (or TARGET) from the full upstream files; the manifest records what was
-    drawn."""
+    """Redraw data/real (or TARGET) from the full upstream
+    files; the manifest records what was drawn."""
     from lmanatomy.data.subsets import draw_subsets
 
     manifest = draw_subsets(args.source, args.target, seed=args.seed)
@@ -162,8 +162,8 @@ def _subsets(args: argparse.Namespace) -> int:
 
 
 def _first_error(output: str) -> str:
-    """The one line of a failed dry-run that says what is wrong (our errors name a key or a
-    file)."""
+    """The one line of a failed dry-run that says what
+    is wrong (our errors name a key or a file)."""
     for pattern in (r"config key '.*", r"^\S*Error: .*", r".*(Error|error).*"):
         match = re.search(pattern, output, flags=re.M)
         if match:

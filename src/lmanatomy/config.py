@@ -155,8 +155,8 @@ def check_datasets(config: Mapping[str, Any]) -> None:
 
 
 def section_models(section: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(dotted key, registry name) of every model a study section names (``model`` or
-    ``models``)."""
+    """(dotted key, registry name) of every model a
+    study section names (``model`` or ``models``)."""
     if isinstance(section.get("model"), str):
         return [("model", section["model"])]
     return [(f"models[{i}]", name) for i, name in enumerate(section.get("models") or []) if isinstance(name, str)]

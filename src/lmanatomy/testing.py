@@ -103,8 +103,8 @@ def tiny_model(family: str = "llama", seed: int = 0, tokenizer=None, **config_ov
 
 
 def own_weights_folder(family: str, tokenizer, path: str | Path, **config_overrides: Any):
-    """(model, folder): a tiny model saved as a user's own weights folder (``source: path``), no
-    provenance."""
+    """(model, folder): a tiny model saved as a user's own
+    weights folder (``source: path``), no provenance."""
     model, _ = tiny_model(family, tokenizer=tokenizer, **config_overrides)
     folder = Path(path)
     model.save_pretrained(folder)

@@ -6,8 +6,8 @@ import pytest
 
 from conftest import REPO, SLURM_PROFILE
 
-# The default run, the papers' setups and the test configs (config/test/, whose registries are not
-# configs).
+# The default run, the papers' setups and the test configs
+# (config/test/, whose registries are not configs).
 CONFIGS = sorted(
     p.relative_to(REPO).as_posix()
     for p in [REPO / "config" / "config.yaml", *(REPO / "config" / "papers").glob("*.yaml"),
@@ -16,8 +16,8 @@ CONFIGS = sorted(
 
 
 def test_every_paper_has_a_config():
-    # a paper may also have variants, config/papers/<paper>-<variant>.yaml (e.g. its released code's
-    # choices)
+    # a paper may also have variants, config/papers/<paper>-<variant>.yaml
+    # (e.g. its released code's choices)
     papers = {p.split("/")[-1].removesuffix(".yaml").split("-")[0] for p in CONFIGS if "/papers/" in p}
     assert papers == {name for name in ("harada2024", "ariyama2025", "baba2025", "kojima2024", "wang2024")}
 
@@ -38,8 +38,8 @@ def test_the_test_configs_are_dry_run():
 
 
 def _profile_limits() -> tuple[int, float, dict[str, int]]:
-    """The profile's max-threads, its partitions' longest runtime (minutes), and rule → components
-    of its group."""
+    """The profile's max-threads, its partitions' longest
+    runtime (minutes), and rule → components of its group."""
     import yaml
 
     profile = yaml.safe_load((SLURM_PROFILE / "config.yaml").read_text(encoding="utf-8"))
@@ -77,8 +77,8 @@ def test_dry_run(config, dry_run):
             assert path.startswith((f"results/{_run_name(config)}/", "data/models/", "data/raw/")), (config, path)
     if paper:
         max_threads, max_runtime, grouped = _profile_limits()
-        # a group job's components may run side by side (threads add up) or one after another
-        # (runtimes add up)
+        # a group job's components may run side by side (threads
+        # add up) or one after another (runtimes add up)
         printed = [(rule, t * grouped.get(rule, 1), r * grouped.get(rule, 1)) for rule, t, r in _jobs(stdout)]
         assert printed and max(t for _, t, _ in printed) <= max_threads, config
         over = sorted({rule for rule, _, runtime in printed if runtime > max_runtime})
