@@ -174,3 +174,16 @@ def test_each_package_help_lists_its_public_names_with_a_purpose(package, capsys
     lines = text.splitlines()[1:]
     assert [line.split()[0] for line in lines] == sorted(module.__all__)
     assert all(len(line.split(None, 1)) == 2 for line in lines)  # every name has its line of purpose
+
+
+def test_help_shows_a_wrapped_summary_whole(tmp_path, monkeypatch):
+    """A summary wrapped over two lines is one sentence in help; the next paragraph stays out."""
+    from lmanatomy.lazy import summaries
+
+    (tmp_path / "wrappedpkg").mkdir()
+    (tmp_path / "wrappedpkg" / "__init__.py").write_text("")
+    (tmp_path / "wrappedpkg" / "mod.py").write_text(
+        'def f():\n    """First half of the summary,\n    second half.\n\n    Details."""\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert summaries("wrappedpkg", {"f": "mod"}) == [("f", "First half of the summary, second half.")]

@@ -32,8 +32,8 @@ def lazy_exports(package: str, exports: Mapping[str, str], namespace: dict[str, 
 
 
 def summaries(package: str, exports: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(name, first line of its docstring) of every
-    export, in name order (imports the submodules)."""
+    """(name, summary of its docstring: the first paragraph, on one line) of every export, in
+    name order (imports the submodules)."""
     rows = []
     for name in sorted(exports):
         value = getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
@@ -41,7 +41,8 @@ def summaries(package: str, exports: Mapping[str, str]) -> list[tuple[str, str]]
             rows.append((name, f"({type(value).__name__}, see {package}.{exports[name]})"))
             continue
         doc = (getattr(value, "__doc__", None) or "").strip()
-        rows.append((name, doc.splitlines()[0] if doc else "(no docstring)"))
+        # The whole first paragraph: a summary wrapped to the line length is still one sentence.
+        rows.append((name, " ".join(doc.split("\n\n")[0].split()) if doc else "(no docstring)"))
     return rows
 
 
