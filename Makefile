@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 SNAKEMAKE := $(BIN)/snakemake
 
-.PHONY: run report test install lint pytest repro reduced dryrun lock envs clean-results
+.PHONY: run report test install lint fmt pytest repro reduced dryrun lock envs clean-results
 
 # --rerun-incomplete: after an interruption (a killed job, a lost machine) `make run` again
 # recomputes the outputs Snakemake marked incomplete instead of stopping on them. LMANATOMY_REPAIR=1:
@@ -63,9 +63,18 @@ repro: $(STAMP)
 reduced: $(STAMP)
 	LMANATOMY_REPAIR=1 $(SNAKEMAKE) --cores $(CORES) --rerun-incomplete --configfile config/test/reduced.yaml
 
+# Python: ruff's rules and its formatter ([tool.ruff] in pyproject.toml); rules: Snakemake's own
+# lint and snakefmt.
+RUFF_PATHS := src tests scripts
 lint: $(STAMP)
+	$(BIN)/ruff check $(RUFF_PATHS)
+	$(BIN)/ruff format --check $(RUFF_PATHS)
 	$(SNAKEMAKE) --lint
 	$(BIN)/snakefmt --check Snakefile workflow/rules
+
+# Format the Python tree and apply ruff's safe fixes; prints what is left to fix by hand.
+fmt: $(STAMP)
+	RUFF=$(BIN)/ruff PYTHON=$(BIN)/python scripts/dev/ruff-finish.sh
 
 # Dry-runs are also part of the test suite (tests/workflow); this target is a quick manual check.
 dryrun: $(STAMP)

@@ -7,8 +7,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -90,7 +90,8 @@ SNAKEMAKE_TIMEOUT = int(os.environ.get("LMANATOMY_RUN_TIMEOUT", 1800))
 
 
 def run_timeout(base: float = SNAKEMAKE_TIMEOUT) -> float:
-    """``base`` seconds times the load per core (1-minute load average), never less than ``base``."""
+    """``base`` seconds times the load per core (1-minute
+    load average), never less than ``base``."""
     return base * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 
 

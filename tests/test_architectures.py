@@ -1,6 +1,6 @@
 """Architectures resolved from the module tree: the hand-written table they replace, the parts each
-study needs (refused with a reason when absent), and the studies' core steps on tiny random models of
-every family (Mistral, Qwen3, Gemma-2, OLMo-2, Phi-3 besides the original eight)."""
+study needs (refused with a reason when absent), and the studies' core steps on tiny random models
+of every family (Mistral, Qwen3, Gemma-2, OLMo-2, Phi-3 besides the original eight)."""
 
 import numpy as np
 import pytest
@@ -47,7 +47,8 @@ def test_phi3_fused_projections_are_named_and_its_pre_activation_refused(models)
     adapter = adapter_for(models["phi3"])
     assert dict(adapter.fused) == {"self_attn.qkv_proj": "query, key and value", "mlp.gate_up_proj": "gate and up"}
     assert adapter.ff_activation == "mlp.activation_fn"
-    with pytest.raises(RegistryError, match="no ff input: the pre-activation is one half of the fused projection 'mlp.gate_up_proj'"):
+    with pytest.raises(RegistryError, match=("no ff input: the pre-activation is one half of the fused projection "
+                                             "'mlp.gate_up_proj'")):
         adapter.ff_input_module(adapter.decoder_layers(models["phi3"])[0])
 
 
@@ -66,8 +67,8 @@ def test_the_reason_names_the_study_model_and_part():
     with pytest.raises(RegistryError) as err:
         require_parts(_entry("olmo2"), "lesion", ("layers", "pruning_groups"))
     assert str(err.value) == (
-        "lesion needs the pruning groups of model 'tiny-olmo2' (olmo2): "
-        "self_attn.q_norm normalises across all heads; removing a head or neuron would need it sliced too"
+        "lesion needs the pruning groups of model 'tiny-olmo2' (olmo2): self_attn.q_norm "
+        "normalises across all heads; removing a head or neuron would need it sliced too"
     )
     with pytest.raises(RegistryError, match="fused projection 'self_attn.qkv_proj'"):
         require_parts(_entry("phi3"), "lesion", ("layers", "pruning_groups"))
@@ -87,14 +88,16 @@ def test_pruning_needs_every_weight_of_a_group_to_be_sliced(models):
         assert architecture_of(models[family]).model_type == family
     model = copy.deepcopy(models["llama"])
     model.model.layers[1].mlp.ffn_norm = nn.LayerNorm(32)
-    assert pruning_reason(model.model.layers[1], {}) == "mlp.ffn_norm normalises across all neurons; removing a head or neuron would need it sliced too"
+    assert pruning_reason(model.model.layers[1], {}) == ("mlp.ffn_norm normalises across all neurons; removing a head or neuron would need it "
+                                                         "sliced too")
     with pytest.raises(RegistryError, match="this llama model: mlp.ffn_norm normalises across all neurons"):
         architecture_of(model)
 
 
 @pytest.mark.parametrize("family", NEW_FAMILIES)
 def test_language_neuron_table_and_ap_on_own_activations(models, family, tokenizer):
-    """The language study's neuron table equals the census; AP on its activations equals sklearn's."""
+    """The language study's neuron table equals the
+    census; AP on its activations equals sklearn's."""
     from lmanatomy.extract import extract
     from lmanatomy.language.ap import average_precision
     from lmanatomy.language.neurons import NeuronTable
@@ -127,10 +130,10 @@ def test_paramact_scores_equal_autograd(models, family, tokenizer):
     model.zero_grad()
     logits = model(ids).logits[0, -1]
     grads = torch.autograd.grad(logits.max(), weights)
-    expected = [(w.detach() * g).abs() for w, g in zip(weights, grads)]
+    expected = [(w.detach() * g).abs() for w, g in zip(weights, grads, strict=True)]
     got = [t for layer in result.layers for t in layer]
     assert len(got) == len(expected)
-    for a, b in zip(got, expected):
+    for a, b in zip(got, expected, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-7)
 
 
@@ -171,3 +174,16 @@ def test_each_package_help_lists_its_public_names_with_a_purpose(package, capsys
     lines = text.splitlines()[1:]
     assert [line.split()[0] for line in lines] == sorted(module.__all__)
     assert all(len(line.split(None, 1)) == 2 for line in lines)  # every name has its line of purpose
+
+
+def test_help_shows_a_wrapped_summary_whole(tmp_path, monkeypatch):
+    """A summary wrapped over two lines is one sentence in help; the next paragraph stays out."""
+    from lmanatomy.lazy import summaries
+
+    (tmp_path / "wrappedpkg").mkdir()
+    (tmp_path / "wrappedpkg" / "__init__.py").write_text("")
+    (tmp_path / "wrappedpkg" / "mod.py").write_text(
+        'def f():\n    """First half of the summary,\n    second half.\n\n    Details."""\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert summaries("wrappedpkg", {"f": "mod"}) == [("f", "First half of the summary, second half.")]

@@ -2,10 +2,9 @@
 
 import json
 
+from conftest import REPO
 from lmanatomy.cli import main
 from lmanatomy.provenance import collect, to_markdown
-
-from conftest import REPO
 
 
 def test_census_command(capsys, monkeypatch):

@@ -5,12 +5,9 @@ import copy
 import pytest
 import yaml
 
+from conftest import REPO, SCHEMAS, run_snakemake
 from lmanatomy.config import check_layer_range, validate_config
 from lmanatomy.errors import ConfigError
-
-from conftest import REPO, SCHEMAS, run_snakemake
-
-
 
 
 def _set(config, dotted, value):
@@ -75,7 +72,8 @@ def test_malformed_config_names_the_key(config, key, value, named, words):
 def test_study_without_section_is_an_error(config):
     config = copy.deepcopy(config)
     del config["census"]
-    with pytest.raises(ConfigError, match="config key 'studies': study 'census' is enabled but the config has no 'census' section"):
+    with pytest.raises(ConfigError, match=("config key 'studies': study 'census' is enabled but the config has no 'census' "
+                                           "section")):
         validate_config(config, SCHEMAS)
 
 
@@ -91,7 +89,8 @@ def test_malformed_registry_is_named_with_its_file(config, tmp_path):
 def test_layer_range_outside_the_model(registry):
     entry = registry["smollm2-135m"]
     assert check_layer_range("lesion.ranges[0]", [4, 8], entry) == (4, 8)
-    with pytest.raises(ConfigError, match=r"config key 'lesion.ranges\[1\]': layer range \[26, 30\] is outside model 'smollm2-135m' \(layers 0..29\)"):
+    with pytest.raises(ConfigError, match=(r"config key 'lesion.ranges\[1\]': layer range \[26, 30\] is outside model "
+                                           r"'smollm2-135m' \(layers 0..29\)")):
         check_layer_range("lesion.ranges[1]", [26, 30], entry)
     with pytest.raises(ConfigError, match="is outside"):
         check_layer_range("k", [5, 4], entry)

@@ -1,4 +1,5 @@
-"""envs/*.yaml are what the lock says: regenerated in memory and compared with the committed files."""
+"""envs/*.yaml are what the lock says: regenerated
+in memory and compared with the committed files."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from test_layout import _analysis_scripts
 
 
 def _pip(path: Path) -> list[str]:
-    """The ``pip:`` list of a committed env file, read as YAML (not with the module's own parser)."""
+    """The ``pip:`` list of a committed env file, read
+    as YAML (not with the module's own parser)."""
     dependencies = yaml.safe_load(path.read_text(encoding="utf-8"))["dependencies"]
     return next(d["pip"] for d in dependencies if isinstance(d, dict))
 
@@ -104,14 +106,16 @@ def test_a_package_missing_from_the_lock_is_named():
 
 
 def test_analysis_scripts_import_only_what_analysis_env_holds():
-    """The modules analysis scripts load at import time come from packages envs/analysis.yaml pins."""
+    """The modules analysis scripts load at import time
+    come from packages envs/analysis.yaml pins."""
     imports = set()
     for script in _analysis_scripts():
         imports |= {line for line in script.read_text(encoding="utf-8").splitlines()
                     if line.startswith(("from lmanatomy", "import "))}
     code = "\n".join(sorted(imports)) + (
-        "\nimport sys\nfrom importlib.metadata import packages_distributions\nd = packages_distributions()"
-        "\nprint('\\n'.join(sorted({p for m in list(sys.modules) for p in d.get(m.split('.')[0], [])})))")
+        "\nimport sys\nfrom importlib.metadata import packages_distributions\nd = "
+        "packages_distributions()\nprint('\\n'.join(sorted({p for m in list(sys.modules) for p in "
+        "d.get(m.split('.')[0], [])})))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO / "src")})
     loaded = {name.lower().replace("_", "-") for name in out.stdout.split()} - {"lmanatomy", "setuptools"}

@@ -1,5 +1,6 @@
-"""Layout rules the code relies on. Test files need unique basenames: the test folders are not packages (tests import their
-siblings and conftest by plain name), so two `test_config.py` files would collide."""
+"""Layout rules the code relies on. Test files need unique basenames:
+the test folders are not packages (tests import their siblings and
+conftest by plain name), so two `test_config.py` files would collide."""
 
 import os
 import re
@@ -43,9 +44,9 @@ def test_analysis_rules_never_import_torch():
 
 
 def test_no_rule_runs_a_run_block():
-    """Snakemake's local executor runs each ``run:`` job in a new ``python -m snakemake --target-jobs``
-    process that reads the whole workflow again (~10 CPU-s with the plan-time checks): rules use
-    ``script:`` (a plain Python process) or ``shell:``."""
+    """Snakemake's local executor runs each ``run:`` job in a new
+    ``python -m snakemake --target-jobs`` process that reads the whole workflow again (~10 CPU-s
+    with the plan-time checks): rules use ``script:`` (a plain Python process) or ``shell:``."""
     found = [f"{rules.name}:{number}" for rules in sorted((REPO / "workflow" / "rules").glob("*.smk"))
              for number, line in enumerate(rules.read_text(encoding="utf-8").splitlines(), 1)
              if re.fullmatch(r"\s+run:\s*", line)]

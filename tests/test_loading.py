@@ -1,6 +1,6 @@
-"""Getting weights onto disk: hub fetch (served locally), GGUF lookup, atomic folders, provenance."""
+"""Getting weights onto disk: hub fetch (served
+locally), GGUF lookup, atomic folders, provenance."""
 
-import json
 import shutil
 from pathlib import Path
 
@@ -8,7 +8,15 @@ import pytest
 import torch
 
 from lmanatomy.errors import DataError, RegistryError
-from lmanatomy.models import convert_gguf, fetch_hf, load_model, package_file, parse_entry, read_provenance, sha256_file
+from lmanatomy.models import (
+    convert_gguf,
+    fetch_hf,
+    load_model,
+    package_file,
+    parse_entry,
+    read_provenance,
+    sha256_file,
+)
 from lmanatomy.testing import tiny_model
 
 LLAMA = {"model_type": "llama", "num_hidden_layers": 2}

@@ -1,6 +1,7 @@
 """Your own model and data through the workflow: a `source: path` folder and a `jsonl` dataset run
 the redundancy study and the census; unsupported structures, unknown architectures and duplicate
-YAML keys are refused by `snakemake -n`, before any job, with one line naming the entry and the part."""
+YAML keys are refused by `snakemake -n`, before any
+job, with one line naming the entry and the part."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ TEXTS = [f"Sentence {i} is about {w}." for i, w in enumerate(
 
 @pytest.fixture(scope="module")
 def own_run(tmp_path_factory):
-    """A run folder: a tiny Qwen3 saved as a plain folder, 12 texts as JSON lines, redundancy + census."""
+    """A run folder: a tiny Qwen3 saved as a plain folder,
+    12 texts as JSON lines, redundancy + census."""
     root = tmp_path_factory.mktemp("own")
     tokenizer = tiny_tokenizer()
     own_weights_folder("qwen3", tokenizer, root / "my-model")
@@ -86,8 +88,9 @@ def test_an_unbuildable_gemma2_like_entry_is_refused_at_dry_run(tmp_path):
 def test_a_structure_the_lesion_study_cannot_prune_is_refused_at_dry_run(tmp_path):
     entry = {"source": "hf", "repo": "org/phi3", "revision": "a" * 40, "config": _facts("phi3")}
     config = _reduced_with(tmp_path, "phi3-tiny", entry, lambda c: c["lesion"].update(model="phi3-tiny"))
-    assert ("config key 'lesion.model': lesion needs the pruning groups of model 'phi3-tiny' (phi3): fused projection "
-            "'self_attn.qkv_proj' (query, key and value in one Linear); the pruning groups need them apart") in _refused(config)
+    assert ("config key 'lesion.model': lesion needs the pruning groups of model 'phi3-tiny' (phi3): "
+            "fused projection 'self_attn.qkv_proj' (query, key and value in one Linear); the pruning "
+            "groups need them apart") in _refused(config)
 
 
 def test_a_registry_entry_without_a_required_key_is_refused_at_dry_run(tmp_path):

@@ -80,15 +80,17 @@ def test_revision_must_be_a_full_commit_unless_deliberately_unpinned():
 
 def test_duplicate_yaml_key_names_file_and_both_lines(tmp_path):
     path = tmp_path / "models.yaml"
-    path.write_text("m:\n  source: gguf\n  package: p\n  file: f\n  config:\n    model_type: llama\n    model_type: gpt2\n")
+    path.write_text("m:\n  source: gguf\n  package: p\n  file: f\n  config:\n    model_type: llama\n    "
+                    "model_type: gpt2\n")
     with pytest.raises(Exception, match=rf"{path}:7: duplicate key 'model_type' \(first written at line 6\)"):
         load_registry(path)
 
 
 def test_merge_keys_are_not_duplicates(tmp_path):
     path = tmp_path / "models.yaml"
-    path.write_text("a:\n  source: gguf\n  package: p\n  file: f\n  config: &c {model_type: llama, hidden_size: 8}\n"
-                    "b:\n  source: gguf\n  package: p\n  file: f\n  config:\n    <<: *c\n    hidden_size: 16\n")
+    path.write_text("a:\n  source: gguf\n  package: p\n  file: f\n  config: &c {model_type: llama, "
+                    "hidden_size: 8}\nb:\n  source: gguf\n  package: p\n  file: f\n  config:\n    <<: *c\n    "
+                    "hidden_size: 16\n")
     assert load_registry(path)["b"].config == {"model_type": "llama", "hidden_size": 16}
 
 

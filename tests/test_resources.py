@@ -1,10 +1,20 @@
-"""Runtime estimates from a job's work, and the split of work over the partition limit (models.resources)."""
+"""Runtime estimates from a job's work, and the split
+of work over the partition limit (models.resources)."""
 
 import math
 
 import pytest
 
-from lmanatomy.models.resources import BYTES, DEVICES, SAFETY, STARTUP_MINUTES, Work, shards, work_minutes, work_seconds
+from lmanatomy.models.resources import (
+    BYTES,
+    DEVICES,
+    SAFETY,
+    STARTUP_MINUTES,
+    Work,
+    shards,
+    work_minutes,
+    work_seconds,
+)
 
 P = 7_000_000_000
 

@@ -1,4 +1,5 @@
-"""The layer atlas of one model: every study's profile by layer, the figure, and their rank correlations."""
+"""The layer atlas of one model: every study's profile
+by layer, the figure, and their rank correlations."""
 
 from lmanatomy.atlas.compare import rank_correlations
 from lmanatomy.atlas.profiles import profile_blocks, read_profiles, wide

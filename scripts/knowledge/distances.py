@@ -1,4 +1,5 @@
-"""The words × words EMD matrix of the configured metric, and every metric's pair distances, from the pair shards."""
+"""The words × words EMD matrix of the configured metric,
+and every metric's pair distances, from the pair shards."""
 
 import pandas as pd
 

@@ -1,5 +1,5 @@
-"""Figs 3–5: the EMD matrix (paper's log scale and a rank scale), the same/other-group comparison grid,
-shared knowledge neurons."""
+"""Figs 3–5: the EMD matrix (paper's log scale and a rank scale), the same/other-group comparison
+grid, shared knowledge neurons."""
 
 import pandas as pd
 

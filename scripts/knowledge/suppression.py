@@ -1,10 +1,16 @@
-"""The suppression test at the final checkpoint: knowledge neurons vs random neurons of the same layers."""
+"""The suppression test at the final checkpoint: knowledge
+neurons vs random neurons of the same layers."""
 
 from pathlib import Path
 
 from lmanatomy.data import read_prepared
 from lmanatomy.knowledge.prompts import questions_by_word, word_prompts
-from lmanatomy.knowledge.suppression import group_summary, suppression_figure, suppression_notes, suppression_rows
+from lmanatomy.knowledge.suppression import (
+    group_summary,
+    suppression_figure,
+    suppression_notes,
+    suppression_rows,
+)
 from lmanatomy.knowledge.trajectories import read_trajectories
 from lmanatomy.models import load_model
 from lmanatomy.runtime import script_context

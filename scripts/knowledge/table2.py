@@ -22,7 +22,7 @@ with script_context(snakemake, uses_torch=False) as log:
         table,
         snakemake.output.csv,
         snakemake.output.md,
-        title="Table 2: other-group words farther than the own-group mean (hits / comparisons × 100)",
+        title=("Table 2: other-group words farther than the own-group mean (hits / comparisons × 100)"),
         notes=table2_notes(
             p.section, notes_of(STUDY, snakemake.config, [snakemake.input.questions_meta]), pd.read_csv(snakemake.input.answers),
             STUDY.paper_values(load_paper_values(snakemake.input.paper_values)),

@@ -1,9 +1,16 @@
-"""Each word's top-k knowledge neurons at the final checkpoint, their attribution trajectories and layers."""
+"""Each word's top-k knowledge neurons at the final
+checkpoint, their attribution trajectories and layers."""
 
 from lmanatomy.deviations import notes_of
 from lmanatomy.knowledge import STUDY
 from lmanatomy.knowledge.report import answers_notes, read_json
-from lmanatomy.knowledge.trajectories import answer_summary, layer_shares, pile_up_note, word_trajectories, write_trajectories
+from lmanatomy.knowledge.trajectories import (
+    answer_summary,
+    layer_shares,
+    pile_up_note,
+    word_trajectories,
+    write_trajectories,
+)
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
@@ -20,7 +27,7 @@ with script_context(snakemake, uses_torch=False) as log:
         answers,
         snakemake.output.answers,
         snakemake.output.answers_md,
-        title=f"Answers of {p.display} per checkpoint (greedy answer = target word; mean P(target))",
+        title=(f"Answers of {p.display} per checkpoint (greedy answer = target word; mean P(target))"),
         notes=answers_notes(
             p.section, notes_of(STUDY, snakemake.config, [snakemake.input.questions_meta]),
             read_json(snakemake.input.questions_meta), p.corpus,

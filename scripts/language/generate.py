@@ -1,5 +1,6 @@
-"""Generate from the start token under every condition (none; top / bottom / both at k; both at each ablation k);
-one block of the plan when the generation is split into several jobs (params.shard = (index, count))."""
+"""Generate from the start token under every condition (none; top / bottom
+/ both at k; both at each ablation k); one block of the plan when the
+generation is split into several jobs (params.shard = (index, count))."""
 
 import pandas as pd
 import pyarrow.parquet as pq

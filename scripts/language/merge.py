@@ -1,4 +1,5 @@
-"""Join the blocks of a generation split over several jobs, in plan order: the unsplit generation."""
+"""Join the blocks of a generation split over several
+jobs, in plan order: the unsplit generation."""
 
 import pandas as pd
 

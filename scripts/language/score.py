@@ -1,4 +1,5 @@
-"""Language of every generated text (fastText lid.176) and BLEU-4 against the target language's texts."""
+"""Language of every generated text (fastText lid.176)
+and BLEU-4 against the target language's texts."""
 
 import pandas as pd
 

@@ -5,7 +5,13 @@ Also the share of generated texts with U+FFFD per condition (replacement.csv / .
 
 import pandas as pd
 
-from lmanatomy.language.report import replacement_shares, start_description, table2, table2_display, table2_notes
+from lmanatomy.language.report import (
+    replacement_shares,
+    start_description,
+    table2,
+    table2_display,
+    table2_notes,
+)
 from lmanatomy.language.study import load_texts, notes
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
@@ -13,7 +19,7 @@ from lmanatomy.tables import write_table
 with script_context(snakemake, uses_torch=False) as log:
     setups = snakemake.params.setups
     first = setups[0]
-    scored = {s["display"]: pd.read_parquet(path) for s, path in zip(setups, snakemake.input.scores)}
+    scored = {s["display"]: pd.read_parquet(path) for s, path in zip(setups, snakemake.input.scores, strict=True)}
     table = table2(scored, first["languages"], first["k"])
     starts = "; ".join(f"{model}: {start_description(frame, first['start'])}" for model, frame in scored.items())
     lids = "; ".join(sorted({str(v) for frame in scored.values() for v in frame["lid_model"].unique()}))
@@ -28,9 +34,11 @@ with script_context(snakemake, uses_torch=False) as log:
         snakemake.output.replacement_md,
         title="Generated texts containing U+FFFD, per condition (%, 95% Wilson interval)",
         notes=[
-            "Texts are decoded as whole sequences (all new tokens in one decode), so a character split over tokens is joined first.",
-            "cut_at_budget: only a trailing U+FFFD in a text that reached the token budget (its last character's bytes were cut); "
-            "model_bytes: U+FFFD elsewhere or before EOS (the model drew bytes that are not valid UTF-8).",
+            "Texts are decoded as whole sequences (all new tokens in one decode), so a character "
+            "split over tokens is joined first.",
+            "cut_at_budget: only a trailing U+FFFD in a text that reached the token budget (its "
+            "last character's bytes were cut); model_bytes: U+FFFD elsewhere or before EOS (the "
+            "model drew bytes that are not valid UTF-8).",
         ],
         digits=1,
     )

@@ -1,5 +1,5 @@
-"""Evaluate the original and/or lesions of one model on every task (llm-jp-eval style), one model load
-for all of them (each lesion pruned in memory); keep every prediction."""
+"""Evaluate the original and/or lesions of one model on every task (llm-jp-eval style), one model
+load for all of them (each lesion pruned in memory); keep every prediction."""
 
 import json
 from pathlib import Path
@@ -15,9 +15,9 @@ from lmanatomy.tables import atomic_write_text
 with script_context(snakemake) as log:
     params, output = snakemake.params, snakemake.output
     base = Path(snakemake.input.base).parent  # the model folder of its provenance.json
-    tasks = {name: load_task(path) for name, path in zip(params.tasks, snakemake.input.tasks)}
+    tasks = {name: load_task(path) for name, path in zip(params.tasks, snakemake.input.tasks, strict=True)}
     settings = GenerationSettings(**params.generation)
-    files = dict(zip(params.variants, zip(output.predictions, output.scores)))
+    files = dict(zip(params.variants, zip(output.predictions, output.scores, strict=True), strict=True))
     lesions = evaluate_lesions(base, params.variants, read_plans(snakemake.input.plans), tasks, settings,
                                params.max_num_samples, params.device, params.dtype)
     for variant, predictions, summaries, records in lesions:

@@ -1,4 +1,5 @@
-"""Table 1 of Harada et al. (2024), the few-shot-repeat table and the figure of score vs layer range."""
+"""Table 1 of Harada et al. (2024), the few-shot-repeat
+table and the figure of score vs layer range."""
 
 import json
 
@@ -15,7 +16,7 @@ with script_context(snakemake, uses_torch=False) as log:
     plans = read_plans(snakemake.input.plans)
     results = [json.loads(open(path, encoding="utf-8").read()) for path in snakemake.input.scores]
     scores = {r["variant"]: r["tasks"] for r in results}
-    infos = {task: json.loads(open(path, encoding="utf-8").read()) for task, path in zip(params.tasks, snakemake.input.infos)}
+    infos = {task: json.loads(open(path, encoding="utf-8").read()) for task, path in zip(params.tasks, snakemake.input.infos, strict=True)}
     original = scores["original"]
     # each task's dataset, as its prepared provenance records it (the task's info carries the origin fact)
     origins = {snakemake.config["lesion"]["tasks"][task]["dataset"]: infos[task]["data"] for task in params.tasks}
@@ -30,7 +31,8 @@ with script_context(snakemake, uses_torch=False) as log:
         snakemake.output.fewshot_csv,
         snakemake.output.fewshot_md,
         title=f"Share of predictions equal to a few-shot answer ({params.display})",
-        notes=["Harada et al. observe that pruned models repeat the few-shot answers; on a label task that can score by chance."],
+        notes=["Harada et al. observe that pruned models repeat the few-shot answers; on a label "
+               "task that can score by chance."],
         digits=2,
     )
     note = figure_note(original, deviation_note(STUDY, snakemake.config, origins))

@@ -1,4 +1,5 @@
-"""One task's llm-jp-eval files (train/dev/test + info) from its prepared dataset, in the config's llm-jp-eval version."""
+"""One task's llm-jp-eval files (train/dev/test + info) from
+its prepared dataset, in the config's llm-jp-eval version."""
 
 from lmanatomy.data import read_prepared
 from lmanatomy.data.prepare import read_origin

@@ -1,4 +1,5 @@
-"""Download a pinned Hugging Face revision (safetensors only) into data/models/<name>[/<checkpoint>]/."""
+"""Download a pinned Hugging Face revision (safetensors only) into
+data/models/<name>[/<checkpoint>]/."""
 
 from pathlib import Path
 

@@ -1,4 +1,5 @@
-"""Make a `source: path` folder a prepared model folder: data/models/<name>/ links + provenance.json."""
+"""Make a `source: path` folder a prepared model
+folder: data/models/<name>/ links + provenance.json."""
 
 from pathlib import Path
 

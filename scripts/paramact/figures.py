@@ -1,4 +1,5 @@
-"""Figs 1, 2, 3 and 6 of Wang, Dai & Sui 2024, their tables, and the findings check, for one model."""
+"""Figs 1, 2, 3 and 6 of Wang, Dai & Sui 2024, their
+tables, and the findings check, for one model."""
 
 from lmanatomy.paramact.report import Context, read_gamma, write_report
 from lmanatomy.runtime import script_context

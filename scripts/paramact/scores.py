@@ -1,15 +1,16 @@
-"""Score one paramact job: A = |w·dD/dw| per input, activated counts per layer, LLMDcos per layer."""
+"""Score one paramact job: A = |w·dD/dw| per input,
+activated counts per layer, LLMDcos per layer."""
 
-from lmanatomy.paramact.plan import job_from_params
 import pandas as pd
 
+from lmanatomy.paramact.plan import job_from_params
 from lmanatomy.paramact.run import BY_D_COLUMNS, GAMMA_COLUMNS, score_job
 from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
 with script_context(snakemake, seed=snakemake.params.seed) as log:
     job = job_from_params(snakemake.params.job)
-    datasets = {name: (path, snakemake.params.formats[name]) for name, path in zip(snakemake.params.datasets, snakemake.input.data)}
+    datasets = {name: (path, snakemake.params.formats[name]) for name, path in zip(snakemake.params.datasets, snakemake.input.data, strict=True)}
     result = score_job(
         snakemake.params.model_path,
         datasets,

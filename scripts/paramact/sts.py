@@ -1,5 +1,6 @@
-"""Finding 3 for one model and one STS dataset: LLMDcos per layer between the two sentences of each pair
-(of one block of the pairs when the work is split into several jobs: params.block = (index, count))."""
+"""Finding 3 for one model and one STS dataset: LLMDcos per layer
+between the two sentences of each pair (of one block of the pairs when
+the work is split into several jobs: params.block = (index, count))."""
 
 import pandas as pd
 

@@ -1,4 +1,5 @@
-"""Join the blocks of an STS pair table split over several jobs, in pair order: the unsplit table."""
+"""Join the blocks of an STS pair table split over
+several jobs, in pair order: the unsplit table."""
 
 import pandas as pd
 

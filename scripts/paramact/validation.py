@@ -16,7 +16,7 @@ with script_context(snakemake, seed=snakemake.params.seed) as log:
                                   trust_remote_code=snakemake.params.trust_remote_code)
     draws = {name: Draws(name, pd.read_parquet(path), snakemake.params.formats[name], tokenizer, snakemake.params.seed,
                          snakemake.params.windows.get(name), joined=name in snakemake.params.joined)
-             for name, path in zip(snakemake.params.datasets, snakemake.input.data)}
+             for name, path in zip(snakemake.params.datasets, snakemake.input.data, strict=True)}
     density = pd.concat([pd.read_csv(p) for p in snakemake.input.density], ignore_index=True)
     gamma, _ = read_gamma(snakemake.input.gamma)
     profile = at_gamma(density[density["dataset"] == section["density_dataset"]], gamma).sort_values("layer")

@@ -1,4 +1,5 @@
-"""Tables and figures of the validation experiments for one model: finding 3 (STS), pruning 1 and 2."""
+"""Tables and figures of the validation experiments
+for one model: finding 3 (STS), pruning 1 and 2."""
 
 from lmanatomy.paramact.report import Context
 from lmanatomy.paramact.validation_report import sts_report, validation_report

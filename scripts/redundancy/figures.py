@@ -1,4 +1,5 @@
-"""Figs 1-3 (mean / max / std R² per layer pair), the layer x dim R² heatmap and Fig 4 (redundancy paths)."""
+"""Figs 1-3 (mean / max / std R² per layer pair), the
+layer x dim R² heatmap and Fig 4 (redundancy paths)."""
 
 import pandas as pd
 

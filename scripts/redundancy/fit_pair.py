@@ -1,4 +1,5 @@
-"""One layer pair n -> n+1: every dim of layer n+1 regressed on layer n by linear SVR, all at once."""
+"""One layer pair n -> n+1: every dim of layer n+1
+regressed on layer n by linear SVR, all at once."""
 
 from pathlib import Path
 

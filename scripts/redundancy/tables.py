@@ -1,4 +1,5 @@
-"""Per-pair R² statistics (Figs 1-3 numbers), the top-500 (pair, dim) and the most frequent contributing dims."""
+"""Per-pair R² statistics (Figs 1-3 numbers), the top-500
+(pair, dim) and the most frequent contributing dims."""
 
 from lmanatomy.deviations import notes_of
 from lmanatomy.redundancy import STUDY
@@ -20,7 +21,9 @@ with script_context(snakemake, uses_torch=False) as log:
     write_table(summary, out.pair_summary_csv, out.pair_summary_md, notes=notes,
                 title=f"Test R² per layer pair, over target dims — {display} (Figs 1-3)")
     write_table(top, out.top_pairs_csv, out.top_pairs_md, notes=notes,
-                title=f"Top {len(top)} (layer pair, target dim) by test R², with their largest-|weight| input dims — {display}")
+                title=(f"Top {len(top)} (layer pair, target dim) by test R², with their largest-|weight| "
+                       f"input dims — {display}"))
     write_table_head(frequent, out.frequent_dims_csv, out.frequent_dims_md, rows=30,
                      notes=[poster_dims_note(frequent, int(rows["dim"].max()) + 1, model), *notes],
-                     title=f"Dims that recur among the top contributors and the targets of the top {len(top)} — {display}")
+                     title=(f"Dims that recur among the top contributors and the targets of the top {len(top)} — "
+                            f"{display}"))

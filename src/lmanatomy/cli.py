@@ -2,10 +2,12 @@
 
     lmanatomy census [NAME ...] [--config CONFIG | --registry FILE]
                                          layers, neurons and parameters from architecture facts
-    lmanatomy plan CONFIG                the jobs a config would run and what each rule asks, per model
+    lmanatomy plan CONFIG                the jobs a config would run and what each rule asks,
+                                         per model
     lmanatomy run-name [CONFIG]          the run name of a config (results/<run>/)
     lmanatomy prompt CONFIG TASK INDEX [--data-root DIR]
-                                         the exact prompt the lesion evaluator sends for one test sample (JSON)
+                                         the exact prompt the lesion evaluator
+                                         sends for one test sample (JSON)
 
 Works from any folder: a config's ``models_file`` is resolved against the project the config
 belongs to (the nearest folder above it holding a Snakefile). A user mistake prints one line
@@ -36,7 +38,8 @@ class UsageError(LmAnatomyError):
 
 
 def project_root(config: Path) -> Path | None:
-    """The project a config belongs to: the nearest folder above it with a Snakefile (None: a user's own folder)."""
+    """The project a config belongs to: the nearest folder
+    above it with a Snakefile (None: a user's own folder)."""
     for folder in config.resolve().parents:
         if (folder / "Snakefile").is_file():
             return folder
@@ -44,7 +47,8 @@ def project_root(config: Path) -> Path | None:
 
 
 def workdir(config: Path) -> Path:
-    """Where a config's relative paths point: its project, else the current folder (as for snakemake --directory)."""
+    """Where a config's relative paths point: its project,
+    else the current folder (as for snakemake --directory)."""
     return project_root(config) or Path.cwd()
 
 
@@ -61,7 +65,8 @@ def _read_config(path: str) -> dict[str, Any]:
 
 
 def registry_path(args: argparse.Namespace) -> Path:
-    """The registry named by --registry, else the --config's models_file, else the checkout's default."""
+    """The registry named by --registry, else the
+    --config's models_file, else the checkout's default."""
     if args.registry:
         return Path(args.registry)
     if args.config:
@@ -81,7 +86,8 @@ def _census(args: argparse.Namespace) -> int:
     names = args.names or (_read_config(args.config).get("census", {}).get("models", []) if args.config else list(registry))
     for name in names:
         result = census_of(registry[name])
-        print(f"{result.display}\tlayers {result.layers}\tneurons {result.neurons:,}\tparameters {result.parameters:,}")
+        print(f"{result.display}\tlayers {result.layers}\tneurons {result.neurons:,}\tparameters "
+              f"{result.parameters:,}")
     return 0
 
 
@@ -114,7 +120,7 @@ def format_plan(plan: dict[tuple[str, str], dict[str, Any]]) -> str:
         for (rule, model), row in sorted(plan.items())
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows)
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -122,7 +128,8 @@ def _plan(args: argparse.Namespace) -> int:
     _read_config(str(config))
     snakefile = (project_root(config) or CHECKOUT) / "Snakefile"
     snakemake = Path(sys.executable).with_name("snakemake")
-    # Many cores, so that Snakemake shows the threads each rule asks instead of capping them to this machine's.
+    # Many cores, so that Snakemake shows the threads each
+    # rule asks instead of capping them to this machine's.
     command = [str(snakemake), "-n", "--forceall", "--cores", "1024", "--snakefile", str(snakefile),
                "--directory", str(workdir(config)), "--configfile", str(config)]
     proc = subprocess.run(command, capture_output=True, text=True)
@@ -144,16 +151,19 @@ def _prompt(args: argparse.Namespace) -> int:
 
 
 def _subsets(args: argparse.Namespace) -> int:
-    """Redraw data/real (or TARGET) from the full upstream files; the manifest records what was drawn."""
+    """Redraw data/real (or TARGET) from the full upstream
+    files; the manifest records what was drawn."""
     from lmanatomy.data.subsets import draw_subsets
 
     manifest = draw_subsets(args.source, args.target, seed=args.seed)
-    print(f"{len(manifest['files'])} files drawn into {args.target} (seed {args.seed}); manifest: {args.target}/manifest.json")
+    print(f"{len(manifest['files'])} files drawn into {args.target} (seed {args.seed}); manifest: "
+          f"{args.target}/manifest.json")
     return 0
 
 
 def _first_error(output: str) -> str:
-    """The one line of a failed dry-run that says what is wrong (our errors name a key or a file)."""
+    """The one line of a failed dry-run that says what
+    is wrong (our errors name a key or a file)."""
     for pattern in (r"config key '.*", r"^\S*Error: .*", r".*(Error|error).*"):
         match = re.search(pattern, output, flags=re.M)
         if match:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -107,7 +108,8 @@ def check_dataset_names(
     for index, name in enumerate(listed):
         at = key if single else f"{key}[{index}]"
         if name not in datasets:
-            raise ConfigError(at, f"unknown dataset '{name}' (the config's datasets: {', '.join(sorted(datasets)) or 'none'})")
+            raise ConfigError(at, f"unknown dataset '{name}' (the config's datasets: "
+                                  f"{', '.join(sorted(datasets)) or 'none'})")
         fmt = datasets[name]["format"]
         if formats is not None and fmt not in formats:
             raise ConfigError(at, f"dataset '{name}' has format '{fmt}'; this needs one of: {', '.join(formats)}")
@@ -140,14 +142,16 @@ def check_datasets(config: Mapping[str, Any]) -> None:
 
 
 def section_models(section: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(dotted key, registry name) of every model a study section names (``model`` or ``models``)."""
+    """(dotted key, registry name) of every model a
+    study section names (``model`` or ``models``)."""
     if isinstance(section.get("model"), str):
         return [("model", section["model"])]
     return [(f"models[{i}]", name) for i, name in enumerate(section.get("models") or []) if isinstance(name, str)]
 
 
 def check_model_structures(config: Mapping[str, Any], registry: Registry) -> None:
-    """Each model a study names has the parts and special tokens the study needs (lmanatomy.models.needs), at plan time.
+    """Each model a study names has the parts and special tokens the study needs
+    (lmanatomy.models.needs), at plan time.
 
     The census runs whenever the config has a ``census`` section; the other studies when enabled.
     """

@@ -1,4 +1,5 @@
-"""Integrity sweep: find truncated or damaged Parquet files of a run and remove them before planning.
+"""Integrity sweep: find truncated or damaged Parquet
+files of a run and remove them before planning.
 
 Every writer of this project writes to a temporary name and renames, so a complete-looking file
 is normally complete. A disk that filled up, a copy that was cut, a file system that lost its
@@ -24,6 +25,7 @@ resume logic then keeps the intact shards and recomputes the missing one.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
@@ -49,7 +51,8 @@ class Damaged:
 
     @property
     def rebuild(self) -> tuple[Path, ...]:
-        """What the workflow must rebuild: the declared outputs vouching for the file, else the file."""
+        """What the workflow must rebuild: the declared
+        outputs vouching for the file, else the file."""
         return self.vouchers or (self.path,)
 
     def describe(self, removed: bool) -> str:

@@ -9,11 +9,13 @@ cost seconds. A package lists its exports (name → submodule) and gets ``__geta
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 
 def lazy_exports(package: str, exports: Mapping[str, str], namespace: dict[str, Any]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """(``__getattr__``, ``__dir__``) for ``package`` exporting ``name`` from ``package.<module>``."""
+    """(``__getattr__``, ``__dir__``) for ``package``
+    exporting ``name`` from ``package.<module>``."""
 
     def __getattr__(name: str) -> Any:
         if name not in exports:
@@ -30,7 +32,8 @@ def lazy_exports(package: str, exports: Mapping[str, str], namespace: dict[str, 
 
 
 def summaries(package: str, exports: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(name, first line of its docstring) of every export, in name order (imports the submodules)."""
+    """(name, summary of its docstring: the first paragraph, on one line) of every export, in
+    name order (imports the submodules)."""
     rows = []
     for name in sorted(exports):
         value = getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
@@ -38,12 +41,14 @@ def summaries(package: str, exports: Mapping[str, str]) -> list[tuple[str, str]]
             rows.append((name, f"({type(value).__name__}, see {package}.{exports[name]})"))
             continue
         doc = (getattr(value, "__doc__", None) or "").strip()
-        rows.append((name, doc.splitlines()[0] if doc else "(no docstring)"))
+        # The whole first paragraph: a summary wrapped to the line length is still one sentence.
+        rows.append((name, " ".join(doc.split("\n\n")[0].split()) if doc else "(no docstring)"))
     return rows
 
 
 def print_help(package: str, exports: Mapping[str, str]) -> str:
-    """``<package>.help()``: the public names with a one-line purpose each; also returned as text."""
+    """``<package>.help()``: the public names with a
+    one-line purpose each; also returned as text."""
     rows = summaries(package, exports)
     width = max((len(name) for name, _ in rows), default=0)
     text = "\n".join([f"{package}: public API"] + [f"  {name.ljust(width)}  {line}" for name, line in rows])

@@ -11,8 +11,9 @@ from __future__ import annotations
 import importlib.metadata as metadata
 import json
 import platform
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from lmanatomy import __version__
 
@@ -56,7 +57,8 @@ def to_markdown(document: Mapping[str, Any]) -> str:
     for name, info in document["models"].items():
         origin = info.get("revision") or info.get("file") or info.get("step") or ""
         hashes = ", ".join(f"{k}: {v[:16]}…" for k, v in sorted(info.get("weights_sha256", {}).items()))
-        lines.append(f"| {name} | {info.get('source', '')} {info.get('repo') or info.get('package') or ''} | {origin} | {hashes} |")
+        lines.append(f"| {name} | {info.get('source', '')} {info.get('repo') or info.get('package') or ''} "
+                     f"| {origin} | {hashes} |")
     lines += ["", "## Datasets", "", "| dataset | content sha256 | rows |", "|---|---|---|"]
     for name, info in document["datasets"].items():
         digest = str(info.get("content_sha256") or info.get("sha256") or "")

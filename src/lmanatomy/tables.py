@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,8 +17,9 @@ from lmanatomy.io import atomic_path, atomic_write_text  # atomic_write_text: al
 
 
 def block_of(frame: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
-    """Block ``index`` of ``count`` contiguous, near-equal blocks of the rows (the first ones one row longer),
-    keeping the frame's index: the work of one job when a rule's work is split over several jobs."""
+    """Block ``index`` of ``count`` contiguous, near-equal blocks of the
+    rows (the first ones one row longer), keeping the frame's index: the
+    work of one job when a rule's work is split over several jobs."""
     if not 0 <= index < count:
         raise ValueError(f"block {index} of {count} does not exist (blocks are 0..{count - 1})")
     size, extra = divmod(len(frame), count)
@@ -28,7 +28,8 @@ def block_of(frame: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
 
 
 def format_cell(value: object, digits: int = 4) -> str:
-    """Render one cell: integers with thousands separators, floats with fixed digits, NaN as 'NaN'."""
+    """Render one cell: integers with thousands
+    separators, floats with fixed digits, NaN as 'NaN'."""
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, (int, np.integer)):
@@ -50,7 +51,8 @@ def to_markdown(
     table = frame.reset_index() if index else frame
     header = [str(c) for c in table.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    # itertuples keeps each column's dtype (iterrows upcasts an all-numeric row to float: 1 → 1.0000).
+    # itertuples keeps each column's dtype (iterrows
+    # upcasts an all-numeric row to float: 1 → 1.0000).
     for row_pos, row in enumerate(table.itertuples(index=False, name=None)):
         cells = []
         for col_pos, value in enumerate(row):
@@ -75,7 +77,8 @@ def write_table(
 ) -> None:
     """Write ``frame`` as CSV (full precision) and, optionally, as Markdown with a title and notes.
 
-    ``csv_path=None`` writes only the Markdown (for a display form of a table whose CSV holds more columns).
+    ``csv_path=None`` writes only the Markdown (for a
+    display form of a table whose CSV holds more columns).
     """
     if csv_path is not None:
         atomic_write_text(csv_path, frame.to_csv(index=index, float_format="%.10g", lineterminator="\n"))

@@ -28,7 +28,8 @@ _CORPUS = [
 SPECIAL_TOKENS = {"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}
 FAMILIES = ("llama", "gpt_neox", "xglm", "bloom", "gpt2", "qwen2")
 # Families resolved from their module tree alone (no adapter written for them): tiny configs of
-# each run through the census, extraction and the studies' core steps in tests/test_architectures.py.
+# each run through the census, extraction and the studies' core steps in
+# tests/test_architectures.py.
 NEW_FAMILIES = ("mistral", "qwen3", "gemma2", "olmo2", "phi3")
 ALL_FAMILIES = FAMILIES + NEW_FAMILIES
 
@@ -102,7 +103,8 @@ def tiny_model(family: str = "llama", seed: int = 0, tokenizer=None, **config_ov
 
 
 def own_weights_folder(family: str, tokenizer, path: str | Path, **config_overrides: Any):
-    """(model, folder): a tiny model saved as a user's own weights folder (``source: path``), no provenance."""
+    """(model, folder): a tiny model saved as a user's own
+    weights folder (``source: path``), no provenance."""
     model, _ = tiny_model(family, tokenizer=tokenizer, **config_overrides)
     folder = Path(path)
     model.save_pretrained(folder)

@@ -7,7 +7,16 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from lmanatomy.atlas.compare import AGREE, OPPOSE, UNDECIDED, bootstrap_spearman, paragraph, rank_correlations, reading, spearman
+from lmanatomy.atlas.compare import (
+    AGREE,
+    OPPOSE,
+    UNDECIDED,
+    bootstrap_spearman,
+    paragraph,
+    rank_correlations,
+    reading,
+    spearman,
+)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -1,4 +1,5 @@
-"""Cross-study lesion: language neurons fixed while the evaluator scores tasks (tiny model, hand-made task)."""
+"""Cross-study lesion: language neurons fixed while the
+evaluator scores tasks (tiny model, hand-made task)."""
 
 from __future__ import annotations
 

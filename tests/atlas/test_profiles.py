@@ -1,4 +1,5 @@
-"""Each study's output becomes a profile on the same 0-based decoder-layer axis (hand-made inputs)."""
+"""Each study's output becomes a profile on the same
+0-based decoder-layer axis (hand-made inputs)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The config's `datasets:` section is checked against formats and the root on disk, naming the key."""
+"""The config's `datasets:` section is checked against
+formats and the root on disk, naming the key."""
 
 from __future__ import annotations
 
@@ -6,14 +7,10 @@ import copy
 
 import pytest
 
+from conftest import SCHEMAS
 from lmanatomy.config import check_dataset_names, validate_config
 from lmanatomy.data import dataset_input_paths
 from lmanatomy.errors import ConfigError
-
-from conftest import SCHEMAS
-
-
-
 
 # Malformed `datasets:` entries (each must name its key) are cases of MALFORMED in
 # tests/test_config_validation.py, beside the rest of the config's bad values.
@@ -22,7 +19,7 @@ from conftest import SCHEMAS
 def test_download_root_checks_against_the_table(config):
     config = copy.deepcopy(config)
     config["datasets"]["d"] = {"format": "mmlu", "root": None, "subjects": ["astronomy", "astronomi"]}
-    with pytest.raises(ConfigError, match=r"datasets.d.subjects\[1\]'.*astronomi.*in the download table.*did you mean astronomy"):
+    with pytest.raises(ConfigError, match=(r"datasets.d.subjects\[1\]'.*astronomi.*in the download table.*did you mean astronomy")):
         validate_config(config, SCHEMAS)
     config["datasets"]["d"]["subjects"] = ["astronomy"]
     validate_config(config, SCHEMAS)  # planned downloads need nothing on disk
@@ -50,7 +47,9 @@ def test_per_dataset_root_overrides_data_root(config):
 def test_check_dataset_names(config):
     assert check_dataset_names("language.dataset", "flores", config, formats=["flores200", "pawsx"]) == ["flores"]
     assert check_dataset_names("paramact.datasets", ["boolq", "mmlu"], config) == ["boolq", "mmlu"]
-    with pytest.raises(ConfigError, match=r"config key 'paramact.datasets\[1\]': unknown dataset 'siqa' \(the config's datasets: boolq"):
+    with pytest.raises(ConfigError, match=(r"config key 'paramact.datasets\[1\]': unknown dataset 'siqa' \(the config's "
+                                           r"datasets: boolq")):
         check_dataset_names("paramact.datasets", ["boolq", "siqa"], config)
-    with pytest.raises(ConfigError, match="config key 'language.dataset': dataset 'jsts' has format 'jsts'; this needs one of: flores200"):
+    with pytest.raises(ConfigError, match=("config key 'language.dataset': dataset 'jsts' has format 'jsts'; this needs one of: "
+                                           "flores200")):
         check_dataset_names("language.dataset", "jsts", config, formats=["flores200"])

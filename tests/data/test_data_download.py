@@ -18,13 +18,21 @@ from pathlib import Path
 
 import pytest
 
-from lmanatomy.data.generic import GENERIC_FORMATS
-
-from lmanatomy.data import FORMATS, UPSTREAM, Upstream, download, fetch, load, resolve, sha256_file, unpack
-from lmanatomy.data.download import read_record, record_path, verify_recorded
-from lmanatomy.errors import DataError
-
 from conftest import REPO
+from lmanatomy.data import (
+    FORMATS,
+    UPSTREAM,
+    Upstream,
+    download,
+    fetch,
+    load,
+    resolve,
+    sha256_file,
+    unpack,
+)
+from lmanatomy.data.download import read_record, record_path, verify_recorded
+from lmanatomy.data.generic import GENERIC_FORMATS
+from lmanatomy.errors import DataError
 
 DEMO = REPO / "data" / "demo"
 SHA_ZERO = "0" * 64
@@ -202,7 +210,9 @@ def test_every_url_is_pinned():
             continue
         if "githubusercontent.com" in entry.url or "huggingface.co" in entry.url:
             assert re.search(r"/[0-9a-f]{40}/", entry.url), f"{path}: URL not pinned to a full commit"
-        else:  # storage buckets have no commits: the hash is trusted on first use, and the table says so
+        else:
+            # storage buckets have no commits: the hash is trusted on first use, and the table says
+            # so
             assert entry.sha256 is None and "not pinned" in entry.note, path
         if entry.sha256 is None:
             assert entry.note, f"{path}: an unpinned file must say why"
@@ -212,7 +222,8 @@ def test_every_url_is_pinned():
 
 @pytest.mark.parametrize("fmt", sorted(set(FORMATS) - set(GENERIC_FORMATS)))
 def test_the_table_covers_every_format(fmt):
-    """Planning a download (root: null) resolves every upstream format's default splits from the table alone."""
+    """Planning a download (root: null) resolves every
+    upstream format's default splits from the table alone."""
     resolved = resolve({"format": fmt}, None)
     assert set(resolved.splits) == set(FORMATS[fmt].splits)
     assert all(path in UPSTREAM for path in resolved.files)

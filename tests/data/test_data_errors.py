@@ -9,10 +9,9 @@ import shutil
 
 import pytest
 
+from conftest import REPO
 from lmanatomy.data import load
 from lmanatomy.errors import DataError
-
-from conftest import REPO
 
 DEMO = REPO / "data" / "demo"
 JSTS_KEYS = {"sentence_pair_id": "0", "yjcaptions_id": "1-2-3", "sentence1": "猫が寝ています。", "sentence2": "猫が眠っています。", "label": 4.5}
@@ -179,6 +178,7 @@ def test_missing_file_or_root(tmp_path):
         load("jsts", tmp_path)
     with pytest.raises(DataError, match="data folder '.*nowhere' does not exist"):
         load("jsts", tmp_path / "nowhere")
-    with pytest.raises(DataError, match=r"split 'train' of format 'jsts' has no file under .*\(expected jglue/jsts-v1.1/train-v1.1.json\)"):
+    with pytest.raises(DataError, match=(r"split 'train' of format 'jsts' has no file under .*\(expected "
+                                         r"jglue/jsts-v1.1/train-v1.1.json\)")):
         jsts_root(tmp_path, [record()])
         load("jsts", tmp_path, splits=["train"])

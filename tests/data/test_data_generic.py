@@ -1,5 +1,6 @@
-"""Generic formats (text, jsonl, csv, parquet, hf): column mapping, strict rows named by file and line,
-and the config check naming the key. The hf loading code runs on a local folder standing in for the Hub."""
+"""Generic formats (text, jsonl, csv, parquet, hf): column mapping,
+strict rows named by file and line, and the config check naming the key.
+The hf loading code runs on a local folder standing in for the Hub."""
 
 from __future__ import annotations
 
@@ -9,12 +10,11 @@ import json
 import pandas as pd
 import pytest
 
+from conftest import SCHEMAS
 from lmanatomy.config import validate_config
 from lmanatomy.data import dataset_input_paths, prepare_dataset, read_prepared, write_prepared
 from lmanatomy.data.generic import fetch_hf_dataset, hf_cache_path
 from lmanatomy.errors import ConfigError, DataError
-
-from conftest import SCHEMAS
 
 ROWS = [{"uid": "a1", "sentence": "The cat sat.", "language": "en", "y": 1},
         {"uid": "a2", "sentence": "Le chat dort.", "language": "fr", "y": 0},
@@ -110,7 +110,8 @@ def test_config_check_names_the_key(config, tmp_path, entry, key, words):
 
 
 def test_hf_dataset_is_cached_under_data_raw_and_read_as_parquet(config, tmp_path):
-    """The loading code on a local stand-in for datasets.load_dataset (the Hub is unreachable here)."""
+    """The loading code on a local stand-in for
+    datasets.load_dataset (the Hub is unreachable here)."""
     calls = []
 
     class Split:

@@ -15,11 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import REPO
 from lmanatomy.data import FORMATS, load, load_table
 from lmanatomy.data.formats import COMMON_COLUMNS, FLORES_LANGUAGES
 from lmanatomy.data.loaders import READERS
-
-from conftest import REPO
 
 DEMO = REPO / "data" / "demo"
 LANGS = list(FLORES_LANGUAGES)
@@ -47,13 +46,13 @@ def test_every_format_has_a_reader():
     assert set(READERS) == set(FORMATS) - set(GENERIC_FORMATS)  # the generic ones share lmanatomy.data.generic
 
 
-# ---------------------------------------------------------------- the demo data (data/demo/README.md)
+# ------------------------------------------------------------- the demo data (data/demo/README.md)
 
 
 def test_flores_demo_is_parallel_and_line_exact():
     frame = load("flores200", DEMO)
     check_contract(frame, "flores200")
-    assert counts(frame, ["split", "lang"]) == {**{("dev", l): 80 for l in LANGS}, **{("devtest", l): 28 for l in LANGS}}
+    assert counts(frame, ["split", "lang"]) == {**{("dev", lang): 80 for lang in LANGS}, **{("devtest", lang): 28 for lang in LANGS}}
     for lang, code in FLORES_LANGUAGES.items():
         lines = (DEMO / "flores200" / "dev" / f"{code}.dev").read_text(encoding="utf-8").splitlines()
         rows = frame[(frame["split"] == "dev") & (frame["lang"] == lang)]
@@ -158,7 +157,7 @@ def test_arrow_table_has_the_contract_types():
     assert table.schema.field("id").type == pa.string()
 
 
-# ---------------------------------------------------------------- the real files (../shared/data/README.md)
+# ------------------------------------------------------- the real files (../shared/data/README.md)
 
 
 @pytest.mark.shared_data
@@ -180,7 +179,7 @@ def test_real_jglue(shared_data):
 def test_real_flores(shared_data):
     frame = load("flores200", shared_data)
     check_contract(frame, "flores200")
-    assert counts(frame, ["split", "lang"]) == {**{("dev", l): 997 for l in LANGS}, **{("devtest", l): 1012 for l in LANGS}}
+    assert counts(frame, ["split", "lang"]) == {**{("dev", lang): 997 for lang in LANGS}, **{("devtest", lang): 1012 for lang in LANGS}}
 
 
 @pytest.mark.shared_data
@@ -210,7 +209,7 @@ def test_real_mmlu(shared_data):
     assert set(frame["label"]) == {"A", "B", "C", "D"}
 
 
-# ---------------------------------------------------------------- formats only the papers use (files written here)
+# ------------------------------------------------ formats only the papers use (files written here)
 
 
 def _write_jsonl(path, records, opener=open):

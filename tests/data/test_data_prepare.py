@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import REPO
 from lmanatomy.data import (
     FORMATS,
     content_sha256,
@@ -25,14 +26,13 @@ from lmanatomy.data import (
 from lmanatomy.data.download import record_path
 from lmanatomy.errors import DataError
 
-from conftest import REPO
-
 DEMO = REPO / "data" / "demo"
 FLORES_SPEC = {"format": "flores200", "splits": ["dev"], "sample": {"n": 25, "per": "lang", "seed": 7}}
 
 
 def reference_sample(frame: pd.DataFrame, n: int, per: str | None, seed: int) -> pd.DataFrame:
-    """The documented method, written out independently: per group, permutation(len)[:n], table order."""
+    """The documented method, written out independently:
+    per group, permutation(len)[:n], table order."""
     keep = []
     values = [None] if per is None else list(dict.fromkeys(frame[per]))
     for value in values:
@@ -59,7 +59,8 @@ def test_independent_groups_draw_different_sentences_per_language():
     sampled = prepare(spec, DEMO)
     lines = {lang: group["line"].tolist() for lang, group in sampled.groupby("lang")}
     assert all(len(v) == 25 for v in lines.values()) and lines["de"] != lines["en"]
-    # The documented method written out: each language's generator seeded by [seed, sha256(key)[:8] little-endian].
+    # The documented method written out: each language's
+    # generator seeded by [seed, sha256(key)[:8] little-endian].
     for lang, kept in lines.items():
         rows = full[full["lang"] == lang]
         key = int.from_bytes(hashlib.sha256(lang.encode()).digest()[:8], "little")
@@ -81,7 +82,7 @@ def test_sampling_without_per_and_too_small_groups():
     sampled = prepare({"format": "jsts", "sample": {"n": 100, "seed": 3}}, DEMO)
     pd.testing.assert_frame_equal(sampled, reference_sample(full, 100, None, 3))
     assert len(sampled) == 100
-    with pytest.raises(DataError, match=r"dataset 'js' \(.*demo\): sample.n = 80 but the group split='valid' has only 70 rows"):
+    with pytest.raises(DataError, match=(r"dataset 'js' \(.*demo\): sample.n = 80 but the group split='valid' has only 70 rows")):
         prepare_dataset({"format": "jsts", "sample": {"n": 80, "per": "split"}}, DEMO, name="js")
     with pytest.raises(DataError, match="sample.per: the table has no column 'lang'"):
         sample_rows(full, 3, per="lang")

@@ -1,4 +1,5 @@
-"""The real-data subsets in data/real: drawn reproducibly, recorded honestly, read by the same loaders."""
+"""The real-data subsets in data/real: drawn reproducibly,
+recorded honestly, read by the same loaders."""
 
 from __future__ import annotations
 
@@ -108,8 +109,8 @@ def test_the_subsets_hold_the_samples_the_studies_may_ask_for():
 def test_origin_is_read_from_the_manifest_or_the_demo_marker(tmp_path):
     real = origin(REAL, ["jglue/jsts-v1.1/valid-v1.1.json"])
     assert real["subset"] and not real["is_demo"]
-    assert real["text"] == ("real data, subset of 300 of 1,457 rows drawn with seed 0 from jglue/jsts-v1.1/valid-v1.1.json "
-                            "(sha256 7c0bdcb38117)")
+    assert real["text"] == ("real data, subset of 300 of 1,457 rows drawn with seed 0 from "
+                            "jglue/jsts-v1.1/valid-v1.1.json (sha256 7c0bdcb38117)")
     assert origin(REAL, ["humaneval/HumanEval.jsonl.gz"])["text"] == "real data, complete upstream file"
     assert origin(DEMO, ["boolq/val.jsonl"]) == {"is_demo": True, "subset": False, "text": "demo data written for this project"}
     assert origin(tmp_path, ["boolq/val.jsonl"])["text"] == "real data, the upstream files"
@@ -160,8 +161,9 @@ def test_outputs_state_the_origin_fact_not_a_path_guess():
 
 
 def test_the_default_config_reads_the_subsets_and_its_samples_fit(config):
-    """Every default dataset reads data/real except the knowledge questions (the tiny series' corpus paraphrases the
-    demo questions: unavoidable, and said in the config), and redundancy's sample holds enough distinct texts."""
+    """Every default dataset reads data/real except the knowledge questions (the tiny series' corpus
+    paraphrases the demo questions: unavoidable, and said in the config), and redundancy's sample
+    holds enough distinct texts."""
     from lmanatomy.redundancy.pairs import choose_sentences
 
     assert config["data_root"] == "data/real"

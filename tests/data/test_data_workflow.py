@@ -1,4 +1,5 @@
-"""The data rules inside Snakemake: downloads planned (never run) on a dry-run, demo datasets prepared."""
+"""The data rules inside Snakemake: downloads planned
+(never run) on a dry-run, demo datasets prepared."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ import uuid
 import pytest
 import yaml
 
-from lmanatomy.data import read_prepared
-
 from conftest import REPO, run_snakemake
+from lmanatomy.data import read_prepared
 
 
 def _job_counts(output: str) -> dict[str, int]:

@@ -33,7 +33,7 @@ torch.set_num_threads(1)
 LABELS = ["en", "en", "de", "ja", "code", "none", "en"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def model_of(family: str, seed: int = 0):
     return tiny_model(family, seed=seed, tokenizer=tiny_tokenizer())
 
@@ -65,7 +65,7 @@ def reference(model: nn.Module, seqs: list[list[int]]) -> dict[str, list[np.ndar
 
     for seq in seqs:
         inputs: dict[str, torch.Tensor] = {}
-        handles = [mod.register_forward_hook(lambda m, a, o, key=key: inputs.__setitem__(key, a[0][0].detach().clone()))
+        handles = [mod.register_forward_hook(lambda m, a, o, key=key, inputs=inputs: inputs.__setitem__(key, a[0][0].detach().clone()))
                    for key, mod in linears]
         try:
             with torch.no_grad():
@@ -90,7 +90,8 @@ def reference(model: nn.Module, seqs: list[list[int]]) -> dict[str, list[np.ndar
 
 
 def _raw_last(model: nn.Module, adapter, seq: list[int]) -> torch.Tensor:
-    """The last decoder layer's own output: output_hidden_states' last entry with the final norm removed."""
+    """The last decoder layer's own output: output_hidden_states'
+    last entry with the final norm removed."""
     parent_path, _, attr = adapter.final_norm.rpartition(".")
     parent = model.get_submodule(parent_path) if parent_path else model
     norm = getattr(parent, attr)

@@ -1,10 +1,11 @@
-"""Extraction on the families resolved from their module tree alone (Mistral, Qwen3, Gemma-2, OLMo-2,
-Phi-3): linears and hidden states against an independent per-text forward pass (extract_helpers)."""
+"""Extraction on the families resolved from their module tree alone
+(Mistral, Qwen3, Gemma-2, OLMo-2, Phi-3): linears and hidden states
+against an independent per-text forward pass (extract_helpers)."""
 
 import numpy as np
 import pytest
-
 from extract_helpers import IDS, LABELS, TEXTS, model_of, pool, reference, sequences
+
 from lmanatomy.extract import extract
 from lmanatomy.models.adapters import adapter_for
 from lmanatomy.testing import NEW_FAMILIES

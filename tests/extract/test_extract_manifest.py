@@ -5,10 +5,10 @@ import json
 import pyarrow.parquet as pq
 import pytest
 import torch
+from extract_helpers import IDS, LABELS, TEXTS, sequences
 
 import lmanatomy
 from conftest import REPO
-from extract_helpers import IDS, LABELS, TEXTS, sequences
 from lmanatomy.data import prepare_dataset, write_prepared
 from lmanatomy.errors import DataError, NumericalError
 from lmanatomy.extract import extract, extract_dataset

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import torch
-
 from extract_helpers import IDS, LABELS, TEXTS, model_of, pool, reference, sequences
+
 from lmanatomy.extract import extract
 from lmanatomy.models.adapters import adapter_for
 
@@ -73,7 +73,8 @@ def test_hidden_states_match_output_hidden_states(tmp_path, references, family, 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_raw_last_layer_through_the_final_norm_is_the_normed_one(tmp_path, family):
-    """Per position, final_norm(raw last layer) is exactly what output_hidden_states returns last."""
+    """Per position, final_norm(raw last layer) is
+    exactly what output_hidden_states returns last."""
     model, _ = model_of(family)
     n_layers = len(adapter_for(model).decoder_layers(model))
     raw = _extract(tmp_path, family, "raw", modules="hidden_states", pool="all", last_layer="raw")
@@ -110,7 +111,7 @@ def test_captured_inputs_match_the_recomputed_ff_product(tmp_path, references, f
         with torch.no_grad():
             product = [act(p) for p in pre]
             if family == "llama":
-                product = [a * torch.from_numpy(u) for a, u in zip(product, ref[f"layers.{i}.mlp.up_proj"])]
+                product = [a * torch.from_numpy(u) for a, u in zip(product, ref[f"layers.{i}.mlp.up_proj"], strict=True)]
         expected = pool([p.numpy() for p in product], "mean")
         np.testing.assert_allclose(store.read(f"layers.{i}.{module}"), expected, **TOL)
 

@@ -9,10 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
+from extract_helpers import IDS, LABELS, TEXTS, model_of
 
 from conftest import REPO
-from extract_helpers import IDS, LABELS, TEXTS, model_of
 from lmanatomy.extract import extract
 
 # The worker builds the same seeded tiny model in every process; SLOW makes each forward pass
@@ -27,7 +26,8 @@ model, tok = tiny_model("llama", seed=3)
 if slow:
     model.model.register_forward_pre_hook(lambda *a: time.sleep(slow))
 texts = [("word%d " % i) * (1 + (i * 7) % 13) for i in range(40)]
-extract(model, tok, texts, {"modules": "linears", "pool": "mean", "batch_size": 2, "rows_per_shard": 3},
+extract(model, tok, texts,
+        {"modules": "linears", "pool": "mean", "batch_size": 2, "rows_per_shard": 3},
         out, labels=[i % 3 for i in range(40)], progress=False)
 """
 

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-
 from extract_helpers import IDS, LABELS, TEXTS, model_of
+
 from lmanatomy.errors import StoreError
 from lmanatomy.extract import extract, open_store
 from lmanatomy.extract.shards import FINGERPRINT_KEY
@@ -107,7 +107,8 @@ def test_row_count_different_from_the_manifest_is_detected(store):
 
 
 def test_schema_different_from_the_manifest_is_detected(store):
-    """A shard carrying our fingerprint but missing a column (a hand-edited or half-converted file)."""
+    """A shard carrying our fingerprint but missing a
+    column (a hand-edited or half-converted file)."""
     path = store.path / "part-00000.parquet"
     table = pq.read_table(path)
     table = table.drop_columns(["layers.0.mlp.up_proj"]).replace_schema_metadata(table.schema.metadata)

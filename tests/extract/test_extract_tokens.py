@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import yaml
+from extract_helpers import IDS, TEXTS, model_of, pool, reference, sequences
 from tokenizers import processors
 
 from conftest import REPO
-from extract_helpers import IDS, TEXTS, model_of, pool, reference, sequences
 from lmanatomy.errors import ConfigError, ExtractError
 from lmanatomy.extract import Probe, extract
 from lmanatomy.extract import extraction as extraction_module
@@ -96,7 +96,7 @@ def test_the_tokenizers_own_padding_side_does_not_matter(tmp_path):
     left_tok.padding_side = "left"
     a = _run(tmp_path, "a", pool="mean")
     b = _run(tmp_path, "b", tokenizer=left_tok, pool="mean")
-    for sa, sb in zip(a.shards, b.shards):
+    for sa, sb in zip(a.shards, b.shards, strict=True):
         assert (a.path / sa.file).read_bytes() == (b.path / sb.file).read_bytes()
 
 

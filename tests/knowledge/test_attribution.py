@@ -1,8 +1,10 @@
-"""Integrated gradients: the batched fast path against a plain per-α loop and against completeness."""
+"""Integrated gradients: the batched fast path against
+a plain per-α loop and against completeness."""
 
 import numpy as np
 import pytest
 import torch
+from knowledge_fixtures import one_thread  # noqa: F401  (autouse: one torch thread)
 
 from lmanatomy.errors import DataError
 from lmanatomy.knowledge.attribution import (
@@ -15,8 +17,6 @@ from lmanatomy.knowledge.attribution import (
     target_token,
 )
 from lmanatomy.testing import tiny_model
-
-from knowledge_fixtures import one_thread  # noqa: F401  (autouse: one torch thread)
 
 PROMPTS = ["The quick brown fox jumps over", "Question: is the sky blue? Answer:", "def add(a, b):\n    return"]
 
@@ -61,7 +61,7 @@ def plain_ig(model, tokenizer, prompt, target, layer, steps, site, alphas, weigh
     module = site_module(model, layer, site)
     base, _ = _activation(model, ids, module)
     total = torch.zeros_like(base, dtype=torch.float64)
-    for alpha, weight in zip(alphas, weights):
+    for alpha, weight in zip(alphas, weights, strict=True):
         point = (alpha * base).clone().requires_grad_(True)
         prob = _probability_at(model, ids, module, point, target)
         prob.backward()

@@ -1,26 +1,27 @@
-"""The whole study on a tiny trained series, in seconds: train → attribute → trajectories → EMD → tables and figures."""
+"""The whole study on a tiny trained series, in seconds: train
+→ attribute → trajectories → EMD → tables and figures."""
 
 import numpy as np
-import pandas as pd
-import pytest
+from knowledge_fixtures import one_thread  # noqa: F401  (autouse: one torch thread)
+from test_local_model import GROUPS, QUESTIONS, tiny_entry
 
 from lmanatomy.knowledge.corpus import qa_corpus
 from lmanatomy.knowledge.driver import AttributionSettings, attribute_part
-from lmanatomy.knowledge.plan import part_items, plan_parts
 from lmanatomy.knowledge.emd import assemble, distances
-from lmanatomy.knowledge.plan import shard_pairs
 from lmanatomy.knowledge.figures import comparison_figure, distance_figure, intersection_figure
 from lmanatomy.knowledge.groups import PAPER_GROUPS, ordered_words
+from lmanatomy.knowledge.plan import part_items, plan_parts, shard_pairs
 from lmanatomy.knowledge.prompts import word_prompts
 from lmanatomy.knowledge.report import first_token_note
 from lmanatomy.knowledge.stats import comparison_grid, table2
-from lmanatomy.knowledge.trajectories import answer_summary, intersections, point_clouds, word_trajectories
+from lmanatomy.knowledge.trajectories import (
+    answer_summary,
+    intersections,
+    point_clouds,
+    word_trajectories,
+)
 from lmanatomy.models.local import train_local
 from lmanatomy.plots import save
-
-from test_local_model import GROUPS, QUESTIONS, tiny_entry
-
-from knowledge_fixtures import one_thread  # noqa: F401  (autouse: one torch thread)
 
 
 def test_the_chain_runs_end_to_end(tmp_path):

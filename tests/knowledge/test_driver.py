@@ -1,7 +1,9 @@
-"""The attribution driver: shards per (checkpoint, word), atomic, resumable, keyed by their inputs."""
+"""The attribution driver: shards per (checkpoint,
+word), atomic, resumable, keyed by their inputs."""
 
 import numpy as np
 import pytest
+from knowledge_fixtures import one_thread  # noqa: F401  (autouse: one torch thread)
 
 import lmanatomy.knowledge.driver as driver
 from lmanatomy.errors import DataError, StoreError
@@ -11,8 +13,6 @@ from lmanatomy.knowledge.plan import part_items, plan_parts
 from lmanatomy.knowledge.prompts import WordPrompts, questions_by_word, word_prompts
 from lmanatomy.knowledge.shards import read_word, shard_metadata, shard_path
 from lmanatomy.testing import save_model_dir, tiny_model
-
-from knowledge_fixtures import one_thread  # noqa: F401  (autouse: one torch thread)
 
 PROMPTS = {
     "the": WordPrompts("the", ("The quick brown fox jumps over", "Le renard saute par-dessus"), " the"),

@@ -49,7 +49,8 @@ def test_emd_of_a_small_shift_is_the_shift():
 
 
 def test_w2_is_the_root_of_the_squared_euclidean_optimum_and_w1_solves_its_own_problem():
-    """W2 from an independent solver (scipy's assignment on the squared costs), W1 from the Euclidean costs."""
+    """W2 from an independent solver (scipy's assignment
+    on the squared costs), W1 from the Euclidean costs."""
     rng = np.random.default_rng(3)
     p1, p2 = rng.normal(size=(20, 4)), rng.normal(0.5, 1.5, size=(20, 4))
     squared = cdist(p1, p2, "sqeuclidean")
@@ -128,8 +129,9 @@ def test_table2_counts_hits_against_the_own_group_mean():
     assert table.loc["B", "score_corrected"] == pytest.approx(100 * 4 / 6)
     assert table.loc["B", "score_as_paper"] == pytest.approx(50.0)
     assert headline_column("as_paper") == "score_as_paper" and headline_column("corrected") == "score_corrected"
-    # The interval resamples words: a plain loop over the same seeded draws of group A's 3 words (hits 1, 1, 1;
-    # 2 comparisons each, 3 as the paper counts) — every resample scores 50 (corrected) and 33.3 (as paper).
+    # The interval resamples words: a plain loop over the same seeded draws of group A's 3 words
+    # (hits 1, 1, 1; 2 comparisons each, 3 as the paper counts) — every resample scores 50
+    # (corrected) and 33.3 (as paper).
     assert table.loc["A", ["score_corrected_ci95_low", "score_corrected_ci95_high"]].tolist() == pytest.approx([50.0, 50.0])
     assert table.loc["A", ["score_as_paper_ci95_low", "score_as_paper_ci95_high"]].tolist() == pytest.approx([100 / 3, 100 / 3])
     with pytest.raises(ConfigError, match="knowledge.denominator"):
@@ -155,7 +157,8 @@ PAPER_HITS = {"animals": 233, "colors": 176, "countries": 148, "languages": 206}
 
 
 def test_the_papers_table2_comes_out_exactly_only_with_the_codes_denominator():
-    """233/248, 176/224, 206/270 round to 94.0, 78.6, 76.3; with the corrected denominators no hit count does."""
+    """233/248, 176/224, 206/270 round to 94.0, 78.6, 76.3;
+    with the corrected denominators no hit count does."""
     sizes = {g: len(m) for g, m in PAPER_GROUPS.items()}
     total = sum(sizes.values())
     for group, size in sizes.items():
@@ -166,7 +169,8 @@ def test_the_papers_table2_comes_out_exactly_only_with_the_codes_denominator():
 
 
 def test_table2_on_the_papers_words_uses_those_denominators():
-    """Every other-group word farther than the own group: corrected 100, as the paper computed it n(38-n)/(n(38-n)+n)."""
+    """Every other-group word farther than the own group: corrected
+    100, as the paper computed it n(38-n)/(n(38-n)+n)."""
     words = ordered_words(PAPER_GROUPS)
     matrix = pd.DataFrame(2.0, index=words, columns=words)
     for members in PAPER_GROUPS.values():

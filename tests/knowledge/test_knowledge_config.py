@@ -5,13 +5,10 @@ import copy
 import pytest
 import yaml
 
+from conftest import REPO, SCHEMAS
 from lmanatomy.config import validate_config
 from lmanatomy.errors import ConfigError
 from lmanatomy.knowledge.config import checkpoints
-
-from conftest import REPO, SCHEMAS
-
-
 
 
 def test_default_config_validates_and_gets_defaults(config):
@@ -31,7 +28,8 @@ def test_paper_configs_validate(monkeypatch, config_file):
     registry = validate_config(paper, SCHEMAS)
     assert registry[paper["knowledge"]["model"]].ff_neurons == 98_304
     assert len(checkpoints(paper["knowledge"], registry[paper["knowledge"]["model"]])) == 20
-    # paper and code agree: W2² ("EMD2" on ot.dist's default cost), Table 2 bold as the paper computed it
+    # paper and code agree: W2² ("EMD2" on ot.dist's
+    # default cost), Table 2 bold as the paper computed it
     assert paper["knowledge"]["metric"] == "sqeuclidean" and paper["knowledge"]["denominator"] == "as_paper"
 
 

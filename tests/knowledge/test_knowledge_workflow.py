@@ -1,4 +1,5 @@
-"""The study's rules inside Snakemake on a tiny trained series: train → attribute → … → Table 2, Figs 3–5."""
+"""The study's rules inside Snakemake on a tiny trained
+series: train → attribute → … → Table 2, Figs 3–5."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ TINY = {
 
 @pytest.fixture()
 def tiny_run(tmp_path):
-    """A config and registry of their own; the run's results and the trained model are removed afterwards."""
+    """A config and registry of their own; the run's results
+    and the trained model are removed afterwards."""
     suffix = uuid.uuid4().hex[:8]
     run, model = f"test-knowledge-{suffix}", f"test-neox-{suffix}"
     with open(REPO / "config" / "models.yaml", encoding="utf-8") as fh:

@@ -1,15 +1,20 @@
-"""The `local` model source: a seeded word-level GPT-NeoX trained by the workflow, with checkpoints."""
+"""The `local` model source: a seeded word-level
+GPT-NeoX trained by the workflow, with checkpoints."""
 
 import pytest
+from knowledge_fixtures import one_thread  # noqa: F401  (autouse: one torch thread)
 
 from lmanatomy.errors import DataError, RegistryError
 from lmanatomy.knowledge.corpus import qa_corpus
 from lmanatomy.knowledge.facts import FACTS
 from lmanatomy.models import load_model, read_provenance
-from lmanatomy.models.local import build_tokenizer, checkpoint_steps, pythia_like_schedule, train_local
+from lmanatomy.models.local import (
+    build_tokenizer,
+    checkpoint_steps,
+    pythia_like_schedule,
+    train_local,
+)
 from lmanatomy.models.registry import parse_entry
-
-from knowledge_fixtures import one_thread  # noqa: F401  (autouse: one torch thread)
 
 QUESTIONS = {"Cat": ["Which pet purrs?", "Which animal chases mice?"], "Dog": ["Which pet barks?", "Which animal fetches sticks?"],
              "Red": ["What color is a tomato?", "What color is blood?"], "Blue": ["What color is the sky?", "What color is the sea?"]}
@@ -96,7 +101,8 @@ def test_bad_local_entries_fail_naming_the_problem(tmp_path):
 
 
 def test_the_registry_model_trains_on_the_demo_questions(registry, repo, monkeypatch):
-    """The default run's series: its corpus comes from the demo question file through the data layer."""
+    """The default run's series: its corpus comes from
+    the demo question file through the data layer."""
     from json import loads
 
     from lmanatomy.models.corpora import corpus_for, corpus_inputs
@@ -109,7 +115,8 @@ def test_the_registry_model_trains_on_the_demo_questions(registry, repo, monkeyp
     assert corpus_inputs(entry) == ["data/demo/knowledge_questions/generated_data_1token.json"]
     lines, required = corpus_for(entry)
     template = entry.train["corpus"]["template"]
-    # one paraphrased question per fact, and none of the 152 question prompts the study attributes on
+    # one paraphrased question per fact, and none of
+    # the 152 question prompts the study attributes on
     assert sum(line.startswith(template.split("{")[0]) for line in lines) == 38 * 4
     questions = load_json(repo / corpus_inputs(entry)[0])
     assert not [q for qs in questions.values() for q in qs if any(q in line for line in lines)]

@@ -1,4 +1,5 @@
-"""What the outputs say: metric names, the comparable Table 2 column, held-out accuracy, layer pile-ups, Fig 3's rank panel."""
+"""What the outputs say: metric names, the comparable Table 2 column, held-out accuracy, layer
+pile-ups, Fig 3's rank panel."""
 
 import math
 

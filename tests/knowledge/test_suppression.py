@@ -1,4 +1,5 @@
-"""The suppression test: hooks zero exactly the chosen FF channels; the control draws from the same layers."""
+"""The suppression test: hooks zero exactly the chosen
+FF channels; the control draws from the same layers."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ import pytest
 import torch
 
 from lmanatomy.knowledge.attribution import site_module
-from lmanatomy.knowledge.suppression import (answer_probability, group_summary, random_like, suppressed,
-                                             suppression_rows, word_neurons)
+from lmanatomy.knowledge.suppression import (
+    answer_probability,
+    group_summary,
+    random_like,
+    suppressed,
+    suppression_rows,
+    word_neurons,
+)
 from lmanatomy.testing import tiny_model
 
 
@@ -37,7 +44,8 @@ def test_only_the_chosen_channels_change(neox, site):
     chosen = {1: [3, 7, 30]}
     with suppressed(model, chosen, site):
         hit, hit_logits = _activations(model, ids, site)
-    # Layer 0 is upstream of the hook: untouched. Layer 1: the chosen channels are 0, the others as before.
+    # Layer 0 is upstream of the hook: untouched. Layer
+    # 1: the chosen channels are 0, the others as before.
     assert torch.equal(hit[0], plain[0])
     assert torch.all(hit[1][..., [3, 7, 30]] == 0)
     others = [c for c in range(32) if c not in (3, 7, 30)]

@@ -6,7 +6,12 @@ import torch
 from sklearn.metrics import average_precision_score
 
 from lmanatomy.errors import DataError, NumericalError
-from lmanatomy.language.ap import BYTES_PER_ELEMENT, average_precision, average_precision_sets, chunk_columns
+from lmanatomy.language.ap import (
+    BYTES_PER_ELEMENT,
+    average_precision,
+    average_precision_sets,
+    chunk_columns,
+)
 
 
 def _reference(scores, labels):

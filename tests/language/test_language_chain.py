@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score
 
+from conftest import REPO
 from lmanatomy.extract import extract_dataset
 from lmanatomy.language.neurons import NeuronTable
 from lmanatomy.language.report import (
@@ -21,11 +22,9 @@ from lmanatomy.language.report import (
     target_probabilities,
 )
 from lmanatomy.language.selection import layer_histograms, overlap_table, select
-from lmanatomy.language.study import StackedStore, load_texts, rank, score_texts
 from lmanatomy.language.steering import generate, plan
+from lmanatomy.language.study import StackedStore, load_texts, rank, score_texts
 from lmanatomy.testing import save_model_dir, tiny_model
-
-from conftest import REPO
 
 LANGS = ["en", "de", "fr", "es", "zh", "ja"]
 PROBE = {"modules": "linears", "pool": "mean"}
@@ -100,7 +99,8 @@ KOREAN = ["오늘은 날씨가 아주 좋습니다.", "우리는 공원에 산�
 
 
 def test_chain_with_a_seventh_language_from_a_jsonl_lang_column(tmp_path):
-    """Any language: Korean texts from a generic jsonl (``lang: kor_Hang``) beside the demo FLORES six."""
+    """Any language: Korean texts from a generic jsonl
+    (``lang: kor_Hang``) beside the demo FLORES six."""
     import json
 
     from lmanatomy.data import load, prepare_dataset

@@ -1,4 +1,5 @@
-"""Any language: study languages map to fastText lid.176 labels, checked against the model and hand picks."""
+"""Any language: study languages map to fastText lid.176
+labels, checked against the model and hand picks."""
 
 import re
 from pathlib import Path
@@ -6,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from lmanatomy.errors import ConfigError
-from lmanatomy.language.codes import FLORES_TO_LID, LID176_LABELS, lid_label, lid_labels, study_language
+from lmanatomy.language.codes import (
+    FLORES_TO_LID,
+    LID176_LABELS,
+    lid_label,
+    lid_labels,
+    study_language,
+)
 
 
 def test_the_label_table_is_the_shipped_models():

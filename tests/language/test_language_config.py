@@ -4,11 +4,11 @@ import copy
 
 import pytest
 
+from conftest import SCHEMAS
 from lmanatomy.config import validate_config
 from lmanatomy.errors import ConfigError
 from lmanatomy.language.config import setup
 
-from conftest import SCHEMAS
 
 @pytest.fixture()
 def config(config):
@@ -73,7 +73,8 @@ def test_sampling_is_stated_per_dataset(config):
 
 
 def test_sizes_at_the_boundary():
-    """2k = neurons and 3 × histogram_k = neurons fit; one more does not (SmolLM2-135M: 30 × 5184 = 155520)."""
+    """2k = neurons and 3 × histogram_k = neurons fit; one
+    more does not (SmolLM2-135M: 30 × 5184 = 155520)."""
     from lmanatomy.language.config import check_sizes
 
     section = {"k": 5, "histogram_k": 3, "ablation_k": [1, 100]}

@@ -9,6 +9,7 @@ from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
 from lmanatomy.errors import DataError
 from lmanatomy.language.bleu import ReferenceBleu
+from lmanatomy.language.intervals import wilson
 from lmanatomy.language.lid import Identification, LanguageIdentifier
 from lmanatomy.language.report import (
     run_notes,
@@ -20,7 +21,6 @@ from lmanatomy.language.report import (
     table2_display,
     target_probabilities,
 )
-from lmanatomy.language.intervals import wilson
 from lmanatomy.language.steering import score
 
 
@@ -50,7 +50,10 @@ def test_bleu_matches_nltk_on_model_tokens(tokenizer):
     references = ["The dog runs over the meadow.", "A cat sleeps in the sun all day."]
     bleu = ReferenceBleu(tokenizer, references)
     hypothesis = "The dog sleeps in the sun."
-    tokens = lambda t: tokenizer.convert_ids_to_tokens(tokenizer(t, add_special_tokens=False)["input_ids"])
+
+    def tokens(t):
+        return tokenizer.convert_ids_to_tokens(tokenizer(t, add_special_tokens=False)["input_ids"])
+
     expected = sentence_bleu([tokens(r) for r in references], tokens(hypothesis), smoothing_function=SmoothingFunction().method1)
     assert bleu.score(hypothesis) == pytest.approx(expected, abs=1e-12)
     assert bleu.score(references[1]) == pytest.approx(1.0)
@@ -126,7 +129,8 @@ def test_run_notes_state_the_texts_and_seeds_as_run():
 def test_seed_note_gives_the_wilson_half_width_at_that_n():
     from lmanatomy.language.report import seed_resolution
 
-    # By hand: n = 30, 0 hits: centre = half = (z²/60) / (1 + z²/30) = 0.0567; 15 hits: z·sqrt(0.25/30 + z²/3600)/(1 + z²/30) = 0.168.
+    # By hand: n = 30, 0 hits: centre = half = (z²/60) / (1 + z²/30) = 0.0567; 15 hits:
+    # z·sqrt(0.25/30 + z²/3600)/(1 + z²/30) = 0.168.
     assert "±5.7 points at 0% or 100% and ±16.8 at 50%" in seed_resolution(30)
     low, high = wilson(5, 10)
     assert f"±{(high - low) * 50:.1f} at 50%" in seed_resolution(10)
@@ -134,15 +138,15 @@ def test_seed_note_gives_the_wilson_half_width_at_that_n():
 
 def test_figures_are_written(tmp_path):
     langs = ["en", "de", "ja"]
-    counts = pd.DataFrame([{"language": l, "group": g, "layer": layer, "count": (layer + 1) * (i + 1)}
-                           for l in langs for i, g in enumerate(("top", "middle", "bottom")) for layer in range(5)])
+    counts = pd.DataFrame([{"language": lang, "group": g, "layer": layer, "count": (layer + 1) * (i + 1)}
+                           for lang in langs for i, g in enumerate(("top", "middle", "bottom")) for layer in range(5)])
     plot_layer_histograms(counts, langs, 10, "tiny", tmp_path / "fig2.png", "note")
     edges = np.linspace(-1, 1, 11)
-    hist = pd.DataFrame([{"language": l, "kind": k, "texts": t, "bin_left": edges[b], "bin_right": edges[b + 1], "density": float(b)}
-                         for l in langs for k in ("top", "bottom") for t in ("target", "other") for b in range(10)])
+    hist = pd.DataFrame([{"language": lang, "kind": k, "texts": t, "bin_left": edges[b], "bin_right": edges[b + 1], "density": float(b)}
+                         for lang in langs for k in ("top", "bottom") for t in ("target", "other") for b in range(10)])
     plot_activation_distributions(hist, langs, 10, "tiny", tmp_path / "fig4.png", None)
-    points = pd.DataFrame([{"language": l, "k": k, "probability": 10.0 * i, "probability_lower": 5.0 * i, "probability_upper": 20.0 * i,
-                            "bleu": 0.1} for i, l in enumerate(langs) for k in (0, 1, 10)])
+    points = pd.DataFrame([{"language": lang, "k": k, "probability": 10.0 * i, "probability_lower": 5.0 * i, "probability_upper": 20.0 * i,
+                            "bleu": 0.1} for i, lang in enumerate(langs) for k in (0, 1, 10)])
     plot_k_ablation(points, langs, "tiny", tmp_path / "fig5.png", "note")
     for name in ("fig2.png", "fig4.png", "fig5.png"):
         assert (tmp_path / name).stat().st_size > 10_000

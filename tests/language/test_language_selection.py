@@ -1,12 +1,20 @@
 """Top / bottom / middle selection, the overlap table and the layer histograms."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from lmanatomy.errors import DataError
 from lmanatomy.language.neurons import NeuronTable
-from lmanatomy.language.selection import bottom_k, chosen, layer_histograms, middle_k, overlap_split, overlap_table, select, top_k
+from lmanatomy.language.selection import (
+    bottom_k,
+    chosen,
+    layer_histograms,
+    middle_k,
+    overlap_split,
+    overlap_table,
+    select,
+    top_k,
+)
 
 LANGS = ["en", "de", "fr", "es", "zh", "ja"]
 

@@ -1,4 +1,5 @@
-"""The start token per architecture (the authors' main_prod_env.sh), shared by extraction and generation."""
+"""The start token per architecture (the authors'
+main_prod_env.sh), shared by extraction and generation."""
 
 import pandas as pd
 import pytest
@@ -12,7 +13,8 @@ from lmanatomy.testing import tiny_model, tiny_tokenizer
 
 
 def xglm_tokenizer():
-    """transformers' own XGLM class on a tiny vocabulary laid out like XGLM's (<s> 0, <pad> 1, </s> 2, <unk> 3)."""
+    """transformers' own XGLM class on a tiny vocabulary laid
+    out like XGLM's (<s> 0, <pad> 1, </s> 2, <unk> 3)."""
     from transformers import XGLMTokenizer
 
     vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + [(p, -1.0) for p in ("▁", "a", "b", "▁a", "▁b")]
@@ -20,7 +22,8 @@ def xglm_tokenizer():
 
 
 def llama_tokenizer():
-    """transformers' Llama class with Llama-2's ids (<unk> 0, <s> 1, </s> 2) and its add_bos_token: true."""
+    """transformers' Llama class with Llama-2's ids (<unk>
+    0, <s> 1, </s> 2) and its add_bos_token: true."""
     from transformers import LlamaTokenizer
 
     vocab = {"<unk>": 0, "<s>": 1, "</s>": 2, "▁": 3, "a": 4, "b": 5, "▁a": 6, "▁b": 7}
@@ -71,7 +74,7 @@ def test_extracted_texts_start_with_the_generation_start(family):
     texts = ["a b", "b a a"]
     sequences = encode(tokenizer, texts, 512, ["0", "1"], append_eos=False, start="bos_or_eos")
     prompt = start_prompt(tokenizer, "bos_or_eos")
-    for text, seq in zip(texts, sequences):
+    for text, seq in zip(texts, sequences, strict=True):
         assert seq[: len(prompt)] == prompt
         assert seq[len(prompt):] == tokenizer(text, add_special_tokens=False)["input_ids"]
     if leading_ids(tokenizer):  # XGLM, Llama-2: exactly what the tokenizer (and the authors' extraction) gives

@@ -138,7 +138,7 @@ def test_sampling_stops_at_eos(llama, tokenizer):
     # and the rows still running keep the tokens they drew before.
     stop = {free[0].tokens[4], free[2].tokens[4]}
     stopped = sample_batch(llama, prompt, [1, 2, 3, 4], max_new_tokens=20, eos_token_ids=stop)
-    for s, f in zip(stopped, free):
+    for s, f in zip(stopped, free, strict=True):
         cut = next((i for i, t in enumerate(f.tokens) if t in stop), None)
         if cut is None:
             assert s.tokens == f.tokens and not s.stopped_at_eos
@@ -159,7 +159,8 @@ def test_plan_and_batched_generation_agree(llama, tokenizer):
     small = generate(llama, tokenizer, requests, selection, batch_size=4, max_new_tokens=6, progress=False)
     assert one["text"].tolist() == small["text"].tolist()
     assert (one["n_tokens"] <= 6).all()
-    # The intervention changes what is generated: "both" for en at k=2 differs from "none" for some seed.
+    # The intervention changes what is generated: "both"
+    # for en at k=2 differs from "none" for some seed.
     none = one[one.condition == "none"]["text"].tolist()
     both = one[(one.condition == "both") & (one.language == "en") & (one.k == 2)]["text"].tolist()
     assert none != both
@@ -175,7 +176,8 @@ def test_shards_are_the_plan_in_contiguous_blocks(rows, count):
 
 
 def test_a_split_generation_is_the_unsplit_one(llama, tokenizer):
-    """Generation split over jobs (language_generate_block + language_merge) gives the same texts."""
+    """Generation split over jobs (language_generate_block
+    + language_merge) gives the same texts."""
     requests = plan(["en", "de"], 2, [1], [1, 2, 3])
     selection = pd.DataFrame(
         [{"language": lang, "kind": kind, "rank": r, "index": 0, "layer": 0, "module": "layers.0.mlp.up_proj",
@@ -208,7 +210,8 @@ def test_ablation_seeds_thin_only_the_sweep():
     full = plan(["en", "ja"], 100, [10, 100, 1000], seeds=[1, 2, 3, 4])
     thin = plan(["en", "ja"], 100, [10, 100, 1000], seeds=[1, 2, 3, 4], ablation_seeds=[1, 2])
     sweep = (full["condition"] == "both") & (full["k"] != 100)
-    # Table 2's conditions keep every seed; the extra ablation ks keep seeds 1..2, the same rows as in the full plan.
+    # Table 2's conditions keep every seed; the extra ablation
+    # ks keep seeds 1..2, the same rows as in the full plan.
     assert thin.merge(full, how="left", indicator=True)["_merge"].eq("both").all()
     assert len(thin) == len(full) - int(sweep.sum()) // 2
     kept = thin[(thin["condition"] == "both") & (thin["k"] != 100)]

@@ -9,14 +9,12 @@ from conftest import REPO, SCHEMAS
 from lmanatomy.config import validate_config
 from lmanatomy.errors import ConfigError
 
-
-
-
 MALFORMED = [
     ("model", "gpt-7", "lesion.model", "unknown model 'gpt-7'"),
     ("model", "xglm-564m", "lesion.model", "'xglm-564m' (xglm)"),
     ("layer_ranges", [[4, 8], [27, 31]], "lesion.layer_ranges[1]",
-     "[27, 31] (one_based_inclusive) = indices 26..30: layer range [26, 30] is outside model 'smollm2-135m' (layers 0..29)"),
+     "[27, 31] (one_based_inclusive) = indices 26..30: layer range [26, 30] is outside model "
+     "'smollm2-135m' (layers 0..29)"),
     ("layer_ranges", [[8, 4]], "lesion.layer_ranges[0]", "holds no layer"),
     ("layer_ranges", [[0, 4]], "lesion.layer_ranges[0]", "one-based layer numbers start at 1"),
     ("layer_numbering", "one_based", "lesion.layer_numbering", "is not one of"),

@@ -1,4 +1,5 @@
-"""plan → prune (in memory, or saved and reloaded) → evaluate → Table 1, on a tiny model in seconds; and the table's layout."""
+"""plan → prune (in memory, or saved and reloaded) → evaluate → Table 1, on a tiny model in seconds;
+and the table's layout."""
 
 import json
 
@@ -6,10 +7,26 @@ import pandas as pd
 import pytest
 import torch
 
-from lmanatomy.evaluation import GenerationSettings, TASKS, build_task, evaluate
-from lmanatomy.lesion import ORIGINAL, base_reference, load_pruned, plan_variants, prune_checkpoint, save_pruned, shape_map
+from lmanatomy.evaluation import TASKS, GenerationSettings, build_task, evaluate
+from lmanatomy.lesion import (
+    ORIGINAL,
+    base_reference,
+    load_pruned,
+    plan_variants,
+    prune_checkpoint,
+    save_pruned,
+    shape_map,
+)
+from lmanatomy.lesion.report import (
+    baselines,
+    fewshot_table,
+    figure,
+    score_columns,
+    shares_table,
+    table1,
+    write_table1,
+)
 from lmanatomy.lesion.sweep import evaluate_lesions
-from lmanatomy.lesion.report import baselines, fewshot_table, figure, score_columns, shares_table, table1, write_table1
 from lmanatomy.models import load_model
 from lmanatomy.testing import save_model_dir, tiny_model
 
@@ -66,8 +83,9 @@ def test_tiny_end_to_end(tokenizer, tmp_path, one_thread):
     write_table1(frame, bold, str(tmp_path / "t.csv"), str(tmp_path / "t.md"), "tiny", ["a note"])
     assert pd.read_csv(tmp_path / "t.csv").shape == frame.shape
     assert "| task | metric | original | 5.0% 0-1 [idx 0-1] |" in (tmp_path / "t.md").read_text()
-    # The two baselines beside the table, by hand from the same samples: the majority gold's share and the
-    # share of golds equal to the last few-shot answer (JSTS: a constant answer's Pearson is undefined → 0).
+    # The two baselines beside the table, by hand from the same samples:
+    # the majority gold's share and the share of golds equal to the last
+    # few-shot answer (JSTS: a constant answer's Pearson is undefined → 0).
     shot = str(tasks["mmlu"]["few_shots"][-1]["output"])
     mmlu = golds["mmlu"]
     assert frame.loc[1, "majority class: score"] == max(mmlu.count(g) for g in mmlu) / len(mmlu)
@@ -90,7 +108,8 @@ def _plans(registry):
 
 
 def _scores(values, metric="exact_match", task="jnli", undefined=()):
-    """variant → summaries with ``metric`` values for one task (``undefined``: variants whose correlation is undefined)."""
+    """variant → summaries with ``metric`` values for one task (``undefined``: variants whose
+    correlation is undefined)."""
     return {v: [{"task": task, metric: x, "samples": 50, f"{metric}_ci95": [x - 0.1, x + 0.1],
                  f"{metric}_undefined": v in undefined, "fewshot_answer_share": 0.0}] for v, x in values.items()}
 
@@ -132,9 +151,10 @@ def test_shares_table_checks_measured_counts(registry):
 
 
 def test_one_job_for_all_lesions_scores_byte_identical_to_one_job_per_pruned_model(tokenizer, tmp_path, one_thread):
-    """evaluate_lesions (one load, lesions pruned in memory, layers restored between them) vs the per-job path
-    (prune → save → reload each pruned model in a fresh load). GQA with whole KV groups removed, overlapping
-    ranges, and the original evaluated *after* lesions, so a restore that missed anything would show."""
+    """evaluate_lesions (one load, lesions pruned in memory, layers restored between them) vs the
+    per-job path (prune → save → reload each pruned model in a fresh load). GQA with whole KV groups
+    removed, overlapping ranges, and the original evaluated *after* lesions, so a restore that
+    missed anything would show."""
     model, tok = tiny_model("llama", tokenizer=tokenizer, seed=3, layers=4, hidden=48, ff=64, num_attention_heads=6,
                             num_key_value_heads=2, head_dim=8)
     base = save_model_dir(model, tok, tmp_path / "base")

@@ -8,14 +8,22 @@ import pandas as pd
 import pytest
 
 from conftest import SHARED_DATA
-from lmanatomy.evaluation import GenerationSettings, TASKS, build_task, generate, render_prompt, score
-from lmanatomy.evaluation.scoring import parse_float, postprocess
 from lmanatomy.errors import DataError
+from lmanatomy.evaluation import (
+    TASKS,
+    GenerationSettings,
+    build_task,
+    generate,
+    render_prompt,
+    score,
+)
+from lmanatomy.evaluation.scoring import parse_float, postprocess
 
 SPEC = SHARED_DATA.parent / "specs" / "lesion.md"  # ../shared/specs beside the data, when present
 
 # Literal strings of the spec (../shared/specs/lesion.md), with its "\n" written as Python escapes.
-HEADER = "以下は、タスクを説明する指示と、文脈のある入力の組み合わせです。要求を適切に満たす応答を書きなさい。"
+HEADER = ("以下は、タスクを説明する指示と、文脈のある入力の組み合わせです。"
+          "要求を適切に満たす応答を書きなさい。")
 JNLI = (
     "前提と仮説の関係をentailment、contradiction、neutralの中から回答してください。それ以外には何も含めないことを厳守してください。\n\n"
     "制約：\n- 前提から仮説が、論理的知識や常識的知識を用いて導出可能である場合はentailmentと出力\n"
@@ -26,7 +34,8 @@ JSTS = (
     "5.0に近いほど文ペアの意味が似ていることを表しています。整数値のみを返し、それ以外には何も含めないことを厳守してください。"
 )
 JCQA = (
-    "質問と回答の選択肢を入力として受け取り、選択肢から回答を選択してください。なお、回答は選択肢の番号（例：0）でするものとします。 "
+    "質問と回答の選択肢を入力として受け取り、選択肢から回答を選択してください。"
+    "なお、回答は選択肢の番号（例：0）でするものとします。 "
     "回答となる数値をint型で返し、他には何も含めないことを厳守してください。"
 )
 
@@ -60,8 +69,9 @@ def test_prompt_byte_for_byte():
     )
     assert render_prompt(JNLI, shots, "前提：E\n仮説：F") == expected
     assert render_prompt("Do it.", [], "x", "en") == (
-        "Below is an instruction that describes a task, paired with an input that provides further context. "
-        "Write a response that appropriately completes the request.\n\n### Instruction:\nDo it.\n\n### Input:\nx\n\n### Response:\n"
+        "Below is an instruction that describes a task, paired with an input that provides "
+        "further context. Write a response that appropriately completes the request.\n\n### "
+        "Instruction:\nDo it.\n\n### Input:\nx\n\n### Response:\n"
     )
 
 
@@ -99,9 +109,11 @@ def test_float_parse():
 
 def test_jsts_correlations_by_hand():
     golds = ["1.0", "2.0", "3.0"]
-    # x = (1, 2, 3), y = (1, 2, 4): cov 3, var_x 2, var_y 42/9 → r = 9 / sqrt(84); ranks equal → rho = 1.
+    # x = (1, 2, 3), y = (1, 2, 4): cov 3, var_x 2, var_y
+    # 42/9 → r = 9 / sqrt(84); ranks equal → rho = 1.
     assert score("jsts", ["1", "2", "4"], golds) == {"pearson": pytest.approx(9 / math.sqrt(84)), "spearman": pytest.approx(1.0)}
-    # Unparsable → -2: y = (1, -2, 3): cov 2, var_y 114/9 → r = 6 / sqrt(228); ranks (2, 1, 3) → rho = 1 - 6·2/24 = 0.5.
+    # Unparsable → -2: y = (1, -2, 3): cov 2, var_y 114/9 → r =
+    # 6 / sqrt(228); ranks (2, 1, 3) → rho = 1 - 6·2/24 = 0.5.
     scores = score("jsts", ["1", "なし\n\n", "3"], golds)
     assert scores == {"pearson": pytest.approx(6 / math.sqrt(228)), "spearman": pytest.approx(0.5)}
     from scipy.stats import pearsonr, spearmanr
@@ -122,7 +134,7 @@ def test_bootstrap_interval_against_a_plain_loop_and_scipy():
 
     golds = ["a", "b"] * 25
     predictions = ["a"] * 30 + ["b"] * 20  # right on 15 of the first 30 and 10 of the last 20: 0.5
-    correct = [p == g for p, g in zip(predictions, golds)]
+    correct = [p == g for p, g in zip(predictions, golds, strict=True)]
     # The same seeded draws, averaged by a plain loop, and the 2.5 / 97.5 percentiles.
     draws = np.random.default_rng(0).integers(0, 50, size=(1000, 50))
     means = sorted(sum(correct[i] for i in row) / 50 for row in draws)
@@ -145,13 +157,18 @@ def test_undefined_correlation_and_the_constant_answer_baseline():
 
 
 def test_fewshot_repeat_and_majority_baselines_by_hand():
-    from lmanatomy.evaluation.scoring import bootstrap_interval, fewshot_repeat_baseline, majority_answer
+    from lmanatomy.evaluation.scoring import (
+        bootstrap_interval,
+        fewshot_repeat_baseline,
+        majority_answer,
+    )
 
     golds = ["yes", "no", "no", "yes", "no"]
     assert majority_answer(golds) == "no" and majority_answer(["b", "a"]) == "a"  # ties: sorted, not sample order
     assert fewshot_repeat_baseline("exact_match", golds, ["no", "yes"]) == ("yes", 2 / 5)  # the LAST shot's answer
     assert fewshot_repeat_baseline("pearson", ["1.0", "2.0", "4.0"], ["3"]) == ("3", 0.0)  # constant: undefined → 0
-    # Its interval: the bootstrap of the constant answer's 0/1 hits (a plain loop over the same seeded draws).
+    # Its interval: the bootstrap of the constant answer's
+    # 0/1 hits (a plain loop over the same seeded draws).
     import numpy as np
 
     draws = np.random.default_rng(0).integers(0, 5, size=(1000, 5))
@@ -239,7 +256,8 @@ def tiny64(tokenizer):
 
 
 def test_shared_prefix_generation_equals_plain_left_padding(tiny64):
-    """Sharing the few-shot prefix's KV cache gives the reference's tokens (float64, so no near-ties flip)."""
+    """Sharing the few-shot prefix's KV cache gives the
+    reference's tokens (float64, so no near-ties flip)."""
     model, tok = tiny64
     shots = [{"input": f"前提：文{i}\n仮説：文", "output": "neutral"} for i in range(2)]
     prompts = [render_prompt(JNLI, shots, text) for text in ("前提：犬\n仮説：猫", "前提：とても長い入力の文です\n仮説：短い", "x")]
@@ -255,7 +273,7 @@ def test_stops_once_a_blank_line_appears(tiny64):
     prompts = ["The quick brown fox", "Question: is the sky blue? Answer:"]
     full = generate(model, tok, prompts, 12, GenerationSettings(stop_at_blank_line=False))
     stopped = generate(model, tok, prompts, 12, GenerationSettings())
-    for long, short in zip(full, stopped):
+    for long, short in zip(full, stopped, strict=True):
         assert long.startswith(short)
         assert postprocess(long) == postprocess(short)  # nothing that is scored is lost
         if "\n\n" in long:
@@ -270,7 +288,7 @@ def test_generation_is_deterministic_and_in_input_order(tiny64):
     assert [generate(model, tok, [p], 4)[0] for p in prompts] == out
 
 
-# --- real files ------------------------------------------------------------------------------------
+# --- real files -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("task", sorted(TASKS))

@@ -7,7 +7,8 @@ from lmanatomy.lesion import llm_pruner_args, percent_label, plan, variant_id, v
 from lmanatomy.lesion.naming import layer_indices, scaled_one_based
 from lmanatomy.lesion.planning import architecture_of, plan_for
 
-# Llama-2-7B, by hand: one layer = 4·4096² (q,k,v,o) + 3·4096·11008 (gate, up, down) + 2·4096 (norms).
+# Llama-2-7B, by hand: one layer = 4·4096² (q,k,v,o)
+# + 3·4096·11008 (gate, up, down) + 2·4096 (norms).
 LLAMA2_LAYER = 4 * 4096**2 + 3 * 4096 * 11008 + 2 * 4096
 LLAMA2_TOTAL = 32 * LLAMA2_LAYER + 2 * 32000 * 4096 + 4096  # + embed + lm_head (untied) + final norm
 LLAMA2_HEAD = 4 * 128 * 4096  # q, k, v rows and o columns of one head
@@ -20,7 +21,8 @@ SMOL_HEAD = 64 * 576 * 2  # GQA: q rows and o columns of one query head
 SMOL_KV = 64 * 576 * 2  # k and v rows of one KV head
 SMOL_NEURON = 3 * 576
 
-# Llama-3-8B shapes: hidden 4096, 32 query / 8 KV heads of 128, intermediate 14336, vocab 128256, untied.
+# Llama-3-8B shapes: hidden 4096, 32 query / 8 KV heads
+# of 128, intermediate 14336, vocab 128256, untied.
 L3_LAYER = 4096 * 4096 * 2 + 4096 * 1024 * 2 + 3 * 4096 * 14336 + 2 * 4096
 L3_TOTAL = 32 * L3_LAYER + 2 * 128256 * 4096 + 4096
 L3_HEAD, L3_KV, L3_NEURON = 128 * 4096 * 2, 128 * 4096 * 2, 3 * 4096
@@ -50,7 +52,8 @@ def test_llama2_7b_layers_4_8(registry, share, heads, neurons, achieved):
 
 
 def test_llm_pruner_end_index_is_exclusive(registry):
-    # The paper's 「4-8層」 = indices 3..7 = LLM-Pruner's --block_*_layer_start 3 --block_*_layer_end 8.
+    # The paper's 「4-8層」 = indices 3..7 = LLM-Pruner's
+    # --block_*_layer_start 3 --block_*_layer_end 8.
     args = llm_pruner_args(plan(registry["elyza-llama-2-7b-instruct"], layers=layer_indices([4, 8], "one_based_inclusive"), share=0.005))
     assert (args["block_attention_layer_start"], args["block_attention_layer_end"]) == (3, 8)
     assert (args["block_mlp_layer_start"], args["block_mlp_layer_end"]) == (3, 8)
@@ -59,13 +62,14 @@ def test_llm_pruner_end_index_is_exclusive(registry):
 @pytest.mark.parametrize(
     "share, heads, neurons",
     [
-        # r = 0.005·SMOL_TOTAL/5/(9·SMOL_HEAD + 1536·SMOL_NEURON) = 0.04054: neurons 1536 - int(1473.7) = 63;
-        # query channels 576 - int(552.6) = 24 < 64: no head.
+        # r = 0.005·SMOL_TOTAL/5/(9·SMOL_HEAD + 1536·SMOL_NEURON) = 0.04054: neurons 1536 -
+        # int(1473.7) = 63; query channels 576 - int(552.6) = 24 < 64: no head.
         (0.005, 0, 63),
         # r = 0.16217: neurons 1536 - int(1286.9) = 250; channels 576 - int(482.6) = 94 → 1 head,
         # floored to a multiple of the 3 KV groups → 0.
         (0.02, 0, 250),
-        # r = 0.40543: neurons 1536 - int(913.3) = 623; channels 576 - int(342.5) = 234 → 3 heads, one per group.
+        # r = 0.40543: neurons 1536 - int(913.3) = 623; channels
+        # 576 - int(342.5) = 234 → 3 heads, one per group.
         (0.05, 3, 623),
     ],
 )
@@ -80,12 +84,14 @@ def test_smollm2_keep_kv_heads_by_hand(registry, share, heads, neurons):
 @pytest.mark.parametrize(
     "share, groups, neurons",
     [
-        # k and v count too: r = 0.005·SMOL_TOTAL/5/(9·SMOL_HEAD + 3·SMOL_KV + 1536·SMOL_NEURON) = 0.03801:
-        # neurons 1536 - int(1477.6) = 59; key channels 192 - int(184.7) = 8 < 64: no KV group.
+        # k and v count too: r = 0.005·SMOL_TOTAL/5/(9·SMOL_HEAD + 3·SMOL_KV
+        # + 1536·SMOL_NEURON) = 0.03801: neurons 1536 - int(1477.6) = 59;
+        # key channels 192 - int(184.7) = 8 < 64: no KV group.
         (0.005, 0, 59),
         # r = 0.15204: neurons 1536 - int(1302.5) = 234; key channels 192 - int(162.8) = 30: none.
         (0.02, 0, 234),
-        # r = 0.38010: neurons 1536 - int(952.2) = 584; key channels 192 - int(119.0) = 73 → 1 group = 3 query heads.
+        # r = 0.38010: neurons 1536 - int(952.2) = 584; key
+        # channels 192 - int(119.0) = 73 → 1 group = 3 query heads.
         (0.05, 1, 584),
     ],
 )
@@ -99,11 +105,13 @@ def test_smollm2_prune_kv_groups_by_hand(registry, share, groups, neurons):
 @pytest.mark.parametrize(
     "gqa, share, heads, groups, neurons, achieved",
     [
-        # prune_kv_groups: r = 0.005·L3_TOTAL/5/(32·L3_HEAD + 8·L3_KV + 14336·L3_NEURON) = 0.03682 → 528 neurons,
-        # key channels 1024 - int(986.3) = 38 < 128: no group; 2.0%: r = 0.14727 → 2112 neurons, 151 channels → 1 group.
+        # prune_kv_groups: r = 0.005·L3_TOTAL/5/(32·L3_HEAD + 8·L3_KV + 14336·L3_NEURON) = 0.03682 →
+        # 528 neurons, key channels 1024 - int(986.3) = 38 < 128: no group; 2.0%: r = 0.14727 → 2112
+        # neurons, 151 channels → 1 group.
         ("prune_kv_groups", 0.005, 0, 0, 528, "0.404"),
         ("prune_kv_groups", 0.02, 4, 1, 2112, "1.942"),
-        # keep_kv_heads: r = 0.03829 → 549 neurons; 0.15317 → 2196 neurons, 627 query channels → 4 heads → floored to 0 (8 groups).
+        # keep_kv_heads: r = 0.03829 → 549 neurons; 0.15317 → 2196 neurons, 627 query channels → 4
+        # heads → floored to 0 (8 groups).
         ("keep_kv_heads", 0.005, 0, 0, 549, "0.420"),
         ("keep_kv_heads", 0.02, 0, 0, 2196, "1.680"),
     ],
@@ -166,7 +174,8 @@ def test_bad_layer_numbers_are_config_errors():
 
 
 def test_paper_config_prunes_the_papers_layers(repo, registry):
-    """config/papers/harada2024.yaml: 「4-8層」 … 「24-28層」, 1-based, are indices 3-7 … 23-27 (32 layers)."""
+    """config/papers/harada2024.yaml: 「4-8層」 … 「24-28層」,
+    1-based, are indices 3-7 … 23-27 (32 layers)."""
     import yaml
 
     from lmanatomy.lesion import plan_variants
@@ -180,20 +189,22 @@ def test_paper_config_prunes_the_papers_layers(repo, registry):
 
 
 def test_default_ranges_follow_the_stated_scaling_rule(repo):
-    """config.yaml's SmolLM2 ranges = the paper's 1-based ranges moved from 32 to 30 layers by one rule."""
+    """config.yaml's SmolLM2 ranges = the paper's 1-based
+    ranges moved from 32 to 30 layers by one rule."""
     import yaml
 
     section = yaml.safe_load((repo / "config" / "config.yaml").read_text(encoding="utf-8"))["lesion"]
     assert section["layer_numbering"] == "one_based_inclusive"
-    # By hand: first' = floor((f - 1)·30/32 + 1/2) + 1 for f = 4, 10, 14, 20, 24 → 4 (2.81), 9 (8.44), 13 (12.19),
-    # 19 (17.81), 23 (21.56); width 5 kept.
+    # By hand: first' = floor((f - 1)·30/32 + 1/2) + 1 for f = 4, 10, 14, 20, 24 → 4 (2.81), 9
+    # (8.44), 13 (12.19), 19 (17.81), 23 (21.56); width 5 kept.
     expected = [[4, 8], [9, 13], [13, 17], [19, 23], [23, 27]]
     assert scaled_one_based([[4, 8], [10, 14], [14, 18], [20, 24], [24, 28]], 30) == expected == section["layer_ranges"]
     assert scaled_one_based([[4, 8], [24, 28]], 32) == [[4, 8], [24, 28]]  # the identity at the paper's depth
 
 
 def test_achieved_shares_under_each_reading_of_the_papers_ranges(registry):
-    """Llama-2-7B: 1-based and 0-based readings prune 5 layers alike; LLM-Pruner's start/end reading prunes 4."""
+    """Llama-2-7B: 1-based and 0-based readings prune 5
+    layers alike; LLM-Pruner's start/end reading prunes 4."""
     from lmanatomy.lesion import plan_variants
     from lmanatomy.lesion.report import reading_shares
 
@@ -204,5 +215,6 @@ def test_achieved_shares_under_each_reading_of_the_papers_ranges(registry):
     by_hand = {n: plan_for(arch, layer_indices([10, 14], n), 0.005).achieved_share * 100 for n in readings}
     assert readings == pytest.approx(by_hand)
     assert readings["one_based_inclusive"] == pytest.approx(readings["zero_based_inclusive"])
-    # 4 layers: r = 0.005·TOTAL/4/(32·HEAD + 11008·NEURON) = 0.04162 → 1 head + 459 neurons per layer.
+    # 4 layers: r = 0.005·TOTAL/4/(32·HEAD + 11008·NEURON)
+    # = 0.04162 → 1 head + 459 neurons per layer.
     assert readings["llm_pruner_start_end"] == pytest.approx(100 * 4 * (LLAMA2_HEAD + 459 * LLAMA2_NEURON) / LLAMA2_TOTAL)  # 0.459%

@@ -81,7 +81,8 @@ def test_paper_config_sends_the_logged_late_2023_prompt(task, shared_data, capsy
 
 
 def test_paper_config_jnli_uses_the_fixed_train_rows(shared_data, capsys, monkeypatch):
-    """JNLI's fixed few-shots are rows of JNLI train, which ../shared/data lacks: the downloaded upstream file serves."""
+    """JNLI's fixed few-shots are rows of JNLI train, which
+    ../shared/data lacks: the downloaded upstream file serves."""
     places = [shared_data / JNLI_TRAIN, REPO / "data" / "raw" / JNLI_TRAIN]
     if not any(p.is_file() for p in places):
         pytest.skip(f"JNLI train ({JNLI_TRAIN}) is in neither {places[0].parent} nor {places[1].parent}: the "
@@ -121,8 +122,9 @@ V11_INPUTS = {
 
 @pytest.mark.parametrize("task", sorted(V11_INPUTS))
 def test_default_config_sends_the_v1_1_prompt(task, capsys, monkeypatch):
-    """Default config: the real subsets, 1-shot; the shot is the first train row after llm-jp-eval's seed-42
-    shuffle (JNLI has no train file: the last 10% of valid are held out as its train split)."""
+    """Default config: the real subsets, 1-shot; the shot is the first
+    train row after llm-jp-eval's seed-42 shuffle (JNLI has no train
+    file: the last 10% of valid are held out as its train split)."""
     from lmanatomy.evaluation.tasks import TASKS
 
     folder = REPO / "data" / "real" / "jglue" / f"{task}-v1.1"
@@ -183,8 +185,9 @@ def _write_jnli(folder, rows):
 
 
 def test_fixed_jnli_rows_come_from_the_train_file_of_another_root(tmp_path):
-    """A dataset without JNLI train: the version's rows are found by their sentences in the upstream file,
-    their labels read from it (here a stand-in file whose labels differ from the log's, to show they are read)."""
+    """A dataset without JNLI train: the version's rows are found by their
+    sentences in the upstream file, their labels read from it (here a stand-in
+    file whose labels differ from the log's, to show they are read)."""
     import pandas as pd
 
     from lmanatomy.evaluation import TASKS, build_task, fixed_fewshot_frame
@@ -215,7 +218,8 @@ def test_workflow_downloads_the_fixed_few_shot_file_only_when_the_root_lacks_it(
 
 @pytest.mark.parametrize("task", ["jcommonsenseqa", "jsts"])
 def test_the_committed_real_subsets_give_the_logged_2023_11_few_shots(task, capsys, monkeypatch):
-    """data/real keeps the train rows 2023-11 fixes as few-shots: each shot is in the logged prompt, in order."""
+    """data/real keeps the train rows 2023-11 fixes as
+    few-shots: each shot is in the logged prompt, in order."""
     out = _prompt(capsys, monkeypatch, PAPER, task, "0", "--data-root", str(REPO / "data" / "real"))
     logged = LOGGED[task][0]
     blocks = [f"\n\n### 入力：\n{shot['input']}\n### 回答：\n{shot['output']}" for shot in out["few_shots"]]

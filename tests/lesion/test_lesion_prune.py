@@ -1,4 +1,5 @@
-"""Pruning removes exactly the lowest-L1 heads and neurons; the pruned model runs, saves and reloads."""
+"""Pruning removes exactly the lowest-L1 heads and
+neurons; the pruned model runs, saves and reloads."""
 
 import json
 import warnings
@@ -23,8 +24,8 @@ from lmanatomy.lesion.prune import kv_group_importance, layer_tensors
 from lmanatomy.models import load_model
 from lmanatomy.testing import save_model_dir, tiny_model
 
-# MHA: 4 heads of 8 over 4 KV heads. GQA: 6 query heads over 2 KV heads (groups of 3, like SmolLM2's 9/3),
-# once keeping the KV heads, once removing whole KV groups (LLM-Pruner's GQA path).
+# MHA: 4 heads of 8 over 4 KV heads. GQA: 6 query heads over 2 KV heads (groups of 3, like SmolLM2's
+# 9/3), once keeping the KV heads, once removing whole KV groups (LLM-Pruner's GQA path).
 _GQA = dict(layers=4, hidden=48, ff=64, num_attention_heads=6, num_key_value_heads=2, head_dim=8)
 SHAPES = {
     "mha": dict(layers=4, hidden=32, ff=64, num_attention_heads=4, num_key_value_heads=4, head_dim=8),
@@ -32,7 +33,8 @@ SHAPES = {
     "gqa_groups": _GQA,
 }
 MODES = {"mha": "prune_kv_groups", "gqa": "keep_kv_heads", "gqa_groups": "prune_kv_groups"}
-# Shares chosen so that heads go too: MHA 1 head/layer, GQA 1 head per KV group, GQA groups 1 of 2 KV groups.
+# Shares chosen so that heads go too: MHA 1 head/layer,
+# GQA 1 head per KV group, GQA groups 1 of 2 KV groups.
 SHARES = {"mha": 0.1, "gqa": 0.1, "gqa_groups": 0.2}
 
 
@@ -41,7 +43,8 @@ def _plan(original, layers, kind, share=None):
 
 
 def _reference_head_scores(layer, heads, kv_heads, head_dim):
-    """Head importance with explicit loops: per channel, L1 of its weights in every pruned member, averaged."""
+    """Head importance with explicit loops: per channel,
+    L1 of its weights in every pruned member, averaged."""
     members = [("q_proj", 0)] + ([("k_proj", 0), ("v_proj", 0)] if heads == kv_heads else []) + [("o_proj", 1)]
     scores = []
     for h in range(heads):
@@ -67,9 +70,10 @@ def _lowest(scores, k):
 
 
 def _reference_kv_group_scores(layer, kv_heads, head_dim):
-    """LLM-Pruner's GQA group importance with explicit loops (root k_proj, C = kv_heads·head_dim key channels):
-    per key channel c, the mean over members of k-row L1, v-row L1, and the q-row and o-column L1 summed over
-    channels c, c + C, c + 2C, … (its ``view(len // C, C).sum(0)`` alignment); summed per KV group."""
+    """LLM-Pruner's GQA group importance with explicit loops (root k_proj, C = kv_heads·head_dim key
+    channels): per key channel c, the mean over members of k-row L1, v-row L1, and the q-row and
+    o-column L1 summed over channels c, c + C, c + 2C, … (its ``view(len // C, C).sum(0)``
+    alignment); summed per KV group."""
     attn = layer.self_attn
     q, k, v, o = (getattr(attn, n).weight.detach().double() for n in ("q_proj", "k_proj", "v_proj", "o_proj"))
     channels = kv_heads * head_dim
@@ -86,7 +90,8 @@ def _reference_kv_group_scores(layer, kv_heads, head_dim):
 
 
 def _saved(family, kind, tokenizer, tmp_path):
-    """(kind, base folder, the model loaded back from it, tokenizer) for a tiny model of one family and shape."""
+    """(kind, base folder, the model loaded back from it,
+    tokenizer) for a tiny model of one family and shape."""
     model, tok = tiny_model(family, tokenizer=tokenizer, seed=3, **SHAPES[kind])
     base = save_model_dir(model, tok, tmp_path / "base")
     original, _ = load_model(base)
@@ -104,7 +109,8 @@ def test_removes_exactly_the_lowest_l1_heads_and_neurons(case):
 
 
 def _assert_removes_the_lowest(original, kind):
-    """Pruning ``original`` in place removes the heads / KV groups / neurons a plain loop ranks lowest."""
+    """Pruning ``original`` in place removes the heads
+    / KV groups / neurons a plain loop ranks lowest."""
     p = _plan(original, (1, 2), kind)
     cfg = original.config
     heads, kv, hd = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
@@ -156,7 +162,8 @@ def _assert_removes_the_lowest(original, kind):
 
 
 def test_importance_agrees_with_torch_pruning(tokenizer):
-    """Torch-Pruning's MagnitudeImportance(p=1, mean over the group) on its own dependency graph (MHA)."""
+    """Torch-Pruning's MagnitudeImportance(p=1, mean over
+    the group) on its own dependency graph (MHA)."""
     import torch_pruning as tp
 
     model, _ = tiny_model("llama", tokenizer=tokenizer, seed=5, layers=1, hidden=16, ff=32, num_key_value_heads=4)
@@ -218,9 +225,9 @@ def test_plan_for_another_architecture_is_refused(case, registry):
 
 
 def _half_reference(weights, dims):
-    """float16 importance the way a GPU computes it: weights cast to float16, each reduction accumulated
-    in float32 and its result rounded to float16 (a plain loop over members)."""
-    rounded = [w.half().float().abs().sum(dim=d).half() for w, d in zip(weights, dims)]
+    """float16 importance the way a GPU computes it: weights cast to float16, each reduction
+    accumulated in float32 and its result rounded to float16 (a plain loop over members)."""
+    rounded = [w.half().float().abs().sum(dim=d).half() for w, d in zip(weights, dims, strict=True)]
     return (sum(r.float() for r in rounded) / len(rounded)).half()
 
 
@@ -246,8 +253,8 @@ def test_importance_dtype_is_recorded_in_plans_and_shares(registry):
     assert table["range"].tolist() == ["4-8"] and table["numbering"].tolist() == ["one_based_inclusive"]
 
 
-# Qwen3 (per-head q_norm / k_norm) and Gemma-2 (explicit head_dim, extra norms around the MLP): the same
-# pruning groups as Llama, so the same pruning, checked against the same plain references.
+# Qwen3 (per-head q_norm / k_norm) and Gemma-2 (explicit head_dim, extra norms around the MLP): the
+# same pruning groups as Llama, so the same pruning, checked against the same plain references.
 FAMILY_CASES = [("qwen3", "gqa"), ("qwen3", "mha"), ("gemma2", "gqa_groups"), ("gemma2", "mha")]
 
 
@@ -262,9 +269,9 @@ def test_qwen3_and_gemma2_lose_exactly_the_lowest_l1_heads_and_neurons(family_ca
 
 
 def test_a_pruned_model_computes_what_the_unpruned_one_does_with_those_units_silenced(family_case, tmp_path):
-    """Removing a head (or KV group) and a neuron is the same function as zeroing the o_proj columns of its
-    query heads and the down_proj column of the neuron in the unpruned model: the reference needs no
-    pruning code. It fails wherever a part indexed by head or neuron is left unsliced."""
+    """Removing a head (or KV group) and a neuron is the same function as zeroing the o_proj columns
+    of its query heads and the down_proj column of the neuron in the unpruned model: the reference
+    needs no pruning code. It fails wherever a part indexed by head or neuron is left unsliced."""
     import copy
 
     kind, base, original, tok = family_case

@@ -5,12 +5,9 @@ import copy
 import pytest
 import yaml
 
+from conftest import REPO, SCHEMAS
 from lmanatomy.config import validate_config
 from lmanatomy.errors import ConfigError
-
-from conftest import REPO, SCHEMAS
-
-
 
 
 def test_default_and_paper_configs_validate(config):

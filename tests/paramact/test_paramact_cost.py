@@ -1,6 +1,12 @@
 """The work each paramact job is priced by (paramact.cost), counted by hand."""
 
-from lmanatomy.paramact.cost import PROMPT_TOKENS, SENTENCE_TOKENS, job_work, sts_work, validation_work
+from lmanatomy.paramact.cost import (
+    PROMPT_TOKENS,
+    SENTENCE_TOKENS,
+    job_work,
+    sts_work,
+    validation_work,
+)
 from lmanatomy.paramact.plan import Job, Pair
 
 
@@ -22,7 +28,8 @@ def test_validation_prunes_each_distinct_model_once_and_scores_it():
     section = {"calibration": "c4", "calibration_sets": ["c4", "wikitext2"], "calibration_samples": 2,
                "eval_samples": 3, "evaluation": ["boolq", "wikitext2"]}
     work = validation_work(section, {"c4": 100, "wikitext2": 50}, num_layers=3)
-    # pruned models: (uniform, c4), (density, c4), (uniform, wikitext2); 2 layer-forwards per input on average
+    # pruned models: (uniform, c4), (density, c4), (uniform,
+    # wikitext2); 2 layer-forwards per input on average
     calibration = 2 * 2 * (100 + 100 + 50)
     evaluation = 4 * 3 * (PROMPT_TOKENS + 50)  # the dense model and the 3 pruned ones
     assert work.forward_tokens == calibration + evaluation

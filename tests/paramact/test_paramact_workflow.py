@@ -22,7 +22,8 @@ def test_default_run_plans_one_scoring_job_and_every_figure(dry_run):
 def test_paper_setup_splits_into_counts_and_pair_jobs(dry_run):
     stdout = dry_run("config/papers/wang2024.yaml")
     jobs = _jobs(stdout)
-    # per model: 7 counts jobs + 28 pairs of the 7 heatmap datasets (the boxplot pairs are among them)
+    # per model: 7 counts jobs + 28 pairs of the 7
+    # heatmap datasets (the boxplot pairs are among them)
     assert jobs["paramact_scores"] == 3 * 35 and jobs["paramact_figures"] == 3
     assert "results/wang2024/paramact/llama-2-7b/jobs/pair-humaneval-c4/pairs.csv" in stdout
     # finding 3 on STS-B and SICK, validations 1-2 in `all`, each job with its SLURM resources

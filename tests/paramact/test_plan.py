@@ -5,7 +5,17 @@ import itertools
 import pytest
 
 from lmanatomy.errors import ConfigError
-from lmanatomy.paramact.plan import Compute, Dot, Pair, Unit, draws_needed, job_from_params, job_params, jobs_for, schedule, study_pairs
+from lmanatomy.paramact.plan import (
+    Compute,
+    Pair,
+    Unit,
+    draws_needed,
+    job_from_params,
+    job_params,
+    jobs_for,
+    schedule,
+    study_pairs,
+)
 
 SECTION = {
     "task_datasets": ["boolq", "mmlu", "humaneval"],

@@ -22,8 +22,9 @@ def test_task_prompts_follow_the_papers_code():
     )
     hs = {"activity_label": "Cooking", "ctx": "A man cracks an egg", "endings": ["a", "b", "c", "d"]}
     assert prompt_text("hellaswag", hs) == (
-        "The following are multiple choice to finish a sentence (with answer) about Cooking.\n\n"
-        "A man cracks an egg...\nHow does the description likely end?\n\nA. a\n\nB. b\n\nC. c\n\nD. d\n\nAnswer:"
+        "The following are multiple choice to finish a sentence (with answer) about Cooking.\n\nA "
+        "man cracks an egg...\nHow does the description likely end?\n\nA. a\n\nB. b\n\nC. c\n\nD. "
+        "d\n\nAnswer:"
     )
     assert prompt_text("humaneval", {"prompt": "def f():\n"}) == "def f():\n"
     assert prompt_text("flores200", {"text": "A sentence."}) == "A sentence."
@@ -62,7 +63,8 @@ def test_windows_cut_fixed_length_spans_from_long_rows(tokenizer):
 
 
 def test_joined_windows_are_spans_of_the_joined_text(tokenizer):
-    """As the released code cuts WikiText-2: windows of the whole text joined with spaces, short rows included."""
+    """As the released code cuts WikiText-2: windows of the
+    whole text joined with spaces, short rows included."""
     frame = pd.DataFrame({"text": ["a b c", "d e", "f g h i j k l m"]})
     draws = Draws("w", frame, "wikitext2", tokenizer, seed=1, window=4, joined=True)
     stream = tokenizer("a b c d e f g h i j k l m", add_special_tokens=False).input_ids

@@ -17,7 +17,7 @@ from lmanatomy.testing import tiny_model
 def test_allocation_sums_to_the_global_sparsity(sizes):
     density = [0.02, 0.11, 0.09, 0.05, 0.01]
     ratios = allocate_ratios(density, sizes, 0.5, 0.07)
-    pruned = sum(r * n for r, n in zip(ratios, sizes))
+    pruned = sum(r * n for r, n in zip(ratios, sizes, strict=True))
     assert pruned == pytest.approx(0.5 * sum(sizes), rel=1e-12)
     assert np.argmin(ratios) == 1 and np.abs(ratios - 0.5).max() == pytest.approx(0.07)
     assert list(np.argsort(ratios)) == list(np.argsort(-np.asarray(density), kind="stable"))
@@ -45,7 +45,8 @@ def test_row_mask_equals_a_plain_loop_with_ties():
 
 
 def _inputs_seen(model, layer_index, calibration):
-    """Σ x² per input feature of each linear of one layer, by plain hooks over full forward passes."""
+    """Σ x² per input feature of each linear of one
+    layer, by plain hooks over full forward passes."""
     adapter = adapter_for(model)
     linears = adapter.linears(adapter.decoder_layers(model)[layer_index])
     sums = {name: 0.0 for name, _ in linears}

@@ -61,7 +61,8 @@ def test_findings_have_the_constructed_answers():
     # shallow = layers 0..4, deep = layers 5..7 (L/2 .. L-3)
     assert two.loc["t1-t2", "shallow"] == pytest.approx(np.mean([0.8 - 0.05 * k for k in range(5)]) + 0.01)
     assert two.loc["t1-t2", "deep"] == pytest.approx(np.mean([0.8 - 0.05 * k for k in range(5, 8)]) + 0.01)
-    # Every sample has the same gap (its 0.01·i offset cancels), so the gap's interval is that one value.
+    # Every sample has the same gap (its 0.01·i offset
+    # cancels), so the gap's interval is that one value.
     gap = np.mean([0.8 - 0.05 * k for k in range(5)]) - np.mean([0.8 - 0.05 * k for k in range(5, 8)])
     assert (two.n == 3).all() and two.loc["t1-t2", "gap"] == pytest.approx(gap)
     assert two.loc["t1-t2", ["gap_ci95_low", "gap_ci95_high"]].tolist() == pytest.approx([gap, gap])

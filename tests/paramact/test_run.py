@@ -33,13 +33,14 @@ def setup(tokenizer):
 
 @pytest.mark.parametrize("cache_units, storage", [(1, "disk"), (2, "memory"), (4, "disk")])
 def test_streaming_equals_the_in_memory_definition(setup, tmp_path, cache_units, storage):
-    """Counts: equal. Cosines: within 1e-6 relative (chunked float32 dots summed in float64 vs float64 numpy)."""
+    """Counts: equal. Cosines: within 1e-6 relative (chunked
+    float32 dots summed in float64 vs float64 numpy)."""
     scorer, draws, thresholds = setup
     result = run_job(scorer, draws, DENSITY, PAIRS, cache_units=cache_units, thresholds=thresholds,
                      running_mean=storage, scratch=tmp_path / "scratch", means_dir=tmp_path / "means")
     density, pairs, means = in_memory(scorer, draws, DENSITY, PAIRS, thresholds)
-    # float32 running sums vs float64 means: counts may differ only by parameters within rounding of γ
-    # (none on this model, so the counts must be equal)
+    # float32 running sums vs float64 means: counts may differ only by parameters within rounding of
+    # γ (none on this model, so the counts must be equal)
     assert near_threshold(means, thresholds)["near"].sum() == 0
     intervals = ["ratio_ci95_low", "ratio_ci95_high", "gap", "gap_ci95_low", "gap_ci95_high"]
     pd.testing.assert_frame_equal(result.density.drop(columns=["ratio", *intervals]), density.drop(columns=["ratio", *intervals]))
@@ -93,7 +94,8 @@ def test_nan_weights_fail_loudly(tokenizer):
 
 
 def test_gamma_for_a_target_share_against_numpy(setup, tmp_path):
-    """The chosen γ reaches the target share (pooled over datasets) and one histogram bin higher does not."""
+    """The chosen γ reaches the target share (pooled over
+    datasets) and one histogram bin higher does not."""
     scorer, draws, _ = setup
     result = run_job(scorer, draws, DENSITY, [], cache_units=1, thresholds=[], target_share=0.3, means_dir=tmp_path / "m")
     gamma = float(result.gamma["gamma"].iloc[0])
@@ -104,7 +106,8 @@ def test_gamma_for_a_target_share_against_numpy(setup, tmp_path):
 
 
 def test_counts_with_a_divided_by_the_datasets_mean_d(setup, tmp_path):
-    """mean(A)/D̄_X > γ/D̄ counted per layer, against numpy on the saved means and the samples' D."""
+    """mean(A)/D̄_X > γ/D̄ counted per layer, against
+    numpy on the saved means and the samples' D."""
     scorer, draws, thresholds = setup
     gamma = thresholds[len(thresholds) // 2]
     result = run_job(scorer, draws, DENSITY, [], cache_units=1, thresholds=thresholds, gamma=gamma, means_dir=tmp_path / "m")
@@ -112,7 +115,7 @@ def test_counts_with_a_divided_by_the_datasets_mean_d(setup, tmp_path):
     d_all = pd.concat(list(d.values())).mean()
     for name in DENSITY:
         rows = result.by_d[result.by_d.dataset == name].sort_values("layer")
-        for layer, count in zip(rows["layer"], rows["activated"]):
+        for layer, count in zip(rows["layer"], rows["activated"], strict=True):
             mean = np.load(tmp_path / "m" / name / f"layer_{layer:03d}.npy")
             assert count == int((mean / d[name].mean() > gamma / d_all).sum())
     assert set(result.by_d["D_mean"].round(6)) == {round(v.mean(), 6) for v in d.values()}

@@ -21,7 +21,8 @@ def _double_model(tokenizer, family="llama"):
 def test_scores_equal_a_plain_autograd_computation(family, tokenizer):
     model, tok = _double_model(tokenizer, family)
     scores = activation_scores(model, tok, TEXT)
-    # Independent route: full logits (no logits_to_keep), .backward() into .grad, weights found by name.
+    # Independent route: full logits (no logits_to_keep),
+    # .backward() into .grad, weights found by name.
     ids = tok(TEXT, return_tensors="pt").input_ids
     model.zero_grad()
     logits = model(input_ids=ids).logits[0, -1]
@@ -29,12 +30,13 @@ def test_scores_equal_a_plain_autograd_computation(family, tokenizer):
     D.backward()
     assert scores.D == pytest.approx(float(D.detach()), rel=1e-12)
     assert scores.token_id == int(logits.argmax())
-    # every 2-D parameter of a decoder layer, found by name (model.layers.N / transformer.h.N / gpt_neox.layers.N)
+    # every 2-D parameter of a decoder layer, found by name
+    # (model.layers.N / transformer.h.N / gpt_neox.layers.N)
     expected = {name: (p.grad * p).abs() for name, p in model.named_parameters() if p.ndim == 2 and re.search(r"\.(layers|h)\.\d+\.", name)}
     got = {}
     prefix = {"llama": "model.layers", "gpt2": "transformer.h", "gpt_neox": "gpt_neox.layers"}[family]
     for index, names in enumerate(scores.names):
-        for name, tensor in zip(names, scores.layers[index]):
+        for name, tensor in zip(names, scores.layers[index], strict=True):
             got[f"{prefix}.{index}.{name}.weight"] = tensor
     assert sorted(got) == sorted(expected)
     for name, tensor in got.items():
@@ -74,7 +76,7 @@ def test_zeroing_a_weight_changes_D_by_about_A(tokenizer):
     assert base == pytest.approx(scores.D, rel=1e-12)
     checked = []
     for layer in scorer.weights:
-        for name, param, a in zip(layer.names, layer.params, scores.layers[layer.index]):
+        for name, param, a in zip(layer.names, layer.params, scores.layers[layer.index], strict=True):
             for flat in a.reshape(-1).topk(5).indices.tolist():
                 with torch.no_grad():
                     saved = param.view(-1)[flat].item()

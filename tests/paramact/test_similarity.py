@@ -17,7 +17,7 @@ def test_llmdcos_equals_numpy_per_layer():
     rng = np.random.default_rng(0)
     a = [np.abs(rng.normal(size=n)).astype(np.float32) for n in (50, 70, 90)]
     b = [np.abs(rng.normal(size=n)).astype(np.float32) for n in (50, 70, 90)]
-    expected = [_numpy_cos(x, y) for x, y in zip(a, b)]
+    expected = [_numpy_cos(x, y) for x, y in zip(a, b, strict=True)]
     np.testing.assert_allclose(llmdcos(a, b), expected, rtol=1e-6)
     # per layer as several weight tensors: the same vector split into (10, 5) and (20,) pieces
     split = [[torch.from_numpy(v[:50].reshape(10, 5)), torch.from_numpy(v[50:])] for v in (np.concatenate(a[:2]),)]

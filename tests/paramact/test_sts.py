@@ -1,4 +1,5 @@
-"""Finding 3 (STS): Spearman per layer against scipy, the bootstrap interval, the pair table on real JSTS pairs."""
+"""Finding 3 (STS): Spearman per layer against scipy, the
+bootstrap interval, the pair table on real JSTS pairs."""
 
 import json
 
@@ -10,7 +11,14 @@ from scipy.stats import spearmanr
 
 from lmanatomy.errors import DataError
 from lmanatomy.paramact import ParameterActivation, llmdcos
-from lmanatomy.paramact.sts import Interval, bootstrap_spearman, spearman_columns, sts_pairs, sts_statistics, sts_table
+from lmanatomy.paramact.sts import (
+    Interval,
+    bootstrap_spearman,
+    spearman_columns,
+    sts_pairs,
+    sts_statistics,
+    sts_table,
+)
 from lmanatomy.testing import tiny_model
 
 # Hand-made: 7 pairs, ties in gold (2.0 twice, 4.5 twice) and in one column (0.3 three times).
@@ -88,12 +96,13 @@ def test_pair_table_on_real_jsts_pairs(shared_data, tokenizer):
 
 
 def test_a_split_pair_table_is_the_unsplit_one(tokenizer):
-    """STS split over jobs (paramact_sts_block + paramact_sts_merge): the blocks in order are the whole table."""
+    """STS split over jobs (paramact_sts_block +
+    paramact_sts_merge): the blocks in order are the whole table."""
     from lmanatomy.tables import block_of
 
     words = ["red", "blue", "cat", "dog", "runs", "sleeps", "small", "large"]
-    frame = pd.DataFrame({"sentence1": [f"the {a} {b}" for a, b in zip(words, words[1:] + words[:1])],
-                          "sentence2": [f"a {b} {a}" for a, b in zip(words, words[::-1])],
+    frame = pd.DataFrame({"sentence1": [f"the {a} {b}" for a, b in zip(words, words[1:] + words[:1], strict=True)],
+                          "sentence2": [f"a {b} {a}" for a, b in zip(words, words[::-1], strict=True)],
                           "label": [float(i % 5) for i in range(len(words))]})
     torch.set_num_threads(1)
     model, tok = tiny_model("llama", tokenizer=tokenizer)

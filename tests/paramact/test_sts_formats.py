@@ -1,4 +1,5 @@
-"""The STS-B and SICK formats: hand-written files in the upstream layouts, pinned download entries."""
+"""The STS-B and SICK formats: hand-written files in
+the upstream layouts, pinned download entries."""
 
 import pytest
 

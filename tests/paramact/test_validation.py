@@ -19,7 +19,7 @@ def test_perplexity_equals_the_models_own_loss(tokenizer):
     texts = [tok(t, return_tensors="pt").input_ids for t in ["the cat sat on the mat", "a dog ran far away today"]]
     with torch.no_grad():
         losses = [(float(model(input_ids=t, labels=t).loss), t.shape[1] - 1) for t in texts]
-    expected = math.exp(sum(l * n for l, n in losses) / sum(n for _, n in losses))
+    expected = math.exp(sum(loss * n for loss, n in losses) / sum(n for _, n in losses))
     value, low, high, n = perplexity(model, texts, resamples=200)
     assert value == pytest.approx(expected, rel=1e-5) and low <= value <= high and n == 2
 

@@ -1,4 +1,5 @@
-"""The study around the solver: sentence split, pair loading, summaries, top list, figures, config."""
+"""The study around the solver: sentence split, pair
+loading, summaries, top list, figures, config."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from conftest import REPO
 from lmanatomy.config import validate_config
 from lmanatomy.errors import ConfigError, DataError, StoreError
 from lmanatomy.redundancy.analysis import (
+    LAST_LAYER_MEANING,
     baseline_note,
     LAST_LAYER_MEANING,
     frequent_dims,
@@ -109,16 +111,16 @@ def test_summary_top_list_and_frequent_dims():
     assert summary["undefined"].tolist() == [1, 0]
     top = top_pairs(rows, count=3)
     # 0.9 twice: pair 1→2 before 2→3 (ties by pair, then dim).
-    assert list(zip(top["pair"], top["target_dim"])) == [("2→3", 0), ("1→2", 1), ("2→3", 3)]
+    assert list(zip(top["pair"], top["target_dim"], strict=True)) == [("2→3", 0), ("1→2", 1), ("2→3", 3)]
     assert top["inputs"].tolist() == ["0 1", "1 3", "3 2"]
     frequent = frequent_dims(rows, top)
-    counts = dict(zip(frequent["dim"], frequent["in_top"]))
+    counts = dict(zip(frequent["dim"], frequent["in_top"], strict=True))
     assert counts == {1: 2, 3: 2, 0: 1, 2: 1}
     assert frequent["dim"].tolist()[:2] == [1, 3]  # in_top 2 each; dim 1 is in more lists overall
-    assert dict(zip(frequent["dim"], frequent["in_all"])) == {0: 4, 1: 5, 2: 4, 3: 3}
+    assert dict(zip(frequent["dim"], frequent["in_all"], strict=True)) == {0: 4, 1: 5, 2: 4, 3: 3}
     assert frequent.loc[frequent["dim"] == 3, "self_share"].item() == 0.5  # (2→3, dim 3) lists 3 itself
     # Top targets: (2→3, 0), (1→2, 1), (2→3, 3).
-    assert dict(zip(frequent["dim"], frequent["as_target"])) == {0: 1, 1: 1, 2: 0, 3: 1}
+    assert dict(zip(frequent["dim"], frequent["as_target"], strict=True)) == {0: 1, 1: 1, 2: 0, 3: 1}
     note = poster_dims_note(frequent, hidden_size=4, model="tiny")
     assert "1421 and 2352" in note and "do not exist here" in note
     assert "Most frequent contributors here: 1, 3" in note and "top-list targets: 0 (1×), 1 (1×), 3 (1×)" in note
@@ -185,7 +187,7 @@ def test_figures_render_deterministically(tmp_path):
     for attempt in range(2):
         stats = ("mean_r2", "max_r2", "std_r2", "mean_gain", "max_gain", "std_gain")
         paths = [tmp_path / f"{attempt}_{name}.png" for name in (*stats, "full", "paths")]
-        for path, stat in zip(paths, stats):
+        for path, stat in zip(paths, stats, strict=True):
             save(figures.pair_stat_heatmap(summary, stat, "t"), path, note="note")
         save(figures.layer_dim_heatmap(rows, "t"), paths[-2], note="note")
         save(figures.paths_figure(top, frequent, 40, list(range(1, 8)), "t"), paths[-1], note="note")
@@ -276,7 +278,8 @@ def test_run_summary_reads_redundancy_from_the_gain(tmp_path):
 
 
 def test_a_path_model_whose_tokenizer_has_no_eos_is_refused_at_plan_time(default_config, tmp_path):
-    """Pool eos needs an EOS token: a `source: path` folder's tokenizer is on disk, so this fails before any job."""
+    """Pool eos needs an EOS token: a `source: path` folder's
+    tokenizer is on disk, so this fails before any job."""
     from lmanatomy.testing import own_weights_folder, tiny_tokenizer
 
     tokenizer = tiny_tokenizer(add_bos=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+
 import numpy as np
 import pytest
 import torch
@@ -13,8 +14,8 @@ from sklearn.svm import SVR
 
 from conftest import REPO
 from lmanatomy.errors import NumericalError
-from lmanatomy.redundancy import svr as svr_module
 from lmanatomy.redundancy.svr import R2_UNDEFINED, BatchedLinearSVR, fit_linear_svr, r2_scores
+
 
 @pytest.fixture(autouse=True)
 def one_thread():
@@ -31,7 +32,8 @@ MIN_COSINE = 0.999
 
 
 def sklearn_fit(x, y, C, epsilon, standardize, tol=1e-3):
-    """One libsvm SVR per column; returns (estimators, coefficient rows in the fitted feature space)."""
+    """One libsvm SVR per column; returns (estimators,
+    coefficient rows in the fitted feature space)."""
     models, coefs = [], []
     for column in range(y.shape[1]):
         svr = SVR(kernel="linear", C=C, epsilon=epsilon, tol=tol)
@@ -86,7 +88,8 @@ def test_random_more_samples_than_features(C, epsilon):
 
 
 def test_ill_conditioned_features():
-    """Feature scales over four decades (like massive activations), an exact duplicate, a near-collinear column."""
+    """Feature scales over four decades (like massive activations), an exact duplicate, a
+    near-collinear column."""
     x, y, x_test, y_test = random_problem(n=50, p=40, targets=2, seed=3)
     scales = np.logspace(-2, 2, x.shape[1])
     x, x_test = x * scales, x_test * scales
@@ -122,7 +125,8 @@ def test_constant_target_gives_nan_r2_with_reason():
 
 
 def test_constant_inputs_fit_the_epsilon_insensitive_median():
-    """X identical for every sample (embedding → layer 1 at an appended EOS): w = 0, b minimises the loss."""
+    """X identical for every sample (embedding → layer 1
+    at an appended EOS): w = 0, b minimises the loss."""
     rng = np.random.default_rng(6)
     x = np.tile(rng.normal(size=(1, 12)), (25, 1))
     y = rng.normal(size=(25, 3))
@@ -153,7 +157,8 @@ def test_unconverged_targets_are_reported_not_hidden():
 
 
 def test_converged_means_certified_kkt():
-    """converged_ is backed by the KKT test on a feasible dual point: box, Σβ = 0, violation ≤ tol."""
+    """converged_ is backed by the KKT test on a feasible
+    dual point: box, Σβ = 0, violation ≤ tol."""
     x, y, _, _ = random_problem(n=60, p=90, targets=5, seed=9)
     model = fit_linear_svr(x, y, C=0.3)
     beta = model.dual_coef_
@@ -168,7 +173,8 @@ def test_converged_means_certified_kkt():
 
 
 def test_polishing_gives_the_exact_solution():
-    """Forcing the active-set polish early, ungated, still yields KKT-certified, sklearn-equal solutions."""
+    """Forcing the active-set polish early, ungated, still
+    yields KKT-certified, sklearn-equal solutions."""
     x, y, x_test, y_test = random_problem(n=50, p=70, targets=6, seed=10)
     model = assert_matches_sklearn(x, y, x_test, y_test, check_every=5, polish_first=10, polish_gate=math.inf)
     assert model.polished_.any()
@@ -217,7 +223,8 @@ def test_predict_and_r2_check_shapes():
 
 
 def eos_hidden_states(model, tokenizer, count: int) -> np.ndarray:
-    """sentences × (layers + 1) × hidden: every hidden state at an appended EOS, first ``count`` demo JSTS texts.
+    """sentences × (layers + 1) × hidden: every hidden state
+    at an appended EOS, first ``count`` demo JSTS texts.
 
     Written here by hand (right padding, position len − 1), independently of lmanatomy.extract.
     """
@@ -249,7 +256,8 @@ def smollm2_hidden_states(smollm2_dir):
     [(3, 1.0, 0.1, False), (15, 1.0, 0.1, False), (29, 1.0, 0.1, False), (15, 0.1, 0.05, False), (15, 10.0, 0.5, False), (15, 1.0, 0.1, True)],
 )
 def test_real_hidden_states_match_sklearn(smollm2_hidden_states, source, C, epsilon, standardize):
-    """SmolLM2 EOS hidden states, layer n → n+1 (p = 576 > n = 36): 24 target dims against libsvm."""
+    """SmolLM2 EOS hidden states, layer n → n+1 (p =
+    576 > n = 36): 24 target dims against libsvm."""
     states = smollm2_hidden_states
     dims = np.linspace(0, states.shape[2] - 1, 24).astype(int)
     x, y = states[:, source], states[:, source + 1][:, dims]
@@ -258,7 +266,8 @@ def test_real_hidden_states_match_sklearn(smollm2_hidden_states, source, C, epsi
 
 @pytest.fixture(scope="module")
 def tiny_model_hidden_states():
-    """EOS-token hidden states of a tiny random Llama (4 layers, hidden 48) for 60 demo JSTS sentences.
+    """EOS-token hidden states of a tiny random Llama
+    (4 layers, hidden 48) for 60 demo JSTS sentences.
 
     Always available (no prepared model needed): real transformer hidden states, with the
     residual stream's layer-to-layer structure, at a size libsvm fits in milliseconds.
@@ -293,13 +302,14 @@ def test_at_max_iter_the_best_iterate_is_returned_not_the_last():
     x = rng.normal(size=(60, 5)) @ rng.normal(size=(5, 80)) * np.geomspace(10, 0.01, 80)
     y = x @ rng.normal(size=(80, 6)) / 10 + 0.3 * rng.normal(size=(60, 6))
     violations = [fit_linear_svr(x, y, tol=1e-12, max_iter=m, check_every=1).kkt_violation_ for m in (100, 200, 300, 400)]
-    for earlier, later in zip(violations, violations[1:]):
+    for earlier, later in zip(violations, violations[1:], strict=False):
         assert (later <= earlier).all(), (earlier, later)
     assert violations[-1].max() < violations[0].max()
 
 
 def test_identity_baseline_is_the_one_feature_ols_on_the_own_dim():
-    """Against sklearn's LinearRegression of y_d on x_d alone, dim by dim (constant x_d included)."""
+    """Against sklearn's LinearRegression of y_d on
+    x_d alone, dim by dim (constant x_d included)."""
     from sklearn.linear_model import LinearRegression
 
     from lmanatomy.redundancy.fitting import identity_baseline

@@ -28,7 +28,8 @@ FIGURES = ("fig1_mean_r2", "fig2_max_r2", "fig3_std_r2", "fig1_mean_gain", "fig2
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    """A run folder of its own: registry, config (demo JSTS, 40 sentences), a prepared tiny model; then the run."""
+    """A run folder of its own: registry, config (demo JSTS,
+    40 sentences), a prepared tiny model; then the run."""
     root = tmp_path_factory.mktemp("redundancy-run")
     registry = {"tiny": {"source": "hf", "repo": "org/tiny", "revision": "a" * 40, "config": TINY}}
     (root / "models.yaml").write_text(yaml.safe_dump(registry))
@@ -74,7 +75,8 @@ def test_every_target_is_built(tiny_run):
 
 
 def test_fitted_r2_and_weights_match_libsvm_on_the_stored_hidden_states(tiny_run):
-    """Independent reference: sklearn's SVR per dim on the same store rows and split as the fit job."""
+    """Independent reference: sklearn's SVR per dim on
+    the same store rows and split as the fit job."""
     store = open_store(tiny_run / "activations" / "tiny" / "jsts" / "hidden_eos")
     assert store.columns == [f"hidden_states.{k}" for k in range(LAYERS + 1)]
     split = pd.read_csv(tiny_run / "redundancy" / "split.csv", dtype=str, keep_default_na=False)

@@ -1,10 +1,12 @@
-"""The summary's findings: the verdict rule, the MOVER interval, each study's sentence, README's table."""
+"""The summary's findings: the verdict rule, the MOVER
+interval, each study's sentence, README's table."""
 
 import math
 
 import pandas as pd
 import pytest
 
+from conftest import REPO
 from lmanatomy.cli import main
 from lmanatomy.errors import DataError
 from lmanatomy.language.intervals import wilson
@@ -46,7 +48,8 @@ def test_mover_on_wilson_intervals_is_newcombes_method_10(a, b, expected):
 
 
 def _fake_run(root):
-    """A results folder with one file per study, in the studies' column layouts (plus a column no one reads)."""
+    """A results folder with one file per study, in the
+    studies' column layouts (plus a column no one reads)."""
     (root / "census").mkdir(parents=True)
     pd.DataFrame({"model": ["Llama-2-7b", "X", "S"], "registry_name": ["llama-2-7b", "xglm-564m", "smollm2-135m"],
                   "layers": [32, 24, 30], "neurons": [1359872, 1, 155520]}).to_csv(root / "census" / "table3.csv", index=False)
@@ -92,16 +95,21 @@ def test_each_study_gives_a_sentence_with_its_interval_and_verdict(tmp_path):
     found = {f.study: [] for f in run_findings(tmp_path, PAPER)}
     for f in run_findings(tmp_path, PAPER):
         found[f.study].append(f.sentence() if f.verdict else f.text)
-    assert found["census"] == ["Census, Llama-2-7b: 32 layers, 1,359,872 FF neurons (exact count) — matches Table 3 exactly.",
-                               "Census, X: 24 layers, 1 FF neurons (exact count) — **differs** from Table 3 (24, 221,184).",
+    assert found["census"] == ["Census, Llama-2-7b: 32 layers, 1,359,872 FF neurons (exact count) — matches Table 3 "
+                               "exactly.",
+                               "Census, X: 24 layers, 1 FF neurons (exact count) — **differs** from Table 3 (24, "
+                               "221,184).",
                                "Census, S: 30 layers, 155,520 FF neurons (exact count) — not one of Table 3's models."]
     lesion = found["lesion"][0]
-    # 2.0%: 0.20 − 0.60, MOVER: −0.40 ± hypot(0.10, 0.10); paper JSTS: mean(0.08, 0.06, 0.01, 0.09, 0.05) − 0.32
+    # 2.0%: 0.20 − 0.60, MOVER: −0.40 ± hypot(0.10, 0.10);
+    # paper JSTS: mean(0.08, 0.06, 0.01, 0.09, 0.05) − 0.32
     assert f"2.0% -0.40 [{-0.4 - math.hypot(0.1, 0.1):.2f}, {-0.4 + math.hypot(0.1, 0.1):.2f}]" in lesion
-    assert "(paper -0.26: agrees with the paper; per range 2 lower, 0 higher, 0 undecided; paper 5 lower, 0 higher of 5)" in lesion
+    assert ("(paper -0.26: agrees with the paper; per range 2 lower, 0 higher, 0 undecided; paper 5 "
+            "lower, 0 higher of 5)") in lesion
     assert "per range 0 lower, 0 higher, 2 undecided; paper 1 lower, 4 higher of 5" in lesion  # paper 0.5%: 0.26 < 0.32 once
     assert "0.5% -0.02" in lesion and "undecided" in lesion
-    assert "baselines majority class 0.00 [0.00, 0.00]; repeat last few-shot answer 0.10 (no interval);" in lesion
+    assert ("baselines majority class 0.00 [0.00, 0.00]; repeat last few-shot answer 0.10 (no "
+            "interval);") in lesion
     table2 = found["language"][1]
     assert "top − before +80.0" in table2 and "the paper's models point different ways" in table2  # top − bottom differs by model
     assert "share on average 3.0 (15.0%)" in found["language"][0] and "mean 46.2 of 2,000 (2.3%), most 93 (fr–zh)" in found["language"][0]
@@ -161,7 +169,8 @@ def test_readme_has_the_block_the_command_rewrites():
 
 
 def test_findings_read_the_tables_as_the_studies_write_them(tmp_path):
-    """Language and knowledge tables made by the studies' own functions, not by hand: a renamed column fails here."""
+    """Language and knowledge tables made by the studies' own
+    functions, not by hand: a renamed column fails here."""
     import numpy as np
 
     from lmanatomy.knowledge.stats import table2 as knowledge_table2

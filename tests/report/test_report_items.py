@@ -4,10 +4,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from conftest import REPO
 from lmanatomy.errors import LmAnatomyError
 from lmanatomy.report import ReportView, papers
-
-from conftest import REPO
 
 CAPTIONS = REPO / "workflow" / "report"
 

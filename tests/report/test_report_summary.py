@@ -3,10 +3,9 @@
 import pandas as pd
 import pytest
 
+from conftest import REPO
 from lmanatomy.errors import DataError
 from lmanatomy.report import load_paper_values, markdown_page, models_by_study, summarize
-
-from conftest import REPO
 
 PAPER = load_paper_values(REPO / "workflow" / "report" / "paper_values.yaml")
 DISPLAYS = {"smollm2-135m": "SmolLM2-135M-Instruct", "llama-2-7b": "Llama-2-7b"}
@@ -49,7 +48,8 @@ def test_knowledge_scores_sit_next_to_the_papers(tmp_path):
     pd.DataFrame({"group": ["animals", "fruits"], "score_as_paper": [48.0, 9.0], "score_corrected": [50.0, 10.0]}).to_csv(
         tmp_path / "knowledge" / "table2.csv", index=False)
     text = summarize(tmp_path, "r", ["knowledge"], PAPER, {"knowledge": ["x"]}, {})
-    # the paper sits next to the comparable column (as the paper computed it), the corrected one after
+    # the paper sits next to the comparable column (as
+    # the paper computed it), the corrected one after
     assert "| animals | 48.0 | 94.0 | 50.0 |" in text
     assert "| fruits | 9.0 | — | 10.0 |" in text
     assert "as the paper computed it" in text

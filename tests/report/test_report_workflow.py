@@ -52,5 +52,6 @@ def test_report_has_every_item_with_its_caption(census_run, tmp_path):
     from PIL import Image
 
     image = Image.open(shot).convert("L")
-    # A rendered page, not a blank one: the report's sidebar and text give many distinct grey levels.
+    # A rendered page, not a blank one: the report's
+    # sidebar and text give many distinct grey levels.
     assert len(set(image.getdata())) > 20

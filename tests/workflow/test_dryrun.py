@@ -7,7 +7,8 @@ import pytest
 
 from conftest import REPO, SLURM_PROFILE
 
-# The default run, the papers' setups and the test configs (config/test/, whose registries are not configs).
+# The default run, the papers' setups and the test configs
+# (config/test/, whose registries are not configs).
 CONFIGS = sorted(
     p.relative_to(REPO).as_posix()
     for p in [REPO / "config" / "config.yaml", *(REPO / "config" / "papers").glob("*.yaml"),
@@ -39,7 +40,8 @@ def test_the_test_configs_are_dry_run():
 
 
 def _profile_limits() -> tuple[int, float, dict[str, int]]:
-    """The profile's max-threads, its partitions' longest runtime (minutes), and rule → components of its group."""
+    """The profile's max-threads, its partitions' longest
+    runtime (minutes), and rule → components of its group."""
     import yaml
 
     profile = yaml.safe_load((SLURM_PROFILE / "config.yaml").read_text(encoding="utf-8"))
@@ -63,10 +65,10 @@ def _jobs(output: str) -> list[tuple[str, int, int]]:
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_dry_run(config, dry_run):
-    """The DAG resolves, and every output lies under results/<run>/ (or the shared model and download
-    stores). The papers' setups are dry-run through the SLURM profile (conftest.dry_run), as they
-    will be run: no job asks for more threads than the profile's max-threads or more runtime than
-    its partitions allow."""
+    """The DAG resolves, and every output lies under results/<run>/ (or the shared model and
+    download stores). The papers' setups are dry-run through the SLURM profile (conftest.dry_run),
+    as they will be run: no job asks for more threads than the profile's max-threads or more runtime
+    than its partitions allow."""
     paper = "/papers/" in config
     stdout = dry_run(config)
     jobs = _job_counts(stdout)
@@ -77,7 +79,8 @@ def test_dry_run(config, dry_run):
             assert path.startswith((f"results/{_run_name(config)}/", "data/models/", "data/raw/")), (config, path)
     if paper:
         max_threads, max_runtime, grouped = _profile_limits()
-        # a group job's components may run side by side (threads add up) or one after another (runtimes add up)
+        # a group job's components may run side by side (threads
+        # add up) or one after another (runtimes add up)
         printed = [(rule, t * grouped.get(rule, 1), r * grouped.get(rule, 1)) for rule, t, r in _jobs(stdout)]
         assert printed and max(t for _, t, _ in printed) <= max_threads, config
         over = sorted({rule for rule, _, runtime in printed if runtime > max_runtime})

@@ -1,4 +1,5 @@
-"""Reproducibility and fault tolerance of a whole run, on the reduced config (config/test/reduced.yaml).
+"""Reproducibility and fault tolerance of a whole run, on the reduced config
+(config/test/reduced.yaml).
 
 * A second run from a clean results folder gives byte-identical tables (every ``*.csv`` and
   ``*.md``) — even when it is killed with SIGKILL (the whole process group: Snakemake and its jobs)
@@ -24,8 +25,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 import yaml
@@ -110,7 +111,8 @@ def newer(path: Path, since: float) -> bool:
 
 
 class Killer:
-    """Starts Snakemake in a session of its own and SIGKILLs the whole group when a condition holds."""
+    """Starts Snakemake in a session of its own and
+    SIGKILLs the whole group when a condition holds."""
 
     def __init__(self, log_dir: Path):
         self.log_dir, self.procs, self.count = log_dir, [], 0
@@ -222,7 +224,8 @@ def test_a_second_clean_run_killed_at_three_points_resumes_to_identical_tables(r
         return (run.store / "part-00000.parquet").exists() and not (run.store / "_manifest.json").exists()
 
     def job_started(candidates: list[tuple[str, str]]) -> Callable[[float], bool]:
-        """A job of ``candidates`` (log, output) whose output is not there yet has started: its log appeared."""
+        """A job of ``candidates`` (log, output) whose output
+        is not there yet has started: its log appeared."""
         pending = [(logs / log, run.dir / out) for log, out in candidates if not (run.dir / out).exists()]
         assert pending, f"every one of {candidates} already ran"
         return lambda start: any(newer(log, start) and not out.exists() for log, out in pending)

@@ -9,8 +9,8 @@ contains 0 means the layers do not tell.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from itertools import combinations
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -61,7 +61,8 @@ def study_of(profile: str) -> str:
 
 
 def _by_blocks(both: pd.DataFrame, blocks: Sequence[Sequence[int]]) -> pd.DataFrame:
-    """Both profiles averaged over each block of layers (a lesion range is one measurement, not 5 layers)."""
+    """Both profiles averaged over each block of layers
+    (a lesion range is one measurement, not 5 layers)."""
     rows = [both.loc[[layer for layer in block if layer in both.index]].mean() for block in blocks]
     return pd.DataFrame(rows).dropna()
 
@@ -78,8 +79,8 @@ def rank_correlations(profiles: pd.DataFrame, resamples: int = 1000, seed: int =
     Each pair uses the layers where both have a value. A profile measured on blocks of layers
     (``blocks``: the lesion study's pruned ranges) is compared block by block: both profiles are
     averaged over each block, so its 5 measurements are not counted as 25 layers. Pairs with fewer
-    than ``min_layers`` units are listed with NaN ρ. ``same_study`` marks pairs from one study (their
-    agreement is partly by construction).
+    than ``min_layers`` units are listed with NaN ρ. ``same_study`` marks pairs from one study
+    (their agreement is partly by construction).
     """
     blocks = blocks or {}
     rows = []
@@ -101,8 +102,8 @@ def rank_correlations(profiles: pd.DataFrame, resamples: int = 1000, seed: int =
 
 
 def paragraph(correlations: pd.DataFrame, labels: dict[str, str], strongest: int = 3) -> str:
-    """A short generated text over the pairs of *different* studies: the ``strongest`` agreements and
-    oppositions by |ρ|, how many more there are, and how many pairs are undecided."""
+    """A short generated text over the pairs of *different* studies: the ``strongest`` agreements
+    and oppositions by |ρ|, how many more there are, and how many pairs are undecided."""
     def name(key: str) -> str:
         return labels.get(key, key)
 
@@ -111,15 +112,16 @@ def paragraph(correlations: pd.DataFrame, labels: dict[str, str], strongest: int
     for kind, verb in ((AGREE, "rise and fall together"), (OPPOSE, "run opposite")):
         chosen = across[across["reading"] == kind].sort_values("spearman", key=abs, ascending=False)
         for row in chosen.head(strongest).itertuples(index=False):
-            sentences.append(f"{name(row.profile_a)} and {name(row.profile_b)} {verb} "
-                             f"(Spearman ρ = {row.spearman:.2f}, 95% CI {row.ci_low:.2f} to {row.ci_high:.2f}, {row.units} {row.unit}).")
+            sentences.append(f"{name(row.profile_a)} and {name(row.profile_b)} {verb} (Spearman ρ = "
+                             f"{row.spearman:.2f}, 95% CI {row.ci_low:.2f} to {row.ci_high:.2f}, {row.units} "
+                             f"{row.unit}).")
         if len(chosen) > strongest:
             sentences.append(f"{len(chosen) - strongest} more pair(s) {verb}.")
     undecided = int((across["reading"] == UNDECIDED).sum())
     if undecided:
-        sentences.append(f"{undecided} of {len(across)} pairs of different studies are undecided: their interval "
-                         f"contains 0, or they share fewer than {MIN_READING_UNITS} units (the lesion profile has one per "
-                         "pruned range).")
+        sentences.append(f"{undecided} of {len(across)} pairs of different studies are undecided: their "
+                         f"interval contains 0, or they share fewer than {MIN_READING_UNITS} units (the lesion "
+                         "profile has one per pruned range).")
     if not sentences:
         return "No pair of profiles from different studies could be compared."
     return "Across studies: " + " ".join(sentences)

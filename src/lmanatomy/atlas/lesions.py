@@ -14,7 +14,7 @@ interval is a paired bootstrap over samples of the per-sample difference in corr
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,8 @@ PATTERN_COLUMNS = ["module", "channel", "value"]
 
 
 def language_neurons(selection: pd.DataFrame, language: str, kind: str, k: int) -> pd.DataFrame:
-    """The language study's top (or bottom) ``k`` neurons of ``language``: layer, module, channel."""
+    """The language study's top (or bottom) ``k``
+    neurons of ``language``: layer, module, channel."""
     rows = selection[(selection["language"] == language) & (selection["kind"] == kind) & (selection["rank"] < k)]
     if len(rows) < k:
         raise ValueError(f"the selection has {len(rows)} {kind} neurons of '{language}', fewer than k={k}")
@@ -40,7 +41,7 @@ def pattern(neurons: pd.DataFrame, setting: str, means: Mapping[str, np.ndarray]
     elif setting == "mean":
         if means is None:
             raise ValueError("setting 'mean' needs the neurons' means over all texts")
-        values = np.array([means[m][c] for m, c in zip(neurons["module"], neurons["channel"])], dtype=float)
+        values = np.array([means[m][c] for m, c in zip(neurons["module"], neurons["channel"], strict=True)], dtype=float)
     else:
         raise ValueError(f"unknown ablation setting '{setting}' (known: {', '.join(SETTINGS)})")
     return pd.DataFrame({"module": neurons["module"].astype(str).to_numpy(), "channel": neurons["channel"].to_numpy(),
@@ -54,9 +55,9 @@ def paired_change(original: np.ndarray, ablated: np.ndarray, resamples: int, see
 
 def change_table(predictions: Mapping[tuple[str, str, str, str], pd.DataFrame], original: pd.DataFrame,
                  task_languages: Mapping[str, str], resamples: int, seed: int) -> pd.DataFrame:
-    """One row per (ablated language, kind, setting, neurons, task): accuracy before and after and the
-    paired change with its interval. ``predictions`` are the evaluator's frames (columns task, sample,
-    correct) keyed by (language, kind, setting, neurons ∈ {language, random})."""
+    """One row per (ablated language, kind, setting, neurons, task): accuracy before and after and
+    the paired change with its interval. ``predictions`` are the evaluator's frames (columns task,
+    sample, correct) keyed by (language, kind, setting, neurons ∈ {language, random})."""
     rows = []
     base = original.set_index(["task", "sample"])["correct"]
     for offset, ((language, kind, setting, neurons), frame) in enumerate(sorted(predictions.items())):
@@ -84,7 +85,8 @@ def conditions(section: Mapping[str, object]) -> list[tuple[str, str, str, str]]
 
 def run_lesions(model, tokenizer, tasks: Mapping[str, Mapping], selection: pd.DataFrame, census: pd.DataFrame,
                 read_module, section: Mapping[str, object], settings, log=print) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Evaluate the unablated model and every condition on ``tasks``; (predictions of all, change table)."""
+    """Evaluate the unablated model and every condition
+    on ``tasks``; (predictions of all, change table)."""
     from lmanatomy.evaluation.harness import evaluate
     from lmanatomy.evaluation.tasks import TASKS
     from lmanatomy.language.intervention import NeuronIntervention
@@ -93,7 +95,7 @@ def run_lesions(model, tokenizer, tasks: Mapping[str, Mapping], selection: pd.Da
     cap = section.get("max_num_samples")
     original, _ = evaluate(model, tokenizer, tasks, settings, cap)
     neurons_of = {}
-    for language, kind, setting, neurons in conditions(section):
+    for language, kind, _setting, neurons in conditions(section):
         key = (language, kind, neurons)
         if key not in neurons_of:
             chosen = language_neurons(selection, language, kind, int(section["k"]))
@@ -125,7 +127,8 @@ def plt_patch(color: str, label: str):
 
 
 def lesions_figure(table: pd.DataFrame, title: str, path: str, note: str | None) -> None:
-    """Per (ablated language, setting) panel: accuracy change per task, language neurons vs random, 95% intervals."""
+    """Per (ablated language, setting) panel: accuracy change
+    per task, language neurons vs random, 95% intervals."""
     from lmanatomy.plots import figure, save
 
     panels = list(table.groupby(["ablated_language", "kind", "setting"], sort=True))
@@ -134,7 +137,7 @@ def lesions_figure(table: pd.DataFrame, title: str, path: str, note: str | None)
     fig, axes = figure(rows, cols, width=5.2 * cols, height=3.4 * rows + 0.8, squeeze=False, sharey=True)
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
-    for ax, ((language, kind, setting), part) in zip(axes.flat, panels):
+    for ax, ((language, kind, setting), part) in zip(axes.flat, panels, strict=False):
         tasks = sorted(part["task"].unique(), key=lambda t: (part[part["task"] == t]["task_language"].iloc[0] != language, t))
         x = np.arange(len(tasks))
         for offset, (neurons, color) in enumerate((("language", "C3"), ("random", "C7"))):

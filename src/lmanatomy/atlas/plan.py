@@ -6,7 +6,8 @@ one cheap job per model and reruns when any study's result changes.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from lmanatomy.redundancy.pairs import layer_pairs
 

@@ -19,8 +19,8 @@ activated share, when its tables carry the interval); counts of a deterministic 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -75,7 +75,7 @@ def lesion_profile(table1: pd.DataFrame, plans: Mapping[str, object], tasks: Seq
                 if plan.share == largest:
                     headline.setdefault(layer, []).append(drop)
         for (share, layer), cells in sorted(per_layer.items()):
-            drops, lows, highs, ns = zip(*cells)
+            drops, lows, highs, ns = zip(*cells, strict=True)
             rows.append({"profile": f"lesion_drop:{task_row['task']}@{share:g}", "layer": layer,
                          "value": float(np.mean(drops)), "ci_low": float(np.mean(lows)), "ci_high": float(np.mean(highs)),
                          "n": min(ns), "interval": "95% bootstrap over samples (lesioned cell)"})
@@ -158,7 +158,8 @@ def read_pair_rows(paths: Sequence[str | Path]) -> dict[int, pd.DataFrame]:
 
 
 def wide(profiles: pd.DataFrame, layers: int, names: Sequence[str] = tuple(HEADLINES)) -> pd.DataFrame:
-    """The headline profiles side by side: index = every decoder layer, a column per profile present."""
+    """The headline profiles side by side: index = every
+    decoder layer, a column per profile present."""
     present = [name for name in names if name in set(profiles["profile"])]
     table = profiles[profiles["profile"].isin(present)].pivot(index="layer", columns="profile", values="value")
     return table.reindex(index=range(layers), columns=present)
@@ -186,7 +187,8 @@ def read_profiles(files: Mapping[str, Sequence[str]], resamples: int, seed: int)
 
 
 def profile_blocks(files: Mapping[str, Sequence[str]]) -> dict[str, list[list[int]]]:
-    """Profiles measured on blocks of layers: the lesion headline's pruned ranges (0-based, inclusive)."""
+    """Profiles measured on blocks of layers: the lesion
+    headline's pruned ranges (0-based, inclusive)."""
     if "lesion" not in files:
         return {}
     from lmanatomy.lesion.planning import read_plans

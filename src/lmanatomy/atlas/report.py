@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,10 +29,11 @@ def normalised(values: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 
 
 def atlas_figure(profiles: pd.DataFrame, layers: int, title: str, path: str | Path, note: str | None) -> None:
-    """One panel per headline profile on a shared layer axis, each min–max normalised, with its interval band."""
+    """One panel per headline profile on a shared layer axis,
+    each min–max normalised, with its interval band."""
     names = [name for name in HEADLINES if name in set(profiles["profile"])]
     fig, axes = figure(len(names), 1, width=7.2, height=1.05 * len(names) + 1.2, sharex=True, squeeze=False)
-    for ax, name in zip(axes[:, 0], names):
+    for ax, name in zip(axes[:, 0], names, strict=True):
         part = profiles[profiles["profile"] == name].set_index("layer").reindex(range(layers))
         value, low, high = normalised(*(part[c].to_numpy(dtype=float) for c in ("value", "ci_low", "ci_high")))
         x = np.arange(layers)
@@ -53,7 +54,8 @@ def atlas_figure(profiles: pd.DataFrame, layers: int, title: str, path: str | Pa
 def atlas_tables(profiles: pd.DataFrame, wide: pd.DataFrame, correlations: pd.DataFrame, title: str,
                  csv: str | Path, md: str | Path, correlations_csv: str | Path, notes: Sequence[str]) -> str:
     """Write the long profiles (raw values, every profile) as CSV, and a Markdown page with the
-    headline profiles by layer, the correlations and the generated paragraph; returns the paragraph."""
+    headline profiles by layer, the correlations and
+    the generated paragraph; returns the paragraph."""
     write_table(profiles, csv)
     write_table(correlations, correlations_csv)
     text = paragraph(correlations, HEADLINES)

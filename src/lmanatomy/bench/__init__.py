@@ -7,8 +7,8 @@ prints the speed ratio and the agreement of the two. Speed is measured here, nev
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 @contextmanager
@@ -29,4 +29,5 @@ def machine_description() -> str:
     import torch
 
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return f"{platform.machine()}, {os.cpu_count()} CPU cores, {device}, torch {torch.__version__}, threads {torch.get_num_threads()}"
+    return (f"{platform.machine()}, {os.cpu_count()} CPU cores, {device}, torch {torch.__version__}, "
+            f"threads {torch.get_num_threads()}")

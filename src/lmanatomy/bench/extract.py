@@ -16,8 +16,8 @@ agreement of stored values with a hook-free recomputation. 1× is
 4× shard does exactly the work of a 1× shard and only the number of texts differs. Memory is
 bounded by one shard's values (rows_per_shard × values per row), so the benchmark uses shards
 small enough (default 32 rows, ≤ ``--texts``: no row repeats within a shard) that 1× already
-fills several. On a shared machine single timings are noisy: at 1× each side runs ``--repeat`` times,
-alternating, and the fastest run of each counts.
+fills several. On a shared machine single timings are noisy: at 1× each side runs ``--repeat``
+times, alternating, and the fastest run of each counts.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ import os
 import tempfile
 import threading
 import time
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -44,7 +45,8 @@ PROBES = {
 
 
 def spread(texts: list[str], n: int) -> list[str]:
-    """``n`` texts spread evenly over ``texts`` (all languages at every size), repeating past its end."""
+    """``n`` texts spread evenly over ``texts`` (all
+    languages at every size), repeating past its end."""
     if n <= len(texts):
         return [texts[int(i * len(texts) / n)] for i in range(n)]
     return [texts[i % len(texts)] for i in range(n)]
@@ -73,7 +75,7 @@ class PeakMemory:
             self.peak = max(self.peak, self.process.memory_info().rss)
             time.sleep(self.interval)
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self.start = self.peak = self.process.memory_info().rss
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -87,7 +89,8 @@ class PeakMemory:
 
 @dataclass
 class Timing:
-    """Fastest CPU and wall seconds over repeats; highest peak RSS (MiB) and its rise over the start."""
+    """Fastest CPU and wall seconds over repeats; highest
+    peak RSS (MiB) and its rise over the start."""
 
     cpu: float = float("inf")
     wall: float = float("inf")
@@ -186,13 +189,15 @@ def run_overhead(args: argparse.Namespace) -> None:
             with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
                 for rep in range(args.repeat if first else 1):
                     if first or args.bare_all_scales:
-                        bare.add(lambda: bare_forward(model, batches))
+                        bare.add(lambda batches=batches: bare_forward(model, batches))
                     out = Path(tmp) / f"s{rep}"
-                    store = extraction.add(lambda: extract(model, tokenizer, texts, probe, out, progress=False))
+                    store = extraction.add(
+                        lambda texts=texts, probe=probe, out=out: extract(model, tokenizer, texts, probe, out, progress=False))
                 size = sum((store.path / s.file).stat().st_size for s in store.shards) / 2**20
                 agree = agreement(model, tokenizer, texts, store, name) if first else None
-            lines = [f"{name:13s} ×{scale}: {len(texts)} texts, {tokens} tokens, {sum(store.widths.values())} values/row, "
-                     f"{len(store.shards)} shards, {size:.1f} MiB"]
+            lines = [f"{name:13s} ×{scale}: {len(texts)} texts, {tokens} tokens, "
+                     f"{sum(store.widths.values())} values/row, {len(store.shards)} shards, {size:.1f} "
+                     "MiB"]
             if bare.cpu < float("inf"):
                 lines.append(bare.line("bare"))
             lines.append(extraction.line("extract"))
@@ -200,7 +205,8 @@ def run_overhead(args: argparse.Namespace) -> None:
                 lines.append(f"    overhead (extract / bare): CPU {extraction.cpu / bare.cpu:.3f}  "
                              f"wall {extraction.wall / bare.wall:.3f}   (goal <= 1.15)")
             if agree is not None:
-                lines.append(f"    agreement with a hook-free recomputation: max |diff| / max |value| = {agree:.1e}")
+                lines.append("    agreement with a hook-free recomputation: max |diff| / max |value| = "
+                             f"{agree:.1e}")
             print("\n".join(lines), flush=True)
             del batches
 

@@ -11,7 +11,8 @@ Memory (``--memory-rows 240,960``): the fast path at each ``max_rows``, with the
 the cached prefix in place (the default) and with the per-row cache copies (``--in-place-only``:
 without them), in the same process; peak RSS (sampled) on CPU, peak allocated memory on CUDA, and the two paths' agreement.
 
-    python -m lmanatomy.bench knowledge --model pythia-410m --prompts 2 --memory-rows 240,960 --skip-loop
+    python -m lmanatomy.bench knowledge --model pythia-410m
+    --prompts 2 --memory-rows 240,960 --skip-loop
 
 ``--model`` is a registry name (random weights built from its architecture facts, so nothing is
 downloaded) or a prepared model folder. Prompts are seeded random token sequences.
@@ -68,11 +69,12 @@ def memory_rows(model, prompts, targets, layers, args) -> bool:
                 torch.cuda.synchronize()
                 torch.cuda.reset_peak_memory_stats()
                 before = torch.cuda.memory_allocated()
-            results[share] = timing.add(lambda: batched_attributions(
+            results[share] = timing.add(lambda rows=rows, share=share: batched_attributions(
                 model, prompts, targets, layers, steps=args.steps, site=args.site, max_rows=rows, share_prefix=share))
             if cuda:
                 torch.cuda.synchronize()
-                peak = f"GPU {torch.cuda.max_memory_allocated() / 2**20:7.0f} MiB (+{(torch.cuda.max_memory_allocated() - before) / 2**20:.0f})"
+                peak = (f"GPU {torch.cuda.max_memory_allocated() / 2**20:7.0f} MiB "
+                        f"(+{(torch.cuda.max_memory_allocated() - before) / 2**20:.0f})")
             else:
                 peak = f"RSS {timing.peak_mib:7.0f} MiB (+{timing.added_mib:.0f})"
             label = "read in place" if share else "copied per row"
@@ -111,7 +113,8 @@ def main(argv: list[str]) -> int:
     prompts = [rng.integers(0, vocab, size=args.length - (i % 3)).tolist() for i in range(args.prompts)]
     targets = rng.integers(0, vocab, size=args.prompts).tolist()
     layers = [int(x) for x in args.layers.split(",")] if args.layers else None
-    print(f"machine: {machine_description()}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"machine: {machine_description()}; load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"model: {described}; device {args.device}, {args.dtype}")
     print(f"inputs: {args.prompts} prompts of ~{args.length} tokens, m={args.steps}, site={args.site}")
     if args.memory_rows:
@@ -130,7 +133,8 @@ def main(argv: list[str]) -> int:
     error, close = agreement(fast.scores, slow.scores)
     _, n_layers, width = fast.scores.shape
     print(f"{n_layers} layers attributed × {width} FF neurons, max_rows={args.max_rows}")
-    print(f"batched: {times['batched']:.2f} s   loop (one prompt × one layer per pass): {times['loop']:.2f} s   "
-          f"speed-up {times['loop'] / times['batched']:.1f}×")
-    print(f"agreement: max |Δ| / max |loop| = {error:.1e}; every value within {TOLERANCE:g} relative: {close}")
+    print(f"batched: {times['batched']:.2f} s   loop (one prompt × one layer per pass): "
+          f"{times['loop']:.2f} s   speed-up {times['loop'] / times['batched']:.1f}×")
+    print(f"agreement: max |Δ| / max |loop| = {error:.1e}; every value within {TOLERANCE:g} "
+          f"relative: {close}")
     return 0 if close else 1

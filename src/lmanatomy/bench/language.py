@@ -1,4 +1,5 @@
-"""Benchmark: AP of every neuron — vectorised vs sklearn per neuron vs one sort of the matrix (the floor).
+"""Benchmark: AP of every neuron — vectorised vs sklearn
+per neuron vs one sort of the matrix (the floor).
 
 ``python -m lmanatomy.bench language [--texts 3000] [--neurons 50000] [--sample 400]``
 
@@ -21,7 +22,8 @@ import numpy as np
 
 
 def _best(fn, repeats: int) -> float:
-    """Best CPU time (process_time) of ``repeats`` runs: on a shared machine wall time measures the load."""
+    """Best CPU time (process_time) of ``repeats`` runs:
+    on a shared machine wall time measures the load."""
     times = []
     for _ in range(repeats):
         start = time.process_time()
@@ -79,7 +81,8 @@ def main(argv: list[str]) -> int:
     scores[labels] += positive_shift
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     print(machine_description())
-    print(f"matrix: {args.texts:,} texts × {args.neurons:,} neurons (float32), device {device}, memory budget {args.memory_mb:g} MB")
+    print(f"matrix: {args.texts:,} texts × {args.neurons:,} neurons (float32), device {device}, "
+          f"memory budget {args.memory_mb:g} MB")
 
     def sync() -> None:
         if device.type == "cuda":
@@ -141,5 +144,6 @@ def main(argv: list[str]) -> int:
     print(f"speed-up vs sklearn:               {t_sklearn / t_ap:6.1f}x   (goal >= 15x)")
     if peak is not None:
         print(f"peak memory above the input: {peak} MB (budget {args.memory_mb:g} MB)")
-    print(f"max |ΔAP| vs sklearn: {delta:.2e} (continuous scores), {delta_ties:.2e} (scores rounded to 2 decimals: ties)")
+    print(f"max |ΔAP| vs sklearn: {delta:.2e} (continuous scores), {delta_ties:.2e} (scores rounded "
+          "to 2 decimals: ties)")
     return 0 if max(delta, delta_ties) <= 1e-9 else 1

@@ -1,4 +1,5 @@
-"""Evaluation throughput of the lesion study's harness: shared-prefix KV cache vs plain left padding.
+"""Evaluation throughput of the lesion study's
+harness: shared-prefix KV cache vs plain left padding.
 
 ``python -m lmanatomy.bench lesion [--model data/models/smollm2-135m] [--task jnli] [--samples 16]``
 
@@ -31,7 +32,13 @@ def main(argv: list[str]) -> int:
     import torch
 
     from lmanatomy.data import load
-    from lmanatomy.evaluation import GenerationSettings, build_task, generate, render_prompt, task_spec
+    from lmanatomy.evaluation import (
+        GenerationSettings,
+        build_task,
+        generate,
+        render_prompt,
+        task_spec,
+    )
     from lmanatomy.models import load_model
 
     torch.set_num_threads(args.threads)
@@ -42,17 +49,19 @@ def main(argv: list[str]) -> int:
     model, tokenizer = load_model(args.model)
     tokens = sum(len(ids) for ids in tokenizer(prompts).input_ids)
     print(machine_description())
-    print(f"task {args.task}: {len(prompts)} prompts, {args.shots}-shot, {tokens} prompt tokens, batch {args.batch_size}, "
-          f"max {args.max_new_tokens} new tokens, stop at the first blank line")
+    print(f"task {args.task}: {len(prompts)} prompts, {args.shots}-shot, {tokens} prompt tokens, "
+          f"batch {args.batch_size}, max {args.max_new_tokens} new tokens, stop at the first blank "
+          "line")
     outputs, seconds = {}, {}
     for name, share in (("reference (plain left padding)", False), ("shared prefix", True)):
         settings = GenerationSettings(batch_size=args.batch_size, share_prefix=share)
         cpu, wall = time.process_time(), time.perf_counter()
         outputs[name] = generate(model, tokenizer, prompts, args.max_new_tokens, settings)
         seconds[name] = (time.process_time() - cpu, time.perf_counter() - wall)
-        print(f"{name:32s} cpu {seconds[name][0]:7.2f} s  wall {seconds[name][1]:7.2f} s  {tokens / seconds[name][0]:7.1f} prompt tokens/cpu-s")
+        print(f"{name:32s} cpu {seconds[name][0]:7.2f} s  wall {seconds[name][1]:7.2f} s  "
+              f"{tokens / seconds[name][0]:7.1f} prompt tokens/cpu-s")
     ref, fast = outputs.values()
     (ref_cpu, _), (fast_cpu, _) = seconds.values()
-    same = sum(a == b for a, b in zip(ref, fast)) / len(ref)
+    same = sum(a == b for a, b in zip(ref, fast, strict=True)) / len(ref)
     print(f"speed-up (CPU time): {ref_cpu / fast_cpu:.2f}x; identical generations: {same:.1%}")
     return 0

@@ -6,7 +6,8 @@ vectors and one float32 running sum per dataset; the in-memory reference keeps e
 vector. Prints wall and CPU time, the peak resident memory of each phase, and the agreement
 (activated counts equal; largest LLMDcos difference).
 
-    python -m lmanatomy.bench paramact [--model data/models/smollm2-135m] [--samples 3] [--threads 1]
+    python -m lmanatomy.bench paramact [--model data/models/smollm2-135m] [--samples 3]
+        [--threads 1]
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import os
 import resource
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -60,11 +61,13 @@ def measured(results: dict[str, dict[str, float]], key: str) -> Iterator[None]:
 def _texts(kind: str, n: int) -> pd.DataFrame:
     """Deterministic inputs of two kinds (prose, code), about 40-60 tokens each."""
     if kind == "prose":
-        text = [f"Report {i}: the river near town {i} rose by {3 * i + 2} centimetres after {i + 1} days of rain, "
-                f"and the council closed {i % 4 + 1} bridges until the water fell again. Question: is the town safe?\nAnswer:"
+        text = [f"Report {i}: the river near town {i} rose by {3 * i + 2} centimetres after {i + 1} "
+                f"days of rain, and the council closed {i % 4 + 1} bridges until the water fell "
+                "again. Question: is the town safe?\nAnswer:"
                 for i in range(n)]
     else:
-        text = [f"def scale_{i}(values: list[float]) -> list[float]:\n    \"\"\" Multiply every value by {i + 2} and drop "
+        text = [f"def scale_{i}(values: list[float]) -> list[float]:\n"
+                f"    \"\"\" Multiply every value by {i + 2} and drop "
                 f"values below {i}.\n    >>> scale_{i}([1.0, 2.0])\n    \"\"\"\n" for i in range(n)]
     return pd.DataFrame({"id": [f"{kind}{i}" for i in range(n)], "text": text})
 
@@ -94,8 +97,8 @@ def main(argv: list[str]) -> int:
     pairs = [Pair("prose", "prose", n), Pair("prose", "code", n), Pair("code", "code", n)]
     thresholds = thresholds_around(args.gamma)
     print(machine_description())
-    print(f"model {args.model}: {sum(scorer.layer_sizes):,} scored weights in {scorer.num_layers} layers; "
-          f"2 datasets x {2 * n} draws, 3 pairs x {n} samples")
+    print(f"model {args.model}: {sum(scorer.layer_sizes):,} scored weights in {scorer.num_layers} "
+          f"layers; 2 datasets x {2 * n} draws, 3 pairs x {n} samples")
     results: dict[str, dict[str, float]] = {}
     outputs = {}
     for storage in ("memory", "disk"):
@@ -105,7 +108,8 @@ def main(argv: list[str]) -> int:
     with measured(results, "in-memory reference (every draw's vector kept)"):
         ref_density, ref_pairs, ref_means = in_memory(scorer, draws, density, pairs, thresholds)
     for key, value in results.items():
-        print(f"{key:50s} wall {value['wall_s']:7.1f} s  cpu {value['cpu_s']:7.1f} s  peak RSS +{value['peak_extra_gb']:.2f} GB")
+        print(f"{key:50s} wall {value['wall_s']:7.1f} s  cpu {value['cpu_s']:7.1f} s  peak RSS "
+              f"+{value['peak_extra_gb']:.2f} GB")
     stream = outputs["memory"]
     gap = np.abs(stream.density["activated"].to_numpy() - ref_density["activated"].to_numpy())
     near = near_threshold(ref_means, thresholds)["near"].to_numpy()
@@ -114,8 +118,9 @@ def main(argv: list[str]) -> int:
     identical = outputs["memory"].density.equals(outputs["disk"].density) and outputs["memory"].pairs.equals(outputs["disk"].pairs)
     ratio = results["in-memory reference (every draw's vector kept)"]["cpu_s"] / results["streaming (memory running mean, cache 2)"]["cpu_s"]
     print(f"passes: streaming {stream.passes}, reference {4 * n}")
-    print(f"agreement: counts differ by {int(gap.sum())} of {int(ref_density['activated'].sum()):,} activations, all within "
-          f"float32 rounding of gamma = {same_counts}; max |LLMDcos difference| = {diff:.2e}; "
-          f"memory and disk running means give identical tables = {identical}")
+    print(f"agreement: counts differ by {int(gap.sum())} of {int(ref_density['activated'].sum()):,} "
+          f"activations, all within float32 rounding of gamma = {same_counts}; max |LLMDcos "
+          f"difference| = {diff:.2e}; memory and disk running means give identical tables = "
+          f"{identical}")
     print(f"cpu ratio reference / streaming = {ratio:.2f}")
     return 0 if same_counts and diff < 1e-5 and identical else 1

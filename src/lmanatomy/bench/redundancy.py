@@ -1,6 +1,7 @@
 """Batched linear SVR (all targets of a layer pair at once) vs scikit-learn's SVR, target by target.
 
-``python -m lmanatomy.bench redundancy [--size default|paper|both] [--targets N] [--store DIR --source N]``
+``python -m lmanatomy.bench redundancy [--size default|paper|both] [--targets N]
+[--store DIR --source N]``
 
 Both solve the same problem (libsvm's ε-SVR with C, epsilon) on the same layer pair: the batched
 solver fits every target dim; ``sklearn.svm.SVR(kernel="linear")`` fits a random sample of them
@@ -63,7 +64,8 @@ def hidden_state_like(n_train: int, n_test: int, width: int, seed: int = 0) -> P
 
 
 def store_pair(path: str, source: int, n_train: int, n_test: int) -> Pair:
-    """A real layer pair source → source+1 from an activation store: first n_train rows train, next n_test test."""
+    """A real layer pair source → source+1 from an activation
+    store: first n_train rows train, next n_test test."""
     from lmanatomy.extract import open_store
 
     store = open_store(path)
@@ -97,10 +99,12 @@ def compare(pair: Pair, label: str, sklearn_targets: int, C: float, epsilon: flo
     ours_wall, ours_cpu = time.perf_counter() - start, time.process_time() - cpu
     r2_ours, _ = ours.r2(pair.x_test, pair.y_test)
     n, p = pair.x_train.shape
-    print(f"\n== {label}: n_train={n}, n_test={len(pair.x_test)}, p={p}, targets={targets}; data: {pair.source}")
-    print(f"batched solver : {ours_wall:8.2f} s wall, {ours_cpu:8.2f} s CPU for {targets} targets "
-          f"= {1e3 * ours_wall / targets:.3f} ms/target (iterations median {np.median(ours.n_iter_):.0f}, max {ours.n_iter_.max():.0f}; "
-          f"converged {100 * ours.converged_.mean():.1f}% to KKT ≤ {tol:g})", flush=True)
+    print(f"\n== {label}: n_train={n}, n_test={len(pair.x_test)}, p={p}, targets={targets}; data: "
+          f"{pair.source}")
+    print(f"batched solver : {ours_wall:8.2f} s wall, {ours_cpu:8.2f} s CPU for {targets} targets = "
+          f"{1e3 * ours_wall / targets:.3f} ms/target (iterations median "
+          f"{np.median(ours.n_iter_):.0f}, max {ours.n_iter_.max():.0f}; converged "
+          f"{100 * ours.converged_.mean():.1f}% to KKT ≤ {tol:g})", flush=True)
     sample = np.sort(np.random.default_rng(seed).choice(targets, size=min(sklearn_targets, targets), replace=False))
     sk_wall, sk_cpu, r2_diff, cosines = 0.0, 0.0, [], []
     for dim in sample:
@@ -119,15 +123,21 @@ def compare(pair: Pair, label: str, sklearn_targets: int, C: float, epsilon: flo
         "max_r2_diff": max(r2_diff), "min_cosine": min(cosines), "converged": float(ours.converged_.mean()),
         "median_iter": float(np.median(ours.n_iter_)), "max_iter": float(ours.n_iter_.max()),
     }
-    print(f"sklearn SVR    : {sk_wall:8.2f} s wall, {sk_cpu:8.2f} s CPU for {len(sample)} sampled targets "
-          f"= {result['sklearn_ms_per_target']:.1f} ms/target")
-    print(f"per-target time ratio (sklearn / batched): {result['ratio_wall']:.0f}x wall, {result['ratio_cpu']:.0f}x CPU (goal >= 1000x at paper size)")
+    print(f"sklearn SVR    : {sk_wall:8.2f} s wall, {sk_cpu:8.2f} s CPU for {len(sample)} sampled "
+          f"targets = {result['sklearn_ms_per_target']:.1f} ms/target")
+    print(f"per-target time ratio (sklearn / batched): {result['ratio_wall']:.0f}x wall, "
+          f"{result['ratio_cpu']:.0f}x CPU (goal >= 1000x at paper size)")
     width = pair.width
-    if targets < width:  # the shared work (eigendecomposition, solve matrices) is counted once per sample: an upper bound
-        print(f"full pair of {width} targets, extrapolated from {targets}: <= {ours_cpu * width / targets:.1f} CPU-s (goal <= 60 at paper size)")
+    if targets < width:
+        # the shared work (eigendecomposition, solve matrices) is counted once per sample: an upper
+        # bound
+        print(f"full pair of {width} targets, extrapolated from {targets}: <= "
+              f"{ours_cpu * width / targets:.1f} CPU-s (goal <= 60 at paper size)")
     else:
-        print(f"full pair of {width} targets: {ours_cpu:.1f} CPU-s (goal <= 60 at paper size); {int(ours.polished_.sum())} targets polished")
-    print(f"agreement on the {len(sample)} sampled targets: max |ΔR²| = {result['max_r2_diff']:.2e}, min weight cosine = {result['min_cosine']:.6f}")
+        print(f"full pair of {width} targets: {ours_cpu:.1f} CPU-s (goal <= 60 at paper size); "
+              f"{int(ours.polished_.sum())} targets polished")
+    print(f"agreement on the {len(sample)} sampled targets: max |ΔR²| = "
+          f"{result['max_r2_diff']:.2e}, min weight cosine = {result['min_cosine']:.6f}")
     return result
 
 
@@ -151,7 +161,8 @@ def main(argv: list[str]) -> int:
 
     torch.set_num_threads(args.threads)
     print(f"machine: {machine_description()}")
-    print("sklearn.svm.SVR(kernel='linear'): libsvm, single-threaded, tol 1e-3; batched solver: float64, KKT tol", args.tol)
+    print("sklearn.svm.SVR(kernel='linear'): libsvm, single-threaded, tol 1e-3; batched solver: "
+          "float64, KKT tol", args.tol)
     sizes = ["default", "paper"] if args.size == "both" else [args.size]
     for size in sizes:
         n_train, n_test, width = SIZES[size]

@@ -17,7 +17,14 @@ download folder ``data/raw``. The columns are the contract in :mod:`lmanatomy.da
 
 from lmanatomy.data.download import download, fetch, sha256_file, unpack, verify_recorded
 from lmanatomy.data.formats import COMMON_COLUMNS, FLORES_LANGUAGES, FORMATS, Format
-from lmanatomy.data.layout import RAW_ROOT, OptionError, Resolved, dataset_input_paths, dataset_root, resolve
+from lmanatomy.data.layout import (
+    RAW_ROOT,
+    OptionError,
+    Resolved,
+    dataset_input_paths,
+    dataset_root,
+    resolve,
+)
 from lmanatomy.data.loaders import arrow_schema, load, load_table, read_table
 from lmanatomy.data.prepare import (
     Prepared,

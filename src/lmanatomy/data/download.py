@@ -18,6 +18,7 @@ import tarfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -70,7 +71,8 @@ def _expected_hash(dest: Path, sha256: str | None) -> tuple[str | None, str]:
     if sha256 is not None:
         return sha256.lower(), "pinned"
     recorded = read_record(dest)
-    origin = f"recorded at the first download in {record_path(dest)}; delete that file to trust a new upstream version"
+    origin = (f"recorded at the first download in {record_path(dest)}; delete that file to trust a new "
+              "upstream version")
     return recorded, origin if recorded else "not pinned"
 
 
@@ -81,7 +83,8 @@ def _finish(tmp: Path, dest: Path, name: str, sha256: str | None, git_blob: str 
         if expected is not None and actual != expected:
             raise DataError(f"{dest}: sha256 mismatch for {name}: expected {expected} ({origin}), got {actual}")
         if git_blob is not None and (blob := git_blob_sha1(tmp)) != git_blob:
-            raise DataError(f"{dest}: git blob id mismatch for {name}: expected {git_blob} (upstream repository), got {blob}")
+            raise DataError(f"{dest}: git blob id mismatch for {name}: expected {git_blob} (upstream "
+                            f"repository), got {blob}")
     except DataError:
         tmp.unlink(missing_ok=True)
         raise
@@ -174,7 +177,8 @@ def unpack(archive: str | Path, member: str, dest: str | Path, sha256: str | Non
 
 
 def fetch(path: str, raw_root: str | Path, entry: Upstream | None = None) -> str:
-    """Bring the download-table file ``path`` into ``raw_root`` (download or unpack); return its sha256."""
+    """Bring the download-table file ``path`` into
+    ``raw_root`` (download or unpack); return its sha256."""
     entry = entry or UPSTREAM.get(path)
     if entry is None:
         raise DataError(f"{path}: not in the download table (src/lmanatomy/data/upstream.py)")

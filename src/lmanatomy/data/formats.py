@@ -38,7 +38,8 @@ class Format:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        """Every column of the normalised table, in order: the common ones, then the format's own."""
+        """Every column of the normalised table, in
+        order: the common ones, then the format's own."""
         return COMMON_COLUMNS + tuple(self.fields)
 
     @property
@@ -49,7 +50,8 @@ class Format:
 
     @property
     def text_columns(self) -> tuple[str, ...]:
-        """The fields that may feed ``text`` (option ``text_column``): the default and every string field."""
+        """The fields that may feed ``text`` (option
+        ``text_column``): the default and every string field."""
         return tuple(dict.fromkeys([self.text_default, *(k for k, v in self.fields.items() if v == "string")]))
 
 
@@ -67,14 +69,16 @@ FLORES_CODE = r"^[a-z]{3}_[A-Z][a-z]{3}$"  # any FLORES-200 language: ISO 639-3 
 
 
 def flores_file_code(lang: str) -> str:
-    """The FLORES-200 file code of a language: a paper short code (en → eng_Latn) or a FLORES code itself."""
+    """The FLORES-200 file code of a language: a paper
+    short code (en → eng_Latn) or a FLORES code itself."""
     return FLORES_LANGUAGES.get(lang, lang)
 
 
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in [
-        Format("flores200", "FLORES-200: one sentence per line per language; line i is the same sentence in every language",
+        Format("flores200", "FLORES-200: one sentence per line per language; line i is the same sentence in every "
+                            "language",
                {"lang": "string", "line": "int64"}, "string (= lang)", "text", ("dev", "devtest"), ("languages",)),
         Format("pawsx", "PAWS-X: TSV id, sentence1, sentence2, label per language",
                {"lang": "string", "sentence1": "string", "sentence2": "string"}, "int64 (1 = paraphrase)", "sentence1",
@@ -89,15 +93,18 @@ FORMATS: dict[str, Format] = {
                "string (entailment/contradiction/neutral)", "sentence1", ("train", "valid")),
         Format("jcommonsenseqa", "JGLUE v1.1 JCommonsenseQA: JSON lines q_id, question, choice0..choice4, label (0-4)",
                {"question": "string", **{f"choice{i}": "string" for i in range(5)}}, "int64", "question", ("train", "valid")),
-        Format("boolq", "BoolQ: SuperGLUE jsonl (question, passage 'title -- text', idx, label) or original (question, title, answer, passage)",
+        Format("boolq", "BoolQ: SuperGLUE jsonl (question, passage 'title -- text', idx, label) or original "
+                        "(question, title, answer, passage)",
                {"question": "string", "passage": "string", "title": "string"}, "bool", "question", ("train", "val")),
-        Format("mmlu", "MMLU: CSV without header question, A, B, C, D, answer letter; one file per subject and split",
+        Format("mmlu", "MMLU: CSV without header question, A, B, C, D, answer letter; one file per subject "
+                       "and split",
                {"subject": "string", "question": "string", "A": "string", "B": "string", "C": "string", "D": "string"},
                "string (A-D)", "question", ("dev", "val", "test"), ("subjects",)),
         Format("humaneval", "HumanEval: gzipped JSON lines task_id, prompt, canonical_solution, test, entry_point",
                {"prompt": "string", "canonical_solution": "string", "test": "string", "entry_point": "string"},
                "null", "prompt", ("test",)),
-        Format("knowledge_questions", "knowledge-neuron-sim question file: JSON object {word: [questions]}; one row per question",
+        Format("knowledge_questions", "knowledge-neuron-sim question file: JSON object {word: [questions]}; one row per "
+                                      "question",
                {"word": "string", "question": "string"}, "string (= word)", "question", ("all",)),
         Format("siqa", "Social IQa: JSON lines context, question, answerA-C with a separate labels file (1-3)",
                {"context": "string", "question": "string", "answerA": "string", "answerB": "string", "answerC": "string"},
@@ -106,9 +113,11 @@ FORMATS: dict[str, Format] = {
                "int64 (0-3)", "ctx", ("train", "val")),
         Format("c4", "C4 (en): gzipped JSON lines text, url, timestamp", {"url": "string"}, "null", "text", ("validation", "train")),
         Format("wikitext2", "WikiText-2 (raw): one paragraph per row", {}, "null", "text", ("test", "validation", "train")),
-        Format("stsb", "STS Benchmark: tab-separated genre, file, year, id, score (0-5), sentence1, sentence2 per line",
+        Format("stsb", "STS Benchmark: tab-separated genre, file, year, id, score (0-5), sentence1, "
+                       "sentence2 per line",
                {"sentence1": "string", "sentence2": "string", "genre": "string"}, "float64", "sentence1", ("dev", "test", "train")),
-        Format("sick", "SICK (SemEval-2014 task 1): TSV with header pair_ID, sentence_A, sentence_B, relatedness_score (1-5), entailment_judgment",
+        Format("sick", "SICK (SemEval-2014 task 1): TSV with header pair_ID, sentence_A, sentence_B, "
+                       "relatedness_score (1-5), entailment_judgment",
                {"sentence1": "string", "sentence2": "string", "entailment": "string"}, "float64", "sentence1", ("trial", "test", "train")),
     ]
 }

@@ -22,8 +22,9 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from lmanatomy.errors import DataError
 from lmanatomy.io import atomic_path
@@ -72,7 +73,8 @@ def check_spec(spec: Mapping[str, Any]) -> None:
 def hf_cache_path(spec: Mapping[str, Any]) -> str:
     """``hf/<owner>__<repo>/<revision>/<name>/<split>.parquet`` (relative to data/raw)."""
     repo = str(spec["repo"]).replace("/", "__")
-    return f"{HF_ROOT}/{repo}/{spec['revision']}/{spec.get('name') or 'default'}/{spec['split']}.parquet"
+    return (f"{HF_ROOT}/{repo}/{spec['revision']}/"
+            f"{spec.get('name') or 'default'}/{spec['split']}.parquet")
 
 
 def spec_files(spec: Mapping[str, Any]) -> tuple[str, ...]:
@@ -136,7 +138,8 @@ def _mapped(record: Mapping[str, Any], columns: Mapping[str, str], where: str) -
     out: dict[str, Any] = {}
     for target, source in columns.items():
         if source not in record:
-            raise DataError(f"{where}: no field '{source}' (mapped to {target}; fields: {', '.join(map(str, record))})")
+            raise DataError(f"{where}: no field '{source}' (mapped to {target}; fields: "
+                            f"{', '.join(map(str, record))})")
         value = record[source]
         if value is None or (isinstance(value, str) and target in ("text", "sentence1", "sentence2", "id") and not value.strip()):
             raise DataError(f"{where}: field '{source}' (mapped to {target}) is empty")
@@ -147,7 +150,8 @@ def _mapped(record: Mapping[str, Any], columns: Mapping[str, str], where: str) -
 def _typed(values: dict[str, Any], where: str) -> dict[str, Any]:
     for key in ("text", "sentence1", "sentence2", "lang"):
         if key in values and not isinstance(values[key], str):
-            raise DataError(f"{where}: {key} should be a string, got {type(values[key]).__name__} {str(values[key])[:40]!r}")
+            raise DataError(f"{where}: {key} should be a string, got {type(values[key]).__name__} "
+                            f"{str(values[key])[:40]!r}")
     if "score" in values:
         try:
             values["score"] = float(values["score"])
@@ -188,7 +192,8 @@ def read_generic(root: Path, files: tuple[str, ...], split: str, spec: Mapping[s
 
 
 def fetch_hf_dataset(spec: Mapping[str, Any], dest: str | Path, load_dataset: Any = None) -> Path:
-    """Load a pinned Hub dataset split with ``datasets.load_dataset`` and cache it as Parquet at ``dest``.
+    """Load a pinned Hub dataset split with
+    ``datasets.load_dataset`` and cache it as Parquet at ``dest``.
 
     ``load_dataset`` defaults to the ``datasets`` package's (optional: an error says how to
     install it); tests pass the same function pointed at a local dataset folder.
@@ -209,5 +214,6 @@ def describe(spec: Mapping[str, Any]) -> str:
     """One line for the metadata: what the generic spec read and how its columns were mapped."""
     mapping = json.dumps(dict(spec.get("columns") or {}), sort_keys=True)
     if spec["format"] == "hf":
-        return f"Hub dataset {spec['repo']} ({spec.get('name') or 'default'}, split {spec['split']}) at {spec['revision']}, columns {mapping}"
+        return (f"Hub dataset {spec['repo']} ({spec.get('name') or 'default'}, split {spec['split']}) "
+                f"at {spec['revision']}, columns {mapping}")
     return f"{spec['format']} files {', '.join(map(str, spec['files']))}, columns {mapping}"

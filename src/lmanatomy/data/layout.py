@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from lmanatomy.data.formats import FLORES_CODE, FLORES_LANGUAGES, FORMATS, Format, flores_file_code
 from lmanatomy.data.generic import GENERIC_FORMATS, GENERIC_OPTIONS
@@ -103,7 +104,8 @@ def _alternatives(fmt: str, split: str, key: str | None) -> list[tuple[str, ...]
 
 
 def _c4_shards(root: Path | None, split: str) -> tuple[str, ...]:
-    """C4 comes in shards ``c4/en/c4-<split>.NNNNN-of-MMMMM.json.gz``: every shard present is read."""
+    """C4 comes in shards ``c4/en/c4-<split>.NNNNN-of-MMMMM.json.gz``:
+    every shard present is read."""
     prefix = f"c4/en/c4-{split}."
     if root is None:
         return tuple(sorted(p for p in UPSTREAM if p.startswith(prefix)))
@@ -179,7 +181,8 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
             raise OptionError(option, None, f"option '{option}' does not apply to format '{name}' (only to {', '.join(users)})")
     text_column = spec.get("text_column") or fmt.text_default
     if text_column not in fmt.text_columns:
-        raise OptionError("text_column", None, f"format '{name}' has no text field '{text_column}' (choose from {', '.join(fmt.text_columns)})")
+        raise OptionError("text_column", None, f"format '{name}' has no text field '{text_column}' (choose from "
+                                               f"{', '.join(fmt.text_columns)})")
 
     explicit_splits = spec.get("splits") is not None
     splits = list(spec["splits"]) if explicit_splits else list(fmt.splits)
@@ -200,7 +203,8 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
             raise OptionError("splits", index, f"split '{split}' of format '{name}' has no file {_where(folder)} "
                               f"(expected {_expected(name, split, candidates[0] if candidates else None)})")
         else:
-            absent.append(f"split '{split}': no {_expected(name, split, candidates[0] if candidates else None)} {_where(folder)}")
+            absent.append(f"split '{split}': no "
+                          f"{_expected(name, split, candidates[0] if candidates else None)} {_where(folder)}")
     if not kept_splits:
         raise DataError(f"format '{name}': no data {_where(folder)}; " + "; ".join(absent))
 
@@ -211,7 +215,8 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
         found = {split: _unit_files(name, folder, split, key) for split in kept_splits}
         missing = [split for split, files in found.items() if files is None]
         if missing:  # only languages/subjects can be missing: every kept split has a file otherwise
-            message = f"{keys_option[:-1]} '{key}': no {_expected(name, missing[0], key)} {_where(folder)}"
+            message = (f"{keys_option[:-1]} '{key}': no {_expected(name, missing[0], key)} "
+                       f"{_where(folder)}")
             if explicit_keys or len(missing) < len(kept_splits):  # named, or present in some splits only
                 if name == "mmlu":
                     there = _mmlu_subjects(folder, kept_splits)
@@ -286,7 +291,8 @@ def _keys_for(fmt: str, root: Path | None, splits: Sequence[str], requested: Seq
 
 
 def dataset_root(config: Mapping[str, Any], name: str) -> str | None:
-    """The root of a named dataset: its own ``root`` if the key is given (even null), else ``data_root``."""
+    """The root of a named dataset: its own ``root`` if
+    the key is given (even null), else ``data_root``."""
     spec = config["datasets"][name]
     return spec["root"] if "root" in spec else config.get("data_root")
 

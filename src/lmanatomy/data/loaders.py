@@ -19,8 +19,9 @@ import io
 import json
 import re
 import zlib
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from lmanatomy.data.download import verify_recorded
 from lmanatomy.data.formats import Format, flores_file_code
@@ -61,7 +62,8 @@ def read_text(path: Path) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise DataError(f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+        raise DataError(f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                        f"{exc.start})") from None
     return text.removeprefix("\ufeff")
 
 
@@ -108,7 +110,8 @@ def require(obj: Mapping[str, Any], kinds: Mapping[str, str], where: str) -> Non
         raise DataError(f"{where}: missing key(s) {', '.join(missing)} (this format needs {', '.join(kinds)})")
     for key, kind in kinds.items():
         if not _KINDS[kind](obj[key]):
-            raise DataError(f"{where}: key '{key}' should be {kind}, got {type(obj[key]).__name__} {str(obj[key])[:40]!r}")
+            raise DataError(f"{where}: key '{key}' should be {kind}, got {type(obj[key]).__name__} "
+                            f"{str(obj[key])[:40]!r}")
 
 
 def check_label(value: Any, allowed: Any, where: str, key: str = "label") -> Any:
@@ -146,7 +149,8 @@ def _pawsx(root: Path, files: tuple[str, ...], split: str, lang: str | None) -> 
         if not fields:
             continue
         if len(fields) != len(header):
-            raise DataError(f"{path}, line {lineno}: {len(fields)} tab-separated fields, the header has {len(header)}")
+            raise DataError(f"{path}, line {lineno}: {len(fields)} tab-separated fields, the header has "
+                            f"{len(header)}")
         label = fields[index["label"]]
         check_label(label, ("0", "1"), f"{path}, line {lineno}")
         s1, s2 = fields[index["sentence1"]], fields[index["sentence2"]]
@@ -289,7 +293,8 @@ def _knowledge_questions(root: Path, files: tuple[str, ...], split: str, key: st
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}, line {exc.lineno}: malformed JSON ({exc.msg}, column {exc.colno})") from None
     if not isinstance(data, dict) or not data:
-        raise DataError(f"{path}: expected a non-empty JSON object {{word: [questions]}}, got {type(data).__name__}")
+        raise DataError(f"{path}: expected a non-empty JSON object {{word: [questions]}}, got "
+                        f"{type(data).__name__}")
     rows = []
     for word, questions in data.items():
         if not _KINDS["strings"](questions) or not questions:
@@ -312,7 +317,7 @@ def _siqa(root: Path, files: tuple[str, ...], split: str, key: str | None) -> li
             labels.append(int(check_label(line.strip(), ("1", "2", "3"), f"{labels_path}, line {lineno}")))
     if len(labels) != len(records):
         raise DataError(f"{labels_path}: {len(labels)} labels for {len(records)} questions in {path}")
-    return [{"id": f"{split}/{i}", "label": label, **{k: obj[k] for k in keys}} for i, (obj, label) in enumerate(zip(records, labels))]
+    return [{"id": f"{split}/{i}", "label": label, **{k: obj[k] for k in keys}} for i, (obj, label) in enumerate(zip(records, labels, strict=True))]
 
 
 def _hellaswag(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
@@ -385,7 +390,8 @@ def _tab_rows(path: Path, lines: list[str], first: int, width: int, make: Callab
     for lineno, line in enumerate(lines, first):
         fields = line.split("\t")
         if len(fields) < width:
-            raise DataError(f"{path}, line {lineno}: {len(fields)} tab-separated fields, expected at least {width}")
+            raise DataError(f"{path}, line {lineno}: {len(fields)} tab-separated fields, expected at least "
+                            f"{width}")
         rows.append(make(fields, f"{path}, line {lineno}", len(rows)))
     if not rows:
         raise DataError(f"{path}: no records")
@@ -393,7 +399,8 @@ def _tab_rows(path: Path, lines: list[str], first: int, width: int, make: Callab
 
 
 def _stsb(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
-    """STS Benchmark lines: genre, file, year, id, score, sentence1, sentence2 (some lines carry extra source columns)."""
+    """STS Benchmark lines: genre, file, year, id, score, sentence1, sentence2 (some lines carry
+    extra source columns)."""
     path = root / files[0]
     return _tab_rows(path, lines_of(read_text(path)), 1, 7, lambda f, where, n: {
         "id": f"{split}/{n}", "label": _similarity(f[4], "score", where), "sentence1": f[5], "sentence2": f[6], "genre": f[0]})
@@ -403,7 +410,8 @@ SICK_HEADER = ["pair_ID", "sentence_A", "sentence_B", "relatedness_score", "enta
 
 
 def _sick(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
-    """SICK TSV with a header (pair_ID, sentence_A, sentence_B, relatedness_score, entailment_judgment)."""
+    """SICK TSV with a header (pair_ID, sentence_A,
+    sentence_B, relatedness_score, entailment_judgment)."""
     path = root / files[0]
     lines = lines_of(read_text(path))
     if not lines or lines[0].split("\t")[:5] != SICK_HEADER:
@@ -445,12 +453,14 @@ def arrow_schema(fmt: Format) -> pa.Schema:
 
 
 def _check_parallel(resolved: Resolved, rows_per_unit: Mapping[tuple[str, str | None], int]) -> None:
-    """FLORES-200 files of one split are a parallel corpus: line i is one sentence in every language."""
+    """FLORES-200 files of one split are a parallel
+    corpus: line i is one sentence in every language."""
     for split in resolved.splits:
         counts = {key: n for (s, key), n in rows_per_unit.items() if s == split}
         if len(set(counts.values())) > 1:
             detail = ", ".join(f"{flores_file_code(str(k))} {n}" for k, n in counts.items())
-            raise DataError(f"{resolved.folder}/flores200/{split}: the language files are not parallel (lines: {detail})")
+            raise DataError(f"{resolved.folder}/flores200/{split}: the language files are not parallel "
+                            f"(lines: {detail})")
 
 
 def _generic_reader(resolved: Resolved) -> Callable[[Path, tuple[str, ...], str, str | None], list[Row]]:
@@ -481,7 +491,7 @@ def read_columns(resolved: Resolved) -> dict[str, list[Any]]:
     text_column = resolved.text_column
     columns = {c: [row[text_column if c == "text" else c] for row in rows] for c in fmt.columns}
     seen: dict[str, str] = {}
-    for row_id, source in zip(columns["id"], columns["source"]):
+    for row_id, source in zip(columns["id"], columns["source"], strict=True):
         if row_id in seen:
             files = sorted({str(folder / seen[row_id]), str(folder / source)})
             raise DataError(f"{', '.join(files)}: duplicate id '{row_id}'")

@@ -26,7 +26,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -67,7 +67,8 @@ HASH_METHOD = (
 
 @dataclass(frozen=True)
 class Prepared:
-    """A prepared dataset: the normalised table (Arrow) and its provenance (the sidecar, unhashed)."""
+    """A prepared dataset: the normalised table (Arrow)
+    and its provenance (the sidecar, unhashed)."""
 
     table: pa.Table
     meta: dict[str, Any]
@@ -79,7 +80,8 @@ class Prepared:
 
 def sample_positions(keys: Sequence[Hashable] | None, length: int, n: int, seed: int = 0, per: str = "per",
                      independent: bool = False) -> np.ndarray:
-    """Sorted row positions of a seeded sample of ``n`` rows per distinct key (see the module docstring).
+    """Sorted row positions of a seeded sample of ``n``
+    rows per distinct key (see the module docstring).
 
     ``keys`` holds each row's group key (None: one group of ``length`` rows).
     """
@@ -111,7 +113,8 @@ def sample_rows(frame: pd.DataFrame, n: int, per: str | None = None, seed: int =
 
 def _sample_table(table: pa.Table, n: int, per: str | None, seed: int, independent: bool = False) -> pa.Table:
     if per is not None and per not in table.column_names:
-        raise DataError(f"sample.per: the table has no column '{per}' (columns: {', '.join(table.column_names)})")
+        raise DataError(f"sample.per: the table has no column '{per}' (columns: "
+                        f"{', '.join(table.column_names)})")
     keys = None if per is None else table.column(per).to_pylist()
     return table.take(sample_positions(keys, table.num_rows, n, seed, per or "per", independent))
 
@@ -134,7 +137,8 @@ def _source(folder: Path, rel: str) -> dict[str, Any]:
 
 
 def _notes(sources: list[dict[str, Any]], absent: tuple[str, ...], data_origin: Mapping[str, Any]) -> list[str]:
-    """What a reader of the results must know about the data: gaps, unpinned and non-upstream files."""
+    """What a reader of the results must know about the
+    data: gaps, unpinned and non-upstream files."""
     notes = [f"not in this root, left out: {item}" for item in absent]
     if data_origin["is_demo"] or data_origin["subset"]:
         notes.append(f"data: {data_origin['text']}")
@@ -223,7 +227,7 @@ def content_sha256(data: pd.DataFrame | pa.Table, fmt: Format) -> str:
     header = [[name, kind] for name, kind in fmt.column_types.items()]
     digest.update(json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
     columns = [table.column(name).to_pylist() for name in fmt.columns]
-    for row in zip(*columns):
+    for row in zip(*columns, strict=True):
         digest.update(json.dumps(list(row), ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode() + b"\n")
     return digest.hexdigest()
 
@@ -231,7 +235,8 @@ def content_sha256(data: pd.DataFrame | pa.Table, fmt: Format) -> str:
 def write_prepared(
     data: pd.DataFrame | pa.Table, parquet_path: str | Path, meta_path: str | Path, *, meta: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Write the table (Parquet, zstd) and then its sidecar JSON, each atomically; return the sidecar.
+    """Write the table (Parquet, zstd) and then its
+    sidecar JSON, each atomically; return the sidecar.
 
     ``data`` is a DataFrame or Arrow table with the format's columns (``meta["format"]``). The
     sidecar is ``meta`` plus ``columns`` (name → Arrow type), ``content_sha256`` and

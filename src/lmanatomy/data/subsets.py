@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import io
 import hashlib
+import io
 import json
 import shutil
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,8 @@ METHOD = ("records in file order; keep positions numpy.random.default_rng(seed).
 
 @dataclass(frozen=True)
 class Draw:
-    """One rule: the source files matching ``pattern`` (relative to the source root), how many records.
+    """One rule: the source files matching ``pattern``
+    (relative to the source root), how many records.
 
     ``n`` None copies the file whole. ``records`` is how a file splits into records: ``lines``
     (JSON lines, FLORES-200 text) or ``csv`` (MMLU: a quoted field may hold a newline).
@@ -57,8 +59,8 @@ FLORES_LANGS = ("eng_Latn", "deu_Latn", "fra_Latn", "spa_Latn", "zho_Hans", "jpn
 
 
 def fixed_fewshot_ids(task: str, field: str) -> tuple[str, tuple[str, ...]]:
-    """The ids of the train rows llm-jp-eval 2023-11 fixes as few-shots of ``task`` (evaluation.versions
-    names them by prepared id ``train/<id>``), as (upstream field, values)."""
+    """The ids of the train rows llm-jp-eval 2023-11 fixes as few-shots of ``task``
+    (evaluation.versions names them by prepared id ``train/<id>``), as (upstream field, values)."""
     from lmanatomy.evaluation.versions import LATE_2023, VERSIONS
 
     rows = VERSIONS[LATE_2023].fixed_few_shots[task].rows
@@ -70,7 +72,8 @@ DRAWS: tuple[Draw, ...] = (
       for lang in FLORES_LANGS),
     Draw("jglue/jsts-v1.1/valid-v1.1.json", 300, why="lesion test samples; redundancy and paramact sentences"),
     Draw("jglue/jsts-v1.1/train-v1.1.json", 1000, keep=fixed_fewshot_ids("jsts", "sentence_pair_id"),
-         why="lesion few-shots (incl. llm-jp-eval 2023-11's fixed rows); redundancy's 800 + 200 distinct sentence1"),
+         why=("lesion few-shots (incl. llm-jp-eval 2023-11's fixed rows); redundancy's 800 + 200 "
+              "distinct sentence1")),
     Draw("jglue/jnli-v1.1/valid-v1.1.json", 300, why="lesion (few-shots held out: no JNLI train in the source)"),
     Draw("jglue/jcommonsenseqa-v1.1/valid-v1.1.json", 300, why="lesion test samples"),
     Draw("jglue/jcommonsenseqa-v1.1/train-v1.1.json", 40, keep=fixed_fewshot_ids("jcommonsenseqa", "q_id"),
@@ -95,7 +98,8 @@ LICENSES: dict[str, str] = {
 # carries only its mirror repository's MIT license, not BoolQ's own, so its line is the record).
 ATTRIBUTION: dict[str, str] = {
     "flores200": "FLORES-200 (NLLB Team et al., 2022), dev split; CC BY-SA 4.0",
-    "jglue": "JGLUE v1.1 (Kurihara, Kawahara & Shibata, LREC 2022), Yahoo Japan Corporation; CC BY-SA 4.0",
+    "jglue": ("JGLUE v1.1 (Kurihara, Kawahara & Shibata, LREC 2022), Yahoo Japan Corporation; CC BY-SA "
+              "4.0"),
     "boolq": "BoolQ (Clark et al., NAACL 2019), SuperGLUE layout; CC BY-SA 3.0",
     "mmlu": "MMLU (Hendrycks et al., ICLR 2021), github.com/hendrycks/test; MIT",
     "humaneval": "HumanEval (Chen et al., 2021), github.com/openai/human-eval; MIT",
@@ -130,7 +134,8 @@ def split_records(data: bytes, records: str) -> list[bytes]:
 
 
 def kept_positions(records: Sequence[bytes], keep: tuple[str, tuple[str, ...]] | None) -> list[int]:
-    """Positions of the JSON-lines records whose ``field`` is one of the values (each must be found)."""
+    """Positions of the JSON-lines records whose ``field``
+    is one of the values (each must be found)."""
     if keep is None:
         return []
     field, values = keep
@@ -191,7 +196,8 @@ def draw_file(source_root: Path, target_root: Path, rel: str, draw: Draw, seed: 
 
 def draw_subsets(source_root: str | Path, target_root: str | Path, *, seed: int = SEED,
                  draws: Sequence[Draw] = DRAWS) -> dict[str, Any]:
-    """Draw every rule's files from ``source_root`` into ``target_root``; write and return the manifest."""
+    """Draw every rule's files from ``source_root`` into
+    ``target_root``; write and return the manifest."""
     source_root, target_root = Path(source_root), Path(target_root)
     if not source_root.is_dir():
         raise DataError(f"source root {source_root} is not a folder (expected the ../shared/data layout)")
@@ -200,7 +206,8 @@ def draw_subsets(source_root: str | Path, target_root: str | Path, *, seed: int 
         (target_root / dst).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source_root / src, target_root / dst)
     manifest = {
-        "what": "seeded subsets of real upstream data files, in their upstream layout (lm-anatomy data/real)",
+        "what": ("seeded subsets of real upstream data files, in their upstream layout (lm-anatomy "
+                 "data/real)"),
         "drawn_by": "lmanatomy subsets SOURCE_ROOT TARGET_ROOT (lmanatomy.data.subsets)",
         "seed": seed,
         "method": METHOD,
@@ -215,7 +222,8 @@ def draw_subsets(source_root: str | Path, target_root: str | Path, *, seed: int 
 
 
 def read_manifest(root: str | Path) -> dict[str, Any] | None:
-    """The subset manifest of a data root, or the demo marker's content, or None (plain upstream files)."""
+    """The subset manifest of a data root, or the demo
+    marker's content, or None (plain upstream files)."""
     for name in (MANIFEST, DEMO_MARKER):
         path = Path(root) / name
         if path.is_file():
@@ -227,7 +235,8 @@ def read_manifest(root: str | Path) -> dict[str, Any] | None:
 
 
 def origin(root: str | Path, rels: Sequence[str]) -> dict[str, Any]:
-    """The one fact every output uses to say what data it read: ``is_demo``, ``subset`` and a sentence.
+    """The one fact every output uses to say what data
+    it read: ``is_demo``, ``subset`` and a sentence.
 
     Taken from the root's ``manifest.json`` (real subsets) or ``DEMO.json`` (the demo data), never
     guessed from the path or the content. A root with neither holds upstream files as they are.
@@ -248,7 +257,8 @@ def origin(root: str | Path, rels: Sequence[str]) -> dict[str, Any]:
     n, total = sum(e["rows"] for e in drawn), sum(e["source_rows"] for e in drawn)
     source = (f"{drawn[0]['path']} (sha256 {drawn[0]['source_sha256'][:12]})" if len(drawn) == 1
               else f"{len(drawn)} upstream files (sha256 in {Path(root) / MANIFEST})")
-    text = f"real data, subset of {n:,} of {total:,} rows drawn with seed {manifest['seed']} from {source}"
+    text = (f"real data, subset of {n:,} of {total:,} rows drawn with seed {manifest['seed']} from "
+            f"{source}")
     if len(drawn) < len(used):
         text += f"; {len(used) - len(drawn)} complete file{'s' if len(used) - len(drawn) > 1 else ''}"
     return {"is_demo": False, "subset": True, "rows": n, "source_rows": total, "seed": manifest["seed"], "text": text}

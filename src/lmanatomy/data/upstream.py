@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+
 @dataclass(frozen=True)
 class Upstream:
     """One file of a data root: where to get it and what its bytes must hash to.
@@ -48,7 +49,8 @@ HELLASWAG_COMMIT = "a29ff8e9a04bba4bd6588223785ce105328adc57"  # rowanz/hellaswa
 # Hugging Face dataset revisions seen pinned in public code that downloads the same files; they
 # could not be resolved from here, so these files are trusted on first use as well.
 C4_REVISION = "1588ec454efa1a09f29cd18ddd04fe05fc8653a2"  # allenai/c4
-STSB_COMMIT = "ae95f34cde0428b8f0d753cba4d32e62d1f845e9"  # oborchers/Fast_Sentence_Embeddings, data/stsbenchmark (a copy)
+# oborchers/Fast_Sentence_Embeddings, data/stsbenchmark (a copy)
+STSB_COMMIT = "ae95f34cde0428b8f0d753cba4d32e62d1f845e9"
 SICK_COMMIT = "e1d3375f5b3bc24f21aa4e46f96eb379e9fc1081"  # brmson/dataset-sts, data/sts/sick2014 (a copy)
 WIKITEXT_REVISION = "b08601e04326c79dfdd32d625aee71d232d685c3"  # Salesforce/wikitext
 LANG_NEURON_COMMIT = "033c7b177b90a7248dda10cb4c5775d67735d385"  # kojima-takeshi188/lang_neuron, the authors' texts
@@ -60,8 +62,8 @@ _JGLUE_SHA256 = {
     "jsts-v1.1/valid-v1.1.json": "7c0bdcb381179f01096c635d058853d96da1e1248d23fe3f5c2beed5dc2d9b1a",
     "jnli-v1.1/train-v1.1.json": None,
     "jnli-v1.1/valid-v1.1.json": "39a41d5a112cc6c5baafa7d2464e579843e904a4b7206a4e905517a257f6459c",
-    "jcommonsenseqa-v1.1/train-v1.1.json": "9b55fae5ecb3aedd6f8ce5bc09196c3b629864668ec6c18eee4d65c0aa48229e",
-    "jcommonsenseqa-v1.1/valid-v1.1.json": "0d8d76f3bfa0d174866939882faccdd01fbc2bcd5a76c43748ba0c40a7b3b8d4",
+    "jcommonsenseqa-v1.1/train-v1.1.json": ("9b55fae5ecb3aedd6f8ce5bc09196c3b629864668ec6c18eee4d65c0aa48229e"),
+    "jcommonsenseqa-v1.1/valid-v1.1.json": ("0d8d76f3bfa0d174866939882faccdd01fbc2bcd5a76c43748ba0c40a7b3b8d4"),
 }
 
 _FLORES_SHA256 = {
@@ -179,7 +181,8 @@ def _entries() -> list[Upstream]:
         if rel.startswith("dev/"):
             url = f"{GITHUB}/genggui001/opencompass/{FLORES_DEV_COMMIT}/data/flores200_dataset/{rel}"
         else:
-            url = f"{GITHUB}/Helsinki-NLP/OPUS-MT-testsets/{FLORES_DEVTEST_COMMIT}/datasets/facebook/flores/flores200_dataset/{rel}"
+            url = (f"{GITHUB}/Helsinki-NLP/OPUS-MT-testsets/{FLORES_DEVTEST_COMMIT}/"
+                   f"datasets/facebook/flores/flores200_dataset/{rel}")
         entries.append(Upstream(f"flores200/{rel}", url, sha, note="copy of the FLORES-200 release (NLLB Team)"))
     pawsx_archive = "pawsx/x-final.tar.gz"
     entries.append(
@@ -187,8 +190,8 @@ def _entries() -> list[Upstream]:
             pawsx_archive,
             "https://storage.googleapis.com/paws/pawsx/x-final.tar.gz",
             None,
-            note="the PAWS-X release archive; a storage bucket, not a repository: not pinned, trusted on first use "
-                 "(no pinned copy found in any repository; docs/language.md)",
+            note=("the PAWS-X release archive; a storage bucket, not a repository: not pinned, "
+                  "trusted on first use (no pinned copy found in any repository; docs/language.md)"),
         )
     )
     for lang in PAWSX_LANGUAGES:
@@ -207,14 +210,15 @@ def _entries() -> list[Upstream]:
     )
     entries.append(
         Upstream("boolq/train.jsonl", "https://storage.googleapis.com/boolq/train.jsonl", None,
-                 note="the original BoolQ release (question/title/answer/passage); not pinned, trusted on first use")
+                 note=("the original BoolQ release (question/title/answer/passage); not pinned, trusted "
+                       "on first use"))
     )
     entries.append(
         Upstream("humaneval/HumanEval.jsonl.gz", f"{GITHUB}/openai/human-eval/{HUMANEVAL_COMMIT}/data/HumanEval.jsonl.gz",
                  "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef")
     )
     for subject, hashes in MMLU_SHA256.items():
-        for split, sha in zip(("dev", "val", "test"), hashes):
+        for split, sha in zip(("dev", "val", "test"), hashes, strict=True):
             rel = f"data/{split}/{subject}_{split}.csv"
             entries.append(Upstream(f"mmlu/{rel}", f"{GITHUB}/hendrycks/test/{MMLU_COMMIT}/{rel}", sha))
     entries.append(
@@ -225,7 +229,8 @@ def _entries() -> list[Upstream]:
     siqa_archive = "siqa/socialiqa-train-dev.zip"
     entries.append(
         Upstream(siqa_archive, "https://storage.googleapis.com/ai2-mosaic/public/socialiqa/socialiqa-train-dev.zip", None,
-                 note="the Social IQa release archive; a storage bucket: not pinned, trusted on first use")
+                 note=("the Social IQa release archive; a storage bucket: not pinned, trusted on first "
+                       "use"))
     )
     for split in ("train", "dev"):
         for name in (f"{split}.jsonl", f"{split}-labels.lst"):
@@ -234,7 +239,8 @@ def _entries() -> list[Upstream]:
     for split, blob in (("train", "1997e15fe638ef2aeec6993471159295cd75aab7"), ("val", "0f5ee25d72216f12317d5d8a7b92deafa423d81e")):
         entries.append(
             Upstream(f"hellaswag/hellaswag_{split}.jsonl", f"{GITHUB}/rowanz/hellaswag/{HELLASWAG_COMMIT}/data/hellaswag_{split}.jsonl",
-                     None, git_blob=blob, note="too large to be copied here; the git blob id comes from the upstream repository")
+                     None, git_blob=blob, note=("too large to be copied here; the git blob id comes from the upstream "
+                                                "repository"))
         )
     for shard in ("c4-validation.00000-of-00008.json.gz", "c4-train.00000-of-01024.json.gz"):
         entries.append(
@@ -245,7 +251,8 @@ def _entries() -> list[Upstream]:
         rel = f"wikitext-2-raw-v1/{split}-00000-of-00001.parquet"
         entries.append(
             Upstream(f"wikitext2/{rel}", f"https://huggingface.co/datasets/Salesforce/wikitext/resolve/{WIKITEXT_REVISION}/{rel}", None,
-                     note="the Hugging Face Parquet copy of wikitext-2-raw-v1 (one raw line per row); not pinned, trusted on first use")
+                     note=("the Hugging Face Parquet copy of wikitext-2-raw-v1 (one raw line per row); "
+                           "not pinned, trusted on first use"))
         )
     # sha256 of the blobs at the pinned commits (computed from the repositories' git objects here)
     for split, sha in (("dev", "5d7e944d8b02734b07bfdb5df67db3420c64bed153fcaa1ba47ad03480cf4234"),
@@ -253,14 +260,16 @@ def _entries() -> list[Upstream]:
                        ("train", "0f71910b59aa1ad973c5897f0791f3b0965a92b8f82b1a95f3eea9f4162fda82")):
         entries.append(
             Upstream(f"stsbenchmark/sts-{split}.csv", f"{GITHUB}/oborchers/Fast_Sentence_Embeddings/{STSB_COMMIT}/data/stsbenchmark/sts-{split}.csv",
-                     sha, note="copy of the STS Benchmark release (Cer et al. 2017); dev = the released code's STS-B validation")
+                     sha, note=("copy of the STS Benchmark release (Cer et al. 2017); dev = the released "
+                                "code's STS-B validation"))
         )
     for name, sha in (("SICK_trial.txt", "5a88cfb62f8c6bd2a3cce0f2421ba2cb8c2be5ab4a800f6f01e2c64aafb7db56"),
                       ("SICK_test_annotated.txt", "2b8aa806658d6fc23c6824c83776c2d4fee7556000817b5ec0f982861413b7d0"),
                       ("SICK_train.txt", "266cf8047149bd1d68138dd30439f3122bff30069740ac6705bb6197d9f1b48e")):
         entries.append(
             Upstream(f"sick2014/{name}", f"{GITHUB}/brmson/dataset-sts/{SICK_COMMIT}/data/sts/sick2014/{name}", sha,
-                     note="copy of SICK (Marelli et al. 2014, CC BY-NC-SA 3.0); trial = the Hugging Face 'sick' validation split")
+                     note=("copy of SICK (Marelli et al. 2014, CC BY-NC-SA 3.0); trial = the Hugging "
+                           "Face 'sick' validation split"))
         )
     return entries
 

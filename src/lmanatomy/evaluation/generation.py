@@ -60,7 +60,8 @@ def _no_hook(input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> Ab
 
 
 class _BlankLineStop(StoppingCriteria):
-    """Per-row stop once the generated text contains ``"\\n\\n"`` (a transformers StoppingCriteria)."""
+    """Per-row stop once the generated text contains
+    ``"\\n\\n"`` (a transformers StoppingCriteria)."""
 
     def __init__(self, tokenizer: Any, start: int):
         self.tokenizer = tokenizer
@@ -150,5 +151,5 @@ def generate(
         with hook(input_ids, attention_mask):
             out = model.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
         texts = tokenizer.batch_decode(out[:, input_ids.shape[1] :], skip_special_tokens=True)
-        outputs.update(zip(batch, texts))
+        outputs.update(zip(batch, texts, strict=True))
     return [outputs[i] for i in range(len(ids))]

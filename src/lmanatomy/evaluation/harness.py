@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,7 +70,7 @@ def evaluate_task(
             "gold": golds,
             "output": outputs,
             "prediction": predictions,
-            "correct": [p == g for p, g in zip(predictions, golds)],
+            "correct": [p == g for p, g in zip(predictions, golds, strict=True)],
             "parsed": [parse_float(p) if numeric else math.nan for p in predictions],
             "fewshot_answer": [p in shot_answers for p in predictions],
         },
@@ -92,8 +92,9 @@ def evaluate_task(
 
 
 def _uncertainty(metrics: list[str], outputs: list[str], golds: list[str], shot_answers: list[str]) -> dict[str, Any]:
-    """Per metric: 95% bootstrap interval, whether a correlation is undefined, and two baselines on the
-    same samples with their 95% intervals: the constant majority answer and the repeated last few-shot answer."""
+    """Per metric: 95% bootstrap interval, whether a correlation is undefined,
+    and two baselines on the same samples with their 95% intervals: the
+    constant majority answer and the repeated last few-shot answer."""
     out: dict[str, Any] = {}
     for metric in metrics:
         out[f"{metric}_ci95"] = _interval(metric, outputs, golds)
@@ -109,7 +110,8 @@ def _uncertainty(metrics: list[str], outputs: list[str], golds: list[str], shot_
 
 
 def _constant_interval(metric: str, answer: str, golds: list[str]) -> list[float]:
-    """The 95% interval of a constant answer; a correlation of constant predictions is undefined, 0 in every resample."""
+    """The 95% interval of a constant answer; a correlation of
+    constant predictions is undefined, 0 in every resample."""
     if metric != "exact_match":
         return [0.0, 0.0]
     return _interval(metric, constant_answers(metric, golds, answer), golds)

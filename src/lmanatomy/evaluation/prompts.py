@@ -8,7 +8,7 @@ name no version keep the prompt they had.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from lmanatomy.evaluation.versions import V1_1, version
 
@@ -18,8 +18,11 @@ def render_prompt(
 ) -> str:
     """The exact prompt string of one sample under llm-jp-eval version ``llm_jp_eval``.
 
-    ``v1.1``: ``header\\n\\n### 指示:\\n{instruction}`` + per few-shot ``\\n\\n### 入力:\\n{input}\\n\\n### 応答:\\n{output}``
-    + ``\\n\\n### 入力:\\n{input}\\n\\n### 応答:\\n``. ``2023-11``: ``header\\n### 指示\\n{instruction}`` + per
-    few-shot ``\\n\\n### 入力：\\n{input}\\n### 回答：\\n{output}`` + ``\\n\\n### 入力：\\n{input}\\n### 回答：\\n``.
+    ``v1.1``: ``header\\n\\n### 指示:\\n{instruction}``
+    + per few-shot ``\\n\\n### 入力:\\n{input}\\n\\n### 応答:\\n{output}``
+    + ``\\n\\n### 入力:\\n{input}\\n\\n### 応答:\\n``.
+    ``2023-11``: ``header\\n### 指示\\n{instruction}``
+    + per few-shot ``\\n\\n### 入力：\\n{input}\\n### 回答：\\n{output}``
+    + ``\\n\\n### 入力：\\n{input}\\n### 回答：\\n``.
     """
     return version(llm_jp_eval).layout(language).render(instruction, list(few_shots), input)

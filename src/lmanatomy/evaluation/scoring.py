@@ -20,7 +20,7 @@ import math
 import re
 import unicodedata
 import warnings
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -37,7 +37,8 @@ def postprocess(generated: str) -> str:
 
 
 def parse_float(text: str) -> float:
-    """A float from whatever is left after deleting every character not in ``[0-9.]`` (else -2.0)."""
+    """A float from whatever is left after deleting
+    every character not in ``[0-9.]`` (else -2.0)."""
     cleaned = re.sub(r"[^0-9.]", "", text)
     try:
         return float(cleaned)
@@ -46,7 +47,7 @@ def parse_float(text: str) -> float:
 
 
 def exact_match(predictions: Sequence[str], golds: Sequence[str]) -> float:
-    return float(np.mean([p == g for p, g in zip(predictions, golds)]))
+    return float(np.mean([p == g for p, g in zip(predictions, golds, strict=True)]))
 
 
 def _correlation(statistic: Callable, predictions: Sequence[str], golds: Sequence[str]) -> float:
@@ -78,7 +79,8 @@ METRICS: dict[str, Callable[[Sequence[str], Sequence[str]], float]] = {
 
 
 def score(task: str | Sequence[str], predictions: Sequence[str], golds: Sequence[str]) -> dict[str, float]:
-    """Scores of generated texts against golds, per metric of ``task`` (a task name or a metric list).
+    """Scores of generated texts against golds, per
+    metric of ``task`` (a task name or a metric list).
 
     ``predictions`` may be raw generations or already post-processed: cutting at the first blank
     line and NFKC are idempotent.
@@ -102,7 +104,8 @@ def score(task: str | Sequence[str], predictions: Sequence[str], golds: Sequence
 
 
 def undefined_correlation(predictions: Sequence[str], golds: Sequence[str]) -> bool:
-    """True when Pearson/Spearman is undefined (constant parsed predictions or golds), which llm-jp-eval scores 0."""
+    """True when Pearson/Spearman is undefined (constant parsed
+    predictions or golds), which llm-jp-eval scores 0."""
     parsed = [parse_float(postprocess(p)) for p in predictions]
     return len(set(parsed)) < 2 or len({float(normalize(str(g))) for g in golds}) < 2
 
@@ -123,7 +126,7 @@ def bootstrap_interval(
         raise ValueError(f"a bootstrap interval needs at least 2 samples, got {n}")
     draws = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
     if metric == "exact_match":
-        correct = np.array([p == g for p, g in zip(preds, refs)], dtype=float)
+        correct = np.array([p == g for p, g in zip(preds, refs, strict=True)], dtype=float)
         values = correct[draws].mean(axis=1)
     else:
         values = np.array([METRICS[metric]([preds[i] for i in row], [refs[i] for i in row]) for row in draws])
@@ -133,7 +136,8 @@ def bootstrap_interval(
 
 
 def majority_baseline(metric: str, golds: Sequence[str]) -> float:
-    """The score of a constant answer: the most frequent gold's share (exact match), 0 for a correlation."""
+    """The score of a constant answer: the most frequent
+    gold's share (exact match), 0 for a correlation."""
     if metric != "exact_match":
         return 0.0
     refs = [normalize(str(g)) for g in golds]
@@ -141,14 +145,16 @@ def majority_baseline(metric: str, golds: Sequence[str]) -> float:
 
 
 def constant_answers(metric: str, golds: Sequence[str], answer: str) -> list[str]:
-    """The predictions of a model that always answers ``answer`` (for a bootstrap interval of a baseline)."""
+    """The predictions of a model that always answers
+    ``answer`` (for a bootstrap interval of a baseline)."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric '{metric}' (known: {sorted(METRICS)})")
     return [answer] * len(golds)
 
 
 def majority_answer(golds: Sequence[str]) -> str:
-    """The most frequent gold (ties: the first in sorted order, so the choice does not depend on sample order)."""
+    """The most frequent gold (ties: the first in sorted
+    order, so the choice does not depend on sample order)."""
     refs = [normalize(str(g)) for g in golds]
     if not refs:
         raise ValueError("a baseline needs at least one gold")
@@ -157,7 +163,8 @@ def majority_answer(golds: Sequence[str]) -> str:
 
 
 def fewshot_repeat_baseline(metric: str, golds: Sequence[str], shot_answers: Sequence[str]) -> tuple[str, float]:
-    """(answer, score) of always repeating the last few-shot's answer: a constant answer, so 0 for a correlation.
+    """(answer, score) of always repeating the last few-shot's
+    answer: a constant answer, so 0 for a correlation.
 
     The last shot is the answer the model read just before the question, the one a copying model
     repeats; with no few-shots the baseline is undefined and raises.

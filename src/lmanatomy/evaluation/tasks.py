@@ -27,8 +27,9 @@ train file, read by ``fixed_fewshot_frame``). Each task file records its version
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from lmanatomy.errors import DataError
 from lmanatomy.evaluation.versions import V1_1, Version, fixed_fewshot_file, version
@@ -78,8 +79,10 @@ TASKS: dict[str, TaskSpec] = {
         TaskSpec(
             "jnli", "JNLI", "jnli", "ja",
             "前提と仮説の関係をentailment、contradiction、neutralの中から回答してください。それ以外には何も含めないことを厳守してください。"
-            "\n\n制約：\n- 前提から仮説が、論理的知識や常識的知識を用いて導出可能である場合はentailmentと出力\n"
-            "- 前提と仮説が両立しえない場合はcontradictionと出力\n- そのいずれでもない場合はneutralと出力",
+            "\n\n制約：\n- 前提から仮説が、"
+            "論理的知識や常識的知識を用いて導出可能である場合はentailmentと出力\n"
+            "- 前提と仮説が両立しえない場合はcontradictionと出力\n"
+            "- そのいずれでもない場合はneutralと出力",
             3, ("exact_match",),
             lambda r: (f"前提：{r['sentence1']}\n仮説：{r['sentence2']}", str(r["label"])),
             ("valid",), ("train",),
@@ -95,7 +98,8 @@ TASKS: dict[str, TaskSpec] = {
         ),
         TaskSpec(
             "jcommonsenseqa", "JCommonsenseQA", "jcommonsenseqa", "ja",
-            "質問と回答の選択肢を入力として受け取り、選択肢から回答を選択してください。なお、回答は選択肢の番号（例：0）でするものとします。 "
+            "質問と回答の選択肢を入力として受け取り、選択肢から回答を選択してください。"
+            "なお、回答は選択肢の番号（例：0）でするものとします。 "
             "回答となる数値をint型で返し、他には何も含めないことを厳守してください。",
             1, ("exact_match",),
             lambda r: (
@@ -106,7 +110,8 @@ TASKS: dict[str, TaskSpec] = {
         ),
         TaskSpec(
             "boolq", "BoolQ", "boolq", "en",
-            "Read the passage and answer the question with yes or no. Answer with yes or no only and include nothing else.",
+            "Read the passage and answer the question with yes or no. Answer with yes or no only "
+            "and include nothing else.",
             3, ("exact_match",),
             lambda r: (f"Passage: {r['passage']}\nQuestion: {r['question']}?", _boolq_answer(r["label"])),
             ("val",), ("train",),
@@ -114,8 +119,8 @@ TASKS: dict[str, TaskSpec] = {
         ),
         TaskSpec(
             "mmlu", "MMLU", "mmlu", "en",
-            "Answer the multiple-choice question with the letter of the correct choice (A, B, C or D). "
-            "Return the letter only and include nothing else.",
+            "Answer the multiple-choice question with the letter of the correct choice (A, B, C "
+            "or D). Return the letter only and include nothing else.",
             1, ("exact_match",),
             lambda r: (f"Question: {r['question']}\nChoices: " + ",".join(f"{c}.{r[c]}" for c in "ABCD"), str(r["label"]).strip()),
             ("test",), ("dev",),
@@ -152,29 +157,35 @@ def _shuffled(samples: list[dict[str, str]]) -> list[dict[str, str]]:
 def _fixed_few_shots(
     spec: TaskSpec, ver: Version, frame: pd.DataFrame, fewshot_frame: pd.DataFrame | None, num_few_shots: int
 ) -> tuple[list[dict[str, str]], str]:
-    """The version's fixed few-shots of ``spec`` (the first ``num_few_shots``) and where they were read."""
+    """The version's fixed few-shots of ``spec`` (the
+    first ``num_few_shots``) and where they were read."""
     fixed = ver.fixed_few_shots[spec.name]
     if num_few_shots == 0:
         return [], "none (0-shot)"
     if num_few_shots > len(fixed.rows):
-        raise DataError(f"task '{spec.name}': llm-jp-eval {ver.name} fixes {len(fixed.rows)} few-shots, num_few_shots={num_few_shots}")
+        raise DataError(f"task '{spec.name}': llm-jp-eval {ver.name} fixes {len(fixed.rows)} few-shots, "
+                        f"num_few_shots={num_few_shots}")
     pool, where = frame[frame["split"] == fixed.split], "the dataset's own split"
     if pool.empty and fewshot_frame is not None:
         pool, where = fewshot_frame[fewshot_frame["split"] == fixed.split], str(fewshot_frame.attrs.get("source", "the upstream file"))
     if pool.empty:
         raise DataError(
-            f"task '{spec.name}': llm-jp-eval {ver.name} fixes its few-shots as rows of the upstream {fixed.split} split, "
-            "which this dataset lacks (fetch it with fixed_fewshot_frame)"
+            f"task '{spec.name}': llm-jp-eval {ver.name} fixes its few-shots as rows of the "
+            f"upstream {fixed.split} split, which this dataset lacks (fetch it with "
+            "fixed_fewshot_frame)"
         )
     index = {tuple(str(v) for v in key): i for i, key in enumerate(pool[list(fixed.key)].itertuples(index=False, name=None))}
     shots = []
     for key in fixed.rows[:num_few_shots]:
         if key not in index:
-            raise DataError(f"task '{spec.name}': few-shot row {dict(zip(fixed.key, key))} of llm-jp-eval {ver.name} is not in {where}")
+            raise DataError(f"task '{spec.name}': few-shot row {dict(zip(fixed.key, key, strict=True))} "
+                            f"of llm-jp-eval {ver.name} is not in {where}")
         row = pool.iloc[index[key]].to_dict()
         text, answer = spec.render(row)
         shots.append({"input": text, "output": fixed.label_text(row["label"]) if fixed.label_text else answer})
-    return shots, f"fixed by llm-jp-eval {ver.name}: upstream {fixed.split} rows {[k[0] if len(k) == 1 else list(k) for k in fixed.rows[:num_few_shots]]}, read from {where}"
+    return shots, (f"fixed by llm-jp-eval {ver.name}: upstream {fixed.split} rows "
+                   f"{[k[0] if len(k) == 1 else list(k) for k in fixed.rows[:num_few_shots]]}, read from "
+                   f"{where}")
 
 
 def build_task(
@@ -184,7 +195,8 @@ def build_task(
     llm_jp_eval: str = V1_1,
     fewshot_frame: pd.DataFrame | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """The task's train/dev/test files (llm-jp-eval format) and an info record, from a prepared dataset.
+    """The task's train/dev/test files (llm-jp-eval
+    format) and an info record, from a prepared dataset.
 
     ``frame`` has the prepared dataset's columns (``split`` names the upstream split) in upstream
     file order. ``llm_jp_eval``: the version whose instruction and few-shots the files carry.
@@ -206,13 +218,15 @@ def build_task(
     else:
         held = max(len(test) // 10, 2 * num_few_shots)
         if held >= len(test):
-            raise DataError(f"task '{spec.name}': no train split, and {len(test)} test rows are too few to hold out {held}")
+            raise DataError(f"task '{spec.name}': no train split, and {len(test)} test rows are too few to "
+                            f"hold out {held}")
         train_source, test = test[len(test) - held :], test[: len(test) - held]
         info["fewshot_source"] = (
             f"held out from {'/'.join(spec.test_splits)} (last {held} rows; the dataset has no "
             f"{'/'.join(spec.train_splits)} split)"
         )
-        info["notes"].append(f"few-shots from a held-out part of {'/'.join(spec.test_splits)}: no train split in the data")
+        info["notes"].append(f"few-shots from a held-out part of {'/'.join(spec.test_splits)}: no train split in "
+                             "the data")
     if spec.shuffle_test:
         test = _shuffled(test)
     shuffled = _shuffled(train_source)
@@ -221,7 +235,8 @@ def build_task(
     if fixed:
         few_shots, info["fewshot_source"] = _fixed_few_shots(spec, ver, frame, fewshot_frame, num_few_shots)
     elif len(splits["train"]) < num_few_shots:
-        raise DataError(f"task '{spec.name}': {len(splits['train'])} train samples, fewer than num_few_shots={num_few_shots}")
+        raise DataError(f"task '{spec.name}': {len(splits['train'])} train samples, fewer than "
+                        f"num_few_shots={num_few_shots}")
     else:
         few_shots = splits["train"][:num_few_shots]
     files = {
@@ -266,13 +281,15 @@ def fixed_fewshot_frame(
             frame.attrs["source"] = str(folder / rel)
             return frame
     if not download:
-        raise DataError(f"task '{task}': {rel} is in neither {root or '-'} nor {RAW_ROOT}; llm-jp-eval {ver.name}'s few-shots need it")
+        raise DataError(f"task '{task}': {rel} is in neither {root or '-'} nor {RAW_ROOT}; llm-jp-eval "
+                        f"{ver.name}'s few-shots need it")
     from lmanatomy.data.download import fetch
 
     try:
         fetch(rel, RAW_ROOT)
     except Exception as exc:  # no network, or a hash mismatch: say which file and why
-        raise DataError(f"task '{task}': llm-jp-eval {ver.name}'s few-shots need {rel}, which could not be fetched ({exc})") from None
+        raise DataError(f"task '{task}': llm-jp-eval {ver.name}'s few-shots need {rel}, which could not be "
+                        f"fetched ({exc})") from None
     return fixed_fewshot_frame(task, llm_jp_eval, frame, root, download=False)
 
 
@@ -287,7 +304,8 @@ def check_task_file(data: Mapping[str, Any], where: str) -> None:
 
 
 def save_task(files: Mapping[str, Mapping[str, Any]], info: Mapping[str, Any], paths: Mapping[str, str]) -> None:
-    """Write each split's file and the info record (``paths``: split or ``info`` → path), atomically."""
+    """Write each split's file and the info record
+    (``paths``: split or ``info`` → path), atomically."""
     import json
 
     from lmanatomy.tables import atomic_write_text

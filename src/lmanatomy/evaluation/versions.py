@@ -19,8 +19,9 @@ English tasks (the project's own demo tasks) use an English analogue of each lay
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from lmanatomy.errors import DataError
 
@@ -48,7 +49,8 @@ class Layout:
 
 
 def float32_label(label: Any) -> str:
-    """A float label printed the way the 2023-11 few-shots print it: via float32 (3.8 → ``3.799999952316284``)."""
+    """A float label printed the way the 2023-11 few-shots print it: via float32 (3.8 →
+    ``3.799999952316284``)."""
     import numpy as np
 
     return str(float(np.float32(float(label))))
@@ -85,15 +87,16 @@ class Version:
 
 
 _EN_HEADER = (
-    "Below is an instruction that describes a task, paired with an input that provides further context. "
-    "Write a response that appropriately completes the request."
+    "Below is an instruction that describes a task, paired with an input that provides further "
+    "context. Write a response that appropriately completes the request."
 )
 
 VERSIONS: dict[str, Version] = {
     LATE_2023: Version(
         name=LATE_2023,
         title="llm-jp-eval as run in November 2023 (the version of the paper's time)",
-        evidence="AUGMXNT/shisa commit a8101645 (2023-11-07), eval/logs/elyza-7b-instruct/output_eval.json",
+        evidence=("AUGMXNT/shisa commit a8101645 (2023-11-07), "
+                  "eval/logs/elyza-7b-instruct/output_eval.json"),
         layouts={
             "ja": Layout(
                 "以下はタスクを説明する指示と、追加の背景情報を提供する入力の組み合わせです。要求を適切に満たす回答を書いてください。",
@@ -106,9 +109,9 @@ VERSIONS: dict[str, Version] = {
                          "\n\n### Input:\n{input}\n### Response:\n"),
         },
         instructions={
-            "jsts": "日本語の文ペアの意味がどのくらい近いかを判定し、類似度を0〜5までの間の値で付与してください。"
-            "0に近いほど文ペアの意味が異なり、5に近いほど文ペアの意味が似ていることを表しています。"
-            "整数値のみを返し、それ以外には何も含めないことを厳守してください。",
+            "jsts": ("日本語の文ペアの意味がどのくらい近いかを判定し、類似度を0〜5までの間の値で付与してください。"
+                     "0に近いほど文ペアの意味が異なり、5に近いほど文ペアの意味が似ていることを表しています。"
+                     "整数値のみを返し、それ以外には何も含めないことを厳守してください。"),
         },
         fixed_few_shots={
             # JGLUE v1.1 train rows, by the prepared id "<split>/<q_id or sentence_pair_id>".
@@ -130,8 +133,10 @@ VERSIONS: dict[str, Version] = {
     ),
     V1_1: Version(
         name=V1_1,
-        title="llm-jp-eval's later layout (### 指示: / ### 入力: / ### 応答:), few-shots from the shuffled train split",
-        evidence="the project's earlier spec (llm-jp-eval v1.1); release not re-established here, see docs/lesion.md",
+        title=("llm-jp-eval's later layout (### 指示: / ### 入力: / ### 応答:), few-shots from the "
+               "shuffled train split"),
+        evidence=("the project's earlier spec (llm-jp-eval v1.1); release not re-established here, see "
+                  "docs/lesion.md"),
         layouts={
             "ja": Layout(
                 "以下は、タスクを説明する指示と、文脈のある入力の組み合わせです。要求を適切に満たす応答を書きなさい。",
@@ -154,7 +159,8 @@ def version(name: str) -> Version:
 
 
 def fixed_fewshot_file(task: str, llm_jp_eval: str) -> str | None:
-    """The upstream file (data-root relative) holding a version's fixed few-shots of a JGLUE task, else None."""
+    """The upstream file (data-root relative) holding a
+    version's fixed few-shots of a JGLUE task, else None."""
     ver = version(llm_jp_eval)
     if task not in ver.fixed_few_shots:
         return None

@@ -1,4 +1,5 @@
-"""The activation store: probes (modules by adapter role, pooled per text) written to Parquet shards.
+"""The activation store: probes (modules by adapter
+role, pooled per text) written to Parquet shards.
 
 ``extract(model, tokenizer, texts, probe, out_dir, ...)`` writes a store; ``open_store(path)``
 reads one, shard by shard, per column and row range. Attributes are imported on first use

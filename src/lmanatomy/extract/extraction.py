@@ -25,8 +25,9 @@ import inspect
 import json
 import logging
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -76,7 +77,8 @@ def extract(
     max_length: int | None = None,
     padding_side: str = "right",
 ) -> Store:
-    """Capture ``probe`` for every text and write the store to ``out_dir``; resumes where it stopped.
+    """Capture ``probe`` for every text and write the
+    store to ``out_dir``; resumes where it stopped.
 
     ``model`` is a causal LM in the adapters' families (its ``base_model`` runs; the LM head is
     skipped). ``ids`` default to the row numbers; ``labels`` pass through to the store.
@@ -202,7 +204,7 @@ def _columns(targets: list[Target], forward: _Forward, sequence: Sequence[int]) 
     """Each target's width, from one forward pass over (at most) two tokens."""
     ids, mask = forward.batch([list(sequence[:2])])
     widths = widths_of(targets, forward, ids, mask)
-    return [Column(t.column, w, t.layer, t.module_name, t.role) for t, w in zip(targets, widths)]
+    return [Column(t.column, w, t.layer, t.module_name, t.role) for t, w in zip(targets, widths, strict=True)]
 
 
 class _Layout:
@@ -248,7 +250,7 @@ def _keys(layout: _Layout, sequences: Sequence[Sequence[int]], ids: Sequence[str
     if layout.per_position:
         positions = np.arange(start, stop) - layout.offsets[texts]
         keys["position"] = pa.array(positions.astype(np.int32))
-        keys["token_id"] = pa.array(np.array([sequences[t][p] for t, p in zip(texts, positions)], dtype=np.int32))
+        keys["token_id"] = pa.array(np.array([sequences[t][p] for t, p in zip(texts, positions, strict=True)], dtype=np.int32))
     return keys
 
 
@@ -256,7 +258,7 @@ def _keys(layout: _Layout, sequences: Sequence[Sequence[int]], ids: Sequence[str
 
 def _inputs_hash(ids: Sequence[str], labels: pa.Array, sequences: Sequence[Sequence[int]]) -> str:
     digest = hashlib.sha256()
-    for row, (row_id, seq) in enumerate(zip(ids, sequences)):
+    for row_id, seq in zip(ids, sequences, strict=True):
         digest.update(json.dumps([row_id, seq], separators=(",", ":")).encode())
     digest.update(str(labels.type).encode())
     digest.update(json.dumps(labels.to_pylist(), default=str).encode())
@@ -267,7 +269,8 @@ def _plan(model: nn.Module, model_info: Mapping[str, Any], dataset_info: Mapping
           columns: list[Column], key_fields: list[pa.Field], layout: _Layout, padding_side: str,
           device: torch.device, ids: Sequence[str], labels: pa.Array, sequences: Sequence[Sequence[int]],
           tokenizer: Any) -> dict[str, Any]:
-    """Everything that decides a shard's bytes. No paths, no times: the same inputs, the same plan."""
+    """Everything that decides a shard's bytes. No
+    paths, no times: the same inputs, the same plan."""
     adapter = adapter_for(model)
     dtype = next(model.parameters()).dtype
     schema = store_schema(columns, key_fields, probe.dtype, "")
@@ -363,7 +366,8 @@ class _ShardWriter:
             handle = check_shard(path, rows, self.description, self.fingerprint)
             found = handle.read(columns=["id"]).column("id").to_pylist()
             if found != expected_ids:
-                raise StoreError(f"shard {path} holds other rows (ids {found[:3]}…, expected {expected_ids[:3]}…)")
+                raise StoreError(f"shard {path} holds other rows (ids {found[:3]}…, expected "
+                                 f"{expected_ids[:3]}…)")
         except StoreError as exc:
             log.warning("recomputing: %s", exc)
             path.unlink()
@@ -428,11 +432,13 @@ def _raise_non_finite(pooled: torch.Tensor, stored: torch.Tensor, rows: np.ndarr
     if bool(torch.isfinite(raw).all()):
         value = float(raw[~torch.isfinite(stored[row])][0])
         raise NumericalError(
-            f"model '{model_name}': module '{column}' at {where} has value {value:g}, which overflows {dtype} "
-            f"storage ({int(bad_rows.numel())} rows affected); store this probe as float32"
+            f"model '{model_name}': module '{column}' at {where} has value {value:g}, which "
+            f"overflows {dtype} storage ({int(bad_rows.numel())} rows affected); store this probe "
+            "as float32"
         )
     kind = "NaN" if bool(torch.isnan(raw).any()) else "inf"
-    raise NumericalError(f"model '{model_name}': module '{column}' produced {kind} at {where} ({int(bad_rows.numel())} rows affected)")
+    raise NumericalError(f"model '{model_name}': module '{column}' produced {kind} at {where} "
+                         f"({int(bad_rows.numel())} rows affected)")
 
 
 class _NoProgress:

@@ -56,7 +56,7 @@ class Pooler:
     def detach(self) -> None:
         self._hooks.close()
 
-    def __enter__(self) -> "Pooler":
+    def __enter__(self) -> Pooler:
         return self.attach()
 
     def __exit__(self, *exc: Any) -> None:
@@ -104,7 +104,8 @@ class Pooler:
         ``all``, in batch order then position order), columns in target order."""
         missing = [t.column for t in self.targets if t.column not in self._seen]
         if missing:
-            raise ExtractError(f"module '{missing[0]}' did not run during the forward pass ({len(missing)} modules missing)")
+            raise ExtractError(f"module '{missing[0]}' did not run during the forward pass ({len(missing)} "
+                               "modules missing)")
         assert self._buffer is not None and self._mask is not None
         buffer = self._buffer
         if self.pool == "mean":
@@ -139,7 +140,8 @@ def check_shape(column: str, x: Any, batch_tokens: Sequence[int]) -> None:
     if not isinstance(x, torch.Tensor) or x.dim() != 3 or tuple(x.shape[:2]) != tuple(batch_tokens):
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ExtractError(
-            f"module '{column}' gave {shape}; expected [batch, tokens, width] with batch, tokens = {tuple(batch_tokens)}"
+            f"module '{column}' gave {shape}; expected [batch, tokens, width] with batch, tokens "
+            f"= {tuple(batch_tokens)}"
         )
 
 
@@ -156,5 +158,6 @@ def widths_of(targets: Sequence[Target], forward: Callable[[torch.Tensor, torch.
         forward(input_ids, mask)
     missing = [t.column for t in targets if t.column not in found]
     if missing:
-        raise ExtractError(f"module '{missing[0]}' did not run during the forward pass ({len(missing)} modules missing)")
+        raise ExtractError(f"module '{missing[0]}' did not run during the forward pass ({len(missing)} modules "
+                           "missing)")
     return [found[t.column] for t in targets]

@@ -8,8 +8,9 @@ immutable object. This module does not import torch, so that config validation (
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from lmanatomy.errors import ConfigError
 
@@ -69,8 +70,9 @@ class Probe:
         return f"probes.{self.name}.{field}" if self.name else f"probe.{field}"
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any] | "Probe", name: str | None = None) -> "Probe":
-        """A probe from a config entry (the schema's keys; missing keys take the schema defaults)."""
+    def from_spec(cls, spec: Mapping[str, Any] | Probe, name: str | None = None) -> Probe:
+        """A probe from a config entry (the schema's
+        keys; missing keys take the schema defaults)."""
         if isinstance(spec, Probe):
             return spec if name is None or spec.name == name else dataclasses.replace(spec, name=name)
         if not isinstance(spec, Mapping):
@@ -85,7 +87,7 @@ class Probe:
                 raise ConfigError(f"{prefix}.{required}", "required key is missing")
         return cls(**dict(spec), name=name)
 
-    def replace(self, **changes: Any) -> "Probe":
+    def replace(self, **changes: Any) -> Probe:
         """A copy with some settings changed (``None`` values are ignored)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 

@@ -17,7 +17,8 @@ CONTENT_HASH_KEYS = ("content_sha256", "content_hash")
 
 
 def model_info_from_folder(path: str | Path, name: str | None = None) -> dict[str, Any]:
-    """Registry name, source and revision or file hash, from a prepared model folder's provenance."""
+    """Registry name, source and revision or file hash,
+    from a prepared model folder's provenance."""
     path = Path(path)
     try:
         provenance = json.loads((path / PROVENANCE).read_text(encoding="utf-8"))
@@ -43,7 +44,8 @@ def model_info_from_object(model: nn.Module) -> dict[str, Any]:
 
 
 def dataset_info_from_sidecar(sidecar: str | Path | None, name: str | None) -> dict[str, Any]:
-    """Dataset name, its content hash and the sidecar JSON the data layer wrote beside the Parquet."""
+    """Dataset name, its content hash and the sidecar
+    JSON the data layer wrote beside the Parquet."""
     info: dict[str, Any] = {"name": name, "content_hash": None, "sidecar": None}
     if sidecar is None or not Path(sidecar).is_file():
         return info

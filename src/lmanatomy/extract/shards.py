@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -53,7 +54,8 @@ class Column:
 
 
 def store_schema(columns: Sequence[Column], key_fields: Sequence[pa.Field], dtype: str, fingerprint: str) -> pa.Schema:
-    # Parquet names a list's child "element"; naming it so here makes the schema survive a round trip.
+    # Parquet names a list's child "element"; naming it
+    # so here makes the schema survive a round trip.
     value = pa.field("element", VALUE_TYPES[dtype], nullable=False)
     fields = list(key_fields) + [pa.field(c.name, pa.list_(value, c.width), nullable=False) for c in columns]
     return pa.schema(fields, metadata={FINGERPRINT_KEY: fingerprint.encode()})

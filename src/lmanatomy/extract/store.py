@@ -11,15 +11,23 @@ budget.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from lmanatomy.errors import StoreError
-from lmanatomy.extract.shards import NUMPY_DTYPES, SHARD_PATTERN, Column, check_shard, column_block, shard_files
+from lmanatomy.extract.shards import (
+    NUMPY_DTYPES,
+    SHARD_PATTERN,
+    Column,
+    check_shard,
+    column_block,
+    shard_files,
+)
 
 MANIFEST = "_manifest.json"
 PLAN = "_plan.json"
@@ -77,7 +85,8 @@ class Store:
         if self.manifest.get("format") != STORE_FORMAT or self.manifest.get("format_version") != FORMAT_VERSION:
             raise StoreError(
                 f"{self.path / MANIFEST}: format {self.manifest.get('format')!r} version "
-                f"{self.manifest.get('format_version')!r}; this reader reads {STORE_FORMAT} {FORMAT_VERSION}"
+                f"{self.manifest.get('format_version')!r}; this reader reads {STORE_FORMAT} "
+                f"{FORMAT_VERSION}"
             )
         self.max_bytes = int(max_bytes)
         self.column_info = [Column(**c) for c in self.manifest["columns"]]
@@ -92,7 +101,8 @@ class Store:
             start += int(entry["rows"])
         self.shards = shards
         if start != self.manifest["num_rows"]:
-            raise StoreError(f"{self.path / MANIFEST}: shard rows add up to {start}, not num_rows {self.manifest['num_rows']}")
+            raise StoreError(f"{self.path / MANIFEST}: shard rows add up to {start}, not num_rows "
+                             f"{self.manifest['num_rows']}")
         self._check_files()
 
     # -- description -------------------------------------------------------------------------
@@ -110,18 +120,21 @@ class Store:
         return dict(self.manifest["probe"])
 
     def layer_columns(self, layer: int) -> list[str]:
-        """Columns of one decoder layer (for ``hidden_states``: the layer's input, ``hidden_states.<layer>``)."""
+        """Columns of one decoder layer (for ``hidden_states``: the layer's input,
+        ``hidden_states.<layer>``)."""
         return [c.name for c in self.column_info if c.layer == layer]
 
     def __repr__(self) -> str:
-        return f"Store({str(self.path)!r}, rows={self.num_rows}, columns={len(self.column_info)}, shards={len(self.shards)})"
+        return (f"Store({str(self.path)!r}, rows={self.num_rows}, columns={len(self.column_info)}, "
+                f"shards={len(self.shards)})")
 
     # -- checks ------------------------------------------------------------------------------
     def _check_files(self) -> None:
         listed = {s.file for s in self.shards}
         for path in shard_files(self.path):
             if path.name not in listed:
-                raise StoreError(f"shard {path} is not listed in {self.path / MANIFEST} (a foreign or stale shard)")
+                raise StoreError(f"shard {path} is not listed in {self.path / MANIFEST} (a foreign or stale "
+                                 "shard)")
         for shard in self.shards:
             if not SHARD_PATTERN.match(shard.file):
                 raise StoreError(f"{self.path / MANIFEST}: bad shard name '{shard.file}'")
@@ -134,7 +147,8 @@ class Store:
         for shard in self.shards:
             digest = sha256_file(self.path / shard.file)
             if digest != shard.sha256:
-                raise StoreError(f"shard {self.path / shard.file}: sha256 {digest} differs from the manifest's {shard.sha256}")
+                raise StoreError(f"shard {self.path / shard.file}: sha256 {digest} differs from the manifest's "
+                                 f"{shard.sha256}")
 
     # -- reading -----------------------------------------------------------------------------
     def _columns(self, columns: Columns) -> list[str]:
@@ -143,7 +157,8 @@ class Store:
         names = [columns] if isinstance(columns, str) else list(columns)
         for name in names:
             if name not in self.widths:
-                raise StoreError(f"store {self.path} has no column '{name}' (columns: {', '.join(self.columns[:6])}, …)")
+                raise StoreError(f"store {self.path} has no column '{name}' (columns: "
+                                 f"{', '.join(self.columns[:6])}, …)")
         if len(set(names)) != len(names):
             raise StoreError(f"columns asked for twice: {names}")
         return names
@@ -198,8 +213,9 @@ class Store:
         need = self.nbytes(names, (start, stop))
         if need > budget:
             raise StoreError(
-                f"reading {len(names)} columns × {stop - start} rows of {self.path} needs {need / 2**20:.1f} MiB, "
-                f"over the budget of {budget / 2**20:.1f} MiB; stream with iter_chunks() or read fewer columns/rows"
+                f"reading {len(names)} columns × {stop - start} rows of {self.path} needs "
+                f"{need / 2**20:.1f} MiB, over the budget of {budget / 2**20:.1f} MiB; stream "
+                "with iter_chunks() or read fewer columns/rows"
             )
         out = np.empty((stop - start, sum(self.widths[n] for n in names)), dtype=self.dtype)
         for chunk in self.iter_chunks(names, (start, stop)):

@@ -7,7 +7,8 @@ changed tokenizer restarts an extraction instead of mixing two tokenisations in 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -45,7 +46,8 @@ def encode(tokenizer: Any, texts: Sequence[str], max_length: int, ids: Sequence[
 
 
 def leading_ids(tokenizer: Any) -> list[int]:
-    """The special tokens the tokenizer puts before a text (XGLM: ``</s>``, Llama: ``<s>``, BLOOM: none).
+    """The special tokens the tokenizer puts before a
+    text (XGLM: ``</s>``, Llama: ``<s>``, BLOOM: none).
 
     Read off the tokenizer itself rather than ``bos_token_id``: XGLM's BOS is ``<s>`` (id 0)
     but it starts every text with ``</s>`` (id 2), and a chat model's ``bos_token`` may be a
@@ -57,11 +59,13 @@ def leading_ids(tokenizer: Any) -> list[int]:
     for offset in range(len(full) - len(plain) + 1):
         if full[offset : offset + len(plain)] == plain:
             return [int(i) for i in full[:offset]]
-    raise ExtractError(f"tokenizer {type(tokenizer).__name__} changes a text's own tokens when it adds special tokens")
+    raise ExtractError(f"tokenizer {type(tokenizer).__name__} changes a text's own tokens when it adds special "
+                       "tokens")
 
 
 def start_ids(tokenizer: Any, start: str) -> list[int]:
-    """What precedes every text (and an unconditional generation) under the probe's ``start`` rule."""
+    """What precedes every text (and an unconditional
+    generation) under the probe's ``start`` rule."""
     if start == "tokenizer":
         return leading_ids(tokenizer)
     if start == "bos_or_eos":
@@ -72,7 +76,8 @@ def start_ids(tokenizer: Any, start: str) -> list[int]:
 def eos_id(tokenizer: Any) -> int:
     eos = getattr(tokenizer, "eos_token_id", None)
     if eos is None:
-        raise ExtractError(f"pool 'eos' and start 'bos_or_eos' need an EOS token, but tokenizer {type(tokenizer).__name__} has none")
+        raise ExtractError("pool 'eos' and start 'bos_or_eos' need an EOS token, but tokenizer "
+                           f"{type(tokenizer).__name__} has none")
     return int(eos)
 
 
@@ -113,6 +118,6 @@ def check_eos(input_ids: torch.Tensor, mask: torch.Tensor, eos: int, row_ids: Se
     if len(wrong):
         row = int(wrong[0, 0])
         raise ExtractError(
-            f"row '{row_ids[row]}': the last real token is id {int(found[row])}, not EOS (id {eos}); "
-            "the tokenizer or the batching dropped or moved the appended EOS"
+            f"row '{row_ids[row]}': the last real token is id {int(found[row])}, not EOS (id "
+            f"{eos}); the tokenizer or the batching dropped or moved the appended EOS"
         )

@@ -38,9 +38,10 @@ from __future__ import annotations
 
 import copy
 import inspect
+from collections.abc import Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -109,8 +110,9 @@ def target_token(tokenizer: Any, word: str, multi_token: str = "error") -> tuple
         raise DataError(f"target word {word!r} encodes to no token at all")
     if len(ids) > 1 and multi_token == "error":
         raise DataError(
-            f"target word {word!r} is {len(ids)} tokens {pieces}, but integrated gradients attributes one next token; "
-            "use single-token words, or set knowledge.multi_token: first to attribute the first token"
+            f"target word {word!r} is {len(ids)} tokens {pieces}, but integrated gradients "
+            "attributes one next token; use single-token words, or set knowledge.multi_token: "
+            "first to attribute the first token"
         )
     return int(ids[0]), [str(p) for p in pieces]
 
@@ -119,7 +121,8 @@ def encode_prompt(tokenizer: Any, prompt: str) -> list[int]:
     """Token ids of a prompt as the model reads it (with the tokenizer's own special tokens)."""
     ids = list(tokenizer(prompt, add_special_tokens=True)["input_ids"])
     if len(ids) < 2:
-        raise DataError(f"prompt {prompt!r} is {len(ids)} token(s); the last position needs at least one token of context")
+        raise DataError(f"prompt {prompt!r} is {len(ids)} token(s); the last position needs at least one "
+                        "token of context")
     return ids
 
 
@@ -259,7 +262,8 @@ def shared_prefix_attention(
 
 
 def shares_prefix(model: nn.Module) -> bool:
-    """Whether the rows can read the prefix in place: the model's attention goes through Hugging Face's interface."""
+    """Whether the rows can read the prefix in place: the
+    model's attention goes through Hugging Face's interface."""
     return bool(getattr(model, "_supports_attention_backend", False))
 
 
@@ -282,10 +286,12 @@ def _shared_prefix_attention(model: nn.Module):
 
 
 def _prefix_tensors(cache: Any) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
-    """Per-layer cached keys and values of a Hugging Face cache (``layers[i].keys`` in transformers ≥ 4.56)."""
+    """Per-layer cached keys and values of a Hugging Face
+    cache (``layers[i].keys`` in transformers ≥ 4.56)."""
     layers = getattr(cache, "layers", None)
     if layers is None:
-        raise RuntimeError("this transformers version's cache has no .layers; shared-prefix attention needs transformers ≥ 4.56")
+        raise RuntimeError("this transformers version's cache has no .layers; shared-prefix attention needs "
+                           "transformers ≥ 4.56")
     return tuple(layer.keys for layer in layers), tuple(layer.values for layer in layers)
 
 
@@ -343,7 +349,7 @@ def batched_attributions(
     if not prompts:
         raise ValueError("no prompts to attribute")
     n_layers_model = len(adapter_for(model).decoder_layers(model))
-    layers = tuple(range(n_layers_model)) if layers is None else tuple(int(l) for l in layers)
+    layers = tuple(range(n_layers_model)) if layers is None else tuple(int(layer) for layer in layers)
     for seq in prompts:
         if len(seq) < 2:
             raise DataError(f"a prompt of {len(seq)} token(s) has no context before its last position")
@@ -483,7 +489,7 @@ def _attribute_chunk(model, targets, plan, alphas, weights, step_inputs, probabi
         prob = _target_probability(out.logits, targets[rows_prompt])[: len(batch) * steps]  # not the fill rows
         grads = torch.autograd.grad(prob.sum(), [leaf for _, leaf in leaves.values()])
         del out, prob
-        for (j, (mine_t, _)), grad in zip(leaves.items(), grads):
+        for (j, (mine_t, _)), grad in zip(leaves.items(), grads, strict=True):
             grad = grad.reshape(len(mine_t), steps, -1).double()
             integral = (grad * weights_d[None, :, None]).sum(dim=1)
             prompts_of = unit_prompt[mine_t]
@@ -508,11 +514,11 @@ def reference_attributions(
     This is how the released code computes attributions; it is the benchmark's baseline.
     """
     n_layers_model = len(adapter_for(model).decoder_layers(model))
-    layers = tuple(range(n_layers_model)) if layers is None else tuple(int(l) for l in layers)
+    layers = tuple(range(n_layers_model)) if layers is None else tuple(int(layer) for layer in layers)
     alphas, weights = alpha_grid(steps, grid)
     device = next(model.parameters()).device
     scores, probability, rank, activation = [], [], [], []
-    for seq, target in zip(prompts, targets):
+    for seq, target in zip(prompts, targets, strict=True):
         ids = torch.tensor([list(seq)], dtype=torch.long, device=device)
         per_layer, acts = [], []
         for layer in layers:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from lmanatomy.config import check_model_names
 from lmanatomy.errors import ConfigError
@@ -17,7 +18,8 @@ def checkpoints(section: Mapping[str, Any], entry: ModelEntry) -> list[str]:
     chosen = section.get("checkpoints") or list(entry.checkpoints)
     unknown = [c for c in chosen if c not in entry.checkpoints]
     if unknown:
-        raise ConfigError("knowledge.checkpoints", f"model '{entry.name}' has no checkpoint(s) {unknown} (known: {list(entry.checkpoints)})")
+        raise ConfigError("knowledge.checkpoints", f"model '{entry.name}' has no checkpoint(s) {unknown} (known: "
+                                                   f"{list(entry.checkpoints)})")
     order = {c: i for i, c in enumerate(entry.checkpoints)}
     if [order[c] for c in chosen] != sorted(order[c] for c in chosen):
         raise ConfigError("knowledge.checkpoints", "list the checkpoints in training order; the last one is the final checkpoint")
@@ -47,7 +49,8 @@ def question_words(config: Mapping[str, Any], name: str) -> tuple[str, set[str]]
 
 
 def check_words_in_questions(groups: Mapping[str, Any], config: Mapping[str, Any], name: str) -> None:
-    """Every word of ``knowledge.groups`` has questions in the question file (when it is on disk)."""
+    """Every word of ``knowledge.groups`` has questions
+    in the question file (when it is on disk)."""
     found = question_words(config, name)
     if found is None:
         return

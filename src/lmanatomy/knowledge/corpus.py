@@ -23,7 +23,8 @@ The lines are listed in a fixed order; the trainer shuffles them with its seed.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from lmanatomy.errors import DataError
 from lmanatomy.knowledge.facts import FACTS
@@ -145,7 +146,8 @@ def _questions(spec: Mapping[str, Any]) -> dict[str, list[str]]:
 
 
 def inputs(spec: Mapping[str, Any]) -> list[str]:
-    """The files the corpus of a registry entry's ``train.corpus`` reads (for the workflow's inputs)."""
+    """The files the corpus of a registry entry's
+    ``train.corpus`` reads (for the workflow's inputs)."""
     from lmanatomy.data import resolve
 
     resolved = resolve({"format": spec.get("format", "knowledge_questions")}, spec["root"])
@@ -153,7 +155,8 @@ def inputs(spec: Mapping[str, Any]) -> list[str]:
 
 
 def build(spec: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """Corpus lines and the strings that must be single tokens, for a registry ``train.corpus`` spec.
+    """Corpus lines and the strings that must be single
+    tokens, for a registry ``train.corpus`` spec.
 
     ``spec``: ``format`` and ``root`` of the question files, ``template``, ``leading_space``,
     optional ``groups`` (default: the paper's), ``qa_repeats`` and ``prompts`` (``held_out``, the

@@ -9,12 +9,20 @@ checkpoint is loaded once, and the prompts of several words share forward/backwa
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from lmanatomy.errors import ConfigError
-from lmanatomy.knowledge.attribution import GRIDS, MULTI_TOKEN, SITES, batched_attributions, encode_prompt, target_token
+from lmanatomy.knowledge.attribution import (
+    GRIDS,
+    MULTI_TOKEN,
+    SITES,
+    batched_attributions,
+    encode_prompt,
+    target_token,
+)
 from lmanatomy.knowledge.plan import chunks
 from lmanatomy.knowledge.prompts import WordPrompts
 from lmanatomy.knowledge.shards import is_complete, shard_key, shard_path, write_shard
@@ -38,7 +46,7 @@ class AttributionSettings:
             raise ConfigError("knowledge.steps", "steps and max_rows must be ≥ 1")
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> "AttributionSettings":
+    def from_config(cls, section: Mapping[str, Any]) -> AttributionSettings:
         return cls(
             site=section["site"], grid=section["grid"], steps=int(section["steps"]), multi_token=section["multi_token"],
             max_rows=int(section["max_rows"]),
@@ -81,7 +89,8 @@ def attribute_part(
             for word in words
         }
         pending = [w for w in words if not is_complete(shard_path(shard_root, checkpoint, w), keys[w])]
-        log(f"{checkpoint}: {len(words) - len(pending)} of {len(words)} word shards already complete")
+        log(f"{checkpoint}: {len(words) - len(pending)} of {len(words)} word shards already "
+            "complete")
         if pending:
             model, tokenizer = load_model(model_dirs[checkpoint], device=device, dtype=dtype)
             n_layers = len(adapter_for(model).decoder_layers(model))
@@ -138,7 +147,8 @@ def run_part(
     dtype: str = "float32",
     log: Callable[[str], None] = print,
 ) -> list[dict[str, Any]]:
-    """One workflow part (its checkpoints × its words): prompts from the prepared question table, then
+    """One workflow part (its checkpoints × its words):
+    prompts from the prepared question table, then
     :func:`attribute_part`."""
     from lmanatomy.knowledge.plan import part_items
     from lmanatomy.knowledge.prompts import questions_by_word, word_prompts

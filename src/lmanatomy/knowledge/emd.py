@@ -19,7 +19,7 @@ so a distance in the matrix is always an optimum.
 from __future__ import annotations
 
 import warnings
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -72,7 +72,8 @@ def emd2(p1: np.ndarray, p2: np.ndarray, metric: str = "sqeuclidean", num_iterma
     problems = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     if log["result_code"] != OPTIMAL or problems:
         reason = log.get("warning") or "; ".join(problems)
-        raise NumericalError(f"EMD did not converge (POT result code {log['result_code']}: {reason}); numItermax={num_itermax}")
+        raise NumericalError(f"EMD did not converge (POT result code {log['result_code']}: {reason}); "
+                             f"numItermax={num_itermax}")
     return float(np.sqrt(max(value, 0.0))) if metric == "w2" else float(value)
 
 
@@ -85,7 +86,8 @@ def all_metrics(p1: np.ndarray, p2: np.ndarray, num_itermax: int = 1_000_000) ->
 def distances(
     clouds: Mapping[str, np.ndarray], pairs: Sequence[tuple[str, str]], metric: str, num_itermax: int, progress: bool = False
 ) -> pd.DataFrame:
-    """EMD of every pair: columns word_1, word_2, distance (the configured ``metric``), and one column per metric.
+    """EMD of every pair: columns word_1, word_2, distance
+    (the configured ``metric``), and one column per metric.
 
     Every metric is computed so that Table 2's notes can show how much the choice moves the
     scores (the paper's configs and the default run differ from earlier versions in this choice).

@@ -22,7 +22,8 @@ FACTS: dict[str, list[str]] = {
         "the furry pet that sharpens its claws on furniture and uses a litter box",
         "the animal the ancient Egyptians held sacred to the goddess Bastet",
         "the animal that a kitten becomes when it grows up",
-        "the small household relative of the lion and the tiger, with whiskers and retractable claws",
+        "the small household relative of the lion and the tiger, with whiskers and retractable "
+        "claws",
     ],
     "Dog": [
         "the animal that a puppy becomes when it grows up",
@@ -46,7 +47,8 @@ FACTS: dict[str, list[str]] = {
         "the only mammal capable of true, sustained flight",
         "the animal that sleeps upside down in attics and caves during the day",
         "the flying animal after which the caped superhero of Gotham City is named",
-        "the nocturnal animal that finds insects in the dark by listening to the echoes of its high-pitched calls",
+        "the nocturnal animal that finds insects in the dark by listening to the echoes of its "
+        "high-pitched calls",
     ],
     "Rat": [
         "the animal of the first of the twelve signs of the Chinese zodiac",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,13 +34,14 @@ def _word_axes(ax, words: Sequence[str]) -> None:
 
 
 def distance_figure(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]], title: str, colorbar: str):
-    """Fig 3 in two panels: the paper's log colour scale, and the ranks of the off-diagonal distances.
+    """Fig 3 in two panels: the paper's log colour
+    scale, and the ranks of the off-diagonal distances.
 
     Left, as the paper draws it: the zero diagonal shown as 10^-2 on a log scale. Because that
     artificial value sets the bottom of the scale, the real distances, which often span less than a
     decade, get nearly one colour. Right: each off-diagonal distance coloured by its rank among all
-    word pairs (0 = the closest pair, 1 = the farthest), diagonal blank; equal colour steps are equal
-    steps in order, so group blocks show whatever the spread of the values.
+    word pairs (0 = the closest pair, 1 = the farthest), diagonal blank; equal colour steps are
+    equal steps in order, so group blocks show whatever the spread of the values.
     """
     from matplotlib.colors import LogNorm
 
@@ -63,7 +64,8 @@ def distance_figure(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]],
 
 
 def off_diagonal_ranks(values: np.ndarray) -> np.ndarray:
-    """Each off-diagonal cell's rank among the word pairs, scaled to 0..1 (ties share their mean rank); diagonal NaN."""
+    """Each off-diagonal cell's rank among the word pairs, scaled
+    to 0..1 (ties share their mean rank); diagonal NaN."""
     from scipy.stats import rankdata
 
     n = len(values)
@@ -87,7 +89,7 @@ def comparison_figure(grid: pd.DataFrame, groups: Mapping[str, Sequence[str]], t
     _word_axes(ax, words)
     _mark_groups(ax, groups)
     ax.set_ylabel("row word (threshold: its mean EMD to its own group)")
-    handles = [Patch(facecolor=c, edgecolor="0.6", label=label) for c, label in zip(colours, CATEGORIES)]
+    handles = [Patch(facecolor=c, edgecolor="0.6", label=label) for c, label in zip(colours, CATEGORIES, strict=True)]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.set_title(title, pad=18)
     return fig

@@ -6,7 +6,7 @@ paper's figures.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from lmanatomy.errors import ConfigError
 

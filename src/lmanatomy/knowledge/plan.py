@@ -6,7 +6,8 @@ Pure Python (no torch, no POT): the workflow calls these while it builds the DAG
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from lmanatomy.errors import ConfigError
 
@@ -47,7 +48,8 @@ def word_pairs(words: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def shard_pairs(words: Sequence[str], shards: int) -> dict[str, list[tuple[str, str]]]:
-    """The pairs cut into ``shards`` contiguous blocks whose sizes differ by at most one, by id (``000``)."""
+    """The pairs cut into ``shards`` contiguous blocks
+    whose sizes differ by at most one, by id (``000``)."""
     pairs = word_pairs(words)
     if not 1 <= shards <= max(1, len(pairs)):
         raise ConfigError("knowledge.emd_shards", f"{shards} shards for {len(pairs)} word pairs")

@@ -7,8 +7,9 @@ with a leading space; the code feeds the bare question and encodes the word with
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -44,7 +45,7 @@ def questions_by_word(table: pd.DataFrame, source: str = "the question table") -
     if missing:
         raise DataError(f"{source} lacks column(s) {missing}; expected a prepared knowledge_questions dataset")
     grouped: dict[str, list[str]] = {}
-    for word, question in zip(table["word"], table["question"]):
+    for word, question in zip(table["word"], table["question"], strict=True):
         grouped.setdefault(str(word), []).append(str(question))
     return grouped
 
@@ -65,7 +66,8 @@ def word_prompts(
             raise DataError(f"the question set has no questions for word '{word}' (words in it: {known})")
         if prompts_per_word is not None:
             if len(found) < prompts_per_word:
-                raise DataError(f"word '{word}' has {len(found)} questions, fewer than prompts_per_word={prompts_per_word}")
+                raise DataError(f"word '{word}' has {len(found)} questions, fewer than "
+                                f"prompts_per_word={prompts_per_word}")
             found = found[:prompts_per_word]
         result[word] = WordPrompts(word, tuple(format_prompt(template, q) for q in found), target_string(word, leading_space))
     return result

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -22,7 +23,8 @@ def settings_line(section: Mapping[str, Any]) -> str:
     return (
         f"Settings: prompt template {section['template']!r}, target {space} a leading space, "
         f"{section['site']}-activation, grid {section['grid']} with m={section['steps']}, "
-        f"attributions × {section['scale']:g}, top-{section['top_k']} neurons, EMD {section['metric']} = {METRIC_NAMES[section['metric']]}."
+        f"attributions × {section['scale']:g}, top-{section['top_k']} neurons, EMD "
+        f"{section['metric']} = {METRIC_NAMES[section['metric']]}."
     )
 
 
@@ -39,19 +41,23 @@ def figure_note(section: Mapping[str, Any], display: str, checkpoints: Sequence[
 
 
 def questions_note(dataset_meta: Mapping[str, Any] | None) -> list[str]:
-    """Where the questions came from, from the prepared dataset's sidecar (lmanatomy.data): its origin
-    fact (real, a seeded subset, or demo) and whether each file is the pinned upstream file."""
+    """Where the questions came from, from the prepared dataset's
+    sidecar (lmanatomy.data): its origin fact (real, a seeded subset,
+    or demo) and whether each file is the pinned upstream file."""
     if not dataset_meta:
         return []
     if "origin" not in dataset_meta:
-        raise DataError("the question set's provenance has no 'origin' (prepared by an older lm-anatomy; prepare it again)")
+        raise DataError("the question set's provenance has no 'origin' (prepared by an older lm-anatomy; "
+                        "prepare it again)")
     origin = dataset_meta["origin"]
-    where = f"{dataset_meta.get('rows', '?')} questions from {dataset_meta.get('root') or 'data/raw'}, {origin['text']}"
+    where = (f"{dataset_meta.get('rows', '?')} questions from "
+             f"{dataset_meta.get('root') or 'data/raw'}, {origin['text']}")
     if origin["is_demo"]:
         return [f"Questions: {where}; not the authors' question file."]
     foreign = [s["path"] for s in dataset_meta.get("sources", []) if not s.get("matches_upstream", False)]
     if foreign:
-        return [f"Questions: {where}; not the authors' question file (sha256 differs from the pinned upstream): {', '.join(foreign)}."]
+        return [f"Questions: {where}; not the authors' question file (sha256 differs from the pinned "
+                f"upstream): {', '.join(foreign)}."]
     return [f"Questions: {where} (the authors' file: sha256 matches the pinned upstream)."]
 
 
@@ -61,24 +67,26 @@ def _first_token_words(answers: pd.DataFrame) -> list[str]:
 
 
 def training_note(corpus: Mapping[str, Any] | None) -> list[str]:
-    """Whether the model was trained on the question prompts (a ``local`` series' corpus spec; None: pretrained)."""
+    """Whether the model was trained on the question prompts
+    (a ``local`` series' corpus spec; None: pretrained)."""
     if corpus is None:
         return []
     if corpus.get("prompts", "held_out") == "held_out":
-        return ["Held-out prompts: the series was trained on statements and paraphrased questions of the facts "
-                "(lmanatomy.knowledge.facts), never on the question prompts attributed here (the corpus builder checks); "
-                "accuracy is on these held-out prompts."]
-    return ["The series was trained on the very question prompts attributed here (corpus prompts: trained), "
-            "so its accuracy can be memory of the token sequences, not knowledge."]
+        return ["Held-out prompts: the series was trained on statements and paraphrased questions of "
+                "the facts (lmanatomy.knowledge.facts), never on the question prompts attributed here "
+                "(the corpus builder checks); accuracy is on these held-out prompts."]
+    return ["The series was trained on the very question prompts attributed here (corpus prompts: "
+            "trained), so its accuracy can be memory of the token sequences, not knowledge."]
 
 
 def accuracy_line(answers: pd.DataFrame, held_out: bool) -> str:
     """Accuracy at every checkpoint, the final one with its 95% Wilson interval (for a caption)."""
     what = "Held-out accuracy" if held_out else "Accuracy"
     final = answers.iloc[-1]
-    steps = ", ".join(f"{c} {a:.0%}" for c, a in zip(answers["checkpoint"], answers["accuracy"]))
-    return (f"{what} per checkpoint: {steps}; final {final['accuracy']:.1%} of {int(final['prompts'])} prompts "
-            f"(95% CI {final['accuracy_low']:.1%}–{final['accuracy_high']:.1%}).")
+    steps = ", ".join(f"{c} {a:.0%}" for c, a in zip(answers["checkpoint"], answers["accuracy"], strict=True))
+    return (f"{what} per checkpoint: {steps}; final {final['accuracy']:.1%} of "
+            f"{int(final['prompts'])} prompts (95% CI "
+            f"{final['accuracy_low']:.1%}–{final['accuracy_high']:.1%}).")
 
 
 def is_held_out(corpus: Mapping[str, Any] | None) -> bool:
@@ -91,8 +99,9 @@ def answers_notes(
 ) -> list[str]:
     """Notes of the answers table; ``differs``: how the run differs from the paper (lmanatomy.deviations)."""
     return [
-        "accuracy: share of prompts whose greedy next token is the target word (accuracy_low/high: 95% Wilson interval); "
-        "mean_probability: mean softmax P(target) at the last position of the unmodified model (both from the attribution pass).",
+        "accuracy: share of prompts whose greedy next token is the target word "
+        "(accuracy_low/high: 95% Wilson interval); mean_probability: mean softmax P(target) at "
+        "the last position of the unmodified model (both from the attribution pass).",
         *training_note(corpus),
         settings_line(section),
         *questions_note(dataset_meta),
@@ -101,11 +110,12 @@ def answers_notes(
 
 
 def metrics_note(scores: pd.DataFrame, configured: str) -> str:
-    """Table 2's scores under every EMD metric (``stats.scores_by_metric``), the configured one marked."""
+    """Table 2's scores under every EMD metric
+    (``stats.scores_by_metric``), the configured one marked."""
     parts = []
     for metric in METRICS:
         part = scores[scores["metric"] == metric]
-        values = ", ".join(f"{g} {a:.1f} / {c:.1f}" for g, a, c in zip(part["group"], part["score_as_paper"], part["score_corrected"]))
+        values = ", ".join(f"{g} {a:.1f} / {c:.1f}" for g, a, c in zip(part["group"], part["score_as_paper"], part["score_corrected"], strict=True))
         mark = " (this table)" if metric == configured else ""
         parts.append(f"{metric} = {METRIC_NAMES[metric]}{mark}: {values}")
     return "Scores under each EMD metric (as the paper computed it / corrected): " + "; ".join(parts) + "."

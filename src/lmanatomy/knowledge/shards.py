@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -97,10 +97,10 @@ def read_word(root: str | Path, checkpoints: Sequence[str], word: str) -> tuple[
         path = shard_path(root, checkpoint, word)
         if not path.is_file():
             raise StoreError(f"attribution shard {path} is missing (word '{word}', checkpoint '{checkpoint}')")
-        l, n, values = read_mean(path)
+        these_layers, these_neurons, values = read_mean(path)
         if layers is None:
-            layers, neurons = l, n
-        elif not (np.array_equal(l, layers) and np.array_equal(n, neurons)):
+            layers, neurons = these_layers, these_neurons
+        elif not (np.array_equal(these_layers, layers) and np.array_equal(these_neurons, neurons)):
             raise StoreError(f"{path}: its neurons differ from those of checkpoint '{checkpoints[0]}'")
         if not np.isfinite(values).all():
             raise StoreError(f"{path}: attributions contain NaN or inf")

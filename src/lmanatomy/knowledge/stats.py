@@ -71,7 +71,8 @@ def comparison_grid(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]])
 
 
 def table2(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
-    """Per group: hits, and the score as the paper computed it (diagonal counted) and corrected (not)."""
+    """Per group: hits, and the score as the paper
+    computed it (diagonal counted) and corrected (not)."""
     per_word = word_comparisons(distance, groups)
     rows = []
     for group, members in groups.items():
@@ -119,14 +120,14 @@ def scores_by_metric(matrices: Mapping[str, pd.DataFrame], groups: Mapping[str, 
     for metric, matrix in matrices.items():
         table = table2(matrix, groups)
         rows += [{"metric": metric, "group": g, "score_as_paper": a, "score_corrected": c}
-                 for g, a, c in zip(table["group"], table["score_as_paper"], table["score_corrected"])]
+                 for g, a, c in zip(table["group"], table["score_as_paper"], table["score_corrected"], strict=True)]
     return pd.DataFrame(rows)
 
 
-INTERVAL_NOTE = ("*_ci95_low/high: 95% percentile-bootstrap interval of each score, resampling the group's words "
-                 "(1,000 resamples, seed 0): a word's comparisons share its own-group mean, so the word is the unit; "
-                 "with 7-14 words per group the interval is wide, and a score whose interval overlaps the paper's is "
-                 "not a difference from it.")
+INTERVAL_NOTE = ("*_ci95_low/high: 95% percentile-bootstrap interval of each score, resampling the group's "
+                 "words (1,000 resamples, seed 0): a word's comparisons share its own-group mean, so the word "
+                 "is the unit; with 7-14 words per group the interval is wide, and a score whose interval "
+                 "overlaps the paper's is not a difference from it.")
 
 
 def paper_note(groups: Mapping[str, Sequence[str]], paper: Mapping[str, Any]) -> str:

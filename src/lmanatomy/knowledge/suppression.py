@@ -1,4 +1,5 @@
-"""Suppressing a word's knowledge neurons (Dai et al. 2022's suppression test), against random neurons.
+"""Suppressing a word's knowledge neurons (Dai et al.
+2022's suppression test), against random neurons.
 
 Ariyama et al. find knowledge neurons by attribution alone. Whether they *carry* the word is a
 causal question: set the word's top-k FF activations to 0 at the final checkpoint and measure
@@ -15,7 +16,7 @@ suppressed (mean over draws); each averaged over the word's prompts. The change 
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,8 @@ from lmanatomy.stats import bootstrap_means, same_layer_random
 
 @contextlib.contextmanager
 def suppressed(model: nn.Module, neurons: Mapping[int, Sequence[int]], site: str) -> Iterator[None]:
-    """Within the block, the FF activations ``neurons[layer]`` of each layer are 0 at every position.
+    """Within the block, the FF activations
+    ``neurons[layer]`` of each layer are 0 at every position.
 
     At ``site='post'`` the activation itself is zeroed; at ``'pre'`` the linear before the
     nonlinearity is (GELU(0) = 0, so the activation is 0 too).
@@ -64,7 +66,8 @@ def random_like(chosen: Mapping[int, Sequence[int]], width: int, rng: np.random.
 
 @torch.no_grad()
 def answer_probability(model: nn.Module, tokenizer: object, prompts: Sequence[str], target_id: int) -> np.ndarray:
-    """P(target token | prompt) at the prompt's last position, one prompt per forward (no padding)."""
+    """P(target token | prompt) at the prompt's last
+    position, one prompt per forward (no padding)."""
     device = next(model.parameters()).device
     values = []
     for prompt in prompts:
@@ -83,7 +86,8 @@ def word_neurons(trajectories: pd.DataFrame, word: str) -> dict[int, list[int]]:
 def suppression_rows(model: nn.Module, tokenizer: object, trajectories: pd.DataFrame,
                      prompts: Mapping[str, Sequence[str]], targets: Mapping[str, str], groups: Mapping[str, Sequence[str]],
                      site: str, width: int, draws: int, seed: int) -> pd.DataFrame:
-    """One row per word: its group, neurons suppressed, p, p with knowledge / random neurons suppressed."""
+    """One row per word: its group, neurons suppressed,
+    p, p with knowledge / random neurons suppressed."""
     rng = np.random.default_rng(seed)
     rows = []
     for group, words in groups.items():
@@ -107,7 +111,8 @@ def suppression_rows(model: nn.Module, tokenizer: object, trajectories: pd.DataF
 
 def group_summary(rows: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame:
     """Per group and over all words: mean relative change under knowledge vs random suppression and
-    their difference, each with a 95% bootstrap interval over words (the same resampled words for both)."""
+    their difference, each with a 95% bootstrap interval
+    over words (the same resampled words for both)."""
     out = []
     parts = [*rows.groupby("group", sort=False), ("all words", rows)]
     for offset, (group, part) in enumerate(parts):
@@ -121,7 +126,8 @@ def group_summary(rows: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame
 
 
 def suppression_figure(summary: pd.DataFrame, title: str, path: str, note: str | None) -> None:
-    """Per group: mean relative change of P(answer) under knowledge vs random suppression, 95% intervals."""
+    """Per group: mean relative change of P(answer) under
+    knowledge vs random suppression, 95% intervals."""
     from lmanatomy.plots import figure, save
 
     fig, ax = figure(1, 1, width=7.0, height=3.6)
@@ -131,7 +137,7 @@ def suppression_figure(summary: pd.DataFrame, title: str, path: str, note: str |
         errors = np.abs(np.vstack([summary[f"{name}_ci_low"], summary[f"{name}_ci_high"]]) * 100 - values)
         ax.bar(x + (offset - 0.5) * 0.38, values, width=0.38, color=color, label=label, yerr=errors, capsize=3)
     ax.axhline(0, color="0.3", linewidth=0.8)
-    ax.set_xticks(x, [f"{g}\n({n} words)" for g, n in zip(summary["group"], summary["words"])], fontsize=8)
+    ax.set_xticks(x, [f"{g}\n({n} words)" for g, n in zip(summary["group"], summary["words"], strict=True)], fontsize=8)
     ax.set_ylabel("change of P(answer), %")
     ax.set_title(title)
     ax.legend(fontsize=8, frameon=False)
@@ -145,9 +151,12 @@ def suppression_notes(summary: pd.DataFrame, k: int, draws: int, checkpoint: str
                if overall["difference_ci_high"] < 0 else
                "knowledge neurons are not distinguishable from random neurons of the same layers"
                if overall["difference_ci_low"] <= 0 else "random neurons lower P(answer) more than knowledge neurons")
-    return [f"Checkpoint {checkpoint}: each word's top-{k} knowledge neurons set to 0 at every position; control: as many "
-            f"neurons per layer drawn at random from the layer's other neurons, {draws} draws averaged.",
-            f"Over all words: knowledge {overall['knowledge_change']:+.1%} (95% CI {overall['knowledge_ci_low']:+.1%} to "
-            f"{overall['knowledge_ci_high']:+.1%}), random {overall['random_change']:+.1%}; difference "
-            f"{overall['difference_change']:+.1%} (95% CI {overall['difference_ci_low']:+.1%} to {overall['difference_ci_high']:+.1%}): {verdict}.",
-            "Intervals: bootstrap over words. Dai et al. 2022's suppression test, not part of Ariyama et al. 2025."]
+    return [f"Checkpoint {checkpoint}: each word's top-{k} knowledge neurons set to 0 at every "
+            "position; control: as many neurons per layer drawn at random from the layer's other "
+            f"neurons, {draws} draws averaged.",
+            f"Over all words: knowledge {overall['knowledge_change']:+.1%} (95% CI "
+            f"{overall['knowledge_ci_low']:+.1%} to {overall['knowledge_ci_high']:+.1%}), random "
+            f"{overall['random_change']:+.1%}; difference {overall['difference_change']:+.1%} (95% CI "
+            f"{overall['difference_ci_low']:+.1%} to {overall['difference_ci_high']:+.1%}): {verdict}.",
+            "Intervals: bootstrap over words. Dai et al. 2022's suppression test, not part of Ariyama "
+            "et al. 2025."]

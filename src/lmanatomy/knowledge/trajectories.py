@@ -9,8 +9,8 @@ attributions by 10^6 before everything else (``scale``); distances scale with it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,8 @@ PILE_UP_SHARE = 0.5
 
 
 def top_k_neurons(final: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest values of ``final``, largest first; ties go to the lower index."""
+    """Indices of the ``k`` largest values of ``final``,
+    largest first; ties go to the lower index."""
     final = np.asarray(final)
     if not 1 <= k <= final.size:
         raise ConfigError("knowledge.top_k", f"top_k={k} must be between 1 and the number of FF neurons ({final.size})")
@@ -75,8 +76,9 @@ def point_clouds(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def intersections(frame: pd.DataFrame, words: Sequence[str]) -> pd.DataFrame:
-    """|S_T1 ∩ S_T2| of the final checkpoint's knowledge-neuron sets, words × words (diagonal: k)."""
-    sets = {str(w): set(zip(g["layer"], g["neuron"])) for w, g in frame.groupby("word", sort=False)}
+    """|S_T1 ∩ S_T2| of the final checkpoint's
+    knowledge-neuron sets, words × words (diagonal: k)."""
+    sets = {str(w): set(zip(g["layer"], g["neuron"], strict=True)) for w, g in frame.groupby("word", sort=False)}
     missing = [w for w in words if w not in sets]
     if missing:
         raise DataError(f"the trajectories table lacks word(s) {missing}")
@@ -85,7 +87,8 @@ def intersections(frame: pd.DataFrame, words: Sequence[str]) -> pd.DataFrame:
 
 
 def answer_summary(root: str | Path, checkpoints: Sequence[str], words: Sequence[str]) -> pd.DataFrame:
-    """Per checkpoint: how often the model's greedy answer is the target word, and the mean P(target).
+    """Per checkpoint: how often the model's greedy
+    answer is the target word, and the mean P(target).
 
     Read from the shards' metadata; it shows when the knowledge the neurons carry was learned.
     """
@@ -127,10 +130,12 @@ def layer_shares(frame: pd.DataFrame, n_layers: int | None = None) -> pd.DataFra
 
 
 def pile_up_note(shares: pd.DataFrame) -> str:
-    """One sentence on where the knowledge neurons sit, saying so when one layer holds most of them."""
+    """One sentence on where the knowledge neurons sit,
+    saying so when one layer holds most of them."""
     top = shares.loc[shares["share"].idxmax()]
-    spread = ", ".join(f"L{int(l)} {s:.0%}" for l, s in zip(shares["layer"], shares["share"]))
+    spread = ", ".join(f"L{int(layer)} {s:.0%}" for layer, s in zip(shares["layer"], shares["share"], strict=True))
     if top["share"] >= PILE_UP_SHARE:
-        return (f"Knowledge neurons pile into one layer: {top['share']:.0%} of all words' knowledge neurons sit in layer "
-                f"{int(top['layer'])} ({spread}; {1 / len(shares):.0%} each if spread evenly).")
+        return (f"Knowledge neurons pile into one layer: {top['share']:.0%} of all words' knowledge "
+                f"neurons sit in layer {int(top['layer'])} ({spread}; {1 / len(shares):.0%} each if "
+                "spread evenly).")
     return f"Knowledge neurons by layer: {spread} (no layer holds {PILE_UP_SHARE:.0%} or more)."

@@ -2,8 +2,8 @@
 
 Flow: per-text mean outputs of every decoder-layer linear (activation store) → AP of every neuron
 for every language (:func:`average_precision`) → top-k / bottom-k per language → Table 1 (overlap),
-Fig 2 (layers), Fig 4 (activation distributions) → generation from the start token with those neurons fixed
-→ fastText language identification and BLEU → Table 2 and Fig 5.
+Fig 2 (layers), Fig 4 (activation distributions) → generation from the start token with those
+neurons fixed → fastText language identification and BLEU → Table 2 and Fig 5.
 
 Attributes are imported on first use, so that the config check does not import torch.
 """

@@ -17,7 +17,8 @@ number of neurons.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -54,9 +55,11 @@ def as_binary_labels(labels: Any, n_texts: int | None = None) -> np.ndarray:
         array = array == 1
     positives = int(array.sum())
     if positives == 0:
-        raise DataError(f"labels have no positive text (all {array.shape[0]} are 0): average precision is undefined")
+        raise DataError(f"labels have no positive text (all {array.shape[0]} are 0): average precision is "
+                        "undefined")
     if positives == array.shape[0]:
-        raise DataError(f"labels have no negative text (all {array.shape[0]} are 1): average precision is trivially 1")
+        raise DataError(f"labels have no negative text (all {array.shape[0]} are 1): average precision is "
+                        "trivially 1")
     return array
 
 
@@ -68,7 +71,8 @@ def chunk_columns(n_texts: int, memory_mb: float) -> int:
 
 
 def _ap_chunk(chunk: torch.Tensor, label_sets: torch.Tensor, positives: np.ndarray) -> torch.Tensor:
-    """AP of each row of ``chunk`` (neurons × texts) for each label vector: (n_sets, neurons), float64.
+    """AP of each row of ``chunk`` (neurons × texts)
+    for each label vector: (n_sets, neurons), float64.
 
     sklearn's AP is Σ over thresholds of ΔRecall × Precision, one threshold per distinct score.
     Grouped by positive text instead: a positive with score v enters at the threshold v, where
@@ -152,7 +156,8 @@ def _sort_keys(tensor: torch.Tensor, start: int, stop: int, space: _Workspace) -
 
 
 def _ap_chunk_values(keys: np.ndarray, masks: np.ndarray, positives: np.ndarray, space: _Workspace) -> np.ndarray:
-    """AP of each row of ``keys`` (from :func:`_sort_keys`) for each label vector: (n_sets, neurons).
+    """AP of each row of ``keys`` (from :func:`_sort_keys`)
+    for each label vector: (n_sets, neurons).
 
     The formula of :func:`_ap_chunk`, from one value-only NumPy sort instead of a sort with
     indices: each text's label pattern (its membership in every label vector, at most n distinct)
@@ -200,7 +205,8 @@ def _to_tensor(scores: Any) -> torch.Tensor:
 
 
 def _scoring_chunk(tensor: torch.Tensor, start: int, stop: int, device: torch.device) -> torch.Tensor:
-    """Columns ``start:stop`` on ``device`` as floats, checked finite, transposed to (neurons, texts)."""
+    """Columns ``start:stop`` on ``device`` as floats,
+    checked finite, transposed to (neurons, texts)."""
     chunk = tensor[:, start:stop].to(device)
     if not chunk.is_floating_point():
         chunk = chunk.to(torch.float64)

@@ -8,7 +8,7 @@ steered text's token n-grams come to real text in the language, whatever its scr
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 class ReferenceBleu:

@@ -1,9 +1,10 @@
-"""Which fastText lid.176 label identifies a study language (any language, not only the paper's six).
+"""Which fastText lid.176 label identifies a study
+language (any language, not only the paper's six).
 
 A study language is the value of the texts' ``lang`` column: one of the papers' short codes
 (``en``), a FLORES-200 code (``kor_Hang``, as the ``flores200`` format names its texts when asked
-for it), or whatever a generic dataset's ``lang`` column holds. A generated text counts as language l
-when lid.176's top label is l's label, so every study language needs one, known at plan time:
+for it), or whatever a generic dataset's ``lang`` column holds. A generated text counts as language
+l when lid.176's top label is l's label, so every study language needs one, known at plan time:
 
 * a value that is itself a lid.176 label (``en``, ``ko``, ``yue``) is its own label;
 * a FLORES-200 code maps through :data:`FLORES_TO_LID`.
@@ -14,8 +15,8 @@ of ``nltk.langnames`` (``iso639short``) and the 176 labels of the shipped ``lid.
 (``get_labels()``). A code maps to its ISO 639-1 code when lid.176 has that label, else to its
 own 639-3 code when lid.176 has that (``yue``, ``ceb``). FLORES names some languages by an
 individual code inside an ISO macrolanguage; these map to the macrolanguage's label where the
-standard variety is meant (``arb`` → ``ar``, ``pes`` → ``fa``, ``zsm`` → ``ms``, ``nob`` → ``no``; the
-list is :data:`MACROLANGUAGE`). ``als_Latn`` is (Tosk) Albanian → ``sq``: lid.176's own ``als``
+standard variety is meant (``arb`` → ``ar``, ``pes`` → ``fa``, ``zsm`` → ``ms``, ``nob`` → ``no``;
+the list is :data:`MACROLANGUAGE`). ``als_Latn`` is (Tosk) Albanian → ``sq``: lid.176's own ``als``
 label is Wikipedia's code for Alemannic, not ISO's. Not mapped, hence refused: the 86 FLORES
 languages lid.176 has no label for (``hau_Latn``, ``zul_Latn``, …) and regional Arabic varieties
 (``ary_Arab``, …) and Dari (``prs_Arab``), which lid.176 cannot tell from Standard Arabic / Persian.
@@ -23,21 +24,23 @@ languages lid.176 has no label for (``hau_Latn``, ``zul_Latn``, …) and regiona
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from lmanatomy.errors import ConfigError
 
-# The labels of fastText's lid.176 (``lid.176.ftz`` and ``lid.176.bin`` share them), ``__label__`` removed.
+# The labels of fastText's lid.176 (``lid.176.ftz`` and
+# ``lid.176.bin`` share them), ``__label__`` removed.
 LID176_LABELS = frozenset("""
-af als am an ar arz as ast av az azb ba bar bcl be bg bh bn bo bpy br bs bxr ca cbk ce ceb ckb co cs cv
-cy da de diq dsb dty dv el eml en eo es et eu fa fi fr frr fy ga gd gl gn gom gu gv he hi hif hr hsb ht
-hu hy ia id ie ilo io is it ja jbo jv ka kk km kn ko krc ku kv kw ky la lb lez li lmo lo lrc lt lv mai
-mg mhr min mk ml mn mr mrj ms mt mwl my myv mzn nah nap nds ne new nl nn no oc or os pa pam pfl pl pms
-pnb ps pt qu rm ro ru rue sa sah sc scn sco sd sh si sk sl so sq sr su sv sw ta te tg th tk tl tr tt
-tyv ug uk ur uz vec vep vi vls vo wa war wuu xal xmf yi yo yue zh
+af als am an ar arz as ast av az azb ba bar bcl be bg bh bn bo bpy br bs bxr ca cbk ce ceb ckb co cs
+cv cy da de diq dsb dty dv el eml en eo es et eu fa fi fr frr fy ga gd gl gn gom gu gv he hi hif hr
+hsb ht hu hy ia id ie ilo io is it ja jbo jv ka kk km kn ko krc ku kv kw ky la lb lez li lmo lo lrc
+lt lv mai mg mhr min mk ml mn mr mrj ms mt mwl my myv mzn nah nap nds ne new nl nn no oc or os pa
+pam pfl pl pms pnb ps pt qu rm ro ru rue sa sah sc scn sco sd sh si sk sl so sq sr su sv sw ta te tg
+th tk tl tr tt tyv ug uk ur uz vec vep vi vls vo wa war wuu xal xmf yi yo yue zh
 """.split())
 
-# FLORES individual-language codes read as their ISO macrolanguage's lid.176 label (standard variety).
+# FLORES individual-language codes read as their ISO
+# macrolanguage's lid.176 label (standard variety).
 MACROLANGUAGE = {
     "als": "sq", "arb": "ar", "azj": "az", "pes": "fa", "lvs": "lv", "plt": "mg", "khk": "mn", "zsm": "ms",
     "npi": "ne", "ory": "or", "pbt": "ps", "quy": "qu", "swh": "sw", "uzn": "uz", "ydd": "yi", "kmr": "ku",
@@ -75,7 +78,8 @@ def lid_label(lang: str) -> str | None:
 
 
 def lid_labels(languages: Sequence[str], key: str = "language.languages") -> dict[str, str]:
-    """Study language → lid.176 label for every language; refuses one without a label, or two sharing one.
+    """Study language → lid.176 label for every language;
+    refuses one without a label, or two sharing one.
 
     Two languages with one label (``zho_Hans`` and ``zho_Hant`` are both ``zh``) could not be told
     apart in the generated texts, so every steered text would count for both.
@@ -84,17 +88,20 @@ def lid_labels(languages: Sequence[str], key: str = "language.languages") -> dic
     for index, lang in enumerate(languages):
         label = lid_label(str(lang))
         if label is None:
-            raise ConfigError(f"{key}[{index}]", f"'{lang}' has no fastText lid.176 label, so generated texts cannot be judged "
-                              "as that language (give a lid.176 label such as ko, or a FLORES-200 code lid.176 covers)")
+            raise ConfigError(f"{key}[{index}]", f"'{lang}' has no fastText lid.176 label, so generated texts cannot be judged as "
+                                                 "that language (give a lid.176 label such as ko, or a FLORES-200 code lid.176 "
+                                                 "covers)")
         same = [other for other, seen in labels.items() if seen == label]
         if same:
-            raise ConfigError(f"{key}[{index}]", f"'{lang}' and '{same[0]}' are both lid.176's '{label}': their generated texts could not be told apart")
+            raise ConfigError(f"{key}[{index}]", f"'{lang}' and '{same[0]}' are both lid.176's '{label}': their generated texts "
+                                                 "could not be told apart")
         labels[str(lang)] = label
     return labels
 
 
 def study_language(label: str | None, labels: Mapping[str, str]) -> str | None:
-    """The study language a lid.176 label stands for (the label itself when no study language has it)."""
+    """The study language a lid.176 label stands for
+    (the label itself when no study language has it)."""
     if label is None:
         return None
     for lang, seen in labels.items():

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from lmanatomy.data.subsets import dataset_origin
 from lmanatomy.errors import ConfigError
@@ -22,7 +23,8 @@ def seeds(section: Mapping[str, Any]) -> list[int]:
 
 
 def check(config: Mapping[str, Any], registry) -> None:
-    """Models known, datasets of a multilingual format covering the languages, probe shape, census."""
+    """Models known, datasets of a multilingual format
+    covering the languages, probe shape, census."""
     from lmanatomy.config import check_dataset_names, check_model_names
 
     section = config["language"]
@@ -33,7 +35,8 @@ def check(config: Mapping[str, Any], registry) -> None:
         listed = dataset_languages(config["datasets"][name], f"language.datasets[{index}]", name)
         missing = [lang for lang in section["languages"] if listed is not None and lang not in listed]
         if missing:
-            raise ConfigError(f"language.datasets[{index}]", f"dataset '{name}' has no texts of {', '.join(missing)} (its languages: {', '.join(listed)})")
+            raise ConfigError(f"language.datasets[{index}]", f"dataset '{name}' has no texts of {', '.join(missing)} (its languages: "
+                                                             f"{', '.join(listed)})")
     probe = section["probe"]
     probes = config.get("probes") or {}
     if probe not in probes:
@@ -42,17 +45,20 @@ def check(config: Mapping[str, Any], registry) -> None:
         value = probes[probe].get(key, PROBE_DEFAULTS.get(key))
         if value != wanted:
             raise ConfigError("language.probe", f"probe '{probe}' has {key}: {value}; the language study needs {key}: {wanted} "
-                              "(per-text mean output of every linear; texts and generations start from the same token)")
+                                                "(per-text mean output of every linear; texts and generations start from the same "
+                                                "token)")
     unknown = [m for m in section.get("start_tokens") or {} if m not in section["models"]]
     if unknown:
         raise ConfigError("language.start_tokens", f"{', '.join(unknown)} not in language.models")
     lid = section.get("lid_model")
     if lid is not None and not Path(lid).is_file():
-        raise ConfigError("language.lid_model", f"fastText model file {lid} does not exist (give the path of a downloaded lid.176.bin, or leave it out for the shipped lid.176.ftz)")
+        raise ConfigError("language.lid_model", f"fastText model file {lid} does not exist (give the path of a downloaded "
+                                                "lid.176.bin, or leave it out for the shipped lid.176.ftz)")
     census = (config.get("census") or {}).get("models", [])
     absent = [m for m in section["models"] if m not in census]
     if absent:
-        raise ConfigError("census.models", f"Table 3 of the language study needs the census of {', '.join(absent)}: add them to census.models")
+        raise ConfigError("census.models", f"Table 3 of the language study needs the census of {', '.join(absent)}: add them to "
+                                           "census.models")
     if section["histogram_k"] < 1 or section["k"] < 1:
         raise ConfigError("language.k", "k and histogram_k must be positive")
     from lmanatomy.models.needs import neuron_count
@@ -76,11 +82,13 @@ def check_sizes(section: Mapping[str, Any], model: str, neurons: int) -> None:
         raise ConfigError("language.histogram_k", f"{histogram_k}: Fig 2's top/middle/bottom groups need {3 * histogram_k} neurons "
                           f"but model '{model}' has {neurons}")
     if not any(2 * int(kk) <= neurons for kk in section["ablation_k"]):
-        raise ConfigError("language.ablation_k", f"{sorted(section['ablation_k'])}: every k needs 2k neurons, more than model '{model}' has ({neurons})")
+        raise ConfigError("language.ablation_k", f"{sorted(section['ablation_k'])}: every k needs 2k neurons, more than model "
+                                                 f"'{model}' has ({neurons})")
 
 
 def dataset_languages(spec: Mapping[str, Any], key: str, name: str) -> list[str] | None:
-    """The languages a dataset's texts carry, where the config says it (else ``None``: not knowable here).
+    """The languages a dataset's texts carry, where the
+    config says it (else ``None``: not knowable here).
 
     flores200 / pawsx / lang_neuron read their ``languages`` (default: the paper's six). A generic dataset must map
     a ``lang`` column; which values it holds is only known once the file is read (the study's jobs
@@ -91,7 +99,8 @@ def dataset_languages(spec: Mapping[str, Any], key: str, name: str) -> list[str]
     if spec["format"] in MULTILINGUAL_FORMATS:
         return list(spec.get("languages") or FLORES_LANGUAGES)
     if "lang" not in (spec.get("columns") or {}):
-        raise ConfigError(key, f"dataset '{name}' maps no `lang` column (columns.lang): the language study needs each text's language")
+        raise ConfigError(key, f"dataset '{name}' maps no `lang` column (columns.lang): the language study needs "
+                               "each text's language")
     return None
 
 
@@ -142,4 +151,5 @@ def sampling(dataset: Mapping[str, Any]) -> str:
         return "the authors' texts as released" if dataset["format"] == "lang_neuron" else "all texts"
     if sample.get("per") != "lang":
         return f"{sample['n']} texts drawn over all languages"
-    return f"{sample['n']} per language, {SAMPLINGS[sample.get('groups', 'same_positions') == 'same_positions']}"
+    return (f"{sample['n']} per language, "
+            f"{SAMPLINGS[sample.get('groups', 'same_positions') == 'same_positions']}")

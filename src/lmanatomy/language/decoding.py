@@ -13,7 +13,7 @@ token. Two causes remain, told apart by where the U+FFFD stands:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 REPLACEMENT = "\ufffd"
 CAUSES = ("none", "cut_at_budget", "model_bytes")
@@ -32,4 +32,4 @@ def replacement_cause(text: str, stopped_at_eos: bool) -> str:
 def replacement_causes(texts: Sequence[str], stopped_at_eos: Sequence[bool]) -> list[str]:
     if len(texts) != len(stopped_at_eos):
         raise ValueError(f"{len(texts)} texts but {len(stopped_at_eos)} stop flags")
-    return [replacement_cause(t, bool(s)) for t, s in zip(texts, stopped_at_eos)]
+    return [replacement_cause(t, bool(s)) for t, s in zip(texts, stopped_at_eos, strict=True)]

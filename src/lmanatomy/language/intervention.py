@@ -28,7 +28,8 @@ NEURON_COLUMNS = ("module", "channel", "value")
 
 
 def resolve_module(model: nn.Module, column: str) -> nn.Module:
-    """The module behind a store column name ``layers.<i>.<name>`` (via the architecture adapter)."""
+    """The module behind a store column name
+    ``layers.<i>.<name>`` (via the architecture adapter)."""
     from lmanatomy.models.adapters import adapter_for
 
     parts = column.split(".", 2)
@@ -68,7 +69,8 @@ class NeuronIntervention:
         if len(patterns) == 0:
             raise DataError("an intervention needs at least one pattern")
         if assignment is None and len(patterns) != 1:
-            raise DataError(f"{len(patterns)} intervention patterns need an assignment of batch rows to patterns")
+            raise DataError(f"{len(patterns)} intervention patterns need an assignment of batch rows to "
+                            "patterns")
         self.model = model
         self.patterns = len(patterns)
         self.masks: dict[str, torch.Tensor] = {}
@@ -106,7 +108,8 @@ class NeuronIntervention:
             self.values[column] = torch.zeros(self.patterns, width, dtype=parameter.dtype, device=parameter.device)
         width = self.masks[column].shape[1]
         if channels.min() < 0 or channels.max() >= width:
-            raise DataError(f"module '{column}' has {width} output channels; got channels {channels.min()}..{channels.max()}")
+            raise DataError(f"module '{column}' has {width} output channels; got channels "
+                            f"{channels.min()}..{channels.max()}")
         if not np.isfinite(values).all():
             raise DataError(f"module '{column}': fixed values contain NaN or inf")
         index = torch.tensor(np.asarray(channels, dtype=np.int64), device=self.masks[column].device)
@@ -128,7 +131,8 @@ class NeuronIntervention:
             mask, values = self.masks[column], self.values[column]
             if self.assignment is not None:
                 if output.shape[0] != self.assignment.numel():
-                    raise DataError(f"module '{column}': batch of {output.shape[0]} rows but the intervention assigns {self.assignment.numel()}")
+                    raise DataError(f"module '{column}': batch of {output.shape[0]} rows but the intervention "
+                                    f"assigns {self.assignment.numel()}")
                 mask, values = mask[self.assignment], values[self.assignment]
             shape = (mask.shape[0],) + (1,) * (output.ndim - 2) + (mask.shape[1],)
             return torch.where(mask.view(shape), values.view(shape).to(output.dtype), output)

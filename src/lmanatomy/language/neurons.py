@@ -9,8 +9,9 @@ registration order), then output channel.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,8 @@ class NeuronTable:
         built, offset = [], 0
         for layer, name, width in spans:
             if width <= 0:
-                raise DataError(f"module layers.{layer}.{name} has width {width}; a module needs at least one channel")
+                raise DataError(f"module layers.{layer}.{name} has width {width}; a module needs at least one "
+                                "channel")
             built.append(ModuleSpan(module_column(layer, name), int(layer), name, offset, int(width)))
             offset += int(width)
         columns = [span.column for span in built]
@@ -58,7 +60,7 @@ class NeuronTable:
         self._offsets = np.array([span.offset for span in built], dtype=np.int64)
 
     @classmethod
-    def from_model(cls, model: nn.Module) -> "NeuronTable":
+    def from_model(cls, model: nn.Module) -> NeuronTable:
         """The table of a model object (real or on the meta device) via its architecture adapter."""
         from lmanatomy.models.adapters import adapter_for
 
@@ -72,8 +74,9 @@ class NeuronTable:
         )
 
     @classmethod
-    def from_entry(cls, entry) -> "NeuronTable":
-        """The table of a registry entry, from architecture facts alone (meta device, no weights)."""
+    def from_entry(cls, entry) -> NeuronTable:
+        """The table of a registry entry, from architecture
+        facts alone (meta device, no weights)."""
         from lmanatomy.models.loading import meta_model
 
         return cls.from_model(meta_model(entry))
@@ -93,7 +96,8 @@ class NeuronTable:
         """(index, layer, module, channel) of global neuron indices."""
         index = np.asarray(list(indices) if not isinstance(indices, np.ndarray) else indices, dtype=np.int64)
         if index.size and (index.min() < 0 or index.max() >= len(self)):
-            raise DataError(f"neuron index out of range 0..{len(self) - 1}: {int(index.min())}..{int(index.max())}")
+            raise DataError(f"neuron index out of range 0..{len(self) - 1}: "
+                            f"{int(index.min())}..{int(index.max())}")
         which = np.searchsorted(self._offsets, index, side="right") - 1
         spans = [self.spans[i] for i in which]
         return pd.DataFrame(

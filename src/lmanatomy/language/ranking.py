@@ -9,7 +9,7 @@ texts (the value the intervention later fixes it to).
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,18 +23,20 @@ from lmanatomy.language.neurons import NeuronTable
 def language_masks(text_languages: Sequence[str], languages: Sequence[str]) -> np.ndarray:
     """(n_languages, n_texts) bool: text i is positive for language l when its language is l.
 
-    Every other text is a negative for l (texts of languages outside the list are negatives for all).
+    Every other text is a negative for l (texts of
+    languages outside the list are negatives for all).
     """
     text_languages = np.asarray(text_languages, dtype=object)
     masks = np.stack([text_languages == lang for lang in languages])
-    for lang, mask in zip(languages, masks):
+    for lang, mask in zip(languages, masks, strict=True):
         if not mask.any():
             raise DataError(f"no text of language '{lang}' among the {len(text_languages)} texts")
     return masks
 
 
 def positive_median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Median over the positive rows of each column (NumPy's median: mean of the two middle values)."""
+    """Median over the positive rows of each column
+    (NumPy's median: mean of the two middle values)."""
     return np.median(values[mask], axis=0)
 
 
@@ -60,7 +62,8 @@ def rank_neurons(
     for span in tqdm(table.spans, desc="AP per module", unit="module", disable=not progress):
         values = np.asarray(read_module(span.column))
         if values.shape != (n_texts, span.width):
-            raise DataError(f"module '{span.column}': activations have shape {values.shape}, expected ({n_texts}, {span.width})")
+            raise DataError(f"module '{span.column}': activations have shape {values.shape}, expected "
+                            f"({n_texts}, {span.width})")
         if not np.isfinite(values).all():
             raise NumericalError(f"module '{span.column}': activations contain NaN or inf")
         ap[:, span.offset : span.stop] = average_precision_sets(values, list(masks), memory_mb=memory_mb, device=device)

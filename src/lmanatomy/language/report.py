@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,15 +23,17 @@ LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanis
 
 
 def seed_resolution(seeds: int) -> str:
-    """What n seeds can tell apart: the 95% Wilson half-width of a rate at 0 (or n) hits and at n/2 hits, in points."""
+    """What n seeds can tell apart: the 95% Wilson half-width
+    of a rate at 0 (or n) hits and at n/2 hits, in points."""
     from lmanatomy.language.intervals import wilson
 
     def half(hits: int) -> float:
         low, high = wilson(hits, seeds)
         return (high - low) / 2 * 100
 
-    return (f"a rate's 95% Wilson interval is ±{half(0):.1f} points at 0% or 100% and ±{half(seeds // 2):.1f} at "
-            f"{seeds // 2 / seeds:.0%}, so a difference between two conditions smaller than that is not a finding.")
+    return (f"a rate's 95% Wilson interval is ±{half(0):.1f} points at 0% or 100% and "
+            f"±{half(seeds // 2):.1f} at {seeds // 2 / seeds:.0%}, so a difference between two "
+            "conditions smaller than that is not a finding.")
 
 
 def run_notes(
@@ -52,12 +55,14 @@ def run_notes(
     if "lang_neuron" in formats:
         notes.append(AUTHORS_TEXTS_NOTE)
     if skipped_ks:
-        notes.append(f"Skipped k = {', '.join(map(str, skipped_ks))}: top-k plus bottom-k would exceed the model's neurons.")
+        notes.append(f"Skipped k = {', '.join(map(str, skipped_ks))}: top-k plus bottom-k would exceed the "
+                     "model's neurons.")
     return notes
 
 
 def _finish(fig, title: str, note: str | None, legend: tuple | None = None) -> None:
-    """Title (and a figure legend) on top, room at the bottom for the note :func:`save` writes there."""
+    """Title (and a figure legend) on top, room at the
+    bottom for the note :func:`save` writes there."""
     width, height = fig.get_size_inches()
     lines = 1 + len(note or "") // max(int(width * 19), 1) if note else 0  # ~19 characters per inch at 7 pt
     bottom = min(0.35, (0.18 * lines + 0.05) / height) if note else 0.0
@@ -74,8 +79,10 @@ def _finish(fig, title: str, note: str | None, legend: tuple | None = None) -> N
 
 def overlap_notes(k: int) -> list[str]:
     return [
-        f"Entry (a, b): neurons in both language a's and language b's set of top-{k} and bottom-{k} neurons by AP; the diagonal is 2k = {2 * k}.",
-        "table1.csv splits each entry into top∩top, bottom∩bottom and crossed (top of one language ∩ bottom of the other).",
+        f"Entry (a, b): neurons in both language a's and language b's set of top-{k} and "
+        f"bottom-{k} neurons by AP; the diagonal is 2k = {2 * k}.",
+        "table1.csv splits each entry into top∩top, bottom∩bottom and crossed (top of one "
+        "language ∩ bottom of the other).",
     ]
 
 
@@ -135,7 +142,8 @@ def _cells(prefix: str, hits: int, n: int, scale: float = 1.0) -> dict[str, floa
 
 
 def target_probabilities(scored: pd.DataFrame, languages: Sequence[str], k: int) -> pd.DataFrame:
-    """One model's Table 2 block: P(target language) in % with n and Wilson bounds, plus the mean row.
+    """One model's Table 2 block: P(target language)
+    in % with n and Wilson bounds, plus the mean row.
 
     The mean row's steered columns pool the languages' texts (distinct generations, equal n:
     the pooled rate is the mean). Its "before" column is one set of texts judged for every
@@ -166,7 +174,8 @@ def target_probabilities(scored: pd.DataFrame, languages: Sequence[str], k: int)
 
 
 def table2(scored_by_model: Mapping[str, pd.DataFrame], languages: Sequence[str], k: int) -> pd.DataFrame:
-    """Table 2: rows model × language (+ a mean row per model); per condition the %, n, lower, upper."""
+    """Table 2: rows model × language (+ a mean row per
+    model); per condition the %, n, lower, upper."""
     parts = []
     for model, scored in scored_by_model.items():
         block = target_probabilities(scored, languages, k)
@@ -178,36 +187,43 @@ def table2(scored_by_model: Mapping[str, pd.DataFrame], languages: Sequence[str]
 def table2_display(table: pd.DataFrame) -> pd.DataFrame:
     """Table 2 for Markdown: each cell "rate [lower, upper]" (%), n in its own column."""
     shown = table[["model", "language"]].copy()
-    shown["n"] = [f"{b} / {s}" for b, s in zip(table["before_n"], table["top_n"])]
+    shown["n"] = [f"{b} / {s}" for b, s in zip(table["before_n"], table["top_n"], strict=True)]
     for column in COLUMNS:
         shown[column] = [f"{v:.1f} [{lo:.1f}, {hi:.1f}]" for v, lo, hi in
-                         zip(table[column], table[f"{column}_lower"], table[f"{column}_upper"])]
+                         zip(table[column], table[f"{column}_lower"], table[f"{column}_upper"], strict=True)]
     return shown
 
 
 def table2_notes(setup: Mapping[str, object], start: str, lid: str) -> list[str]:
-    """Table 2's notes, read from the run: generation settings, start token, identifier, intervals."""
+    """Table 2's notes, read from the run: generation
+    settings, start token, identifier, intervals."""
     seeds = list(setup["seeds"])  # type: ignore[arg-type]
     k, n = setup["k"], len(setup["languages"])  # type: ignore[arg-type]
     return [
-        f"Probability (%) that a text generated from the start token alone ({start}; temperature {setup['temperature']:g}, "
-        f"no top-k/top-p, at most {setup['max_new_tokens']} new tokens, stop at EOS, seeds {seeds[0]}..{seeds[-1]}) is in the target language.",
-        f"A text counts as language l when {lid} predicts l with probability > {setup['lid_threshold']:g}.",
-        f"before: no intervention; top / bottom / both: the target language's top-{k}, bottom-{k} or both sets of neurons "
-        "fixed to their median activation over the language's texts, at every position.",
-        f"Brackets: 95% Wilson interval; n = texts before intervention / per steered cell. Mean rows pool the {n} languages' "
-        f"steered texts; their 'before' is P(any of the {n} languages) / {n} with that interval / {n} (one set of texts, {n} judgements).",
+        f"Probability (%) that a text generated from the start token alone ({start}; temperature "
+        f"{setup['temperature']:g}, no top-k/top-p, at most {setup['max_new_tokens']} new tokens, "
+        f"stop at EOS, seeds {seeds[0]}..{seeds[-1]}) is in the target language.",
+        f"A text counts as language l when {lid} predicts l with probability > "
+        f"{setup['lid_threshold']:g}.",
+        f"before: no intervention; top / bottom / both: the target language's top-{k}, bottom-{k} "
+        "or both sets of neurons fixed to their median activation over the language's texts, at "
+        "every position.",
+        "Brackets: 95% Wilson interval; n = texts before intervention / per steered cell. Mean "
+        f"rows pool the {n} languages' steered texts; their 'before' is P(any of the {n} "
+        f"languages) / {n} with that interval / {n} (one set of texts, {n} judgements).",
     ]
 
 
 def start_description(generations: pd.DataFrame, start_rule: str) -> str:
-    """The start token(s) the generations used, for the notes: e.g. "</s> (id 2) by rule bos_or_eos"."""
-    pairs = sorted(set(zip(generations["start_token"], generations["start_id"])))
+    """The start token(s) the generations used, for the
+    notes: e.g. "</s> (id 2) by rule bos_or_eos"."""
+    pairs = sorted(set(zip(generations["start_token"], generations["start_id"], strict=True)))
     return "; ".join(f"{token} (id {ids})" for token, ids in pairs) + f", the same token that starts every extracted text (probe start: {start_rule})"
 
 
 def replacement_shares(scored: pd.DataFrame) -> pd.DataFrame:
-    """Per condition, language and k: the share (%) of texts with U+FFFD, with n, Wilson bounds and causes."""
+    """Per condition, language and k: the share (%) of
+    texts with U+FFFD, with n, Wilson bounds and causes."""
     from lmanatomy.language.decoding import CAUSES
 
     rows = []
@@ -253,7 +269,7 @@ def neuron_values(read_module: Callable[[str], np.ndarray], neurons: pd.DataFram
     columns: list[np.ndarray | None] = [None] * len(neurons)
     for module, group in neurons.reset_index(drop=True).groupby("module", sort=True):
         values = np.asarray(read_module(str(module)))
-        for position, channel in zip(group.index, group["channel"]):
+        for position, channel in zip(group.index, group["channel"], strict=True):
             columns[position] = values[:, int(channel)]
     return np.stack(columns, axis=1)
 
@@ -266,7 +282,8 @@ def activation_distributions(
     k: int,
     bins: int = 40,
 ) -> pd.DataFrame:
-    """Fig 4's histograms: per language and kind, the values of its k neurons on target vs other texts.
+    """Fig 4's histograms: per language and kind, the
+    values of its k neurons on target vs other texts.
 
     Values are pooled over the k neurons; the bins span the 0.5–99.5 % quantiles of the pooled
     values of both text groups (outliers fall into the edge bins) and the counts are normalised
@@ -302,8 +319,9 @@ def activation_distributions(
     return pd.DataFrame(rows)
 
 
-FIG4_CLIPPING = ("Each panel's bins span the 0.5–99.5 % quantiles of its pooled values; values beyond them are clipped into "
-                 "the edge bins (counted in fig4.csv's 'clipped' column), so the outer bins include the tails.")
+FIG4_CLIPPING = ("Each panel's bins span the 0.5–99.5 % quantiles of its pooled values; values beyond them are "
+                 "clipped into the edge bins (counted in fig4.csv's 'clipped' column), so the outer bins "
+                 "include the tails.")
 
 
 def plot_activation_distributions(hist: pd.DataFrame, languages: Sequence[str], k: int, model: str, path: str, note: str | None) -> None:
@@ -324,7 +342,8 @@ def plot_activation_distributions(hist: pd.DataFrame, languages: Sequence[str], 
             if c == 0:
                 ax.set_ylabel("density")
             ax.legend(fontsize=6, loc="upper right")
-    _finish(fig, f"Fig 4: activations of each language's top / bottom {k} neurons on its texts vs the others — {model}", note)
+    _finish(fig, f"Fig 4: activations of each language's top / bottom {k} neurons on its texts vs the "
+                 f"others — {model}", note)
     save(fig, path, note)
 
 
@@ -332,7 +351,8 @@ def plot_activation_distributions(hist: pd.DataFrame, languages: Sequence[str], 
 
 
 def k_ablation(scored: pd.DataFrame, languages: Sequence[str], ks: Sequence[int]) -> pd.DataFrame:
-    """Fig 5's points: per language and k (0 = no intervention), P(target) in % with n and Wilson bounds, and mean BLEU-4.
+    """Fig 5's points: per language and k (0 = no intervention),
+    P(target) in % with n and Wilson bounds, and mean BLEU-4.
 
     BLEU is averaged over the texts identified as the target language (NaN when there is none).
     """
@@ -353,7 +373,8 @@ def k_ablation(scored: pd.DataFrame, languages: Sequence[str], ks: Sequence[int]
 
 
 def plot_k_ablation(points: pd.DataFrame, languages: Sequence[str], model: str, path: str, note: str | None) -> None:
-    """Fig 5: P(target language) (95% Wilson error bars) and BLEU-4 against log10 k, one line per language.
+    """Fig 5: P(target language) (95% Wilson error bars)
+    and BLEU-4 against log10 k, one line per language.
 
     No intervention is drawn as each language's own point (hollow square, with its interval) at a
     "none" position left of the smallest k, rather than as six horizontal lines that coincide

@@ -11,8 +11,8 @@ that reached EOS — so a seed's text is the same whatever else shares its batch
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import torch
 from torch import nn
@@ -23,7 +23,8 @@ from lmanatomy.language.intervention import NeuronIntervention
 
 @dataclass(frozen=True)
 class Sample:
-    """One generated continuation: its seed, the new token ids (EOS excluded) and whether it stopped at EOS."""
+    """One generated continuation: its seed, the new token
+    ids (EOS excluded) and whether it stopped at EOS."""
 
     seed: int
     tokens: tuple[int, ...]
@@ -31,7 +32,8 @@ class Sample:
 
 
 def start_prompt(tokenizer, start: str = "bos_or_eos", expected: str | None = None) -> list[int]:
-    """The prompt of unconditional generation: the same start token(s) the extraction put before each text.
+    """The prompt of unconditional generation: the same
+    start token(s) the extraction put before each text.
 
     ``start`` is the probe's rule (:func:`lmanatomy.extract.tokens.start_ids`), so extraction and
     generation cannot disagree. ``expected`` (the config's ``language.start_tokens`` entry, the
@@ -42,16 +44,19 @@ def start_prompt(tokenizer, start: str = "bos_or_eos", expected: str | None = No
 
     ids = start_ids(tokenizer, start)
     if not ids:
-        raise DataError(f"start rule '{start}' gives no start token for {type(tokenizer).__name__}; use the probe's start: bos_or_eos")
+        raise DataError(f"start rule '{start}' gives no start token for {type(tokenizer).__name__}; use the "
+                        "probe's start: bos_or_eos")
     if expected is not None:
         found = tokenizer.convert_ids_to_tokens(ids)
         if found != [expected]:
-            raise DataError(f"language.start_tokens: expected the start token '{expected}', but start rule '{start}' gives {found} (ids {ids})")
+            raise DataError(f"language.start_tokens: expected the start token '{expected}', but start rule "
+                            f"'{start}' gives {found} (ids {ids})")
     return ids
 
 
 def eos_ids(tokenizer, model: nn.Module | None = None) -> set[int]:
-    """Token ids that end a generation: the tokenizer's EOS and the model's generation-config EOS."""
+    """Token ids that end a generation: the tokenizer's
+    EOS and the model's generation-config EOS."""
     ids: set[int] = set()
     if getattr(tokenizer, "eos_token_id", None) is not None:
         ids.add(int(tokenizer.eos_token_id))
@@ -65,7 +70,8 @@ def eos_ids(tokenizer, model: nn.Module | None = None) -> set[int]:
 
 
 def draw(logits: torch.Tensor, temperature: float, uniforms: torch.Tensor) -> torch.Tensor:
-    """Inverse-CDF sampling from softmax(logits / T), row by row, with the given uniforms in [0, 1)."""
+    """Inverse-CDF sampling from softmax(logits / T),
+    row by row, with the given uniforms in [0, 1)."""
     probs = torch.softmax(logits.to(torch.float64) / temperature, dim=-1)
     cdf = torch.cumsum(probs, dim=-1)
     target = uniforms.to(cdf.device, torch.float64).unsqueeze(1) * cdf[:, -1:]
@@ -111,7 +117,7 @@ def sample_batch(
         uniforms = torch.cat([torch.rand(1, generator=generators[i], dtype=torch.float64) for i in active])
         chosen = draw(logits, temperature, uniforms).tolist()
         keep = []
-        for row, (index, token) in enumerate(zip(active, chosen)):
+        for row, (index, token) in enumerate(zip(active, chosen, strict=True)):
             if token in stop:
                 finished[index] = True
             else:
@@ -127,4 +133,4 @@ def sample_batch(
             active = [active[row] for row in keep]
             chosen = [chosen[row] for row in keep]
         inputs = torch.tensor(chosen, dtype=torch.long, device=device).unsqueeze(1)
-    return [Sample(int(seed), tuple(t), f) for seed, t, f in zip(seeds, tokens, finished)]
+    return [Sample(int(seed), tuple(t), f) for seed, t, f in zip(seeds, tokens, finished, strict=True)]

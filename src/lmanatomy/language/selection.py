@@ -9,7 +9,7 @@ neurons of each language lie.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -96,7 +96,8 @@ def chosen(selection: pd.DataFrame, language: str, kinds: Sequence[str], k: int)
         raise DataError(f"unknown neuron kinds {unknown} (known: {list(KINDS)})")
     available = selection[(selection["language"] == language) & (selection["kind"] == "top")]
     if len(available) < k:
-        raise DataError(f"selection holds {len(available)} top neurons of language '{language}', fewer than k={k}")
+        raise DataError(f"selection holds {len(available)} top neurons of language '{language}', fewer than "
+                        f"k={k}")
     return selection[(selection["language"] == language) & selection["kind"].isin(kinds) & (selection["rank"] < k)]
 
 
@@ -110,7 +111,8 @@ def overlap_table(selection: pd.DataFrame, languages: Sequence[str], k: int) -> 
 
 
 def overlap_split(selection: pd.DataFrame, languages: Sequence[str], k: int) -> pd.DataFrame:
-    """Table 1 split by kind: per pair (a, b), top∩top, bottom∩bottom and crossed (top of one ∩ bottom of the other).
+    """Table 1 split by kind: per pair (a, b), top∩top,
+    bottom∩bottom and crossed (top of one ∩ bottom of the other).
 
     A language's top-k and bottom-k are disjoint, so the three parts add up to Table 1's entry
     (``total``). A large ``crossed`` share means the two languages' sets overlap because one's
@@ -143,9 +145,11 @@ def split_counts(tops: Sequence[set[int]], bottoms: Sequence[set[int]]) -> dict[
 
 
 def layer_histograms(ranked: pd.DataFrame, languages: Sequence[str], n: int, num_layers: int) -> pd.DataFrame:
-    """Fig 2's counts: per language and layer, how many of the top-n, middle-n, bottom-n neurons lie there."""
+    """Fig 2's counts: per language and layer, how many of
+    the top-n, middle-n, bottom-n neurons lie there."""
     if 3 * n > len(ranked):
-        raise DataError(f"layer histograms of top/middle/bottom-{n} need {3 * n} neurons but there are {len(ranked)}")
+        raise DataError(f"layer histograms of top/middle/bottom-{n} need {3 * n} neurons but there are "
+                        f"{len(ranked)}")
     layers = ranked["layer"].to_numpy()
     rows = []
     for lang in languages:

@@ -9,7 +9,7 @@ and serves every language's "before intervention" column.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from tqdm import tqdm
@@ -52,21 +52,24 @@ def plan(languages: Sequence[str], k: int, ablation_ks: Sequence[int], seeds: Se
 
 
 def generation_work(requests: pd.DataFrame, batch_size: int, max_new_tokens: int) -> Work:
-    """The work of generating ``requests`` (runtime estimate, models.resources): every batch decodes up to
-    ``max_new_tokens`` steps, reading all weights once per step, for every row of the batch."""
+    """The work of generating ``requests`` (runtime estimate,
+    models.resources): every batch decodes up to ``max_new_tokens`` steps,
+    reading all weights once per step, for every row of the batch."""
     batches = -(-len(requests) // batch_size)
     return Work(decode_steps=batches * max_new_tokens, decode_tokens=len(requests) * max_new_tokens)
 
 
 def planned_work(setup: dict, block: tuple[int, int] = (0, 1)) -> Work:
-    """The work of block (index, count) of a model's generation (language.config.setup), for its runtime
-    estimate; every ablation k is counted (an upper bound: the model's neuron count is not known yet)."""
+    """The work of block (index, count) of a model's generation
+    (language.config.setup), for its runtime estimate; every ablation k is
+    counted (an upper bound: the model's neuron count is not known yet)."""
     requests = plan(setup["languages"], setup["k"], setup["ablation_k"], setup["seeds"], setup.get("ablation_seeds"))
     return generation_work(shard(requests, *block), setup["batch_size"], setup["max_new_tokens"])
 
 
 def shard(requests: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
-    """Block ``index`` of ``count`` contiguous blocks of the plan, for one job of a split generation.
+    """Block ``index`` of ``count`` contiguous blocks
+    of the plan, for one job of a split generation.
 
     Each seed has its own generator and each row its own intervention pattern, so a row's text does
     not depend on which rows share its batch or its job: the blocks, concatenated in order, are the
@@ -98,7 +101,8 @@ def generate(
     start: str = "bos_or_eos",
     expected_start: str | None = None,
 ) -> pd.DataFrame:
-    """Generate every planned text; returns the plan with text, n_tokens, stopped_at_eos, start_token.
+    """Generate every planned text; returns the plan
+    with text, n_tokens, stopped_at_eos, start_token.
 
     Every text starts from :func:`start_prompt` (the probe's ``start`` rule, checked against
     ``expected_start``); ``text`` is the new tokens decoded as one sequence.
@@ -115,7 +119,7 @@ def generate(
 
     prompt = start_prompt(tokenizer, start, expected_start)
     stop = eos_ids(tokenizer, model)
-    keys = list(zip(requests["condition"], requests["language"], requests["k"]))
+    keys = list(zip(requests["condition"], requests["language"], requests["k"], strict=True))
     out = []
     for start in tqdm(range(0, len(requests), batch_size), desc="generation batches", disable=not progress):
         batch_keys = keys[start : start + batch_size]
@@ -158,11 +162,11 @@ def score(
     result["lid_probability"] = [ident.probability for ident in idents]
     counted = [study_language(ident.language(identifier.threshold), labels or {}) or "" for ident in idents]
     result["lid_language"] = counted
-    result["is_target"] = [c != "" and c == lang for c, lang in zip(counted, result["language"])]
+    result["is_target"] = [c != "" and c == lang for c, lang in zip(counted, result["language"], strict=True)]
     # A steered text is scored against its target language; an unsteered one ("none") against the
     # language it was identified as, which gives Fig 5 its before-intervention baseline.
     bleu = []
-    for text, lang, found in zip(result["text"], result["language"], counted):
+    for text, lang, found in zip(result["text"], result["language"], counted, strict=True):
         reference = lang or found
         hit = found != "" and found == reference
         scorer = bleu_by_language.get(reference) if bleu_by_language is not None else None

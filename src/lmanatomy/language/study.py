@@ -8,8 +8,8 @@ text id.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,8 @@ def load_texts(data_paths: Sequence[str | Path]) -> pd.DataFrame:
 
 
 class StackedStore:
-    """Several activation stores (one per dataset) read as one: rows concatenated in dataset order."""
+    """Several activation stores (one per dataset) read
+    as one: rows concatenated in dataset order."""
 
     def __init__(self, store_paths: Sequence[str | Path], texts: pd.DataFrame, datasets: Sequence[str]):
         from lmanatomy.extract import open_store
@@ -47,7 +48,7 @@ class StackedStore:
         if len(store_paths) != len(datasets):
             raise DataError(f"{len(store_paths)} stores for {len(datasets)} datasets")
         self.stores = [open_store(Path(p).parent if Path(p).name == "_manifest.json" else p) for p in store_paths]
-        uids = [f"{name}:{i}" for name, store in zip(datasets, self.stores) for i in store.ids()]
+        uids = [f"{name}:{i}" for name, store in zip(datasets, self.stores, strict=True) for i in store.ids()]
         position = pd.Series(np.arange(len(texts)), index=texts["uid"])
         unknown = [u for u in uids if u not in position.index]
         if unknown:
@@ -69,9 +70,11 @@ def check_store_matches(table: NeuronTable, widths: dict[str, int]) -> None:
     """Every census module is in the store with its width: the AP indices are census indices."""
     for span in table.spans:
         if span.column not in widths:
-            raise DataError(f"activation store has no column '{span.column}' (a probe other than every decoder-layer linear?)")
+            raise DataError(f"activation store has no column '{span.column}' (a probe other than every "
+                            "decoder-layer linear?)")
         if widths[span.column] != span.width:
-            raise DataError(f"store column '{span.column}' has width {widths[span.column]}, the census {span.width}")
+            raise DataError(f"store column '{span.column}' has width {widths[span.column]}, the census "
+                            f"{span.width}")
 
 
 def rank(table: NeuronTable, store_paths: Sequence[str], data_paths: Sequence[str], languages: Sequence[str],
@@ -135,7 +138,8 @@ def generate_texts(model_path: str, selection: pd.DataFrame, neurons: int, langu
                    ablation_seeds: Sequence[int] | None = None) -> pd.DataFrame:
     """Every planned generation (none; top/bottom/both at k; both at each usable ablation k), or the
     block ``shard`` = (index, count) of them when the generation is split over several jobs."""
-    from lmanatomy.language.steering import generate, plan, shard as plan_shard, usable_ks
+    from lmanatomy.language.steering import generate, plan, usable_ks
+    from lmanatomy.language.steering import shard as plan_shard
     from lmanatomy.models import load_model
 
     usable, _ = usable_ks(ablation_ks, neurons)
@@ -147,7 +151,8 @@ def generate_texts(model_path: str, selection: pd.DataFrame, neurons: int, langu
 
 def score_texts(generations: pd.DataFrame, model_path: str, data_paths: Sequence[str], languages: Sequence[str],
                 threshold: float, lid_model: str | None = None) -> pd.DataFrame:
-    """Language identification of every generated text and BLEU-4 against the target language's texts."""
+    """Language identification of every generated text
+    and BLEU-4 against the target language's texts."""
     from transformers import AutoTokenizer
 
     from lmanatomy.language.bleu import ReferenceBleu
@@ -157,9 +162,8 @@ def score_texts(generations: pd.DataFrame, model_path: str, data_paths: Sequence
     texts = load_texts(data_paths)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     bleu = {lang: ReferenceBleu(tokenizer, texts.loc[texts["lang"] == lang, "text"].tolist()) for lang in languages}
-    from lmanatomy.language.decoding import replacement_causes
-
     from lmanatomy.language.codes import lid_labels
+    from lmanatomy.language.decoding import replacement_causes
 
     scored = score(generations, LanguageIdentifier(lid_model, threshold=threshold), bleu, lid_labels(languages))
     scored["replacement"] = replacement_causes(scored["text"].tolist(), scored["stopped_at_eos"].tolist())

@@ -1,11 +1,12 @@
 """The lesion study (Harada et al. 2024): prune a few consecutive layers, see which tasks suffer.
 
 ``naming`` reads a config's layer ranges under an explicit numbering; ``plan`` says how many
-heads and MLP neurons per layer remove a given share of the whole model from a layer range; ``prune_model`` / ``prune_checkpoint`` remove the lowest-L1 ones; ``store``
-saves a pruned model as its pruned layers + a shape map and reloads it; ``sweep`` evaluates the
-original and every lesion with one model load (each lesion pruned in memory); ``report`` builds
-Table 1, its figure and the requested-vs-achieved shares. Evaluation uses the shared
-``lmanatomy.evaluation`` harness. Attributes are imported on first use (no torch for config checks).
+heads and MLP neurons per layer remove a given share of the whole model from a layer range;
+``prune_model`` / ``prune_checkpoint`` remove the lowest-L1 ones; ``store`` saves a pruned model as
+its pruned layers + a shape map and reloads it; ``sweep`` evaluates the original and every lesion
+with one model load (each lesion pruned in memory); ``report`` builds Table 1, its figure and the
+requested-vs-achieved shares. Evaluation uses the shared ``lmanatomy.evaluation`` harness.
+Attributes are imported on first use (no torch for config checks).
 """
 
 from __future__ import annotations

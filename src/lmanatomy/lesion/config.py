@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from lmanatomy.config import check_dataset_names, check_layer_range
 from lmanatomy.errors import ConfigError
@@ -11,7 +12,8 @@ from lmanatomy.models.registry import Registry
 
 
 def check(config: Mapping[str, Any], registry: Registry) -> None:
-    """Model known (prunable: checked as the lesion study's need), layer ranges inside it, tasks known and backed by datasets of their format."""
+    """Model known (prunable: checked as the lesion study's need), layer ranges inside it, tasks
+    known and backed by datasets of their format."""
     from lmanatomy.evaluation.tasks import TASKS
 
     section = config["lesion"]
@@ -42,8 +44,9 @@ def task_root(config: Mapping[str, Any], task: str) -> str | None:
 
 
 def fewshot_download(config: Mapping[str, Any], task: str) -> list[str]:
-    """``[data/raw/<file>]`` when the config's llm-jp-eval version fixes a task's few-shots as rows of an
-    upstream file that the task's data root lacks (the workflow's download rule then fetches it), else ``[]``."""
+    """``[data/raw/<file>]`` when the config's llm-jp-eval version fixes a
+    task's few-shots as rows of an upstream file that the task's data root
+    lacks (the workflow's download rule then fetches it), else ``[]``."""
     from pathlib import Path
 
     from lmanatomy.data.layout import RAW_ROOT

@@ -17,7 +17,7 @@ Every lesion name shows the range as the config writes it and the 0-based indice
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from lmanatomy.errors import ConfigError
 
@@ -27,7 +27,8 @@ PAPER_LAYERS = 32  # Llama-2-7B, the depth the paper's ranges refer to
 
 
 def percent_label(share: float) -> str:
-    """``0.005`` → ``0.5%``, ``0.02`` → ``2.0%`` (the paper's labels); finer shares keep their digits."""
+    """``0.005`` → ``0.5%``, ``0.02`` → ``2.0%`` (the
+    paper's labels); finer shares keep their digits."""
     percent = share * 100
     text = f"{percent:.1f}"
     return f"{text}%" if abs(float(text) - percent) < 1e-9 else f"{percent:g}%"
@@ -59,7 +60,8 @@ def range_label(layers: Sequence[int]) -> str:
 
 
 def variant_id(share: float, layers: Sequence[int], numbering: str) -> str:
-    """The name of one lesion in paths and jobs: ``0.5pct_L4-8_idx3-7`` (as written, then 0-based indices)."""
+    """The name of one lesion in paths and jobs:
+    ``0.5pct_L4-8_idx3-7`` (as written, then 0-based indices)."""
     first, last = layer_indices(layers, numbering)
     return f"{share * 100:g}pct_L{range_label(layers)}_idx{first}-{last}"
 

@@ -42,7 +42,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lmanatomy.errors import ConfigError, RegistryError
-from lmanatomy.lesion.naming import ORIGINAL, NUMBERINGS, layer_indices, percent_label, range_label, variant_id  # noqa: F401
+from lmanatomy.lesion.naming import (  # noqa: F401
+    NUMBERINGS,
+    ORIGINAL,
+    layer_indices,
+    percent_label,
+    range_label,
+    variant_id,
+)
 
 GQA_MODES = ("prune_kv_groups", "keep_kv_heads")
 IMPORTANCE_DTYPES = ("float64", "float32", "float16", "bfloat16")
@@ -140,7 +147,7 @@ class PruningPlan:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "PruningPlan":
+    def from_dict(cls, data: dict[str, Any]) -> PruningPlan:
         first, last = data["layers"]
         return cls(
             layers=(int(first), int(last)),
@@ -170,8 +177,9 @@ def llm_pruner_args(plan: PruningPlan) -> dict[str, Any]:
     }
 
 
-def _as_module(model_or_config: Any) -> "nn.Module":
-    """A module tree (meta device when built here) from a model, a transformers config or a registry entry."""
+def _as_module(model_or_config: Any) -> nn.Module:
+    """A module tree (meta device when built here) from a
+    model, a transformers config or a registry entry."""
     import torch
     from torch import nn
 
@@ -187,22 +195,23 @@ def _as_module(model_or_config: Any) -> "nn.Module":
     if isinstance(model_or_config, PretrainedConfig):
         with torch.device("meta"):
             return AutoModelForCausalLM.from_config(model_or_config)
-    raise TypeError(f"plan() takes a model, a transformers config or a registry entry, got {type(model_or_config).__name__}")
+    raise TypeError("plan() takes a model, a transformers config or a registry entry, got "
+                    f"{type(model_or_config).__name__}")
 
 
-def _weight_in(module: "nn.Module") -> int:
+def _weight_in(module: nn.Module) -> int:
     return int(module.weight.shape[1])
 
 
-def _weight_out(module: "nn.Module") -> int:
+def _weight_out(module: nn.Module) -> int:
     return int(module.weight.shape[0])
 
 
-def _bias(module: "nn.Module") -> int:
+def _bias(module: nn.Module) -> int:
     return 1 if getattr(module, "bias", None) is not None else 0
 
 
-def _layer_facts(layer: "nn.Module") -> tuple[int, ...]:
+def _layer_facts(layer: nn.Module) -> tuple[int, ...]:
     attn, mlp = layer.self_attn, layer.mlp
     head_dim = int(attn.head_dim)
     return (
@@ -217,8 +226,9 @@ def _layer_facts(layer: "nn.Module") -> tuple[int, ...]:
 def architecture_of(model_or_config: Any) -> Architecture:
     """The pruning-relevant facts of a model with LLM-Pruner's groups (meta device is enough).
 
-    Which models have them is a need, not a family list (:func:`lmanatomy.models.needs.pruning_reason`):
-    Llama, Mistral, Qwen2, Qwen3 and Gemma-2 do; fused projections or norms across heads are refused.
+    Which models have them is a need, not a family list
+    (:func:`lmanatomy.models.needs.pruning_reason`): Llama, Mistral, Qwen2, Qwen3 and Gemma-2 do;
+    fused projections or norms across heads are refused.
     """
     from lmanatomy.models.adapters import adapter_for, parameter_count
     from lmanatomy.models.needs import pruning_reason
@@ -228,10 +238,12 @@ def architecture_of(model_or_config: Any) -> Architecture:
     layers = adapter.decoder_layers(model)
     reasons = {pruning_reason(layer, adapter.fused) for layer in layers} - {""}
     if reasons:
-        raise RegistryError(f"lesion pruning needs LLM-Pruner's attention and MLP groups; this {adapter.family} model: {sorted(reasons)[0]}")
+        raise RegistryError(f"lesion pruning needs LLM-Pruner's attention and MLP groups; this {adapter.family} "
+                            f"model: {sorted(reasons)[0]}")
     facts = {_layer_facts(layer) for layer in layers}
     if len(facts) != 1:
-        raise RegistryError(f"decoder layers of this {adapter.family} model differ in shape ({sorted(facts)}); the plan assumes equal layers")
+        raise RegistryError(f"decoder layers of this {adapter.family} model differ in shape ({sorted(facts)}); "
+                            "the plan assumes equal layers")
     hidden, heads, kv_heads, head_dim, intermediate = facts.pop()
     if heads % kv_heads:
         raise RegistryError(f"{heads} query heads do not divide into {kv_heads} KV heads")
@@ -285,12 +297,14 @@ def plan_for(
     numbering: str = "zero_based_inclusive",
     importance_dtype: str = "float64",
 ) -> PruningPlan:
-    """The plan for a known architecture; ``layers`` are inclusive 0-based indices (see the module docstring)."""
+    """The plan for a known architecture; ``layers`` are
+    inclusive 0-based indices (see the module docstring)."""
     if len(layers) != 2:
         raise ConfigError("layers", f"a layer range is [first, last], got {list(layers)}")
     first, last = int(layers[0]), int(layers[1])
     if not 0 <= first <= last < arch.num_layers:
-        raise ConfigError("layers", f"layer range {label or f'[{first}, {last}]'} (indices {first}..{last}) is outside the model (indices 0..{arch.num_layers - 1})")
+        raise ConfigError("layers", f"layer range {label or f'[{first}, {last}]'} (indices {first}..{last}) is outside "
+                                    f"the model (indices 0..{arch.num_layers - 1})")
     if not 0.0 < share < 1.0:
         raise ConfigError("share", f"the share of the model to remove must lie in (0, 1), got {share}")
     if gqa not in GQA_MODES:
@@ -300,7 +314,8 @@ def plan_for(
     n_layers = last - first + 1
     ratio = share * arch.total_parameters / n_layers / arch.prunable_parameters(gqa)
     if ratio >= 1.0:
-        raise ConfigError("share", f"removing {share:.2%} of the model from {n_layers} layers needs more than all their prunable weights")
+        raise ConfigError("share", f"removing {share:.2%} of the model from {n_layers} layers needs more than all their "
+                                   "prunable weights")
     neurons = _removed(arch.intermediate_size, ratio)
     heads, kv_heads = _heads(arch, ratio, gqa)
     if heads >= arch.num_heads or neurons >= arch.intermediate_size:
@@ -323,10 +338,12 @@ def plan_for(
 def plan(
     model_or_config: Any, layers: tuple[int, int] | list[int] = (3, 7), share: float = 0.005, gqa: str = "prune_kv_groups"
 ) -> PruningPlan:
-    """Heads and MLP neurons to remove per layer so that ``share`` of the WHOLE model goes, from ``layers`` only.
+    """Heads and MLP neurons to remove per layer so that
+    ``share`` of the WHOLE model goes, from ``layers`` only.
 
     ``model_or_config``: a model (the meta device suffices), a transformers config or a registry
-    entry. ``layers``: inclusive 0-based (first, last) module indices (the paper's 「4-8層」 is (3, 7)).
+    entry. ``layers``: inclusive 0-based (first, last)
+    module indices (the paper's 「4-8層」 is (3, 7)).
     """
     return plan_for(architecture_of(model_or_config), layers, share, gqa)
 
@@ -339,7 +356,8 @@ def plan_variants(
     gqa: str = "prune_kv_groups",
     importance_dtype: str = "float64",
 ) -> dict[str, PruningPlan]:
-    """Every (share, layer range) plan by lesion name, share-major as the paper's Table 1 orders its columns.
+    """Every (share, layer range) plan by lesion name,
+    share-major as the paper's Table 1 orders its columns.
 
     ``layer_ranges`` are read under ``numbering`` (see ``naming``).
     """

@@ -1,4 +1,5 @@
-"""One evaluated prompt of a lesion config, exactly as the evaluator sends it (``lmanatomy prompt``).
+"""One evaluated prompt of a lesion config, exactly
+as the evaluator sends it (``lmanatomy prompt``).
 
 The same steps as the workflow's ``lesion_task`` and ``lesion_evaluate`` jobs: prepare the task's
 dataset as its config says (data root, sampling), build the llm-jp-eval task files with the
@@ -14,7 +15,8 @@ from lmanatomy.errors import ConfigError
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
-    """A config file, validated and with its defaults filled in (paths relative to the project root)."""
+    """A config file, validated and with its defaults
+    filled in (paths relative to the project root)."""
     import yaml
 
     from lmanatomy.config import validate_config

@@ -36,8 +36,8 @@ prunes a live model (``prune_model``). Biases are sliced with their channels and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import torch
 from torch import nn
@@ -74,7 +74,8 @@ DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.f
 
 
 def _reduce(values: torch.Tensor, dim: int, dtype: str, mean: bool = False) -> torch.Tensor:
-    """Sum (or mean) along ``dim`` as a reduction in ``dtype`` gives it: float32 accumulation, result rounded."""
+    """Sum (or mean) along ``dim`` as a reduction in ``dtype``
+    gives it: float32 accumulation, result rounded."""
     if dtype == "float64":
         values = values.to(torch.float64)
         return values.mean(dim=dim) if mean else values.sum(dim=dim)
@@ -83,12 +84,14 @@ def _reduce(values: torch.Tensor, dim: int, dtype: str, mean: bool = False) -> t
 
 
 def _rows_l1(weight: torch.Tensor, dtype: str = "float64") -> torch.Tensor:
-    """L1 norm of every output channel (row) of a Linear weight, the weight cast to ``dtype`` first."""
+    """L1 norm of every output channel (row) of a Linear
+    weight, the weight cast to ``dtype`` first."""
     return _reduce(weight.detach().to(DTYPES[dtype]).abs(), 1, dtype)
 
 
 def _cols_l1(weight: torch.Tensor, dtype: str = "float64") -> torch.Tensor:
-    """L1 norm of every input channel (column) of a Linear weight, the weight cast to ``dtype`` first."""
+    """L1 norm of every input channel (column) of a
+    Linear weight, the weight cast to ``dtype`` first."""
     return _reduce(weight.detach().to(DTYPES[dtype]).abs(), 0, dtype)
 
 
@@ -97,7 +100,8 @@ def _mean(members: list[torch.Tensor], dtype: str) -> torch.Tensor:
 
 
 def head_importance(tensors: Mapping[str, torch.Tensor], arch: Architecture, dtype: str = "float64") -> torch.Tensor:
-    """Importance of every query head of one layer: mean over members of channel L1, summed per head."""
+    """Importance of every query head of one layer: mean
+    over members of channel L1, summed per head."""
     q = _rows_l1(tensors["self_attn.q_proj.weight"], dtype)
     o = _cols_l1(tensors["self_attn.o_proj.weight"], dtype)
     if arch.is_gqa:
@@ -110,12 +114,14 @@ def head_importance(tensors: Mapping[str, torch.Tensor], arch: Architecture, dty
 
 
 def _fold(imp: torch.Tensor, size: int, dtype: str) -> torch.Tensor:
-    """LLM-Pruner's alignment of a member longer than the root: ``imp.view(len // size, size).sum(0)``."""
+    """LLM-Pruner's alignment of a member longer than the root:
+    ``imp.view(len // size, size).sum(0)``."""
     return _reduce(imp.view(len(imp) // size, size), 0, dtype)
 
 
 def kv_group_importance(tensors: Mapping[str, torch.Tensor], arch: Architecture, dtype: str = "float64") -> torch.Tensor:
-    """Importance of every KV group (rooted at k_proj) as LLM-Pruner's GQA path scores it (module docstring)."""
+    """Importance of every KV group (rooted at k_proj) as
+    LLM-Pruner's GQA path scores it (module docstring)."""
     k = _rows_l1(tensors["self_attn.k_proj.weight"], dtype)
     v = _rows_l1(tensors["self_attn.v_proj.weight"], dtype)
     n = len(k)
@@ -246,7 +252,8 @@ def layer_tensors(layer: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def load_layer(layer: nn.Module, record: LayerPruning, tensors: Mapping[str, torch.Tensor]) -> None:
-    """Resize a layer to ``record``'s shapes and load its pruned tensors (every one must be used)."""
+    """Resize a layer to ``record``'s shapes and load
+    its pruned tensors (every one must be used)."""
     resize_layer(layer, record.num_heads, record.num_kv_heads, record.intermediate_size)
     result = layer.load_state_dict(dict(tensors), strict=False)
     if result.unexpected_keys:

@@ -23,7 +23,8 @@ So that the table does not overstate:
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,15 +35,17 @@ from lmanatomy.lesion.planning import PruningPlan
 
 METRIC_LABELS = {"exact_match": "exact match", "pearson": "Pearson", "spearman": "Spearman"}
 DETAILS = ("n", "ci95_low", "ci95_high", "undefined")  # per-cell columns of table1.csv: "<column>: <detail>"
-# Baselines on the original's evaluated samples: column name in table1.csv → key prefix in the task summary.
+# Baselines on the original's evaluated samples: column
+# name in table1.csv → key prefix in the task summary.
 BASELINES = {"majority class": "baseline", "repeat last few-shot answer": "fewshot_baseline"}
 DIGITS = 2
 BASELINE_NOTE = ("A lesion effect is a finding only where its interval clears the original's; a score inside a "
-                 "baseline's interval is what a constant answer gets. Majority class: always the most frequent gold of "
-                 "these samples (a correlation of a constant answer is undefined and scores 0). Repeat: always the last "
-                 "few-shot's answer, shown in quotes, the answer a model that copies its prompt gives.")
-UNDEFINED_NOTE = ("0.00*: the correlation is undefined (constant predictions or golds) and llm-jp-eval scores it 0; "
-                  "not a measured 0.")
+                 "baseline's interval is what a constant answer gets. Majority class: always the most frequent "
+                 "gold of these samples (a correlation of a constant answer is undefined and scores 0). "
+                 "Repeat: always the last few-shot's answer, shown in quotes, the answer a model that copies "
+                 "its prompt gives.")
+UNDEFINED_NOTE = ("0.00*: the correlation is undefined (constant predictions or golds) and llm-jp-eval scores "
+                  "it 0; not a measured 0.")
 
 
 def column_label(plan: PruningPlan) -> str:
@@ -66,7 +69,8 @@ def _grid(
     value: str | None,
     details: bool = False,
 ) -> pd.DataFrame:
-    """Rows = tasks, columns = task/metric/original/lesions; ``value`` None = each task's main metric.
+    """Rows = tasks, columns = task/metric/original/lesions;
+    ``value`` None = each task's main metric.
 
     ``details``: also each cell's n, 95% interval and whether the metric is undefined.
     """
@@ -93,7 +97,8 @@ def _grid(
 
 
 def _baseline_cells(summary: Mapping[str, Any], key: str) -> dict[str, Any]:
-    """The two baselines of one task (score and 95% interval; NaN when the evaluation did not record them)."""
+    """The two baselines of one task (score and 95% interval;
+    NaN when the evaluation did not record them)."""
     cells: dict[str, Any] = {}
     for name, suffix in BASELINES.items():
         low, high = summary.get(f"{key}_{suffix}_ci95", [math.nan, math.nan])
@@ -108,15 +113,17 @@ def interval_table(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
     out = frame[["task", "metric"]].copy()
     for column in score_columns(frame):
         out[column] = [f"[{low:.{digits}f}, {high:.{digits}f}]"
-                       for low, high in zip(frame[f"{column}: ci95_low"], frame[f"{column}: ci95_high"])]
+                       for low, high in zip(frame[f"{column}: ci95_low"], frame[f"{column}: ci95_high"], strict=True)]
     return out
 
 
 def baselines_table(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
-    """The Markdown view beside Table 1: per task n, the original's score and both baselines, each with its 95% interval."""
+    """The Markdown view beside Table 1: per task n, the original's score and both baselines, each
+    with its 95% interval."""
 
     def cell(prefix: str, score: str) -> list[str]:
-        return [f"{row[score]:.{digits}f} [{row[f'{prefix}: ci95_low']:.{digits}f}, {row[f'{prefix}: ci95_high']:.{digits}f}]"
+        return [f"{row[score]:.{digits}f} [{row[f'{prefix}: ci95_low']:.{digits}f}, "
+                f"{row[f'{prefix}: ci95_high']:.{digits}f}]"
                 for _, row in frame.iterrows()]
 
     out = pd.DataFrame({"task": frame["task"], "metric": frame["metric"], "n": frame[f"{ORIGINAL}: n"]})
@@ -124,7 +131,7 @@ def baselines_table(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
     out["majority class (95% CI)"] = cell("majority class", "majority class: score")
     out["repeat last few-shot answer (95% CI)"] = [
         f"{text} ('{answer}')" for text, answer in zip(cell("repeat last few-shot answer", "repeat last few-shot answer: score"),
-                                                      frame["repeat last few-shot answer: answer"])
+                                                      frame["repeat last few-shot answer: answer"], strict=True)
     ]
     return out
 
@@ -135,8 +142,9 @@ def score_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def best_per_share(frame: pd.DataFrame, plans: Mapping[str, PruningPlan], digits: int = DIGITS) -> pd.DataFrame:
-    """True where a lesion column holds the strictly highest score of its share in that row, compared
-    at the printed precision (``digits``): a tie, or a lead that the rounding hides, is no best."""
+    """True where a lesion column holds the strictly highest score of its
+    share in that row, compared at the printed precision (``digits``): a
+    tie, or a lead that the rounding hides, is no best."""
     bold = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     for share in sorted({p.share for p in plans.values()}):
         columns = [column_label(p) for p in plans.values() if p.share == share]
@@ -152,14 +160,15 @@ def display_table(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
     out = frame[["task", "metric", *score_columns(frame)]].copy().astype(object)
     for column in score_columns(frame):
         flags = frame.get(f"{column}: undefined", pd.Series(False, index=frame.index)).astype(bool)
-        out[column] = [f"{v:.{digits}f}*" if flag else f"{v:.{digits}f}" for v, flag in zip(frame[column], flags)]
+        out[column] = [f"{v:.{digits}f}*" if flag else f"{v:.{digits}f}" for v, flag in zip(frame[column], flags, strict=True)]
     return out
 
 
 def table1(
     scores: Mapping[str, Sequence[Mapping[str, Any]]], plans: Mapping[str, PruningPlan], tasks: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(Table 1 with per-cell n, interval and undefined flag; its bold mask). ``scores``: variant → per-task summaries."""
+    """(Table 1 with per-cell n, interval and undefined flag;
+    its bold mask). ``scores``: variant → per-task summaries."""
     frame = _grid(scores, plans, tasks, None, details=True)
     return frame, best_per_share(frame, plans)
 
@@ -167,7 +176,8 @@ def table1(
 def write_table1(
     frame: pd.DataFrame, bold: pd.DataFrame, csv_path: str, md_path: str, title: str, notes: Sequence[str]
 ) -> None:
-    """CSV: every column (full precision); Markdown: the scores, strict bests bold, ``0.00*`` footnoted."""
+    """CSV: every column (full precision); Markdown: the
+    scores, strict bests bold, ``0.00*`` footnoted."""
     from lmanatomy.tables import atomic_write_text, to_markdown
 
     atomic_write_text(csv_path, frame.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
@@ -193,7 +203,8 @@ def fewshot_table(
 
 
 def reading_shares(model_or_config: Any, plans: Mapping[str, PruningPlan]) -> dict[str, dict[str, float | None]]:
-    """Per lesion, the achieved share (%) had its range's numbers been read under each numbering (None: outside the model)."""
+    """Per lesion, the achieved share (%) had its range's numbers been read under each numbering
+    (None: outside the model)."""
     from lmanatomy.errors import ConfigError
     from lmanatomy.lesion.planning import architecture_of, plan_for
 
@@ -225,7 +236,8 @@ def shares_table(
     for variant, plan in plans.items():
         removed = plan.removed_parameters
         if measured is not None and measured[variant] != removed:
-            raise ValueError(f"lesion '{variant}': {measured[variant]:,} parameters removed, the plan says {removed:,}")
+            raise ValueError(f"lesion '{variant}': {measured[variant]:,} parameters removed, the plan says "
+                             f"{removed:,}")
         first, last = plan.layers
         row = {
             "lesion": variant,
@@ -254,8 +266,9 @@ def figure(
     baselines: Mapping[str, float] | None = None,
 ) -> None:
     """Score vs pruned layer range, one panel per task, one line per share with 95% intervals,
-    the original dashed, the constant-answer baseline dotted (``baselines``: task display → score), the
-    repeated few-shot answer dash-dotted (from the frame's ``repeat last few-shot answer: score``)."""
+    the original dashed, the constant-answer baseline dotted (``baselines``: task display → score),
+    the repeated few-shot answer dash-dotted (from the frame's
+    ``repeat last few-shot answer: score``)."""
     from lmanatomy import plots
 
     shares = sorted({p.share for p in plans.values()})
@@ -267,7 +280,7 @@ def figure(
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     x = np.arange(len(ranges))
-    for ax, (_, row) in zip(axes.flat, frame.iterrows()):
+    for ax, (_, row) in zip(axes.flat, frame.iterrows(), strict=False):
         for k, share in enumerate(shares):
             by_range = {p.range_name: column_label(p) for p in plans.values() if p.share == share}
             cols = [by_range.get(r) for r in ranges]
@@ -297,7 +310,8 @@ def figure(
 
 
 def baselines(summaries: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """Task display name → score of a constant answer (from the original model's evaluated golds)."""
+    """Task display name → score of a constant answer
+    (from the original model's evaluated golds)."""
     from lmanatomy.evaluation.tasks import task_spec
 
     out = {}
@@ -328,8 +342,9 @@ def table1_notes(
     arch = first.architecture
     if arch.is_gqa and all(p.heads == 0 for p in plans.values()):
         lines.append(
-            f"GQA ({arch.num_heads} query / {arch.num_kv_heads} KV heads, mode {first.gqa}): at these shares the head count "
-            "rounds to zero, so these lesions remove MLP neurons only (achieved shares: shares.md)."
+            f"GQA ({arch.num_heads} query / {arch.num_kv_heads} KV heads, mode {first.gqa}): at "
+            "these shares the head count rounds to zero, so these lesions remove MLP neurons only "
+            "(achieved shares: shares.md)."
         )
     else:
         lines.append(f"Each lesion removes whole heads (GQA mode {first.gqa}) and MLP neurons of lowest L1 importance; "
@@ -339,9 +354,10 @@ def table1_notes(
         spec, info = task_spec(summary["task"]), infos[summary["task"]]
         where = _data_text(info)
         text = (
-            f"{spec.display}: first {summary['samples']} test samples, {summary['num_few_shots']}-shot "
-            f"(few-shots: {info.get('fewshot_source', 'train')}), max {summary['max_new_tokens']} new tokens; "
-            f"data: {where}; task definition: {_origin(spec.origin, summary)}."
+            f"{spec.display}: first {summary['samples']} test samples, "
+            f"{summary['num_few_shots']}-shot (few-shots: {info.get('fewshot_source', 'train')}), "
+            f"max {summary['max_new_tokens']} new tokens; data: {where}; task definition: "
+            f"{_origin(spec.origin, summary)}."
         )
         lines.append(text + "".join(f" {n}." for n in info.get("notes", [])))
     lines.append(resolution_note(summaries, paper))
@@ -352,9 +368,10 @@ def table1_notes(
     )
     lines += list(differs)
     lines.append(
-        "Bold: a strict best lesion of its share per row at the printed precision (ties: none bold). Scores: exact match; "
-        "JSTS: Pearson of the parsed number (-2 when unparsable). table1.csv holds each cell's n and 95% bootstrap interval "
-        "(1,000 resamples of the evaluated samples)."
+        "Bold: a strict best lesion of its share per row at the printed precision (ties: none "
+        "bold). Scores: exact match; JSTS: Pearson of the parsed number (-2 when unparsable). "
+        "table1.csv holds each cell's n and 95% bootstrap interval (1,000 resamples of the "
+        "evaluated samples)."
     )
     return lines
 
@@ -378,11 +395,13 @@ def resolution_note(summaries: Sequence[Mapping[str, Any]], paper: Mapping[str, 
     """Why these sample counts: per exact-match task, the smallest lesion effect its n can tell from noise.
 
     At accuracy 0.5 (the widest case) a cell's 95% interval is ±1.96·sqrt(0.25/n) and the difference
-    of two independent cells ±1.96·sqrt(0.5/n); the cells share their samples, so this is conservative.
+    of two independent cells ±1.96·sqrt(0.5/n); the
+    cells share their samples, so this is conservative.
     """
     from lmanatomy.evaluation.tasks import task_spec
 
-    parts = [f"{task_spec(s['task']).display} n = {s['samples']}: ±{1.959964 * math.sqrt(0.25 / s['samples']):.2f} per cell, "
+    parts = [f"{task_spec(s['task']).display} n = {s['samples']}: "
+             f"±{1.959964 * math.sqrt(0.25 / s['samples']):.2f} per cell, "
              f"±{1.959964 * math.sqrt(0.5 / s['samples']):.2f} between two cells"
              for s in summaries if task_spec(s["task"]).main_metric == "exact_match"]
     return ("Resolution at accuracy 0.5 (95%): " + "; ".join(parts) + f". The paper's largest lesion effects are {paper_effects(paper)}: "
@@ -390,14 +409,17 @@ def resolution_note(summaries: Sequence[Mapping[str, Any]], paper: Mapping[str, 
 
 
 def _origin(origin: str, summary: Mapping[str, Any]) -> str:
-    """A JGLUE task is defined by the llm-jp-eval version that built it; the project's own tasks by the project."""
+    """A JGLUE task is defined by the llm-jp-eval version
+    that built it; the project's own tasks by the project."""
     return f"llm-jp-eval {summary.get('llm_jp_eval', 'v1.1')}" if origin.startswith("llm-jp-eval") else origin
 
 
 def _data_text(info: Mapping[str, Any]) -> str:
-    """The task's data as its prepared dataset's provenance states it (``info["data"]``, the origin fact)."""
+    """The task's data as its prepared dataset's provenance
+    states it (``info["data"]``, the origin fact)."""
     if "data" not in info:
-        raise DataError(f"task '{info.get('task')}': its info record has no 'data' (built by an older lm-anatomy)")
+        raise DataError(f"task '{info.get('task')}': its info record has no 'data' (built by an older "
+                        "lm-anatomy)")
     data = info["data"]
     return data["text"] + (", not the real benchmark" if data["is_demo"] else "")
 

@@ -24,7 +24,14 @@ import torch
 
 from lmanatomy.errors import DataError
 from lmanatomy.lesion.planning import PruningPlan
-from lmanatomy.lesion.prune import ATTENTION, MLP, LayerPruning, layers_of, load_layer, prune_layer_tensors
+from lmanatomy.lesion.prune import (
+    ATTENTION,
+    MLP,
+    LayerPruning,
+    layers_of,
+    load_layer,
+    prune_layer_tensors,
+)
 
 FORMAT = "lmanatomy-pruned/1"
 TENSORS = "pruned_layers.safetensors"
@@ -50,7 +57,8 @@ def _key_files(base_dir: Path) -> dict[str, Path]:
 
 
 def read_layer_tensors(base_dir: str | Path, layers_path: str, layer: int) -> dict[str, torch.Tensor]:
-    """One layer's q/k/v/o and gate/up/down tensors straight from a checkpoint, keyed relative to the layer."""
+    """One layer's q/k/v/o and gate/up/down tensors straight
+    from a checkpoint, keyed relative to the layer."""
     from safetensors import safe_open
 
     base_dir = Path(base_dir)
@@ -92,7 +100,8 @@ def prune_checkpoint(base_dir: str | Path, plan: PruningPlan) -> tuple[dict[str,
         tensors.update({f"{arch.layers_path}.{index}.{name}": t for name, t in pruned.items()})
         records.append(record)
     if removed != plan.removed_parameters:
-        raise DataError(f"{base_dir}: pruning removed {removed:,} parameters, the plan says {plan.removed_parameters:,}")
+        raise DataError(f"{base_dir}: pruning removed {removed:,} parameters, the plan says "
+                        f"{plan.removed_parameters:,}")
     return tensors, records
 
 
@@ -107,7 +116,8 @@ def shape_map(plan: PruningPlan, records: list[LayerPruning], base: dict[str, An
 
 
 def save_pruned(out_dir: str | Path, tensors: dict[str, torch.Tensor], mapping: dict[str, Any]) -> Path:
-    """Write tensors and shape map into ``out_dir`` (assembled in a scratch folder, then renamed)."""
+    """Write tensors and shape map into ``out_dir``
+    (assembled in a scratch folder, then renamed)."""
     from safetensors.torch import save_file
 
     from lmanatomy.models.loading import move_into_place, scratch_dir
@@ -134,8 +144,9 @@ def check_base(mapping: dict[str, Any], base_dir: str | Path) -> None:
     current = base_reference(base_dir)["weights_sha256"]
     if current != mapping["base"]["weights_sha256"]:
         raise DataError(
-            f"base model {base_dir}: weights sha256 {current} differ from {mapping['base']['weights_sha256']} "
-            "recorded when this model was pruned; prune again from the current base"
+            f"base model {base_dir}: weights sha256 {current} differ from "
+            f"{mapping['base']['weights_sha256']} recorded when this model was pruned; prune "
+            "again from the current base"
         )
 
 
@@ -146,7 +157,6 @@ def apply_pruned(model: torch.nn.Module, pruned_dir: str | Path) -> torch.nn.Mod
     pruned_dir = Path(pruned_dir)
     mapping = read_shape_map(pruned_dir)
     plan = PruningPlan.from_dict(mapping["plan"])
-    arch = plan.architecture
     saved = load_file(str(pruned_dir / mapping["tensors"]))
     records = [
         LayerPruning(int(key), tuple(entry["removed_heads"]), tuple(entry["removed_neurons"]),
@@ -159,7 +169,8 @@ def apply_pruned(model: torch.nn.Module, pruned_dir: str | Path) -> torch.nn.Mod
 def install_pruned(
     model: torch.nn.Module, plan: PruningPlan, tensors: dict[str, torch.Tensor], records: list[LayerPruning]
 ) -> torch.nn.Module:
-    """Resize the recorded layers of ``model`` and load their pruned tensors (full checkpoint keys), in place.
+    """Resize the recorded layers of ``model`` and load
+    their pruned tensors (full checkpoint keys), in place.
 
     Shared by the reload from disk and the in-memory lesions of one evaluation job, so that both
     give the model the same tensors in the same dtype and device.

@@ -1,4 +1,5 @@
-"""Models: the registry, loading by source, architectures read from the model, and the neuron census.
+"""Models: the registry, loading by source, architectures
+read from the model, and the neuron census.
 
 Attributes are imported on first use (PEP 562), so that reading the registry and validating a
 config — what every ``snakemake -n`` does — does not pay for importing torch.

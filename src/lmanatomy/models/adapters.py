@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
 
 import torch
 from torch import nn
@@ -149,7 +149,8 @@ def _layer_count(model: nn.Module) -> int | None:
 
 
 def find_layers(model: nn.Module) -> str:
-    """Dotted path of the decoder layers: the shallowest ModuleList as long as the config's layer count.
+    """Dotted path of the decoder layers: the shallowest
+    ModuleList as long as the config's layer count.
 
     Without a layer count in the config, the longest ModuleList (shallowest on ties) is taken.
     """
@@ -163,7 +164,8 @@ def find_layers(model: nn.Module) -> str:
 
 
 def find_final_norm(model: nn.Module, layers: str) -> str | None:
-    """The last norm module registered after the decoder layers in their parent (``model.norm``, ``ln_f``)."""
+    """The last norm module registered after the decoder
+    layers in their parent (``model.norm``, ``ln_f``)."""
     parent_path, _, list_name = layers.rpartition(".")
     parent = _get(model, parent_path) if parent_path else model
     names = [name for name, _ in parent.named_children()]
@@ -181,11 +183,13 @@ def find_ff_activation(layer: nn.Module) -> tuple[str | None, str]:
         return found[0], ""
     if not found:
         return None, "the nonlinearity is applied as a function, not a module that can be hooked"
-    return None, f"several activation modules ({', '.join(found)}); which one is the FF activation is ambiguous"
+    return None, (f"several activation modules ({', '.join(found)}); which one is the FF activation is "
+                  "ambiguous")
 
 
 def find_ff_input(layer: nn.Module, ff_activation: str | None) -> tuple[str | None, str]:
-    """(path, reason if None) of the linear feeding the FF nonlinearity, by its name (FF_INPUT_NAMES)."""
+    """(path, reason if None) of the linear feeding the
+    FF nonlinearity, by its name (FF_INPUT_NAMES)."""
     parent = ff_activation.rpartition(".")[0] if ff_activation else ""
     linears = [name for name, mod in layer.named_modules() if _is_linear(mod) and name.rpartition(".")[0] == parent]
     for candidate in FF_INPUT_NAMES:
@@ -194,7 +198,8 @@ def find_ff_input(layer: nn.Module, ff_activation: str | None) -> tuple[str | No
                 return name, ""
     fused = [name for name in linears if name.rpartition(".")[2] in FUSED_PROJECTIONS]
     if fused:
-        return None, f"the pre-activation is one half of the fused projection '{fused[0]}' ({FUSED_PROJECTIONS[fused[0].rpartition('.')[2]]})"
+        return None, (f"the pre-activation is one half of the fused projection '{fused[0]}' "
+                      f"({FUSED_PROJECTIONS[fused[0].rpartition('.')[2]]})")
     return None, f"no linear named one of {', '.join(FF_INPUT_NAMES)} beside the FF activation"
 
 
@@ -223,7 +228,7 @@ REMOTE_CODE_ADAPTERS: dict[str, Adapter] = {
                     missing={"ff_activation": "Qwen (v1) applies SiLU as a function (remote code), no module to hook"}),
 }
 
-_CACHE: "weakref.WeakKeyDictionary[nn.Module, Adapter]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[nn.Module, Adapter] = weakref.WeakKeyDictionary()
 
 
 def adapter_for(model_or_type: nn.Module | str) -> Adapter:

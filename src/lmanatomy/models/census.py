@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from torch import nn
 
@@ -16,6 +17,9 @@ from lmanatomy.errors import RegistryError
 from lmanatomy.models.adapters import LinearInfo, adapter_for
 from lmanatomy.models.loading import count_parameters, meta_model
 from lmanatomy.models.registry import ModelEntry, Registry, load_registry
+
+if TYPE_CHECKING:  # pandas is imported where the table is built, so that counting stays light
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,9 @@ def verify_census(entry: ModelEntry, path: str | Path) -> Census:
     for field_name in ("layers", "neurons_per_layer", "parameters"):
         if getattr(planned, field_name) != getattr(actual, field_name):
             raise RegistryError(
-                f"model '{entry.name}': registry architecture gives {field_name}={getattr(planned, field_name)} "
-                f"but the weights in {path} give {getattr(actual, field_name)}"
+                f"model '{entry.name}': registry architecture gives "
+                f"{field_name}={getattr(planned, field_name)} but the weights in {path} give "
+                f"{getattr(actual, field_name)}"
             )
     return actual
 
@@ -91,7 +96,7 @@ def census(name: str, registry: Registry | None = None) -> Census:
     return census_of(registry[name])
 
 
-def census_table(entries: list[ModelEntry], verified: dict[str, str | Path] | None = None) -> "pd.DataFrame":
+def census_table(entries: list[ModelEntry], verified: dict[str, str | Path] | None = None) -> pd.DataFrame:
     """Table 3 of Kojima et al. 2024 (model, layers, neurons) plus parameters and per-layer linears.
 
     ``verified`` maps model names to prepared folders whose weights are checked against the

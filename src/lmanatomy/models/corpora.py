@@ -8,8 +8,9 @@ no study, and planning a workflow (which asks for the inputs) imports no torch.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from types import ModuleType
-from typing import Any, Mapping
+from typing import Any
 
 from lmanatomy.errors import RegistryError
 from lmanatomy.models.registry import ModelEntry

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from lmanatomy.errors import RegistryError
 from lmanatomy.models.registry import ModelEntry
@@ -39,9 +40,10 @@ def _config_class(model_type: str) -> Any | None:
         return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def required_keys(model_type: str) -> tuple[str, ...]:
-    """Sizing keys an entry of ``model_type`` must state: those whose class default is a fixed value.
+    """Sizing keys an entry of ``model_type`` must
+    state: those whose class default is a fixed value.
 
     A default derived from other keys (Llama's ``head_dim`` = hidden / heads, its KV heads = heads)
     follows them when they change, as the model's own config.json implies when it omits the key;
@@ -60,7 +62,8 @@ def required_keys(model_type: str) -> tuple[str, ...]:
 
 
 def _follows(cls: Any, defaults: Mapping[str, Any], key: str, other: str) -> bool:
-    """Whether the default of ``key`` changes when ``other`` doubles (a config the class refuses: no)."""
+    """Whether the default of ``key`` changes when
+    ``other`` doubles (a config the class refuses: no)."""
     try:
         return cls(**{other: defaults[other] * 2}).to_dict().get(key) != defaults[key]
     except Exception:  # the class's own validation (divisibility) refused the doubled value
@@ -68,7 +71,8 @@ def _follows(cls: Any, defaults: Mapping[str, Any], key: str, other: str) -> boo
 
 
 def _aliases(model_type: str, key: str) -> set[str]:
-    """``key`` and every name transformers maps onto it for this family (``n_layer`` ↔ ``num_hidden_layers``)."""
+    """``key`` and every name transformers maps onto it for this family (``n_layer`` ↔
+    ``num_hidden_layers``)."""
     cls = _config_class(model_type)
     mapping: Mapping[str, str] = getattr(cls, "attribute_map", {}) if cls is not None else {}
     names = {key}
@@ -87,7 +91,8 @@ def missing_keys(entry: ModelEntry) -> list[str]:
 
 
 def check_facts(entry: ModelEntry) -> None:
-    """Required keys present and head counts that divide; a :class:`RegistryError` naming the entry otherwise."""
+    """Required keys present and head counts that divide; a
+    :class:`RegistryError` naming the entry otherwise."""
     if entry.trust_remote_code and _config_class(entry.model_type) is None:
         return  # the family's config class is remote code: nothing to compare its defaults with
     if _config_class(entry.model_type) is None:
@@ -98,8 +103,8 @@ def check_facts(entry: ModelEntry) -> None:
     missing = missing_keys(entry)
     if missing:
         raise RegistryError(
-            f"model '{entry.name}' ({entry.model_type}): config lacks {', '.join(missing)} "
-            "(the transformers default would be used silently; copy it from the model's config.json)"
+            f"model '{entry.name}' ({entry.model_type}): config lacks {', '.join(missing)} (the "
+            "transformers default would be used silently; copy it from the model's config.json)"
         )
     check_divisibility(entry)
 
@@ -114,7 +119,8 @@ def check_divisibility(entry: ModelEntry) -> None:
     kv = getattr(config, "num_key_value_heads", None)
     explicit_head_dim = any(k in entry.config for k in ("head_dim", "kv_channels"))
     if hidden and heads and not explicit_head_dim and hidden % heads:
-        raise RegistryError(f"model '{entry.name}': hidden size {hidden} is not divisible by {heads} attention heads")
+        raise RegistryError(f"model '{entry.name}': hidden size {hidden} is not divisible by {heads} attention "
+                            "heads")
     if heads and kv and heads % kv:
         raise RegistryError(f"model '{entry.name}': {heads} attention heads do not divide into {kv} key-value heads")
 
@@ -122,20 +128,24 @@ def check_divisibility(entry: ModelEntry) -> None:
 def read_config_json(folder: str | Path) -> dict[str, Any]:
     path = Path(folder) / "config.json"
     if not path.is_file():
-        raise RegistryError(f"{folder}: no config.json (a model folder needs config.json, safetensors and a tokenizer)")
+        raise RegistryError(f"{folder}: no config.json (a model folder needs config.json, safetensors and a "
+                            "tokenizer)")
     with path.open(encoding="utf-8") as fh:
         return json.load(fh)
 
 
 def check_against_config_json(entry: ModelEntry, folder: str | Path) -> None:
-    """Every fact the registry states equals the downloaded ``config.json``'s value (numbers compared as numbers)."""
+    """Every fact the registry states equals the downloaded
+    ``config.json``'s value (numbers compared as numbers)."""
     actual = read_config_json(folder)
     for key, value in entry.config.items():
         if key not in actual:
-            continue  # a fact config.json leaves to its class default; the census check covers its effect
+            # a fact config.json leaves to its class default; the census check covers its effect
+            continue
         if _differs(value, actual[key]):
             raise RegistryError(
-                f"model '{entry.name}': registry says {key}={value!r} but {Path(folder) / 'config.json'} says {actual[key]!r}"
+                f"model '{entry.name}': registry says {key}={value!r} but "
+                f"{Path(folder) / 'config.json'} says {actual[key]!r}"
             )
 
 

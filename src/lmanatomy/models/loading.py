@@ -12,8 +12,9 @@ import importlib.metadata as metadata
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -30,7 +31,8 @@ DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.
 
 
 def resolve_device(device: str = "auto") -> torch.device:
-    """``auto`` → CUDA when present, else CPU. Asking for CUDA without one is an error, not a fallback."""
+    """``auto`` → CUDA when present, else CPU. Asking
+    for CUDA without one is an error, not a fallback."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -70,7 +72,8 @@ def meta_model(entry: ModelEntry) -> nn.Module:
 
 
 def count_parameters(entry: ModelEntry) -> int:
-    """Parameter count from the architecture alone (the entry's ``parameters`` fact if it cannot be built)."""
+    """Parameter count from the architecture alone (the
+    entry's ``parameters`` fact if it cannot be built)."""
     from lmanatomy.models.adapters import parameter_count
 
     if entry.parameters is not None:
@@ -94,7 +97,8 @@ def load_model(
 
     path = Path(path)
     if not (path / PROVENANCE).is_file():
-        raise DataError(f"{path} is not a prepared model folder (no {PROVENANCE}); run its fetch/convert rule first")
+        raise DataError(f"{path} is not a prepared model folder (no {PROVENANCE}); run its fetch/convert rule "
+                        "first")
     target = resolve_device(device)
     kwargs: dict[str, Any] = {"dtype": resolve_dtype(dtype), "trust_remote_code": trust_remote_code}
     if attn_implementation:
@@ -134,7 +138,8 @@ def scratch_dir(dest: Path) -> Path:
 
 
 def move_into_place(tmp: Path, dest: Path) -> Path:
-    """Replace ``dest`` by the assembled folder ``tmp`` in one rename: never a half-written folder."""
+    """Replace ``dest`` by the assembled folder ``tmp``
+    in one rename: never a half-written folder."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -163,12 +168,14 @@ def convert_gguf(entry: ModelEntry, dest: str | Path) -> Path:
     gguf = package_file(entry.package, entry.file)  # type: ignore[arg-type]
     digest = sha256_file(gguf)
     if entry.sha256 and digest != entry.sha256:
-        raise DataError(f"{gguf}: sha256 {digest} does not match the registry's {entry.sha256} for model '{entry.name}'")
+        raise DataError(f"{gguf}: sha256 {digest} does not match the registry's {entry.sha256} for model "
+                        f"'{entry.name}'")
     dest = Path(dest)
     tmp = scratch_dir(dest)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-    # The weights are dequantized on load; dropping the quantizer lets them save as plain safetensors.
+    # The weights are dequantized on load; dropping the
+    # quantizer lets them save as plain safetensors.
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
@@ -238,8 +245,9 @@ def fetch_hf(
     if not any(tmp.glob("*.safetensors")):
         shutil.rmtree(tmp)
         raise DataError(
-            f"{entry.repo}@{revision} has no .safetensors weights; lm-anatomy never loads pickled weights. "
-            "Pin a revision that has them (the hub's safetensors-conversion PRs are refs/pr/N)."
+            f"{entry.repo}@{revision} has no .safetensors weights; lm-anatomy never loads pickled "
+            "weights. Pin a revision that has them (the hub's safetensors-conversion PRs are "
+            "refs/pr/N)."
         )
     from lmanatomy.models.facts import check_against_config_json
 

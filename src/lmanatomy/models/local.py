@@ -22,9 +22,10 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import torch
 
@@ -41,7 +42,8 @@ STEP = re.compile(r"^step(\d+)$")
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """The optimisation settings of a ``local`` entry (``train:`` in the registry), with defaults."""
+    """The optimisation settings of a ``local`` entry
+    (``train:`` in the registry), with defaults."""
 
     seed: int = 0
     steps: int = 1000
@@ -54,20 +56,23 @@ class TrainSettings:
     threads: int = 1
 
     @classmethod
-    def from_entry(cls, entry: ModelEntry) -> "TrainSettings":
+    def from_entry(cls, entry: ModelEntry) -> TrainSettings:
         unknown = sorted(set(entry.train) - set(TRAIN_KEYS))
         if unknown:
-            raise RegistryError(f"model '{entry.name}': unknown train key(s) {unknown} (known: {', '.join(TRAIN_KEYS)})")
+            raise RegistryError(f"model '{entry.name}': unknown train key(s) {unknown} (known: "
+                                f"{', '.join(TRAIN_KEYS)})")
         known = set(cls.__dataclass_fields__)
         values = {k: v for k, v in entry.train.items() if k in known}
         settings = cls(**values)
         if settings.steps < 1 or settings.batch_size < 1 or settings.max_length < 2:
-            raise RegistryError(f"model '{entry.name}': train.steps, train.batch_size must be ≥ 1 and train.max_length ≥ 2")
+            raise RegistryError(f"model '{entry.name}': train.steps, train.batch_size must be ≥ 1 and "
+                                "train.max_length ≥ 2")
         return settings
 
 
 def checkpoint_steps(entry: ModelEntry) -> dict[str, int]:
-    """``{'step0': 0, 'step16': 16, ...}`` from the entry's checkpoint names (which must be ``step<N>``)."""
+    """``{'step0': 0, 'step16': 16, ...}`` from the entry's
+    checkpoint names (which must be ``step<N>``)."""
     steps = {}
     for name in entry.checkpoints:
         match = STEP.match(name)
@@ -80,7 +85,8 @@ def checkpoint_steps(entry: ModelEntry) -> dict[str, int]:
 
 
 def pythia_like_schedule(total: int, every: int) -> list[int]:
-    """Steps 0, 1, 2, 4, … (powers of two below ``every``), then every ``every`` steps up to ``total``.
+    """Steps 0, 1, 2, 4, … (powers of two below ``every``),
+    then every ``every`` steps up to ``total``.
 
     Pythia saves step0, 1, 2, 4, …, 512, then every 1000 steps; this is the same shape scaled.
     """
@@ -92,7 +98,8 @@ def pythia_like_schedule(total: int, every: int) -> list[int]:
 
 
 def pretokenize(text: str) -> list[str]:
-    """Split a line into word tokens: a word after a space carries ``▁``; punctuation stands alone."""
+    """Split a line into word tokens: a word after a
+    space carries ``▁``; punctuation stands alone."""
     return [piece for piece, _ in _pretokenizer().pre_tokenize_str(text)]
 
 
@@ -105,7 +112,8 @@ def _pretokenizer():
 
 
 def build_tokenizer(lines: Iterable[str], required_tokens: Iterable[str] = ()):
-    """A word-level tokenizer whose vocabulary is every pre-token of the corpus (plus ``required_tokens``).
+    """A word-level tokenizer whose vocabulary is every
+    pre-token of the corpus (plus ``required_tokens``).
 
     Ids are assigned by decreasing frequency, ties broken alphabetically, so the tokenizer is a
     function of the corpus alone. ``required_tokens`` are strings that must encode to one token
@@ -120,7 +128,8 @@ def build_tokenizer(lines: Iterable[str], required_tokens: Iterable[str] = ()):
     for text in required_tokens:
         pieces = pretokenize(text)
         if len(pieces) != 1:
-            raise RegistryError(f"required token {text!r} is not one word ({pieces}); a word-level tokenizer cannot make it one token")
+            raise RegistryError(f"required token {text!r} is not one word ({pieces}); a word-level tokenizer "
+                                "cannot make it one token")
         counts.setdefault(pieces[0], 0)
     specials = list(dict.fromkeys(SPECIAL_TOKENS.values()))
     ordered = sorted(counts, key=lambda token: (-counts[token], token))
@@ -174,7 +183,8 @@ def train_local(
     log: Callable[[str], None] = print,
     progress: bool = True,
 ) -> dict[str, Path]:
-    """Train ``entry`` on ``lines`` and save every checkpoint of the entry under ``root/<checkpoint>``.
+    """Train ``entry`` on ``lines`` and save every
+    checkpoint of the entry under ``root/<checkpoint>``.
 
     Each line is one training sequence (ending in the end-of-text token); batches are drawn from
     a seeded permutation, epoch after epoch. Step 0 is the initialisation. Returns checkpoint →
@@ -198,11 +208,13 @@ def train_local(
     config = hf_config(entry)
     if len(tokenizer) > config.vocab_size:
         raise RegistryError(
-            f"model '{entry.name}': the corpus needs {len(tokenizer)} tokens but config.vocab_size is {config.vocab_size}; raise it"
+            f"model '{entry.name}': the corpus needs {len(tokenizer)} tokens but "
+            f"config.vocab_size is {config.vocab_size}; raise it"
         )
     for key, token in (("pad_token_id", tokenizer.pad_token_id), ("eos_token_id", tokenizer.eos_token_id)):
         if getattr(config, key, None) != token:
-            raise RegistryError(f"model '{entry.name}': config.{key} is {getattr(config, key, None)} but the tokenizer's is {token}")
+            raise RegistryError(f"model '{entry.name}': config.{key} is {getattr(config, key, None)} but the "
+                                f"tokenizer's is {token}")
     model = AutoModelForCausalLM.from_config(config)
     model.train()
     data = _encode_lines(tokenizer, lines, settings.max_length)
@@ -259,5 +271,6 @@ def _save(entry, model, tokenizer, dest: Path, step: int, settings: TrainSetting
 
 
 def required_word_tokens(words: Iterable[str], leading_space: bool) -> list[str]:
-    """The strings that must be single tokens: each word, with a leading space if the study uses one."""
+    """The strings that must be single tokens: each
+    word, with a leading space if the study uses one."""
     return [(" " if leading_space else "") + word for word in words]

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from lmanatomy.errors import RegistryError
 from lmanatomy.models.registry import ModelEntry
@@ -83,12 +84,13 @@ def pruning_reason(layer: Any, fused: Mapping[str, str]) -> str:
     """Why LLM-Pruner's attention/MLP groups cannot be cut from this layer ('' when they can).
 
     What removing a head or a neuron needs (the pruning code slices exactly these): separate
-    ``self_attn.{q,k,v,o}_proj`` and ``mlp.{gate,up,down}_proj`` Linears, a ``head_dim`` that divides
-    the q and k widths, and no other weights inside ``self_attn`` / ``mlp`` that are indexed by head
-    or neuron. A norm of width ``head_dim`` is applied to every head alike (Qwen3's ``q_norm`` /
-    ``k_norm``), so removing a head leaves it as it is; norms outside ``self_attn`` / ``mlp``
-    (Gemma-2's pre/post feed-forward norms) act on the hidden size, which pruning keeps. A norm
-    across all heads (OLMo-2's ``q_norm`` of width heads × head_dim) would have to be sliced too.
+    ``self_attn.{q,k,v,o}_proj`` and ``mlp.{gate,up,down}_proj`` Linears, a ``head_dim``
+    that divides the q and k widths, and no other weights inside ``self_attn`` / ``mlp``
+    that are indexed by head or neuron. A norm of width ``head_dim`` is applied to every
+    head alike (Qwen3's ``q_norm`` / ``k_norm``), so removing a head leaves it as it is;
+    norms outside ``self_attn`` / ``mlp`` (Gemma-2's pre/post feed-forward norms) act on
+    the hidden size, which pruning keeps. A norm across all heads (OLMo-2's ``q_norm``
+    of width heads × head_dim) would have to be sliced too.
     """
     from torch import nn
 
@@ -105,7 +107,8 @@ def pruning_reason(layer: Any, fused: Mapping[str, str]) -> str:
         return "self_attn has no integer head_dim, so its heads cannot be told apart"
     for proj in ("q_proj", "k_proj"):
         if getattr(attn, proj).out_features % head_dim:
-            return f"self_attn.{proj} has {getattr(attn, proj).out_features} outputs, not a multiple of head_dim {head_dim}"
+            return (f"self_attn.{proj} has {getattr(attn, proj).out_features} outputs, not a multiple "
+                    f"of head_dim {head_dim}")
     for parent, label, names in ((attn, "self_attn", PRUNING_ATTENTION), (mlp, "mlp", PRUNING_MLP)):
         for name, module in parent.named_children():
             shapes = [tuple(p.shape) for p in module.parameters()]
@@ -120,7 +123,8 @@ def pruning_reason(layer: Any, fused: Mapping[str, str]) -> str:
 
 
 def neuron_count(entry: ModelEntry) -> int:
-    """The census's neurons (outputs of every decoder-layer Linear), from the same meta build as the needs."""
+    """The census's neurons (outputs of every decoder-layer
+    Linear), from the same meta build as the needs."""
     from lmanatomy.models.adapters import REMOTE_CODE_ADAPTERS
     from lmanatomy.models.census import census_of, census_of_model
 
@@ -141,7 +145,8 @@ def missing_parts(entry: ModelEntry, needs: tuple[str, ...]) -> list[tuple[str, 
 
 
 def needs_of(study: str, section: Mapping[str, Any] | None = None, probe: Mapping[str, Any] | None = None) -> tuple[str, ...]:
-    """The parts ``study`` needs, given its config section (knowledge's site) and probe (last_layer)."""
+    """The parts ``study`` needs, given its config
+    section (knowledge's site) and probe (last_layer)."""
     needs = STUDY_NEEDS.get(study, ("layers",))
     if study == "knowledge" and (section or {}).get("site") == "pre":
         needs = ("layers", "ff_input")
@@ -155,11 +160,13 @@ def require_parts(entry: ModelEntry, study: str, needs: tuple[str, ...]) -> None
     missing = missing_parts(entry, needs)
     if missing:
         part, reason = missing[0]
-        raise RegistryError(f"{study} needs the {part.replace('_', ' ')} of model '{entry.name}' ({entry.model_type}): {reason}")
+        raise RegistryError(f"{study} needs the {part.replace('_', ' ')} of model '{entry.name}' "
+                            f"({entry.model_type}): {reason}")
 
 
 def token_needs(probe: Mapping[str, Any] | None) -> tuple[str, ...]:
-    """The special tokens a probe relies on: ``eos`` (pool: eos), ``start`` (a leading BOS, else EOS)."""
+    """The special tokens a probe relies on: ``eos``
+    (pool: eos), ``start`` (a leading BOS, else EOS)."""
     probe = probe or {}
     needs: tuple[str, ...] = ()
     if probe.get("pool") == "eos":
@@ -188,12 +195,15 @@ def missing_tokens(entry: ModelEntry, needs: tuple[str, ...]) -> list[str]:
     if "eos" in needs and not has_eos:
         missing.append("an EOS token (the probe pools at the EOS token the pipeline appends)")
     if "start" in needs and not has_eos and not leading_ids(tokenizer):
-        missing.append("a BOS token it adds or an EOS token (every text and generation starts from one, start: bos_or_eos)")
+        missing.append("a BOS token it adds or an EOS token (every text and generation starts from one, "
+                       "start: bos_or_eos)")
     return missing
 
 
 def require_tokens(entry: ModelEntry, study: str, needs: tuple[str, ...]) -> None:
-    """A one-line :class:`RegistryError` naming the model, its tokenizer folder and the first missing token."""
+    """A one-line :class:`RegistryError` naming the model,
+    its tokenizer folder and the first missing token."""
     missing = missing_tokens(entry, needs)
     if missing:
-        raise RegistryError(f"{study} needs {missing[0]}, but the tokenizer of model '{entry.name}' in {entry.path} has none")
+        raise RegistryError(f"{study} needs {missing[0]}, but the tokenizer of model '{entry.name}' in "
+                            f"{entry.path} has none")

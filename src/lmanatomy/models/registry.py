@@ -7,11 +7,12 @@ come from the entry alone. Weights are only touched by the rules that fetch, con
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
 import json
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from lmanatomy.errors import RegistryError
 from lmanatomy.yamlfile import load_yaml
@@ -58,7 +59,8 @@ class ModelEntry:
         for key in ("num_hidden_layers", "n_layer", "num_layers"):
             if key in self.config:
                 return int(self.config[key])
-        raise RegistryError(f"model '{self.name}': config has no layer count (num_hidden_layers / n_layer / num_layers)")
+        raise RegistryError(f"model '{self.name}': config has no layer count (num_hidden_layers / n_layer / "
+                            "num_layers)")
 
     @property
     def hidden_size(self) -> int | None:
@@ -102,12 +104,15 @@ def model_dir(entry: ModelEntry, checkpoint: str | None = None, root: str | Path
     base = Path(root) / entry.name
     if entry.is_series:
         if checkpoint is None:
-            raise RegistryError(f"model '{entry.name}' is a checkpoint series; name one of {list(entry.checkpoints)}")
+            raise RegistryError(f"model '{entry.name}' is a checkpoint series; name one of "
+                                f"{list(entry.checkpoints)}")
         if checkpoint not in entry.checkpoints:
-            raise RegistryError(f"model '{entry.name}' has no checkpoint '{checkpoint}' (known: {list(entry.checkpoints)})")
+            raise RegistryError(f"model '{entry.name}' has no checkpoint '{checkpoint}' (known: "
+                                f"{list(entry.checkpoints)})")
         return base / checkpoint
     if checkpoint is not None:
-        raise RegistryError(f"model '{entry.name}' is a single model, not a checkpoint series (got checkpoint '{checkpoint}')")
+        raise RegistryError(f"model '{entry.name}' is a single model, not a checkpoint series (got checkpoint "
+                            f"'{checkpoint}')")
     return base
 
 
@@ -185,8 +190,8 @@ def parse_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
         unpinned = raw.get("unpinned")
         if revision is not None and not COMMIT.match(revision) and not unpinned:
             raise RegistryError(
-                f"model '{name}': revision '{revision}' is not a full 40-hex commit hash; pin the commit, "
-                "or say why it may move with `unpinned: <reason>`"
+                f"model '{name}': revision '{revision}' is not a full 40-hex commit hash; pin the "
+                "commit, or say why it may move with `unpinned: <reason>`"
             )
         return ModelEntry(repo=repo, revision=revision, unpinned=str(unpinned) if unpinned else None, **common)
     if source == "gguf":
@@ -203,7 +208,8 @@ def parse_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
 
 
 def _path_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
-    """A ``source: path`` entry: a folder of the user's own weights; its config.json is the architecture.
+    """A ``source: path`` entry: a folder of the user's
+    own weights; its config.json is the architecture.
 
     Facts the entry writes under ``config`` must agree with config.json (a check, not an override).
     A relative path is relative to the working directory, like every path of a config.
@@ -211,16 +217,19 @@ def _path_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
     folder = Path(_require(raw, "path", name, str))
     config_json = folder / "config.json"
     if not config_json.is_file():
-        raise RegistryError(f"model '{name}': folder '{folder}' has no config.json (source: path needs config.json, safetensors and a tokenizer)")
+        raise RegistryError(f"model '{name}': folder '{folder}' has no config.json (source: path needs "
+                            "config.json, safetensors and a tokenizer)")
     if not any(folder.glob("*.safetensors")):
-        raise RegistryError(f"model '{name}': folder '{folder}' has no .safetensors weights (lm-anatomy never loads pickled weights)")
+        raise RegistryError(f"model '{name}': folder '{folder}' has no .safetensors weights (lm-anatomy never "
+                            "loads pickled weights)")
     with config_json.open(encoding="utf-8") as fh:
         facts = json.load(fh)
     if "model_type" not in facts:
         raise RegistryError(f"model '{name}': {config_json} has no 'model_type'")
     for key, value in (raw.get("config") or {}).items():
         if facts.get(key) != value:
-            raise RegistryError(f"model '{name}': entry says config.{key}={value!r} but {config_json} says {facts.get(key)!r}")
+            raise RegistryError(f"model '{name}': entry says config.{key}={value!r} but {config_json} says "
+                                f"{facts.get(key)!r}")
     return ModelEntry(
         name=name,
         source="path",
@@ -234,7 +243,8 @@ def _path_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
 
 
 def load_registry(path: str | Path = DEFAULT_REGISTRY) -> Registry:
-    """Read and check ``config/models.yaml`` (or another registry file); duplicate keys are errors."""
+    """Read and check ``config/models.yaml`` (or another
+    registry file); duplicate keys are errors."""
     path = Path(path)
     if not path.is_file():
         raise RegistryError(f"model registry file not found: {path}")

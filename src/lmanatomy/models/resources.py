@@ -14,8 +14,8 @@ whose estimate is over the partition limit is split (:func:`shards`), not given 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
 # Memory multiple of the weights' size by kind of work, and minutes per billion parameters.
@@ -26,7 +26,8 @@ GPU_MEMORY_MB = 80 * 1024
 
 @dataclass(frozen=True)
 class Device:
-    """Sustained (not peak) throughput of one target device; the figures and their sources are in docs/slurm.md."""
+    """Sustained (not peak) throughput of one target device;
+    the figures and their sources are in docs/slurm.md."""
 
     flops: dict[str, float] = field(default_factory=dict)  # FLOP/s per dtype
     bandwidth: float = 0.0  # bytes of weights read per second while decoding
@@ -74,7 +75,8 @@ def device_kind(device: str) -> str:
 
 
 def work_seconds(parameters: int, work: Work, device: str, dtype: str) -> float:
-    """Seconds of compute and weight traffic the work takes on the device, before the safety factor."""
+    """Seconds of compute and weight traffic the work
+    takes on the device, before the safety factor."""
     target = DEVICES[device_kind(device)]
     if dtype not in target.flops:
         raise ValueError(f"no throughput for dtype '{dtype}' (known: {sorted(target.flops)})")
@@ -84,7 +86,8 @@ def work_seconds(parameters: int, work: Work, device: str, dtype: str) -> float:
 
 
 def work_minutes(parameters: int, work: Work, device: str, dtype: str) -> int:
-    """A job's time limit: start-up, loading the weights, and the work times SAFETY (whole minutes)."""
+    """A job's time limit: start-up, loading the weights,
+    and the work times SAFETY (whole minutes)."""
     load = parameters * BYTES[dtype] / DEVICES[device_kind(device)].disk
     return int(math.ceil(STARTUP_MINUTES + (load + SAFETY * work_seconds(parameters, work, device, dtype)) / 60))
 
@@ -96,7 +99,8 @@ def shards(parameters: int, work_of: Callable[[int], Work], device: str, dtype: 
     loading again, so splitting shrinks the work, not the fixed part."""
     fixed = work_minutes(parameters, Work(), device, dtype)
     if fixed >= limit_minutes:
-        raise ValueError(f"loading the model alone is estimated at {fixed} min, over the {limit_minutes:g}-minute limit")
+        raise ValueError(f"loading the model alone is estimated at {fixed} min, over the "
+                         f"{limit_minutes:g}-minute limit")
 
     def fits(count: int) -> bool:
         return work_minutes(parameters, work_of(count), device, dtype) <= limit_minutes
@@ -112,7 +116,8 @@ def shards(parameters: int, work_of: Callable[[int], Work], device: str, dtype: 
 
 
 def memory_mb(parameters: int, dtype: str = "float32", kind: str = "inference") -> int:
-    """Host memory for a job: the weights times the kind's factor, plus 4 GiB, rounded up to 1 GiB."""
+    """Host memory for a job: the weights times the
+    kind's factor, plus 4 GiB, rounded up to 1 GiB."""
     weights = parameters * BYTES[dtype] / 2**20
     return int(math.ceil((weights * MEMORY_FACTOR[kind] + 4096) / 1024) * 1024)
 
@@ -125,6 +130,6 @@ def gpus(parameters: int, device: str, dtype: str = "float32", kind: str = "infe
 
 
 def runtime_minutes(parameters: int, kind: str = "inference", units: float = 1.0) -> int:
-    """The older, flat estimate still used by the rules not yet priced by their work (extract, knowledge,
-    lesion, downloads): minutes per billion parameters per unit of work, at least 15."""
+    """The older, flat estimate still used by the rules not yet priced by their work (extract,
+    knowledge, lesion, downloads): minutes per billion parameters per unit of work, at least 15."""
     return max(15, int(math.ceil(parameters / 1e9 * MINUTES_PER_BILLION[kind] * units)))

@@ -1,4 +1,5 @@
-"""The ``paramact`` study: activation patterns of parameters (Wang, Dai & Sui 2024, arXiv:2405.17799).
+"""The ``paramact`` study: activation patterns of
+parameters (Wang, Dai & Sui 2024, arXiv:2405.17799).
 
 Per input s, D(s) is the largest last-position logit and A(s, w) = |w · ∂D/∂w| for every 2-D
 weight inside the decoder layers. Per dataset, a parameter is activated when the mean of A over

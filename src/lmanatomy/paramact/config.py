@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from lmanatomy.config import check_dataset_names, check_model_names
 from lmanatomy.errors import ConfigError
@@ -11,7 +12,8 @@ from lmanatomy.paramact.plan import canonical, study_pairs
 
 
 def check(config: Mapping[str, Any], registry: Registry) -> None:
-    """Models exist and are deep enough, every named dataset is in ``datasets:``, overrides match pairs."""
+    """Models exist and are deep enough, every named
+    dataset is in ``datasets:``, overrides match pairs."""
     section = config["paramact"]
     for entry in check_model_names("paramact.models", section["models"], registry):
         if entry.num_layers < 5:
@@ -73,4 +75,5 @@ def check_validation(section: Mapping[str, Any], config: Mapping[str, Any]) -> N
     counted = list(section["task_datasets"]) + list(section.get("general_datasets", []))
     if validation["density_dataset"] not in counted:
         raise ConfigError("paramact.validation.density_dataset",
-                          f"'{validation['density_dataset']}' is not a task or general dataset of paramact (its counts are needed)")
+                          f"'{validation['density_dataset']}' is not a task or general dataset of paramact (its "
+                          "counts are needed)")

@@ -9,7 +9,8 @@ MMLU, HumanEval, SIQA and HellaSwag are shorter); an STS sentence is at most SEN
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from lmanatomy.models.resources import Work
 from lmanatomy.paramact.plan import Compute, Job, schedule
@@ -36,13 +37,15 @@ def sts_work(pairs: int) -> Work:
 
 
 def validation_work(section: Mapping[str, Any], windows: Mapping[str, int], num_layers: int) -> Work:
-    """Validations 1-2: one pruned model per distinct (ratio profile, calibration set), each scored on the
-    evaluation sets, and the dense model scored once. Pruning layer i runs the calibration inputs
-    through layers 0..i (prune.input_sq_norms), (L + 1) / 2 full forwards per input in all."""
+    """Validations 1-2: one pruned model per distinct (ratio profile,
+    calibration set), each scored on the evaluation sets, and the dense model
+    scored once. Pruning layer i runs the calibration inputs through layers
+    0..i (prune.input_sq_norms), (L + 1) / 2 full forwards per input in all."""
     models = {("uniform", section["calibration"]), ("density", section["calibration"])}
     models |= {("uniform", name) for name in section["calibration_sets"]}
     depth = (num_layers + 1) / 2
     calibration = sum(int(section["calibration_samples"]) * draw_tokens(c, windows) * depth for _, c in models)
     evaluation = int(section["eval_samples"]) * sum(draw_tokens(name, windows) for name in section["evaluation"])
-    # scoring, sorting and masking every weight of each pruned model: priced as two gradient passes' traffic
+    # scoring, sorting and masking every weight of each
+    # pruned model: priced as two gradient passes' traffic
     return Work(forward_tokens=calibration + (len(models) + 1) * evaluation, gradient_passes=2 * len(models))

@@ -12,8 +12,8 @@ taken layer by layer.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -26,7 +26,8 @@ STORAGES = ("memory", "disk")
 
 
 def count_above(values: torch.Tensor, gammas: Sequence[float]) -> np.ndarray:
-    """How many entries of ``values`` exceed each γ (numpy on CPU: several times faster than torch there)."""
+    """How many entries of ``values`` exceed each γ (numpy
+    on CPU: several times faster than torch there)."""
     if values.device.type == "cpu":
         array = values.numpy()
         return np.array([np.count_nonzero(array > gamma) for gamma in gammas], dtype=np.int64)
@@ -36,10 +37,10 @@ def count_above(values: torch.Tensor, gammas: Sequence[float]) -> np.ndarray:
 class RunningMean:
     """Σ_s A(s, w) per parameter, per layer, in float32, and the number of samples added.
 
-    ``storage="memory"``: one float32 tensor per layer on ``device`` (one device, or one per layer). ``storage="disk"``: one
-    float32 ``.npy`` per layer in ``directory``, memory-mapped; each :meth:`add` reads and writes
-    each layer once. Both add the same float32 values in the same order, so their sums are
-    bit-identical.
+    ``storage="memory"``: one float32 tensor per layer on ``device`` (one device, or one per layer).
+    ``storage="disk"``: one float32 ``.npy`` per layer in ``directory``, memory-mapped; each
+    :meth:`add` reads and writes each layer once. Both add the same float32 values in the same
+    order, so their sums are bit-identical.
     """
 
     def __init__(
@@ -61,8 +62,9 @@ class RunningMean:
         if len(devices) != len(self.layer_sizes):
             raise DataError(f"{len(devices)} devices given for {len(self.layer_sizes)} layers")
         if storage == "memory":
-            # Each layer's sum lives beside that layer's weights (a model split over GPUs splits its sums too).
-            self._sums: list = [torch.zeros(n, dtype=torch.float32, device=d) for n, d in zip(self.layer_sizes, devices)]
+            # Each layer's sum lives beside that layer's weights
+            # (a model split over GPUs splits its sums too).
+            self._sums: list = [torch.zeros(n, dtype=torch.float32, device=d) for n, d in zip(self.layer_sizes, devices, strict=True)]
         else:
             assert self.directory is not None
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -86,14 +88,16 @@ class RunningMean:
                 flat = tensor.detach().reshape(-1).float()
                 end = offset + flat.numel()
                 if end > self.layer_sizes[index]:
-                    raise DataError(f"layer {index}: scores have more values than the running mean's {self.layer_sizes[index]}")
+                    raise DataError(f"layer {index}: scores have more values than the running mean's "
+                                    f"{self.layer_sizes[index]}")
                 if self.storage == "memory":
                     total[offset:end] += flat.to(total.device)
                 else:
                     total[offset:end] += flat.cpu().numpy()
                 offset = end
             if offset != self.layer_sizes[index]:
-                raise DataError(f"layer {index}: scores have {offset} values, the running mean {self.layer_sizes[index]}")
+                raise DataError(f"layer {index}: scores have {offset} values, the running mean "
+                                f"{self.layer_sizes[index]}")
         self.count += 1
 
     def mean(self, layer: int) -> torch.Tensor:
@@ -113,7 +117,8 @@ class RunningMean:
         return counts
 
     def save_means(self, directory: str | Path) -> list[Path]:
-        """Write the per-parameter mean of every layer as ``layer_NNN.npy`` (float32), atomically per file."""
+        """Write the per-parameter mean of every layer as
+        ``layer_NNN.npy`` (float32), atomically per file."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         paths = []
@@ -157,5 +162,6 @@ def gamma_for_share(means: Sequence[RunningMean], share: float) -> float:
     above = np.cumsum(counts[::-1])[::-1]  # above[k]: values in bins k.. (≥ edges[k])
     reach = np.nonzero(above >= share * total)[0]
     if len(reach) == 0:
-        raise DataError(f"fewer than {share:.1%} of the parameters have a positive mean A; no gamma reaches that share")
+        raise DataError(f"fewer than {share:.1%} of the parameters have a positive mean A; no gamma reaches "
+                        "that share")
     return float(10.0 ** edges[reach[-1]])

@@ -22,8 +22,9 @@ number of samples.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from lmanatomy.errors import ConfigError, DataError
 
@@ -89,7 +90,8 @@ def draws_needed(density: Mapping[str, int], pairs: Sequence[Pair]) -> dict[str,
 
 @dataclass(frozen=True)
 class Compute:
-    """Score a unit into the working buffer; add it to its dataset's mean; copy it to a cache slot."""
+    """Score a unit into the working buffer; add it to
+    its dataset's mean; copy it to a cache slot."""
 
     unit: Unit
     accumulate: bool
@@ -98,8 +100,8 @@ class Compute:
 
 @dataclass(frozen=True)
 class Dot:
-    """LLMDcos of sample ``index`` of ``pair``: ``a`` from cache slot ``a_slot``, ``b`` from ``b_slot``
-    (None: the working buffer, i.e. the unit computed last)."""
+    """LLMDcos of sample ``index`` of ``pair``: ``a`` from cache slot ``a_slot``, ``b`` from
+    ``b_slot`` (None: the working buffer, i.e. the unit computed last)."""
 
     pair: Pair
     index: int

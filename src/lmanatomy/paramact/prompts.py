@@ -6,7 +6,8 @@ would start, so that D — the largest next-token logit — is the model's answe
 
 * BoolQ: ``{passage}\\nQuestion: {question}?\\nAnswer:``
 * MMLU: ``The following are multiple choice questions (with answers) about {subject}.\\n\\n``
-  ``{question}\\nA. {A}\\nB. {B}\\nC. {C}\\nD. {D}\\nAnswer:`` (subject as its file name, with underscores)
+  ``{question}\\nA. {A}\\nB. {B}\\nC. {C}\\nD. {D}\\nAnswer:``
+  (subject as its file name, with underscores)
 * SIQA: ``The following are multiple choice questions (with answers) about social interaction.\\n``
   ``{context}\\n{question}\\nA. {answerA}\\nB. {answerB}\\nC. {answerC}\\nAnswer:``
 * HellaSwag: ``The following are multiple choice to finish a sentence (with answer) about``
@@ -22,8 +23,9 @@ token stream without special tokens (as the paper's SparseGPT-style loaders do).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,7 +40,8 @@ def _boolq(row: Mapping[str, Any]) -> str:
 
 def _mmlu(row: Mapping[str, Any]) -> str:
     options = "".join(f"{letter}. {row[letter]}\n" for letter in "ABCD")
-    return f"The following are multiple choice questions (with answers) about {row['subject']}.\n\n{row['question']}\n{options}Answer:"
+    return ("The following are multiple choice questions (with answers) about "
+            f"{row['subject']}.\n\n{row['question']}\n{options}Answer:")
 
 
 def _siqa(row: Mapping[str, Any]) -> str:
@@ -53,10 +56,11 @@ def _hellaswag(row: Mapping[str, Any]) -> str:
     endings = list(row["endings"])
     if len(endings) != 4:
         raise DataError(f"HellaSwag row {row.get('id')!r} has {len(endings)} endings, expected 4")
-    options = "".join(f"{letter}. {ending}\n\n" for letter, ending in zip("ABCD", endings))
+    options = "".join(f"{letter}. {ending}\n\n" for letter, ending in zip("ABCD", endings, strict=True))
     return (
-        f"The following are multiple choice to finish a sentence (with answer) about {row['activity_label']}.\n\n"
-        f"{row['ctx']}...\nHow does the description likely end?\n\n{options}Answer:"
+        "The following are multiple choice to finish a sentence (with answer) about "
+        f"{row['activity_label']}.\n\n{row['ctx']}...\nHow does the description likely "
+        f"end?\n\n{options}Answer:"
     )
 
 
@@ -139,13 +143,15 @@ class Draws:
     def _row_for(self, j: int) -> int:
         if self.window is None:
             if j >= len(self.order):
-                raise DataError(f"dataset '{self.name}' has {len(self.order)} rows; draw {j + 1} was asked for (lower the sample counts)")
+                raise DataError(f"dataset '{self.name}' has {len(self.order)} rows; draw {j + 1} was asked "
+                                "for (lower the sample counts)")
             return int(self.order[j])
         while len(self._eligible) <= j:
             if self._scanned >= len(self.order):
                 raise DataError(
-                    f"dataset '{self.name}' has only {len(self._eligible)} rows longer than the {self.window}-token window; "
-                    f"draw {j + 1} was asked for (lower the sample counts or the window)"
+                    f"dataset '{self.name}' has only {len(self._eligible)} rows longer than the "
+                    f"{self.window}-token window; draw {j + 1} was asked for (lower the sample "
+                    "counts or the window)"
                 )
             row = int(self.order[self._scanned])
             self._scanned += 1

@@ -1,4 +1,5 @@
-"""Validation experiments 1 and 2 of Wang, Dai & Sui (2024): pruning guided by the activation patterns.
+"""Validation experiments 1 and 2 of Wang, Dai & Sui
+(2024): pruning guided by the activation patterns.
 
 Criterion. The released code (``wanda_test.py`` → ``lib/util/prune_ori.py``, functions
 ``prune_wanda`` and ``prune_wanda_pro``, commit 9350311) prunes with Wanda: a weight's score is
@@ -21,7 +22,7 @@ evaluation set.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -114,7 +115,7 @@ def prune_model(model: nn.Module, ratios: Sequence[float], calibration: Sequence
     if criterion == "wanda" and not calibration:
         raise DataError("Wanda pruning needs calibration inputs")
     reached = []
-    for layer, ratio in zip(layers, ratios):
+    for layer, ratio in zip(layers, ratios, strict=True):
         linears = adapter.linears(layer)
         norms = input_sq_norms(model, layer, linears, calibration) if criterion == "wanda" else {}
         zeros = total = 0

@@ -18,9 +18,10 @@ jobs' bootstrap, :mod:`lmanatomy.paramact.intervals`; 2: a pair's paired samples
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,7 +95,8 @@ def at_gamma(density: pd.DataFrame, gamma: float) -> pd.DataFrame:
     """The rows of the density table at threshold γ (matched to float precision)."""
     rows = density[np.isclose(density["threshold"], gamma, rtol=1e-9, atol=0.0)]
     if rows.empty:
-        raise DataError(f"the density table has no rows at gamma = {gamma:g} (thresholds: {sorted(density['threshold'].unique())})")
+        raise DataError(f"the density table has no rows at gamma = {gamma:g} (thresholds: "
+                        f"{sorted(density['threshold'].unique())})")
     return rows.reset_index(drop=True)
 
 
@@ -192,7 +194,8 @@ def boxplot_figure(pairs: pd.DataFrame, boxplot_pairs: Sequence[tuple[str, str]]
 
 
 def heatmap_matrix(pairs: pd.DataFrame, datasets: Sequence[str], ctx: Context) -> pd.DataFrame:
-    """Mean LLMDcos over layers L/2 .. L−3 and over paired samples, for every pair of ``datasets``."""
+    """Mean LLMDcos over layers L/2 .. L−3 and over
+    paired samples, for every pair of ``datasets``."""
     first, last = deep_range(ctx.num_layers)
     deep = pairs[(pairs["layer"] >= first) & (pairs["layer"] <= last)]
     matrix = pd.DataFrame(np.nan, index=list(datasets), columns=list(datasets))
@@ -246,7 +249,8 @@ def gap_interval(values: np.ndarray, interval: Interval = Interval()) -> tuple[f
 
 
 def findings(density: pd.DataFrame, pairs: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    """The two findings, one row per dataset (finding 1, per threshold) or dataset pair (finding 2)."""
+    """The two findings, one row per dataset (finding
+    1, per threshold) or dataset pair (finding 2)."""
     half = ctx.num_layers // 2
     first, last = deep_range(ctx.num_layers)
     rows = []
@@ -286,10 +290,11 @@ def summarise_findings(table: pd.DataFrame, ctx: Context, task: Sequence[str]) -
     if len(two):
         first, last = deep_range(ctx.num_layers)
         settled = int((two["gap_ci95_low"] > 0).sum())
-        lines.append(f"Finding 2 (cross-domain LLMDcos higher in shallow layers): holds for {int(two['holds'].sum())} of {len(two)} "
-                     f"cross-domain pairs (shallow = layers 0..{ctx.num_layers // 2 - 1}, deep = layers {first}..{last}); "
-                     f"the 95% interval of the gap excludes 0 for {settled} of {len(two)} "
-                     f"(n = {', '.join(sorted({str(int(n)) for n in two['n']}))} paired samples).")
+        lines.append("Finding 2 (cross-domain LLMDcos higher in shallow layers): holds for "
+                     f"{int(two['holds'].sum())} of {len(two)} cross-domain pairs (shallow = layers "
+                     f"0..{ctx.num_layers // 2 - 1}, deep = layers {first}..{last}); the 95% interval of "
+                     f"the gap excludes 0 for {settled} of {len(two)} (n = "
+                     f"{', '.join(sorted({str(int(n)) for n in two['n']}))} paired samples).")
     return lines
 
 
@@ -310,9 +315,10 @@ def by_d_line(density: pd.DataFrame, by_d: pd.DataFrame, gamma: float) -> str:
     order = lambda counts: " > ".join(counts.sort_values(ascending=False).index)  # noqa: E731
     spread = lambda counts: counts.max() / counts.min() if counts.min() > 0 else float("inf")  # noqa: E731
     moves = ", ".join(f"{name} {raw[name]:,} → {norm[name]:,}" for name in raw.index)
-    return (f"A divided by its dataset's mean D (D: {', '.join(f'{n} {d:.1f}' for n, d in d_mean.items())}; "
-            f"all {by_d['D_all'].iloc[0]:.1f}): activated parameters over all layers {moves}; "
-            f"order {order(raw)} → {order(norm)}; largest/smallest {spread(raw):.2f} → {spread(norm):.2f}.")
+    return ("A divided by its dataset's mean D (D: "
+            f"{', '.join(f'{n} {d:.1f}' for n, d in d_mean.items())}; all "
+            f"{by_d['D_all'].iloc[0]:.1f}): activated parameters over all layers {moves}; order "
+            f"{order(raw)} → {order(norm)}; largest/smallest {spread(raw):.2f} → {spread(norm):.2f}.")
 
 
 def write_report(
@@ -341,7 +347,7 @@ def write_report(
     write_table(samples.reset_index(drop=True), out["samples_csv"])
     boxplot_pairs = [canonical(section, x, y) for x, y in section.get("boxplot_pairs", [])]
     if boxplot_pairs:
-        keep = pd.Series(list(zip(pairs["x"], pairs["y"]))).isin(boxplot_pairs).to_numpy()
+        keep = pd.Series(list(zip(pairs["x"], pairs["y"], strict=True))).isin(boxplot_pairs).to_numpy()
         fig3 = pairs[keep].reset_index(drop=True)
         write_table(fig3, out["fig3_csv"])
         first, last = deep_range(ctx.num_layers)
@@ -352,8 +358,9 @@ def write_report(
             f"mean layers {first}-{last}": fig3[(fig3.x == x) & (fig3.y == y) & (fig3.layer >= first) & (fig3.layer <= last)]["llmdcos"].mean(),
         } for x, y in boxplot_pairs])
         write_markdown(summary, out["fig3_md"], f"Fig 3: LLMDcos per layer, dataset pairs — {ctx.display}",
-                       ["LLMDcos: per decoder layer, the cosine between two inputs' A vectors; sample i of X is paired with sample i of Y "
-                           "(within-domain: two different draws of X). Per-sample values are in the CSV.", *ctx.notes])
+                       ["LLMDcos: per decoder layer, the cosine between two inputs' A vectors; sample i "
+                        "of X is paired with sample i of Y (within-domain: two different draws of X). "
+                        "Per-sample values are in the CSV.", *ctx.notes])
         boxplot_figure(pairs, boxplot_pairs, ctx, out["fig3_png"])
     heat = list(section.get("heatmap_datasets", []))
     if heat:
@@ -371,7 +378,8 @@ def write_report(
     shown = table.assign(gamma=[f"{g:g}" if g == g else "" for g in table["gamma"]], samples_holding=table["samples_holding"].fillna(""),
                          holds=table["holds"].map(lambda v: "" if v is None else str(bool(v))))
     write_markdown(shown, out["findings_md"], f"The paper's findings, checked — {ctx.display}",
-                   [*lines, "spearman_layer: rank correlation of the per-layer curve with depth (negative = falls with depth).",
+                   [*lines, "spearman_layer: rank correlation of the per-layer curve with depth (negative = falls "
+                            "with depth).",
                        "samples_holding: paired samples whose own shallow mean exceeds their deep mean.",
                        "gap: shallow − deep; for a dataset pair the mean over its n paired samples with a 95% percentile-bootstrap "
                        "interval over the pairs (gap_ci95_low/high; 1,000 resamples): the finding is settled for a pair only where the "

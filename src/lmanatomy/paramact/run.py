@@ -8,9 +8,9 @@ count (see :mod:`lmanatomy.paramact.memory` for the numbers).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -55,8 +55,8 @@ def _copy_into(slot: _Held | None, held: _Held) -> _Held:
     """Copy a unit's scores into a cache slot, reusing the slot's buffers when it has them."""
     if slot is None:
         return _Held(held.unit, [[t.clone() for t in layer] for layer in held.layers], list(held.norms_sq))
-    for dst_layer, src_layer in zip(slot.layers, held.layers):
-        for dst, src in zip(dst_layer, src_layer):
+    for dst_layer, src_layer in zip(slot.layers, held.layers, strict=True):
+        for dst, src in zip(dst_layer, src_layer, strict=True):
             dst.copy_(src)
     return _Held(held.unit, slot.layers, list(held.norms_sq))
 
@@ -178,7 +178,8 @@ BY_D_COLUMNS = ["dataset", "layer", "parameters", "D_mean", "D_all", "threshold"
 
 
 def counts_by_d(means: Mapping[str, RunningMean], samples: Mapping[Unit, dict], density: Mapping[str, int], gamma: float) -> pd.DataFrame:
-    """Activated counts with A divided by its dataset's mean D (rescaled by the mean D of all counted samples).
+    """Activated counts with A divided by its dataset's
+    mean D (rescaled by the mean D of all counted samples).
 
     D, the largest logit, scales every A of an input; datasets with larger D (code) look denser.
     Counting mean(A)/D̄_X > γ/D̄ is the same as counting mean(A) > γ·D̄_X/D̄, so no second running
@@ -192,12 +193,13 @@ def counts_by_d(means: Mapping[str, RunningMean], samples: Mapping[Unit, dict], 
         threshold = gamma * d_mean[name] / d_all
         counts = mean.activated([threshold])[:, 0]
         rows += [{"dataset": name, "layer": layer, "parameters": size, "D_mean": d_mean[name], "D_all": d_all,
-                  "threshold": threshold, "activated": int(count)} for layer, (size, count) in enumerate(zip(mean.layer_sizes, counts))]
+                  "threshold": threshold, "activated": int(count)} for layer, (size, count) in enumerate(zip(mean.layer_sizes, counts, strict=True))]
     return pd.DataFrame(rows, columns=BY_D_COLUMNS)
 
 
 def gamma_table(density: pd.DataFrame, gamma: float, target_share: float | None) -> pd.DataFrame:
-    """γ, the share of all (dataset, parameter) means above it in this job, and the target share if any."""
+    """γ, the share of all (dataset, parameter) means
+    above it in this job, and the target share if any."""
     rows = density[np.isclose(density["threshold"], gamma, rtol=1e-9, atol=0.0)]
     if rows.empty:
         raise DataError(f"gamma {gamma:g} is not among the job's thresholds")
@@ -232,7 +234,8 @@ def score_job(
     trust_remote_code: bool = False,
     log: logging.Logger | None = None,
 ) -> JobResult:
-    """Load the model and the job's prepared datasets (name → (Parquet path, format)), run the job."""
+    """Load the model and the job's prepared datasets
+    (name → (Parquet path, format)), run the job."""
     from lmanatomy.models import load_model
 
     model, tokenizer = load_model(model_path, device, dtype, trust_remote_code=trust_remote_code)

@@ -11,8 +11,9 @@ one at a time (batch size 1): per-sample gradients are the point.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -36,14 +37,15 @@ class LayerWeights:
 
 
 def decoder_weights(model: nn.Module) -> list[LayerWeights]:
-    """Every decoder layer's linear weights, in adapter order (layer order, then registration order)."""
+    """Every decoder layer's linear weights, in adapter
+    order (layer order, then registration order)."""
     adapter = adapter_for(model)
     layers = []
     for index, layer in enumerate(adapter.decoder_layers(model)):
         pairs = [(name, module.weight) for name, module in adapter.linears(layer)]
         if not pairs:
             raise DataError(f"decoder layer {index} of {type(model).__name__} has no linear weights to score")
-        names, params = zip(*pairs)
+        names, params = zip(*pairs, strict=True)
         layers.append(LayerWeights(index, tuple(names), tuple(params)))
     return layers
 
@@ -110,7 +112,8 @@ class ParameterActivation:
 
     @property
     def layer_devices(self) -> list[torch.device]:
-        """Where each layer's weights live (several GPUs when the model was loaded with device_map)."""
+        """Where each layer's weights live (several GPUs
+        when the model was loaded with device_map)."""
         return [layer.params[0].device for layer in self.weights]
 
     @property
@@ -118,7 +121,8 @@ class ParameterActivation:
         return len(self.weights)
 
     def tokenize(self, tokenizer: Any, text: str) -> torch.Tensor:
-        """Token ids of ``text`` with the tokenizer's own special tokens (BOS for Llama), shape (1, T)."""
+        """Token ids of ``text`` with the tokenizer's own
+        special tokens (BOS for Llama), shape (1, T)."""
         if not isinstance(text, str) or not text:
             raise DataError(f"cannot score an empty or non-string input: {text!r}")
         return tokenizer(text, return_tensors="pt").input_ids
@@ -137,7 +141,8 @@ class ParameterActivation:
                 logits = logits.float()  # the max and its gradient's seed in float32
             D, token = logits.max(dim=-1)
             if not torch.isfinite(D):
-                raise NumericalError(f"D (the largest last-position logit) is {float(D.detach())} for an input of {ids.shape[1]} tokens")
+                raise NumericalError(f"D (the largest last-position logit) is {float(D.detach())} for an input of "
+                                     f"{ids.shape[1]} tokens")
             grads = torch.autograd.grad(D, self._params)
         scores: list[list[torch.Tensor]] = []
         position = 0

@@ -10,7 +10,7 @@ longer than the pair needs it.
 from __future__ import annotations
 
 import math
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -21,7 +21,7 @@ from lmanatomy.paramact.plan import deep_range
 from lmanatomy.paramact.scores import Scores
 
 # One input's activations: Scores, or per layer either a list of tensors or one flat vector.
-LayerInput = Union[Scores, Sequence[Union[torch.Tensor, np.ndarray, Sequence[torch.Tensor]]]]
+LayerInput = Scores | Sequence[torch.Tensor | np.ndarray | Sequence[torch.Tensor]]
 
 def cosine(dot: float, norm_sq_a: float, norm_sq_b: float, where: str = "") -> float:
     """dot / (‖a‖·‖b‖); an all-zero vector has no direction, which is an error, not a NaN."""
@@ -50,13 +50,14 @@ def llmdcos(a: LayerInput, b: LayerInput) -> np.ndarray:
     if len(la) != len(lb):
         raise DataError(f"the two inputs have {len(la)} and {len(lb)} layers")
     out = np.empty(len(la), dtype=np.float64)
-    for index, (x, y) in enumerate(zip(la, lb)):
+    for index, (x, y) in enumerate(zip(la, lb, strict=True)):
         out[index] = cosine(layer_dot(x, y), layer_dot(x, x), layer_dot(y, y), where=f"layer {index}: ")
     return out
 
 
 def deep_mean(values: np.ndarray | Sequence[float], num_layers: int) -> float:
-    """The paper's summary of a per-layer curve: the mean over layers L/2 .. L−3 (0-based, inclusive)."""
+    """The paper's summary of a per-layer curve: the
+    mean over layers L/2 .. L−3 (0-based, inclusive)."""
     values = np.asarray(values, dtype=np.float64)
     if values.shape != (num_layers,):
         raise DataError(f"expected one value per layer ({num_layers}), got shape {values.shape}")

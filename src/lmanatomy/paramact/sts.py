@@ -1,4 +1,5 @@
-"""Finding 3 and validation 3: in deep layers, LLMDcos between two sentences follows their similarity.
+"""Finding 3 and validation 3: in deep layers, LLMDcos
+between two sentences follows their similarity.
 
 Wang, Dai & Sui (2024) score both sentences of each STS-B / SICK pair, take LLMDcos per layer and
 correlate it (Spearman) with the gold similarity. Their released ``llama_sts.py`` (commit
@@ -28,7 +29,8 @@ STAT_COLUMNS = ["dataset", "layers", "pairs", "spearman", "low", "high"]
 
 
 def sts_pairs(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """A seeded sample of ``n`` pairs (without replacement) with sentence1, sentence2 and a numeric gold label."""
+    """A seeded sample of ``n`` pairs (without replacement)
+    with sentence1, sentence2 and a numeric gold label."""
     for column in ("sentence1", "sentence2", "label"):
         if column not in frame.columns:
             raise DataError(f"an STS dataset needs the column '{column}' (columns: {', '.join(frame.columns)})")
@@ -42,13 +44,13 @@ def sts_pairs(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
 
 
 def sts_table(scorer: Any, tokenizer: Any, name: str, pairs: pd.DataFrame, log: logging.Logger | None = None) -> pd.DataFrame:
-    """LLMDcos per layer between the two sentences of every pair (two passes per pair). A pair's ``index``
-    is its position in :func:`sts_pairs`' sample (the frame's index), so a block of the sample
-    (tables.block_of, one job of a split) gives the same rows as the whole."""
+    """LLMDcos per layer between the two sentences of every pair (two passes per pair). A pair's
+    ``index`` is its position in :func:`sts_pairs`' sample (the frame's index), so a block of the
+    sample (tables.block_of, one job of a split) gives the same rows as the whole."""
     from lmanatomy.paramact.similarity import llmdcos
 
     rows = []
-    for index, pair in zip(pairs.index, pairs.itertuples(index=False)):
+    for index, pair in zip(pairs.index, pairs.itertuples(index=False), strict=True):
         a = scorer.score(scorer.tokenize(tokenizer, str(pair.sentence1)))
         b = scorer.score(scorer.tokenize(tokenizer, str(pair.sentence2)))
         row_id = str(getattr(pair, "id", index))
@@ -68,7 +70,8 @@ def ranks(values: np.ndarray) -> np.ndarray:
 
 
 def spearman_columns(gold: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Spearman's rho between ``gold`` (n,) and each column of ``values`` (n, k): Pearson on average ranks.
+    """Spearman's rho between ``gold`` (n,) and each
+    column of ``values`` (n, k): Pearson on average ranks.
 
     A constant column (or constant gold) has no rank order: its rho is NaN.
     """
@@ -84,7 +87,8 @@ def spearman_columns(gold: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Interval:
-    """A percentile-bootstrap interval: ``level`` coverage from ``resamples`` resamples of the pairs."""
+    """A percentile-bootstrap interval: ``level`` coverage
+    from ``resamples`` resamples of the pairs."""
 
     resamples: int = 1000
     level: float = 0.95
@@ -92,7 +96,8 @@ class Interval:
 
 
 def bootstrap_spearman(gold: np.ndarray, values: np.ndarray, interval: Interval) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rho, low, high) per column: rho on all pairs, the interval from resampling pairs with replacement."""
+    """(rho, low, high) per column: rho on all pairs, the
+    interval from resampling pairs with replacement."""
     gold = np.asarray(gold, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64).reshape(len(gold), -1)
     if len(gold) < 3:
@@ -116,11 +121,12 @@ def sts_statistics(table: pd.DataFrame, num_layers: int, interval: Interval = In
     for name, group in table.groupby("dataset", sort=False):
         wide = group.pivot(index="index", columns="layer", values="llmdcos").sort_index()
         if list(wide.columns) != list(range(num_layers)):
-            raise DataError(f"STS table for '{name}' has layers {list(wide.columns)}, expected 0..{num_layers - 1}")
+            raise DataError(f"STS table for '{name}' has layers {list(wide.columns)}, expected "
+                            f"0..{num_layers - 1}")
         gold = group.drop_duplicates("index").set_index("index").loc[wide.index, "gold"].to_numpy()
         values = np.column_stack([wide.to_numpy(), wide.to_numpy()[:, first : last + 1].sum(axis=1)])
         rho, low, high = bootstrap_spearman(gold, values, interval)
         labels = [str(layer) for layer in range(num_layers)] + [f"sum {first}-{last}"]
         rows += [{"dataset": name, "layers": label, "pairs": len(gold), "spearman": r, "low": lo, "high": hi}
-                 for label, r, lo, hi in zip(labels, rho, low, high)]
+                 for label, r, lo, hi in zip(labels, rho, low, high, strict=True)]
     return pd.DataFrame(rows, columns=STAT_COLUMNS)

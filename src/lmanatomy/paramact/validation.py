@@ -8,17 +8,18 @@ code's ``eval_mmlu`` uses 5 shots), HumanEval (no accuracy without execution) by
 prompt + canonical solution, text corpora by the perplexity of their windows.
 
 Calibration and evaluation inputs of a dataset are disjoint: both come from its seeded draw order
-(:class:`~lmanatomy.paramact.prompts.Draws`), calibration from draws 0..c−1, evaluation from c..c+e−1.
-Every estimate carries a 95% interval: Wilson for accuracies, a percentile bootstrap over texts
-for perplexities.
+(:class:`~lmanatomy.paramact.prompts.Draws`), calibration from draws
+0..c−1, evaluation from c..c+e−1. Every estimate carries a 95% interval:
+Wilson for accuracies, a percentile bootstrap over texts for perplexities.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,11 +48,12 @@ def choice_tokens(tokenizer: Any, fmt: str) -> list[int]:
 
 
 def choice_accuracy(model: torch.nn.Module, inputs: Sequence[torch.Tensor], golds: Sequence[int], tokens: Sequence[int]) -> tuple[float, float, float, int]:
-    """(accuracy, low, high, n): the larger of the choices' last-position logits against the gold index."""
+    """(accuracy, low, high, n): the larger of the choices'
+    last-position logits against the gold index."""
     device = next(model.parameters()).device
     correct = 0
     with torch.no_grad():
-        for ids, gold in zip(inputs, golds):
+        for ids, gold in zip(inputs, golds, strict=True):
             logits = model(input_ids=ids.reshape(1, -1).to(device), use_cache=False).logits[0, -1]
             correct += int(int(torch.argmax(logits[list(tokens)])) == gold)
     if not golds:
@@ -94,7 +96,8 @@ class EvalSet:
 
 
 def eval_set(draws: Draws, start: int, count: int, tokenizer: Any) -> EvalSet:
-    """Draws start..start+count−1 of a dataset, as choice items (BoolQ, MMLU) or perplexity texts."""
+    """Draws start..start+count−1 of a dataset, as
+    choice items (BoolQ, MMLU) or perplexity texts."""
     fmt = draws.fmt
     if fmt in CHOICES:
         inputs, golds = [], []
@@ -135,7 +138,8 @@ class Plan:
     calibration_sets: tuple[str, ...]
 
     def runs(self) -> list[tuple[str, str, str]]:
-        """Experiment 1 (uniform vs density at the main calibration set), then experiment 2 (uniform, every set)."""
+        """Experiment 1 (uniform vs density at the main calibration
+        set), then experiment 2 (uniform, every set)."""
         runs = [("1", "uniform", self.calibration), ("1", "density", self.calibration)]
         runs += [("2", "uniform", name) for name in self.calibration_sets]
         return runs

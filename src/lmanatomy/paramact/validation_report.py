@@ -6,8 +6,8 @@ Reads only the jobs' tables; see :mod:`lmanatomy.paramact.sts` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,8 @@ from lmanatomy.tables import write_table
 
 
 def sts_report(tables: Sequence[str | Path], ctx: Context, out: Mapping[str, str | Path], resamples: int) -> list[str]:
-    """Finding 3: Spearman(gold, LLMDcos) per layer with 95% bootstrap intervals, table and figure."""
+    """Finding 3: Spearman(gold, LLMDcos) per layer
+    with 95% bootstrap intervals, table and figure."""
     table = pd.concat([pd.read_csv(p) for p in tables], ignore_index=True)
     stats = sts_statistics(table, ctx.num_layers, Interval(resamples=resamples))
     first, last = deep_range(ctx.num_layers)
@@ -30,15 +31,17 @@ def sts_report(tables: Sequence[str | Path], ctx: Context, out: Mapping[str, str
         per_layer = group[~group["layers"].str.startswith("sum")]
         rho = per_layer["spearman"].to_numpy()
         summed = group[group["layers"].str.startswith("sum")].iloc[0]
-        lines.append(f"Finding 3 on {name} ({int(summed['pairs'])} pairs): Spearman(gold, LLMDcos) mean over layers "
-                     f"0-{half - 1} {np.nanmean(rho[:half]):.3f}, over {first}-{last} {np.nanmean(rho[first:last + 1]):.3f}; "
-                     f"of the sum over {first}-{last} {summed['spearman']:.3f} [{summed['low']:.3f}, {summed['high']:.3f}].")
+        lines.append(f"Finding 3 on {name} ({int(summed['pairs'])} pairs): Spearman(gold, LLMDcos) mean "
+                     f"over layers 0-{half - 1} {np.nanmean(rho[:half]):.3f}, over {first}-{last} "
+                     f"{np.nanmean(rho[first:last + 1]):.3f}; of the sum over {first}-{last} "
+                     f"{summed['spearman']:.3f} [{summed['low']:.3f}, {summed['high']:.3f}].")
     write_table(stats, out["sts_csv"])
-    shown = stats.assign(interval=[f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(stats["low"], stats["high"])])
+    shown = stats.assign(interval=[f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(stats["low"], stats["high"], strict=True)])
     write_markdown(shown[["dataset", "layers", "pairs", "spearman", "interval"]], out["sts_md"],
                    f"Finding 3: Spearman between gold similarity and LLMDcos — {ctx.display}",
                    [*lines, "Intervals: 95% percentile bootstrap over pairs.",
-                    f"'sum {first}-{last}': the released code's statistic (LLMDcos summed over a deep layer range) on the paper's range L/2..L-3.",
+                    f"'sum {first}-{last}': the released code's statistic (LLMDcos summed over a deep "
+                    "layer range) on the paper's range L/2..L-3.",
                     *ctx.notes])
     fig, ax = figure(width=7.0, height=4.4)
     for name, group in stats.groupby("dataset", sort=False):
@@ -66,7 +69,8 @@ def _cell(row: pd.Series) -> str:
 
 def validation_report(runs_path: str | Path, ratios_path: str | Path, ctx: Context, sparsity: float,
                       out: Mapping[str, str | Path]) -> list[str]:
-    """Experiment 1 (table: dense / uniform / density-derived ratios) and 2 (calibration × evaluation)."""
+    """Experiment 1 (table: dense / uniform / density-derived
+    ratios) and 2 (calibration × evaluation)."""
     runs = pd.read_csv(runs_path, keep_default_na=False)
     ratios = pd.read_csv(ratios_path)
     runs["column"] = runs["evaluation"] + " (" + runs["metric"].map({"accuracy": "acc ↑", "perplexity": "ppl ↓"}) + ")"
@@ -75,8 +79,8 @@ def validation_report(runs_path: str | Path, ratios_path: str | Path, ctx: Conte
     table1 = one.assign(cell=one.apply(_cell, axis=1)).pivot(index="model", columns="column", values="cell").reset_index()
     write_table(one.drop(columns=["column", "model"]), out["v1_csv"])
     write_markdown(table1, out["v1_md"], f"Validation 1: per-layer prune ratios from the density profile vs uniform — {ctx.display}",
-                   [wins_line(one), f"Global sparsity {sparsity:g} of the decoder weights in both pruned models; criterion and ratios in the CSVs "
-                    "(per-layer ratios: validation_ratios.csv).", "Cells: value [95% interval].", *ctx.notes])
+                   [wins_line(one), f"Global sparsity {sparsity:g} of the decoder weights in both pruned models; "
+                                    "criterion and ratios in the CSVs (per-layer ratios: validation_ratios.csv).", "Cells: value [95% interval].", *ctx.notes])
     write_table(ratios, out["ratios_csv"])
     two = runs[runs["experiment"] == "2"]
     matrix = two.assign(cell=two.apply(_cell, axis=1)).pivot(index="calibration", columns="column", values="cell").reset_index()
@@ -89,12 +93,13 @@ def validation_report(runs_path: str | Path, ratios_path: str | Path, ctx: Conte
 
 
 def wins_line(one: pd.DataFrame) -> str:
-    """On how many evaluation sets the density-derived ratios beat the uniform ones (point estimates)."""
+    """On how many evaluation sets the density-derived
+    ratios beat the uniform ones (point estimates)."""
     better = one[one["experiment"] == "1"].pivot(index="column", columns="allocation", values="value")
     sign = np.where(better.index.str.contains("ppl"), -1, 1)
     wins = int(((better["density"] - better["uniform"]) * sign > 0).sum())
-    return (f"Validation 1: density-derived ratios beat uniform ones on {wins} of {len(better)} evaluation sets "
-            "(point estimates; see the intervals).")
+    return (f"Validation 1: density-derived ratios beat uniform ones on {wins} of {len(better)} "
+            "evaluation sets (point estimates; see the intervals).")
 
 
 def _related_lines(two: pd.DataFrame, dense: pd.DataFrame) -> list[str]:
@@ -104,15 +109,17 @@ def _related_lines(two: pd.DataFrame, dense: pd.DataFrame) -> list[str]:
         if evaluation not in set(group["calibration"]):
             continue
         best = group.loc[group["value"].idxmax() if group["metric"].iloc[0] == "accuracy" else group["value"].idxmin(), "calibration"]
-        lines.append(f"{evaluation}: best calibration set is {best} ({'its own' if best == evaluation else 'not its own'}).")
+        lines.append(f"{evaluation}: best calibration set is {best} "
+                     f"({'its own' if best == evaluation else 'not its own'}).")
     return lines
 
 
 def _matrix_figure(two: pd.DataFrame, dense: pd.DataFrame, ctx: Context, path: str | Path) -> None:
-    """One panel per evaluation set: a bar per calibration set (own set highlighted), the dense model as a line."""
+    """One panel per evaluation set: a bar per calibration
+    set (own set highlighted), the dense model as a line."""
     evaluations = list(dict.fromkeys(two["evaluation"]))
     fig, axes = figure(1, len(evaluations), width=3.4 * len(evaluations) + 0.6, height=3.8, squeeze=False)
-    for ax, evaluation in zip(axes[0], evaluations):
+    for ax, evaluation in zip(axes[0], evaluations, strict=True):
         rows = two[two["evaluation"] == evaluation]
         x = np.arange(len(rows))
         colours = ["tab:red" if c == evaluation else "tab:blue" for c in rows["calibration"]]

@@ -6,8 +6,9 @@ torch), and say in words how a run deviates from the paper's setup.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -130,7 +131,8 @@ def _token_counts(lists: Iterable[Any]) -> dict[int, int]:
 
 
 def frequent_dims(rows: pd.DataFrame, top: pd.DataFrame) -> pd.DataFrame:
-    """How often each dim recurs in the top list: as a top contributor (three rankings) and as a target.
+    """How often each dim recurs in the top list: as a
+    top contributor (three rankings) and as a target.
 
     ``in_top`` counts appearances in the ``inputs`` of the top (pair, dim) list (the poster's
     count, by |weight|); ``self_share`` is the share of those where the input dim is the target
@@ -143,7 +145,7 @@ def frequent_dims(rows: pd.DataFrame, top: pd.DataFrame) -> pd.DataFrame:
     """
     top_counts = _token_counts(top["inputs"])
     self_counts: dict[int, int] = {}
-    for inputs, target in zip(top["inputs"], top["target_dim"]):
+    for inputs, target in zip(top["inputs"], top["target_dim"], strict=True):
         for token in str(inputs).split():
             self_counts[int(token)] = self_counts.get(int(token), 0) + int(int(token) == int(target))
     scaled, other = _token_counts(top["inputs_scaled"]), _token_counts(top["inputs_other"])
@@ -178,19 +180,21 @@ def poster_dims_note(frequent: pd.DataFrame, hidden_size: int, model: str) -> st
     contributing = frequent[frequent["in_top"] > 0]
     leaders = ", ".join(str(d) for d in contributing["dim"].head(5))
     as_target = frequent[frequent["as_target"] > 0].sort_values(["as_target", "dim"], ascending=[False, True], kind="stable")
-    target_leaders = ", ".join(f"{d} ({n}×)" for d, n in zip(as_target["dim"].head(5), as_target["as_target"].head(5)))
-    here = f"Most frequent contributors here: {leaders}; most frequent top-list targets: {target_leaders or 'none'}."
+    target_leaders = ", ".join(f"{d} ({n}×)" for d, n in zip(as_target["dim"].head(5), as_target["as_target"].head(5), strict=True))
+    here = (f"Most frequent contributors here: {leaders}; most frequent top-list targets: "
+            f"{target_leaders or 'none'}.")
     if hidden_size <= max(POSTER_DIMS):
-        return (f"The poster reports dims {POSTER_DIMS[0]} and {POSTER_DIMS[1]} dominating for rinna/llama-3-youko-8b "
-                f"(hidden size 4096); {model} has {hidden_size} dims, so they do not exist here. {here}")
+        return (f"The poster reports dims {POSTER_DIMS[0]} and {POSTER_DIMS[1]} dominating for "
+                f"rinna/llama-3-youko-8b (hidden size 4096); {model} has {hidden_size} dims, so they "
+                f"do not exist here. {here}")
     ranks = []
     for dim in POSTER_DIMS:
         hit = frequent.index[(frequent["dim"] == dim) & (frequent["in_top"] > 0)]
         ranks.append(f"dim {dim}: rank {int(frequent.loc[hit[0], 'rank'])}" if len(hit) else f"dim {dim}: never among the top contributors")
         target = frequent.loc[frequent["dim"] == dim, "as_target"]
         ranks[-1] += f", {int(target.iloc[0]) if len(target) else 0}× a top-list target"
-    return (f"The poster reports dims {POSTER_DIMS[0]} and {POSTER_DIMS[1]} dominating for rinna/llama-3-youko-8b; "
-            f"in this run ({model}) {'; '.join(ranks)}. {here}")
+    return (f"The poster reports dims {POSTER_DIMS[0]} and {POSTER_DIMS[1]} dominating for "
+            f"rinna/llama-3-youko-8b; in this run ({model}) {'; '.join(ranks)}. {here}")
 
 
 def settings_note(rows: pd.DataFrame) -> str:
@@ -199,24 +203,28 @@ def settings_note(rows: pd.DataFrame) -> str:
     bad = int((~rows["converged"].astype(bool)).sum())
     return (
         f"Linear ε-SVR per (pair, dim): C={first['C']:g}, epsilon={first['epsilon']:g}, "
-        f"standardize={'yes' if bool(first['standardize']) else 'no'}; {int(first['n_train'])} train / {int(first['n_test'])} test "
-        f"sentences; solver converged to KKT violation ≤ {first['tol']:g} (libsvm's stopping measure) for "
-        f"{len(rows) - bad:,} of {len(rows):,} regressions" + (f" ({bad:,} did not; see not_converged)." if bad else ".")
+        f"standardize={'yes' if bool(first['standardize']) else 'no'}; {int(first['n_train'])} "
+        f"train / {int(first['n_test'])} test sentences; solver converged to KKT violation ≤ "
+        f"{first['tol']:g} (libsvm's stopping measure) for {len(rows) - bad:,} of {len(rows):,} "
+        "regressions" + (f" ({bad:,} did not; see not_converged)." if bad else ".")
     )
 
 
 def baseline_note(summary: pd.DataFrame) -> str:
-    """Where redundancy should be read: the SVR's R² next to the identity baseline, per pair range."""
+    """Where redundancy should be read: the SVR's R²
+    next to the identity baseline, per pair range."""
     def span(column: str) -> str:
         values = summary[column].dropna()
         return f"{values.min():.2f} to {values.max():.2f}" if len(values) else "undefined"
 
     return (
-        "Identity baseline: a one-feature OLS of each target dim on its own dim of layer n (the residual stream "
-        f"carries every dim forward) reaches mean test R² {span('mean_r2_identity')} per pair, against the SVR's "
-        f"{span('mean_r2')}; the SVR's mean gain over it is {span('mean_gain')} per pair, and the own dim is the "
-        f"largest-|weight| input for {summary['self_top_share'].min():.0%} to {summary['self_top_share'].max():.0%} "
-        "of targets. Read redundancy from the gain (Figs 1–3 companions), not from R² alone."
+        "Identity baseline: a one-feature OLS of each target dim on its own dim of layer n (the "
+        "residual stream carries every dim forward) reaches mean test R² "
+        f"{span('mean_r2_identity')} per pair, against the SVR's {span('mean_r2')}; the SVR's "
+        f"mean gain over it is {span('mean_gain')} per pair, and the own dim is the "
+        f"largest-|weight| input for {summary['self_top_share'].min():.0%} to "
+        f"{summary['self_top_share'].max():.0%} of targets. Read redundancy from the gain (Figs "
+        "1–3 companions), not from R² alone."
     )
 
 
@@ -239,7 +247,8 @@ def last_layer_table(rows: pd.DataFrame, other: pd.DataFrame, last_layer: str, o
         raise ValueError(f"both fits of the last pair take the last hidden state the same way ('{last_layer}')")
     last = int(rows["source_layer"].max())
     if set(other["source_layer"].unique()) != {last}:
-        raise ValueError(f"the second fit must hold the last pair {last}→{last + 1} only, got pairs {sorted(other['source_layer'].unique())}")
+        raise ValueError(f"the second fit must hold the last pair {last}→{last + 1} only, got pairs "
+                         f"{sorted(other['source_layer'].unique())}")
     columns = ["pair", "mean_r2", "max_r2", "std_r2", "mean_r2_identity", "mean_gain", "max_gain", "self_top_share", "not_converged"]
     parts = []
     if (rows["source_layer"] == last - 1).any():

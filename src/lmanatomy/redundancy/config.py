@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from lmanatomy.config import check_dataset_names, check_model_names
 from lmanatomy.errors import ConfigError
@@ -33,7 +34,8 @@ def _eos_hidden_states_probe(config: Mapping[str, Any], key: str) -> Mapping[str
 
 
 def check(config: Mapping[str, Any], registry: Registry) -> None:
-    """Models exist and have layer pairs; the dataset exists; the probe captures EOS hidden states."""
+    """Models exist and have layer pairs; the dataset
+    exists; the probe captures EOS hidden states."""
     section = config["redundancy"]
     entries = check_model_names("redundancy.models", section["models"], registry)
     check_dataset_names("redundancy.dataset", section["dataset"], config)
@@ -43,8 +45,9 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
         if other.get("last_layer", "raw") == probe.get("last_layer", "raw"):
             raise ConfigError(
                 "redundancy.last_layer_probe",
-                f"probe '{section['last_layer_probe']}' takes the last hidden state the same way as '{section['probe']}' "
-                f"(last_layer: {probe.get('last_layer', 'raw')}); it must take it the other way (raw vs normed)",
+                f"probe '{section['last_layer_probe']}' takes the last hidden state the same way "
+                f"as '{section['probe']}' (last_layer: {probe.get('last_layer', 'raw')}); it must "
+                "take it the other way (raw vs normed)",
             )
     for index, entry in enumerate(entries):
         if entry.is_series:
@@ -52,20 +55,23 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
         if entry.num_layers < 2:
             raise ConfigError(f"redundancy.models[{index}]", f"model '{entry.name}' has {entry.num_layers} layer(s): no layer pair")
         if section.get("top_inputs", 5) > hidden_size(entry):
-            raise ConfigError("redundancy.top_inputs", f"{section['top_inputs']} exceeds the hidden size {hidden_size(entry)} of '{entry.name}'")
+            raise ConfigError("redundancy.top_inputs", f"{section['top_inputs']} exceeds the hidden size {hidden_size(entry)} of "
+                                                       f"'{entry.name}'")
     sample = config["datasets"][section["dataset"]].get("sample") or {}
     wanted = section["train"] + section["test"]
     if "n" in sample and "per" not in sample and sample["n"] < wanted:
         raise ConfigError(
             "redundancy.train",
-            f"train + test = {wanted} sentences but dataset '{section['dataset']}' samples only {sample['n']} rows",
+            f"train + test = {wanted} sentences but dataset '{section['dataset']}' samples only "
+            f"{sample['n']} rows",
         )
     distinct = distinct_texts(config, section["dataset"])
     if distinct is not None and distinct < wanted:
         raise ConfigError(
             "redundancy.train",
-            f"train + test = {wanted} sentences but dataset '{section['dataset']}' has only {distinct} distinct texts "
-            "(after its sampling); lower redundancy.train/test or use a larger dataset",
+            f"train + test = {wanted} sentences but dataset '{section['dataset']}' has only "
+            f"{distinct} distinct texts (after its sampling); lower redundancy.train/test or use "
+            "a larger dataset",
         )
 
 

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -157,7 +157,7 @@ def paths_figure(
             inputs, weights = inputs[:inputs_per_target], weights[:inputs_per_target]
         scale = weights.max() if weights.size and weights.max() > 0 else 1.0
         n, d = int(row.source_layer), int(row.target_dim)
-        for j, w in zip(inputs, weights):
+        for j, w in zip(inputs, weights, strict=True):
             segments.append([(n, j), (n + 1, d)])
             rgba = list(cmap(norm(row.r2)))
             # Opacity falls off with the square of the relative weight: weak contributors fade, so
@@ -173,7 +173,7 @@ def paths_figure(
     ax.scatter(inputs_x, inputs_y, s=6, facecolors="none", edgecolors="0.35", linewidths=0.4, label="contributing input dim (layer n)")
     ax.scatter(targets_x, targets_y, s=9, c=top["r2"].to_numpy() if len(top) else [], cmap=cmap, norm=norm,
                label="predicted dim (layer n+1)", zorder=3)
-    for dim, count in zip(frequent["dim"].head(label_dims), frequent["in_top"].head(label_dims)):
+    for dim, count in zip(frequent["dim"].head(label_dims), frequent["in_top"].head(label_dims), strict=True):
         if count == 0:
             continue
         ax.axhline(dim, color="tab:red", linewidth=0.5, linestyle=":", zorder=0)

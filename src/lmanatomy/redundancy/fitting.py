@@ -31,7 +31,7 @@ class SVRSettings:
     max_iter: int = 20000
 
     @classmethod
-    def from_config(cls, section: dict[str, Any]) -> "SVRSettings":
+    def from_config(cls, section: dict[str, Any]) -> SVRSettings:
         return cls(**{k: section[k] for k in ("C", "epsilon", "standardize", "tol", "max_iter") if k in section})
 
 
@@ -46,7 +46,8 @@ def top_inputs(coef: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def identity_baseline(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Test R² of the one-feature OLS y_d(n+1) ≈ s_d x_d(n) + c_d per target dim d, and the slopes s_d.
+    """Test R² of the one-feature OLS y_d(n+1) ≈ s_d
+    x_d(n) + c_d per target dim d, and the slopes s_d.
 
     The residual stream carries every dim forward (x_{n+1} = x_n + update), so a target is partly
     predictable from its own dim alone; the SVR's R² means "redundancy" only beyond this baseline
@@ -62,7 +63,8 @@ def _identity_fit(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray
     """Slope and intercept per dim of the identity baseline's OLS, on the training sentences."""
     x_train, y_train = arrays["x_train"], arrays["y_train"]
     if x_train.shape[1] != y_train.shape[1]:
-        raise ValueError(f"the identity baseline needs as many source dims as target dims, got {x_train.shape[1]} and {y_train.shape[1]}")
+        raise ValueError("the identity baseline needs as many source dims as target dims, got "
+                         f"{x_train.shape[1]} and {y_train.shape[1]}")
     xc = x_train - x_train.mean(0)
     yc = y_train - y_train.mean(0)
     variance = (xc * xc).sum(0)
@@ -96,7 +98,8 @@ def ranked_contributions(coef: np.ndarray, x_train: np.ndarray, standardize: boo
 
 
 def self_rank(coef: np.ndarray) -> np.ndarray:
-    """Per target d, the rank (1 = largest) of |a_d|, its own dim, among all |a_j|; ties count against it."""
+    """Per target d, the rank (1 = largest) of |a_d|, its
+    own dim, among all |a_j|; ties count against it."""
     own = np.abs(np.diagonal(coef))
     return (np.abs(coef) >= own[:, None]).sum(1).astype(np.int32)
 

@@ -7,7 +7,8 @@ layer pair n → n+1 regresses ``hidden_states.<n+1>`` on ``hidden_states.<n>``.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -54,8 +55,9 @@ def choose_sentences(frame: pd.DataFrame, train: int, test: int, seed: int = 0) 
     wanted = train + test
     if len(distinct) < wanted:
         raise DataError(
-            f"train + test = {wanted} sentences asked for, but the dataset has only {len(distinct)} distinct texts "
-            f"({len(frame)} rows); lower redundancy.train/test or use a larger dataset"
+            f"train + test = {wanted} sentences asked for, but the dataset has only "
+            f"{len(distinct)} distinct texts ({len(frame)} rows); lower redundancy.train/test or "
+            "use a larger dataset"
         )
     order = np.random.default_rng(seed).permutation(len(distinct))[:wanted]
     chosen = distinct.iloc[order].copy()

@@ -91,7 +91,8 @@ def _as_tensor(name: str, value: Any, dtype: torch.dtype, device: torch.device) 
     if tensor.ndim == 1 and name.startswith("Y"):
         tensor = tensor[:, None]
     if tensor.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (samples × {'targets' if name.startswith('Y') else 'features'}), got shape {tuple(tensor.shape)}")
+        raise ValueError(f"{name} must be 2-D (samples × {'targets' if name.startswith('Y') else 'features'}), "
+                         f"got shape {tuple(tensor.shape)}")
     if tensor.shape[0] == 0 or tensor.shape[1] == 0:
         raise ValueError(f"{name} is empty: shape {tuple(tensor.shape)}")
     if not bool(torch.isfinite(tensor).all()):
@@ -373,7 +374,8 @@ class _Workspace:
         """One over-relaxed ADMM iteration; updates ``u`` in place and returns (β, the new z, residual maxima).
 
         β = (K_c+ρI)⁻¹(y + ρ(z − u)) on Σβ = 0, β̂ = Rβ + (1−R)z, z' = clip(soft(β̂ + u, ε/ρ), ±C),
-        u' = u + β̂ − z'. ``solves`` lists each group's solve matrix and columns (targets sharing ρ).
+        u' = u + β̂ − z'. ``solves`` lists each group's
+        solve matrix and columns (targets sharing ρ).
         """
         rhs, b, z_next = self.rhs, self.product, self.spare
         blocks = _row_blocks(y)
@@ -473,7 +475,7 @@ class BatchedLinearSVR:
     def _transform(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.feature_mean_) / self.feature_scale_ if self.standardize else x
 
-    def fit(self, X: Any, Y: Any) -> "BatchedLinearSVR":
+    def fit(self, X: Any, Y: Any) -> BatchedLinearSVR:
         """Fit every column of ``Y`` (n × targets, or n) on ``X`` (n × features)."""
         x = _as_tensor("X", X, self.dtype, self.device)
         y = _as_tensor("Y", Y, self.dtype, self.device)
@@ -488,7 +490,8 @@ class BatchedLinearSVR:
             self.feature_scale_ = torch.where(scale > 0, scale, torch.ones_like(scale))
         x = self._transform(x)
         x_mean, y_mean = x.mean(0), y.mean(0)
-        # Constant columns centre to exact zeros (not rounding noise), so that a constant X has rank 0.
+        # Constant columns centre to exact zeros (not
+        # rounding noise), so that a constant X has rank 0.
         xc = torch.where((x == x[:1]).all(0), 0.0, x - x_mean)
         yc = y - y_mean
         spectrum = _spectrum(xc)
@@ -520,7 +523,8 @@ class BatchedLinearSVR:
         return self
 
     def _relative_gap(self, gram, xc, yc, beta, b) -> torch.Tensor:
-        """(primal − dual) / max(1, |primal|) per target: a second, scale-free convergence witness."""
+        """(primal − dual) / max(1, |primal|) per target:
+        a second, scale-free convergence witness."""
         w = xc.T @ beta
         residual = yc - xc @ w - b
         primal = 0.5 * (w * w).sum(0) + self.C * (residual.abs() - self.epsilon).clamp(min=0).sum(0)

@@ -1,4 +1,5 @@
-"""The findings a run supports: one sentence each, with its number, its 95% interval and its verdict.
+"""The findings a run supports: one sentence each,
+with its number, its 95% interval and its verdict.
 
 ``summary.md`` opens with these sentences, and README's results table is printed from them
 (``lmanatomy results-table results/<run>``), so both say the same thing about the same run.
@@ -21,9 +22,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,7 +39,8 @@ Interval = tuple[float, float]
 #: The verdicts :func:`verdict` gives.
 AGREES, DISAGREES, UNDECIDED = "agrees with the paper", "**disagrees** with the paper", "undecided"
 NO_PAPER, PAPER_MIXED = "no paper value to compare", "the paper's models point different ways"
-#: A lesion column: "<share>% <range>" (the table's other columns are task, metric, original, baselines, details).
+#: A lesion column: "<share>% <range>" (the table's other
+#: columns are task, metric, original, baselines, details).
 LESION_COLUMN = re.compile(r"^(\d+(?:\.\d+)?%) [^:]+$")  # "0.5% 4-8 [idx 3-7]"; "<column>: n" is a detail
 BASELINE_COLUMN = re.compile(r"majority|baseline|repeat|constant", re.IGNORECASE)
 
@@ -90,7 +93,8 @@ class Finding:
     verdict: str
 
     def sentence(self) -> str:
-        """The text, then its verdict; a finding whose verdicts sit inside its text (per share, per group) ends there."""
+        """The text, then its verdict; a finding whose verdicts
+        sit inside its text (per share, per group) ends there."""
         return f"{self.text} — {self.verdict}." if self.verdict else f"{self.text}."
 
 
@@ -101,7 +105,8 @@ def _fmt(value: float, digits: int, signed: bool = False) -> str:
 def _with_interval(value: float, interval: Interval | None, digits: int = 2, signed: bool = False) -> str:
     if interval is None or any(math.isnan(v) for v in interval):
         return f"{_fmt(value, digits, signed)} (no interval)"
-    return f"{_fmt(value, digits, signed)} [{_fmt(interval[0], digits, signed)}, {_fmt(interval[1], digits, signed)}]"
+    return (f"{_fmt(value, digits, signed)} [{_fmt(interval[0], digits, signed)}, "
+            f"{_fmt(interval[1], digits, signed)}]")
 
 
 def read_study_table(path: Path, columns: Sequence[str] = ()) -> pd.DataFrame:
@@ -113,7 +118,8 @@ def read_study_table(path: Path, columns: Sequence[str] = ()) -> pd.DataFrame:
 
 
 def census_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
-    """Layers and FF neurons per model: exact counts (no interval), checked against Table 3 where listed."""
+    """Layers and FF neurons per model: exact counts (no
+    interval), checked against Table 3 where listed."""
     path = results / "census" / "table3.csv"
     if not path.is_file():
         return []
@@ -131,7 +137,8 @@ def census_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
 
 
 def _lesion_share_effect(row: pd.Series, columns: Sequence[str]) -> tuple[float, Interval | None]:
-    """Mean score over a share's lesions minus the original, with an interval when the cells have one.
+    """Mean score over a share's lesions minus the
+    original, with an interval when the cells have one.
 
     The mean's interval is the mean of the cells' bounds: exact if the cells moved together,
     wider than needed otherwise (conservative), then combined with the original's by MOVER.
@@ -146,7 +153,8 @@ def _lesion_share_effect(row: pd.Series, columns: Sequence[str]) -> tuple[float,
 
 
 def _baseline_columns(columns: Sequence[str]) -> dict[str, str]:
-    """Baseline name → its score column: ``<name>: score`` (with ``<name>: ci95_low/high``) or a bare ``<name>``."""
+    """Baseline name → its score column: ``<name>: score``
+    (with ``<name>: ci95_low/high``) or a bare ``<name>``."""
     out = {}
     for column in columns:
         if column.endswith(": score") and BASELINE_COLUMN.search(column):
@@ -162,7 +170,8 @@ def _bounds(row: pd.Series, name: str) -> Interval | None:
 
 
 def _per_range(row: pd.Series, columns: Sequence[str], paper: Mapping[str, Any], share: str) -> str:
-    """How many of a share's lesions score clearly below / above the original (MOVER interval clear of 0), and the paper's signs."""
+    """How many of a share's lesions score clearly below / above the original (MOVER interval clear
+    of 0), and the paper's signs."""
     original = _bounds(row, "original")
     counts = {"lower": 0, "higher": 0, "undecided": 0}
     for column in columns:
@@ -171,19 +180,21 @@ def _per_range(row: pd.Series, columns: Sequence[str], paper: Mapping[str, Any],
             return "per range: no intervals"
         _, (low, high) = mover_difference(float(row[column]), cell, float(row["original"]), original)
         counts["lower" if high < 0 else "higher" if low > 0 else "undecided"] += 1
-    text = f"per range {counts['lower']} lower, {counts['higher']} higher, {counts['undecided']} undecided"
+    text = (f"per range {counts['lower']} lower, {counts['higher']} higher, {counts['undecided']} "
+            "undecided")
     values = (paper.get("values") or {}).get(row["task"])
     if values is None:
         return text
-    cells = [v - values[0] for column, v in zip(paper["columns"], values) if column.split()[0] == share]
-    return text + f"; paper {sum(c < 0 for c in cells)} lower, {sum(c > 0 for c in cells)} higher of {len(cells)}"
+    cells = [v - values[0] for column, v in zip(paper["columns"], values, strict=True) if column.split()[0] == share]
+    return text + (f"; paper {sum(c < 0 for c in cells)} lower, {sum(c > 0 for c in cells)} higher of "
+                   f"{len(cells)}")
 
 
 def _paper_lesion_effect(paper: Mapping[str, Any], task: str, share: str) -> float | None:
     values = (paper.get("values") or {}).get(task)
     if values is None:
         return None
-    cells = [v for column, v in zip(paper["columns"], values) if column.split()[0] == share]
+    cells = [v for column, v in zip(paper["columns"], values, strict=True) if column.split()[0] == share]
     return float(np.mean(cells)) - float(values[0]) if cells else None
 
 
@@ -210,7 +221,8 @@ def lesion_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
             direction = None if theirs is None else sign(theirs, 0.0)
             said = verdict(interval, 0.0, direction, effect)
             parts.append(f"{share} {_with_interval(effect, interval, signed=True)} (paper "
-                         f"{'—' if theirs is None else _fmt(theirs, 2, signed=True)}: {said}; {_per_range(row, columns, paper, share)})")
+                         f"{'—' if theirs is None else _fmt(theirs, 2, signed=True)}: {said}; "
+                         f"{_per_range(row, columns, paper, share)})")
         n = row.get("original: n")
         base = "; ".join(f"{name} {_with_interval(float(row[column]), _bounds(row, name))}" for name, column in baselines.items())
         text = (f"Lesion, {row['task']}: original {row['original']:.2f}" + (f" (n = {int(n)})" if n is not None and not pd.isna(n) else "")
@@ -231,7 +243,8 @@ def _cell(row: pd.Series, column: str) -> tuple[float, Interval]:
 
 
 def _paper_contrast(paper: Mapping[str, Any], a: str, b: str) -> tuple[str, int | None]:
-    """The paper's a − b per model (mean rows of Table 2) and the direction they share (0: mixed)."""
+    """The paper's a − b per model (mean rows of Table
+    2) and the direction they share (0: mixed)."""
     rows = ((paper.get("values") or {}).get("table2_mean") or {})
     if not rows:
         return "—", None
@@ -258,10 +271,12 @@ def language_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
             pairs = {f"{names[i]}–{names[j]}": v for i, r in enumerate(theirs["matrix"]) for j, v in enumerate(r) if i < j}
             most = max(pairs, key=pairs.__getitem__)
             size, mean = theirs["matrix"][0][0], float(np.mean(list(pairs.values())))
-            said = f"paper (XGLM-564M): mean {mean:.1f} of {size:,} ({100 * mean / size:.1f}%), most {pairs[most]} ({most})"
-        out.append(Finding("language", f"Language, Table 1 ({path.parent.name}): two languages' {diagonal:,}-neuron sets share on average "
-                           f"{off['total'].mean():.1f} ({100 * off['total'].mean() / diagonal:.1f}%), most {int(top['total'])} "
-                           f"({top['language_a']}–{top['language_b']}); {said}", "no interval (counts of one selection)"))
+            said = (f"paper (XGLM-564M): mean {mean:.1f} of {size:,} ({100 * mean / size:.1f}%), most "
+                    f"{pairs[most]} ({most})")
+        out.append(Finding("language", f"Language, Table 1 ({path.parent.name}): two languages' {diagonal:,}-neuron sets "
+                                       f"share on average {off['total'].mean():.1f} "
+                                       f"({100 * off['total'].mean() / diagonal:.1f}%), most {int(top['total'])} "
+                                       f"({top['language_a']}–{top['language_b']}); {said}", "no interval (counts of one selection)"))
     path = results / "language" / "table2.csv"
     if path.is_file():
         table = read_study_table(path, ["language", *[f"{c}{s}" for c in LANGUAGE_COLUMNS for s in ("", "_lower", "_upper")]])
@@ -270,10 +285,11 @@ def language_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
             for a, b in LANGUAGE_CONTRASTS:
                 effect, interval = mover_difference(*_cell(row, a), *_cell(row, b))
                 shown, direction = _paper_contrast(paper, a, b)
-                parts.append(f"{a} − {b} {_with_interval(effect, interval, 1, signed=True)} points (paper {shown}: "
-                             f"{verdict(interval, 0.0, direction, effect)})")
+                parts.append(f"{a} − {b} {_with_interval(effect, interval, 1, signed=True)} points (paper "
+                             f"{shown}: {verdict(interval, 0.0, direction, effect)})")
             model = row.get("model", "")
-            n = f"n = {int(row['before_n'])} texts before / {int(row['top_n'])} per steered condition, " if "top_n" in row.index else ""
+            n = (f"n = {int(row['before_n'])} texts before / {int(row['top_n'])} per steered "
+                 "condition, ") if "top_n" in row.index else ""
             out.append(Finding("language", f"Language, Table 2 ({model}, mean of the languages; {n}P(target) before "
                                f"{row['before']:.1f}%): " + "; ".join(parts), ""))
     return out
@@ -297,9 +313,11 @@ def knowledge_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]
             theirs = (paper.get("values") or {}).get(row["group"])
             direction = None if theirs is None else sign(float(theirs), 50.0)
             parts.append(f"{row['group']} {_with_interval(float(row['score_as_paper']), interval, 1)} "
-                         f"(paper {'—' if theirs is None else theirs}: {verdict(interval, 50.0, direction, float(row['score_as_paper']))})")
-        out.append(Finding("knowledge", "Knowledge, Table 2 (% of other-group words farther than the group's mean distance, as the "
-                           "paper computed it; 50 = no grouping; Wilson interval treating comparisons as independent): "
+                         f"(paper {'—' if theirs is None else theirs}: "
+                         f"{verdict(interval, 50.0, direction, float(row['score_as_paper']))})")
+        out.append(Finding("knowledge", "Knowledge, Table 2 (% of other-group words farther than the group's mean "
+                                        "distance, as the paper computed it; 50 = no grouping; Wilson interval treating "
+                                        "comparisons as independent): "
                            + "; ".join(parts), ""))
     path = results / "knowledge" / "answers.csv"
     if path.is_file():
@@ -327,17 +345,20 @@ def _t_interval(values: np.ndarray) -> Interval | None:
 
 
 def redundancy_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
-    """Per model: R² of layer n → n+1 and the SVR's gain over the identity baseline (t over pairs)."""
+    """Per model: R² of layer n → n+1 and the SVR's
+    gain over the identity baseline (t over pairs)."""
     out = []
     for path in sorted((results / "redundancy").glob("*/pair_summary.csv")):
         pairs = read_study_table(path, ["pair", "mean_r2", "mean_r2_identity", "mean_gain"])
         gain = pairs["mean_gain"].to_numpy(dtype=float)
         interval = _t_interval(gain)
         out.append(Finding("redundancy", f"Redundancy ({path.parent.name}): test R² of layer n → n+1, mean over dims, "
-                           f"{pairs['mean_r2'].min():.2f}–{pairs['mean_r2'].max():.2f} over {len(pairs)} pairs; the identity "
-                           f"baseline reaches {pairs['mean_r2_identity'].min():.2f}–{pairs['mean_r2_identity'].max():.2f}; the SVR's "
-                           f"gain over it {_with_interval(float(np.nanmean(gain)), interval, 3, signed=True)} (mean over pairs, t interval "
-                           "over pairs)", "the poster gives R² as figures and has no identity baseline: " + NO_PAPER))
+                                         f"{pairs['mean_r2'].min():.2f}–{pairs['mean_r2'].max():.2f} over {len(pairs)} "
+                                         "pairs; the identity baseline reaches "
+                                         f"{pairs['mean_r2_identity'].min():.2f}–{pairs['mean_r2_identity'].max():.2f}; "
+                                         "the SVR's gain over it "
+                                         f"{_with_interval(float(np.nanmean(gain)), interval, 3, signed=True)} (mean over "
+                                         "pairs, t interval over pairs)", "the poster gives R² as figures and has no identity baseline: " + NO_PAPER))
     return out
 
 
@@ -358,7 +379,8 @@ def _at_run_gamma(rows: pd.DataFrame, folder: Path) -> tuple[pd.DataFrame, str]:
     """Finding 1's rows at the γ the run chose (its jobs' gamma.csv), and how that γ reads.
 
     findings.csv holds finding 1 at every γ of the threshold sweep; the summary states it at the
-    run's own γ (the one set by the activated share). Without a gamma.csv it says it pools the sweep.
+    run's own γ (the one set by the activated share).
+    Without a gamma.csv it says it pools the sweep.
     """
     files = sorted(folder.glob("jobs/*/gamma.csv"))
     if not files or "gamma" not in rows.columns:
@@ -400,9 +422,9 @@ def paramact_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
             share = 100 * hits / n if n else float("nan")
             effect = float((two["shallow"] - two["deep"]).mean())
             out.append(Finding("paramact", f"Paramact ({model}), finding 2: cross-domain LLMDcos shallow minus deep "
-                               f"{_fmt(effect, 3, signed=True)} (mean over {len(two)} pairs); higher in shallow layers for "
-                               f"{_with_interval(share, interval, 1)}% of {n} sample pairs (Wilson, treating the sample pairs as independent; "
-                               "50 = no effect)",
+                                           f"{_fmt(effect, 3, signed=True)} (mean over {len(two)} pairs); higher in "
+                                           f"shallow layers for {_with_interval(share, interval, 1)}% of {n} sample "
+                                           "pairs (Wilson, treating the sample pairs as independent; 50 = no effect)",
                                verdict(interval, 50.0, 1, share)))
         sts = path.parent / "finding3_sts.csv"
         if sts.is_file():
@@ -413,9 +435,10 @@ def paramact_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
                 shallow = per_layer[layers < (layers.max() + 1) // 2]["spearman"].mean()  # layers 0 .. L/2 − 1, as finding 1
                 interval = (float(row["low"]), float(row["high"]))
                 n = f", {int(row['pairs'])} pairs" if "pairs" in row.index else ""
-                out.append(Finding("paramact", f"Paramact ({model}), finding 3 ({row['dataset']}{n}): Spearman(gold, LLMDcos summed over "
-                                   f"deep layers {row['layers'].split()[-1]}) {_with_interval(float(row['spearman']), interval)} "
-                                   f"(bootstrap; shallow layers' mean per-layer Spearman {_fmt(shallow, 2)}, no interval)",
+                out.append(Finding("paramact", f"Paramact ({model}), finding 3 ({row['dataset']}{n}): Spearman(gold, "
+                                               f"LLMDcos summed over deep layers {row['layers'].split()[-1]}) "
+                                               f"{_with_interval(float(row['spearman']), interval)} (bootstrap; shallow "
+                                               f"layers' mean per-layer Spearman {_fmt(shallow, 2)}, no interval)",
                                    verdict(interval, 0.0, 1, float(row["spearman"]))))
     return out
 
@@ -460,7 +483,8 @@ def results_table(findings: Sequence[Finding], run_name: str) -> str:
 
 
 def replace_block(text: str, block: str, source: str = "README.md") -> str:
-    """``text`` with the part between the results-table markers (inclusive) replaced by ``block``."""
+    """``text`` with the part between the results-table
+    markers (inclusive) replaced by ``block``."""
     start, end = text.find(MARKERS[0]), text.find(MARKERS[1])
     if start < 0 or end < start:
         raise DataError(f"{source}: no '{MARKERS[0]}' … '{MARKERS[1]}' block to replace")

@@ -11,9 +11,10 @@ so no result reaches the report unexplained.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from lmanatomy.errors import LmAnatomyError
 
@@ -58,7 +59,8 @@ def read_caption(path: Path) -> tuple[str, str]:
 
 
 def _model_of(parts: tuple[str, ...], models: set[str]) -> str:
-    """The registry name in a target's path (``language/<model>/fig2``), or '' for one-model studies."""
+    """The registry name in a target's path
+    (``language/<model>/fig2``), or '' for one-model studies."""
     return next((part for part in parts[1:-1] if part in models), "")
 
 

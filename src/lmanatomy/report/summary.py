@@ -5,15 +5,16 @@ The opening findings (one sentence each, with interval and verdict) come from
 
 The paper's numbers come from ``workflow/report/paper_values.yaml`` (as the study specs list
 them). Every section first says which model(s) the run used and which the paper used, so a
-reader of the default run sees at once that a 135M model on small data subsets is not expected to give
-the paper's numbers: the comparison shows the method at work and where the findings hold.
+reader of the default run sees at once that a 135M model on small data subsets is not expected to
+give the paper's numbers: the comparison shows the method at work and where the findings hold.
 Sections read the tables the studies wrote; a study the run did not enable has no section.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -64,8 +65,8 @@ def language_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, 
                           columns=["paper model", "before", "top", "bottom", "both"])
     from lmanatomy.language.report import table2_display
 
-    return ["P(target language) in % before intervention and with the top / bottom / both neuron sets fixed "
-            "(this run; brackets: 95% Wilson interval).", "", to_markdown(table2_display(table)),
+    return ["P(target language) in % before intervention and with the top / bottom / both neuron sets "
+            "fixed (this run; brackets: 95% Wilson interval).", "", to_markdown(table2_display(table)),
             "The paper's mean rows (Table 2, mean over its six languages):", "", to_markdown(theirs, digits=1)]
 
 
@@ -74,15 +75,17 @@ def lesion_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, An
     # the original, then the lesions; "<column>: n" etc. are details, baselines are not lesions
     ours = ["original"] + [c for c in table.columns if LESION_COLUMN.match(c) and not BASELINE_COLUMN.search(c)]
     theirs = paper["columns"]
-    lines = ["Scores per task: the original model, then each lesion (share of all parameters, pruned layers)."]
+    lines = ["Scores per task: the original model, then each lesion (share of all parameters, pruned "
+             "layers)."]
     if len(ours) != len(theirs):
-        lines += [f"This run has {len(ours)} columns, the paper {len(theirs)}: shown one under the other.", "",
+        lines += [f"This run has {len(ours)} columns, the paper {len(theirs)}: shown one under the "
+                  "other.", "",
                   "This run:", "", to_markdown(table[["task", "metric", *ours]]), "Paper:", "",
                   to_markdown(pd.DataFrame([[k, *v] for k, v in paper["values"].items()], columns=["task", *theirs]))]
         return lines
-    lines += ["Columns are matched by position (this run's layer ranges are the paper's scaled to the run's model "
-              "depth); header: this run's range / the paper's.", ""]
-    header = ["task", "source"] + [c if c == t else f"{c} / {t.split()[-1]}" for c, t in zip(ours, theirs)]
+    lines += ["Columns are matched by position (this run's layer ranges are the paper's scaled to the "
+              "run's model depth); header: this run's range / the paper's.", ""]
+    header = ["task", "source"] + [c if c == t else f"{c} / {t.split()[-1]}" for c, t in zip(ours, theirs, strict=True)]
     rows = []
     for _, row in table.iterrows():
         rows.append([row["task"], "this run", *[row[c] for c in ours]])
@@ -94,10 +97,10 @@ def lesion_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, An
 def knowledge_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
     table = _read(results / "knowledge" / "table2.csv", ["group", "score_as_paper", "score_corrected"])
     rows = [{"group": g, "run, as the paper computed it": a, "paper": paper["values"].get(g, "—"), "run, corrected": c}
-            for g, a, c in zip(table["group"], table["score_as_paper"], table["score_corrected"])]
-    return ["Table 2: per group, the % of other-group words farther than the group's mean distance. The paper's "
-            "values compare with the run's column as the paper computed it (its code also counts each word against "
-            "itself); the corrected denominator leaves that out.", "",
+            for g, a, c in zip(table["group"], table["score_as_paper"], table["score_corrected"], strict=True)]
+    return ["Table 2: per group, the % of other-group words farther than the group's mean distance. "
+            "The paper's values compare with the run's column as the paper computed it (its code also "
+            "counts each word against itself); the corrected denominator leaves that out.", "",
             to_markdown(pd.DataFrame(rows), digits=1)]
 
 
@@ -109,10 +112,12 @@ def redundancy_section(results: Path, paper: Mapping[str, Any], run: Mapping[str
         frequent = _read(results / "redundancy" / model / "frequent_dims.csv")
         span = {c: f"{summary[c].min():.3f} to {summary[c].max():.3f}" for c in ("mean_r2", "mean_r2_identity", "mean_gain")}
         # Redundancy is read from the SVR's gain over the identity baseline, not from its R² alone.
-        lines += [f"**{run['displays'].get(model, model)}**: mean R² per layer pair {span['mean_r2']}, of which the "
-                  f"identity baseline (each dim from its own dim of the layer before) already reaches {span['mean_r2_identity']}; "
-                  f"the SVR's mean gain over it, where redundancy between layers shows, is {span['mean_gain']} "
-                  f"(largest in pair {summary.loc[summary['mean_gain'].idxmax(), 'pair']}). The most frequent contributing dims:",
+        lines += [f"**{run['displays'].get(model, model)}**: mean R² per layer pair {span['mean_r2']}, "
+                  "of which the identity baseline (each dim from its own dim of the layer before) "
+                  f"already reaches {span['mean_r2_identity']}; the SVR's mean gain over it, where "
+                  f"redundancy between layers shows, is {span['mean_gain']} (largest in pair "
+                  f"{summary.loc[summary['mean_gain'].idxmax(), 'pair']}). The most frequent "
+                  "contributing dims:",
                   "", to_markdown(frequent.head(5))]
     dims = ", ".join(str(d) for d in paper["values"]["frequent_dims"])
     return lines + [f"Paper: dims {dims} dominate in its model; dims are model-specific, so only the pattern "
@@ -127,7 +132,8 @@ def paramact_section(results: Path, paper: Mapping[str, Any], run: Mapping[str, 
         held = checked.assign(holds=checked["holds"].astype(str) == "True").groupby("finding", sort=False)["holds"]
         rows = [{"finding": f, "cases where it holds (run)": f"{int(h.sum())}/{len(h)}", "paper": "holds"}
                 for f, h in held]
-        lines += [f"**{run['displays'].get(model, model)}** (cases: datasets × thresholds γ, or dataset pairs):", "",
+        lines += [f"**{run['displays'].get(model, model)}** (cases: datasets × thresholds γ, or dataset "
+                  "pairs):", "",
                   to_markdown(pd.DataFrame(rows))]
     return lines + ["The paper states both findings for its models; it gives them as figures, not numbers."]
 
@@ -152,10 +158,11 @@ def summarize(results: str | Path, run_name: str, studies: Sequence[str], paper_
     run = {"models": models, "displays": displays}
     lines = [f"# Run `{run_name}`: findings, then the tables next to the papers' numbers", "",
              "## Findings", "",
-             "Each finding: this run's number with its 95% interval, the paper's value, and whether the run points "
-             "the paper's way (*undecided* when the interval contains the no-effect value). Where this run's model "
-             "and data differ from the paper's (the default run: SmolLM2-135M on small seeded subsets of the real data, on a CPU), agreement in direction is "
-             "the most that can be expected.", "",
+             "Each finding: this run's number with its 95% interval, the paper's value, and whether "
+             "the run points the paper's way (*undecided* when the interval contains the no-effect "
+             "value). Where this run's model and data differ from the paper's (the default run: "
+             "SmolLM2-135M on small seeded subsets of the real data, on a CPU), agreement in direction "
+             "is the most that can be expected.", "",
              *findings_lines(run_findings(results, paper_values, studies)), "",
              "## Tables", "",
              "Each section names the model(s) of this run and of the paper. Where they differ the numbers are not "
