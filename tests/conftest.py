@@ -38,9 +38,15 @@ def _hide_scontrol(config: pytest.Config) -> None:
     if os.environ.get("LMANATOMY_TEST_SCONTROL") == "1" or shutil.which("scontrol") is None:
         return
     cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
-    folder = Path(cache.mkdir("no-slurm")) if cache else Path(tempfile.mkdtemp(prefix="lmanatomy-no-slurm-"))
+    folder = (
+        Path(cache.mkdir("no-slurm"))
+        if cache
+        else Path(tempfile.mkdtemp(prefix="lmanatomy-no-slurm-"))
+    )
     shim = folder / "scontrol"
-    shim.write_text("#!/bin/sh\necho 'scontrol: hidden by the test suite (tests/conftest.py)' >&2\nexit 1\n")
+    shim.write_text(
+        "#!/bin/sh\necho 'scontrol: hidden by the test suite (tests/conftest.py)' >&2\nexit 1\n"
+    )
     shim.chmod(0o755)
     os.environ["PATH"] = f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"
 
@@ -95,16 +101,29 @@ def run_timeout(base: float = SNAKEMAKE_TIMEOUT) -> float:
     return base * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 
 
-def run_snakemake(*args: str, cwd: Path = REPO, check: bool = False,
-                  timeout: float | None = None, repair: bool = False) -> subprocess.CompletedProcess:
-    """Run the project's snakemake (from the same environment as the tests); ``repair``: as `make run`,
-    the integrity sweep removes damaged files (LMANATOMY_REPAIR=1), else it only reports."""
+def run_snakemake(
+    *args: str,
+    cwd: Path = REPO,
+    check: bool = False,
+    timeout: float | None = None,
+    repair: bool = False,
+) -> subprocess.CompletedProcess:
+    """Run the project's snakemake (from the same environment as the tests); ``repair``: as `make
+    run`, the integrity sweep removes damaged files (LMANATOMY_REPAIR=1), else it only reports."""
     exe = Path(sys.executable).with_name("snakemake")
     env = {**os.environ, "LMANATOMY_REPAIR": "1" if repair else "0"}
-    proc = subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, env=env,
-                          timeout=run_timeout() if timeout is None else timeout)
+    proc = subprocess.run(
+        [str(exe), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=run_timeout() if timeout is None else timeout,
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        )
     return proc
 
 
@@ -116,7 +135,6 @@ def smollm2_dir() -> Path:
     if not (folder / "provenance.json").is_file():
         run_snakemake("--cores", "1", str(folder.relative_to(REPO) / "provenance.json"), check=True)
     return folder
-
 
 
 @pytest.fixture(scope="session")
@@ -131,9 +149,14 @@ def dry_run() -> Callable[[str], str]:
 
     def plan(config: str) -> str:
         if config not in plans:
-            profile = ["--workflow-profile", str(SLURM_PROFILE.relative_to(REPO)), "--cores", "1024"] \
-                if "/papers/" in config else []
-            plans[config] = run_snakemake("-n", "--forceall", *profile, "--configfile", config, check=True).stdout
+            profile = (
+                ["--workflow-profile", str(SLURM_PROFILE.relative_to(REPO)), "--cores", "1024"]
+                if "/papers/" in config
+                else []
+            )
+            plans[config] = run_snakemake(
+                "-n", "--forceall", *profile, "--configfile", config, check=True
+            ).stdout
         return plans[config]
 
     return plan

@@ -34,29 +34,52 @@ def models(tokenizer):
 
 def _entry(family: str, **overrides):
     facts = tiny_config(family, vocab_size=64, **overrides).to_dict()
-    return parse_entry(f"tiny-{family}", {"source": "local", "train": {}, "checkpoints": ["s"], "config": facts})
+    return parse_entry(
+        f"tiny-{family}", {"source": "local", "train": {}, "checkpoints": ["s"], "config": facts}
+    )
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_resolved_parts_equal_the_old_hand_table(models, family):
     adapter = adapter_for(models[family])
-    assert (adapter.layers, adapter.ff_activation, adapter.ff_input, adapter.final_norm) == HAND_TABLE[family]
+    assert (
+        adapter.layers,
+        adapter.ff_activation,
+        adapter.ff_input,
+        adapter.final_norm,
+    ) == HAND_TABLE[family]
 
 
 def test_phi3_fused_projections_are_named_and_its_pre_activation_refused(models):
     adapter = adapter_for(models["phi3"])
-    assert dict(adapter.fused) == {"self_attn.qkv_proj": "query, key and value", "mlp.gate_up_proj": "gate and up"}
+    assert dict(adapter.fused) == {
+        "self_attn.qkv_proj": "query, key and value",
+        "mlp.gate_up_proj": "gate and up",
+    }
     assert adapter.ff_activation == "mlp.activation_fn"
-    with pytest.raises(RegistryError, match=("no ff input: the pre-activation is one half of the fused projection "
-                                             "'mlp.gate_up_proj'")):
+    with pytest.raises(
+        RegistryError,
+        match=(
+            "no ff input: the pre-activation is one half of the fused projection 'mlp.gate_up_proj'"
+        ),
+    ):
         adapter.ff_input_module(adapter.decoder_layers(models["phi3"])[0])
 
 
 @pytest.mark.parametrize(
     "family, lacks",
-    [("llama", []), ("mistral", []), ("qwen3", []), ("gemma2", []), ("qwen2", []),
-     ("phi3", ["ff_input", "pruning_groups"]), ("olmo2", ["pruning_groups"]),
-     ("gpt_neox", ["pruning_groups"]), ("gpt2", ["pruning_groups"]), ("xglm", ["pruning_groups"])],
+    [
+        ("llama", []),
+        ("mistral", []),
+        ("qwen3", []),
+        ("gemma2", []),
+        ("qwen2", []),
+        ("phi3", ["ff_input", "pruning_groups"]),
+        ("olmo2", ["pruning_groups"]),
+        ("gpt_neox", ["pruning_groups"]),
+        ("gpt2", ["pruning_groups"]),
+        ("xglm", ["pruning_groups"]),
+    ],
 )
 def test_missing_parts_from_registry_facts_alone(family, lacks):
     parts = ("layers", "linears", "final_norm", "ff_activation", "ff_input", "pruning_groups")
@@ -88,9 +111,13 @@ def test_pruning_needs_every_weight_of_a_group_to_be_sliced(models):
         assert architecture_of(models[family]).model_type == family
     model = copy.deepcopy(models["llama"])
     model.model.layers[1].mlp.ffn_norm = nn.LayerNorm(32)
-    assert pruning_reason(model.model.layers[1], {}) == ("mlp.ffn_norm normalises across all neurons; removing a head or neuron would need it "
-                                                         "sliced too")
-    with pytest.raises(RegistryError, match="this llama model: mlp.ffn_norm normalises across all neurons"):
+    assert pruning_reason(model.model.layers[1], {}) == (
+        "mlp.ffn_norm normalises across all neurons; removing a head or neuron would need it "
+        "sliced too"
+    )
+    with pytest.raises(
+        RegistryError, match="this llama model: mlp.ffn_norm normalises across all neurons"
+    ):
         architecture_of(model)
 
 
@@ -110,7 +137,9 @@ def test_language_neuron_table_and_ap_on_own_activations(models, family, tokeniz
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = extract(model, tokenizer, texts, {"modules": "linears", "pool": "mean"}, tmp, progress=False)
+        store = extract(
+            model, tokenizer, texts, {"modules": "linears", "pool": "mean"}, tmp, progress=False
+        )
         scores = store.read(store.columns[:2])
     ap = average_precision(scores, labels, device="cpu")
     expected = [average_precision_score(labels, scores[:, j]) for j in range(scores.shape[1])]
@@ -143,8 +172,18 @@ def test_redundancy_pair_fits_on_own_hidden_states(models, family, tokenizer, tm
     from lmanatomy.extract import extract
     from lmanatomy.redundancy.svr import fit_linear_svr
 
-    texts = [f"text number {i} about {w}" for i, w in enumerate(["cats", "dogs", "rivers", "hills", "code", "maps"] * 2)]
-    store = extract(models[family], tokenizer, texts, {"modules": "hidden_states", "pool": "eos"}, tmp_path, progress=False)
+    texts = [
+        f"text number {i} about {w}"
+        for i, w in enumerate(["cats", "dogs", "rivers", "hills", "code", "maps"] * 2)
+    ]
+    store = extract(
+        models[family],
+        tokenizer,
+        texts,
+        {"modules": "hidden_states", "pool": "eos"},
+        tmp_path,
+        progress=False,
+    )
     x, y = store.read("hidden_states.1"), store.read("hidden_states.2")
     assert x.shape == y.shape == (len(texts), 16)
     fit = fit_linear_svr(x, y[:, :3])
@@ -156,7 +195,9 @@ def test_knowledge_site_on_every_family(models, family):
     from lmanatomy.knowledge.attribution import site_module
 
     model = models[family]
-    assert site_module(model, 1, "post") is adapter_for(model).ff_activation_module(adapter_for(model).decoder_layers(model)[1])
+    assert site_module(model, 1, "post") is adapter_for(model).ff_activation_module(
+        adapter_for(model).decoder_layers(model)[1]
+    )
     if family == "phi3":
         with pytest.raises(RegistryError, match="fused projection"):
             site_module(model, 1, "pre")
@@ -164,7 +205,9 @@ def test_knowledge_site_on_every_family(models, family):
         assert site_module(model, 1, "pre").out_features == 32
 
 
-@pytest.mark.parametrize("package", ["extract", "knowledge", "language", "lesion", "models", "paramact", "redundancy"])
+@pytest.mark.parametrize(
+    "package", ["extract", "knowledge", "language", "lesion", "models", "paramact", "redundancy"]
+)
 def test_each_package_help_lists_its_public_names_with_a_purpose(package, capsys):
     import importlib
 
@@ -173,7 +216,9 @@ def test_each_package_help_lists_its_public_names_with_a_purpose(package, capsys
     assert capsys.readouterr().out.strip() == text
     lines = text.splitlines()[1:]
     assert [line.split()[0] for line in lines] == sorted(module.__all__)
-    assert all(len(line.split(None, 1)) == 2 for line in lines)  # every name has its line of purpose
+    assert all(
+        len(line.split(None, 1)) == 2 for line in lines
+    )  # every name has its line of purpose
 
 
 def test_help_shows_a_wrapped_summary_whole(tmp_path, monkeypatch):
@@ -186,4 +231,6 @@ def test_help_shows_a_wrapped_summary_whole(tmp_path, monkeypatch):
         'def f():\n    """First half of the summary,\n    second half.\n\n    Details."""\n'
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert summaries("wrappedpkg", {"f": "mod"}) == [("f", "First half of the summary, second half.")]
+    assert summaries("wrappedpkg", {"f": "mod"}) == [
+        ("f", "First half of the summary, second half.")
+    ]

@@ -35,7 +35,9 @@ def test_parameter_counts_match_the_published_sizes(registry):
 
 def _hand_count(family: str, hidden=16, ff=32, layers=2) -> int:
     """Output widths per layer written out by hand from each family's module list."""
-    kv = hidden // 2  # tiny Llama-like configs use 4 query heads and 2 KV heads (head_dim = hidden / 4)
+    kv = (
+        hidden // 2
+    )  # tiny Llama-like configs use 4 query heads and 2 KV heads (head_dim = hidden / 4)
     llama_like = hidden + kv + kv + hidden + ff + ff + hidden  # q, k, v, o, gate, up, down
     per_layer = {
         "llama": llama_like,
@@ -44,7 +46,10 @@ def _hand_count(family: str, hidden=16, ff=32, layers=2) -> int:
         "qwen3": llama_like,  # q_norm / k_norm are norms, not linears
         "gemma2": llama_like,  # its four layer norms are not linears either
         "olmo2": llama_like,
-        "phi3": (hidden + kv + kv) + hidden + 2 * ff + hidden,  # fused qkv_proj, o, fused gate_up_proj, down
+        "phi3": (hidden + kv + kv)
+        + hidden
+        + 2 * ff
+        + hidden,  # fused qkv_proj, o, fused gate_up_proj, down
         "gpt_neox": 3 * hidden + hidden + ff + hidden,
         "xglm": 4 * hidden + ff + hidden,
         "bloom": 3 * hidden + hidden + 4 * hidden + hidden,  # BLOOM's MLP is always 4 × hidden
@@ -63,7 +68,9 @@ def test_adapter_finds_every_linear(family, tokenizer):
     layer = adapter.decoder_layers(model)[0]
     # The FF activation module is really on the forward path: hooking it sees ff-wide outputs.
     seen = []
-    handle = adapter.ff_activation_module(layer).register_forward_hook(lambda m, i, o: seen.append(o.shape[-1]))
+    handle = adapter.ff_activation_module(layer).register_forward_hook(
+        lambda m, i, o: seen.append(o.shape[-1])
+    )
     with torch.no_grad():
         model(**tokenizer("a b c", return_tensors="pt"))
     handle.remove()
@@ -72,7 +79,9 @@ def test_adapter_finds_every_linear(family, tokenizer):
 
 
 def test_adapter_for_a_bare_model_type_needs_the_model():
-    with pytest.raises(RegistryError, match="no architecture adapter for model_type 'mamba' without its model"):
+    with pytest.raises(
+        RegistryError, match="no architecture adapter for model_type 'mamba' without its model"
+    ):
         adapter_for("mamba")
 
 
@@ -80,9 +89,13 @@ def test_verify_census_against_real_weights(tmp_path, tokenizer):
     model, _ = tiny_model("llama", tokenizer=tokenizer)
     folder = save_model_dir(model, tokenizer, tmp_path / "tiny")
     facts = model.config.to_dict()
-    good = parse_entry("tiny", {"source": "local", "train": {}, "checkpoints": ["s"], "config": facts})
+    good = parse_entry(
+        "tiny", {"source": "local", "train": {}, "checkpoints": ["s"], "config": facts}
+    )
     assert verify_census(good, folder).neurons == census_of_model(model, "t", "t").neurons
     wrong = dict(facts, intermediate_size=64)
-    bad = parse_entry("tiny", {"source": "local", "train": {}, "checkpoints": ["s"], "config": wrong})
+    bad = parse_entry(
+        "tiny", {"source": "local", "train": {}, "checkpoints": ["s"], "config": wrong}
+    )
     with pytest.raises(RegistryError, match="neurons_per_layer"):
         verify_census(bad, folder)

@@ -22,7 +22,10 @@ def _analysis_scripts() -> list[Path]:
     scripts = set()
     for rules in (REPO / "workflow" / "rules").glob("*.smk"):
         for body in re.split(r"\n\s*rule \w+:", rules.read_text(encoding="utf-8"))[1:]:
-            env, script = re.search(r"envs/(\w+)\.yaml", body), re.search(r"scripts/([\w/]+\.py)", body)
+            env, script = (
+                re.search(r"envs/(\w+)\.yaml", body),
+                re.search(r"scripts/([\w/]+\.py)", body),
+            )
             if env and script and env.group(1) == "analysis":
                 scripts.add(REPO / "scripts" / script.group(1))
     return sorted(scripts)
@@ -35,11 +38,24 @@ def test_analysis_rules_never_import_torch():
     imports = []
     for script in scripts:
         source = script.read_text(encoding="utf-8")
-        assert "uses_torch=False" in source, f"{script}: script_context(..., uses_torch=False) expected"
-        imports += [line for line in source.splitlines() if line.startswith(("from lmanatomy", "import "))]
-    code = "\n".join(sorted(set(imports))) + "\nimport sys\nprint(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+        assert "uses_torch=False" in source, (
+            f"{script}: script_context(..., uses_torch=False) expected"
+        )
+        imports += [
+            line for line in source.splitlines() if line.startswith(("from lmanatomy", "import "))
+        ]
+    code = (
+        "\n".join(sorted(set(imports)))
+        + "\nimport sys\nprint(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+    )
     assert out.stdout.strip() == "[]", f"an analysis script's imports load {out.stdout.strip()}"
 
 
@@ -47,7 +63,10 @@ def test_no_rule_runs_a_run_block():
     """Snakemake's local executor runs each ``run:`` job in a new
     ``python -m snakemake --target-jobs`` process that reads the whole workflow again (~10 CPU-s
     with the plan-time checks): rules use ``script:`` (a plain Python process) or ``shell:``."""
-    found = [f"{rules.name}:{number}" for rules in sorted((REPO / "workflow" / "rules").glob("*.smk"))
-             for number, line in enumerate(rules.read_text(encoding="utf-8").splitlines(), 1)
-             if re.fullmatch(r"\s+run:\s*", line)]
+    found = [
+        f"{rules.name}:{number}"
+        for rules in sorted((REPO / "workflow" / "rules").glob("*.smk"))
+        for number, line in enumerate(rules.read_text(encoding="utf-8").splitlines(), 1)
+        if re.fullmatch(r"\s+run:\s*", line)
+    ]
     assert found == []

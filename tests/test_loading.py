@@ -47,14 +47,18 @@ def hub_copy(tmp_path, tokenizer):
 
 def test_fetch_hf_downloads_safetensors_only_and_records_provenance(tmp_path, hub_copy, tokenizer):
     repo, model = hub_copy
-    entry = parse_entry("tiny", {"source": "hf", "repo": "org/tiny", "revision": "a" * 40, "config": LLAMA})
+    entry = parse_entry(
+        "tiny", {"source": "hf", "repo": "org/tiny", "revision": "a" * 40, "config": LLAMA}
+    )
     calls = []
     dest = fetch_hf(entry, tmp_path / "models" / "tiny", download=_served_from(repo, calls))
     assert calls[0][:2] == ("org/tiny", "a" * 40)
     assert not (dest / "pytorch_model.bin").exists()
     provenance = read_provenance(dest)
     assert provenance["revision"] == "a" * 40
-    assert provenance["weights_sha256"]["model.safetensors"] == sha256_file(dest / "model.safetensors")
+    assert provenance["weights_sha256"]["model.safetensors"] == sha256_file(
+        dest / "model.safetensors"
+    )
     loaded, tok = load_model(dest)
     ids = tokenizer("a b", return_tensors="pt")
     with torch.no_grad():  # same weights; the reloaded model may pick another attention kernel
@@ -65,7 +69,9 @@ def test_fetch_hf_downloads_safetensors_only_and_records_provenance(tmp_path, hu
 def test_fetch_hf_refuses_a_revision_without_safetensors(tmp_path, hub_copy):
     repo, _ = hub_copy
     (repo / "model.safetensors").unlink()
-    entry = parse_entry("tiny", {"source": "hf", "repo": "org/tiny", "revision": "b" * 40, "config": LLAMA})
+    entry = parse_entry(
+        "tiny", {"source": "hf", "repo": "org/tiny", "revision": "b" * 40, "config": LLAMA}
+    )
     with pytest.raises(DataError, match="no .safetensors weights"):
         fetch_hf(entry, tmp_path / "tiny", download=_served_from(repo, []))
     assert not (tmp_path / "tiny").exists()
@@ -73,7 +79,9 @@ def test_fetch_hf_refuses_a_revision_without_safetensors(tmp_path, hub_copy):
 
 def test_fetch_of_a_checkpoint_uses_its_branch(tmp_path, hub_copy):
     repo, _ = hub_copy
-    entry = parse_entry("s", {"source": "hf", "repo": "org/s", "checkpoints": ["step0", "step1"], "config": LLAMA})
+    entry = parse_entry(
+        "s", {"source": "hf", "repo": "org/s", "checkpoints": ["step0", "step1"], "config": LLAMA}
+    )
     calls = []
     fetch_hf(entry, tmp_path / "s" / "step1", revision="step1", download=_served_from(repo, calls))
     assert calls[0][1] == "step1"
@@ -97,7 +105,13 @@ def test_gguf_checksum_mismatch_stops_the_conversion(tmp_path, registry):
     entry = registry["smollm2-135m"]
     wrong = parse_entry(
         "smollm2-135m",
-        {"source": "gguf", "package": entry.package, "file": entry.file, "sha256": "0" * 64, "config": dict(entry.config)},
+        {
+            "source": "gguf",
+            "package": entry.package,
+            "file": entry.file,
+            "sha256": "0" * 64,
+            "config": dict(entry.config),
+        },
     )
     with pytest.raises(DataError, match="does not match the registry"):
         convert_gguf(wrong, tmp_path / "m")
@@ -124,15 +138,26 @@ def test_path_model_is_linked_and_its_weights_hashed(tmp_path, tokenizer):
     dest = link_path_model(entry, tmp_path / "models" / "mine")
     provenance = read_provenance(dest)
     assert provenance["source"] == "path" and provenance["path"] == str(folder.resolve())
-    assert provenance["weights_sha256"] == {"model.safetensors": sha256_file(folder / "model.safetensors")}
+    assert provenance["weights_sha256"] == {
+        "model.safetensors": sha256_file(folder / "model.safetensors")
+    }
     assert not (folder / "provenance.json").exists()  # the user's folder is never written to
     loaded, _ = load_model(dest)
     torch.testing.assert_close(loaded.lm_head.weight, model.lm_head.weight)
 
 
 def test_fetch_hf_refuses_facts_that_disagree_with_config_json(tmp_path, hub_copy):
-    entry = parse_entry("tiny", {"source": "hf", "repo": "org/tiny", "revision": "a" * 40,
-                                 "config": {**LLAMA, "num_hidden_layers": 7}})
-    with pytest.raises(RegistryError, match=r"registry says num_hidden_layers=7 but .*config.json says 2"):
+    entry = parse_entry(
+        "tiny",
+        {
+            "source": "hf",
+            "repo": "org/tiny",
+            "revision": "a" * 40,
+            "config": {**LLAMA, "num_hidden_layers": 7},
+        },
+    )
+    with pytest.raises(
+        RegistryError, match=r"registry says num_hidden_layers=7 but .*config.json says 2"
+    ):
         fetch_hf(entry, tmp_path / "tiny", download=_served_from(hub_copy[0], []))
     assert not (tmp_path / "tiny").exists()

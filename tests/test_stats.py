@@ -44,8 +44,12 @@ def test_bootstrap_mean_equals_a_plain_loop_over_the_same_draws():
 def test_bootstrap_mean_agrees_with_scipys_percentile_bootstrap():
     values = np.random.default_rng(3).normal(0.1, 0.2, size=48)
     _, low, high = bootstrap_mean(values, resamples=4000, seed=0)
-    ref = bootstrap((values,), np.mean, n_resamples=4000, method="percentile", random_state=1).confidence_interval
-    assert abs(low - ref.low) < 0.015 and abs(high - ref.high) < 0.015  # different draws: resampling noise only
+    ref = bootstrap(
+        (values,), np.mean, n_resamples=4000, method="percentile", random_state=1
+    ).confidence_interval
+    assert (
+        abs(low - ref.low) < 0.015 and abs(high - ref.high) < 0.015
+    )  # different draws: resampling noise only
 
 
 def test_bootstrap_mean_drops_nan_and_needs_min_n_units():
@@ -71,7 +75,9 @@ def test_bootstrap_means_share_the_resampled_units():
 def test_percentile_interval_is_numpys_quantile_per_column():
     estimates = np.random.default_rng(0).normal(size=(300, 4))
     low, high = percentile_interval(estimates, 0.9)
-    assert np.allclose(low, np.quantile(estimates, 0.05, axis=0)) and np.allclose(high, np.quantile(estimates, 0.95, axis=0))
+    assert np.allclose(low, np.quantile(estimates, 0.05, axis=0)) and np.allclose(
+        high, np.quantile(estimates, 0.95, axis=0)
+    )
     with pytest.raises(ValueError, match="level"):
         percentile_interval(estimates, 95)
 
@@ -89,28 +95,39 @@ def test_wilson_rejects_impossible_counts_and_has_no_interval_at_n_0():
 
 
 def _census(layers=3, modules=("a", "b"), width=10) -> pd.DataFrame:
-    rows = [{"layer": l, "module": f"l{l}.{m}", "channel": c} for l in range(layers) for m in modules for c in range(width)]
+    rows = [
+        {"layer": layer, "module": f"l{layer}.{m}", "channel": c}
+        for layer in range(layers)
+        for m in modules
+        for c in range(width)
+    ]
     return pd.DataFrame(rows)
 
 
 def test_same_layer_random_draws_the_same_count_per_layer_from_other_units():
     census = _census()
-    chosen = pd.DataFrame({"layer": [0, 0, 2], "module": ["l0.a", "l0.b", "l2.a"], "channel": [1, 2, 3]})
+    chosen = pd.DataFrame(
+        {"layer": [0, 0, 2], "module": ["l0.a", "l0.b", "l2.a"], "channel": [1, 2, 3]}
+    )
     rng = np.random.default_rng(0)
     seen = set()
     for _ in range(200):
         drawn = same_layer_random(chosen, census, rng)
         assert drawn.groupby("layer").size().to_dict() == {0: 2, 2: 1}
-        assert not set(zip(drawn["module"], drawn["channel"])) & set(zip(chosen["module"], chosen["channel"]))
+        assert not set(zip(drawn["module"], drawn["channel"], strict=False)) & set(
+            zip(chosen["module"], chosen["channel"], strict=False)
+        )
         assert not drawn.duplicated().any()
-        seen |= set(zip(drawn["layer"], drawn["module"], drawn["channel"]))
+        seen |= set(zip(drawn["layer"], drawn["module"], drawn["channel"], strict=False))
     # Every free unit of the chosen layers turns up: 18 free in layer 0, 19 in layer 2.
     assert len(seen) == 18 + 19
 
 
 def test_same_layer_random_is_a_seeded_choice_over_each_layers_free_units_in_census_order():
     census = _census(layers=2, modules=("a",), width=6)
-    chosen = pd.DataFrame({"layer": [0, 1, 1], "module": ["l0.a", "l1.a", "l1.a"], "channel": [4, 0, 5]})
+    chosen = pd.DataFrame(
+        {"layer": [0, 1, 1], "module": ["l0.a", "l1.a", "l1.a"], "channel": [4, 0, 5]}
+    )
     drawn = same_layer_random(chosen, census, np.random.default_rng(11))
     rng = np.random.default_rng(11)
     free0, free1 = [0, 1, 2, 3, 5], [1, 2, 3, 4]
@@ -130,8 +147,15 @@ def test_same_layer_random_names_a_layer_with_too_few_free_units():
 def test_normal_interval_is_the_estimate_plus_minus_z_bootstrap_standard_errors():
     replicates = np.random.default_rng(2).normal(3.0, 0.5, size=(400, 2))
     low, high = normal_interval(np.array([3.1, 2.9]), replicates, 0.95)
-    se = np.array([np.sqrt(sum((r - replicates[:, j].mean()) ** 2 for r in replicates[:, j]) / 399) for j in range(2)])
-    assert np.allclose(low, [3.1, 2.9] - 1.959963984540054 * se) and np.allclose(high, [3.1, 2.9] + 1.959963984540054 * se)
+    se = np.array(
+        [
+            np.sqrt(sum((r - replicates[:, j].mean()) ** 2 for r in replicates[:, j]) / 399)
+            for j in range(2)
+        ]
+    )
+    assert np.allclose(low, [3.1, 2.9] - 1.959963984540054 * se) and np.allclose(
+        high, [3.1, 2.9] + 1.959963984540054 * se
+    )
 
 
 def test_mover_mean_of_one_estimate_is_its_own_interval_and_of_many_the_root_sum_of_squares():

@@ -11,10 +11,19 @@ with script_context(snakemake, uses_torch=False) as log:
     files = {study: list(snakemake.input[study]) for study in params.studies}
     profiles = read_profiles(files, params.resamples, params.seed)
     table = wide(profiles, params.layers)
-    correlations = rank_correlations(table, params.resamples, params.seed, blocks=profile_blocks(files))
-    log.info("%d profiles over %d layers from %s", profiles["profile"].nunique(), params.layers, ", ".join(files))
+    correlations = rank_correlations(
+        table, params.resamples, params.seed, blocks=profile_blocks(files)
+    )
+    log.info(
+        "%d profiles over %d layers from %s",
+        profiles["profile"].nunique(),
+        params.layers,
+        ", ".join(files),
+    )
     title = f"Layer atlas — {params.display}"
     notes = [*missing_notes(params.reasons), *params.notes]
-    text = atlas_tables(profiles, table, correlations, title, out.csv, out.md, out.correlations, notes)
+    text = atlas_tables(
+        profiles, table, correlations, title, out.csv, out.md, out.correlations, notes
+    )
     atlas_figure(profiles, params.layers, title, out.png, "; ".join(params.notes) or None)
     log.info("%s", text)

@@ -18,4 +18,10 @@ with script_context(snakemake) as log:
         device=snakemake.params.device,
         dtype=snakemake.params.dtype,
     )
-    log.info("%s: %d rows, %d columns, %d shards", store.path, store.num_rows, len(store.columns), len(store.shards))
+    log.info(
+        "%s: %d rows, %d columns, %d shards",
+        store.path,
+        store.num_rows,
+        len(store.columns),
+        len(store.shards),
+    )

@@ -7,6 +7,13 @@ from lmanatomy.runtime import script_context
 with script_context(snakemake) as log:
     p = snakemake.params
     records = run_part(
-        p.section, p.part, read_prepared(snakemake.input.questions), p.model_dirs, p.shards, p.device, p.dtype, log.info
+        p.section,
+        p.part,
+        read_prepared(snakemake.input.questions),
+        p.model_dirs,
+        p.shards,
+        p.device,
+        p.dtype,
+        log.info,
     )
     write_manifest(snakemake.output.manifest, records)

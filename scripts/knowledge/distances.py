@@ -13,4 +13,6 @@ with script_context(snakemake, uses_torch=False) as log:
     log.info("distance matrix %s", matrix.shape)
     write_table(matrix.rename_axis("word"), snakemake.output.matrix, index=True)
     by_metric = pd.concat(pairs, ignore_index=True)[["word_1", "word_2", *METRICS]]
-    write_table(by_metric.sort_values(["word_1", "word_2"], ignore_index=True), snakemake.output.by_metric)
+    write_table(
+        by_metric.sort_values(["word_1", "word_2"], ignore_index=True), snakemake.output.by_metric
+    )

@@ -17,17 +17,27 @@ with script_context(snakemake, uses_torch=False) as log:
     groups = p.section["groups"]
     table = table2(pd.read_csv(snakemake.input.matrix, index_col=0), groups)
     by_metric = pd.read_csv(snakemake.input.by_metric)
-    scores = scores_by_metric({m: assemble([by_metric], p.words, column=m) for m in METRICS}, groups)
+    scores = scores_by_metric(
+        {m: assemble([by_metric], p.words, column=m) for m in METRICS}, groups
+    )
     write_table(
         table,
         snakemake.output.csv,
         snakemake.output.md,
-        title=("Table 2: other-group words farther than the own-group mean (hits / comparisons × 100)"),
+        title=(
+            "Table 2: other-group words farther than the own-group mean (hits / comparisons × 100)"
+        ),
         notes=table2_notes(
-            p.section, notes_of(STUDY, snakemake.config, [snakemake.input.questions_meta]), pd.read_csv(snakemake.input.answers),
+            p.section,
+            notes_of(STUDY, snakemake.config, [snakemake.input.questions_meta]),
+            pd.read_csv(snakemake.input.answers),
             STUDY.paper_values(load_paper_values(snakemake.input.paper_values)),
-            read_json(snakemake.input.questions_meta), scores, pile_up_note(pd.read_csv(snakemake.input.layers)), p.corpus,
-        ) + [INTERVAL_NOTE],
+            read_json(snakemake.input.questions_meta),
+            scores,
+            pile_up_note(pd.read_csv(snakemake.input.layers)),
+            p.corpus,
+        )
+        + [INTERVAL_NOTE],
         bold=headline_mask(table, p.section["denominator"]),
         digits=1,
     )

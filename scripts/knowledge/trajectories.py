@@ -16,7 +16,9 @@ from lmanatomy.tables import write_table
 
 with script_context(snakemake, uses_torch=False) as log:
     p = snakemake.params
-    frame = word_trajectories(p.shards, p.checkpoints, p.words, p.section["top_k"], p.section["scale"])
+    frame = word_trajectories(
+        p.shards, p.checkpoints, p.words, p.section["top_k"], p.section["scale"]
+    )
     write_trajectories(frame, snakemake.output.trajectories)
     shares = layer_shares(frame, p.n_layers)
     write_table(shares, snakemake.output.layers)
@@ -27,9 +29,13 @@ with script_context(snakemake, uses_torch=False) as log:
         answers,
         snakemake.output.answers,
         snakemake.output.answers_md,
-        title=(f"Answers of {p.display} per checkpoint (greedy answer = target word; mean P(target))"),
+        title=(
+            f"Answers of {p.display} per checkpoint (greedy answer = target word; mean P(target))"
+        ),
         notes=answers_notes(
-            p.section, notes_of(STUDY, snakemake.config, [snakemake.input.questions_meta]),
-            read_json(snakemake.input.questions_meta), p.corpus,
+            p.section,
+            notes_of(STUDY, snakemake.config, [snakemake.input.questions_meta]),
+            read_json(snakemake.input.questions_meta),
+            p.corpus,
         ),
     )

@@ -10,9 +10,20 @@ from lmanatomy.tables import write_table
 
 with script_context(snakemake, uses_torch=False) as log:
     setup = snakemake.params.setup
-    ranked = pd.read_parquet(snakemake.input.neurons, columns=["layer", *[f"ap_{lang}" for lang in setup["languages"]]])
+    ranked = pd.read_parquet(
+        snakemake.input.neurons, columns=["layer", *[f"ap_{lang}" for lang in setup["languages"]]]
+    )
     n = snakemake.params.histogram_k
     counts = layer_histograms(ranked, setup["languages"], n, int(ranked["layer"].max()) + 1)
-    note = " ".join(notes({**setup, "models": [setup["model"]]}, load_texts(snakemake.input.data), generation=False, figure=True))
+    note = " ".join(
+        notes(
+            {**setup, "models": [setup["model"]]},
+            load_texts(snakemake.input.data),
+            generation=False,
+            figure=True,
+        )
+    )
     write_table(counts, snakemake.output.csv)
-    plot_layer_histograms(counts, setup["languages"], n, setup["display"], snakemake.output.png, note or None)
+    plot_layer_histograms(
+        counts, setup["languages"], n, setup["display"], snakemake.output.png, note or None
+    )

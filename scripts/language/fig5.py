@@ -11,10 +11,20 @@ from lmanatomy.tables import write_table
 
 with script_context(snakemake, uses_torch=False) as log:
     setup = snakemake.params.setup
-    usable, skipped = usable_ks(setup["ablation_k"], pq.ParquetFile(snakemake.input.neurons).metadata.num_rows)
+    usable, skipped = usable_ks(
+        setup["ablation_k"], pq.ParquetFile(snakemake.input.neurons).metadata.num_rows
+    )
     scored = pd.read_parquet(snakemake.input.scores)
     points = k_ablation(scored, setup["languages"], usable)
     start = f"Generated from {start_description(scored, setup['start'])}."
-    note = " ".join([start] + notes({**setup, "models": [setup["model"]]}, load_texts(snakemake.input.data), skipped_ks=skipped, figure=True))
+    note = " ".join(
+        [start]
+        + notes(
+            {**setup, "models": [setup["model"]]},
+            load_texts(snakemake.input.data),
+            skipped_ks=skipped,
+            figure=True,
+        )
+    )
     write_table(points, snakemake.output.csv)
     plot_k_ablation(points, setup["languages"], setup["display"], snakemake.output.png, note)

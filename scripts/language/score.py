@@ -9,7 +9,17 @@ from lmanatomy.tables import write_parquet
 
 with script_context(snakemake) as log:
     setup = snakemake.params.setup
-    scored = score_texts(pd.read_parquet(snakemake.input.generations), snakemake.params.model_path, snakemake.input.data,
-                         setup["languages"], setup["lid_threshold"], setup["lid_model"])
-    log.info("%d texts scored; %d identified as their target language", len(scored), int(scored["is_target"].sum()))
+    scored = score_texts(
+        pd.read_parquet(snakemake.input.generations),
+        snakemake.params.model_path,
+        snakemake.input.data,
+        setup["languages"],
+        setup["lid_threshold"],
+        setup["lid_model"],
+    )
+    log.info(
+        "%d texts scored; %d identified as their target language",
+        len(scored),
+        int(scored["is_target"].sum()),
+    )
     write_parquet(scored, snakemake.output.scores)

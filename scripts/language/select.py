@@ -14,5 +14,10 @@ with script_context(snakemake, uses_torch=False) as log:
     if skipped:
         log.info("k = %s skipped: 2k exceeds the model's %d neurons", skipped, len(ranked))
     selection = select(ranked, snakemake.params.languages, k_max)
-    log.info("selected top/bottom-%d of %d neurons for %s", k_max, len(ranked), snakemake.params.languages)
+    log.info(
+        "selected top/bottom-%d of %d neurons for %s",
+        k_max,
+        len(ranked),
+        snakemake.params.languages,
+    )
     write_parquet(selection, snakemake.output.selection)

@@ -8,18 +8,35 @@ from lmanatomy.runtime import script_context
 from lmanatomy.tables import write_table
 
 with script_context(snakemake) as log:
-    entry = parse_entry(snakemake.params.model, snakemake.params.entry)  # its own registry entry only
+    entry = parse_entry(
+        snakemake.params.model, snakemake.params.entry
+    )  # its own registry entry only
     params = snakemake.params
-    plans = plan_variants(entry, params.shares, params.layer_ranges, params.numbering, params.gqa, params.importance_dtype)
+    plans = plan_variants(
+        entry,
+        params.shares,
+        params.layer_ranges,
+        params.numbering,
+        params.gqa,
+        params.importance_dtype,
+    )
     for name, plan in plans.items():
-        log.info("%s: %d heads, %d neurons per layer, %.4f%% achieved", name, plan.heads, plan.neurons, 100 * plan.achieved_share)
+        log.info(
+            "%s: %d heads, %d neurons per layer, %.4f%% achieved",
+            name,
+            plan.heads,
+            plan.neurons,
+            100 * plan.achieved_share,
+        )
     save_plans(plans, snakemake.output.plans)
     write_table(
         shares_table(plans, readings=reading_shares(entry, plans)),
         snakemake.output.csv,
         snakemake.output.md,
-        title=(f"Lesions of {entry.display}: requested vs achieved share of the whole model's "
-               "parameters"),
+        title=(
+            f"Lesions of {entry.display}: requested vs achieved share of the whole model's "
+            "parameters"
+        ),
         notes=[
             "A lesion removes, from each layer of its range, the same number of attention heads "
             f"and MLP neurons. 'range' is the config's ({params.numbering}), 'indices' the "

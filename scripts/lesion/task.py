@@ -12,8 +12,17 @@ with script_context(snakemake, uses_torch=False) as log:
     # The version's fixed few-shots: from the dataset's own train split, else the upstream file
     # (its root's copy, or the one the download rule fetched into data/raw).
     shots = fixed_fewshot_frame(task, params.llm_jp_eval, frame, params.root, download=False)
-    files, info = build_task(task_spec(task), frame, params.num_few_shots, params.llm_jp_eval, shots)
+    files, info = build_task(
+        task_spec(task), frame, params.num_few_shots, params.llm_jp_eval, shots
+    )
     info["dataset"] = params.dataset
-    info["data"] = read_origin(snakemake.input.data)  # the prepared dataset's provenance: real, subset or demo
-    log.info("%s: %s; few-shots: %s", task, {k: v for k, v in info.items() if k.endswith("_samples")}, info["fewshot_source"])
+    info["data"] = read_origin(
+        snakemake.input.data
+    )  # the prepared dataset's provenance: real, subset or demo
+    log.info(
+        "%s: %s; few-shots: %s",
+        task,
+        {k: v for k, v in info.items() if k.endswith("_samples")},
+        info["fewshot_source"],
+    )
     save_task(files, info, dict(snakemake.output.items()))

@@ -10,5 +10,13 @@ from lmanatomy.runtime import script_context
 with script_context(snakemake, seed=0) as log:
     entry = parse_entry(snakemake.params.model, snakemake.params.entry)
     lines, required = corpus_for(entry)
-    log.info("model %s: %d corpus lines, %d checkpoints", entry.name, len(lines), len(entry.checkpoints))
-    train_local(entry, lines, Path(snakemake.output.provenance[0]).parent.parent, required_tokens=required, log=log.info)
+    log.info(
+        "model %s: %d corpus lines, %d checkpoints", entry.name, len(lines), len(entry.checkpoints)
+    )
+    train_local(
+        entry,
+        lines,
+        Path(snakemake.output.provenance[0]).parent.parent,
+        required_tokens=required,
+        log=log.info,
+    )

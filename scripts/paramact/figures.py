@@ -15,7 +15,13 @@ with script_context(snakemake, uses_torch=False) as log:
         notes=(gamma_line, *snakemake.params.notes),
         figure_note=f"{gamma_line} {snakemake.params.note}",
     )
-    lines = write_report(snakemake.input.density, snakemake.input.pairs, snakemake.input.samples, ctx, snakemake.output,
-                         snakemake.input.by_d)
+    lines = write_report(
+        snakemake.input.density,
+        snakemake.input.pairs,
+        snakemake.input.samples,
+        ctx,
+        snakemake.output,
+        snakemake.input.by_d,
+    )
     for line in lines:
         log.info("%s", line)

@@ -10,7 +10,10 @@ from lmanatomy.tables import write_table
 
 with script_context(snakemake, seed=snakemake.params.seed) as log:
     job = job_from_params(snakemake.params.job)
-    datasets = {name: (path, snakemake.params.formats[name]) for name, path in zip(snakemake.params.datasets, snakemake.input.data, strict=True)}
+    datasets = {
+        name: (path, snakemake.params.formats[name])
+        for name, path in zip(snakemake.params.datasets, snakemake.input.data, strict=True)
+    }
     result = score_job(
         snakemake.params.model_path,
         datasets,
@@ -30,9 +33,21 @@ with script_context(snakemake, seed=snakemake.params.seed) as log:
         gamma=snakemake.params.gamma,
         target_share=snakemake.params.target_share,
     )
-    log.info("job %s: %d passes, %d density rows, %d LLMDcos rows", job.name, result.passes, len(result.density), len(result.pairs))
+    log.info(
+        "job %s: %d passes, %d density rows, %d LLMDcos rows",
+        job.name,
+        result.passes,
+        len(result.density),
+        len(result.pairs),
+    )
     write_table(result.density, snakemake.output.density)
     write_table(result.pairs, snakemake.output.pairs)
     write_table(result.samples, snakemake.output.samples)
-    write_table(result.gamma if result.gamma is not None else pd.DataFrame(columns=GAMMA_COLUMNS), snakemake.output.gamma)
-    write_table(result.by_d if result.by_d is not None else pd.DataFrame(columns=BY_D_COLUMNS), snakemake.output.by_d)
+    write_table(
+        result.gamma if result.gamma is not None else pd.DataFrame(columns=GAMMA_COLUMNS),
+        snakemake.output.gamma,
+    )
+    write_table(
+        result.by_d if result.by_d is not None else pd.DataFrame(columns=BY_D_COLUMNS),
+        snakemake.output.by_d,
+    )

@@ -8,6 +8,13 @@ from lmanatomy.tables import write_table
 
 with script_context(snakemake, uses_torch=False) as log:
     frame = pd.read_parquet(snakemake.input.data, columns=["id", "text"])
-    split = choose_sentences(frame, snakemake.params.train, snakemake.params.test, snakemake.params.seed)
-    log.info("%d rows, %d distinct texts; chose %s", len(frame), frame["text"].nunique(), describe_split(split))
+    split = choose_sentences(
+        frame, snakemake.params.train, snakemake.params.test, snakemake.params.seed
+    )
+    log.info(
+        "%d rows, %d distinct texts; chose %s",
+        len(frame),
+        frame["text"].nunique(),
+        describe_split(split),
+    )
     write_table(split, snakemake.output[0])

@@ -13,12 +13,16 @@ from lmanatomy.runtime import script_context
 from lmanatomy.tables import atomic_write_text
 
 with script_context(snakemake, uses_torch=False) as log:
-    models = {key: path for key, path in snakemake.params.model_files.items() if Path(path).is_file()}
+    models = {
+        key: path for key, path in snakemake.params.model_files.items() if Path(path).is_file()
+    }
     datasets = {Path(p).stem: p for p in snakemake.params.dataset_files if Path(p).is_file()}
     document = collect(snakemake.config, models, datasets)
     document["registry"] = snakemake.params.registry
     markdown = to_markdown(document)
     atomic_write_text(snakemake.output.json, json.dumps(document, indent=2, sort_keys=True) + "\n")
     atomic_write_text(snakemake.output.md, markdown)
-    atomic_write_text(snakemake.output.html, markdown_page(markdown, f"Provenance of run {document['run']}"))
+    atomic_write_text(
+        snakemake.output.html, markdown_page(markdown, f"Provenance of run {document['run']}")
+    )
     log.info("%d model folders, %d datasets", len(models), len(datasets))

@@ -17,8 +17,13 @@ with script_context(snakemake, uses_torch=False) as log:
         load_paper_values(snakemake.input.paper_values),
         snakemake.params.models,
         snakemake.params.displays,
-        {name: study_deviations(studies[name], snakemake.config, origins) for name in snakemake.params.studies},
+        {
+            name: study_deviations(studies[name], snakemake.config, origins)
+            for name in snakemake.params.studies
+        },
     )
     atomic_write_text(snakemake.output.md, text)
-    atomic_write_text(snakemake.output.html, markdown_page(text, f"Summary of run {snakemake.config['run']}"))
+    atomic_write_text(
+        snakemake.output.html, markdown_page(text, f"Summary of run {snakemake.config['run']}")
+    )
     log.info("summary of %d studies", len(snakemake.params.studies))

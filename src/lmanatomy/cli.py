@@ -83,11 +83,17 @@ def _census(args: argparse.Namespace) -> int:
     from lmanatomy.models.registry import load_registry
 
     registry = load_registry(registry_path(args))
-    names = args.names or (_read_config(args.config).get("census", {}).get("models", []) if args.config else list(registry))
+    names = args.names or (
+        _read_config(args.config).get("census", {}).get("models", [])
+        if args.config
+        else list(registry)
+    )
     for name in names:
         result = census_of(registry[name])
-        print(f"{result.display}\tlayers {result.layers}\tneurons {result.neurons:,}\tparameters "
-              f"{result.parameters:,}")
+        print(
+            f"{result.display}\tlayers {result.layers}\tneurons {result.neurons:,}\tparameters "
+            f"{result.parameters:,}"
+        )
     return 0
 
 
@@ -116,11 +122,18 @@ def format_plan(plan: dict[tuple[str, str], dict[str, Any]]) -> str:
     """A fixed-width table: rule, model, jobs, threads, mem_mb, gpu, runtime (minutes)."""
     header = ("rule", "model", "jobs", *RESOURCE_KEYS)
     rows = [header] + [
-        (rule, model, str(row["jobs"]), *(f"{row[k]:g}" if k in row else "-" for k in RESOURCE_KEYS))
+        (
+            rule,
+            model,
+            str(row["jobs"]),
+            *(f"{row[k]:g}" if k in row else "-" for k in RESOURCE_KEYS),
+        )
         for (rule, model), row in sorted(plan.items())
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    )
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -130,8 +143,19 @@ def _plan(args: argparse.Namespace) -> int:
     snakemake = Path(sys.executable).with_name("snakemake")
     # Many cores, so that Snakemake shows the threads each
     # rule asks instead of capping them to this machine's.
-    command = [str(snakemake), "-n", "--forceall", "--cores", "1024", "--snakefile", str(snakefile),
-               "--directory", str(workdir(config)), "--configfile", str(config)]
+    command = [
+        str(snakemake),
+        "-n",
+        "--forceall",
+        "--cores",
+        "1024",
+        "--snakefile",
+        str(snakefile),
+        "--directory",
+        str(workdir(config)),
+        "--configfile",
+        str(config),
+    ]
     proc = subprocess.run(command, capture_output=True, text=True)
     if proc.returncode != 0:
         raise UsageError(_first_error(proc.stdout + proc.stderr))
@@ -156,8 +180,10 @@ def _subsets(args: argparse.Namespace) -> int:
     from lmanatomy.data.subsets import draw_subsets
 
     manifest = draw_subsets(args.source, args.target, seed=args.seed)
-    print(f"{len(manifest['files'])} files drawn into {args.target} (seed {args.seed}); manifest: "
-          f"{args.target}/manifest.json")
+    print(
+        f"{len(manifest['files'])} files drawn into {args.target} (seed {args.seed}); manifest: "
+        f"{args.target}/manifest.json"
+    )
     return 0
 
 
@@ -168,7 +194,9 @@ def _first_error(output: str) -> str:
         match = re.search(pattern, output, flags=re.M)
         if match:
             return match.group(0).strip()
-    return output.strip().splitlines()[-1] if output.strip() else "snakemake failed without a message"
+    return (
+        output.strip().splitlines()[-1] if output.strip() else "snakemake failed without a message"
+    )
 
 
 def _run_name(args: argparse.Namespace) -> int:
@@ -188,19 +216,29 @@ def _results_table(args: argparse.Namespace) -> int:
     block = results_table(run_findings(results, paper), results.name)
     if args.readme:
         readme = Path(args.readme)
-        readme.write_text(replace_block(readme.read_text(encoding="utf-8"), block, str(readme)), encoding="utf-8")
+        readme.write_text(
+            replace_block(readme.read_text(encoding="utf-8"), block, str(readme)), encoding="utf-8"
+        )
     else:
         print(block, end="")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lmanatomy", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="lmanatomy", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("census", help="layers and neurons of registry models")
-    p.add_argument("names", nargs="*", help="registry names (default: the config's census models, else every model)")
+    p.add_argument(
+        "names",
+        nargs="*",
+        help="registry names (default: the config's census models, else every model)",
+    )
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--registry", help="a registry file (default: the project's config/models.yaml)")
+    where.add_argument(
+        "--registry", help="a registry file (default: the project's config/models.yaml)"
+    )
     where.add_argument("--config", help="a run config; its models_file is the registry")
     p.set_defaults(func=_census)
     p = sub.add_parser("plan", help="jobs of a config and the resources each rule asks, per model")
@@ -209,20 +247,38 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run-name", help="print the run name of a config file")
     p.add_argument("config", nargs="?", default="config/config.yaml")
     p.set_defaults(func=_run_name)
-    p = sub.add_parser("prompt", help="the exact prompt the lesion evaluator sends for one test sample (JSON)")
+    p = sub.add_parser(
+        "prompt", help="the exact prompt the lesion evaluator sends for one test sample (JSON)"
+    )
     p.add_argument("config")
     p.add_argument("task")
     p.add_argument("index", type=int)
-    p.add_argument("--data-root", default=None, help="read the datasets from this folder instead of the config's root")
+    p.add_argument(
+        "--data-root",
+        default=None,
+        help="read the datasets from this folder instead of the config's root",
+    )
     p.set_defaults(func=_prompt)
-    p = sub.add_parser("subsets", help="draw the seeded real-data subsets (data/real) from the full upstream files")
-    p.add_argument("source", nargs="?", default="../shared/data", help="folder with the full files (../shared/data layout)")
+    p = sub.add_parser(
+        "subsets", help="draw the seeded real-data subsets (data/real) from the full upstream files"
+    )
+    p.add_argument(
+        "source",
+        nargs="?",
+        default="../shared/data",
+        help="folder with the full files (../shared/data layout)",
+    )
     p.add_argument("target", nargs="?", default="data/real")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_subsets)
-    p = sub.add_parser("results-table", help="README's results table (Markdown) from a run's files: the findings with intervals")
+    p = sub.add_parser(
+        "results-table",
+        help="README's results table (Markdown) from a run's files: the findings with intervals",
+    )
     p.add_argument("results", help="the run's folder, results/<run>")
-    p.add_argument("--readme", help="rewrite this file's results-table marker block instead of printing")
+    p.add_argument(
+        "--readme", help="rewrite this file's results-table marker block instead of printing"
+    )
     p.set_defaults(func=_results_table)
     return parser
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from lmanatomy.errors import ConfigError, DataError, LmAnatomyError, RegistryError
 from lmanatomy.models.registry import ModelEntry, Registry, load_registry
+
 
 def dotted_key(path: Sequence[Any]) -> str:
     """``['census', 'models', 0]`` → ``census.models[0]``."""
@@ -39,7 +40,9 @@ def explain_schema_error(error: Any, prefix: str = "") -> ConfigError:
     join = (lambda k: f"{prefix}{k}") if prefix else (lambda k: k)
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        extra = (
+            sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        )
         key = dotted_key(path + extra[:1]) or "<top level>"
         return ConfigError(join(key), f"unknown key (allowed here: {', '.join(allowed) or 'none'})")
     if error.validator == "required":
@@ -66,7 +69,9 @@ def check_model_names(key: str, names: Sequence[str], registry: Registry) -> lis
     entries = []
     for index, name in enumerate(names):
         if name not in registry:
-            raise ConfigError(f"{key}[{index}]", f"unknown model '{name}' (known: {', '.join(sorted(registry))})")
+            raise ConfigError(
+                f"{key}[{index}]", f"unknown model '{name}' (known: {', '.join(sorted(registry))})"
+            )
         entries.append(registry[name])
     return entries
 
@@ -78,7 +83,10 @@ def check_layer_range(key: str, layers: Sequence[int], entry: ModelEntry) -> tup
     first, last = int(layers[0]), int(layers[1])
     n = entry.num_layers
     if not 0 <= first <= last < n:
-        raise ConfigError(key, f"layer range [{first}, {last}] is outside model '{entry.name}' (layers 0..{n - 1})")
+        raise ConfigError(
+            key,
+            f"layer range [{first}, {last}] is outside model '{entry.name}' (layers 0..{n - 1})",
+        )
     return first, last
 
 
@@ -95,7 +103,10 @@ def check_data_root(config: Mapping[str, Any]) -> None:
 
 
 def check_dataset_names(
-    key: str, names: str | Sequence[str], config: Mapping[str, Any], formats: Sequence[str] | None = None
+    key: str,
+    names: str | Sequence[str],
+    config: Mapping[str, Any],
+    formats: Sequence[str] | None = None,
 ) -> list[str]:
     """Dataset names a study section refers to: each must be in ``datasets:`` (and of ``formats``).
 
@@ -108,11 +119,16 @@ def check_dataset_names(
     for index, name in enumerate(listed):
         at = key if single else f"{key}[{index}]"
         if name not in datasets:
-            raise ConfigError(at, f"unknown dataset '{name}' (the config's datasets: "
-                                  f"{', '.join(sorted(datasets)) or 'none'})")
+            raise ConfigError(
+                at,
+                f"unknown dataset '{name}' (the config's datasets: "
+                f"{', '.join(sorted(datasets)) or 'none'})",
+            )
         fmt = datasets[name]["format"]
         if formats is not None and fmt not in formats:
-            raise ConfigError(at, f"dataset '{name}' has format '{fmt}'; this needs one of: {', '.join(formats)}")
+            raise ConfigError(
+                at, f"dataset '{name}' has format '{fmt}'; this needs one of: {', '.join(formats)}"
+            )
     return listed
 
 
@@ -131,7 +147,10 @@ def check_datasets(config: Mapping[str, Any]) -> None:
         fmt = FORMATS[spec["format"]]
         per = (spec.get("sample") or {}).get("per")
         if per is not None and per not in fmt.columns:
-            raise ConfigError(f"{key}.sample.per", f"format '{fmt.name}' has no column '{per}' (columns: {', '.join(fmt.columns)})")
+            raise ConfigError(
+                f"{key}.sample.per",
+                f"format '{fmt.name}' has no column '{per}' (columns: {', '.join(fmt.columns)})",
+            )
         try:
             resolve(spec, dataset_root(config, name))
         except OptionError as exc:
@@ -146,7 +165,11 @@ def section_models(section: Mapping[str, Any]) -> list[tuple[str, str]]:
     study section names (``model`` or ``models``)."""
     if isinstance(section.get("model"), str):
         return [("model", section["model"])]
-    return [(f"models[{i}]", name) for i, name in enumerate(section.get("models") or []) if isinstance(name, str)]
+    return [
+        (f"models[{i}]", name)
+        for i, name in enumerate(section.get("models") or [])
+        if isinstance(name, str)
+    ]
 
 
 def check_model_structures(config: Mapping[str, Any], registry: Registry) -> None:
@@ -158,7 +181,9 @@ def check_model_structures(config: Mapping[str, Any], registry: Registry) -> Non
     from lmanatomy.models.needs import needs_of, require_parts, require_tokens, token_needs
 
     probes = config.get("probes") or {}
-    studies = (["census"] if "census" in config else []) + [s for s in config.get("studies", []) if s != "census"]
+    studies = (["census"] if "census" in config else []) + [
+        s for s in config.get("studies", []) if s != "census"
+    ]
     for study in studies:
         section = config.get(study) or {}
         probe = probes.get(section["probe"]) if isinstance(section.get("probe"), str) else None
@@ -196,7 +221,9 @@ def check_config(config: Mapping[str, Any], registry: Registry | None = None) ->
     check_datasets(config)
     for study in config.get("studies", []):
         if study not in config:
-            raise ConfigError("studies", f"study '{study}' is enabled but the config has no '{study}' section")
+            raise ConfigError(
+                "studies", f"study '{study}' is enabled but the config has no '{study}' section"
+            )
     if "census" in config:
         check_model_names("census.models", config["census"]["models"], registry)
     if "probes" in config:

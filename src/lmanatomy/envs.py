@@ -53,8 +53,18 @@ UNLOCKED = frozenset({"setuptools"})
 WORKFLOW_ONLY = frozenset({"snakemake", "snakemake-executor-plugin-slurm", "pygments"})
 # Everything needed to load or run a model: kept out of the analysis environment.
 MODEL_ONLY = frozenset(
-    {"torch", "transformers", "accelerate", "safetensors", "tokenizers", "gguf", "torch-pruning",
-     "huggingface-hub", "fasttext-numpy2", "nltk"}
+    {
+        "torch",
+        "transformers",
+        "accelerate",
+        "safetensors",
+        "tokenizers",
+        "gguf",
+        "torch-pruning",
+        "huggingface-hub",
+        "fasttext-numpy2",
+        "nltk",
+    }
 )
 # Packages that ship data only (the default model's GGUF file, fastText's lid.176); the Makefile
 # installs them with --no-deps, which a `pip:` section cannot say for one package, so Snakemake's
@@ -82,12 +92,25 @@ class EnvSpec:
 
 
 ENVS = (
-    EnvSpec("analysis", "Rules that only read tables and activation stores and write tables and figures "
-            "(no torch).", WORKFLOW_ONLY | MODEL_ONLY, None),
-    EnvSpec("pytorch", "Rules that load a model, CPU build of torch (the lock's build).",
-            WORKFLOW_ONLY, "cpu"),
-    EnvSpec("pytorch-gpu", "Rules that load a model on a GPU (config device: auto or cuda), CUDA build "
-            "of torch.", WORKFLOW_ONLY, "cuda"),
+    EnvSpec(
+        "analysis",
+        "Rules that only read tables and activation stores and write tables and figures "
+        "(no torch).",
+        WORKFLOW_ONLY | MODEL_ONLY,
+        None,
+    ),
+    EnvSpec(
+        "pytorch",
+        "Rules that load a model, CPU build of torch (the lock's build).",
+        WORKFLOW_ONLY,
+        "cpu",
+    ),
+    EnvSpec(
+        "pytorch-gpu",
+        "Rules that load a model on a GPU (config device: auto or cuda), CUDA build of torch.",
+        WORKFLOW_ONLY,
+        "cuda",
+    ),
 )
 
 
@@ -127,8 +150,13 @@ def project_dependencies(text: str) -> list[Requirement]:
 def marker_environment() -> dict[str, str]:
     """The marker environment of the conda environments (Linux, ``PYTHON``), not of this process."""
     env = default_environment()
-    env.update(python_version=PYTHON, python_full_version=f"{PYTHON}.0", sys_platform="linux",
-               platform_system="Linux", os_name="posix")
+    env.update(
+        python_version=PYTHON,
+        python_full_version=f"{PYTHON}.0",
+        sys_platform="linux",
+        platform_system="Linux",
+        os_name="posix",
+    )
     return env
 
 
@@ -137,7 +165,9 @@ def installed_requires(name: str) -> list[str]:
     try:
         return metadata.requires(name) or []
     except metadata.PackageNotFoundError:
-        raise LockError(f"package '{name}' is in the closure but not installed (make install)") from None
+        raise LockError(
+            f"package '{name}' is in the closure but not installed (make install)"
+        ) from None
 
 
 def applies(requirement: Requirement, extras: Iterable[str]) -> bool:
@@ -148,8 +178,10 @@ def applies(requirement: Requirement, extras: Iterable[str]) -> bool:
     return any(requirement.marker.evaluate({**env, "extra": extra}) for extra in (*extras, ""))
 
 
-def closure(roots: Iterable[Requirement], requires: Callable[[str], list[str]] = installed_requires,
-            ) -> dict[str, list[Requirement]]:
+def closure(
+    roots: Iterable[Requirement],
+    requires: Callable[[str], list[str]] = installed_requires,
+) -> dict[str, list[Requirement]]:
     """Canonical name → the requirements naming it, over the roots and all they require.
 
     A breadth-first walk over ``Requires-Dist`` with markers evaluated for the environments (the
@@ -171,8 +203,12 @@ def closure(roots: Iterable[Requirement], requires: Callable[[str], list[str]] =
     return seen
 
 
-def pins_for(spec: EnvSpec, dependencies: list[Requirement], lock: Mapping[str, tuple[str, str]],
-             requires: Callable[[str], list[str]] = installed_requires) -> tuple[list[str], list[str]]:
+def pins_for(
+    spec: EnvSpec,
+    dependencies: list[Requirement],
+    lock: Mapping[str, tuple[str, str]],
+    requires: Callable[[str], list[str]] = installed_requires,
+) -> tuple[list[str], list[str]]:
     """The environment's ``pip:`` pins (sorted, exact) and its unlocked conda specs.
 
     Raises ``LockError`` naming a package that the closure needs but the lock does not pin, or
@@ -186,12 +222,15 @@ def pins_for(spec: EnvSpec, dependencies: list[Requirement], lock: Mapping[str, 
             unlocked.append(f"{name}{specifiers}")
             continue
         if name not in lock:
-            raise LockError(f"{spec.path}: package '{name}' is required ({asked[0]}) "
-                            f"but not pinned in {LOCK}")
+            raise LockError(
+                f"{spec.path}: package '{name}' is required ({asked[0]}) but not pinned in {LOCK}"
+            )
         written, version = lock[name]
         for requirement in asked:
             if not requirement.specifier.contains(version, prereleases=True):
-                raise LockError(f"{spec.path}: {LOCK} pins {written}=={version}, outside '{requirement}'")
+                raise LockError(
+                    f"{spec.path}: {LOCK} pins {written}=={version}, outside '{requirement}'"
+                )
         pins.append(torch_pin(spec, version) if name == "torch" else f"{written}=={version}")
     return pins, unlocked
 
@@ -216,9 +255,17 @@ def render(spec: EnvSpec, pins: list[str], unlocked: list[str]) -> str:
             "# holds the CPU build).",
         ]
     if spec.post_deploy:
-        lines += [f"# {spec.post_deploy.name} adds the data-only packages ({', '.join(ASSETS)}) with "
-                  "--no-deps."]
-    lines += ["channels:", "  - conda-forge", "  - nodefaults", "dependencies:", f"  - python={PYTHON}"]
+        lines += [
+            f"# {spec.post_deploy.name} adds the data-only packages ({', '.join(ASSETS)}) with "
+            "--no-deps."
+        ]
+    lines += [
+        "channels:",
+        "  - conda-forge",
+        "  - nodefaults",
+        "dependencies:",
+        f"  - python={PYTHON}",
+    ]
     lines += ["  - pip"]
     lines += [f"  - {u}" for u in unlocked]
     lines += ["  - pip:"]
@@ -251,11 +298,16 @@ def check_installed(pins: Iterable[str]) -> None:
         name, version = pin.split("==")
         installed = metadata.version(name).split("+")[0]
         if installed != version.split("+")[0]:
-            raise LockError(f"{name} {installed} is installed but {LOCK} pins {version} (make install)")
+            raise LockError(
+                f"{name} {installed} is installed but {LOCK} pins {version} (make install)"
+            )
 
 
-def generate(root: Path, requires: Callable[[str], list[str]] = installed_requires,
-             verify_installed: bool = True) -> dict[Path, str]:
+def generate(
+    root: Path,
+    requires: Callable[[str], list[str]] = installed_requires,
+    verify_installed: bool = True,
+) -> dict[Path, str]:
     """Relative path → expected text of every generated file, from the repository at ``root``.
 
     ``verify_installed=False`` skips the check that the metadata read is that of the locked
@@ -303,15 +355,24 @@ def drift(root: Path, expected: Mapping[Path, str]) -> list[str]:
         if found == text:
             continue
         have, want = _entries(found), _entries(text)
-        differences = [f"{path}: {key}: file has {have.get(key)!r}, make envs writes {want.get(key)!r}"
-                       for key in sorted(have.keys() | want.keys()) if have.get(key) != want.get(key)]
-        messages += differences or [f"{path}: differs from what make envs writes in comments or order"]
+        differences = [
+            f"{path}: {key}: file has {have.get(key)!r}, make envs writes {want.get(key)!r}"
+            for key in sorted(have.keys() | want.keys())
+            if have.get(key) != want.get(key)
+        ]
+        messages += differences or [
+            f"{path}: differs from what make envs writes in comments or order"
+        ]
     return messages
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lmanatomy.envs", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report drift (exit 1), write nothing")
+    parser = argparse.ArgumentParser(
+        prog="python -m lmanatomy.envs", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="only report drift (exit 1), write nothing"
+    )
     parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
     args = parser.parse_args(argv)
     expected = generate(args.root)

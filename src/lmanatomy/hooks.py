@@ -12,14 +12,15 @@ given.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, Mapping, Tuple, Union
+from typing import Any
 
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
 Hook = Callable[..., Any]
-Sites = Union[Mapping[nn.Module, Hook], Iterable[Tuple[nn.Module, Hook]]]
+Sites = Mapping[nn.Module, Hook] | Iterable[tuple[nn.Module, Hook]]
 
 
 def _pairs(sites: Sites) -> list[tuple[nn.Module, Hook]]:

@@ -25,10 +25,9 @@ resume logic then keeps the intact shards and recomputes the missing one.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 MAGIC = b"PAR1"
 TRAILER = 8  # footer length (4 bytes) + magic
@@ -59,7 +58,10 @@ class Damaged:
         verb = "removed" if removed else "would remove"
         also = f" and {', '.join(str(v) for v in self.vouchers)}" if self.vouchers else ""
         how = "" if removed else f" ({REPAIR_VARIABLE}=1 removes it)"
-        return f"damaged Parquet file {self.path}: {self.problem}; {verb} it{also} so that it is rebuilt{how}"
+        return (
+            f"damaged Parquet file {self.path}: {self.problem}; {verb} it{also} so that it is "
+            f"rebuilt{how}"
+        )
 
 
 def parquet_problem(path: str | Path) -> str | None:
@@ -185,5 +187,7 @@ def repair_requested(environ: Mapping[str, str]) -> bool:
     """
     value = environ.get(REPAIR_VARIABLE, "0").strip()
     if value not in ("0", "1", ""):
-        raise ValueError(f"{REPAIR_VARIABLE}={value!r}: expected 1 (remove damaged files) or 0 (only report)")
+        raise ValueError(
+            f"{REPAIR_VARIABLE}={value!r}: expected 1 (remove damaged files) or 0 (only report)"
+        )
     return value == "1"

@@ -13,7 +13,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 
-def lazy_exports(package: str, exports: Mapping[str, str], namespace: dict[str, Any]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+def lazy_exports(
+    package: str, exports: Mapping[str, str], namespace: dict[str, Any]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """(``__getattr__``, ``__dir__``) for ``package``
     exporting ``name`` from ``package.<module>``."""
 
@@ -51,6 +53,8 @@ def print_help(package: str, exports: Mapping[str, str]) -> str:
     one-line purpose each; also returned as text."""
     rows = summaries(package, exports)
     width = max((len(name) for name, _ in rows), default=0)
-    text = "\n".join([f"{package}: public API"] + [f"  {name.ljust(width)}  {line}" for name, line in rows])
+    text = "\n".join(
+        [f"{package}: public API"] + [f"  {name.ljust(width)}  {line}" for name, line in rows]
+    )
     print(text)
     return text

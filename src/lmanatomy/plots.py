@@ -50,6 +50,11 @@ def save(fig, path: str | Path, note: str | None = None) -> None:
     fmt = path.suffix.lstrip(".") or "png"
     try:
         with atomic_path(path, keep_suffix=True) as tmp, plt.rc_context(STYLE):
-            fig.savefig(tmp, format=fmt, bbox_inches="tight", metadata={"Software": None} if fmt == "png" else None)
+            fig.savefig(
+                tmp,
+                format=fmt,
+                bbox_inches="tight",
+                metadata={"Software": None} if fmt == "png" else None,
+            )
     finally:
         plt.close(fig)

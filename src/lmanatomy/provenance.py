@@ -17,7 +17,19 @@ from typing import Any
 
 from lmanatomy import __version__
 
-PACKAGES = ("torch", "transformers", "numpy", "scipy", "scikit-learn", "pot", "pyarrow", "pandas", "snakemake", "nltk", "torch-pruning")
+PACKAGES = (
+    "torch",
+    "transformers",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pot",
+    "pyarrow",
+    "pandas",
+    "snakemake",
+    "nltk",
+    "torch-pruning",
+)
 
 
 def software_versions(packages: Sequence[str] = PACKAGES) -> dict[str, str]:
@@ -56,14 +68,26 @@ def to_markdown(document: Mapping[str, Any]) -> str:
     lines += ["| model | source | revision / file | weights sha256 |", "|---|---|---|---|"]
     for name, info in document["models"].items():
         origin = info.get("revision") or info.get("file") or info.get("step") or ""
-        hashes = ", ".join(f"{k}: {v[:16]}…" for k, v in sorted(info.get("weights_sha256", {}).items()))
-        lines.append(f"| {name} | {info.get('source', '')} {info.get('repo') or info.get('package') or ''} "
-                     f"| {origin} | {hashes} |")
+        hashes = ", ".join(
+            f"{k}: {v[:16]}…" for k, v in sorted(info.get("weights_sha256", {}).items())
+        )
+        lines.append(
+            f"| {name} | {info.get('source', '')} {info.get('repo') or info.get('package') or ''} "
+            f"| {origin} | {hashes} |"
+        )
     lines += ["", "## Datasets", "", "| dataset | content sha256 | rows |", "|---|---|---|"]
     for name, info in document["datasets"].items():
         digest = str(info.get("content_sha256") or info.get("sha256") or "")
         lines.append(f"| {name} | {digest[:16]}… | {info.get('rows', '')} |")
     lines += ["", "## Software", ""]
     lines += [f"- {k}: {v}" for k, v in document["software"].items()]
-    lines += ["", "## Config", "", "```json", json.dumps(document["config"], indent=2, sort_keys=True), "```", ""]
+    lines += [
+        "",
+        "## Config",
+        "",
+        "```json",
+        json.dumps(document["config"], indent=2, sort_keys=True),
+        "```",
+        "",
+    ]
     return "\n".join(lines)

@@ -20,8 +20,8 @@ One copy of each, so that two studies' intervals mean the same thing and are dra
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from statistics import NormalDist
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -42,11 +42,14 @@ Z95 = 1.959963984540054  # the 0.975 quantile of the standard normal
 
 
 def resample_indices(n: int, resamples: int, seed: int) -> np.ndarray:
-    """``(resamples, n)`` indices drawn with replacement from ``range(n)``: the bootstrap's draws."""
+    """``(resamples, n)`` indices drawn with replacement
+    from ``range(n)``: the bootstrap's draws."""
     return np.random.default_rng(seed).integers(0, n, size=(resamples, n))
 
 
-def percentile_interval(estimates: np.ndarray, level: float = 0.95, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def percentile_interval(
+    estimates: np.ndarray, level: float = 0.95, axis: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """The central ``level`` percentile interval of bootstrap ``estimates`` along ``axis``."""
     if not 0.0 < level < 1.0:
         raise ValueError(f"an interval's level must lie in (0, 1), got {level}")
@@ -55,7 +58,9 @@ def percentile_interval(estimates: np.ndarray, level: float = 0.95, axis: int = 
     return low, high
 
 
-def normal_interval(estimate: np.ndarray, replicates: np.ndarray, level: float = 0.95, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def normal_interval(
+    estimate: np.ndarray, replicates: np.ndarray, level: float = 0.95, axis: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """estimate ± z·SE, the standard error being the spread (ddof 1) of bootstrap ``replicates``.
 
     For statistics whose bootstrap distribution is shifted from the estimate (a share of
@@ -69,8 +74,9 @@ def normal_interval(estimate: np.ndarray, replicates: np.ndarray, level: float =
     return np.asarray(estimate) - z * se, np.asarray(estimate) + z * se
 
 
-def bootstrap_means(columns: Mapping[str, np.ndarray], resamples: int, seed: int,
-                    level: float = 0.95) -> dict[str, tuple[float, float, float]]:
+def bootstrap_means(
+    columns: Mapping[str, np.ndarray], resamples: int, seed: int, level: float = 0.95
+) -> dict[str, tuple[float, float, float]]:
     """(mean, low, high) of each column, every column resampled with the *same* drawn units.
 
     The columns are per-unit values of equal length (e.g. a change under two treatments and their
@@ -79,7 +85,9 @@ def bootstrap_means(columns: Mapping[str, np.ndarray], resamples: int, seed: int
     arrays = {name: np.asarray(values, dtype=float) for name, values in columns.items()}
     lengths = {len(values) for values in arrays.values()}
     if len(lengths) != 1:
-        raise ValueError(f"columns of unequal length cannot share resampled units: {sorted(lengths)}")
+        raise ValueError(
+            f"columns of unequal length cannot share resampled units: {sorted(lengths)}"
+        )
     n = lengths.pop()
     if n == 0:
         return {name: (float("nan"),) * 3 for name in arrays}
@@ -91,8 +99,9 @@ def bootstrap_means(columns: Mapping[str, np.ndarray], resamples: int, seed: int
     return out
 
 
-def bootstrap_mean(values: np.ndarray, resamples: int = 1000, seed: int = 0, level: float = 0.95,
-                   min_n: int = 1) -> tuple[float, float, float]:
+def bootstrap_mean(
+    values: np.ndarray, resamples: int = 1000, seed: int = 0, level: float = 0.95, min_n: int = 1
+) -> tuple[float, float, float]:
     """(mean, low, high): the percentile-bootstrap interval of the mean of independent units.
 
     NaN values are dropped first (a unit without a value is not a unit). Fewer than ``min_n`` units
@@ -105,19 +114,25 @@ def bootstrap_mean(values: np.ndarray, resamples: int = 1000, seed: int = 0, lev
     return bootstrap_means({"values": values}, resamples, seed, level)["values"]
 
 
-def mover_mean(estimates: Sequence[float], intervals: Sequence[tuple[float, float]]) -> tuple[float, tuple[float, float]]:
+def mover_mean(
+    estimates: Sequence[float], intervals: Sequence[tuple[float, float]]
+) -> tuple[float, tuple[float, float]]:
     """The mean of independent estimates with an interval combined from their own (MOVER for a sum,
     Zou & Donner 2008, divided by the count): each bound moves by the root sum of squares of the
     estimates' distances to their own bounds on that side."""
     values = np.asarray(estimates, dtype=float)
-    lows, highs = (np.asarray(side, dtype=float) for side in zip(*intervals))
+    lows, highs = (np.asarray(side, dtype=float) for side in zip(*intervals, strict=False))
     k = len(values)
     mean = float(values.mean())
-    return mean, (mean - math.sqrt(float(((values - lows) ** 2).sum())) / k, mean + math.sqrt(float(((highs - values) ** 2).sum())) / k)
+    return mean, (
+        mean - math.sqrt(float(((values - lows) ** 2).sum())) / k,
+        mean + math.sqrt(float(((highs - values) ** 2).sum())) / k,
+    )
 
 
 def wilson(hits: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """(lower, upper) of the Wilson score interval of hits / n, as proportions; (nan, nan) for n = 0."""
+    """(lower, upper) of the Wilson score interval of
+    hits / n, as proportions; (nan, nan) for n = 0."""
     if hits < 0 or n < 0 or hits > n:
         raise ValueError(f"need 0 <= hits <= n, got hits={hits}, n={n}")
     if n == 0:
@@ -129,8 +144,12 @@ def wilson(hits: int, n: int, z: float = Z95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def same_layer_random(chosen: pd.DataFrame, census: pd.DataFrame, rng: np.random.Generator,
-                      keys: Sequence[str] = ("module", "channel")) -> pd.DataFrame:
+def same_layer_random(
+    chosen: pd.DataFrame,
+    census: pd.DataFrame,
+    rng: np.random.Generator,
+    keys: Sequence[str] = ("module", "channel"),
+) -> pd.DataFrame:
     """As many units per layer as ``chosen`` has, drawn uniformly without replacement from that
     layer's units in ``census`` other than the chosen ones.
 
@@ -149,6 +168,17 @@ def same_layer_random(chosen: pd.DataFrame, census: pd.DataFrame, rng: np.random
         pool = census[census["layer"] == layer]
         free = pool[[key not in taken for key in pool[keys].itertuples(index=False, name=None)]]
         if len(free) < count:
-            raise ValueError(f"layer {layer}: {count} random units wanted, only {len(free)} not chosen in the census")
-        parts.append(free.iloc[np.sort(rng.choice(len(free), size=int(count), replace=False))][["layer", *keys]])
-    return pd.concat(parts, ignore_index=True) if parts else census.iloc[:0][["layer", *keys]].reset_index(drop=True)
+            raise ValueError(
+                f"layer {layer}: {count} random units wanted, only {len(free)} not chosen in the "
+                "census"
+            )
+        parts.append(
+            free.iloc[np.sort(rng.choice(len(free), size=int(count), replace=False))][
+                ["layer", *keys]
+            ]
+        )
+    return (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else census.iloc[:0][["layer", *keys]].reset_index(drop=True)
+    )

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from lmanatomy.errors import LmAnatomyError
 
@@ -47,8 +48,11 @@ class Study:
     paper: str  #: the report's category: "<citation>: <topic>"
     citation: str  #: the paper as cited, e.g. "Kojima et al. 2024"
     title: str  #: the summary section's heading
-    schema: str  #: the section's schema file, as ``config.schema.yaml`` ``$ref``-s it (from workflow/schemas)
-    rules: str  #: the rule file that registers ``TARGETS[<name>]`` (the study's targets for ``all``)
+    #: the section's schema file, as ``config.schema.yaml`` ``$ref``-s it (from workflow/schemas)
+    schema: str
+    rules: (
+        str  #: the rule file that registers ``TARGETS[<name>]`` (the study's targets for ``all``)
+    )
     check: str | None = None  #: ``check(config, registry)``: what the schema cannot express
     section: str | None = None  #: ``section(results, paper_values, run) -> lines`` of summary.md
     paper_config: str | None = None  #: the paper's own setup, the reference of derived deviations
@@ -63,7 +67,8 @@ class Study:
 
     @property
     def schema_path(self) -> Path:
-        """``schema`` is the ``$ref`` of config.schema.yaml: relative to the repository's schemas."""
+        """``schema`` is the ``$ref`` of config.schema.yaml:
+        relative to the repository's schemas."""
         return (REPO / "workflow" / "schemas" / self.schema).resolve()
 
     @property
@@ -100,7 +105,9 @@ class Study:
     def paper_values(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
         """This study's entry of ``workflow/report/paper_values.yaml`` (the papers' own numbers)."""
         if self.name not in values:
-            raise LmAnatomyError(f"paper_values.yaml has no entry '{self.name}' for study '{self.name}'")
+            raise LmAnatomyError(
+                f"paper_values.yaml has no entry '{self.name}' for study '{self.name}'"
+            )
         return values[self.name]
 
 
@@ -129,13 +136,17 @@ def _entry_points() -> list[Study]:
     for point in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
         study = point.load()
         if not isinstance(study, Study):
-            raise LmAnatomyError(f"entry point '{point.name}' ({point.value}) of group {ENTRY_POINT_GROUP} is not a Study")
+            raise LmAnatomyError(
+                f"entry point '{point.name}' ({point.value}) of group {ENTRY_POINT_GROUP} is not "
+                "a Study"
+            )
         found.append(study)
     return found
 
 
 def ordered(studies: Iterable[Study]) -> list[Study]:
-    """Studies in discovery order, each after those it names in ``after`` (a stable topological sort).
+    """Studies in discovery order, each after those it
+    names in ``after`` (a stable topological sort).
 
     Why: the atlas draws on the other studies (its check assumes their sections are sound, its rule
     file their targets), and the language study lists the census's targets as its own.
@@ -145,13 +156,17 @@ def ordered(studies: Iterable[Study]) -> list[Study]:
     for study in pending:
         unknown = [a for a in study.after if a not in names]
         if unknown:
-            raise LmAnatomyError(f"study '{study.name}' is to come after unknown studies: {', '.join(unknown)}")
+            raise LmAnatomyError(
+                f"study '{study.name}' is to come after unknown studies: {', '.join(unknown)}"
+            )
     placed: list[Study] = []
     while pending:
         done = {s.name for s in placed}
         ready = next((s for s in pending if set(s.after) <= done), None)
         if ready is None:
-            raise LmAnatomyError(f"studies order each other in a cycle: {', '.join(s.name for s in pending)}")
+            raise LmAnatomyError(
+                f"studies order each other in a cycle: {', '.join(s.name for s in pending)}"
+            )
         placed.append(ready)
         pending.remove(ready)
     return placed

@@ -8,12 +8,16 @@ so an interrupted job never leaves a table that looks complete.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lmanatomy.io import atomic_path, atomic_write_text  # atomic_write_text: also for this module's callers
+from lmanatomy.io import (  # atomic_write_text: also for this module's callers
+    atomic_path,
+    atomic_write_text,
+)
 
 
 def block_of(frame: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
@@ -81,7 +85,9 @@ def write_table(
     display form of a table whose CSV holds more columns).
     """
     if csv_path is not None:
-        atomic_write_text(csv_path, frame.to_csv(index=index, float_format="%.10g", lineterminator="\n"))
+        atomic_write_text(
+            csv_path, frame.to_csv(index=index, float_format="%.10g", lineterminator="\n")
+        )
     if md_path is None:
         return
     parts: list[str] = []

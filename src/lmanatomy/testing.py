@@ -25,7 +25,12 @@ _CORPUS = [
     "def add(a, b):\n    return a + b\n",
     "Question: is the sky blue? Answer: yes. 0 1 2 3 4 5 6 7 8 9",
 ]
-SPECIAL_TOKENS = {"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}
+SPECIAL_TOKENS = {
+    "bos_token": "<s>",
+    "eos_token": "</s>",
+    "pad_token": "<pad>",
+    "unk_token": "<unk>",
+}
 FAMILIES = ("llama", "gpt_neox", "xglm", "bloom", "gpt2", "qwen2")
 # Families resolved from their module tree alone (no adapter written for them): tiny configs of
 # each run through the census, extraction and the studies' core steps in
@@ -56,28 +61,60 @@ def tiny_tokenizer(vocab_size: int = 320, add_bos: bool = True):
     tok.train_from_iterator(_CORPUS, trainer=trainer)
     if add_bos:
         bos = tok.token_to_id("<s>")
-        tok.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", bos)])
+        tok.post_processor = processors.TemplateProcessing(
+            single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", bos)]
+        )
     return PreTrainedTokenizerFast(tokenizer_object=tok, **SPECIAL_TOKENS)
 
 
-def tiny_config(family: str, vocab_size: int, layers: int = 2, hidden: int = 16, ff: int = 32, **overrides: Any):
+def tiny_config(
+    family: str, vocab_size: int, layers: int = 2, hidden: int = 16, ff: int = 32, **overrides: Any
+):
     """A small architecture config of one family (GQA for Llama: 4 query heads, 2 KV heads)."""
     from transformers import AutoConfig
 
     common_ids = dict(bos_token_id=0, eos_token_id=1, pad_token_id=2)
     facts: dict[str, Any]
     if family in ("llama", "qwen2"):
-        facts = dict(hidden_size=hidden, intermediate_size=ff, num_hidden_layers=layers, num_attention_heads=4,
-                     num_key_value_heads=2, max_position_embeddings=256, tie_word_embeddings=False)
+        facts = dict(
+            hidden_size=hidden,
+            intermediate_size=ff,
+            num_hidden_layers=layers,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=256,
+            tie_word_embeddings=False,
+        )
     elif family in NEW_FAMILIES:
         # head_dim set explicitly: Qwen3 and Gemma-2 default to 128 / 256 whatever the hidden size.
-        facts = dict(hidden_size=hidden, intermediate_size=ff, num_hidden_layers=layers, num_attention_heads=4,
-                     num_key_value_heads=2, head_dim=hidden // 4, max_position_embeddings=256, tie_word_embeddings=False)
+        facts = dict(
+            hidden_size=hidden,
+            intermediate_size=ff,
+            num_hidden_layers=layers,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            head_dim=hidden // 4,
+            max_position_embeddings=256,
+            tie_word_embeddings=False,
+        )
     elif family == "gpt_neox":
-        facts = dict(hidden_size=hidden, intermediate_size=ff, num_hidden_layers=layers, num_attention_heads=4,
-                     max_position_embeddings=256, rotary_pct=0.25, hidden_act="gelu")
+        facts = dict(
+            hidden_size=hidden,
+            intermediate_size=ff,
+            num_hidden_layers=layers,
+            num_attention_heads=4,
+            max_position_embeddings=256,
+            rotary_pct=0.25,
+            hidden_act="gelu",
+        )
     elif family == "xglm":
-        facts = dict(d_model=hidden, ffn_dim=ff, num_layers=layers, attention_heads=4, max_position_embeddings=256)
+        facts = dict(
+            d_model=hidden,
+            ffn_dim=ff,
+            num_layers=layers,
+            attention_heads=4,
+            max_position_embeddings=256,
+        )
     elif family == "bloom":
         facts = dict(hidden_size=hidden, n_layer=layers, n_head=4)
     elif family == "gpt2":
@@ -94,7 +131,11 @@ def tiny_model(family: str = "llama", seed: int = 0, tokenizer=None, **config_ov
     from transformers import AutoModelForCausalLM
 
     tokenizer = tokenizer if tokenizer is not None else tiny_tokenizer()
-    ids = dict(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    ids = dict(
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     config = tiny_config(family, vocab_size=len(tokenizer), **{**ids, **config_overrides})
     config._attn_implementation = "eager"
     torch.manual_seed(seed)
@@ -122,6 +163,11 @@ def save_model_dir(model, tokenizer, path: str | Path, name: str = "tiny") -> Pa
 
     # Like a prepared folder: weight hashes recorded, so that derived artefacts can reference them.
     weights = {p.name: sha256_file(p) for p in sorted(path.glob("*.safetensors"))}
-    provenance = {"name": name, "source": "test", "note": "tiny random model built by lmanatomy.testing", "weights_sha256": weights}
+    provenance = {
+        "name": name,
+        "source": "test",
+        "note": "tiny random model built by lmanatomy.testing",
+        "weights_sha256": weights,
+    }
     (path / PROVENANCE).write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
     return path

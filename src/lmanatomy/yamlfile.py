@@ -34,8 +34,10 @@ class _StrictLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             if key in seen:
-                raise DuplicateKeyError(f"{self.source}:{line}: duplicate key '{key}' (first written at line "
-                                        f"{seen[key]})")
+                raise DuplicateKeyError(
+                    f"{self.source}:{line}: duplicate key '{key}' (first written at line "
+                    f"{seen[key]})"
+                )
             seen[key] = line
         return super().construct_mapping(node, deep=deep)
 

@@ -7,8 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lmanatomy.atlas.lesions import (change_table, conditions, language_neurons, paired_change, pattern,
-                                     run_lesions)
+from lmanatomy.atlas.lesions import (
+    change_table,
+    conditions,
+    paired_change,
+    pattern,
+    run_lesions,
+)
 from lmanatomy.evaluation import GenerationSettings
 from lmanatomy.evaluation.tasks import TASKS, build_task
 from lmanatomy.language.neurons import NeuronTable
@@ -24,16 +29,26 @@ def test_patterns_fix_zero_or_the_mean():
 
 
 def test_paired_change_by_hand():
-    change, low, high = paired_change(np.array([1, 1, 0, 0]), np.array([0, 1, 0, 1]), resamples=500, seed=0)
+    change, low, high = paired_change(
+        np.array([1, 1, 0, 0]), np.array([0, 1, 0, 1]), resamples=500, seed=0
+    )
     assert change == 0.0 and low < 0 < high
-    change, _, _ = paired_change(np.array([1, 1, 1, 1]), np.array([0, 0, 1, 1]), resamples=100, seed=0)
+    change, _, _ = paired_change(
+        np.array([1, 1, 1, 1]), np.array([0, 0, 1, 1]), resamples=100, seed=0
+    )
     assert change == -0.5
 
 
 def test_change_table_pairs_samples():
-    original = pd.DataFrame({"task": ["boolq"] * 4, "sample": [0, 1, 2, 3], "correct": [True, True, False, False]})
-    after = pd.DataFrame({"task": ["boolq"] * 4, "sample": [0, 1, 2, 3], "correct": [False, True, False, True]})
-    table = change_table({("en", "top", "zero", "language"): after}, original, {"boolq": "en"}, 200, 0)
+    original = pd.DataFrame(
+        {"task": ["boolq"] * 4, "sample": [0, 1, 2, 3], "correct": [True, True, False, False]}
+    )
+    after = pd.DataFrame(
+        {"task": ["boolq"] * 4, "sample": [0, 1, 2, 3], "correct": [False, True, False, True]}
+    )
+    table = change_table(
+        {("en", "top", "zero", "language"): after}, original, {"boolq": "en"}, 200, 0
+    )
     row = table.iloc[0]
     assert (row["accuracy_before"], row["accuracy_after"], row["change"]) == (0.5, 0.5, 0.0)
     assert row["task_language"] == "en"
@@ -47,21 +62,58 @@ def test_the_whole_lesion_on_a_tiny_model(tokenizer):
     census["module"] = census["module"].astype(str)
     # A selection of the study's shape: 3 top neurons of "en" and "ja" each, in layer 1.
     layer1 = census[census["layer"] == 1].head(6)
-    selection = pd.DataFrame({"language": ["en"] * 3 + ["ja"] * 3, "kind": "top", "rank": [0, 1, 2] * 2,
-                              "layer": layer1["layer"].to_numpy(), "module": layer1["module"].to_numpy(),
-                              "channel": layer1["channel"].to_numpy()})
-    frame = pd.DataFrame([{"id": f"{s}-{i}", "split": s, "question": f"is {i} even", "passage": f"number {i}",
-                           "label": i % 2 == 0} for s, n in (("train", 4), ("val", 6)) for i in range(n)])
+    selection = pd.DataFrame(
+        {
+            "language": ["en"] * 3 + ["ja"] * 3,
+            "kind": "top",
+            "rank": [0, 1, 2] * 2,
+            "layer": layer1["layer"].to_numpy(),
+            "module": layer1["module"].to_numpy(),
+            "channel": layer1["channel"].to_numpy(),
+        }
+    )
+    frame = pd.DataFrame(
+        [
+            {
+                "id": f"{s}-{i}",
+                "split": s,
+                "question": f"is {i} even",
+                "passage": f"number {i}",
+                "label": i % 2 == 0,
+            }
+            for s, n in (("train", 4), ("val", 6))
+            for i in range(n)
+        ]
+    )
     files, _ = build_task(TASKS["boolq"], frame, num_few_shots=1)
     widths = (census.groupby("module")["channel"].max() + 1).to_dict()
     rng = np.random.default_rng(0)
     store = {c: rng.normal(size=(5, w)) for c, w in widths.items()}
-    section = {"languages": ["en", "ja"], "kinds": ["top"], "k": 3, "settings": ["zero", "mean"], "max_num_samples": 4,
-               "resamples": 100, "seed": 0}
-    predictions, table = run_lesions(model, tok, {"boolq": files["test"]}, selection, census, store.__getitem__,
-                                     section, GenerationSettings(max_new_tokens=3, batch_size=2), log=lambda _: None)
+    section = {
+        "languages": ["en", "ja"],
+        "kinds": ["top"],
+        "k": 3,
+        "settings": ["zero", "mean"],
+        "max_num_samples": 4,
+        "resamples": 100,
+        "seed": 0,
+    }
+    predictions, table = run_lesions(
+        model,
+        tok,
+        {"boolq": files["test"]},
+        selection,
+        census,
+        store.__getitem__,
+        section,
+        GenerationSettings(max_new_tokens=3, batch_size=2),
+        log=lambda _: None,
+    )
     assert len(table) == len(conditions(section)) == 8
-    assert set(predictions["condition"]) == {"unablated", *(" ".join(c) for c in conditions(section))}
+    assert set(predictions["condition"]) == {
+        "unablated",
+        *(" ".join(c) for c in conditions(section)),
+    }
     assert (table["samples"] == 4).all()
     # Each change is after − before on the same samples.
     base = predictions[predictions["condition"] == "unablated"]["correct"].mean()

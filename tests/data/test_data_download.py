@@ -43,7 +43,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         if self.path.startswith("/cut/"):
-            data = (Path(self.directory) / self.path[len("/cut/"):]).read_bytes()
+            data = (Path(self.directory) / self.path[len("/cut/") :]).read_bytes()
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -62,7 +62,9 @@ def server(tmp_path):
     """(folder served, base URL) of an HTTP server on 127.0.0.1 for this test."""
     served = tmp_path / "served"
     served.mkdir()
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: Handler(*a, directory=str(served)))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), lambda *a: Handler(*a, directory=str(served))
+    )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield served, f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -104,7 +106,9 @@ def test_interrupted_transfer_leaves_nothing(server, tmp_path):
     served, url = server
     (served / "big.bin").write_bytes(bytes(range(256)) * 4096)
     dest = tmp_path / "raw" / "big.bin"
-    with pytest.raises(DataError, match=re.escape(str(dest)) + r".*(IncompleteRead|transfer ended after)"):
+    with pytest.raises(
+        DataError, match=re.escape(str(dest)) + r".*(IncompleteRead|transfer ended after)"
+    ):
         download(f"{url}/cut/big.bin", dest, None)
     assert leftovers(dest.parent) == []
 
@@ -112,7 +116,9 @@ def test_interrupted_transfer_leaves_nothing(server, tmp_path):
 def test_http_error_names_the_file(server, tmp_path):
     _, url = server
     dest = tmp_path / "raw" / "missing.json"
-    with pytest.raises(DataError, match=re.escape(f"{dest}: download of {url}/missing.json failed: HTTPError")):
+    with pytest.raises(
+        DataError, match=re.escape(f"{dest}: download of {url}/missing.json failed: HTTPError")
+    ):
         download(f"{url}/missing.json", dest, None)
     assert leftovers(dest.parent) == []
 
@@ -127,21 +133,34 @@ def test_trust_on_first_use(server, tmp_path):
     assert download(f"{url}/t.txt", dest, None) == first  # same bytes again: fine
     (served / "t.txt").write_bytes(b"upstream changed\n")
     dest.unlink()
-    with pytest.raises(DataError, match=r"sha256 mismatch .*expected " + first + r" \(recorded at the first download"):
+    with pytest.raises(
+        DataError,
+        match=r"sha256 mismatch .*expected " + first + r" \(recorded at the first download",
+    ):
         download(f"{url}/t.txt", dest, None)
-    assert not dest.exists() and read_record(dest) == first  # the record survives; nothing replaced it
+    assert (
+        not dest.exists() and read_record(dest) == first
+    )  # the record survives; nothing replaced it
     dest.write_bytes(b"edited on disk\n")
-    with pytest.raises(DataError, match=re.escape(f"{dest}: sha256 mismatch with the hash recorded when it was fetched")):
+    with pytest.raises(
+        DataError,
+        match=re.escape(f"{dest}: sha256 mismatch with the hash recorded when it was fetched"),
+    ):
         verify_recorded(dest)
 
 
 def test_git_blob_id_is_checked(server, tmp_path):
     served, url = server
     (served / "h.jsonl").write_bytes(b'{"ind": 1}\n')
-    blob = subprocess.run(["git", "hash-object", str(served / "h.jsonl")], capture_output=True, text=True, check=True).stdout.strip()
+    blob = subprocess.run(
+        ["git", "hash-object", str(served / "h.jsonl")], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert download(f"{url}/h.jsonl", tmp_path / "ok" / "h.jsonl", None, git_blob=blob)
     dest = tmp_path / "bad" / "h.jsonl"
-    with pytest.raises(DataError, match=rf"{re.escape(str(dest))}: git blob id mismatch .*expected {'1' * 40}.*got {blob}"):
+    with pytest.raises(
+        DataError,
+        match=rf"{re.escape(str(dest))}: git blob id mismatch .*expected {'1' * 40}.*got {blob}",
+    ):
         download(f"{url}/h.jsonl", dest, None, git_blob="1" * 40)
     assert leftovers(dest.parent) == []
 
@@ -151,10 +170,14 @@ def test_loading_a_tampered_download_fails(server, tmp_path):
     source = DEMO / "humaneval" / "HumanEval.jsonl.gz"
     (served / "HumanEval.jsonl.gz").write_bytes(source.read_bytes())
     root = tmp_path / "raw"
-    download(f"{url}/HumanEval.jsonl.gz", root / "humaneval" / "HumanEval.jsonl.gz", sha256_file(source))
+    download(
+        f"{url}/HumanEval.jsonl.gz", root / "humaneval" / "HumanEval.jsonl.gz", sha256_file(source)
+    )
     assert len(load("humaneval", root)) == 28
     data = source.read_bytes()
-    (root / "humaneval" / "HumanEval.jsonl.gz").write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # one bit flipped
+    (root / "humaneval" / "HumanEval.jsonl.gz").write_bytes(
+        data[:-1] + bytes([data[-1] ^ 1])
+    )  # one bit flipped
     with pytest.raises(DataError, match="sha256 mismatch with the hash recorded"):
         load("humaneval", root)
 
@@ -173,14 +196,19 @@ def _archives(folder: Path, members: dict[str, bytes]) -> None:
 @pytest.mark.parametrize("archive", ["a.tar.gz", "a.zip"])
 def test_unpack_a_member(server, tmp_path, archive):
     served, url = server
-    members = {"x-final/en/dev_2k.tsv": b"id\tsentence1\tsentence2\tlabel\n1\ta\tb\t1\n", "x-final/ja/dev_2k.tsv": b"other\n"}
+    members = {
+        "x-final/en/dev_2k.tsv": b"id\tsentence1\tsentence2\tlabel\n1\ta\tb\t1\n",
+        "x-final/ja/dev_2k.tsv": b"other\n",
+    }
     _archives(served, members)
     raw = tmp_path / "raw"
     download(f"{url}/{archive}", raw / archive, None)
     dest = raw / "pawsx" / "x-final" / "en" / "dev_2k.tsv"
     sha = unpack(raw / archive, "x-final/en/dev_2k.tsv", dest)
     assert dest.read_bytes() == members["x-final/en/dev_2k.tsv"] and read_record(dest) == sha
-    with pytest.raises(DataError, match=re.escape(f"{raw / archive}: has no member 'x-final/fr/dev_2k.tsv'")):
+    with pytest.raises(
+        DataError, match=re.escape(f"{raw / archive}: has no member 'x-final/fr/dev_2k.tsv'")
+    ):
         unpack(raw / archive, "x-final/fr/dev_2k.tsv", raw / "fr.tsv")
     assert not (raw / "fr.tsv").exists()
     with pytest.raises(DataError, match="sha256 mismatch"):
@@ -192,7 +220,9 @@ def test_fetch_uses_the_table_entry(server, tmp_path):
     served, url = server
     source = DEMO / "knowledge_questions" / "generated_data_1token.json"
     (served / "k.json").write_bytes(source.read_bytes())
-    entry = Upstream("knowledge_questions/generated_data_1token.json", f"{url}/k.json", sha256_file(source))
+    entry = Upstream(
+        "knowledge_questions/generated_data_1token.json", f"{url}/k.json", sha256_file(source)
+    )
     fetch(entry.path, tmp_path / "raw", entry)
     assert len(load("knowledge_questions", tmp_path / "raw")) == 152
     with pytest.raises(DataError, match="not in the download table"):
@@ -209,7 +239,9 @@ def test_every_url_is_pinned():
             assert entry.archive in UPSTREAM and entry.member, path
             continue
         if "githubusercontent.com" in entry.url or "huggingface.co" in entry.url:
-            assert re.search(r"/[0-9a-f]{40}/", entry.url), f"{path}: URL not pinned to a full commit"
+            assert re.search(r"/[0-9a-f]{40}/", entry.url), (
+                f"{path}: URL not pinned to a full commit"
+            )
         else:
             # storage buckets have no commits: the hash is trusted on first use, and the table says
             # so
@@ -237,7 +269,10 @@ def test_pinned_hashes_match_the_real_files(shared_data):
     assert len(listed) == 20
     for path, sha in listed.items():
         assert UPSTREAM[path].sha256 == sha, path
-    on_disk = sorted(p.relative_to(shared_data).as_posix() for p in (shared_data / "mmlu" / "data").rglob("*.csv"))
+    on_disk = sorted(
+        p.relative_to(shared_data).as_posix()
+        for p in (shared_data / "mmlu" / "data").rglob("*.csv")
+    )
     assert len(on_disk) == 171
     for path in list(listed) + on_disk:
         assert sha256_file(shared_data / path) == UPSTREAM[path].sha256, path

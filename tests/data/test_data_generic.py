@@ -16,9 +16,11 @@ from lmanatomy.data import dataset_input_paths, prepare_dataset, read_prepared, 
 from lmanatomy.data.generic import fetch_hf_dataset, hf_cache_path
 from lmanatomy.errors import ConfigError, DataError
 
-ROWS = [{"uid": "a1", "sentence": "The cat sat.", "language": "en", "y": 1},
-        {"uid": "a2", "sentence": "Le chat dort.", "language": "fr", "y": 0},
-        {"uid": "a3", "sentence": "Der Hund bellt.", "language": "de", "y": 0}]
+ROWS = [
+    {"uid": "a1", "sentence": "The cat sat.", "language": "en", "y": 1},
+    {"uid": "a2", "sentence": "Le chat dort.", "language": "fr", "y": 0},
+    {"uid": "a3", "sentence": "Der Hund bellt.", "language": "de", "y": 0},
+]
 COLUMNS = {"text": "sentence", "id": "uid", "lang": "language", "label": "y"}
 
 
@@ -48,7 +50,10 @@ def test_table_formats_map_their_columns(tmp_path, kind):
 def test_text_format_one_text_per_line_and_blank_lines_refused(tmp_path):
     (tmp_path / "t.txt").write_text("first text\nsecond text\n", encoding="utf-8")
     table = prepare_dataset({"format": "text", "files": ["t.txt"]}, tmp_path).table.to_pandas()
-    assert list(table["id"]) == ["all/t/0", "all/t/1"] and list(table["text"]) == ["first text", "second text"]
+    assert list(table["id"]) == ["all/t/0", "all/t/1"] and list(table["text"]) == [
+        "first text",
+        "second text",
+    ]
     (tmp_path / "t.txt").write_text("first\n\nthird\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"t.txt, line 2: blank line"):
         prepare_dataset({"format": "text", "files": ["t.txt"]}, tmp_path)
@@ -57,8 +62,14 @@ def test_text_format_one_text_per_line_and_blank_lines_refused(tmp_path):
 @pytest.mark.parametrize(
     "content, message",
     [
-        ('{"sentence": "ok"}\n{"other": "x"}\n', r"mine.jsonl, line 2: no field 'sentence' \(mapped to text"),
-        ('{"sentence": "ok"}\n{"sentence": ""}\n', r"mine.jsonl, line 2: field 'sentence' \(mapped to text\) is empty"),
+        (
+            '{"sentence": "ok"}\n{"other": "x"}\n',
+            r"mine.jsonl, line 2: no field 'sentence' \(mapped to text",
+        ),
+        (
+            '{"sentence": "ok"}\n{"sentence": ""}\n',
+            r"mine.jsonl, line 2: field 'sentence' \(mapped to text\) is empty",
+        ),
         ('{"sentence": "ok"}\n{"sentence": 3}\n', r"mine.jsonl, line 2: text should be a string"),
         ('{"sentence": "ok"}\nnot json\n', r"mine.jsonl, line 2: malformed JSON"),
     ],
@@ -66,39 +77,83 @@ def test_text_format_one_text_per_line_and_blank_lines_refused(tmp_path):
 def test_bad_rows_are_named_with_file_and_line(tmp_path, content, message):
     (tmp_path / "mine.jsonl").write_text(content, encoding="utf-8")
     with pytest.raises(DataError, match=message):
-        prepare_dataset({"format": "jsonl", "files": ["mine.jsonl"], "columns": {"text": "sentence"}}, tmp_path)
+        prepare_dataset(
+            {"format": "jsonl", "files": ["mine.jsonl"], "columns": {"text": "sentence"}}, tmp_path
+        )
 
 
 def test_csv_bad_row_names_its_physical_line(tmp_path):
     (tmp_path / "m.csv").write_text('s,score\n"a\nb",1\nc,oops\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"m.csv, line 4: score 'oops' is not a number"):
-        prepare_dataset({"format": "csv", "files": ["m.csv"], "columns": {"text": "s", "score": "score"}}, tmp_path)
+        prepare_dataset(
+            {"format": "csv", "files": ["m.csv"], "columns": {"text": "s", "score": "score"}},
+            tmp_path,
+        )
 
 
 def test_sentence_pairs_with_a_score(tmp_path):
     (tmp_path / "p.jsonl").write_text('{"a": "x y", "b": "x z", "s": 3.5}\n', encoding="utf-8")
-    spec = {"format": "jsonl", "files": ["p.jsonl"], "columns": {"sentence1": "a", "sentence2": "b", "score": "s"}}
+    spec = {
+        "format": "jsonl",
+        "files": ["p.jsonl"],
+        "columns": {"sentence1": "a", "sentence2": "b", "score": "s"},
+    }
     row = prepare_dataset(spec, tmp_path).table.to_pylist()[0]
-    assert (row["text"], row["sentence1"], row["sentence2"], row["score"]) == ("x y", "x y", "x z", 3.5)
+    assert (row["text"], row["sentence1"], row["sentence2"], row["score"]) == (
+        "x y",
+        "x y",
+        "x z",
+        3.5,
+    )
 
 
 def test_prepared_generic_dataset_round_trips_with_its_hash(tmp_path):
     spec = {"format": "jsonl", "files": [_write(tmp_path, "jsonl")], "columns": COLUMNS}
     prepared = prepare_dataset(spec, tmp_path, name="mine")
-    write_prepared(prepared.table, tmp_path / "out.parquet", tmp_path / "out.json", meta=prepared.meta)
+    write_prepared(
+        prepared.table, tmp_path / "out.parquet", tmp_path / "out.json", meta=prepared.meta
+    )
     assert list(read_prepared(tmp_path / "out.parquet")["text"]) == [r["sentence"] for r in ROWS]
-    assert prepared.meta["sources"][0]["path"] == "mine.jsonl" and len(prepared.meta["sources"][0]["sha256"]) == 64
+    assert (
+        prepared.meta["sources"][0]["path"] == "mine.jsonl"
+        and len(prepared.meta["sources"][0]["sha256"]) == 64
+    )
 
 
 @pytest.mark.parametrize(
     "entry, key, words",
     [
-        ({"format": "jsonl", "files": ["x.jsonl"]}, "datasets.mine.columns.text", "needs columns.text"),
-        ({"format": "jsonl", "files": ["absent.jsonl"], "columns": {"text": "t"}}, r"datasets.mine.files\[0\]", "not found under"),
-        ({"format": "text", "files": ["x.jsonl"], "columns": {"text": "t"}}, "datasets.mine.columns", "no columns to map"),
-        ({"format": "boolq", "files": ["x.jsonl"]}, "datasets.mine.files", "applies to the generic formats"),
-        ({"format": "hf", "repo": "o/d", "split": "train", "revision": "main", "columns": {"text": "t"}},
-         "datasets.mine.revision", "not a full 40-hex commit hash"),
+        (
+            {"format": "jsonl", "files": ["x.jsonl"]},
+            "datasets.mine.columns.text",
+            "needs columns.text",
+        ),
+        (
+            {"format": "jsonl", "files": ["absent.jsonl"], "columns": {"text": "t"}},
+            r"datasets.mine.files\[0\]",
+            "not found under",
+        ),
+        (
+            {"format": "text", "files": ["x.jsonl"], "columns": {"text": "t"}},
+            "datasets.mine.columns",
+            "no columns to map",
+        ),
+        (
+            {"format": "boolq", "files": ["x.jsonl"]},
+            "datasets.mine.files",
+            "applies to the generic formats",
+        ),
+        (
+            {
+                "format": "hf",
+                "repo": "o/d",
+                "split": "train",
+                "revision": "main",
+                "columns": {"text": "t"},
+            },
+            "datasets.mine.revision",
+            "not a full 40-hex commit hash",
+        ),
     ],
 )
 def test_config_check_names_the_key(config, tmp_path, entry, key, words):
@@ -122,11 +177,20 @@ def test_hf_dataset_is_cached_under_data_raw_and_read_as_parquet(config, tmp_pat
         calls.append((repo, name, split, revision))
         return Split()
 
-    spec = {"format": "hf", "repo": "org/data", "name": "cfg", "split": "train", "revision": "c" * 40, "columns": COLUMNS}
+    spec = {
+        "format": "hf",
+        "repo": "org/data",
+        "name": "cfg",
+        "split": "train",
+        "revision": "c" * 40,
+        "columns": COLUMNS,
+    }
     config = copy.deepcopy(config)
     config["datasets"]["hub"] = spec
     validate_config(config, SCHEMAS)
-    assert dataset_input_paths(config, "hub") == [f"data/raw/hf/org__data/{'c' * 40}/cfg/train.parquet"]
+    assert dataset_input_paths(config, "hub") == [
+        f"data/raw/hf/org__data/{'c' * 40}/cfg/train.parquet"
+    ]
     raw = tmp_path / "raw"
     fetch_hf_dataset(spec, raw / hf_cache_path(spec), load_dataset=load_dataset)
     assert calls == [("org/data", "cfg", "train", "c" * 40)]
@@ -163,7 +227,12 @@ def test_flores_takes_any_flores200_code_beside_the_short_ones(tmp_path):
     table = prepare_dataset(spec, tmp_path).table.to_pandas()
     assert list(table["lang"]) == ["en", "en", "kor_Hang", "kor_Hang"]
     assert list(table["id"]) == ["dev/en/0", "dev/en/1", "dev/kor_Hang/0", "dev/kor_Hang/1"]
-    with pytest.raises(DataError, match=r"unknown language 'korean' \(known: en, de, fr, es, zh, ja or a FLORES-200 code"):
+    with pytest.raises(
+        DataError,
+        match=r"unknown language 'korean' \(known: en, de, fr, es, zh, ja or a FLORES-200 code",
+    ):
         prepare_dataset({**spec, "languages": ["korean"]}, tmp_path)
-    with pytest.raises(DataError, match=r"language 'fra_Latn': no flores200/dev/fra_Latn.dev under"):
+    with pytest.raises(
+        DataError, match=r"language 'fra_Latn': no flores200/dev/fra_Latn.dev under"
+    ):
         prepare_dataset({**spec, "languages": ["fra_Latn"]}, tmp_path)

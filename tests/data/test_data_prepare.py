@@ -27,7 +27,11 @@ from lmanatomy.data.download import record_path
 from lmanatomy.errors import DataError
 
 DEMO = REPO / "data" / "demo"
-FLORES_SPEC = {"format": "flores200", "splits": ["dev"], "sample": {"n": 25, "per": "lang", "seed": 7}}
+FLORES_SPEC = {
+    "format": "flores200",
+    "splits": ["dev"],
+    "sample": {"n": 25, "per": "lang", "seed": 7},
+}
 
 
 def reference_sample(frame: pd.DataFrame, n: int, per: str | None, seed: int) -> pd.DataFrame:
@@ -36,7 +40,9 @@ def reference_sample(frame: pd.DataFrame, n: int, per: str | None, seed: int) ->
     keep = []
     values = [None] if per is None else list(dict.fromkeys(frame[per]))
     for value in values:
-        group = frame.index.to_numpy() if per is None else frame.index[frame[per] == value].to_numpy()
+        group = (
+            frame.index.to_numpy() if per is None else frame.index[frame[per] == value].to_numpy()
+        )
         chosen = np.random.Generator(np.random.PCG64(seed)).permutation(len(group))[:n]
         keep.extend(group[chosen])
     return frame.loc[sorted(keep)].reset_index(drop=True)
@@ -64,10 +70,14 @@ def test_independent_groups_draw_different_sentences_per_language():
     for lang, kept in lines.items():
         rows = full[full["lang"] == lang]
         key = int.from_bytes(hashlib.sha256(lang.encode()).digest()[:8], "little")
-        chosen = np.random.Generator(np.random.PCG64(np.random.SeedSequence([7, key]))).permutation(len(rows))[:25]
+        chosen = np.random.Generator(np.random.PCG64(np.random.SeedSequence([7, key]))).permutation(
+            len(rows)
+        )[:25]
         assert kept == sorted(rows["line"].to_numpy()[chosen].tolist())
     with pytest.raises(DataError, match="sample.groups is 'mixed'"):
-        prepare_dataset({**FLORES_SPEC, "sample": {**FLORES_SPEC["sample"], "groups": "mixed"}}, DEMO, name="f")
+        prepare_dataset(
+            {**FLORES_SPEC, "sample": {**FLORES_SPEC["sample"], "groups": "mixed"}}, DEMO, name="f"
+        )
 
 
 def test_sampling_is_deterministic_and_seeded():
@@ -82,7 +92,12 @@ def test_sampling_without_per_and_too_small_groups():
     sampled = prepare({"format": "jsts", "sample": {"n": 100, "seed": 3}}, DEMO)
     pd.testing.assert_frame_equal(sampled, reference_sample(full, 100, None, 3))
     assert len(sampled) == 100
-    with pytest.raises(DataError, match=(r"dataset 'js' \(.*demo\): sample.n = 80 but the group split='valid' has only 70 rows")):
+    with pytest.raises(
+        DataError,
+        match=(
+            r"dataset 'js' \(.*demo\): sample.n = 80 but the group split='valid' has only 70 rows"
+        ),
+    ):
         prepare_dataset({"format": "jsts", "sample": {"n": 80, "per": "split"}}, DEMO, name="js")
     with pytest.raises(DataError, match="sample.per: the table has no column 'lang'"):
         sample_rows(full, 3, per="lang")
@@ -95,7 +110,10 @@ def test_prepared_files_are_byte_identical(tmp_path):
         parquet, meta = tmp_path / run / "flores.parquet", tmp_path / run / "flores.json"
         write_prepared(prepared.table, parquet, meta, meta=prepared.meta)
         outputs.append((parquet.read_bytes(), meta.read_bytes()))
-        assert sorted(p.name for p in (tmp_path / run).iterdir()) == ["flores.json", "flores.parquet"]  # no temporaries
+        assert sorted(p.name for p in (tmp_path / run).iterdir()) == [
+            "flores.json",
+            "flores.parquet",
+        ]  # no temporaries
     assert outputs[0] == outputs[1]
     # A DataFrame and the Arrow table of the same content give the same files.
     prepared = prepare_dataset(FLORES_SPEC, DEMO, name="flores")
@@ -105,17 +123,29 @@ def test_prepared_files_are_byte_identical(tmp_path):
 
 def test_sidecar_records_provenance(tmp_path):
     prepared = prepare_dataset(FLORES_SPEC, DEMO, name="flores")
-    sidecar = write_prepared(prepared.table, tmp_path / "f.parquet", tmp_path / "f.json", meta=prepared.meta)
+    sidecar = write_prepared(
+        prepared.table, tmp_path / "f.parquet", tmp_path / "f.json", meta=prepared.meta
+    )
     on_disk = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))
     assert on_disk == sidecar
-    assert on_disk["rows"] == 150 and on_disk["format"] == "flores200" and on_disk["root"] == str(DEMO)
+    assert (
+        on_disk["rows"] == 150 and on_disk["format"] == "flores200" and on_disk["root"] == str(DEMO)
+    )
     assert on_disk["options"]["languages"] == ["en", "de", "fr", "es", "zh", "ja"]
-    assert on_disk["sample"]["rows_before"] == 480 and on_disk["sample"]["rows_per_group"]["ja"] == 25
+    assert (
+        on_disk["sample"]["rows_before"] == 480 and on_disk["sample"]["rows_per_group"]["ja"] == 25
+    )
     assert on_disk["columns"] == FORMATS["flores200"].column_types
     for source in on_disk["sources"]:
         assert source["sha256"] == hashlib.sha256((DEMO / source["path"]).read_bytes()).hexdigest()
-        assert source["upstream"]["pinned"] and source["matches_upstream"] is False  # demo text, not FLORES
-    assert on_disk["origin"] == {"is_demo": True, "subset": False, "text": "demo data written for this project"}
+        assert (
+            source["upstream"]["pinned"] and source["matches_upstream"] is False
+        )  # demo text, not FLORES
+    assert on_disk["origin"] == {
+        "is_demo": True,
+        "subset": False,
+        "text": "demo data written for this project",
+    }
     assert "data: demo data written for this project" in on_disk["notes"]
     schema_meta = pq.read_schema(tmp_path / "f.parquet").metadata
     assert schema_meta[b"lmanatomy.content_sha256"].decode() == on_disk["content_sha256"]
@@ -125,10 +155,15 @@ def test_content_hash_is_of_the_content(tmp_path):
     frame = prepare({"format": "jcommonsenseqa"}, DEMO)
     fmt = FORMATS["jcommonsenseqa"]
     # Independent serialisation of the documented method.
-    digest = hashlib.sha256(json.dumps([[c, t] for c, t in fmt.column_types.items()], separators=(",", ":")).encode() + b"\n")
+    digest = hashlib.sha256(
+        json.dumps([[c, t] for c, t in fmt.column_types.items()], separators=(",", ":")).encode()
+        + b"\n"
+    )
     for row in frame.itertuples(index=False):
         values = [v.item() if hasattr(v, "item") else v for v in row]
-        digest.update(json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+        digest.update(
+            json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        )
     assert content_sha256(frame, fmt) == digest.hexdigest()
     changed = frame.copy()
     changed.loc[3, "choice2"] += "!"
@@ -137,16 +172,24 @@ def test_content_hash_is_of_the_content(tmp_path):
 
 def test_read_prepared_round_trip_and_tampering(tmp_path):
     prepared = prepare_dataset({"format": "hellaswag"}, _hellaswag_root(tmp_path), name="hs")
-    write_prepared(prepared.table, tmp_path / "hs.parquet", tmp_path / "hs.json", meta=prepared.meta)
+    write_prepared(
+        prepared.table, tmp_path / "hs.parquet", tmp_path / "hs.json", meta=prepared.meta
+    )
     back = read_prepared(tmp_path / "hs.parquet")
     assert back["id"].tolist() == prepared.frame["id"].tolist()
     assert [list(e) for e in back["endings"]] == [list(e) for e in prepared.frame["endings"]]
-    table = pq.read_table(tmp_path / "hs.parquet")  # same schema metadata (and recorded hash), one text edited
+    table = pq.read_table(
+        tmp_path / "hs.parquet"
+    )  # same schema metadata (and recorded hash), one text edited
     text = table.column("text").to_pylist()
     text[0] = "edited"
-    forged = table.set_column(table.schema.get_field_index("text"), table.schema.field("text"), pa.array(text))
+    forged = table.set_column(
+        table.schema.get_field_index("text"), table.schema.field("text"), pa.array(text)
+    )
     pq.write_table(forged, tmp_path / "forged.parquet")
-    with pytest.raises(DataError, match=r"forged.parquet: content sha256 .* differs from the recorded"):
+    with pytest.raises(
+        DataError, match=r"forged.parquet: content sha256 .* differs from the recorded"
+    ):
         read_prepared(tmp_path / "forged.parquet")
     (tmp_path / "trunc.parquet").write_bytes((tmp_path / "hs.parquet").read_bytes()[:-100])
     with pytest.raises(DataError, match="trunc.parquet: not a readable Parquet file"):
@@ -156,8 +199,18 @@ def test_read_prepared_round_trip_and_tampering(tmp_path):
 def _hellaswag_root(tmp_path):
     folder = tmp_path / "root" / "hellaswag"
     folder.mkdir(parents=True)
-    lines = [json.dumps({"ind": i, "activity_label": "a", "ctx": f"c{i}", "endings": ["w", "x", "y", "z"], "label": i % 4})
-             for i in range(6)]
+    lines = [
+        json.dumps(
+            {
+                "ind": i,
+                "activity_label": "a",
+                "ctx": f"c{i}",
+                "endings": ["w", "x", "y", "z"],
+                "label": i % 4,
+            }
+        )
+        for i in range(6)
+    ]
     for split in ("train", "val"):
         (folder / f"hellaswag_{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return tmp_path / "root"
@@ -168,8 +221,10 @@ def test_missing_splits_are_recorded(tmp_path):
     (tmp_path / "jglue" / "jnli-v1.1" / "train-v1.1.json").unlink()
     prepared = prepare_dataset({"format": "jnli"}, tmp_path, name="jnli")
     assert prepared.meta["options"]["splits"] == ["valid"]
-    assert prepared.meta["notes"][0] == (f"not in this root, left out: split 'train': no jglue/jnli-v1.1/train-v1.1.json "
-                                         f"under {tmp_path}")
+    assert prepared.meta["notes"][0] == (
+        f"not in this root, left out: split 'train': no jglue/jnli-v1.1/train-v1.1.json "
+        f"under {tmp_path}"
+    )
 
 
 def test_download_root_reads_data_raw_and_says_when_unpinned(tmp_path, monkeypatch):
@@ -180,12 +235,25 @@ def test_download_root_reads_data_raw_and_says_when_unpinned(tmp_path, monkeypat
     for split in ("train", "valid"):
         src = DEMO / "jglue" / "jnli-v1.1" / f"{split}-v1.1.json"
         shutil.copyfile(src, folder / src.name)
-        record_path(folder / src.name).write_text(f"{hashlib.sha256(src.read_bytes()).hexdigest()}  {src.name}\n")
-    record_path(folder / "valid-v1.1.json").write_text("0" * 64 + "  valid-v1.1.json\n")  # a file changed since its fetch
-    with pytest.raises(DataError, match=r"data/raw/jglue/jnli-v1.1/valid-v1.1.json: sha256 mismatch with the hash recorded"):
+        record_path(folder / src.name).write_text(
+            f"{hashlib.sha256(src.read_bytes()).hexdigest()}  {src.name}\n"
+        )
+    record_path(folder / "valid-v1.1.json").write_text(
+        "0" * 64 + "  valid-v1.1.json\n"
+    )  # a file changed since its fetch
+    with pytest.raises(
+        DataError,
+        match=r"data/raw/jglue/jnli-v1.1/valid-v1.1.json: sha256 mismatch with the hash recorded",
+    ):
         prepare_dataset({"format": "jnli"}, None)
     prepared = prepare_dataset({"format": "jnli", "splits": ["train"]}, None, name="jnli")
     assert prepared.meta["root"] == "data/raw"
     (source,) = prepared.meta["sources"]
-    assert source["fetched"] and not source["upstream"]["pinned"] and source["matches_upstream"] is None
-    assert any("sha256 not pinned upstream (trusted on first download" in n for n in prepared.meta["notes"])
+    assert (
+        source["fetched"]
+        and not source["upstream"]["pinned"]
+        and source["matches_upstream"] is None
+    )
+    assert any(
+        "sha256 not pinned upstream (trusted on first download" in n for n in prepared.meta["notes"]
+    )

@@ -31,7 +31,11 @@ DEMO = REPO / "data" / "demo"
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and p.name != "README.md"}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "README.md"
+    }
 
 
 def _manifest() -> dict:
@@ -41,9 +45,17 @@ def _manifest() -> dict:
 def test_csv_records_keep_quoted_newlines_and_give_the_file_back():
     data = b'q1,a,b,c,d,A\n"two\nlines",a,"say ""hi""",c,d,B\r\nstray " quote,a,b,c,d,C\n'
     records = split_records(data, "csv")
-    assert records == [b"q1,a,b,c,d,A\n", b'"two\nlines",a,"say ""hi""",c,d,B\r\n', b'stray " quote,a,b,c,d,C\n']
+    assert records == [
+        b"q1,a,b,c,d,A\n",
+        b'"two\nlines",a,"say ""hi""",c,d,B\r\n',
+        b'stray " quote,a,b,c,d,C\n',
+    ]
     assert b"".join(records) == data
-    assert [next(csv.reader(io.StringIO(r.decode(), newline="")))[5] for r in records] == ["A", "B", "C"]
+    assert [next(csv.reader(io.StringIO(r.decode(), newline="")))[5] for r in records] == [
+        "A",
+        "B",
+        "C",
+    ]
     assert split_records(b"a\nb\n", "lines") == [b"a\n", b"b\n"]
     with pytest.raises(DataError, match="unknown record kind"):
         split_records(b"", "xml")
@@ -72,11 +84,22 @@ def test_the_manifest_hashes_match_the_committed_files():
         data = (REAL / entry["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
         if "rows" in entry:
-            assert entry["rows"] == len(entry["positions"]) == len(split_records(data, "csv" if entry["path"].endswith(".csv") else "lines"))
+            assert (
+                entry["rows"]
+                == len(entry["positions"])
+                == len(split_records(data, "csv" if entry["path"].endswith(".csv") else "lines"))
+            )
     drawn = {e["path"] for e in manifest["files"]}
     on_disk = {str(p.relative_to(REAL)) for p in REAL.rglob("*") if p.is_file()}
-    assert on_disk - drawn == {"README.md", "manifest.json", "flores200/LICENSE-CC-BY-SA", "jglue/LICENSE_from_README.txt",
-                               "mmlu/LICENSE", "humaneval/LICENSE", "knowledge_questions/LICENSE"}
+    assert on_disk - drawn == {
+        "README.md",
+        "manifest.json",
+        "flores200/LICENSE-CC-BY-SA",
+        "jglue/LICENSE_from_README.txt",
+        "mmlu/LICENSE",
+        "humaneval/LICENSE",
+        "knowledge_questions/LICENSE",
+    }
     folders = {path.split("/")[0] for path in drawn}
     assert folders == set(manifest["licenses"])  # every dataset has its license and attribution
 
@@ -87,8 +110,12 @@ def test_flores_languages_keep_the_same_lines():
 
 
 def test_the_rows_llm_jp_eval_2023_11_fixes_as_few_shots_are_in_the_subsets():
-    ids = {name: set(prepare_dataset({"format": name, "splits": ["train"]}, REAL, name=name).frame["id"])
-           for name in ("jsts", "jcommonsenseqa")}
+    ids = {
+        name: set(
+            prepare_dataset({"format": name, "splits": ["train"]}, REAL, name=name).frame["id"]
+        )
+        for name in ("jsts", "jcommonsenseqa")
+    }
     assert {"train/0", "train/1", "train/2", "train/1042"} <= ids["jsts"]
     assert {"train/0", "train/1", "train/2", "train/3"} <= ids["jcommonsenseqa"]
 
@@ -100,19 +127,33 @@ def test_the_subsets_hold_the_samples_the_studies_may_ask_for():
     flores = rows({"format": "flores200", "splits": ["dev"]})
     assert set(flores.groupby("lang").size()) == {200}  # language study: up to 200 per language
     boolq, mmlu = rows({"format": "boolq"}), rows({"format": "mmlu", "subjects": "all"})
-    assert len(boolq) - len(boolq) // 10 >= 200  # lesion holds 10% out for few-shots (no BoolQ train)
+    assert (
+        len(boolq) - len(boolq) // 10 >= 200
+    )  # lesion holds 10% out for few-shots (no BoolQ train)
     assert (mmlu.split == "test").sum() >= 200 and (mmlu.split == "dev").sum() == 285
     assert rows({"format": "jsts"}).sentence1.nunique() >= 1000  # redundancy: 800 train + 200 test
-    assert len(rows({"format": "humaneval"})) == 164 and len(rows({"format": "knowledge_questions"})) == 152
+    assert (
+        len(rows({"format": "humaneval"})) == 164
+        and len(rows({"format": "knowledge_questions"})) == 152
+    )
 
 
 def test_origin_is_read_from_the_manifest_or_the_demo_marker(tmp_path):
     real = origin(REAL, ["jglue/jsts-v1.1/valid-v1.1.json"])
     assert real["subset"] and not real["is_demo"]
-    assert real["text"] == ("real data, subset of 300 of 1,457 rows drawn with seed 0 from "
-                            "jglue/jsts-v1.1/valid-v1.1.json (sha256 7c0bdcb38117)")
-    assert origin(REAL, ["humaneval/HumanEval.jsonl.gz"])["text"] == "real data, complete upstream file"
-    assert origin(DEMO, ["boolq/val.jsonl"]) == {"is_demo": True, "subset": False, "text": "demo data written for this project"}
+    assert real["text"] == (
+        "real data, subset of 300 of 1,457 rows drawn with seed 0 from "
+        "jglue/jsts-v1.1/valid-v1.1.json (sha256 7c0bdcb38117)"
+    )
+    assert (
+        origin(REAL, ["humaneval/HumanEval.jsonl.gz"])["text"]
+        == "real data, complete upstream file"
+    )
+    assert origin(DEMO, ["boolq/val.jsonl"]) == {
+        "is_demo": True,
+        "subset": False,
+        "text": "demo data written for this project",
+    }
     assert origin(tmp_path, ["boolq/val.jsonl"])["text"] == "real data, the upstream files"
     with pytest.raises(DataError, match="lists no entry for boolq/train.jsonl"):
         origin(REAL, ["boolq/train.jsonl"])
@@ -120,15 +161,21 @@ def test_origin_is_read_from_the_manifest_or_the_demo_marker(tmp_path):
 
 def test_prepared_provenance_records_the_origin_and_plan_time_agrees(monkeypatch):
     monkeypatch.chdir(REPO)
-    config = {"data_root": "data/real", "datasets": {"jsts": {"format": "jsts", "splits": ["valid"]},
-                                                      "mmlu": {"format": "mmlu", "subjects": "all"}}}
+    config = {
+        "data_root": "data/real",
+        "datasets": {
+            "jsts": {"format": "jsts", "splits": ["valid"]},
+            "mmlu": {"format": "mmlu", "subjects": "all"},
+        },
+    }
     meta = prepare_dataset(config["datasets"]["jsts"], "data/real", name="jsts").meta
     assert meta["origin"] == dataset_origin(config, "jsts")
     assert f"data: {meta['origin']['text']}" in meta["notes"]
     assert not any("not the pinned upstream" in note for note in meta["notes"])
     mmlu = dataset_origin(config, "mmlu")
-    assert mmlu["rows"] == 399 and mmlu["text"].endswith("from 57 upstream files (sha256 in data/real/manifest.json); "
-                                                         "57 complete files")
+    assert mmlu["rows"] == 399 and mmlu["text"].endswith(
+        "from 57 upstream files (sha256 in data/real/manifest.json); 57 complete files"
+    )
     demo = prepare_dataset({"format": "boolq"}, "data/demo", name="boolq").meta
     assert demo["origin"]["is_demo"] and "data: demo data written for this project" in demo["notes"]
 
@@ -144,17 +191,26 @@ def test_a_changed_file_without_a_manifest_is_still_flagged(tmp_path):
     (tmp_path / "boolq" / "val.jsonl").write_bytes((DEMO / "boolq" / "val.jsonl").read_bytes())
     meta = prepare_dataset({"format": "boolq"}, tmp_path, name="boolq").meta
     assert meta["origin"]["text"] == "real data, the upstream files"
-    assert any("not the pinned upstream files and the root has no subset manifest" in n for n in meta["notes"])
+    assert any(
+        "not the pinned upstream files and the root has no subset manifest" in n
+        for n in meta["notes"]
+    )
 
 
 def test_outputs_state_the_origin_fact_not_a_path_guess():
     from lmanatomy.knowledge.report import questions_note
 
     demo = {"is_demo": True, "subset": False, "text": "demo data written for this project"}
-    meta = {"rows": 152, "root": "data/real", "origin": {"is_demo": False, "subset": False, "text": "real data, complete upstream file"},
-            "sources": [{"path": "q.json", "matches_upstream": True}]}
-    assert questions_note(meta) == ["Questions: 152 questions from data/real, real data, complete upstream file "
-                                    "(the authors' file: sha256 matches the pinned upstream)."]
+    meta = {
+        "rows": 152,
+        "root": "data/real",
+        "origin": {"is_demo": False, "subset": False, "text": "real data, complete upstream file"},
+        "sources": [{"path": "q.json", "matches_upstream": True}],
+    }
+    assert questions_note(meta) == [
+        "Questions: 152 questions from data/real, real data, complete upstream file "
+        "(the authors' file: sha256 matches the pinned upstream)."
+    ]
     assert "not the authors' question file" in questions_note({**meta, "origin": demo})[0]
     with pytest.raises(DataError, match="no 'origin'"):
         questions_note({"rows": 1})
@@ -171,4 +227,7 @@ def test_the_default_config_reads_the_subsets_and_its_samples_fit(config):
     assert [name for name, fact in facts.items() if fact["is_demo"]] == ["knowledge_questions"]
     section = config["redundancy"]
     frame = prepare_dataset(config["datasets"][section["dataset"]], "data/real").frame
-    assert len(choose_sentences(frame, section["train"], section["test"], section["seed"])) == section["train"] + section["test"]
+    assert (
+        len(choose_sentences(frame, section["train"], section["test"], section["seed"]))
+        == section["train"] + section["test"]
+    )

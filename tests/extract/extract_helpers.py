@@ -57,7 +57,11 @@ def reference(model: nn.Module, seqs: list[list[int]]) -> dict[str, list[np.ndar
     adapter = adapter_for(model)
     layers = adapter.decoder_layers(model)
     n_layers = len(layers)
-    linears = [(f"layers.{i}.{name}", mod) for i, layer in enumerate(layers) for name, mod in adapter.linears(layer)]
+    linears = [
+        (f"layers.{i}.{name}", mod)
+        for i, layer in enumerate(layers)
+        for name, mod in adapter.linears(layer)
+    ]
     out: dict[str, list[np.ndarray]] = {}
 
     def add(key: str, value: torch.Tensor) -> None:
@@ -65,8 +69,14 @@ def reference(model: nn.Module, seqs: list[list[int]]) -> dict[str, list[np.ndar
 
     for seq in seqs:
         inputs: dict[str, torch.Tensor] = {}
-        handles = [mod.register_forward_hook(lambda m, a, o, key=key, inputs=inputs: inputs.__setitem__(key, a[0][0].detach().clone()))
-                   for key, mod in linears]
+        handles = [
+            mod.register_forward_hook(
+                lambda m, a, o, key=key, inputs=inputs: inputs.__setitem__(
+                    key, a[0][0].detach().clone()
+                )
+            )
+            for key, mod in linears
+        ]
         try:
             with torch.no_grad():
                 hidden = model(torch.tensor([seq]), output_hidden_states=True).hidden_states
@@ -84,7 +94,10 @@ def reference(model: nn.Module, seqs: list[list[int]]) -> dict[str, list[np.ndar
             for i, layer in enumerate(layers):
                 if adapter.ff_activation is not None and adapter.ff_input is not None:
                     pre = torch.from_numpy(out[f"layers.{i}.{adapter.ff_input}"][-1])
-                    add(f"layers.{i}.{adapter.ff_activation}", adapter.ff_activation_module(layer)(pre))
+                    add(
+                        f"layers.{i}.{adapter.ff_activation}",
+                        adapter.ff_activation_module(layer)(pre),
+                    )
                 add(f"layers.{i}", hidden[i + 1][0] if i < n_layers - 1 else raw)
     return out
 

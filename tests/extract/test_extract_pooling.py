@@ -44,12 +44,21 @@ def test_linears_match_manually_recomputed_linear_outputs(tmp_path, references, 
     ref = references(family, pool_mode == "eos")
     model, _ = model_of(family)
     adapter = adapter_for(model)
-    expected_columns = [f"layers.{i}.{name}" for i, layer in enumerate(adapter.decoder_layers(model))
-                        for name, _ in adapter.linears(layer)]
+    expected_columns = [
+        f"layers.{i}.{name}"
+        for i, layer in enumerate(adapter.decoder_layers(model))
+        for name, _ in adapter.linears(layer)
+    ]
     assert store.columns == expected_columns
     for column in store.columns:
-        np.testing.assert_allclose(store.read(column), _expected(ref, column, pool_mode), **TOL, err_msg=column)
-    n_rows = sum(len(s) for s in sequences(model_of(family)[1], eos=False)) if pool_mode == "all" else len(TEXTS)
+        np.testing.assert_allclose(
+            store.read(column), _expected(ref, column, pool_mode), **TOL, err_msg=column
+        )
+    n_rows = (
+        sum(len(s) for s in sequences(model_of(family)[1], eos=False))
+        if pool_mode == "all"
+        else len(TEXTS)
+    )
     assert store.num_rows == n_rows
 
 
@@ -59,16 +68,30 @@ def test_hidden_states_match_output_hidden_states(tmp_path, references, family, 
     ref = references(family, pool_mode == "eos")
     model, _ = model_of(family)
     n_layers = len(adapter_for(model).decoder_layers(model))
-    normed = _extract(tmp_path, family, "normed", modules="hidden_states", pool=pool_mode, last_layer="normed")
-    raw = _extract(tmp_path, family, "raw", modules="hidden_states", pool=pool_mode, last_layer="raw")
+    normed = _extract(
+        tmp_path, family, "normed", modules="hidden_states", pool=pool_mode, last_layer="normed"
+    )
+    raw = _extract(
+        tmp_path, family, "raw", modules="hidden_states", pool=pool_mode, last_layer="raw"
+    )
     assert normed.columns == [f"hidden_states.{k}" for k in range(n_layers + 1)] == raw.columns
     for k in range(n_layers + 1):
-        np.testing.assert_allclose(normed.read(f"hidden_states.{k}"), _expected(ref, f"hidden_states.{k}", pool_mode), **TOL)
+        np.testing.assert_allclose(
+            normed.read(f"hidden_states.{k}"),
+            _expected(ref, f"hidden_states.{k}", pool_mode),
+            **TOL,
+        )
     for k in range(n_layers):
-        np.testing.assert_array_equal(raw.read(f"hidden_states.{k}"), normed.read(f"hidden_states.{k}"))
+        np.testing.assert_array_equal(
+            raw.read(f"hidden_states.{k}"), normed.read(f"hidden_states.{k}")
+        )
     last = f"hidden_states.{n_layers}"
-    np.testing.assert_allclose(raw.read(last), _expected(ref, "hidden_states.raw", pool_mode), **TOL)
-    assert not np.allclose(raw.read(last), normed.read(last)), "raw and normed last layers must differ"
+    np.testing.assert_allclose(
+        raw.read(last), _expected(ref, "hidden_states.raw", pool_mode), **TOL
+    )
+    assert not np.allclose(raw.read(last), normed.read(last)), (
+        "raw and normed last layers must differ"
+    )
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -78,9 +101,13 @@ def test_raw_last_layer_through_the_final_norm_is_the_normed_one(tmp_path, famil
     model, _ = model_of(family)
     n_layers = len(adapter_for(model).decoder_layers(model))
     raw = _extract(tmp_path, family, "raw", modules="hidden_states", pool="all", last_layer="raw")
-    normed = _extract(tmp_path, family, "normed", modules="hidden_states", pool="all", last_layer="normed")
+    normed = _extract(
+        tmp_path, family, "normed", modules="hidden_states", pool="all", last_layer="normed"
+    )
     with torch.no_grad():
-        through = adapter_for(model).final_norm_module(model)(torch.from_numpy(raw.read(f"hidden_states.{n_layers}")))
+        through = adapter_for(model).final_norm_module(model)(
+            torch.from_numpy(raw.read(f"hidden_states.{n_layers}"))
+        )
     np.testing.assert_allclose(through.numpy(), normed.read(f"hidden_states.{n_layers}"), **TOL)
 
 
@@ -92,13 +119,21 @@ def test_other_roles_match_the_reference(tmp_path, references, family, role):
     adapter = adapter_for(model)
     store = _extract(tmp_path, family, role, modules=role, pool="all")
     n_layers = len(adapter.decoder_layers(model))
-    path = {"ff_activation": adapter.ff_activation, "ff_input": adapter.ff_input, "residual": None}[role]
-    assert store.columns == [f"layers.{i}.{path}" if path else f"layers.{i}" for i in range(n_layers)]
+    path = {"ff_activation": adapter.ff_activation, "ff_input": adapter.ff_input, "residual": None}[
+        role
+    ]
+    assert store.columns == [
+        f"layers.{i}.{path}" if path else f"layers.{i}" for i in range(n_layers)
+    ]
     for column in store.columns:
-        np.testing.assert_allclose(store.read(column), _expected(ref, column, "all"), **TOL, err_msg=column)
+        np.testing.assert_allclose(
+            store.read(column), _expected(ref, column, "all"), **TOL, err_msg=column
+        )
 
 
-@pytest.mark.parametrize("family,module", [("llama", "mlp.down_proj"), ("gpt_neox", "mlp.dense_4h_to_h")])
+@pytest.mark.parametrize(
+    "family,module", [("llama", "mlp.down_proj"), ("gpt_neox", "mlp.dense_4h_to_h")]
+)
 def test_captured_inputs_match_the_recomputed_ff_product(tmp_path, references, family, module):
     """The input of the FF output projection is act(pre) (× up for gated MLPs), recomputed here."""
     ref = references(family, False)
@@ -111,7 +146,10 @@ def test_captured_inputs_match_the_recomputed_ff_product(tmp_path, references, f
         with torch.no_grad():
             product = [act(p) for p in pre]
             if family == "llama":
-                product = [a * torch.from_numpy(u) for a, u in zip(product, ref[f"layers.{i}.mlp.up_proj"], strict=True)]
+                product = [
+                    a * torch.from_numpy(u)
+                    for a, u in zip(product, ref[f"layers.{i}.mlp.up_proj"], strict=True)
+                ]
         expected = pool([p.numpy() for p in product], "mean")
         np.testing.assert_allclose(store.read(f"layers.{i}.{module}"), expected, **TOL)
 
@@ -133,6 +171,10 @@ def test_other_families_hidden_states(tmp_path, references, family):
     """The remaining adapter families: hidden states and linears agree with the reference too."""
     ref = references(family, False)
     for modules in ("hidden_states", "linears"):
-        store = _extract(tmp_path, family, modules, modules=modules, pool="mean", last_layer="normed")
+        store = _extract(
+            tmp_path, family, modules, modules=modules, pool="mean", last_layer="normed"
+        )
         for column in store.columns:
-            np.testing.assert_allclose(store.read(column), _expected(ref, column, "mean"), **TOL, err_msg=column)
+            np.testing.assert_allclose(
+                store.read(column), _expected(ref, column, "mean"), **TOL, err_msg=column
+            )

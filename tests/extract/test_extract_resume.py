@@ -33,15 +33,24 @@ extract(model, tok, texts,
 
 
 def _start(script: Path, out: Path, slow: float) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.Popen([sys.executable, str(script), str(out), str(slow)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.Popen(
+        [sys.executable, str(script), str(out), str(slow)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _kill_when(proc: subprocess.Popen, path: Path, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
-        assert proc.poll() is None, f"worker ended before {path.name} existed:\n{proc.stdout.read().decode()[-3000:]}"
+        assert proc.poll() is None, (
+            f"worker ended before {path.name} existed:\n{proc.stdout.read().decode()[-3000:]}"
+        )
         assert time.monotonic() < deadline, f"{path.name} never appeared"
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
@@ -69,7 +78,11 @@ def test_killed_twice_then_resumed_is_byte_identical(tmp_path):
     assert last.wait(timeout=300) == 0, last.stdout.read().decode()[-3000:]
 
     expected, found = _files(reference), _files(resumed)
-    assert sorted(expected) == sorted(found) == ["_manifest.json", "_plan.json"] + [f"part-{i:05d}.parquet" for i in range(14)]
+    assert (
+        sorted(expected)
+        == sorted(found)
+        == ["_manifest.json", "_plan.json"] + [f"part-{i:05d}.parquet" for i in range(14)]
+    )
     for name in expected:
         assert found[name] == expected[name], name
 
@@ -77,7 +90,16 @@ def test_killed_twice_then_resumed_is_byte_identical(tmp_path):
 def _store(tmp_path, name, texts=TEXTS, **spec):
     model, tok = model_of("llama")
     spec = {"modules": "linears", "pool": "mean", "batch_size": 2, "rows_per_shard": 2, **spec}
-    return extract(model, tok, texts, spec, tmp_path / name, ids=IDS[: len(texts)], labels=LABELS[: len(texts)], progress=False)
+    return extract(
+        model,
+        tok,
+        texts,
+        spec,
+        tmp_path / name,
+        ids=IDS[: len(texts)],
+        labels=LABELS[: len(texts)],
+        progress=False,
+    )
 
 
 def test_truncated_and_foreign_shards_are_recomputed_on_resume(tmp_path, caplog):
@@ -85,8 +107,8 @@ def test_truncated_and_foreign_shards_are_recomputed_on_resume(tmp_path, caplog)
     before = _files(store.path)
     other = _store(tmp_path, "other", texts=[t + " more" for t in TEXTS])
     part1, part2 = store.path / "part-00001.parquet", store.path / "part-00002.parquet"
-    part1.write_bytes(part1.read_bytes()[:-100])           # truncated: footer gone
-    shutil.copy(other.path / "part-00002.parquet", part2)   # foreign: same schema, other texts
+    part1.write_bytes(part1.read_bytes()[:-100])  # truncated: footer gone
+    shutil.copy(other.path / "part-00002.parquet", part2)  # foreign: same schema, other texts
     (store.path / ".part-00003.parquet.tmp").write_bytes(b"half a shard")
     with caplog.at_level(logging.WARNING, logger="lmanatomy.extract"):
         _store(tmp_path, "store")
@@ -101,7 +123,10 @@ def test_a_changed_plan_starts_the_store_over(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="lmanatomy.extract"):
         store = _store(tmp_path, "store", rows_per_shard=5)
     assert "plan changed" in caplog.text
-    assert sorted(p.name for p in store.path.glob("part-*.parquet")) == ["part-00000.parquet", "part-00001.parquet"]
+    assert sorted(p.name for p in store.path.glob("part-*.parquet")) == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+    ]
     assert _files(store.path) == _files(_store(tmp_path, "fresh", rows_per_shard=5).path)
 
 

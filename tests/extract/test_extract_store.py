@@ -16,13 +16,24 @@ from lmanatomy.extract.shards import FINGERPRINT_KEY
 def store(tmp_path):
     model, tok = model_of("llama")
     spec = {"modules": "linears", "pool": "mean", "batch_size": 2, "rows_per_shard": 3}
-    return extract(model, tok, TEXTS, spec, tmp_path / "store", ids=IDS, labels=LABELS, progress=False)
+    return extract(
+        model, tok, TEXTS, spec, tmp_path / "store", ids=IDS, labels=LABELS, progress=False
+    )
 
 
 def _other(tmp_path, name="other"):
     model, tok = model_of("llama")
     spec = {"modules": "linears", "pool": "mean", "batch_size": 2, "rows_per_shard": 3}
-    return extract(model, tok, [t + "!" for t in TEXTS], spec, tmp_path / name, ids=IDS, labels=LABELS, progress=False)
+    return extract(
+        model,
+        tok,
+        [t + "!" for t in TEXTS],
+        spec,
+        tmp_path / name,
+        ids=IDS,
+        labels=LABELS,
+        progress=False,
+    )
 
 
 def test_read_and_stream_agree_per_column_and_row_range(store):
@@ -31,9 +42,13 @@ def test_read_and_stream_agree_per_column_and_row_range(store):
     widths = [store.widths[c] for c in columns]
     assert whole.shape == (len(TEXTS), sum(widths)) and whole.dtype == np.float32
     np.testing.assert_array_equal(whole[:, : widths[0]], store.read(columns[0]))
-    np.testing.assert_array_equal(whole[:, widths[0]:], store.read(columns[1]))
+    np.testing.assert_array_equal(whole[:, widths[0] :], store.read(columns[1]))
     chunks = list(store.iter_chunks(columns, rows=(2, 7)))
-    assert [(c.start, c.stop) for c in chunks] == [(2, 3), (3, 6), (6, 7)]  # one chunk per shard touched
+    assert [(c.start, c.stop) for c in chunks] == [
+        (2, 3),
+        (3, 6),
+        (6, 7),
+    ]  # one chunk per shard touched
     assert all(list(c.arrays) == columns for c in chunks)
     np.testing.assert_array_equal(np.concatenate([c.stacked() for c in chunks]), whole[2:7])
     np.testing.assert_array_equal(store.read(columns, rows=slice(2, 7)), whole[2:7])
@@ -92,7 +107,9 @@ def test_missing_shard_is_detected(store):
 
 def test_foreign_shard_is_detected(store, tmp_path):
     other = _other(tmp_path)
-    (store.path / "part-00001.parquet").write_bytes((other.path / "part-00001.parquet").read_bytes())
+    (store.path / "part-00001.parquet").write_bytes(
+        (other.path / "part-00001.parquet").read_bytes()
+    )
     with pytest.raises(StoreError, match="part-00001.parquet belongs to another extraction"):
         open_store(store.path)
 
@@ -111,7 +128,9 @@ def test_schema_different_from_the_manifest_is_detected(store):
     column (a hand-edited or half-converted file)."""
     path = store.path / "part-00000.parquet"
     table = pq.read_table(path)
-    table = table.drop_columns(["layers.0.mlp.up_proj"]).replace_schema_metadata(table.schema.metadata)
+    table = table.drop_columns(["layers.0.mlp.up_proj"]).replace_schema_metadata(
+        table.schema.metadata
+    )
     assert table.schema.metadata[FINGERPRINT_KEY] == store.fingerprint.encode()
     pq.write_table(table, path)
     with pytest.raises(StoreError, match="part-00000.parquet has columns"):
@@ -119,7 +138,9 @@ def test_schema_different_from_the_manifest_is_detected(store):
 
 
 def test_unlisted_shard_is_detected(store):
-    (store.path / "part-00099.parquet").write_bytes((store.path / "part-00000.parquet").read_bytes())
+    (store.path / "part-00099.parquet").write_bytes(
+        (store.path / "part-00000.parquet").read_bytes()
+    )
     with pytest.raises(StoreError, match="part-00099.parquet is not listed"):
         open_store(store.path)
 

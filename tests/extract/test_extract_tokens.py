@@ -18,8 +18,16 @@ HIDDEN_EOS = dict(modules="hidden_states", pool="eos", batch_size=3, rows_per_sh
 
 def _run(tmp_path, name, tokenizer=None, family="llama", padding_side="right", **spec):
     model, tok = model_of(family)
-    return extract(model, tokenizer or tok, TEXTS, {**HIDDEN_EOS, **spec}, tmp_path / name, ids=IDS, progress=False,
-                   padding_side=padding_side)
+    return extract(
+        model,
+        tokenizer or tok,
+        TEXTS,
+        {**HIDDEN_EOS, **spec},
+        tmp_path / name,
+        ids=IDS,
+        progress=False,
+        padding_side=padding_side,
+    )
 
 
 def test_eos_is_appended_when_the_tokenizer_does_not_add_it(tmp_path):
@@ -50,8 +58,11 @@ def test_truncation_keeps_the_eos_as_last_token(tmp_path):
     truncated = [s[:4] + [tok.eos_token_id] for s in sequences(tok)]
     assert store.manifest["num_tokens"] == sum(map(len, truncated))
     ref = reference(model, truncated)
-    for column, key in [("hidden_states.0", "hidden_states.0"), ("hidden_states.1", "hidden_states.1"),
-                        ("hidden_states.2", "hidden_states.raw")]:
+    for column, key in [
+        ("hidden_states.0", "hidden_states.0"),
+        ("hidden_states.1", "hidden_states.1"),
+        ("hidden_states.2", "hidden_states.raw"),
+    ]:
         np.testing.assert_allclose(store.read(column), pool(ref[key], "eos"), **TOL)
 
 
@@ -130,8 +141,13 @@ def test_probe_defaults_are_the_schemas():
             assert getattr(probe, key) == prop["default"], key
     from lmanatomy.extract import probe as probe_module
 
-    enums = {"modules": probe_module.MODULE_ROLES, "capture": probe_module.CAPTURES, "pool": probe_module.POOLS,
-             "last_layer": probe_module.LAST_LAYERS, "dtype": probe_module.STORE_DTYPES}
+    enums = {
+        "modules": probe_module.MODULE_ROLES,
+        "capture": probe_module.CAPTURES,
+        "pool": probe_module.POOLS,
+        "last_layer": probe_module.LAST_LAYERS,
+        "dtype": probe_module.STORE_DTYPES,
+    }
     for key, values in enums.items():
         assert list(values) == properties[key]["enum"], key
 

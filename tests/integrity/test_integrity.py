@@ -89,12 +89,16 @@ def test_a_store_shard_takes_the_store_manifest_with_it(tmp_path):
     store = tmp_path / "run" / "activations" / "m" / "d" / "p"
     shards = [_parquet(store / f"part-{i:05d}.parquet") for i in range(2)]
     (store / "_plan.json").write_text("{}")
-    (store / "_manifest.json").write_text(json.dumps({"shards": [{"file": s.name} for s in shards]}))
+    (store / "_manifest.json").write_text(
+        json.dumps({"shards": [{"file": s.name} for s in shards]})
+    )
     shards[1].write_bytes(shards[1].read_bytes()[:-10])
     damaged, lines = _sweep(tmp_path / "run")
     assert damaged[0].rebuild == (store / "_manifest.json",)
     assert not shards[1].exists() and not (store / "_manifest.json").exists()
-    assert shards[0].exists() and (store / "_plan.json").exists()  # the intact shard is resumed from
+    assert (
+        shards[0].exists() and (store / "_plan.json").exists()
+    )  # the intact shard is resumed from
     assert "_manifest.json" in lines[0]
 
 
@@ -108,7 +112,9 @@ def test_a_json_that_lists_the_file_goes_with_it(tmp_path, monkeypatch):
     part.write_text(json.dumps({"shards": [{"shard": str(shard)}, {"shard": str(other)}]}))
     unrelated = root / "data" / "cat.json"
     unrelated.parent.mkdir(parents=True)
-    unrelated.write_text(json.dumps({"parquet": "Cat.parquet", "note": f"see {shard} (prose, not a path value)"}))
+    unrelated.write_text(
+        json.dumps({"parquet": "Cat.parquet", "note": f"see {shard} (prose, not a path value)"})
+    )
     shard.write_bytes(b"")
     damaged, _ = _sweep(root)
     assert damaged[0].vouchers == (part,)

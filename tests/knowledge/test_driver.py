@@ -15,7 +15,9 @@ from lmanatomy.knowledge.shards import read_word, shard_metadata, shard_path
 from lmanatomy.testing import save_model_dir, tiny_model
 
 PROMPTS = {
-    "the": WordPrompts("the", ("The quick brown fox jumps over", "Le renard saute par-dessus"), " the"),
+    "the": WordPrompts(
+        "the", ("The quick brown fox jumps over", "Le renard saute par-dessus"), " the"
+    ),
     "The": WordPrompts("The", ("Question: is the sky blue? Answer: yes.",), "The"),
 }
 
@@ -48,27 +50,42 @@ def test_parts_cover_the_checkpoint_word_grid_once():
     assert list(parts) == ["0000", "0001", "0002", "0003"]
     assert parts["0001"] == {"checkpoints": ["c0", "c1"], "words": ["w3"]}
     assert [len(part_items(p)) for p in parts.values()] == [6, 2, 3, 1]
-    assert sorted(i for p in parts.values() for i in part_items(p)) == sorted((c, w) for c in ["c0", "c1", "c2"] for w in ["w0", "w1", "w2", "w3"])
+    assert sorted(i for p in parts.values() for i in part_items(p)) == sorted(
+        (c, w) for c in ["c0", "c1", "c2"] for w in ["w0", "w1", "w2", "w3"]
+    )
     assert len(plan_parts(["c"] * 1, ["w"], None, None)) == 1
     assert len(plan_parts([f"c{i}" for i in range(20)], [f"w{i}" for i in range(38)], 1, 1)) == 760
 
 
 def test_shards_hold_each_prompt_and_their_mean(tmp_path, checkpoints, tokenizer, calls):
     items = [(c, w) for c in checkpoints for w in PROMPTS]
-    records = attribute_part(items, checkpoints, PROMPTS, AttributionSettings(steps=4), tmp_path, log=lambda m: None)
+    records = attribute_part(
+        items, checkpoints, PROMPTS, AttributionSettings(steps=4), tmp_path, log=lambda m: None
+    )
     assert [(r["checkpoint"], r["word"]) for r in records] == items
     model, _ = tiny_model("gpt_neox", seed=1, tokenizer=tokenizer)
     target = tokenizer.encode(" the", add_special_tokens=False)[0]
-    direct = batched_attributions(model, [encode_prompt(tokenizer, p) for p in PROMPTS["the"].prompts], [target, target], steps=4)
+    direct = batched_attributions(
+        model,
+        [encode_prompt(tokenizer, p) for p in PROMPTS["the"].prompts],
+        [target, target],
+        steps=4,
+    )
     layers, neurons, matrix = read_word(tmp_path, ["step0", "step8"], "the")
-    assert len(layers) == 2 * 32 and list(neurons[:3]) == [0, 1, 2] and list(layers[[0, 32]]) == [0, 1]
-    np.testing.assert_allclose(matrix[1], direct.scores.mean(axis=0).reshape(-1), rtol=1e-6, atol=1e-12)
+    assert (
+        len(layers) == 2 * 32 and list(neurons[:3]) == [0, 1, 2] and list(layers[[0, 32]]) == [0, 1]
+    )
+    np.testing.assert_allclose(
+        matrix[1], direct.scores.mean(axis=0).reshape(-1), rtol=1e-6, atol=1e-12
+    )
     meta = shard_metadata(shard_path(tmp_path, "step8", "the"))
     assert meta["target_tokens"] == ["Ġthe"] and not meta["first_token_only"]
     np.testing.assert_allclose(meta["probability"], direct.probability, rtol=1e-6)
 
 
-def test_a_rerun_skips_complete_shards_and_redoes_missing_or_broken_ones(tmp_path, checkpoints, calls):
+def test_a_rerun_skips_complete_shards_and_redoes_missing_or_broken_ones(
+    tmp_path, checkpoints, calls
+):
     items = [(c, w) for c in checkpoints for w in PROMPTS]
     settings = AttributionSettings(steps=3, max_rows=6)  # one word per engine call
     attribute_part(items, checkpoints, PROMPTS, settings, tmp_path, log=lambda m: None)
@@ -81,7 +98,14 @@ def test_a_rerun_skips_complete_shards_and_redoes_missing_or_broken_ones(tmp_pat
     attribute_part(items, checkpoints, PROMPTS, settings, tmp_path, log=lambda m: None)
     assert sorted(calls) == [1, 2]
     calls.clear()
-    attribute_part(items, checkpoints, PROMPTS, AttributionSettings(steps=4, max_rows=6), tmp_path, log=lambda m: None)
+    attribute_part(
+        items,
+        checkpoints,
+        PROMPTS,
+        AttributionSettings(steps=4, max_rows=6),
+        tmp_path,
+        log=lambda m: None,
+    )
     assert sum(calls) == 6, "other settings: every shard is recomputed"
     assert not list(tmp_path.rglob(".*tmp*")), "no temporary shard left behind"
 
@@ -89,8 +113,22 @@ def test_a_rerun_skips_complete_shards_and_redoes_missing_or_broken_ones(tmp_pat
 def test_a_multi_token_word_stops_the_part_unless_first_token_is_asked(tmp_path, checkpoints):
     prompts = {"fox": WordPrompts("fox", ("The quick brown",), " fox")}
     with pytest.raises(DataError, match=r"' fox' is 3 tokens"):
-        attribute_part([("step0", "fox")], checkpoints, prompts, AttributionSettings(steps=2), tmp_path, log=lambda m: None)
-    attribute_part([("step0", "fox")], checkpoints, prompts, AttributionSettings(steps=2, multi_token="first"), tmp_path, log=lambda m: None)
+        attribute_part(
+            [("step0", "fox")],
+            checkpoints,
+            prompts,
+            AttributionSettings(steps=2),
+            tmp_path,
+            log=lambda m: None,
+        )
+    attribute_part(
+        [("step0", "fox")],
+        checkpoints,
+        prompts,
+        AttributionSettings(steps=2, multi_token="first"),
+        tmp_path,
+        log=lambda m: None,
+    )
     meta = shard_metadata(shard_path(tmp_path, "step0", "fox"))
     assert meta["first_token_only"] and meta["target_tokens"] == ["Ġf", "o", "x"]
 
@@ -104,9 +142,13 @@ def test_prompts_come_from_the_question_table_in_order():
     import pandas as pd
 
     table = pd.DataFrame({"word": ["Cat", "Dog", "Cat"], "question": ["q1?", "q2?", "q3?"]})
-    prompts = word_prompts(questions_by_word(table), ["Cat"], "Q. {question} A.", leading_space=True)
+    prompts = word_prompts(
+        questions_by_word(table), ["Cat"], "Q. {question} A.", leading_space=True
+    )
     assert prompts["Cat"] == WordPrompts("Cat", ("Q. q1? A.", "Q. q3? A."), " Cat")
-    assert word_prompts(questions_by_word(table), ["Cat"], "{question}", False, prompts_per_word=1)["Cat"].prompts == ("q1?",)
+    assert word_prompts(questions_by_word(table), ["Cat"], "{question}", False, prompts_per_word=1)[
+        "Cat"
+    ].prompts == ("q1?",)
     with pytest.raises(DataError, match="no questions for word 'Fox'"):
         word_prompts(questions_by_word(table), ["Fox"], "{question}", False)
     with pytest.raises(DataError, match="lacks column"):
@@ -114,14 +156,24 @@ def test_prompts_come_from_the_question_table_in_order():
 
 
 def test_the_authors_question_file_gives_four_prompts_for_each_of_the_38_words(shared_data):
-    from lmanatomy.data import load
-    from lmanatomy.knowledge.groups import PAPER_GROUPS, ordered_words
     import yaml
 
     from conftest import REPO
+    from lmanatomy.data import load
+    from lmanatomy.knowledge.groups import PAPER_GROUPS, ordered_words
 
-    paper = yaml.safe_load((REPO / "config" / "papers" / "ariyama2025.yaml").read_text(encoding="utf-8"))["knowledge"]
+    paper = yaml.safe_load(
+        (REPO / "config" / "papers" / "ariyama2025.yaml").read_text(encoding="utf-8")
+    )["knowledge"]
     questions = questions_by_word(load("knowledge_questions", shared_data))
-    prompts = word_prompts(questions, ordered_words(PAPER_GROUPS), paper["template"], leading_space=paper["leading_space"])
+    prompts = word_prompts(
+        questions,
+        ordered_words(PAPER_GROUPS),
+        paper["template"],
+        leading_space=paper["leading_space"],
+    )
     assert len(prompts) == 38 and all(len(p.prompts) == 4 for p in prompts.values())
-    assert prompts["Cat"].prompts[0].startswith("Answer the following question in one word: Q. ") and prompts["Cat"].target == " Cat"
+    assert (
+        prompts["Cat"].prompts[0].startswith("Answer the following question in one word: Q. ")
+        and prompts["Cat"].target == " Cat"
+    )

@@ -7,12 +7,17 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
 from conftest import REPO
-from lmanatomy.errors import DataError, NumericalError
-from lmanatomy.errors import ConfigError
+from lmanatomy.errors import ConfigError, DataError, NumericalError
 from lmanatomy.knowledge.emd import METRICS, assemble, distances, emd2
 from lmanatomy.knowledge.groups import PAPER_GROUPS, ordered_words
 from lmanatomy.knowledge.plan import shard_pairs, word_pairs
-from lmanatomy.knowledge.stats import comparison_grid, headline_column, scores_by_metric, table2, word_comparisons
+from lmanatomy.knowledge.stats import (
+    comparison_grid,
+    headline_column,
+    scores_by_metric,
+    table2,
+    word_comparisons,
+)
 from lmanatomy.report import load_paper_values
 
 PAPER_VALUES = load_paper_values(REPO / "workflow" / "report" / "paper_values.yaml")
@@ -45,7 +50,9 @@ def test_emd_of_a_small_shift_is_the_shift():
     assert emd2(p1, p1 + v, metric="sqeuclidean") == pytest.approx(0.25)
     assert emd2(p1, p1) == 0.0
     # one cloud at two points, the other split unevenly in space: half the mass moves 2, half 0
-    assert emd2(np.array([[0.0], [2.0]]), np.array([[0.0], [0.0]]), metric="euclidean") == pytest.approx(1.0)
+    assert emd2(
+        np.array([[0.0], [2.0]]), np.array([[0.0], [0.0]]), metric="euclidean"
+    ) == pytest.approx(1.0)
 
 
 def test_w2_is_the_root_of_the_squared_euclidean_optimum_and_w1_solves_its_own_problem():
@@ -55,7 +62,9 @@ def test_w2_is_the_root_of_the_squared_euclidean_optimum_and_w1_solves_its_own_p
     p1, p2 = rng.normal(size=(20, 4)), rng.normal(0.5, 1.5, size=(20, 4))
     squared = cdist(p1, p2, "sqeuclidean")
     rows, cols = linear_sum_assignment(squared)
-    assert emd2(p1, p2, metric="w2") == pytest.approx(np.sqrt(squared[rows, cols].mean()), rel=1e-10)
+    assert emd2(p1, p2, metric="w2") == pytest.approx(
+        np.sqrt(squared[rows, cols].mean()), rel=1e-10
+    )
     plain = cdist(p1, p2)
     rows, cols = linear_sum_assignment(plain)
     assert emd2(p1, p2, metric="euclidean") == pytest.approx(plain[rows, cols].mean(), rel=1e-10)
@@ -91,7 +100,9 @@ def test_pairs_are_sharded_exactly_once_and_assembled_symmetrically():
     np.testing.assert_allclose(matrix.to_numpy(), expected)
     # every metric is in the shards: each point moves by |i - j|·√2, so W2² = 2|i - j|², W2 = W1
     assert list(tables[0].columns) == ["word_1", "word_2", "distance", *METRICS]
-    np.testing.assert_allclose(assemble(tables, words, column="sqeuclidean").to_numpy(), expected**2)
+    np.testing.assert_allclose(
+        assemble(tables, words, column="sqeuclidean").to_numpy(), expected**2
+    )
     np.testing.assert_allclose(assemble(tables, words, column="w2").to_numpy(), expected)
     with pytest.raises(DataError, match="no column 'cosine'"):
         assemble(tables, words, column="cosine")
@@ -103,8 +114,18 @@ def test_pairs_are_sharded_exactly_once_and_assembled_symmetrically():
 
 GROUPS = {"A": ["a1", "a2", "a3"], "B": ["b1", "b2"]}
 # Hand-made distances (upper triangle); per row, the own-group mean is the threshold.
-PAIRS = {("a1", "a2"): 1, ("a1", "a3"): 3, ("a2", "a3"): 2, ("b1", "b2"): 2, ("a1", "b1"): 5, ("a1", "b2"): 1.5,
-         ("a2", "b1"): 1, ("a2", "b2"): 4, ("a3", "b1"): 2.6, ("a3", "b2"): 2.4}
+PAIRS = {
+    ("a1", "a2"): 1,
+    ("a1", "a3"): 3,
+    ("a2", "a3"): 2,
+    ("b1", "b2"): 2,
+    ("a1", "b1"): 5,
+    ("a1", "b2"): 1.5,
+    ("a2", "b1"): 1,
+    ("a2", "b2"): 4,
+    ("a3", "b1"): 2.6,
+    ("a3", "b2"): 2.4,
+}
 
 
 def _matrix():
@@ -123,17 +144,28 @@ def test_table2_counts_hits_against_the_own_group_mean():
     assert per_word["hits"].to_dict() == {"a1": 1, "a2": 1, "a3": 1, "b1": 2, "b2": 2}
     assert per_word.loc["a3", "group_mean"] == 2.5
     table = table2(_matrix(), GROUPS).set_index("group")
-    assert table.loc["A", "hits"] == 3 and table.loc["A", "comparisons"] == 6 and table.loc["A", "comparisons_as_paper"] == 9
+    assert (
+        table.loc["A", "hits"] == 3
+        and table.loc["A", "comparisons"] == 6
+        and table.loc["A", "comparisons_as_paper"] == 9
+    )
     assert table.loc["A", "score_corrected"] == pytest.approx(50.0)
     assert table.loc["A", "score_as_paper"] == pytest.approx(100 * 3 / 9)
     assert table.loc["B", "score_corrected"] == pytest.approx(100 * 4 / 6)
     assert table.loc["B", "score_as_paper"] == pytest.approx(50.0)
-    assert headline_column("as_paper") == "score_as_paper" and headline_column("corrected") == "score_corrected"
+    assert (
+        headline_column("as_paper") == "score_as_paper"
+        and headline_column("corrected") == "score_corrected"
+    )
     # The interval resamples words: a plain loop over the same seeded draws of group A's 3 words
     # (hits 1, 1, 1; 2 comparisons each, 3 as the paper counts) — every resample scores 50
     # (corrected) and 33.3 (as paper).
-    assert table.loc["A", ["score_corrected_ci95_low", "score_corrected_ci95_high"]].tolist() == pytest.approx([50.0, 50.0])
-    assert table.loc["A", ["score_as_paper_ci95_low", "score_as_paper_ci95_high"]].tolist() == pytest.approx([100 / 3, 100 / 3])
+    assert table.loc[
+        "A", ["score_corrected_ci95_low", "score_corrected_ci95_high"]
+    ].tolist() == pytest.approx([50.0, 50.0])
+    assert table.loc[
+        "A", ["score_as_paper_ci95_low", "score_as_paper_ci95_high"]
+    ].tolist() == pytest.approx([100 / 3, 100 / 3])
     with pytest.raises(ConfigError, match="knowledge.denominator"):
         headline_column("code")
 
@@ -146,7 +178,9 @@ def test_word_bootstrap_against_a_plain_loop():
     hits, comparisons = np.array([5, 0, 3, 7, 2]), np.array([8, 8, 8, 8, 8])
     draws = np.random.default_rng(0).integers(0, 5, size=(1000, 5))
     scores = [100 * sum(hits[i] for i in row) / sum(comparisons[i] for i in row) for row in draws]
-    assert word_bootstrap(hits, comparisons) == pytest.approx(tuple(np.quantile(scores, [0.025, 0.975])))
+    assert word_bootstrap(hits, comparisons) == pytest.approx(
+        tuple(np.quantile(scores, [0.025, 0.975]))
+    )
     low, high = word_bootstrap(hits, comparisons)
     assert low < 100 * hits.sum() / comparisons.sum() < high
     assert np.isnan(word_bootstrap(hits[:1], comparisons[:1])).all()
@@ -163,9 +197,19 @@ def test_the_papers_table2_comes_out_exactly_only_with_the_codes_denominator():
     total = sum(sizes.values())
     for group, size in sizes.items():
         as_paper, corrected = size * (total - size) + size, size * (total - size)
-        assert round(100 * PAPER_HITS[group] / as_paper, 1) == PAPER_VALUES["knowledge"]["values"][group]
-        reproducible = [h for h in range(corrected + 1) if round(100 * h / corrected, 1) == PAPER_VALUES["knowledge"]["values"][group]]
-        assert (reproducible == []) == (group != "countries"), (group, reproducible)  # countries: 142/336 = 42.26 too
+        assert (
+            round(100 * PAPER_HITS[group] / as_paper, 1)
+            == PAPER_VALUES["knowledge"]["values"][group]
+        )
+        reproducible = [
+            h
+            for h in range(corrected + 1)
+            if round(100 * h / corrected, 1) == PAPER_VALUES["knowledge"]["values"][group]
+        ]
+        assert (reproducible == []) == (group != "countries"), (
+            group,
+            reproducible,
+        )  # countries: 142/336 = 42.26 too
 
 
 def test_table2_on_the_papers_words_uses_those_denominators():
@@ -178,15 +222,24 @@ def test_table2_on_the_papers_words_uses_those_denominators():
     for word in words:
         matrix.loc[word, word] = 0.0
     table = table2(matrix, PAPER_GROUPS).set_index("group")
-    assert table["comparisons_as_paper"].to_dict() == {"animals": 248, "colors": 224, "countries": 350, "languages": 270}
+    assert table["comparisons_as_paper"].to_dict() == {
+        "animals": 248,
+        "colors": 224,
+        "countries": 350,
+        "languages": 270,
+    }
     assert (table["score_corrected"] == 100.0).all()
     assert table.loc["animals", "score_as_paper"] == pytest.approx(100 * 240 / 248)
 
 
 def test_scores_by_metric_gives_both_columns_per_metric():
     flipped = _matrix()
-    flipped.loc["a1", "b2"] = flipped.loc["b2", "a1"] = 9.0  # a1: b2 becomes a hit; b2: a1 becomes a hit
-    scores = scores_by_metric({"sqeuclidean": _matrix(), "euclidean": flipped}, GROUPS).set_index(["metric", "group"])
+    flipped.loc["a1", "b2"] = flipped.loc["b2", "a1"] = (
+        9.0  # a1: b2 becomes a hit; b2: a1 becomes a hit
+    )
+    scores = scores_by_metric({"sqeuclidean": _matrix(), "euclidean": flipped}, GROUPS).set_index(
+        ["metric", "group"]
+    )
     assert scores.loc[("sqeuclidean", "A"), "score_corrected"] == pytest.approx(50.0)
     assert scores.loc[("euclidean", "A"), "score_corrected"] == pytest.approx(100 * 4 / 6)
     assert scores.loc[("euclidean", "B"), "score_as_paper"] == pytest.approx(100 * 5 / 8)

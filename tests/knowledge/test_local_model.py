@@ -16,17 +16,41 @@ from lmanatomy.models.local import (
 )
 from lmanatomy.models.registry import parse_entry
 
-QUESTIONS = {"Cat": ["Which pet purrs?", "Which animal chases mice?"], "Dog": ["Which pet barks?", "Which animal fetches sticks?"],
-             "Red": ["What color is a tomato?", "What color is blood?"], "Blue": ["What color is the sky?", "What color is the sea?"]}
+QUESTIONS = {
+    "Cat": ["Which pet purrs?", "Which animal chases mice?"],
+    "Dog": ["Which pet barks?", "Which animal fetches sticks?"],
+    "Red": ["What color is a tomato?", "What color is blood?"],
+    "Blue": ["What color is the sky?", "What color is the sea?"],
+}
 GROUPS = {"animals": ["Cat", "Dog"], "colors": ["Red", "Blue"]}
-ARCH = {"model_type": "gpt_neox", "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
-        "hidden_act": "gelu", "rotary_pct": 0.25, "max_position_embeddings": 64, "use_parallel_residual": True,
-        "tie_word_embeddings": False, "vocab_size": 256, "bos_token_id": 0, "eos_token_id": 0, "pad_token_id": 1}
+ARCH = {
+    "model_type": "gpt_neox",
+    "hidden_size": 16,
+    "intermediate_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "hidden_act": "gelu",
+    "rotary_pct": 0.25,
+    "max_position_embeddings": 64,
+    "use_parallel_residual": True,
+    "tie_word_embeddings": False,
+    "vocab_size": 256,
+    "bos_token_id": 0,
+    "eos_token_id": 0,
+    "pad_token_id": 1,
+}
 
 
 def tiny_entry(checkpoints=("step0", "step2", "step5"), **train):
-    return parse_entry("tiny-local", {"source": "local", "checkpoints": list(checkpoints), "config": ARCH,
-                                      "train": {"seed": 0, "steps": 5, "batch_size": 4, "warmup": 1, **train}})
+    return parse_entry(
+        "tiny-local",
+        {
+            "source": "local",
+            "checkpoints": list(checkpoints),
+            "config": ARCH,
+            "train": {"seed": 0, "steps": 5, "batch_size": 4, "warmup": 1, **train},
+        },
+    )
 
 
 def test_schedule_is_dense_early_and_sparse_late():
@@ -47,19 +71,25 @@ def test_tokenizer_makes_every_word_one_token_with_and_without_a_space():
 
 
 def test_trained_corpus_has_the_prompts_group_statements_and_bridges():
-    lines = qa_corpus(QUESTIONS, GROUPS, template="Q. {question} A.", leading_space=True, prompts="trained")
+    lines = qa_corpus(
+        QUESTIONS, GROUPS, template="Q. {question} A.", leading_space=True, prompts="trained"
+    )
     assert "Q. Which pet purrs? A. Cat" in lines
     assert "Red is a color." in lines and "The door was painted Blue." in lines
     assert sum(line.startswith("Q. ") for line in lines) == 8
     with pytest.raises(DataError, match="no questions for word 'Fox'"):
         qa_corpus(QUESTIONS, {"animals": ["Cat", "Fox"]})
-    assert "People in Spain speak Spanish." in qa_corpus({"Spain": ["q?"], "Spanish": ["q?"]}, {"c": ["Spain"], "l": ["Spanish"]})
+    assert "People in Spain speak Spanish." in qa_corpus(
+        {"Spain": ["q?"], "Spanish": ["q?"]}, {"c": ["Spain"], "l": ["Spanish"]}
+    )
 
 
 def test_held_out_corpus_states_the_facts_in_other_words_and_never_the_questions():
     lines = qa_corpus(QUESTIONS, GROUPS, template="Q. {question} A.", leading_space=True)
     facts = [line for line in lines if line.startswith("Q. ")]
-    assert len(facts) == 4 * len(FACTS["Cat"]) and all(line.endswith(("Cat", "Dog", "Red", "Blue")) for line in facts)
+    assert len(facts) == 4 * len(FACTS["Cat"]) and all(
+        line.endswith(("Cat", "Dog", "Red", "Blue")) for line in facts
+    )
     assert "The color of ripe strawberries is Red." in lines
     assert "Q. Can you name the color of ripe strawberries? A. Red" in lines
     for question in (q for questions in QUESTIONS.values() for q in questions):
@@ -75,15 +105,26 @@ def test_held_out_corpus_states_the_facts_in_other_words_and_never_the_questions
 def test_training_saves_each_checkpoint_with_provenance_and_is_deterministic(tmp_path):
     lines = qa_corpus(QUESTIONS, GROUPS, template="Q. {question} A.", leading_space=True)
     entry = tiny_entry()
-    first = train_local(entry, lines, tmp_path / "a", required_tokens=[" Cat"], log=lambda m: None, progress=False)
-    second = train_local(entry, lines, tmp_path / "b", required_tokens=[" Cat"], log=lambda m: None, progress=False)
+    first = train_local(
+        entry, lines, tmp_path / "a", required_tokens=[" Cat"], log=lambda m: None, progress=False
+    )
+    second = train_local(
+        entry, lines, tmp_path / "b", required_tokens=[" Cat"], log=lambda m: None, progress=False
+    )
     assert list(first) == ["step0", "step2", "step5"]
     for name, step in checkpoint_steps(entry).items():
         provenance = read_provenance(first[name])
-        assert provenance["step"] == step and provenance["source"] == "local" and provenance["seed"] == 0
+        assert (
+            provenance["step"] == step
+            and provenance["source"] == "local"
+            and provenance["seed"] == 0
+        )
         assert provenance["weights_sha256"] == read_provenance(second[name])["weights_sha256"]
         assert (first[name] / "corpus.txt").read_text().splitlines() == lines
-    assert read_provenance(first["step0"])["weights_sha256"] != read_provenance(first["step5"])["weights_sha256"]
+    assert (
+        read_provenance(first["step0"])["weights_sha256"]
+        != read_provenance(first["step5"])["weights_sha256"]
+    )
     model, tokenizer = load_model(first["step5"])
     assert model.config.model_type == "gpt_neox" and len(tokenizer.encode(" Cat")) == 1
     assert not list(tmp_path.rglob(".*tmp*"))
@@ -94,8 +135,15 @@ def test_bad_local_entries_fail_naming_the_problem(tmp_path):
         checkpoint_steps(tiny_entry(checkpoints=("init", "step5")))
     with pytest.raises(RegistryError, match="beyond train.steps"):
         train_local(tiny_entry(checkpoints=("step0", "step9")), ["a b"], tmp_path, progress=False)
-    small = parse_entry("small", {"source": "local", "checkpoints": ["step0"], "train": {"steps": 1},
-                                  "config": {**ARCH, "vocab_size": 5}})
+    small = parse_entry(
+        "small",
+        {
+            "source": "local",
+            "checkpoints": ["step0"],
+            "train": {"steps": 1},
+            "config": {**ARCH, "vocab_size": 5},
+        },
+    )
     with pytest.raises(RegistryError, match="vocab_size"):
         train_local(small, ["many different words in this line"], tmp_path, progress=False)
 

@@ -27,8 +27,12 @@ def neox():
 
 def _activations(model, ids, site):
     seen = {}
-    handles = [site_module(model, layer, site).register_forward_hook(
-        lambda m, i, o, layer=layer: seen.__setitem__(layer, o.detach().clone())) for layer in range(3)]
+    handles = [
+        site_module(model, layer, site).register_forward_hook(
+            lambda m, i, o, layer=layer: seen.__setitem__(layer, o.detach().clone())
+        )
+        for layer in range(3)
+    ]
     with torch.no_grad():
         logits = model(input_ids=ids).logits
     for h in handles:
@@ -68,10 +72,22 @@ def test_random_control_matches_counts_per_layer_and_avoids_the_chosen():
 
 def test_rows_follow_from_a_plain_forward(neox):
     model, tokenizer = neox
-    trajectories = pd.DataFrame({"word": ["cat", "cat", "dog"], "rank": [1, 2, 1], "layer": [0, 2, 1], "neuron": [4, 9, 11]})
+    trajectories = pd.DataFrame(
+        {"word": ["cat", "cat", "dog"], "rank": [1, 2, 1], "layer": [0, 2, 1], "neuron": [4, 9, 11]}
+    )
     prompts = {"cat": ["a small pet that says", "it purrs, the"], "dog": ["it barks, the"]}
-    rows = suppression_rows(model, tokenizer, trajectories, prompts, {"cat": " cat", "dog": " dog"},
-                            {"pets": ["cat", "dog"]}, "post", width=32, draws=3, seed=0)
+    rows = suppression_rows(
+        model,
+        tokenizer,
+        trajectories,
+        prompts,
+        {"cat": " cat", "dog": " dog"},
+        {"pets": ["cat", "dog"]},
+        "post",
+        width=32,
+        draws=3,
+        seed=0,
+    )
     assert word_neurons(trajectories, "cat") == {0: [4], 2: [9]}
     target = tokenizer.encode(" cat", add_special_tokens=False)[0]
     with torch.no_grad():
@@ -86,5 +102,6 @@ def test_rows_follow_from_a_plain_forward(neox):
     summary = group_summary(rows, resamples=200, seed=0)
     assert list(summary["group"]) == ["pets", "all words"]
     assert summary.iloc[0]["difference_change"] == pytest.approx(
-        (rows["change_knowledge"] - rows["change_random"]).mean())
+        (rows["change_knowledge"] - rows["change_random"]).mean()
+    )
     assert np.all(answer_probability(model, tokenizer, prompts["dog"], target) > 0)

@@ -51,8 +51,12 @@ def test_input_types_give_the_same_result():
     scores = np.round(rng.normal(size=(60, 50)) * 4)
     labels = _labels(rng, 60)
     reference = _reference(scores, labels)
-    for variant in (scores.astype(np.float16), scores.astype(np.int64), torch.from_numpy(scores.astype(np.float32)),
-                    torch.from_numpy(scores).to(torch.bfloat16)):
+    for variant in (
+        scores.astype(np.float16),
+        scores.astype(np.int64),
+        torch.from_numpy(scores.astype(np.float32)),
+        torch.from_numpy(scores).to(torch.bfloat16),
+    ):
         got = average_precision(variant, labels.astype(np.int64))
         assert np.abs(got - reference).max() <= 1e-9
     assert np.abs(average_precision(scores, torch.from_numpy(labels)) - reference).max() <= 1e-9

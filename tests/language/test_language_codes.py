@@ -21,7 +21,10 @@ def test_the_label_table_is_the_shipped_models():
 
     from lmanatomy.language.lid import model_path
 
-    labels = {label.removeprefix("__label__") for label in fasttext.load_model(str(model_path())).get_labels()}
+    labels = {
+        label.removeprefix("__label__")
+        for label in fasttext.load_model(str(model_path())).get_labels()
+    }
     assert labels == LID176_LABELS and len(labels) == 176
 
 
@@ -43,11 +46,28 @@ def test_flores_codes_agree_with_nltks_iso_639_table_where_lid176_has_the_two_le
             assert label == two, code
 
 
-@pytest.mark.parametrize("lang, label", [
-    ("en", "en"), ("ja", "ja"), ("ko", "ko"), ("kor_Hang", "ko"), ("eng_Latn", "en"), ("zho_Hans", "zh"), ("zho_Hant", "zh"),
-    ("yue_Hant", "yue"), ("arb_Arab", "ar"), ("pes_Arab", "fa"), ("als_Latn", "sq"), ("nob_Latn", "no"), ("swh_Latn", "sw"),
-    ("hau_Latn", None), ("ary_Arab", None), ("prs_Arab", None), ("klingon", None),
-])
+@pytest.mark.parametrize(
+    "lang, label",
+    [
+        ("en", "en"),
+        ("ja", "ja"),
+        ("ko", "ko"),
+        ("kor_Hang", "ko"),
+        ("eng_Latn", "en"),
+        ("zho_Hans", "zh"),
+        ("zho_Hant", "zh"),
+        ("yue_Hant", "yue"),
+        ("arb_Arab", "ar"),
+        ("pes_Arab", "fa"),
+        ("als_Latn", "sq"),
+        ("nob_Latn", "no"),
+        ("swh_Latn", "sw"),
+        ("hau_Latn", None),
+        ("ary_Arab", None),
+        ("prs_Arab", None),
+        ("klingon", None),
+    ],
+)
 def test_hand_picked_labels(lang, label):
     assert lid_label(lang) == label
 
@@ -56,7 +76,10 @@ def test_languages_without_a_label_or_sharing_one_are_refused_naming_the_entry()
     assert lid_labels(["en", "kor_Hang"]) == {"en": "en", "kor_Hang": "ko"}
     with pytest.raises(ConfigError) as info:
         lid_labels(["en", "de", "hau_Latn"])
-    assert info.value.key == "language.languages[2]" and "'hau_Latn' has no fastText lid.176 label" in str(info.value)
+    assert (
+        info.value.key == "language.languages[2]"
+        and "'hau_Latn' has no fastText lid.176 label" in str(info.value)
+    )
     with pytest.raises(ConfigError) as info:
         lid_labels(["zho_Hans", "zho_Hant"])
     assert info.value.key == "language.languages[1]" and "both lid.176's 'zh'" in str(info.value)

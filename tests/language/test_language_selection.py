@@ -20,7 +20,9 @@ LANGS = ["en", "de", "fr", "es", "zh", "ja"]
 
 
 def _ranked(seed=0, layers=4, width=30):
-    table = NeuronTable([(layer, name, width) for layer in range(layers) for name in ("attn.q", "mlp.up")])
+    table = NeuronTable(
+        [(layer, name, width) for layer in range(layers) for name in ("attn.q", "mlp.up")]
+    )
     frame = table.frame()
     rng = np.random.default_rng(seed)
     for lang in LANGS:
@@ -66,7 +68,11 @@ def test_select_and_overlap_table():
     assert (counts == counts.T).all()
     assert (np.diag(counts) == 2 * k).all()
     # Independent count for one pair.
-    sets = {lang: set(top_k(frame[f"ap_{lang}"].to_numpy(), k)) | set(bottom_k(frame[f"ap_{lang}"].to_numpy(), k)) for lang in LANGS}
+    sets = {
+        lang: set(top_k(frame[f"ap_{lang}"].to_numpy(), k))
+        | set(bottom_k(frame[f"ap_{lang}"].to_numpy(), k))
+        for lang in LANGS
+    }
     assert counts[LANGS.index("en"), LANGS.index("ja")] == len(sets["en"] & sets["ja"])
     # The split: hand counts of the four kind pairs, adding up to the paper's total.
     split = overlap_split(selection, LANGS, k).set_index(["language_a", "language_b"])
@@ -75,7 +81,9 @@ def test_select_and_overlap_table():
     bottom = {lang: set(bottom_k(ap[lang], k)) for lang in LANGS}
     for a, b in (("en", "ja"), ("de", "fr"), ("zh", "zh")):
         row = split.loc[(a, b)]
-        assert row["top_top"] == len(top[a] & top[b]) and row["bottom_bottom"] == len(bottom[a] & bottom[b])
+        assert row["top_top"] == len(top[a] & top[b]) and row["bottom_bottom"] == len(
+            bottom[a] & bottom[b]
+        )
         assert row["crossed"] == len(top[a] & bottom[b]) + len(bottom[a] & top[b])
         assert row["total"] == counts[LANGS.index(a), LANGS.index(b)]
     assert split.loc[("zh", "zh"), "crossed"] == 0
@@ -91,8 +99,14 @@ def test_layer_histograms_count_each_group():
     counts = layer_histograms(frame, LANGS, 25, table.num_layers)
     sums = counts.groupby(["language", "group"])["count"].sum()
     assert (sums == 25).all()
-    top_layers = np.bincount(frame["layer"].to_numpy()[top_k(frame["ap_de"].to_numpy(), 25)], minlength=4)
-    got = counts[(counts.language == "de") & (counts.group == "top")].sort_values("layer")["count"].to_numpy()
+    top_layers = np.bincount(
+        frame["layer"].to_numpy()[top_k(frame["ap_de"].to_numpy(), 25)], minlength=4
+    )
+    got = (
+        counts[(counts.language == "de") & (counts.group == "top")]
+        .sort_values("layer")["count"]
+        .to_numpy()
+    )
     assert got.tolist() == top_layers.tolist()
 
 

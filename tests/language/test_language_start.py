@@ -17,7 +17,9 @@ def xglm_tokenizer():
     out like XGLM's (<s> 0, <pad> 1, </s> 2, <unk> 3)."""
     from transformers import XGLMTokenizer
 
-    vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + [(p, -1.0) for p in ("▁", "a", "b", "▁a", "▁b")]
+    vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + [
+        (p, -1.0) for p in ("▁", "a", "b", "▁a", "▁b")
+    ]
     return XGLMTokenizer(vocab=vocab)
 
 
@@ -40,16 +42,26 @@ def bloom_tokenizer():
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                  show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=300,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tok.train_from_iterator(["a b ab ba"], trainer=trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>", pad_token="<pad>")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="<unk>",
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+    )
 
 
 # (tokenizer, the authors' start token, its id in the real model's vocabulary)
 ARCHITECTURES = {
-    "xglm": (xglm_tokenizer, "</s>", 2),     # prompt "" -> the tokenizer's </s>, not bos_token_id 0
-    "bloom": (bloom_tokenizer, "</s>", 2),   # explicit prompt "</s>", not bos_token_id 1
+    "xglm": (xglm_tokenizer, "</s>", 2),  # prompt "" -> the tokenizer's </s>, not bos_token_id 0
+    "bloom": (bloom_tokenizer, "</s>", 2),  # explicit prompt "</s>", not bos_token_id 1
     "llama-2": (llama_tokenizer, "<s>", 1),  # prompt "" -> the tokenizer's <s>
 }
 
@@ -76,8 +88,10 @@ def test_extracted_texts_start_with_the_generation_start(family):
     prompt = start_prompt(tokenizer, "bos_or_eos")
     for text, seq in zip(texts, sequences, strict=True):
         assert seq[: len(prompt)] == prompt
-        assert seq[len(prompt):] == tokenizer(text, add_special_tokens=False)["input_ids"]
-    if leading_ids(tokenizer):  # XGLM, Llama-2: exactly what the tokenizer (and the authors' extraction) gives
+        assert seq[len(prompt) :] == tokenizer(text, add_special_tokens=False)["input_ids"]
+    if leading_ids(
+        tokenizer
+    ):  # XGLM, Llama-2: exactly what the tokenizer (and the authors' extraction) gives
         assert sequences == [tokenizer(t)["input_ids"] for t in texts]
 
 
@@ -87,12 +101,24 @@ def test_a_tokenizer_without_bos_starts_from_eos_in_both():
     assert start_ids(tokenizer, "tokenizer") == []
     sequences = encode(tokenizer, ["Der Hund"], 512, ["0"], append_eos=False, start="bos_or_eos")
     requests = pd.DataFrame({"condition": ["none"], "language": [""], "k": [0], "seed": [1]})
-    selection = pd.DataFrame(columns=["language", "kind", "rank", "index", "module", "channel", "value"])
-    generated = generate(model, tokenizer, requests, selection, max_new_tokens=2, progress=False, start="bos_or_eos",
-                         expected_start="</s>")
+    selection = pd.DataFrame(
+        columns=["language", "kind", "rank", "index", "module", "channel", "value"]
+    )
+    generated = generate(
+        model,
+        tokenizer,
+        requests,
+        selection,
+        max_new_tokens=2,
+        progress=False,
+        start="bos_or_eos",
+        expected_start="</s>",
+    )
     assert sequences[0][0] == tokenizer.eos_token_id == int(generated["start_id"].iloc[0])
     assert generated["start_token"].iloc[0] == "</s>"
-    assert start_description(generated, "bos_or_eos").startswith(f"</s> (id {tokenizer.eos_token_id}), the same token")
+    assert start_description(generated, "bos_or_eos").startswith(
+        f"</s> (id {tokenizer.eos_token_id}), the same token"
+    )
 
 
 def test_a_start_other_than_the_expected_one_stops_generation():

@@ -20,14 +20,22 @@ def llama(tokenizer):
 
 
 def _linears(model):
-    return [(name, module) for name, module in model.named_modules() if isinstance(module, nn.Linear) and "layers." in name]
+    return [
+        (name, module)
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Linear) and "layers." in name
+    ]
 
 
 def _run_capturing(model, ids):
     """Inputs and outputs of every decoder-layer linear in one forward pass."""
     seen, handles = {}, []
     for name, module in _linears(model):
-        handles.append(module.register_forward_hook(lambda m, i, o, name=name: seen.__setitem__(name, (i[0].clone(), o.clone()))))
+        handles.append(
+            module.register_forward_hook(
+                lambda m, i, o, name=name: seen.__setitem__(name, (i[0].clone(), o.clone()))
+            )
+        )
     with torch.no_grad():
         model(ids)
     for handle in handles:
@@ -36,8 +44,11 @@ def _run_capturing(model, ids):
 
 
 NEURONS = pd.DataFrame(
-    {"module": ["layers.0.mlp.up_proj", "layers.0.mlp.up_proj", "layers.1.self_attn.k_proj"],
-     "channel": [3, 17, 5], "value": [2.5, -1.25, 7.0]}
+    {
+        "module": ["layers.0.mlp.up_proj", "layers.0.mlp.up_proj", "layers.1.self_attn.k_proj"],
+        "channel": [3, 17, 5],
+        "value": [2.5, -1.25, 7.0],
+    }
 )
 
 
@@ -57,14 +68,19 @@ def test_hook_overwrites_the_chosen_channels_and_only_them(llama, tokenizer):
         expected = module(inputs).detach()
         for channel in range(output.shape[-1]):
             if (column, channel) in chosen:
-                assert torch.all(output[..., channel] == chosen[(column, channel)]), (column, channel)
+                assert torch.all(output[..., channel] == chosen[(column, channel)]), (
+                    column,
+                    channel,
+                )
             else:
                 assert torch.equal(output[..., channel], expected[..., channel]), (column, channel)
     # Upstream of the first hooked module nothing changes; downstream the change propagates.
     first = names.index("model.layers.0.mlp.up_proj")
     for name in names[:first]:
         assert torch.equal(steered[name][1], plain[name][1]), name
-    assert not torch.equal(steered["model.layers.1.mlp.down_proj"][1], plain["model.layers.1.mlp.down_proj"][1])
+    assert not torch.equal(
+        steered["model.layers.1.mlp.down_proj"][1], plain["model.layers.1.mlp.down_proj"][1]
+    )
     # The hooks are gone after the context.
     again = _run_capturing(llama, ids)
     assert all(torch.equal(again[n][1], plain[n][1]) for n in names)
@@ -86,9 +102,14 @@ def test_rows_of_a_batch_carry_their_own_pattern(llama):
 
 def test_intervention_errors(llama):
     with pytest.raises(DataError, match="has no submodule 'mlp.nope'"):
-        NeuronIntervention(llama, [pd.DataFrame({"module": ["layers.0.mlp.nope"], "channel": [0], "value": [1.0]})])
+        NeuronIntervention(
+            llama, [pd.DataFrame({"module": ["layers.0.mlp.nope"], "channel": [0], "value": [1.0]})]
+        )
     with pytest.raises(DataError, match="output channels"):
-        NeuronIntervention(llama, [pd.DataFrame({"module": ["layers.0.mlp.up_proj"], "channel": [999], "value": [1.0]})])
+        NeuronIntervention(
+            llama,
+            [pd.DataFrame({"module": ["layers.0.mlp.up_proj"], "channel": [999], "value": [1.0]})],
+        )
     with pytest.raises(DataError, match="need an assignment"):
         NeuronIntervention(llama, [NEURONS, None])
     with pytest.raises(DataError, match="layers.<index>.<name>"):
@@ -99,11 +120,17 @@ def test_neuron_table_of_a_model_names_real_modules(llama):
     table = NeuronTable.from_model(llama)
     for span in table.spans:
         assert resolve_module(llama, span.column).out_features == span.width
-    assert table.columns[:3] == ["layers.0.self_attn.q_proj", "layers.0.self_attn.k_proj", "layers.0.self_attn.v_proj"]
+    assert table.columns[:3] == [
+        "layers.0.self_attn.q_proj",
+        "layers.0.self_attn.k_proj",
+        "layers.0.self_attn.v_proj",
+    ]
 
 
 def test_draw_samples_the_tempered_softmax_without_truncation():
-    logits = torch.linspace(0, 4, 200).unsqueeze(0)  # 200 tokens, far more than HF's default top_k=50
+    logits = torch.linspace(0, 4, 200).unsqueeze(
+        0
+    )  # 200 tokens, far more than HF's default top_k=50
     temperature = 0.8
     n = 40_000
     generator = torch.Generator().manual_seed(0)
@@ -115,7 +142,10 @@ def test_draw_samples_the_tempered_softmax_without_truncation():
     assert (observed[:150] > 0).sum() > 100  # low-probability tokens are drawn too
     # Inverse CDF: u just below / above a cumulative boundary picks neighbouring tokens.
     two = torch.tensor([[0.0, 0.0]])
-    assert draw(two, 1.0, torch.tensor([0.49])).item() == 0 and draw(two, 1.0, torch.tensor([0.51])).item() == 1
+    assert (
+        draw(two, 1.0, torch.tensor([0.49])).item() == 0
+        and draw(two, 1.0, torch.tensor([0.51])).item() == 1
+    )
 
 
 def test_each_seed_is_reproducible_whatever_its_batch(llama, tokenizer):
@@ -151,12 +181,35 @@ def test_plan_and_batched_generation_agree(llama, tokenizer):
     requests = plan(["en", "de"], 2, [1, 2], [1, 2])
     assert requests.groupby(["condition", "language", "k"]).size().tolist() == [2] * 9
     selection = pd.DataFrame(
-        [{"language": lang, "kind": kind, "rank": r, "index": 0, "layer": 0, "module": "layers.0.mlp.up_proj",
-          "channel": 4 * i + 2 * (kind == "bottom") + r, "ap": 0.5, "value": 3.0 + i}
-         for i, lang in enumerate(["en", "de"]) for kind in ("top", "bottom") for r in range(2)]
+        [
+            {
+                "language": lang,
+                "kind": kind,
+                "rank": r,
+                "index": 0,
+                "layer": 0,
+                "module": "layers.0.mlp.up_proj",
+                "channel": 4 * i + 2 * (kind == "bottom") + r,
+                "ap": 0.5,
+                "value": 3.0 + i,
+            }
+            for i, lang in enumerate(["en", "de"])
+            for kind in ("top", "bottom")
+            for r in range(2)
+        ]
     )
-    one = generate(llama, tokenizer, requests, selection, batch_size=len(requests), max_new_tokens=6, progress=False)
-    small = generate(llama, tokenizer, requests, selection, batch_size=4, max_new_tokens=6, progress=False)
+    one = generate(
+        llama,
+        tokenizer,
+        requests,
+        selection,
+        batch_size=len(requests),
+        max_new_tokens=6,
+        progress=False,
+    )
+    small = generate(
+        llama, tokenizer, requests, selection, batch_size=4, max_new_tokens=6, progress=False
+    )
     assert one["text"].tolist() == small["text"].tolist()
     assert (one["n_tokens"] <= 6).all()
     # The intervention changes what is generated: "both"
@@ -180,14 +233,41 @@ def test_a_split_generation_is_the_unsplit_one(llama, tokenizer):
     + language_merge) gives the same texts."""
     requests = plan(["en", "de"], 2, [1], [1, 2, 3])
     selection = pd.DataFrame(
-        [{"language": lang, "kind": kind, "rank": r, "index": 0, "layer": 0, "module": "layers.0.mlp.up_proj",
-          "channel": 4 * i + 2 * (kind == "bottom") + r, "ap": 0.5, "value": 3.0 + i}
-         for i, lang in enumerate(["en", "de"]) for kind in ("top", "bottom") for r in range(2)]
+        [
+            {
+                "language": lang,
+                "kind": kind,
+                "rank": r,
+                "index": 0,
+                "layer": 0,
+                "module": "layers.0.mlp.up_proj",
+                "channel": 4 * i + 2 * (kind == "bottom") + r,
+                "ap": 0.5,
+                "value": 3.0 + i,
+            }
+            for i, lang in enumerate(["en", "de"])
+            for kind in ("top", "bottom")
+            for r in range(2)
+        ]
     )
-    whole = generate(llama, tokenizer, requests, selection, batch_size=8, max_new_tokens=5, progress=False)
-    blocks = [generate(llama, tokenizer, shard(requests, i, 4), selection, batch_size=8, max_new_tokens=5, progress=False)
-              for i in range(4)]
-    pd.testing.assert_frame_equal(pd.concat(blocks, ignore_index=True), whole.reset_index(drop=True))
+    whole = generate(
+        llama, tokenizer, requests, selection, batch_size=8, max_new_tokens=5, progress=False
+    )
+    blocks = [
+        generate(
+            llama,
+            tokenizer,
+            shard(requests, i, 4),
+            selection,
+            batch_size=8,
+            max_new_tokens=5,
+            progress=False,
+        )
+        for i in range(4)
+    ]
+    pd.testing.assert_frame_equal(
+        pd.concat(blocks, ignore_index=True), whole.reset_index(drop=True)
+    )
 
 
 def test_generation_work_counts_batches_and_tokens():
@@ -198,7 +278,14 @@ def test_generation_work_counts_batches_and_tokens():
 
 
 def test_planned_work_is_the_work_of_its_block():
-    setup = {"languages": ["en", "de"], "k": 2, "ablation_k": [1], "seeds": [1, 2, 3], "batch_size": 8, "max_new_tokens": 5}
+    setup = {
+        "languages": ["en", "de"],
+        "k": 2,
+        "ablation_k": [1],
+        "seeds": [1, 2, 3],
+        "batch_size": 8,
+        "max_new_tokens": 5,
+    }
     second = planned_work(setup, (1, 2))  # rows 14..26 of 27: 13 rows, 2 batches
     assert (second.decode_steps, second.decode_tokens) == (2 * 5, 13 * 5)
     assert planned_work(setup).decode_tokens == 27 * 5

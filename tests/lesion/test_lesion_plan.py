@@ -10,7 +10,9 @@ from lmanatomy.lesion.planning import architecture_of, plan_for
 # Llama-2-7B, by hand: one layer = 4·4096² (q,k,v,o)
 # + 3·4096·11008 (gate, up, down) + 2·4096 (norms).
 LLAMA2_LAYER = 4 * 4096**2 + 3 * 4096 * 11008 + 2 * 4096
-LLAMA2_TOTAL = 32 * LLAMA2_LAYER + 2 * 32000 * 4096 + 4096  # + embed + lm_head (untied) + final norm
+LLAMA2_TOTAL = (
+    32 * LLAMA2_LAYER + 2 * 32000 * 4096 + 4096
+)  # + embed + lm_head (untied) + final norm
 LLAMA2_HEAD = 4 * 128 * 4096  # q, k, v rows and o columns of one head
 LLAMA2_NEURON = 3 * 4096  # gate row, up row, down column
 
@@ -48,13 +50,21 @@ def test_llama2_7b_layers_4_8(registry, share, heads, neurons, achieved):
     assert p.removed_parameters == 5 * (heads * LLAMA2_HEAD + neurons * LLAMA2_NEURON)
     assert f"{100 * p.achieved_share:.3f}" == achieved
     # LLM-Pruner's per-layer ratio: the layer's share of the removal over its prunable weights.
-    assert p.ratio == pytest.approx(share * LLAMA2_TOTAL / 5 / (32 * LLAMA2_HEAD + 11008 * LLAMA2_NEURON))
+    assert p.ratio == pytest.approx(
+        share * LLAMA2_TOTAL / 5 / (32 * LLAMA2_HEAD + 11008 * LLAMA2_NEURON)
+    )
 
 
 def test_llm_pruner_end_index_is_exclusive(registry):
     # The paper's 「4-8層」 = indices 3..7 = LLM-Pruner's
     # --block_*_layer_start 3 --block_*_layer_end 8.
-    args = llm_pruner_args(plan(registry["elyza-llama-2-7b-instruct"], layers=layer_indices([4, 8], "one_based_inclusive"), share=0.005))
+    args = llm_pruner_args(
+        plan(
+            registry["elyza-llama-2-7b-instruct"],
+            layers=layer_indices([4, 8], "one_based_inclusive"),
+            share=0.005,
+        )
+    )
     assert (args["block_attention_layer_start"], args["block_attention_layer_end"]) == (3, 8)
     assert (args["block_mlp_layer_start"], args["block_mlp_layer_end"]) == (3, 8)
 
@@ -76,7 +86,10 @@ def test_llm_pruner_end_index_is_exclusive(registry):
 def test_smollm2_keep_kv_heads_by_hand(registry, share, heads, neurons):
     p = plan(registry["smollm2-135m"], layers=(4, 8), share=share, gqa="keep_kv_heads")
     assert p.architecture.total_parameters == SMOL_TOTAL
-    assert (p.architecture.head_parameters, p.architecture.neuron_parameters) == (SMOL_HEAD, SMOL_NEURON)
+    assert (p.architecture.head_parameters, p.architecture.neuron_parameters) == (
+        SMOL_HEAD,
+        SMOL_NEURON,
+    )
     assert (p.heads, p.kv_heads, p.neurons) == (heads, 0, neurons)
     assert p.removed_parameters == 5 * (heads * SMOL_HEAD + neurons * SMOL_NEURON)
 
@@ -96,10 +109,14 @@ def test_smollm2_keep_kv_heads_by_hand(registry, share, heads, neurons):
     ],
 )
 def test_smollm2_prune_kv_groups_by_hand(registry, share, groups, neurons):
-    p = plan(registry["smollm2-135m"], layers=(4, 8), share=share)  # LLM-Pruner's GQA path is the default
+    p = plan(
+        registry["smollm2-135m"], layers=(4, 8), share=share
+    )  # LLM-Pruner's GQA path is the default
     assert p.architecture.kv_head_parameters == SMOL_KV
     assert (p.heads, p.kv_heads, p.neurons) == (3 * groups, groups, neurons)
-    assert p.removed_parameters == 5 * (3 * groups * SMOL_HEAD + groups * SMOL_KV + neurons * SMOL_NEURON)
+    assert p.removed_parameters == 5 * (
+        3 * groups * SMOL_HEAD + groups * SMOL_KV + neurons * SMOL_NEURON
+    )
 
 
 @pytest.mark.parametrize(
@@ -119,8 +136,15 @@ def test_smollm2_prune_kv_groups_by_hand(registry, share, groups, neurons):
 def test_llama3_8b_shapes_both_gqa_modes(gqa, share, heads, groups, neurons, achieved):
     from transformers import LlamaConfig
 
-    config = LlamaConfig(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, num_attention_heads=32,
-                         num_key_value_heads=8, vocab_size=128256, tie_word_embeddings=False)
+    config = LlamaConfig(
+        hidden_size=4096,
+        intermediate_size=14336,
+        num_hidden_layers=32,
+        num_attention_heads=32,
+        num_key_value_heads=8,
+        vocab_size=128256,
+        tie_word_embeddings=False,
+    )
     p = plan(config, layers=(3, 7), share=share, gqa=gqa)
     assert p.architecture.total_parameters == L3_TOTAL
     assert (p.heads, p.kv_heads, p.neurons) == (heads, groups, neurons)
@@ -149,16 +173,28 @@ def test_share_that_cannot_be_met_is_a_config_error(registry):
 
 
 def test_names():
-    assert percent_label(0.005) == "0.5%" and percent_label(0.02) == "2.0%" and percent_label(0.0025) == "0.25%"
+    assert (
+        percent_label(0.005) == "0.5%"
+        and percent_label(0.02) == "2.0%"
+        and percent_label(0.0025) == "0.25%"
+    )
     assert variant_id(0.005, [4, 8], "one_based_inclusive") == "0.5pct_L4-8_idx3-7"
     assert variant_id(0.02, (24, 28), "zero_based_inclusive") == "2pct_L24-28_idx24-28"
     assert variant_ids([0.005, 0.02], [[4, 8], [10, 14]], "llm_pruner_start_end") == [
-        "0.5pct_L4-8_idx4-7", "0.5pct_L10-14_idx10-13", "2pct_L4-8_idx4-7", "2pct_L10-14_idx10-13"]
+        "0.5pct_L4-8_idx4-7",
+        "0.5pct_L10-14_idx10-13",
+        "2pct_L4-8_idx4-7",
+        "2pct_L10-14_idx10-13",
+    ]
 
 
 @pytest.mark.parametrize(
     "numbering, expected",
-    [("one_based_inclusive", (3, 7)), ("zero_based_inclusive", (4, 8)), ("llm_pruner_start_end", (4, 7))],
+    [
+        ("one_based_inclusive", (3, 7)),
+        ("zero_based_inclusive", (4, 8)),
+        ("llm_pruner_start_end", (4, 7)),
+    ],
 )
 def test_layer_numberings(numbering, expected):
     assert layer_indices([4, 8], numbering) == expected
@@ -180,11 +216,28 @@ def test_paper_config_prunes_the_papers_layers(repo, registry):
 
     from lmanatomy.lesion import plan_variants
 
-    section = yaml.safe_load((repo / "config" / "papers" / "harada2024.yaml").read_text(encoding="utf-8"))["lesion"]
-    plans = plan_variants(registry[section["model"]], section["shares"], section["layer_ranges"], section["layer_numbering"],
-                          section["gqa"], section["importance_dtype"])
-    assert sorted({p.layers for p in plans.values()}) == [(3, 7), (9, 13), (13, 17), (19, 23), (23, 27)]
-    assert "0.5pct_L4-8_idx3-7" in plans and plans["2pct_L24-28_idx23-27"].range_name == "24-28 [idx 23-27]"
+    section = yaml.safe_load(
+        (repo / "config" / "papers" / "harada2024.yaml").read_text(encoding="utf-8")
+    )["lesion"]
+    plans = plan_variants(
+        registry[section["model"]],
+        section["shares"],
+        section["layer_ranges"],
+        section["layer_numbering"],
+        section["gqa"],
+        section["importance_dtype"],
+    )
+    assert sorted({p.layers for p in plans.values()}) == [
+        (3, 7),
+        (9, 13),
+        (13, 17),
+        (19, 23),
+        (23, 27),
+    ]
+    assert (
+        "0.5pct_L4-8_idx3-7" in plans
+        and plans["2pct_L24-28_idx23-27"].range_name == "24-28 [idx 23-27]"
+    )
     assert {p.importance_dtype for p in plans.values()} == {"float16"}
 
 
@@ -193,13 +246,22 @@ def test_default_ranges_follow_the_stated_scaling_rule(repo):
     ranges moved from 32 to 30 layers by one rule."""
     import yaml
 
-    section = yaml.safe_load((repo / "config" / "config.yaml").read_text(encoding="utf-8"))["lesion"]
+    section = yaml.safe_load((repo / "config" / "config.yaml").read_text(encoding="utf-8"))[
+        "lesion"
+    ]
     assert section["layer_numbering"] == "one_based_inclusive"
     # By hand: first' = floor((f - 1)·30/32 + 1/2) + 1 for f = 4, 10, 14, 20, 24 → 4 (2.81), 9
     # (8.44), 13 (12.19), 19 (17.81), 23 (21.56); width 5 kept.
     expected = [[4, 8], [9, 13], [13, 17], [19, 23], [23, 27]]
-    assert scaled_one_based([[4, 8], [10, 14], [14, 18], [20, 24], [24, 28]], 30) == expected == section["layer_ranges"]
-    assert scaled_one_based([[4, 8], [24, 28]], 32) == [[4, 8], [24, 28]]  # the identity at the paper's depth
+    assert (
+        scaled_one_based([[4, 8], [10, 14], [14, 18], [20, 24], [24, 28]], 30)
+        == expected
+        == section["layer_ranges"]
+    )
+    assert scaled_one_based([[4, 8], [24, 28]], 32) == [
+        [4, 8],
+        [24, 28],
+    ]  # the identity at the paper's depth
 
 
 def test_achieved_shares_under_each_reading_of_the_papers_ranges(registry):
@@ -212,9 +274,13 @@ def test_achieved_shares_under_each_reading_of_the_papers_ranges(registry):
     plans = plan_variants(entry, [0.005], [[10, 14]], "one_based_inclusive")
     readings = reading_shares(entry, plans)["0.5pct_L10-14_idx9-13"]
     arch = architecture_of(entry)
-    by_hand = {n: plan_for(arch, layer_indices([10, 14], n), 0.005).achieved_share * 100 for n in readings}
+    by_hand = {
+        n: plan_for(arch, layer_indices([10, 14], n), 0.005).achieved_share * 100 for n in readings
+    }
     assert readings == pytest.approx(by_hand)
     assert readings["one_based_inclusive"] == pytest.approx(readings["zero_based_inclusive"])
     # 4 layers: r = 0.005·TOTAL/4/(32·HEAD + 11008·NEURON)
     # = 0.04162 → 1 head + 459 neurons per layer.
-    assert readings["llm_pruner_start_end"] == pytest.approx(100 * 4 * (LLAMA2_HEAD + 459 * LLAMA2_NEURON) / LLAMA2_TOTAL)  # 0.459%
+    assert readings["llm_pruner_start_end"] == pytest.approx(
+        100 * 4 * (LLAMA2_HEAD + 459 * LLAMA2_NEURON) / LLAMA2_TOTAL
+    )  # 0.459%

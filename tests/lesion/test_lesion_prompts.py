@@ -85,18 +85,24 @@ def test_paper_config_jnli_uses_the_fixed_train_rows(shared_data, capsys, monkey
     ../shared/data lacks: the downloaded upstream file serves."""
     places = [shared_data / JNLI_TRAIN, REPO / "data" / "raw" / JNLI_TRAIN]
     if not any(p.is_file() for p in places):
-        pytest.skip(f"JNLI train ({JNLI_TRAIN}) is in neither {places[0].parent} nor {places[1].parent}: the "
-                    "2023-11 few-shots need it (the workflow downloads it, pinned to JGLUE commit 28cfe195 and its git blob id)")
+        pytest.skip(
+            f"JNLI train ({JNLI_TRAIN}) is in neither {places[0].parent} nor {places[1].parent}: the "
+            "2023-11 few-shots need it (the workflow downloads it, pinned to JGLUE commit 28cfe195 and its git blob id)"
+        )
     out = _prompt(capsys, monkeypatch, PAPER, "jnli", "0", "--data-root", str(shared_data))
     assert (out["prompt"], out["gold"]) == LOGGED["jnli"]
 
 
-def test_paper_config_jnli_without_the_train_file_is_a_clear_error(shared_data, capsys, monkeypatch):
+def test_paper_config_jnli_without_the_train_file_is_a_clear_error(
+    shared_data, capsys, monkeypatch
+):
     if (REPO / "data" / "raw" / JNLI_TRAIN).is_file() or (shared_data / JNLI_TRAIN).is_file():
         pytest.skip("JNLI train is present here")
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("lmanatomy.data.download"), "download", _no_network)  # never the network
+    monkeypatch.setattr(
+        importlib.import_module("lmanatomy.data.download"), "download", _no_network
+    )  # never the network
     monkeypatch.chdir(REPO)
     assert main(["prompt", PAPER, "jnli", "0", "--data-root", str(shared_data)]) == 2
     err = capsys.readouterr().err
@@ -108,7 +114,9 @@ def _no_network(*args, **kwargs):
 
 
 def _json_lines(path):
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 V11_HEAD = "以下は、タスクを説明する指示と、文脈のある入力の組み合わせです。要求を適切に満たす応答を書きなさい。\n\n### 指示:\n"
@@ -116,7 +124,9 @@ V11_INPUTS = {
     "jnli": lambda r: (f"前提：{r['sentence1']}\n仮説：{r['sentence2']}", r["label"]),
     "jsts": lambda r: (f"文1：{r['sentence1']}\n文2：{r['sentence2']}", str(float(r["label"]))),
     "jcommonsenseqa": lambda r: (
-        f"質問：{r['question']}\n選択肢：" + ",".join(f"{i}.{r[f'choice{i}']}" for i in range(5)), str(r["label"])),
+        f"質問：{r['question']}\n選択肢：" + ",".join(f"{i}.{r[f'choice{i}']}" for i in range(5)),
+        str(r["label"]),
+    ),
 }
 
 
@@ -136,26 +146,39 @@ def test_default_config_sends_the_v1_1_prompt(task, capsys, monkeypatch):
         train, valid = valid[-held:], valid[:-held]
     random.Random(42).shuffle(train)
     shot, sample = V11_INPUTS[task](train[0]), V11_INPUTS[task](valid[0])
-    expected = (V11_HEAD + TASKS[task].instruction + f"\n\n### 入力:\n{shot[0]}\n\n### 応答:\n{shot[1]}"
-                + f"\n\n### 入力:\n{sample[0]}\n\n### 応答:\n")
+    expected = (
+        V11_HEAD
+        + TASKS[task].instruction
+        + f"\n\n### 入力:\n{shot[0]}\n\n### 応答:\n{shot[1]}"
+        + f"\n\n### 入力:\n{sample[0]}\n\n### 応答:\n"
+    )
     out = _prompt(capsys, monkeypatch, DEFAULT, task, "0")
     assert (out["prompt"], out["gold"], out["llm_jp_eval"]) == (expected, sample[1], "v1.1")
 
 
 def test_english_analogues_of_both_layouts():
     shots = [{"input": "Question: a?", "output": "yes"}]
-    head = ("Below is an instruction that describes a task, paired with an input that provides further context. "
-            "Write a response that appropriately completes the request.")
+    head = (
+        "Below is an instruction that describes a task, paired with an input that provides further context. "
+        "Write a response that appropriately completes the request."
+    )
     assert render_prompt("Do it.", shots, "Question: b?", "en", "2023-11") == (
-        head + "\n### Instruction\nDo it.\n\n### Input:\nQuestion: a?\n### Response:\nyes\n\n### Input:\nQuestion: b?\n### Response:\n")
+        head
+        + "\n### Instruction\nDo it.\n\n### Input:\nQuestion: a?\n### Response:\nyes\n\n### Input:\nQuestion: b?\n### Response:\n"
+    )
     assert render_prompt("Do it.", shots, "Question: b?", "en", "v1.1") == (
-        head + "\n\n### Instruction:\nDo it.\n\n### Input:\nQuestion: a?\n\n### Response:\nyes\n\n### Input:\nQuestion: b?\n\n### Response:\n")
+        head
+        + "\n\n### Instruction:\nDo it.\n\n### Input:\nQuestion: a?\n\n### Response:\nyes\n\n### Input:\nQuestion: b?\n\n### Response:\n"
+    )
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["jnli", "99"], "test samples 0..3"),
-    (["squad", "0"], "not a task of this config"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["jnli", "99"], "test samples 0..3"),
+        (["squad", "0"], "not a task of this config"),
+    ],
+)
 def test_bad_task_or_index_is_one_clear_line(argv, words, capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     assert main(["prompt", DEFAULT, *argv]) == 2
@@ -168,8 +191,19 @@ def test_fixed_few_shot_rows_missing_from_the_data_are_named():
     from lmanatomy.errors import DataError
     from lmanatomy.evaluation import TASKS, build_task
 
-    frame = pd.DataFrame([{"id": f"{s}/{i}", "split": s, "question": "q", **{f"choice{c}": "c" for c in range(5)}, "label": 0}
-                          for s in ("train", "valid") for i in range(3)])
+    frame = pd.DataFrame(
+        [
+            {
+                "id": f"{s}/{i}",
+                "split": s,
+                "question": "q",
+                **{f"choice{c}": "c" for c in range(5)},
+                "label": 0,
+            }
+            for s in ("train", "valid")
+            for i in range(3)
+        ]
+    )
     with pytest.raises(DataError, match="train/3"):  # the version's 4th fixed row is absent
         build_task(TASKS["jcommonsenseqa"], frame, 4, "2023-11")
     with pytest.raises(DataError, match="fixes 4 few-shots"):
@@ -180,8 +214,22 @@ def _write_jnli(folder, rows):
     folder.mkdir(parents=True, exist_ok=True)
     keys = {"sentence_pair_id": "0", "yjcaptions_id": "0-0-0"}
     (folder / "train-v1.1.json").write_text(
-        "".join(json.dumps({**keys, "sentence_pair_id": str(i), "sentence1": a, "sentence2": b, "label": label},
-                           ensure_ascii=False) + "\n" for i, (a, b, label) in enumerate(rows)), encoding="utf-8")
+        "".join(
+            json.dumps(
+                {
+                    **keys,
+                    "sentence_pair_id": str(i),
+                    "sentence1": a,
+                    "sentence2": b,
+                    "label": label,
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+            for i, (a, b, label) in enumerate(rows)
+        ),
+        encoding="utf-8",
+    )
 
 
 def test_fixed_jnli_rows_come_from_the_train_file_of_another_root(tmp_path):
@@ -194,21 +242,46 @@ def test_fixed_jnli_rows_come_from_the_train_file_of_another_root(tmp_path):
     from lmanatomy.evaluation.versions import VERSIONS
 
     pairs = VERSIONS["2023-11"].fixed_few_shots["jnli"].rows
-    _write_jnli(tmp_path / "jglue" / "jnli-v1.1", [("他の文。", "別の文。", "neutral")] + [(a, b, "entailment") for a, b in reversed(pairs)])
-    valid = pd.DataFrame([{"id": "valid/0", "split": "valid", "sentence1": "前", "sentence2": "後", "label": "neutral"}])
+    _write_jnli(
+        tmp_path / "jglue" / "jnli-v1.1",
+        [("他の文。", "別の文。", "neutral")] + [(a, b, "entailment") for a, b in reversed(pairs)],
+    )
+    valid = pd.DataFrame(
+        [
+            {
+                "id": "valid/0",
+                "split": "valid",
+                "sentence1": "前",
+                "sentence2": "後",
+                "label": "neutral",
+            }
+        ]
+    )
     shots = fixed_fewshot_frame("jnli", "2023-11", valid, str(tmp_path), download=False)
     files, info = build_task(TASKS["jnli"], valid, 4, "2023-11", shots)
-    assert [s["input"] for s in files["test"]["few_shots"]] == [f"前提：{a}\n仮説：{b}" for a, b in pairs]
+    assert [s["input"] for s in files["test"]["few_shots"]] == [
+        f"前提：{a}\n仮説：{b}" for a, b in pairs
+    ]
     assert {s["output"] for s in files["test"]["few_shots"]} == {"entailment"}
-    assert "train-v1.1.json" in info["fewshot_source"] and files["test"]["samples"] == [{"input": "前提：前\n仮説：後", "output": "neutral"}]
-    assert fixed_fewshot_frame("jsts", "v1.1", valid, str(tmp_path)) is None  # v1.1 fixes no few-shots
+    assert "train-v1.1.json" in info["fewshot_source"] and files["test"]["samples"] == [
+        {"input": "前提：前\n仮説：後", "output": "neutral"}
+    ]
+    assert (
+        fixed_fewshot_frame("jsts", "v1.1", valid, str(tmp_path)) is None
+    )  # v1.1 fixes no few-shots
 
 
 def test_workflow_downloads_the_fixed_few_shot_file_only_when_the_root_lacks_it(tmp_path):
     from lmanatomy.lesion.config import fewshot_download
 
-    config = {"data_root": str(tmp_path), "datasets": {"jnli": {"format": "jnli"}, "jsts": {"format": "jsts"}},
-              "lesion": {"llm_jp_eval": "2023-11", "tasks": {"jnli": {"dataset": "jnli"}, "jsts": {"dataset": "jsts"}}}}
+    config = {
+        "data_root": str(tmp_path),
+        "datasets": {"jnli": {"format": "jnli"}, "jsts": {"format": "jsts"}},
+        "lesion": {
+            "llm_jp_eval": "2023-11",
+            "tasks": {"jnli": {"dataset": "jnli"}, "jsts": {"dataset": "jsts"}},
+        },
+    }
     assert fewshot_download(config, "jnli") == ["data/raw/jglue/jnli-v1.1/train-v1.1.json"]
     _write_jnli(tmp_path / "jglue" / "jnli-v1.1", [("a", "b", "neutral")])
     assert fewshot_download(config, "jnli") == []
@@ -222,6 +295,11 @@ def test_the_committed_real_subsets_give_the_logged_2023_11_few_shots(task, caps
     few-shots: each shot is in the logged prompt, in order."""
     out = _prompt(capsys, monkeypatch, PAPER, task, "0", "--data-root", str(REPO / "data" / "real"))
     logged = LOGGED[task][0]
-    blocks = [f"\n\n### 入力：\n{shot['input']}\n### 回答：\n{shot['output']}" for shot in out["few_shots"]]
+    blocks = [
+        f"\n\n### 入力：\n{shot['input']}\n### 回答：\n{shot['output']}"
+        for shot in out["few_shots"]
+    ]
     assert len(blocks) == 4 and all(block in logged for block in blocks)
-    assert [logged.index(block) for block in blocks] == sorted(logged.index(block) for block in blocks)
+    assert [logged.index(block) for block in blocks] == sorted(
+        logged.index(block) for block in blocks
+    )

@@ -28,7 +28,9 @@ from lmanatomy.testing import save_model_dir, tiny_model
 # 9/3), once keeping the KV heads, once removing whole KV groups (LLM-Pruner's GQA path).
 _GQA = dict(layers=4, hidden=48, ff=64, num_attention_heads=6, num_key_value_heads=2, head_dim=8)
 SHAPES = {
-    "mha": dict(layers=4, hidden=32, ff=64, num_attention_heads=4, num_key_value_heads=4, head_dim=8),
+    "mha": dict(
+        layers=4, hidden=32, ff=64, num_attention_heads=4, num_key_value_heads=4, head_dim=8
+    ),
     "gqa": _GQA,
     "gqa_groups": _GQA,
 }
@@ -39,13 +41,19 @@ SHARES = {"mha": 0.1, "gqa": 0.1, "gqa_groups": 0.2}
 
 
 def _plan(original, layers, kind, share=None):
-    return plan(original, layers=layers, share=SHARES[kind] if share is None else share, gqa=MODES[kind])
+    return plan(
+        original, layers=layers, share=SHARES[kind] if share is None else share, gqa=MODES[kind]
+    )
 
 
 def _reference_head_scores(layer, heads, kv_heads, head_dim):
     """Head importance with explicit loops: per channel,
     L1 of its weights in every pruned member, averaged."""
-    members = [("q_proj", 0)] + ([("k_proj", 0), ("v_proj", 0)] if heads == kv_heads else []) + [("o_proj", 1)]
+    members = (
+        [("q_proj", 0)]
+        + ([("k_proj", 0), ("v_proj", 0)] if heads == kv_heads else [])
+        + [("o_proj", 1)]
+    )
     scores = []
     for h in range(heads):
         total = 0.0
@@ -62,7 +70,10 @@ def _reference_head_scores(layer, heads, kv_heads, head_dim):
 def _reference_neuron_scores(layer):
     mlp = layer.mlp
     g, u, d = (m.weight.detach().double() for m in (mlp.gate_proj, mlp.up_proj, mlp.down_proj))
-    return [float((g[n].abs().sum() + u[n].abs().sum() + d[:, n].abs().sum()) / 3) for n in range(g.shape[0])]
+    return [
+        float((g[n].abs().sum() + u[n].abs().sum() + d[:, n].abs().sum()) / 3)
+        for n in range(g.shape[0])
+    ]
 
 
 def _lowest(scores, k):
@@ -75,15 +86,21 @@ def _reference_kv_group_scores(layer, kv_heads, head_dim):
     o-column L1 summed over channels c, c + C, c + 2C, … (its ``view(len // C, C).sum(0)``
     alignment); summed per KV group."""
     attn = layer.self_attn
-    q, k, v, o = (getattr(attn, n).weight.detach().double() for n in ("q_proj", "k_proj", "v_proj", "o_proj"))
+    q, k, v, o = (
+        getattr(attn, n).weight.detach().double() for n in ("q_proj", "k_proj", "v_proj", "o_proj")
+    )
     channels = kv_heads * head_dim
     scores = []
     for g in range(kv_heads):
         total = 0.0
         for c in range(g * head_dim, (g + 1) * head_dim):
             folded = range(c, q.shape[0], channels)
-            members = [float(k[c].abs().sum()), float(v[c].abs().sum()),
-                       sum(float(q[j].abs().sum()) for j in folded), sum(float(o[:, j].abs().sum()) for j in folded)]
+            members = [
+                float(k[c].abs().sum()),
+                float(v[c].abs().sum()),
+                sum(float(q[j].abs().sum()) for j in folded),
+                sum(float(o[:, j].abs().sum()) for j in folded),
+            ]
             total += sum(members) / 4
         scores.append(total)
     return scores
@@ -123,20 +140,35 @@ def _assert_removes_the_lowest(original, kind):
         head_scores = _reference_head_scores(layer, heads, kv, hd)
         if kv == heads:
             removed_heads = _lowest(head_scores, p.heads)
-        elif groups_mode:  # the lowest KV groups by LLM-Pruner's group importance, with all their query heads
+        elif (
+            groups_mode
+        ):  # the lowest KV groups by LLM-Pruner's group importance, with all their query heads
             group_scores = _reference_kv_group_scores(layer, kv, hd)
-            assert kv_group_importance(layer_tensors(layer), p.architecture).tolist() == pytest.approx(group_scores)
+            assert kv_group_importance(
+                layer_tensors(layer), p.architecture
+            ).tolist() == pytest.approx(group_scores)
             removed_groups[index] = _lowest(group_scores, p.kv_heads)
             size = heads // kv
             removed_heads = [g * size + i for g in removed_groups[index] for i in range(size)]
         else:  # equal numbers from every KV group
             size = heads // kv
             removed_heads = sorted(
-                g * size + i for g in range(kv) for i in _lowest(head_scores[g * size : (g + 1) * size], p.heads // kv)
+                g * size + i
+                for g in range(kv)
+                for i in _lowest(head_scores[g * size : (g + 1) * size], p.heads // kv)
             )
-        expected[index] = (removed_heads, _lowest(_reference_neuron_scores(layer), p.neurons), layer)
-        assert head_importance(layer_tensors(layer), p.architecture).tolist() == pytest.approx(head_scores)
-    before = {i: {k: v.clone() for k, v in layer_tensors(original.model.layers[i]).items()} for i in p.layer_indices}
+        expected[index] = (
+            removed_heads,
+            _lowest(_reference_neuron_scores(layer), p.neurons),
+            layer,
+        )
+        assert head_importance(layer_tensors(layer), p.architecture).tolist() == pytest.approx(
+            head_scores
+        )
+    before = {
+        i: {k: v.clone() for k, v in layer_tensors(original.model.layers[i]).items()}
+        for i in p.layer_indices
+    }
     records = prune_model(original, p)
     for record in records:
         heads_gone, neurons_gone, layer = expected[record.layer]
@@ -156,7 +188,9 @@ def _assert_removes_the_lowest(original, kind):
         assert torch.equal(layer.mlp.down_proj.weight, old["mlp.down_proj.weight"][:, kept_neurons])
         assert torch.equal(layer.mlp.up_proj.weight, old["mlp.up_proj.weight"][kept_neurons])
         assert record.num_kv_heads == (len(kept_heads) if kv == heads else len(kept_groups))
-        assert layer.self_attn.num_key_value_groups == (1 if kv == heads else len(kept_heads) // len(kept_groups))
+        assert layer.self_attn.num_key_value_groups == (
+            1 if kv == heads else len(kept_heads) // len(kept_groups)
+        )
     # Layers outside the range are untouched.
     assert original.model.layers[0].mlp.gate_proj.weight.shape[0] == cfg.intermediate_size
 
@@ -166,16 +200,24 @@ def test_importance_agrees_with_torch_pruning(tokenizer):
     the group) on its own dependency graph (MHA)."""
     import torch_pruning as tp
 
-    model, _ = tiny_model("llama", tokenizer=tokenizer, seed=5, layers=1, hidden=16, ff=32, num_key_value_heads=4)
+    model, _ = tiny_model(
+        "llama", tokenizer=tokenizer, seed=5, layers=1, hidden=16, ff=32, num_key_value_heads=4
+    )
     layer = model.model.layers[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         graph = tp.DependencyGraph().build_dependency(
-            model, example_inputs={"input_ids": torch.tensor([[1, 5, 6, 7]]), "use_cache": False}, output_transform=lambda o: o.logits
+            model,
+            example_inputs={"input_ids": torch.tensor([[1, 5, 6, 7]]), "use_cache": False},
+            output_transform=lambda o: o.logits,
         )
     importance = tp.importance.MagnitudeImportance(p=1, group_reduction="mean", normalizer=None)
-    mlp_group = graph.get_pruning_group(layer.mlp.gate_proj, tp.prune_linear_out_channels, idxs=list(range(32)))
-    attn_group = graph.get_pruning_group(layer.self_attn.q_proj, tp.prune_linear_out_channels, idxs=list(range(16)))
+    mlp_group = graph.get_pruning_group(
+        layer.mlp.gate_proj, tp.prune_linear_out_channels, idxs=list(range(32))
+    )
+    attn_group = graph.get_pruning_group(
+        layer.self_attn.q_proj, tp.prune_linear_out_channels, idxs=list(range(16))
+    )
     tensors = layer_tensors(layer)
     arch = plan(model, (0, 0), 0.01).architecture
     assert torch.allclose(importance(mlp_group).double(), neuron_importance(tensors), atol=1e-6)
@@ -192,7 +234,9 @@ def test_pruned_model_runs_saves_and_reloads_to_identical_logits(case, tmp_path)
     with torch.no_grad():
         logits = original(**batch).logits
     assert torch.isfinite(logits).all()
-    generated = original.generate(**batch, max_new_tokens=4, do_sample=False, pad_token_id=tok.pad_token_id)
+    generated = original.generate(
+        **batch, max_new_tokens=4, do_sample=False, pad_token_id=tok.pad_token_id
+    )
     assert generated.shape == (2, batch["input_ids"].shape[1] + 4)
 
     tensors, from_disk = prune_checkpoint(base, p)  # the workflow's path: no model built
@@ -200,7 +244,9 @@ def test_pruned_model_runs_saves_and_reloads_to_identical_logits(case, tmp_path)
     out = save_pruned(tmp_path / "pruned", tensors, shape_map(p, from_disk, base_reference(base)))
     assert sorted(x.name for x in out.iterdir()) == ["pruned_layers.safetensors", "shape_map.json"]
     mapping = read_shape_map(out)
-    assert mapping["layers"]["1"]["intermediate_size"] == original.config.intermediate_size - p.neurons
+    assert (
+        mapping["layers"]["1"]["intermediate_size"] == original.config.intermediate_size - p.neurons
+    )
     reloaded, _ = load_pruned(out)
     with torch.no_grad():
         assert torch.equal(reloaded(**batch).logits, logits)
@@ -232,10 +278,14 @@ def _half_reference(weights, dims):
 
 
 def test_float16_importance_is_rounded_like_a_gpu_reduction(tokenizer):
-    model, _ = tiny_model("llama", tokenizer=tokenizer, seed=7, layers=1, hidden=16, ff=32, num_key_value_heads=4)
+    model, _ = tiny_model(
+        "llama", tokenizer=tokenizer, seed=7, layers=1, hidden=16, ff=32, num_key_value_heads=4
+    )
     mlp = model.model.layers[0].mlp
     tensors = layer_tensors(model.model.layers[0])
-    expected = _half_reference([mlp.gate_proj.weight, mlp.up_proj.weight, mlp.down_proj.weight], [1, 1, 0])
+    expected = _half_reference(
+        [mlp.gate_proj.weight, mlp.up_proj.weight, mlp.down_proj.weight], [1, 1, 0]
+    )
     got = neuron_importance(tensors, "float16")
     assert got.dtype == torch.float16 and torch.equal(got, expected)
     # float16 is coarser than float64 but ranks the same neurons near-equally.
@@ -247,10 +297,20 @@ def test_importance_dtype_is_recorded_in_plans_and_shares(registry):
     from lmanatomy.lesion import plan_variants
     from lmanatomy.lesion.report import shares_table
 
-    plans = plan_variants(registry["elyza-llama-2-7b-instruct"], [0.005], [[4, 8]], "one_based_inclusive", importance_dtype="float16")
+    plans = plan_variants(
+        registry["elyza-llama-2-7b-instruct"],
+        [0.005],
+        [[4, 8]],
+        "one_based_inclusive",
+        importance_dtype="float16",
+    )
     table = shares_table(plans)
-    assert table["importance_dtype"].tolist() == ["float16"] and table["indices"].tolist() == ["3-7"]
-    assert table["range"].tolist() == ["4-8"] and table["numbering"].tolist() == ["one_based_inclusive"]
+    assert table["importance_dtype"].tolist() == ["float16"] and table["indices"].tolist() == [
+        "3-7"
+    ]
+    assert table["range"].tolist() == ["4-8"] and table["numbering"].tolist() == [
+        "one_based_inclusive"
+    ]
 
 
 # Qwen3 (per-head q_norm / k_norm) and Gemma-2 (explicit head_dim, extra norms around the MLP): the
@@ -268,7 +328,9 @@ def test_qwen3_and_gemma2_lose_exactly_the_lowest_l1_heads_and_neurons(family_ca
     _assert_removes_the_lowest(original, kind)
 
 
-def test_a_pruned_model_computes_what_the_unpruned_one_does_with_those_units_silenced(family_case, tmp_path):
+def test_a_pruned_model_computes_what_the_unpruned_one_does_with_those_units_silenced(
+    family_case, tmp_path
+):
     """Removing a head (or KV group) and a neuron is the same function as zeroing the o_proj columns
     of its query heads and the down_proj column of the neuron in the unpruned model: the reference
     needs no pruning code. It fails wherever a part indexed by head or neuron is left unsliced."""
@@ -285,10 +347,14 @@ def test_a_pruned_model_computes_what_the_unpruned_one_does_with_those_units_sil
             for h in record.removed_heads:
                 layer.self_attn.o_proj.weight[:, h * hd : (h + 1) * hd] = 0
             layer.mlp.down_proj.weight[:, list(record.removed_neurons)] = 0
-        batch = tok(["The quick brown fox jumps", "素早い茶色の狐"], return_tensors="pt", padding=True)
+        batch = tok(
+            ["The quick brown fox jumps", "素早い茶色の狐"], return_tensors="pt", padding=True
+        )
         assert torch.allclose(original(**batch).logits, silenced(**batch).logits, atol=1e-5)
     tensors, from_disk = prune_checkpoint(base, p)
     assert from_disk == records
-    reloaded, _ = load_pruned(save_pruned(tmp_path / "pruned", tensors, shape_map(p, from_disk, base_reference(base))))
+    reloaded, _ = load_pruned(
+        save_pruned(tmp_path / "pruned", tensors, shape_map(p, from_disk, base_reference(base)))
+    )
     with torch.no_grad():
         assert torch.equal(reloaded(**batch).logits, original(**batch).logits)

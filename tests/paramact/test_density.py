@@ -12,8 +12,13 @@ SHAPES = [[(4, 6), (3, 6)], [(5, 5)]]  # two layers: 42 and 25 weights
 
 
 def _scores(rng, scale):
-    layers = [[torch.from_numpy((np.abs(rng.normal(size=s)) * scale).astype(np.float32)) for s in layer] for layer in SHAPES]
-    return Scores(layers, [tuple(f"w{i}" for i in range(len(layer))) for layer in SHAPES], 1.0, 0, 3)
+    layers = [
+        [torch.from_numpy((np.abs(rng.normal(size=s)) * scale).astype(np.float32)) for s in layer]
+        for layer in SHAPES
+    ]
+    return Scores(
+        layers, [tuple(f"w{i}" for i in range(len(layer))) for layer in SHAPES], 1.0, 0, 3
+    )
 
 
 def test_disk_and_memory_running_means_are_bit_identical_and_equal_numpy(tmp_path):
@@ -24,7 +29,10 @@ def test_disk_and_memory_running_means_are_bit_identical_and_equal_numpy(tmp_pat
     for s in samples:
         memory.add(s)
         disk.add(s)
-    assert sorted(p.name for p in (tmp_path / "sums").iterdir()) == ["layer_000.npy", "layer_001.npy"]
+    assert sorted(p.name for p in (tmp_path / "sums").iterdir()) == [
+        "layer_000.npy",
+        "layer_001.npy",
+    ]
     for layer in range(2):
         assert memory.mean(layer).numpy().tobytes() == disk.mean(layer).numpy().tobytes()
         stacked = np.stack([s.layer_vector(layer).numpy().astype(np.float64) for s in samples])
@@ -32,7 +40,9 @@ def test_disk_and_memory_running_means_are_bit_identical_and_equal_numpy(tmp_pat
     gammas = [1e-5, 1e-4, 1e-3]
     counts = memory.activated(gammas)
     for layer in range(2):
-        mean = np.stack([s.layer_vector(layer).numpy().astype(np.float64) for s in samples]).mean(axis=0)
+        mean = np.stack([s.layer_vector(layer).numpy().astype(np.float64) for s in samples]).mean(
+            axis=0
+        )
         assert counts[layer].tolist() == [int((mean > g).sum()) for g in gammas]
     np.testing.assert_array_equal(counts, disk.activated(gammas))
     disk.close()

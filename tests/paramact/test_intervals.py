@@ -1,4 +1,5 @@
-"""Finding 1's intervals: the subset bootstrap against the definition's plain loop over every weight."""
+"""Finding 1's intervals: the subset bootstrap against
+the definition's plain loop over every weight."""
 
 import numpy as np
 import pytest
@@ -13,11 +14,16 @@ def _layers(n=12, sizes=(3000, 3000, 3000, 3000), seed=0):
     """Per layer (n samples, weights) of A: shallow layers larger, samples differing in scale."""
     rng = np.random.default_rng(seed)
     scale = rng.lognormal(0, 0.5, size=(n, 1))
-    return [scale * rng.lognormal(-1.0 - 0.4 * layer, 1.0, size=(n, size)) for layer, size in enumerate(sizes)]
+    return [
+        scale * rng.lognormal(-1.0 - 0.4 * layer, 1.0, size=(n, size))
+        for layer, size in enumerate(sizes)
+    ]
 
 
 def _exact_share(stacked, thresholds):
-    return np.array([[np.count_nonzero(s.mean(axis=0) > g) / s.shape[1] for g in thresholds] for s in stacked])
+    return np.array(
+        [[np.count_nonzero(s.mean(axis=0) > g) / s.shape[1] for g in thresholds] for s in stacked]
+    )
 
 
 def test_with_every_weight_in_the_subset_the_interval_is_the_definitions():
@@ -27,7 +33,9 @@ def test_with_every_weight_in_the_subset_the_interval_is_the_definitions():
     reference = bootstrap_shares(stacked, thresholds, resamples=300, seed=5)
     for key in ("ratio_low", "ratio_high", "gap", "gap_low", "gap_high"):
         np.testing.assert_allclose(ours[key], reference[key], rtol=0, atol=1e-12)
-    assert (ours["ratio_low"] <= ratio).all() and (ratio <= ours["ratio_high"]).all()  # centred on the exact share
+    assert (ours["ratio_low"] <= ratio).all() and (
+        ratio <= ours["ratio_high"]
+    ).all()  # centred on the exact share
     assert (ours["gap_low"] < ours["gap"]).all() and (ours["gap"] < ours["gap_high"]).all()
 
 
@@ -39,16 +47,23 @@ def test_a_subset_of_the_weights_gives_nearly_the_definitions_interval():
     subset = [s[:, np.sort(rng.choice(s.shape[1], 4096, replace=False))] for s in stacked]
     ours = density_intervals(subset, ratio, thresholds, resamples=200, seed=1)
     widths = reference["ratio_high"] - reference["ratio_low"]
-    # The same resamples; only the weights counted differ, so the widths agree to a fraction of themselves.
+    # The same resamples; only the weights counted differ,
+    # so the widths agree to a fraction of themselves.
     np.testing.assert_allclose(ours["ratio_high"] - ours["ratio_low"], widths, rtol=0.35)
-    np.testing.assert_allclose(ours["gap_high"] - ours["gap_low"], reference["gap_high"] - reference["gap_low"], rtol=0.35)
+    np.testing.assert_allclose(
+        ours["gap_high"] - ours["gap_low"], reference["gap_high"] - reference["gap_low"], rtol=0.35
+    )
     assert ours["gap"] == pytest.approx(reference["gap"])  # the point estimate is the exact one
 
 
 def test_one_sample_has_no_interval():
     stacked = [s[:1] for s in _layers()]
     out = density_intervals(stacked, _exact_share(stacked, [0.5]), [0.5])
-    assert np.isnan(out["ratio_low"]).all() and np.isnan(out["gap_high"]).all() and not np.isnan(out["gap"]).any()
+    assert (
+        np.isnan(out["ratio_low"]).all()
+        and np.isnan(out["gap_high"]).all()
+        and not np.isnan(out["gap"]).any()
+    )
 
 
 def test_parameter_sample_keeps_the_seeded_positions_of_the_flattened_layer():

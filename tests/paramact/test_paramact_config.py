@@ -21,9 +21,19 @@ def test_default_and_paper_configs_validate(config):
 BAD = [
     (["models"], ["nope-1b"], "paramact.models[0]", "unknown model 'nope-1b'"),
     (["task_datasets"], ["boolq", "squad"], "paramact.task_datasets[1]", "unknown dataset 'squad'"),
-    (["boxplot_pairs"], [["boolq", "xsum"]], "paramact.boxplot_pairs[0][1]", "unknown dataset 'xsum'"),
+    (
+        ["boxplot_pairs"],
+        [["boolq", "xsum"]],
+        "paramact.boxplot_pairs[0][1]",
+        "unknown dataset 'xsum'",
+    ),
     (["general_datasets"], ["boolq"], "paramact.general_datasets", "also task datasets"),
-    (["pair_sample_overrides"], [{"pair": ["boolq", "flores"], "samples": 2}], "paramact.pair_sample_overrides[0].pair", "neither"),
+    (
+        ["pair_sample_overrides"],
+        [{"pair": ["boolq", "flores"], "samples": 2}],
+        "paramact.pair_sample_overrides[0].pair",
+        "neither",
+    ),
     (["gamma"], 0, "paramact.gamma", "a positive number or auto"),
     (["gamma"], "high", "paramact.gamma", "a positive number or auto"),
     (["jobs"], "split", "paramact.gamma", "needs jobs: single"),
@@ -32,7 +42,12 @@ BAD = [
     (["cache_units"], 0, "paramact.cache_units", "less than the minimum"),
     (["running_mean"], "ram", "paramact.running_mean", "is not one of"),
     (["windows"], {"squad": 256}, "paramact.windows.squad", "unknown dataset"),
-    (["gamma_overrides"], {"llama-2-13b": 5e-6}, "paramact.gamma_overrides.llama-2-13b", "not one of paramact.models"),
+    (
+        ["gamma_overrides"],
+        {"llama-2-13b": 5e-6},
+        "paramact.gamma_overrides.llama-2-13b",
+        "not one of paramact.models",
+    ),
 ]
 
 

@@ -16,17 +16,27 @@ def test_a_counts_job_is_one_pass_per_draw():
 
 
 def test_a_pair_job_is_two_passes_per_sample_without_windows():
-    work = job_work(Job("pair-boolq-boolq", (), (Pair("boolq", "boolq", 3),)), cache_units=1, windows={})
+    work = job_work(
+        Job("pair-boolq-boolq", (), (Pair("boolq", "boolq", 3),)), cache_units=1, windows={}
+    )
     assert (work.gradient_passes, work.gradient_tokens) == (6, 6 * PROMPT_TOKENS)
 
 
 def test_sts_is_two_passes_per_pair():
-    assert (sts_work(10).gradient_passes, sts_work(10).gradient_tokens) == (20, 20 * SENTENCE_TOKENS)
+    assert (sts_work(10).gradient_passes, sts_work(10).gradient_tokens) == (
+        20,
+        20 * SENTENCE_TOKENS,
+    )
 
 
 def test_validation_prunes_each_distinct_model_once_and_scores_it():
-    section = {"calibration": "c4", "calibration_sets": ["c4", "wikitext2"], "calibration_samples": 2,
-               "eval_samples": 3, "evaluation": ["boolq", "wikitext2"]}
+    section = {
+        "calibration": "c4",
+        "calibration_sets": ["c4", "wikitext2"],
+        "calibration_samples": 2,
+        "eval_samples": 3,
+        "evaluation": ["boolq", "wikitext2"],
+    }
     work = validation_work(section, {"c4": 100, "wikitext2": 50}, num_layers=3)
     # pruned models: (uniform, c4), (density, c4), (uniform,
     # wikitext2); 2 layer-forwards per input on average

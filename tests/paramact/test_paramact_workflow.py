@@ -13,9 +13,17 @@ def test_default_run_plans_one_scoring_job_and_every_figure(dry_run):
     stdout = dry_run("config/config.yaml")
     jobs = _jobs(stdout)
     assert jobs["paramact_scores"] == 1 and jobs["paramact_figures"] == 1
-    assert jobs["paramact_sts"] == 1 and "paramact_validation_runs" not in jobs  # validations 1-2: own target
-    for name in ("fig1_task_density.png", "fig2_general_density.png", "fig3_llmdcos_boxplots.png", "fig6_llmdcos_heatmap.png", "findings.md",
-                 "finding3_sts.png"):
+    assert (
+        jobs["paramact_sts"] == 1 and "paramact_validation_runs" not in jobs
+    )  # validations 1-2: own target
+    for name in (
+        "fig1_task_density.png",
+        "fig2_general_density.png",
+        "fig3_llmdcos_boxplots.png",
+        "fig6_llmdcos_heatmap.png",
+        "findings.md",
+        "finding3_sts.png",
+    ):
         assert f"results/default/paramact/smollm2-135m/{name}" in stdout
 
 

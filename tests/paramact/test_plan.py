@@ -55,8 +55,14 @@ def test_pair_units_within_and_cross():
 def test_study_pairs_union_of_boxplots_and_heatmap_in_canonical_order():
     pairs = study_pairs(SECTION)
     keys = [(p.x, p.y, p.samples) for p in pairs]
-    assert keys == [("boolq", "boolq", 3), ("boolq", "mmlu", 3), ("boolq", "humaneval", 3), ("mmlu", "mmlu", 3),
-                    ("mmlu", "humaneval", 3), ("humaneval", "humaneval", 1)]
+    assert keys == [
+        ("boolq", "boolq", 3),
+        ("boolq", "mmlu", 3),
+        ("boolq", "humaneval", 3),
+        ("mmlu", "mmlu", 3),
+        ("mmlu", "humaneval", 3),
+        ("humaneval", "humaneval", 1),
+    ]
 
 
 @pytest.mark.parametrize("cache_units", [1, 2, 3, 4, 8])
@@ -67,9 +73,13 @@ def test_schedule_covers_every_sample_exactly_once(cache_units):
     dots, accumulated = _simulate(plan, cache_units)
     expected = [(p, i) for p in job.pairs for i in range(p.samples)]
     assert sorted(dots, key=repr) == sorted(expected, key=repr)
-    assert sorted(accumulated, key=repr) == sorted([Unit(d, j) for d, n in density.items() for j in range(n)], key=repr)
+    assert sorted(accumulated, key=repr) == sorted(
+        [Unit(d, j) for d, n in density.items() for j in range(n)], key=repr
+    )
     distinct = {op.unit for op in plan.ops if isinstance(op, Compute)}
-    assert distinct == {Unit(d, j) for d, n in draws_needed(density, job.pairs).items() for j in range(n)}
+    assert distinct == {
+        Unit(d, j) for d, n in draws_needed(density, job.pairs).items() for j in range(n)
+    }
     if cache_units >= 3:  # as many slots as paired datasets: no input is scored twice
         assert plan.passes == len(distinct)
     else:

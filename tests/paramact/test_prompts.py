@@ -9,18 +9,38 @@ from lmanatomy.paramact import Draws, prompt_text
 
 
 def test_task_prompts_follow_the_papers_code():
-    assert prompt_text("boolq", {"passage": "Cats purr.", "question": "do cats purr"}) == "Cats purr.\nQuestion: do cats purr?\nAnswer:"
-    mmlu = {"subject": "global_facts", "question": "Largest ocean?", "A": "Atlantic", "B": "Indian", "C": "Arctic", "D": "Pacific"}
+    assert (
+        prompt_text("boolq", {"passage": "Cats purr.", "question": "do cats purr"})
+        == "Cats purr.\nQuestion: do cats purr?\nAnswer:"
+    )
+    mmlu = {
+        "subject": "global_facts",
+        "question": "Largest ocean?",
+        "A": "Atlantic",
+        "B": "Indian",
+        "C": "Arctic",
+        "D": "Pacific",
+    }
     assert prompt_text("mmlu", mmlu) == (
         "The following are multiple choice questions (with answers) about global_facts.\n\n"
         "Largest ocean?\nA. Atlantic\nB. Indian\nC. Arctic\nD. Pacific\nAnswer:"
     )
-    siqa = {"context": "Ann lent Bob a pen.", "question": "What will Bob do?", "answerA": "thank her", "answerB": "run", "answerC": "sleep"}
+    siqa = {
+        "context": "Ann lent Bob a pen.",
+        "question": "What will Bob do?",
+        "answerA": "thank her",
+        "answerB": "run",
+        "answerC": "sleep",
+    }
     assert prompt_text("siqa", siqa) == (
         "The following are multiple choice questions (with answers) about social interaction.\n"
         "Ann lent Bob a pen.\nWhat will Bob do?\nA. thank her\nB. run\nC. sleep\nAnswer:"
     )
-    hs = {"activity_label": "Cooking", "ctx": "A man cracks an egg", "endings": ["a", "b", "c", "d"]}
+    hs = {
+        "activity_label": "Cooking",
+        "ctx": "A man cracks an egg",
+        "endings": ["a", "b", "c", "d"],
+    }
     assert prompt_text("hellaswag", hs) == (
         "The following are multiple choice to finish a sentence (with answer) about Cooking.\n\nA "
         "man cracks an egg...\nHow does the description likely end?\n\nA. a\n\nB. b\n\nC. c\n\nD. "
@@ -33,7 +53,12 @@ def test_task_prompts_follow_the_papers_code():
 
 
 def _frame(n):
-    return pd.DataFrame({"id": [f"r{i}" for i in range(n)], "text": [("word " * (3 + 4 * i)).strip() for i in range(n)]})
+    return pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(n)],
+            "text": [("word " * (3 + 4 * i)).strip() for i in range(n)],
+        }
+    )
 
 
 def test_draws_follow_a_seeded_permutation_and_extend(tokenizer):
@@ -48,7 +73,11 @@ def test_draws_follow_a_seeded_permutation_and_extend(tokenizer):
 def test_windows_cut_fixed_length_spans_from_long_rows(tokenizer):
     frame = _frame(10)
     draws = Draws("d", frame, "text", tokenizer, seed=0, window=12)
-    long_rows = {f"r{i}" for i in range(10) if len(tokenizer(frame.text[i], add_special_tokens=False).input_ids) > 12}
+    long_rows = {
+        f"r{i}"
+        for i in range(10)
+        if len(tokenizer(frame.text[i], add_special_tokens=False).input_ids) > 12
+    }
     seen = []
     for j in range(len(long_rows)):
         draw = draws.draw(j)

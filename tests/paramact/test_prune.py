@@ -50,8 +50,14 @@ def _inputs_seen(model, layer_index, calibration):
     adapter = adapter_for(model)
     linears = adapter.linears(adapter.decoder_layers(model)[layer_index])
     sums = {name: 0.0 for name, _ in linears}
-    hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: sums.__setitem__(
-        name, sums[name] + (inp[0].double().reshape(-1, inp[0].shape[-1]) ** 2).sum(0))) for name, m in linears]
+    hooks = [
+        m.register_forward_hook(
+            lambda mod, inp, out, name=name: sums.__setitem__(
+                name, sums[name] + (inp[0].double().reshape(-1, inp[0].shape[-1]) ** 2).sum(0)
+            )
+        )
+        for name, m in linears
+    ]
     with torch.no_grad():
         for ids in calibration:
             model(input_ids=ids.reshape(1, -1))
@@ -65,7 +71,9 @@ def test_pruning_removes_exactly_the_lowest_scoring_weights(tokenizer, criterion
     torch.set_num_threads(1)
     model, _ = tiny_model("llama", tokenizer=tokenizer, layers=3)
     dense = copy.deepcopy(model)
-    calibration = [torch.randint(3, 300, (12,), generator=torch.Generator().manual_seed(s)) for s in range(3)]
+    calibration = [
+        torch.randint(3, 300, (12,), generator=torch.Generator().manual_seed(s)) for s in range(3)
+    ]
     ratios = [0.25, 0.5, 0.4]
     reached = prune_model(model, ratios, calibration, criterion)
     adapter = adapter_for(model)
@@ -79,7 +87,9 @@ def test_pruning_removes_exactly_the_lowest_scoring_weights(tokenizer, criterion
         zeros = total = 0
         for name, module in adapter.linears(adapter.decoder_layers(model)[index]):
             original = dense_layer[name].weight.detach().abs().double()
-            scores = original * norms[name].sqrt().reshape(1, -1) if criterion == "wanda" else original
+            scores = (
+                original * norms[name].sqrt().reshape(1, -1) if criterion == "wanda" else original
+            )
             pruned = {tuple(ix) for ix in (module.weight == 0).nonzero().tolist()}
             assert pruned == _lowest_by_loop(scores.float(), ratio), (index, name)
             zeros, total = zeros + len(pruned), total + module.weight.numel()

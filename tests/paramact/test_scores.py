@@ -32,9 +32,15 @@ def test_scores_equal_a_plain_autograd_computation(family, tokenizer):
     assert scores.token_id == int(logits.argmax())
     # every 2-D parameter of a decoder layer, found by name
     # (model.layers.N / transformer.h.N / gpt_neox.layers.N)
-    expected = {name: (p.grad * p).abs() for name, p in model.named_parameters() if p.ndim == 2 and re.search(r"\.(layers|h)\.\d+\.", name)}
+    expected = {
+        name: (p.grad * p).abs()
+        for name, p in model.named_parameters()
+        if p.ndim == 2 and re.search(r"\.(layers|h)\.\d+\.", name)
+    }
     got = {}
-    prefix = {"llama": "model.layers", "gpt2": "transformer.h", "gpt_neox": "gpt_neox.layers"}[family]
+    prefix = {"llama": "model.layers", "gpt2": "transformer.h", "gpt_neox": "gpt_neox.layers"}[
+        family
+    ]
     for index, names in enumerate(scores.names):
         for name, tensor in zip(names, scores.layers[index], strict=True):
             got[f"{prefix}.{index}.{name}.weight"] = tensor
@@ -47,10 +53,19 @@ def test_llama_scores_cover_q_k_v_o_gate_up_down_only(tokenizer):
     model, tok = tiny_model("llama", tokenizer=tokenizer)
     weights = decoder_weights(model)
     assert len(weights) == 2
-    assert weights[0].names == ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")
+    assert weights[0].names == (
+        "self_attn.q_proj",
+        "self_attn.k_proj",
+        "self_attn.v_proj",
+        "self_attn.o_proj",
+        "mlp.gate_proj",
+        "mlp.up_proj",
+        "mlp.down_proj",
+    )
     scored = {id(p) for layer in weights for p in layer.params}
-    assert id(model.model.embed_tokens.weight) not in scored and id(model.lm_head.weight) not in scored
+    assert (
+        id(model.model.embed_tokens.weight) not in scored and id(model.lm_head.weight) not in scored
+    )
 
 
 def _d_of(model, ids, token):
@@ -76,7 +91,9 @@ def test_zeroing_a_weight_changes_D_by_about_A(tokenizer):
     assert base == pytest.approx(scores.D, rel=1e-12)
     checked = []
     for layer in scorer.weights:
-        for name, param, a in zip(layer.names, layer.params, scores.layers[layer.index], strict=True):
+        for name, param, a in zip(
+            layer.names, layer.params, scores.layers[layer.index], strict=True
+        ):
             for flat in a.reshape(-1).topk(5).indices.tolist():
                 with torch.no_grad():
                     saved = param.view(-1)[flat].item()
@@ -89,8 +106,15 @@ def test_zeroing_a_weight_changes_D_by_about_A(tokenizer):
                 if abs(doubled - 2 * base + zeroed) >= 0.01 * estimate:
                     continue
                 delta = abs(base - zeroed)
-                assert delta == pytest.approx(estimate, rel=0.02), (layer.index, name, delta, estimate)
-                assert delta != pytest.approx(estimate / abs(saved), rel=0.02)  # |∂D/∂w| alone fails
+                assert delta == pytest.approx(estimate, rel=0.02), (
+                    layer.index,
+                    name,
+                    delta,
+                    estimate,
+                )
+                assert delta != pytest.approx(
+                    estimate / abs(saved), rel=0.02
+                )  # |∂D/∂w| alone fails
                 checked.append(name)
     assert len(checked) >= 20 and len(set(checked)) >= 4, checked
 
@@ -117,4 +141,8 @@ def test_smollm2_scores_its_106m_decoder_weights(smollm2_dir):
     scores = activation_scores(model, tok, "The capital of France is")
     assert len(scores) == 30
     assert sum(t.numel() for layer in scores.layers for t in layer) == 106_168_320
-    assert all(bool(torch.isfinite(t).all()) and float(t.min()) >= 0 for layer in scores.layers for t in layer)
+    assert all(
+        bool(torch.isfinite(t).all()) and float(t.min()) >= 0
+        for layer in scores.layers
+        for t in layer
+    )

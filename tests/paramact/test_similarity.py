@@ -20,9 +20,17 @@ def test_llmdcos_equals_numpy_per_layer():
     expected = [_numpy_cos(x, y) for x, y in zip(a, b, strict=True)]
     np.testing.assert_allclose(llmdcos(a, b), expected, rtol=1e-6)
     # per layer as several weight tensors: the same vector split into (10, 5) and (20,) pieces
-    split = [[torch.from_numpy(v[:50].reshape(10, 5)), torch.from_numpy(v[50:])] for v in (np.concatenate(a[:2]),)]
-    split_b = [[torch.from_numpy(v[:50].reshape(10, 5)), torch.from_numpy(v[50:])] for v in (np.concatenate(b[:2]),)]
-    assert llmdcos(split, split_b)[0] == pytest.approx(_numpy_cos(np.concatenate(a[:2]), np.concatenate(b[:2])), rel=1e-6)
+    split = [
+        [torch.from_numpy(v[:50].reshape(10, 5)), torch.from_numpy(v[50:])]
+        for v in (np.concatenate(a[:2]),)
+    ]
+    split_b = [
+        [torch.from_numpy(v[:50].reshape(10, 5)), torch.from_numpy(v[50:])]
+        for v in (np.concatenate(b[:2]),)
+    ]
+    assert llmdcos(split, split_b)[0] == pytest.approx(
+        _numpy_cos(np.concatenate(a[:2]), np.concatenate(b[:2])), rel=1e-6
+    )
 
 
 def test_llmdcos_is_one_for_proportional_and_zero_for_disjoint_inputs():

@@ -23,15 +23,17 @@ from lmanatomy.testing import tiny_model
 
 # Hand-made: 7 pairs, ties in gold (2.0 twice, 4.5 twice) and in one column (0.3 three times).
 GOLD = np.array([0.0, 2.0, 2.0, 3.1, 4.5, 4.5, 5.0])
-COLUMNS = np.array([
-    [0.10, 0.30, 0.90],
-    [0.20, 0.30, 0.80],
-    [0.25, 0.30, 0.85],
-    [0.40, 0.50, 0.20],
-    [0.35, 0.60, 0.10],
-    [0.70, 0.55, 0.15],
-    [0.90, 0.80, 0.05],
-])
+COLUMNS = np.array(
+    [
+        [0.10, 0.30, 0.90],
+        [0.20, 0.30, 0.80],
+        [0.25, 0.30, 0.85],
+        [0.40, 0.50, 0.20],
+        [0.35, 0.60, 0.10],
+        [0.70, 0.55, 0.15],
+        [0.90, 0.80, 0.05],
+    ]
+)
 
 
 def test_spearman_per_column_equals_scipy_with_ties():
@@ -60,11 +62,21 @@ def test_statistics_layout_and_deep_sum():
     rows = []
     for i, g in enumerate(GOLD):
         for layer in range(6):
-            rows.append({"dataset": "x", "index": i, "row_id": str(i), "gold": g, "layer": layer,
-                         "llmdcos": COLUMNS[i, layer % 3] + 0.01 * layer})
+            rows.append(
+                {
+                    "dataset": "x",
+                    "index": i,
+                    "row_id": str(i),
+                    "gold": g,
+                    "layer": layer,
+                    "llmdcos": COLUMNS[i, layer % 3] + 0.01 * layer,
+                }
+            )
     stats = sts_statistics(pd.DataFrame(rows), num_layers=6, interval=Interval(resamples=50))
     assert list(stats["layers"]) == ["0", "1", "2", "3", "4", "5", "sum 3-3"]
-    summed = np.array([COLUMNS[i, 0] + 0.03 for i in range(7)])  # L/2..L-3 of 6 layers = layer 3 only
+    summed = np.array(
+        [COLUMNS[i, 0] + 0.03 for i in range(7)]
+    )  # L/2..L-3 of 6 layers = layer 3 only
     assert stats["spearman"].iloc[-1] == pytest.approx(spearmanr(GOLD, summed).statistic)
 
 
@@ -81,8 +93,14 @@ def test_pair_table_on_real_jsts_pairs(shared_data, tokenizer):
     if not path.exists():
         pytest.skip("../shared/data has no JSTS")
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[:40]]
-    frame = pd.DataFrame({"id": [r["sentence_pair_id"] for r in lines], "sentence1": [r["sentence1"] for r in lines],
-                          "sentence2": [r["sentence2"] for r in lines], "label": [float(r["label"]) for r in lines]})
+    frame = pd.DataFrame(
+        {
+            "id": [r["sentence_pair_id"] for r in lines],
+            "sentence1": [r["sentence1"] for r in lines],
+            "sentence2": [r["sentence2"] for r in lines],
+            "label": [float(r["label"]) for r in lines],
+        }
+    )
     torch.set_num_threads(1)
     model, tok = tiny_model("llama", tokenizer=tokenizer)
     scorer = ParameterActivation(model)
@@ -90,7 +108,10 @@ def test_pair_table_on_real_jsts_pairs(shared_data, tokenizer):
     table = sts_table(scorer, tok, "jsts", pairs)
     assert len(table) == 4 * scorer.num_layers and set(table["gold"]) <= set(frame["label"])
     first = pairs.iloc[0]
-    direct = llmdcos(scorer.score(scorer.tokenize(tok, first.sentence1)), scorer.score(scorer.tokenize(tok, first.sentence2)))
+    direct = llmdcos(
+        scorer.score(scorer.tokenize(tok, first.sentence1)),
+        scorer.score(scorer.tokenize(tok, first.sentence2)),
+    )
     np.testing.assert_allclose(table[table["index"] == 0]["llmdcos"], direct, rtol=1e-12)
     assert ((table["llmdcos"] >= 0) & (table["llmdcos"] <= 1 + 1e-9)).all()
 
@@ -101,9 +122,15 @@ def test_a_split_pair_table_is_the_unsplit_one(tokenizer):
     from lmanatomy.tables import block_of
 
     words = ["red", "blue", "cat", "dog", "runs", "sleeps", "small", "large"]
-    frame = pd.DataFrame({"sentence1": [f"the {a} {b}" for a, b in zip(words, words[1:] + words[:1], strict=True)],
-                          "sentence2": [f"a {b} {a}" for a, b in zip(words, words[::-1], strict=True)],
-                          "label": [float(i % 5) for i in range(len(words))]})
+    frame = pd.DataFrame(
+        {
+            "sentence1": [
+                f"the {a} {b}" for a, b in zip(words, words[1:] + words[:1], strict=True)
+            ],
+            "sentence2": [f"a {b} {a}" for a, b in zip(words, words[::-1], strict=True)],
+            "label": [float(i % 5) for i in range(len(words))],
+        }
+    )
     torch.set_num_threads(1)
     model, tok = tiny_model("llama", tokenizer=tokenizer)
     scorer = ParameterActivation(model)

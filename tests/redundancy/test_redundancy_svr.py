@@ -49,12 +49,16 @@ def primal_objective(x, y, coef, intercept, C, epsilon):
     return 0.5 * (coef**2).sum(1) + C * np.maximum(np.abs(residual) - epsilon, 0).sum(0)
 
 
-def assert_matches_sklearn(x, y, x_test, y_test, C=1.0, epsilon=0.1, standardize=False, sklearn_tol=1e-3, **kwargs):
+def assert_matches_sklearn(
+    x, y, x_test, y_test, C=1.0, epsilon=0.1, standardize=False, sklearn_tol=1e-3, **kwargs
+):
     ours = fit_linear_svr(x, y, C=C, epsilon=epsilon, standardize=standardize, **kwargs)
     assert ours.converged_.all(), ours.kkt_violation_
     models, coefs = sklearn_fit(x, y, C, epsilon, standardize, tol=sklearn_tol)
     ours_coef = ours.coef_.numpy()
-    cosine = (ours_coef * coefs).sum(1) / (np.linalg.norm(ours_coef, axis=1) * np.linalg.norm(coefs, axis=1))
+    cosine = (ours_coef * coefs).sum(1) / (
+        np.linalg.norm(ours_coef, axis=1) * np.linalg.norm(coefs, axis=1)
+    )
     assert cosine.min() >= MIN_COSINE, cosine
     r2_ours, _ = ours.r2(x_test, y_test)
     r2_sklearn = np.array([r2_score(y_test[:, j], m.predict(x_test)) for j, m in enumerate(models)])
@@ -71,14 +75,32 @@ def assert_matches_sklearn(x, y, x_test, y_test, C=1.0, epsilon=0.1, standardize
 def random_problem(n, p, targets, seed, noise=0.5, n_test=40):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n + n_test, p)) * rng.uniform(0.2, 3.0, size=p)
-    y = x @ rng.normal(size=(p, targets)) / np.sqrt(p) + noise * rng.normal(size=(n + n_test, targets)) + rng.normal(size=targets)
+    y = (
+        x @ rng.normal(size=(p, targets)) / np.sqrt(p)
+        + noise * rng.normal(size=(n + n_test, targets))
+        + rng.normal(size=targets)
+    )
     return x[:n], y[:n], x[n:], y[n:]
 
 
-@pytest.mark.parametrize("C,epsilon,standardize", [(1.0, 0.1, False), (0.05, 0.1, False), (20.0, 0.3, False), (1.0, 0.0, False), (1.0, 0.1, True)])
+@pytest.mark.parametrize(
+    "C,epsilon,standardize",
+    [
+        (1.0, 0.1, False),
+        (0.05, 0.1, False),
+        (20.0, 0.3, False),
+        (1.0, 0.0, False),
+        (1.0, 0.1, True),
+    ],
+)
 def test_random_more_features_than_samples(C, epsilon, standardize):
     """The hidden-state regime: p > n (576 > 256 by default, 4096 > 800 in the paper)."""
-    assert_matches_sklearn(*random_problem(n=60, p=90, targets=6, seed=1), C=C, epsilon=epsilon, standardize=standardize)
+    assert_matches_sklearn(
+        *random_problem(n=60, p=90, targets=6, seed=1),
+        C=C,
+        epsilon=epsilon,
+        standardize=standardize,
+    )
 
 
 @pytest.mark.parametrize("C,epsilon", [(1.0, 0.1), (0.1, 0.5)])
@@ -176,7 +198,9 @@ def test_polishing_gives_the_exact_solution():
     """Forcing the active-set polish early, ungated, still
     yields KKT-certified, sklearn-equal solutions."""
     x, y, x_test, y_test = random_problem(n=50, p=70, targets=6, seed=10)
-    model = assert_matches_sklearn(x, y, x_test, y_test, check_every=5, polish_first=10, polish_gate=math.inf)
+    model = assert_matches_sklearn(
+        x, y, x_test, y_test, check_every=5, polish_first=10, polish_gate=math.inf
+    )
     assert model.polished_.any()
 
 
@@ -193,15 +217,43 @@ def test_float32_and_explicit_device():
 @pytest.mark.parametrize(
     "call,error,match",
     [
-        (lambda: fit_linear_svr(np.ones((5, 3)), np.ones((4, 2))), ValueError, "5 samples but Y has 4"),
+        (
+            lambda: fit_linear_svr(np.ones((5, 3)), np.ones((4, 2))),
+            ValueError,
+            "5 samples but Y has 4",
+        ),
         (lambda: fit_linear_svr(np.ones(5), np.ones((5, 2))), ValueError, "X must be 2-D"),
-        (lambda: fit_linear_svr(np.ones((1, 3)), np.ones((1, 2))), ValueError, "at least 2 training samples"),
-        (lambda: fit_linear_svr(np.full((5, 3), np.nan), np.ones((5, 2))), NumericalError, "X has 15 NaN/inf"),
-        (lambda: fit_linear_svr(np.ones((5, 3)), np.array([[1.0], [np.inf], [0], [0], [0]])), NumericalError, "Y has 1 NaN/inf"),
-        (lambda: fit_linear_svr(np.ones((5, 3)), np.ones((5, 2)), C=0), ValueError, "C must be > 0"),
-        (lambda: fit_linear_svr(np.ones((5, 3)), np.ones((5, 2)), epsilon=-1), ValueError, "epsilon must be ≥ 0"),
+        (
+            lambda: fit_linear_svr(np.ones((1, 3)), np.ones((1, 2))),
+            ValueError,
+            "at least 2 training samples",
+        ),
+        (
+            lambda: fit_linear_svr(np.full((5, 3), np.nan), np.ones((5, 2))),
+            NumericalError,
+            "X has 15 NaN/inf",
+        ),
+        (
+            lambda: fit_linear_svr(np.ones((5, 3)), np.array([[1.0], [np.inf], [0], [0], [0]])),
+            NumericalError,
+            "Y has 1 NaN/inf",
+        ),
+        (
+            lambda: fit_linear_svr(np.ones((5, 3)), np.ones((5, 2)), C=0),
+            ValueError,
+            "C must be > 0",
+        ),
+        (
+            lambda: fit_linear_svr(np.ones((5, 3)), np.ones((5, 2)), epsilon=-1),
+            ValueError,
+            "epsilon must be ≥ 0",
+        ),
         (lambda: fit_linear_svr(np.ones((5, 0)), np.ones((5, 2))), ValueError, "X is empty"),
-        (lambda: fit_linear_svr(np.array([["a"]] * 3), np.ones((3, 1))), ValueError, "X must be numeric"),
+        (
+            lambda: fit_linear_svr(np.array([["a"]] * 3), np.ones((3, 1))),
+            ValueError,
+            "X must be numeric",
+        ),
         (lambda: BatchedLinearSVR().predict(np.ones((2, 2))), RuntimeError, "not fitted"),
     ],
 )
@@ -219,7 +271,9 @@ def test_predict_and_r2_check_shapes():
         model.r2(x_test, y_test[:, :2])
     with pytest.raises(ValueError, match="X has 40 samples but Y has 39"):
         model.r2(x_test, y_test[:39])
-    np.testing.assert_allclose(model.predict(x_test).numpy(), x_test @ model.coef_.numpy().T + model.intercept_.numpy())
+    np.testing.assert_allclose(
+        model.predict(x_test).numpy(), x_test @ model.coef_.numpy().T + model.intercept_.numpy()
+    )
 
 
 def eos_hidden_states(model, tokenizer, count: int) -> np.ndarray:
@@ -230,7 +284,11 @@ def eos_hidden_states(model, tokenizer, count: int) -> np.ndarray:
     """
     from lmanatomy.data import prepare
 
-    texts = prepare({"format": "jsts"}, REPO / "data" / "demo")["text"].drop_duplicates().tolist()[:count]
+    texts = (
+        prepare({"format": "jsts"}, REPO / "data" / "demo")["text"]
+        .drop_duplicates()
+        .tolist()[:count]
+    )
     torch.set_num_threads(1)
     ids = [tokenizer(text)["input_ids"] + [tokenizer.eos_token_id] for text in texts]
     width = max(map(len, ids))
@@ -239,7 +297,11 @@ def eos_hidden_states(model, tokenizer, count: int) -> np.ndarray:
     with torch.no_grad():
         out = model(batch, attention_mask=mask, output_hidden_states=True)
     last = torch.tensor([len(seq) - 1 for seq in ids])
-    return torch.stack([h[torch.arange(len(ids)), last] for h in out.hidden_states], 1).double().numpy()
+    return (
+        torch.stack([h[torch.arange(len(ids)), last] for h in out.hidden_states], 1)
+        .double()
+        .numpy()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -253,7 +315,14 @@ def smollm2_hidden_states(smollm2_dir):
 
 @pytest.mark.parametrize(
     "source,C,epsilon,standardize",
-    [(3, 1.0, 0.1, False), (15, 1.0, 0.1, False), (29, 1.0, 0.1, False), (15, 0.1, 0.05, False), (15, 10.0, 0.5, False), (15, 1.0, 0.1, True)],
+    [
+        (3, 1.0, 0.1, False),
+        (15, 1.0, 0.1, False),
+        (29, 1.0, 0.1, False),
+        (15, 0.1, 0.05, False),
+        (15, 10.0, 0.5, False),
+        (15, 1.0, 0.1, True),
+    ],
 )
 def test_real_hidden_states_match_sklearn(smollm2_hidden_states, source, C, epsilon, standardize):
     """SmolLM2 EOS hidden states, layer n → n+1 (p =
@@ -261,7 +330,9 @@ def test_real_hidden_states_match_sklearn(smollm2_hidden_states, source, C, epsi
     states = smollm2_hidden_states
     dims = np.linspace(0, states.shape[2] - 1, 24).astype(int)
     x, y = states[:, source], states[:, source + 1][:, dims]
-    assert_matches_sklearn(x[:36], y[:36], x[36:], y[36:], C=C, epsilon=epsilon, standardize=standardize)
+    assert_matches_sklearn(
+        x[:36], y[:36], x[36:], y[36:], C=C, epsilon=epsilon, standardize=standardize
+    )
 
 
 @pytest.fixture(scope="module")
@@ -274,14 +345,18 @@ def tiny_model_hidden_states():
     """
     from lmanatomy.testing import tiny_model
 
-    model, tokenizer = tiny_model("llama", num_hidden_layers=4, hidden_size=48, intermediate_size=96)
+    model, tokenizer = tiny_model(
+        "llama", num_hidden_layers=4, hidden_size=48, intermediate_size=96
+    )
     states = eos_hidden_states(model, tokenizer, 60)
     # Random init (std 0.02) leaves the states' spread far below ε = 0.1, where every fit is w = 0;
     # one scalar per layer brings it to a trained model's order of magnitude, keeping the structure.
     return states / states.std(axis=(0, 2), keepdims=True)
 
 
-@pytest.mark.parametrize("source,C,epsilon", [(1, 1.0, 0.1), (2, 0.1, 0.01), (3, 10.0, 0.3), (2, 1.0, 0.0)])
+@pytest.mark.parametrize(
+    "source,C,epsilon", [(1, 1.0, 0.1), (2, 0.1, 0.01), (3, 10.0, 0.3), (2, 1.0, 0.0)]
+)
 def test_tiny_model_hidden_states_match_sklearn(tiny_model_hidden_states, source, C, epsilon):
     """Every dim of layer n+1 of a tiny Llama (n = 50 train sentences, p = 48 dims) against libsvm.
 
@@ -291,7 +366,9 @@ def test_tiny_model_hidden_states_match_sklearn(tiny_model_hidden_states, source
     """
     states = tiny_model_hidden_states
     x, y = states[:, source], states[:, source + 1]
-    assert_matches_sklearn(x[:50], y[:50], x[50:], y[50:], C=C, epsilon=epsilon, sklearn_tol=1e-6, tol=1e-6)
+    assert_matches_sklearn(
+        x[:50], y[:50], x[50:], y[50:], C=C, epsilon=epsilon, sklearn_tol=1e-6, tol=1e-6
+    )
 
 
 def test_at_max_iter_the_best_iterate_is_returned_not_the_last():
@@ -301,7 +378,10 @@ def test_at_max_iter_the_best_iterate_is_returned_not_the_last():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(60, 5)) @ rng.normal(size=(5, 80)) * np.geomspace(10, 0.01, 80)
     y = x @ rng.normal(size=(80, 6)) / 10 + 0.3 * rng.normal(size=(60, 6))
-    violations = [fit_linear_svr(x, y, tol=1e-12, max_iter=m, check_every=1).kkt_violation_ for m in (100, 200, 300, 400)]
+    violations = [
+        fit_linear_svr(x, y, tol=1e-12, max_iter=m, check_every=1).kkt_violation_
+        for m in (100, 200, 300, 400)
+    ]
     for earlier, later in zip(violations, violations[1:], strict=False):
         assert (later <= earlier).all(), (earlier, later)
     assert violations[-1].max() < violations[0].max()
@@ -323,7 +403,9 @@ def test_identity_baseline_is_the_one_feature_ols_on_the_own_dim():
     for d in range(6):
         reference = LinearRegression().fit(x[:40, [d]], y[:40, d])
         np.testing.assert_allclose(slope[d], reference.coef_[0], atol=1e-12)
-        np.testing.assert_allclose(r2[d], r2_score(y[40:, d], reference.predict(x[40:, [d]])), atol=1e-12)
+        np.testing.assert_allclose(
+            r2[d], r2_score(y[40:, d], reference.predict(x[40:, [d]])), atol=1e-12
+        )
     with pytest.raises(ValueError, match="as many source dims as target dims"):
         identity_baseline({**arrays, "y_train": y[:40, :3]})
 
@@ -334,7 +416,9 @@ def test_contributions_ranked_three_ways_against_a_plain_loop():
     rng = np.random.default_rng(4)
     coef = rng.normal(size=(7, 7))
     coef[2, 2] = 10.0  # target 2's own dim dominates
-    x = rng.normal(size=(30, 7)) * np.array([1, 50, 1, 1, 0.01, 1, 1])  # a massive dim 1 and a tiny dim 4
+    x = rng.normal(size=(30, 7)) * np.array(
+        [1, 50, 1, 1, 0.01, 1, 1]
+    )  # a massive dim 1 and a tiny dim 4
     got = ranked_contributions(coef, x, standardize=False, k=3)
     sd = x.std(0)
     for d in range(7):
@@ -344,12 +428,18 @@ def test_contributions_ranked_three_ways_against_a_plain_loop():
         assert got["top_inputs"][d].tolist() == by_weight
         assert got["top_inputs_scaled"][d].tolist() == by_spread
         assert got["top_inputs_other"][d].tolist() == others
-        np.testing.assert_allclose(got["top_contributions"][d], [coef[d, j] * sd[j] for j in by_spread])
+        np.testing.assert_allclose(
+            got["top_contributions"][d], [coef[d, j] * sd[j] for j in by_spread]
+        )
         assert self_rank(coef)[d] == 1 + sum(abs(coef[d, j]) > abs(coef[d, d]) for j in range(7))
     assert got["top_inputs"][2][0] == 2 and 2 not in got["top_inputs_other"][2]
-    assert all(1 in entry.tolist()[:1] for entry in got["top_inputs_scaled"])  # dim 1's spread dominates
+    assert all(
+        1 in entry.tolist()[:1] for entry in got["top_inputs_scaled"]
+    )  # dim 1's spread dominates
     same = ranked_contributions(coef, x, standardize=True, k=3)
-    assert [a.tolist() for a in same["top_inputs_scaled"]] == [a.tolist() for a in same["top_inputs"]]
+    assert [a.tolist() for a in same["top_inputs_scaled"]] == [
+        a.tolist() for a in same["top_inputs"]
+    ]
 
 
 @pytest.mark.parametrize("block_bytes", [512 << 10, 80, 8])  # one block; blocks of 2 rows; of 1 row
@@ -370,7 +460,10 @@ def test_admm_step_in_buffers_equals_the_plain_step_exactly(monkeypatch, block_b
     z = torch.randn(n, targets, dtype=torch.float64, generator=g).clamp(-c, c)
     u = torch.randn(n, targets, dtype=torch.float64, generator=g)
     rho = torch.tensor([0.3, 0.3, 5.0, 0.3, 5.0], dtype=torch.float64)
-    mats = {0.3: torch.randn(n, n, dtype=torch.float64, generator=g), 5.0: torch.randn(n, n, dtype=torch.float64, generator=g)}
+    mats = {
+        0.3: torch.randn(n, n, dtype=torch.float64, generator=g),
+        5.0: torch.randn(n, n, dtype=torch.float64, generator=g),
+    }
     solves = [(mats[r], torch.nonzero(rho == r).squeeze(1)) for r in (0.3, 5.0)]
 
     def plain(z, u):
@@ -389,7 +482,9 @@ def test_admm_step_in_buffers_equals_the_plain_step_exactly(monkeypatch, block_b
         b_w, z_w, maxima = work.step(y, z_w, u_w, rho, solves, eps, c)
         assert torch.equal(b_w, b_ref) and torch.equal(z_w, z_ref) and torch.equal(u_w, u_ref)
         assert torch.equal(maxima.primal, (b_ref - z_ref).abs().amax(0))
-        assert torch.equal(maxima.beta, b_ref.abs().amax(0)) and torch.equal(maxima.z, z_ref.abs().amax(0))
+        assert torch.equal(maxima.beta, b_ref.abs().amax(0)) and torch.equal(
+            maxima.z, z_ref.abs().amax(0)
+        )
         assert torch.equal(maxima.dual, (z_ref - z).abs().amax(0))
         assert torch.equal(rho * maxima.u, (rho * u_ref).abs().amax(0))
         z, u = z_ref, u_ref
@@ -397,7 +492,8 @@ def test_admm_step_in_buffers_equals_the_plain_step_exactly(monkeypatch, block_b
 
 @pytest.mark.parametrize("block_bytes", [512 << 10, 80, 8])
 def test_kkt_violation_by_blocks_of_rows_equals_libsvms_definition(monkeypatch, block_bytes):
-    """m − M from bounds gathered block by block of rows equals the bounds over whole columns, written plainly."""
+    """m − M from bounds gathered block by block of rows
+    equals the bounds over whole columns, written plainly."""
     from lmanatomy.redundancy import svr
 
     monkeypatch.setattr(svr, "BLOCK_BYTES", block_bytes)
@@ -412,8 +508,14 @@ def test_kkt_violation_by_blocks_of_rows_equals_libsvms_definition(monkeypatch, 
     s = y - gram @ beta
     expected = torch.empty(targets, dtype=torch.float64)
     for t in range(targets):
-        lower = max([s[i, t] - eps for i in range(n) if beta[i, t] < c] + [s[i, t] + eps for i in range(n) if beta[i, t] < 0])
-        upper = min([s[i, t] - eps for i in range(n) if beta[i, t] > 0] + [s[i, t] + eps for i in range(n) if beta[i, t] > -c])
+        lower = max(
+            [s[i, t] - eps for i in range(n) if beta[i, t] < c]
+            + [s[i, t] + eps for i in range(n) if beta[i, t] < 0]
+        )
+        upper = min(
+            [s[i, t] - eps for i in range(n) if beta[i, t] > 0]
+            + [s[i, t] + eps for i in range(n) if beta[i, t] > -c]
+        )
         expected[t] = max(lower - upper, 0.0)
     assert torch.equal(svr._kkt_violation(gram, y, beta, c, eps), expected)
     assert torch.equal(svr._kkt(gram, y, beta, c, eps)[0], expected)

@@ -16,11 +16,17 @@ def _view(targets, tmp_path=None, captions=CAPTIONS):
 
 
 def test_tables_figures_and_data_are_items_and_sibling_csvs_are_not():
-    view = _view({
-        "language": ["results/r/language/smollm2-135m/table1.csv", "results/r/language/smollm2-135m/table1.md",
-                     "results/r/language/smollm2-135m/fig2.png", "results/r/language/smollm2-135m/fig2.csv"],
-        "knowledge": ["results/r/knowledge/distance_matrix.csv"],
-    })
+    view = _view(
+        {
+            "language": [
+                "results/r/language/smollm2-135m/table1.csv",
+                "results/r/language/smollm2-135m/table1.md",
+                "results/r/language/smollm2-135m/fig2.png",
+                "results/r/language/smollm2-135m/fig2.csv",
+            ],
+            "knowledge": ["results/r/knowledge/distance_matrix.csv"],
+        }
+    )
     assert view.keys("table") == ["language/smollm2-135m/table1"]
     assert view.keys("figure") == ["language/smollm2-135m/fig2"]
     assert view.keys("data") == ["knowledge/distance_matrix"]
@@ -32,7 +38,14 @@ def test_tables_figures_and_data_are_items_and_sibling_csvs_are_not():
 
 
 def test_category_labels_and_caption_of_an_item():
-    view = _view({"language": ["results/r/language/smollm2-135m/fig2.png", "results/r/language/smollm2-135m/fig2.csv"]})
+    view = _view(
+        {
+            "language": [
+                "results/r/language/smollm2-135m/fig2.png",
+                "results/r/language/smollm2-135m/fig2.csv",
+            ]
+        }
+    )
     wc = SimpleNamespace(report_figure="language/smollm2-135m/fig2")
     assert view.category(wc) == papers()["language"]
     assert view.subcategory(wc) == "figure"

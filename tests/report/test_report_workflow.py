@@ -38,17 +38,34 @@ def test_report_has_every_item_with_its_caption(census_run, tmp_path):
     report = out / "report.html"
     run_snakemake("--configfile", str(config), "--report", str(report), check=True)
     html = report.read_text(encoding="utf-8")
-    for text in ("Table 3: layers and neurons per model", "Kojima et al. 2024: language-specific neurons",
-                 "Run: summary and provenance", "Summary of this run: its findings", "Provenance of this run"):
+    for text in (
+        "Table 3: layers and neurons per model",
+        "Kojima et al. 2024: language-specific neurons",
+        "Run: summary and provenance",
+        "Summary of this run: its findings",
+        "Provenance of this run",
+    ):
         assert text in html, text
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("headless Chromium is not installed (Debian: apt install chromium)")
     shot = tmp_path / "report.png"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,800",
-                    "--virtual-time-budget=5000", f"--screenshot={shot}", report.as_uri()],
-                   capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--window-size=1200,800",
+            "--virtual-time-budget=5000",
+            f"--screenshot={shot}",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     from PIL import Image
 
     image = Image.open(shot).convert("L")

@@ -48,6 +48,7 @@ PNG_START, PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
 
 # -- helpers ------------------------------------------------------------------------------------
 
+
 class Run:
     """The reduced config under a run name of its own, and how to run it."""
 
@@ -59,7 +60,16 @@ class Run:
         self.store = self.dir / "activations" / "smollm2-135m" / "flores" / "linears_mean"
 
     def args(self, *extra: str, targets: list[str] | None = None) -> list[str]:
-        return ["--cores", "2", *TRIGGERS, *extra, "--configfile", str(self.config), "--", *(targets or self.targets)]
+        return [
+            "--cores",
+            "2",
+            *TRIGGERS,
+            *extra,
+            "--configfile",
+            str(self.config),
+            "--",
+            *(targets or self.targets),
+        ]
 
     def complete(self, *extra: str) -> subprocess.CompletedProcess:
         return run_snakemake(*self.args(*extra), check=True, repair=True)  # as `make run`
@@ -70,15 +80,26 @@ class Run:
 
 def digests(run_dir: Path) -> dict[str, str]:
     """sha256 of every compared file of a run (logs and benchmarks aside), by relative path."""
-    files = sorted(p for pattern in COMPARED for p in run_dir.rglob(pattern)
-                   if p.relative_to(run_dir).parts[0] not in NOT_OUTPUTS)
-    return {p.relative_to(run_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    files = sorted(
+        p
+        for pattern in COMPARED
+        for p in run_dir.rglob(pattern)
+        if p.relative_to(run_dir).parts[0] not in NOT_OUTPUTS
+    )
+    return {
+        p.relative_to(run_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
+    }
 
 
 def assert_same(found: dict[str, str], reference: dict[str, str], what: str) -> None:
     differ = sorted(k for k in reference.keys() & found.keys() if reference[k] != found[k])
-    missing, extra = sorted(reference.keys() - found.keys()), sorted(found.keys() - reference.keys())
-    assert not (differ or missing or extra), f"{what}: differ {differ}, missing {missing}, unexpected {extra}"
+    missing, extra = (
+        sorted(reference.keys() - found.keys()),
+        sorted(found.keys() - reference.keys()),
+    )
+    assert not (differ or missing or extra), (
+        f"{what}: differ {differ}, missing {missing}, unexpected {extra}"
+    )
 
 
 def assert_nothing_half_written(run_dir: Path) -> None:
@@ -100,7 +121,7 @@ def assert_nothing_half_written(run_dir: Path) -> None:
         elif path.suffix == ".safetensors":
             header = int.from_bytes(data[:8], "little")
             assert 8 + header <= len(data), f"{rel}: header runs past the end"
-            json.loads(data[8:8 + header])
+            json.loads(data[8 : 8 + header])
 
 
 def newer(path: Path, since: float) -> bool:
@@ -117,8 +138,13 @@ class Killer:
     def __init__(self, log_dir: Path):
         self.log_dir, self.procs, self.count = log_dir, [], 0
 
-    def run_until(self, run: Run, condition: Callable[[float], bool], targets: list[str] | None = None,
-                  timeout: float | None = None) -> bool:
+    def run_until(
+        self,
+        run: Run,
+        condition: Callable[[float], bool],
+        targets: list[str] | None = None,
+        timeout: float | None = None,
+    ) -> bool:
         """Run until ``condition(start_time)`` holds, then kill; False if the run ended first.
         The limit (conftest.run_timeout) is generous and grows with the machine's load: a whole
         reduced run takes ~5 min on a quiet 2-core machine, several times that on a loaded one."""
@@ -127,9 +153,14 @@ class Killer:
         log = open(self.log_dir / f"snakemake-{self.count}.log", "w")
         exe = Path(sys.executable).with_name("snakemake")
         start = time.time()
-        proc = subprocess.Popen([str(exe), *run.args("--rerun-incomplete", targets=targets)], cwd=REPO, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, "LMANATOMY_REPAIR": "1"})  # as `make run`
+        proc = subprocess.Popen(
+            [str(exe), *run.args("--rerun-incomplete", targets=targets)],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "LMANATOMY_REPAIR": "1"},
+        )  # as `make run`
         self.procs.append(proc)
         try:
             while time.time() - start < timeout:
@@ -138,10 +169,14 @@ class Killer:
                     proc.wait()
                     return True
                 if proc.poll() is not None:
-                    assert proc.returncode == 0, (self.log_dir / f"snakemake-{self.count}.log").read_text()[-3000:]
+                    assert proc.returncode == 0, (
+                        self.log_dir / f"snakemake-{self.count}.log"
+                    ).read_text()[-3000:]
                     return False
                 time.sleep(0.02)
-            raise AssertionError(f"run {self.count} neither reached its kill point nor ended in {timeout} s")
+            raise AssertionError(
+                f"run {self.count} neither reached its kill point nor ended in {timeout} s"
+            )
         finally:
             log.close()
 
@@ -153,6 +188,7 @@ class Killer:
 
 
 # -- fixtures -----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def reduced(tmp_path_factory) -> Iterator[tuple[Run, dict[str, str]]]:
@@ -181,6 +217,7 @@ def killer(tmp_path) -> Iterator[Killer]:
 
 # -- tests --------------------------------------------------------------------------------------
 
+
 def test_the_test_registry_keeps_the_default_model_entry():
     """config/test/models.yaml copies smollm2-135m from the main registry; they must not drift."""
     main = yaml.safe_load((REPO / "config" / "models.yaml").read_text(encoding="utf-8"))
@@ -204,7 +241,9 @@ def test_damaged_parquet_files_are_detected_and_rebuilt(reduced):
     for path, keep in ((shard, 0.5), (dataset, 0.9), (attribution, 0.0)):
         path.write_bytes(path.read_bytes()[: int(path.stat().st_size * keep)])
     dry = run_snakemake("-n", *run.args(), check=True)
-    assert (dry.stdout + dry.stderr).count("would remove") == 3 and shard.exists()  # a dry run removes nothing
+    assert (dry.stdout + dry.stderr).count(
+        "would remove"
+    ) == 3 and shard.exists()  # a dry run removes nothing
     proc = run.complete()
     for path in (shard, dataset, attribution):
         assert f"damaged Parquet file {path.relative_to(REPO)}" in proc.stdout + proc.stderr
@@ -221,21 +260,30 @@ def test_a_second_clean_run_killed_at_three_points_resumes_to_identical_tables(r
     logs = run.dir / "logs"
 
     def extracting(start: float) -> bool:
-        return (run.store / "part-00000.parquet").exists() and not (run.store / "_manifest.json").exists()
+        return (run.store / "part-00000.parquet").exists() and not (
+            run.store / "_manifest.json"
+        ).exists()
 
     def job_started(candidates: list[tuple[str, str]]) -> Callable[[float], bool]:
         """A job of ``candidates`` (log, output) whose output
         is not there yet has started: its log appeared."""
-        pending = [(logs / log, run.dir / out) for log, out in candidates if not (run.dir / out).exists()]
+        pending = [
+            (logs / log, run.dir / out) for log, out in candidates if not (run.dir / out).exists()
+        ]
         assert pending, f"every one of {candidates} already ran"
         return lambda start: any(newer(log, start) and not out.exists() for log, out in pending)
 
-    analysis = [("paramact/smollm2-135m/all.log", "paramact/smollm2-135m/jobs/all/density.csv"),
-                ("knowledge/attribute_0000.log", "knowledge/parts/0000.json"),
-                ("knowledge/emd_000.log", "knowledge/emd/shard-000.csv"),
-                ("lesion/evaluate.log", "lesion/eval/original/scores.json")]  # one job: the original and its lesion
-    tables = [("lesion/table1.log", "lesion/table1.csv"), ("knowledge/table2.log", "knowledge/table2.csv"),
-              ("paramact/smollm2-135m/figures.log", "paramact/smollm2-135m/findings.csv")]
+    analysis = [
+        ("paramact/smollm2-135m/all.log", "paramact/smollm2-135m/jobs/all/density.csv"),
+        ("knowledge/attribute_0000.log", "knowledge/parts/0000.json"),
+        ("knowledge/emd_000.log", "knowledge/emd/shard-000.csv"),
+        ("lesion/evaluate.log", "lesion/eval/original/scores.json"),
+    ]  # one job: the original and its lesion
+    tables = [
+        ("lesion/table1.log", "lesion/table1.csv"),
+        ("knowledge/table2.log", "knowledge/table2.csv"),
+        ("paramact/smollm2-135m/figures.log", "paramact/smollm2-135m/findings.csv"),
+    ]
 
     # Extraction first (a run that asks for the store alone: Snakemake would schedule it anywhere),
     # then the first analysis job to start, then the first table job; then to the end.
@@ -245,10 +293,14 @@ def test_a_second_clean_run_killed_at_three_points_resumes_to_identical_tables(r
     first_shard = (run.store / "part-00000.parquet").stat().st_mtime_ns
     for point in (analysis, tables):
         run_snakemake("--unlock", *run.args(), check=True)  # SIGKILL leaves Snakemake's lock behind
-        assert killer.run_until(run, job_started(point)), f"the run ended before any of {point} started"
+        assert killer.run_until(run, job_started(point)), (
+            f"the run ended before any of {point} started"
+        )
         assert_nothing_half_written(run.dir)
     run_snakemake("--unlock", *run.args(), check=True)
     assert not killer.run_until(run, lambda start: False)
     assert_nothing_half_written(run.dir)
     assert_same(digests(run.dir), reference, "killed and resumed run")
-    assert (run.store / "part-00000.parquet").stat().st_mtime_ns == first_shard  # resumed, not recomputed
+    assert (
+        run.store / "part-00000.parquet"
+    ).stat().st_mtime_ns == first_shard  # resumed, not recomputed

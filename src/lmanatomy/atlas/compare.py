@@ -28,8 +28,9 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float(rx @ ry / denominator) if denominator > 0 else float("nan")
 
 
-def bootstrap_spearman(x: np.ndarray, y: np.ndarray, resamples: int, seed: int,
-                       level: float = 0.95) -> tuple[float, float, float]:
+def bootstrap_spearman(
+    x: np.ndarray, y: np.ndarray, resamples: int, seed: int, level: float = 0.95
+) -> tuple[float, float, float]:
     """(ρ, low, high): ρ on all layers and the percentile interval over resampled layers.
 
     A resample in which one profile is constant has no ρ and is skipped (with few layers and
@@ -72,8 +73,13 @@ def _by_blocks(both: pd.DataFrame, blocks: Sequence[Sequence[int]]) -> pd.DataFr
 MIN_READING_UNITS = 8
 
 
-def rank_correlations(profiles: pd.DataFrame, resamples: int = 1000, seed: int = 0, min_layers: int = 5,
-                      blocks: Mapping[str, Sequence[Sequence[int]]] | None = None) -> pd.DataFrame:
+def rank_correlations(
+    profiles: pd.DataFrame,
+    resamples: int = 1000,
+    seed: int = 0,
+    min_layers: int = 5,
+    blocks: Mapping[str, Sequence[Sequence[int]]] | None = None,
+) -> pd.DataFrame:
     """ρ with its interval for every pair of profiles (columns of ``profiles``, index = layer).
 
     Each pair uses the layers where both have a value. A profile measured on blocks of layers
@@ -93,17 +99,43 @@ def rank_correlations(profiles: pd.DataFrame, resamples: int = 1000, seed: int =
         if len(both) < min_layers:
             rho, low, high = float("nan"), float("nan"), float("nan")
         else:
-            rho, low, high = bootstrap_spearman(both[a].to_numpy(), both[b].to_numpy(), resamples, seed + offset)
+            rho, low, high = bootstrap_spearman(
+                both[a].to_numpy(), both[b].to_numpy(), resamples, seed + offset
+            )
         read = reading(low, high) if len(both) >= MIN_READING_UNITS else UNDECIDED
-        rows.append({"profile_a": a, "profile_b": b, "units": len(both), "unit": unit, "spearman": rho,
-                     "ci_low": low, "ci_high": high, "reading": read, "same_study": study_of(a) == study_of(b)})
-    return pd.DataFrame(rows, columns=["profile_a", "profile_b", "units", "unit", "spearman", "ci_low", "ci_high", "reading",
-                                       "same_study"])
+        rows.append(
+            {
+                "profile_a": a,
+                "profile_b": b,
+                "units": len(both),
+                "unit": unit,
+                "spearman": rho,
+                "ci_low": low,
+                "ci_high": high,
+                "reading": read,
+                "same_study": study_of(a) == study_of(b),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "profile_a",
+            "profile_b",
+            "units",
+            "unit",
+            "spearman",
+            "ci_low",
+            "ci_high",
+            "reading",
+            "same_study",
+        ],
+    )
 
 
 def paragraph(correlations: pd.DataFrame, labels: dict[str, str], strongest: int = 3) -> str:
     """A short generated text over the pairs of *different* studies: the ``strongest`` agreements
     and oppositions by |ρ|, how many more there are, and how many pairs are undecided."""
+
     def name(key: str) -> str:
         return labels.get(key, key)
 
@@ -112,16 +144,20 @@ def paragraph(correlations: pd.DataFrame, labels: dict[str, str], strongest: int
     for kind, verb in ((AGREE, "rise and fall together"), (OPPOSE, "run opposite")):
         chosen = across[across["reading"] == kind].sort_values("spearman", key=abs, ascending=False)
         for row in chosen.head(strongest).itertuples(index=False):
-            sentences.append(f"{name(row.profile_a)} and {name(row.profile_b)} {verb} (Spearman ρ = "
-                             f"{row.spearman:.2f}, 95% CI {row.ci_low:.2f} to {row.ci_high:.2f}, {row.units} "
-                             f"{row.unit}).")
+            sentences.append(
+                f"{name(row.profile_a)} and {name(row.profile_b)} {verb} (Spearman ρ = "
+                f"{row.spearman:.2f}, 95% CI {row.ci_low:.2f} to {row.ci_high:.2f}, {row.units} "
+                f"{row.unit})."
+            )
         if len(chosen) > strongest:
             sentences.append(f"{len(chosen) - strongest} more pair(s) {verb}.")
     undecided = int((across["reading"] == UNDECIDED).sum())
     if undecided:
-        sentences.append(f"{undecided} of {len(across)} pairs of different studies are undecided: their "
-                         f"interval contains 0, or they share fewer than {MIN_READING_UNITS} units (the lesion "
-                         "profile has one per pruned range).")
+        sentences.append(
+            f"{undecided} of {len(across)} pairs of different studies are undecided: their "
+            f"interval contains 0, or they share fewer than {MIN_READING_UNITS} units (the lesion "
+            "profile has one per pruned range)."
+        )
     if not sentences:
         return "No pair of profiles from different studies could be compared."
     return "Across studies: " + " ".join(sentences)

@@ -36,7 +36,9 @@ def reasons(config: Mapping[str, Any], model: str) -> dict[str, str]:
     return out
 
 
-def inputs(config: Mapping[str, Any], model: str, results: str, num_layers: int) -> dict[str, list[str]]:
+def inputs(
+    config: Mapping[str, Any], model: str, results: str, num_layers: int
+) -> dict[str, list[str]]:
     """The output files each contributing study gives the atlas of ``model`` (keys: study names)."""
     files: dict[str, list[str]] = {}
     contributes = {study for study, why in reasons(config, model).items() if not why}
@@ -44,15 +46,23 @@ def inputs(config: Mapping[str, Any], model: str, results: str, num_layers: int)
         files["lesion"] = [f"{results}/lesion/table1.csv", f"{results}/lesion/plans.json"]
     if "redundancy" in contributes:
         section = config["redundancy"]
-        files["redundancy"] = [f"{results}/redundancy/{model}/pairs/layer{s:02d}.parquet"
-                               for s in layer_pairs(num_layers, bool(section.get("include_embedding", False)))]
+        files["redundancy"] = [
+            f"{results}/redundancy/{model}/pairs/layer{s:02d}.parquet"
+            for s in layer_pairs(num_layers, bool(section.get("include_embedding", False)))
+        ]
     if "language" in contributes:
         files["language"] = [f"{results}/language/{model}/fig2.csv"]
     if "knowledge" in contributes:
         files["knowledge"] = [f"{results}/knowledge/layers.csv"]
     if "paramact" in contributes:
         section = config["paramact"]
-        files["paramact"] = [f"{results}/paramact/{model}/fig1_task_density.csv",
-                             *([f"{results}/paramact/{model}/fig2_general_density.csv"] if section.get("general_datasets") else []),
-                             f"{results}/paramact/{model}/fig3_llmdcos_boxplots.csv"]
+        files["paramact"] = [
+            f"{results}/paramact/{model}/fig1_task_density.csv",
+            *(
+                [f"{results}/paramact/{model}/fig2_general_density.csv"]
+                if section.get("general_datasets")
+                else []
+            ),
+            f"{results}/paramact/{model}/fig3_llmdcos_boxplots.csv",
+        ]
     return files

@@ -45,7 +45,9 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def lesion_profile(table1: pd.DataFrame, plans: Mapping[str, object], tasks: Sequence[str] | None = None) -> pd.DataFrame:
+def lesion_profile(
+    table1: pd.DataFrame, plans: Mapping[str, object], tasks: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Score drop (original − lesioned) per layer, one profile per (task, share) and the headline.
 
     ``table1`` is Table 1's CSV (a row per task, a column per lesion with ``: ci95_low/high/n``
@@ -71,21 +73,42 @@ def lesion_profile(table1: pd.DataFrame, plans: Mapping[str, object], tasks: Seq
             low = original - float(task_row[f"{label}: ci95_high"])
             high = original - float(task_row[f"{label}: ci95_low"])
             for layer in range(plan.layers[0], plan.layers[1] + 1):
-                per_layer.setdefault((plan.share, layer), []).append((drop, low, high, int(task_row[f"{label}: n"])))
+                per_layer.setdefault((plan.share, layer), []).append(
+                    (drop, low, high, int(task_row[f"{label}: n"]))
+                )
                 if plan.share == largest:
                     headline.setdefault(layer, []).append(drop)
         for (share, layer), cells in sorted(per_layer.items()):
             drops, lows, highs, ns = zip(*cells, strict=True)
-            rows.append({"profile": f"lesion_drop:{task_row['task']}@{share:g}", "layer": layer,
-                         "value": float(np.mean(drops)), "ci_low": float(np.mean(lows)), "ci_high": float(np.mean(highs)),
-                         "n": min(ns), "interval": "95% bootstrap over samples (lesioned cell)"})
+            rows.append(
+                {
+                    "profile": f"lesion_drop:{task_row['task']}@{share:g}",
+                    "layer": layer,
+                    "value": float(np.mean(drops)),
+                    "ci_low": float(np.mean(lows)),
+                    "ci_high": float(np.mean(highs)),
+                    "n": min(ns),
+                    "interval": "95% bootstrap over samples (lesioned cell)",
+                }
+            )
     for layer, drops in sorted(headline.items()):
-        rows.append({"profile": "lesion_drop", "layer": layer, "value": float(np.mean(drops)), "ci_low": np.nan,
-                     "ci_high": np.nan, "n": len(drops), "interval": f"none (mean of {len(chosen)} tasks at {largest:g})"})
+        rows.append(
+            {
+                "profile": "lesion_drop",
+                "layer": layer,
+                "value": float(np.mean(drops)),
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+                "n": len(drops),
+                "interval": f"none (mean of {len(chosen)} tasks at {largest:g})",
+            }
+        )
     return _frame(rows)
 
 
-def redundancy_profile(pairs: Mapping[int, pd.DataFrame], resamples: int, seed: int) -> pd.DataFrame:
+def redundancy_profile(
+    pairs: Mapping[int, pd.DataFrame], resamples: int, seed: int
+) -> pd.DataFrame:
     """Mean test R² of n → n+1 and its gain over the identity baseline, per layer n.
 
     ``pairs`` maps the hidden-state source index n to that pair's per-dim rows (columns ``r2``,
@@ -95,8 +118,17 @@ def redundancy_profile(pairs: Mapping[int, pd.DataFrame], resamples: int, seed: 
     for source, frame in sorted(pairs.items()):
         for profile, column in (("redundancy_r2", "r2"), ("redundancy_gain", "r2_gain")):
             mean, low, high = bootstrap_mean(frame[column].to_numpy(), resamples, seed + source)
-            rows.append({"profile": profile, "layer": int(source), "value": mean, "ci_low": low, "ci_high": high,
-                         "n": int(frame[column].notna().sum()), "interval": "95% bootstrap over target dims"})
+            rows.append(
+                {
+                    "profile": profile,
+                    "layer": int(source),
+                    "value": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "n": int(frame[column].notna().sum()),
+                    "interval": "95% bootstrap over target dims",
+                }
+            )
     return _frame(rows)
 
 
@@ -110,22 +142,52 @@ def language_profile(fig2: pd.DataFrame) -> pd.DataFrame:
     for group in ("top", "bottom"):
         part = fig2[fig2["group"] == group]
         for (language, layer), count in part.groupby(["language", "layer"])["count"].sum().items():
-            rows.append({"profile": f"language_{group}:{language}", "layer": int(layer), "value": float(count),
-                         "ci_low": np.nan, "ci_high": np.nan, "n": int(count), "interval": "none (a count)"})
+            rows.append(
+                {
+                    "profile": f"language_{group}:{language}",
+                    "layer": int(layer),
+                    "value": float(count),
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "n": int(count),
+                    "interval": "none (a count)",
+                }
+            )
         for layer, count in part.groupby("layer")["count"].sum().items():
-            rows.append({"profile": f"language_{group}", "layer": int(layer), "value": float(count),
-                         "ci_low": np.nan, "ci_high": np.nan, "n": int(count), "interval": "none (a count)"})
+            rows.append(
+                {
+                    "profile": f"language_{group}",
+                    "layer": int(layer),
+                    "value": float(count),
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "n": int(count),
+                    "interval": "none (a count)",
+                }
+            )
     return _frame(rows)
 
 
 def knowledge_profile(layers: pd.DataFrame) -> pd.DataFrame:
     """Knowledge-neuron share per layer at the series' final checkpoint (the study's layers.csv)."""
-    rows = [{"profile": "knowledge_share", "layer": int(r["layer"]), "value": float(r["share"]), "ci_low": np.nan,
-             "ci_high": np.nan, "n": int(r["neurons"]), "interval": "none (a count)"} for r in layers.to_dict("records")]
+    rows = [
+        {
+            "profile": "knowledge_share",
+            "layer": int(r["layer"]),
+            "value": float(r["share"]),
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "n": int(r["neurons"]),
+            "interval": "none (a count)",
+        }
+        for r in layers.to_dict("records")
+    ]
     return _frame(rows)
 
 
-def paramact_profile(density: pd.DataFrame, llmdcos: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame:
+def paramact_profile(
+    density: pd.DataFrame, llmdcos: pd.DataFrame, resamples: int, seed: int
+) -> pd.DataFrame:
     """Activated share per layer (mean over datasets) and cross-domain LLMDcos per layer.
 
     ``density``: the density CSV (dataset, layer, activated, parameters or ratio); ``llmdcos``:
@@ -133,35 +195,69 @@ def paramact_profile(density: pd.DataFrame, llmdcos: pd.DataFrame, resamples: in
     datasets; its interval is a bootstrap over paired samples.
     """
     rows: list[dict] = []
-    ratio = density["activated"] / density["parameters"] if "parameters" in density else density["ratio"]
+    ratio = (
+        density["activated"] / density["parameters"]
+        if "parameters" in density
+        else density["ratio"]
+    )
     with_ci = {"ratio_ci95_low", "ratio_ci95_high"} <= set(density.columns)
     shares = density.assign(share=ratio).groupby("layer")["share"].mean()
     for layer, part in density.assign(share=ratio).groupby("layer"):
         share, low, high = float(shares[layer]), np.nan, np.nan
         if with_ci and part[["ratio_ci95_low", "ratio_ci95_high"]].notna().all().all():
-            _, (low, high) = mover_mean(part["share"], list(zip(part["ratio_ci95_low"], part["ratio_ci95_high"])))
-        rows.append({"profile": "paramact_activated", "layer": int(layer), "value": share, "ci_low": low,
-                     "ci_high": high, "n": len(part),
-                     "interval": ("95% over each dataset's samples, mean over the n datasets by MOVER" if low == low
-                                  else "none (a count over the datasets)")})
+            _, (low, high) = mover_mean(
+                part["share"],
+                list(zip(part["ratio_ci95_low"], part["ratio_ci95_high"], strict=False)),
+            )
+        rows.append(
+            {
+                "profile": "paramact_activated",
+                "layer": int(layer),
+                "value": share,
+                "ci_low": low,
+                "ci_high": high,
+                "n": len(part),
+                "interval": (
+                    "95% over each dataset's samples, mean over the n datasets by MOVER"
+                    if low == low
+                    else "none (a count over the datasets)"
+                ),
+            }
+        )
     cross = llmdcos[llmdcos["x"] != llmdcos["y"]]
     for layer, part in cross.groupby("layer"):
         mean, low, high = bootstrap_mean(part["llmdcos"].to_numpy(), resamples, seed + int(layer))
-        rows.append({"profile": "paramact_cross_llmdcos", "layer": int(layer), "value": mean, "ci_low": low,
-                     "ci_high": high, "n": len(part), "interval": "95% bootstrap over paired samples"})
+        rows.append(
+            {
+                "profile": "paramact_cross_llmdcos",
+                "layer": int(layer),
+                "value": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "n": len(part),
+                "interval": "95% bootstrap over paired samples",
+            }
+        )
     return _frame(rows)
 
 
 def read_pair_rows(paths: Sequence[str | Path]) -> dict[int, pd.DataFrame]:
     """The redundancy study's per-pair Parquet files (``layerNN.parquet``) by source index NN."""
-    return {int(Path(p).stem.removeprefix("layer")): pd.read_parquet(p, columns=["r2", "r2_gain"]) for p in paths}
+    return {
+        int(Path(p).stem.removeprefix("layer")): pd.read_parquet(p, columns=["r2", "r2_gain"])
+        for p in paths
+    }
 
 
-def wide(profiles: pd.DataFrame, layers: int, names: Sequence[str] = tuple(HEADLINES)) -> pd.DataFrame:
+def wide(
+    profiles: pd.DataFrame, layers: int, names: Sequence[str] = tuple(HEADLINES)
+) -> pd.DataFrame:
     """The headline profiles side by side: index = every
     decoder layer, a column per profile present."""
     present = [name for name in names if name in set(profiles["profile"])]
-    table = profiles[profiles["profile"].isin(present)].pivot(index="layer", columns="profile", values="value")
+    table = profiles[profiles["profile"].isin(present)].pivot(
+        index="layer", columns="profile", values="value"
+    )
     return table.reindex(index=range(layers), columns=present)
 
 
@@ -181,8 +277,14 @@ def read_profiles(files: Mapping[str, Sequence[str]], resamples: int, seed: int)
         parts.append(knowledge_profile(pd.read_csv(files["knowledge"][0])))
     if "paramact" in files:
         *density, llmdcos = files["paramact"]
-        parts.append(paramact_profile(pd.concat([pd.read_csv(p) for p in density], ignore_index=True),
-                                      pd.read_csv(llmdcos), resamples, seed))
+        parts.append(
+            paramact_profile(
+                pd.concat([pd.read_csv(p) for p in density], ignore_index=True),
+                pd.read_csv(llmdcos),
+                resamples,
+                seed,
+            )
+        )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
 
 

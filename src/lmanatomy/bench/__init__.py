@@ -29,5 +29,7 @@ def machine_description() -> str:
     import torch
 
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return (f"{platform.machine()}, {os.cpu_count()} CPU cores, {device}, torch {torch.__version__}, "
-            f"threads {torch.get_num_threads()}")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} CPU cores, {device}, torch {torch.__version__}, "
+        f"threads {torch.get_num_threads()}"
+    )

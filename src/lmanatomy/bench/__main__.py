@@ -19,7 +19,9 @@ def one_thread() -> None:
 
 
 def main(argv: list[str]) -> int:
-    names = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")
+    )
     if not argv or argv[0] not in names:
         print(f"usage: python -m lmanatomy.bench {{{','.join(names)}}} [options]", file=sys.stderr)
         return 2

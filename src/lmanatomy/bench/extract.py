@@ -108,11 +108,15 @@ class Timing:
         return result
 
     def line(self, label: str) -> str:
-        return (f"    {label:7s} CPU {self.cpu:7.1f} s  wall {self.wall:7.1f} s  "
-                f"peak RSS {self.peak_mib:7.0f} MiB (+{self.added_mib:.0f} during the run)")
+        return (
+            f"    {label:7s} CPU {self.cpu:7.1f} s  wall {self.wall:7.1f} s  "
+            f"peak RSS {self.peak_mib:7.0f} MiB (+{self.added_mib:.0f} during the run)"
+        )
 
 
-def bare_batches(model: Any, tokenizer: Any, texts: list[str], probe: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
+def bare_batches(
+    model: Any, tokenizer: Any, texts: list[str], probe: dict[str, Any]
+) -> Iterator[tuple[Any, Any]]:
     """The padded batches an extraction of ``probe`` runs, in the same order."""
     from lmanatomy.extract.extraction import _Layout
     from lmanatomy.extract.probe import Probe
@@ -125,7 +129,9 @@ def bare_batches(model: Any, tokenizer: Any, texts: list[str], probe: dict[str, 
     for start, stop in layout.shards():
         order = sorted(layout.texts(start, stop), key=lambda t: (-len(sequences[t]), t))
         for first in range(0, len(order), spec.batch_size):
-            yield collate([sequences[t] for t in order[first: first + spec.batch_size]], pad_id(tokenizer))
+            yield collate(
+                [sequences[t] for t in order[first : first + spec.batch_size]], pad_id(tokenizer)
+            )
 
 
 def bare_forward(model: Any, batches: list[tuple[Any, Any]]) -> None:
@@ -135,7 +141,9 @@ def bare_forward(model: Any, batches: list[tuple[Any, Any]]) -> None:
             backbone(input_ids=input_ids, attention_mask=mask, use_cache=False)
 
 
-def agreement(model: Any, tokenizer: Any, texts: list[str], store: Any, probe: str, sample: int = 6) -> float:
+def agreement(
+    model: Any, tokenizer: Any, texts: list[str], store: Any, probe: str, sample: int = 6
+) -> float:
     """Max |stored − recomputed| / max |recomputed| on a few texts, recomputed without hooks from
     output_hidden_states.
 
@@ -155,7 +163,9 @@ def agreement(model: Any, tokenizer: Any, texts: list[str], store: Any, probe: s
                 pairs = []
                 for index in (0, len(layers) - 1):
                     layer = layers[index]
-                    expected = layer.self_attn.q_proj(layer.input_layernorm(hidden[index][0])).mean(dim=0)
+                    expected = layer.self_attn.q_proj(layer.input_layernorm(hidden[index][0])).mean(
+                        dim=0
+                    )
                     pairs.append((f"layers.{index}.self_attn.q_proj", expected))
             else:
                 pairs = [(f"hidden_states.{k}", hidden[k][0, -1]) for k in range(len(layers))]
@@ -174,8 +184,10 @@ def run_overhead(args: argparse.Namespace) -> None:
     model, tokenizer = load_model(args.model, device=args.device, dtype=args.dtype)
     sentences = flores_texts(args.data)
     print(f"machine: {machine_description()}")
-    print(f"model: {args.model} ({args.dtype}, {args.device}); texts: demo FLORES-200 dev sentences; "
-          f"rows_per_shard {args.rows_per_shard}; 1× timings: fastest of {args.repeat}")
+    print(
+        f"model: {args.model} ({args.dtype}, {args.device}); texts: demo FLORES-200 dev sentences; "
+        f"rows_per_shard {args.rows_per_shard}; 1× timings: fastest of {args.repeat}"
+    )
     for name in args.probes:
         probe = {**PROBES[name], "rows_per_shard": args.rows_per_shard}
         warm = list(bare_batches(model, tokenizer, sentences[:16], probe))
@@ -192,38 +204,60 @@ def run_overhead(args: argparse.Namespace) -> None:
                         bare.add(lambda batches=batches: bare_forward(model, batches))
                     out = Path(tmp) / f"s{rep}"
                     store = extraction.add(
-                        lambda texts=texts, probe=probe, out=out: extract(model, tokenizer, texts, probe, out, progress=False))
+                        lambda texts=texts, probe=probe, out=out: extract(
+                            model, tokenizer, texts, probe, out, progress=False
+                        )
+                    )
                 size = sum((store.path / s.file).stat().st_size for s in store.shards) / 2**20
                 agree = agreement(model, tokenizer, texts, store, name) if first else None
-            lines = [f"{name:13s} ×{scale}: {len(texts)} texts, {tokens} tokens, "
-                     f"{sum(store.widths.values())} values/row, {len(store.shards)} shards, {size:.1f} "
-                     "MiB"]
+            lines = [
+                f"{name:13s} ×{scale}: {len(texts)} texts, {tokens} tokens, "
+                f"{sum(store.widths.values())} values/row, {len(store.shards)} shards, {size:.1f} "
+                "MiB"
+            ]
             if bare.cpu < float("inf"):
                 lines.append(bare.line("bare"))
             lines.append(extraction.line("extract"))
             if bare.cpu < float("inf"):
-                lines.append(f"    overhead (extract / bare): CPU {extraction.cpu / bare.cpu:.3f}  "
-                             f"wall {extraction.wall / bare.wall:.3f}   (goal <= 1.15)")
+                lines.append(
+                    f"    overhead (extract / bare): CPU {extraction.cpu / bare.cpu:.3f}  "
+                    f"wall {extraction.wall / bare.wall:.3f}   (goal <= 1.15)"
+                )
             if agree is not None:
-                lines.append("    agreement with a hook-free recomputation: max |diff| / max |value| = "
-                             f"{agree:.1e}")
+                lines.append(
+                    "    agreement with a hook-free recomputation: max |diff| / max |value| = "
+                    f"{agree:.1e}"
+                )
             print("\n".join(lines), flush=True)
             del batches
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lmanatomy.bench extract", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m lmanatomy.bench extract", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--model", type=Path, default=REPO / "data" / "models" / "smollm2-135m")
     parser.add_argument("--data", type=Path, default=REPO / "data" / "demo")
     parser.add_argument("--texts", type=int, default=120, help="base number of FLORES texts (1×)")
     parser.add_argument("--rows-per-shard", type=int, default=32)
-    parser.add_argument("--repeat", type=int, default=2, help="runs of each side at the first scale (fastest counts)")
-    parser.add_argument("--bare-all-scales", action="store_true", help="also time the bare pass beyond the first scale")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        help="runs of each side at the first scale (fastest counts)",
+    )
+    parser.add_argument(
+        "--bare-all-scales",
+        action="store_true",
+        help="also time the bare pass beyond the first scale",
+    )
     parser.add_argument("--scales", default="1,4", help="multiples of --texts to run")
     parser.add_argument("--probes", default="linears_mean,hidden_eos")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", default="float32")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
     parser.add_argument("--tmp", default=None, help="folder for the temporary stores")
     args = parser.parse_args(argv)
     args.scales = [int(s) for s in args.scales.split(",")]

@@ -8,7 +8,8 @@ neuron; ``sklearn.metrics.average_precision_score`` on a random sample of neuron
 extrapolated per neuron); and one sort of the whole (neuron-major) matrix along the text axis,
 the floor of any exact AP (every neuron's texts must be ordered) — NumPy's value-only sort into
 a new array, the same sort chunk by chunk in one reused buffer (no first-touch page faults: the
-fastest), and ``torch.sort`` (values and indices); the fastest is the floor. Prints the ratios and the largest
+fastest), and ``torch.sort`` (values and indices); the
+fastest is the floor. Prints the ratios and the largest
 |ΔAP| against sklearn on the sample. Scores are rounded to 2 decimals in a second pass so that
 agreement is also checked with many ties.
 """
@@ -66,23 +67,30 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--neurons", type=int, default=50000)
     parser.add_argument("--sample", type=int, default=400, help="neurons scored by sklearn")
     parser.add_argument("--memory-mb", type=float, default=512)
-    parser.add_argument("--repeats", type=int, default=1, help="timings are the best of this many runs")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="timings are the best of this many runs"
+    )
     parser.add_argument("--device", default=None)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: one CPU job, one thread)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (default 1: one CPU job, one thread)"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     rng = np.random.default_rng(0)
     # Like per-text mean activations: neuron-specific scale and shift, one language in six positive.
-    scores = (rng.standard_normal((args.texts, args.neurons), dtype=np.float32) * rng.uniform(0.1, 2, args.neurons).astype(np.float32)
-              + rng.normal(size=args.neurons).astype(np.float32))
+    scores = rng.standard_normal((args.texts, args.neurons), dtype=np.float32) * rng.uniform(
+        0.1, 2, args.neurons
+    ).astype(np.float32) + rng.normal(size=args.neurons).astype(np.float32)
     labels = np.arange(args.texts) % 6 == 0
     positive_shift = rng.normal(scale=0.5, size=args.neurons).astype(np.float32)
     scores[labels] += positive_shift
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     print(machine_description())
-    print(f"matrix: {args.texts:,} texts × {args.neurons:,} neurons (float32), device {device}, "
-          f"memory budget {args.memory_mb:g} MB")
+    print(
+        f"matrix: {args.texts:,} texts × {args.neurons:,} neurons (float32), device {device}, "
+        f"memory budget {args.memory_mb:g} MB"
+    )
 
     def sync() -> None:
         if device.type == "cuda":
@@ -92,7 +100,12 @@ def main(argv: list[str]) -> int:
     neuron_major = tensor.T.contiguous().to(device)
 
     def run_ap():
-        result = average_precision(scores if device.type == "cpu" else tensor.to(device), labels, memory_mb=args.memory_mb, device=device)
+        result = average_precision(
+            scores if device.type == "cpu" else tensor.to(device),
+            labels,
+            memory_mb=args.memory_mb,
+            device=device,
+        )
         sync()
         return result
 
@@ -107,7 +120,8 @@ def main(argv: list[str]) -> int:
     buffer = np.empty((min(width, args.neurons), args.texts), dtype=np.float32)
 
     def run_numpy_sort_in_place():
-        """The same value-only sort, chunk by chunk (the AP's chunk width) in one reused buffer: no page faults."""
+        """The same value-only sort, chunk by chunk (the AP's
+        chunk width) in one reused buffer: no page faults."""
         matrix = neuron_major.cpu().numpy()
         for start in range(0, args.neurons, width):
             rows = buffer[: min(width, args.neurons - start)]
@@ -130,20 +144,34 @@ def main(argv: list[str]) -> int:
     delta = float(np.abs(reference - fast[sample]).max())
 
     tied = np.round(scores[:, sample], 2)
-    delta_ties = float(np.abs(np.array([average_precision_score(labels, tied[:, j]) for j in range(len(sample))])
-                              - average_precision(tied, labels, device=device)).max())
+    delta_ties = float(
+        np.abs(
+            np.array([average_precision_score(labels, tied[:, j]) for j in range(len(sample))])
+            - average_precision(tied, labels, device=device)
+        ).max()
+    )
 
     print(f"vectorised AP, all neurons:        {t_ap:8.2f} CPU-s")
     print(f"one torch.sort of the matrix:      {t_sort:8.2f} CPU-s   (values and indices)")
-    print(f"one numpy sort of the matrix:      {t_numpy_sort:8.2f} CPU-s   (values only, into a new array; CPU)")
-    print(f"numpy sort in a reused buffer:     {t_in_place:8.2f} CPU-s   (values only, chunk by chunk in place; CPU)")
-    print(f"sklearn per neuron (extrapolated): {t_sklearn:8.2f} CPU-s   ({len(sample)} neurons timed)")
+    print(
+        f"one numpy sort of the matrix:      {t_numpy_sort:8.2f} CPU-s   (values only, into a new "
+        "array; CPU)"
+    )
+    print(
+        f"numpy sort in a reused buffer:     {t_in_place:8.2f} CPU-s   (values only, chunk by "
+        "chunk in place; CPU)"
+    )
+    print(
+        f"sklearn per neuron (extrapolated): {t_sklearn:8.2f} CPU-s   ({len(sample)} neurons timed)"
+    )
     print(f"ratio AP / fastest sort (floor):   {t_ap / t_floor:6.2f}x   (goal <= 1.5x)")
     print(f"ratio AP / numpy sort (new array): {t_ap / t_numpy_sort:6.2f}x")
     print(f"ratio AP / torch.sort:             {t_ap / t_sort:6.2f}x")
     print(f"speed-up vs sklearn:               {t_sklearn / t_ap:6.1f}x   (goal >= 15x)")
     if peak is not None:
         print(f"peak memory above the input: {peak} MB (budget {args.memory_mb:g} MB)")
-    print(f"max |ΔAP| vs sklearn: {delta:.2e} (continuous scores), {delta_ties:.2e} (scores rounded "
-          "to 2 decimals: ties)")
+    print(
+        f"max |ΔAP| vs sklearn: {delta:.2e} (continuous scores), {delta_ties:.2e} (scores rounded "
+        "to 2 decimals: ties)"
+    )
     return 0 if max(delta, delta_ties) <= 1e-9 else 1

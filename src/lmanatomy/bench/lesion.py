@@ -19,7 +19,9 @@ from lmanatomy.bench import machine_description
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m lmanatomy.bench lesion")
-    parser.add_argument("--model", default="data/models/smollm2-135m", help="a prepared model folder")
+    parser.add_argument(
+        "--model", default="data/models/smollm2-135m", help="a prepared model folder"
+    )
     parser.add_argument("--root", default="data/demo", help="data root in the upstream layout")
     parser.add_argument("--task", default="jnli")
     parser.add_argument("--samples", type=int, default=16)
@@ -45,21 +47,28 @@ def main(argv: list[str]) -> int:
     spec = task_spec(args.task)
     files, _ = build_task(spec, load(spec.format, args.root), num_few_shots=args.shots)
     test = files["test"]
-    prompts = [render_prompt(test["instruction"], test["few_shots"], s["input"], spec.language) for s in test["samples"][: args.samples]]
+    prompts = [
+        render_prompt(test["instruction"], test["few_shots"], s["input"], spec.language)
+        for s in test["samples"][: args.samples]
+    ]
     model, tokenizer = load_model(args.model)
     tokens = sum(len(ids) for ids in tokenizer(prompts).input_ids)
     print(machine_description())
-    print(f"task {args.task}: {len(prompts)} prompts, {args.shots}-shot, {tokens} prompt tokens, "
-          f"batch {args.batch_size}, max {args.max_new_tokens} new tokens, stop at the first blank "
-          "line")
+    print(
+        f"task {args.task}: {len(prompts)} prompts, {args.shots}-shot, {tokens} prompt tokens, "
+        f"batch {args.batch_size}, max {args.max_new_tokens} new tokens, stop at the first blank "
+        "line"
+    )
     outputs, seconds = {}, {}
     for name, share in (("reference (plain left padding)", False), ("shared prefix", True)):
         settings = GenerationSettings(batch_size=args.batch_size, share_prefix=share)
         cpu, wall = time.process_time(), time.perf_counter()
         outputs[name] = generate(model, tokenizer, prompts, args.max_new_tokens, settings)
         seconds[name] = (time.process_time() - cpu, time.perf_counter() - wall)
-        print(f"{name:32s} cpu {seconds[name][0]:7.2f} s  wall {seconds[name][1]:7.2f} s  "
-              f"{tokens / seconds[name][0]:7.1f} prompt tokens/cpu-s")
+        print(
+            f"{name:32s} cpu {seconds[name][0]:7.2f} s  wall {seconds[name][1]:7.2f} s  "
+            f"{tokens / seconds[name][0]:7.1f} prompt tokens/cpu-s"
+        )
     ref, fast = outputs.values()
     (ref_cpu, _), (fast_cpu, _) = seconds.values()
     same = sum(a == b for a, b in zip(ref, fast, strict=True)) / len(ref)

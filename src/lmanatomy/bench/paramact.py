@@ -54,21 +54,29 @@ def measured(results: dict[str, dict[str, float]], key: str) -> Iterator[None]:
         stop.set()
         thread.join()
         peak[0] = max(peak[0], _rss())
-        results[key] = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
-                        "peak_extra_gb": (peak[0] - start_rss) / 1e9}
+        results[key] = {
+            "wall_s": time.perf_counter() - wall,
+            "cpu_s": time.process_time() - cpu,
+            "peak_extra_gb": (peak[0] - start_rss) / 1e9,
+        }
 
 
 def _texts(kind: str, n: int) -> pd.DataFrame:
     """Deterministic inputs of two kinds (prose, code), about 40-60 tokens each."""
     if kind == "prose":
-        text = [f"Report {i}: the river near town {i} rose by {3 * i + 2} centimetres after {i + 1} "
-                f"days of rain, and the council closed {i % 4 + 1} bridges until the water fell "
-                "again. Question: is the town safe?\nAnswer:"
-                for i in range(n)]
+        text = [
+            f"Report {i}: the river near town {i} rose by {3 * i + 2} centimetres after {i + 1} "
+            f"days of rain, and the council closed {i % 4 + 1} bridges until the water fell "
+            "again. Question: is the town safe?\nAnswer:"
+            for i in range(n)
+        ]
     else:
-        text = [f"def scale_{i}(values: list[float]) -> list[float]:\n"
-                f"    \"\"\" Multiply every value by {i + 2} and drop "
-                f"values below {i}.\n    >>> scale_{i}([1.0, 2.0])\n    \"\"\"\n" for i in range(n)]
+        text = [
+            f"def scale_{i}(values: list[float]) -> list[float]:\n"
+            f'    """ Multiply every value by {i + 2} and drop '
+            f'values below {i}.\n    >>> scale_{i}([1.0, 2.0])\n    """\n'
+            for i in range(n)
+        ]
     return pd.DataFrame({"id": [f"{kind}{i}" for i in range(n)], "text": text})
 
 
@@ -83,7 +91,9 @@ def main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m lmanatomy.bench paramact")
     parser.add_argument("--model", default="data/models/smollm2-135m")
-    parser.add_argument("--samples", type=int, default=3, help="paired samples per pair (draws per dataset: 2n)")
+    parser.add_argument(
+        "--samples", type=int, default=3, help="paired samples per pair (draws per dataset: 2n)"
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--gamma", type=float, default=1.2e-4)
     parser.add_argument("--scratch", default="results/bench/paramact-scratch")
@@ -92,35 +102,56 @@ def main(argv: list[str]) -> int:
     model, tokenizer = load_model(args.model)
     scorer = ParameterActivation(model)
     n = args.samples
-    draws = {kind: Draws(kind, _texts(kind, 2 * n), "text", tokenizer) for kind in ("prose", "code")}
+    draws = {
+        kind: Draws(kind, _texts(kind, 2 * n), "text", tokenizer) for kind in ("prose", "code")
+    }
     density = {"prose": 2 * n, "code": 2 * n}
     pairs = [Pair("prose", "prose", n), Pair("prose", "code", n), Pair("code", "code", n)]
     thresholds = thresholds_around(args.gamma)
     print(machine_description())
-    print(f"model {args.model}: {sum(scorer.layer_sizes):,} scored weights in {scorer.num_layers} "
-          f"layers; 2 datasets x {2 * n} draws, 3 pairs x {n} samples")
+    print(
+        f"model {args.model}: {sum(scorer.layer_sizes):,} scored weights in {scorer.num_layers} "
+        f"layers; 2 datasets x {2 * n} draws, 3 pairs x {n} samples"
+    )
     results: dict[str, dict[str, float]] = {}
     outputs = {}
     for storage in ("memory", "disk"):
         with measured(results, f"streaming ({storage} running mean, cache 2)"):
-            outputs[storage] = run_job(scorer, draws, density, pairs, cache_units=2, thresholds=thresholds,
-                                       running_mean=storage, scratch=args.scratch)
+            outputs[storage] = run_job(
+                scorer,
+                draws,
+                density,
+                pairs,
+                cache_units=2,
+                thresholds=thresholds,
+                running_mean=storage,
+                scratch=args.scratch,
+            )
     with measured(results, "in-memory reference (every draw's vector kept)"):
         ref_density, ref_pairs, ref_means = in_memory(scorer, draws, density, pairs, thresholds)
     for key, value in results.items():
-        print(f"{key:50s} wall {value['wall_s']:7.1f} s  cpu {value['cpu_s']:7.1f} s  peak RSS "
-              f"+{value['peak_extra_gb']:.2f} GB")
+        print(
+            f"{key:50s} wall {value['wall_s']:7.1f} s  cpu {value['cpu_s']:7.1f} s  peak RSS "
+            f"+{value['peak_extra_gb']:.2f} GB"
+        )
     stream = outputs["memory"]
     gap = np.abs(stream.density["activated"].to_numpy() - ref_density["activated"].to_numpy())
     near = near_threshold(ref_means, thresholds)["near"].to_numpy()
     same_counts = bool((gap <= near).all())
     diff = float(np.abs(stream.pairs["llmdcos"].to_numpy() - ref_pairs["llmdcos"].to_numpy()).max())
-    identical = outputs["memory"].density.equals(outputs["disk"].density) and outputs["memory"].pairs.equals(outputs["disk"].pairs)
-    ratio = results["in-memory reference (every draw's vector kept)"]["cpu_s"] / results["streaming (memory running mean, cache 2)"]["cpu_s"]
+    identical = outputs["memory"].density.equals(outputs["disk"].density) and outputs[
+        "memory"
+    ].pairs.equals(outputs["disk"].pairs)
+    ratio = (
+        results["in-memory reference (every draw's vector kept)"]["cpu_s"]
+        / results["streaming (memory running mean, cache 2)"]["cpu_s"]
+    )
     print(f"passes: streaming {stream.passes}, reference {4 * n}")
-    print(f"agreement: counts differ by {int(gap.sum())} of {int(ref_density['activated'].sum()):,} "
-          f"activations, all within float32 rounding of gamma = {same_counts}; max |LLMDcos "
-          f"difference| = {diff:.2e}; memory and disk running means give identical tables = "
-          f"{identical}")
+    print(
+        f"agreement: counts differ by {int(gap.sum())} of {int(ref_density['activated'].sum()):,} "
+        f"activations, all within float32 rounding of gamma = {same_counts}; max |LLMDcos "
+        f"difference| = {diff:.2e}; memory and disk running means give identical tables = "
+        f"{identical}"
+    )
     print(f"cpu ratio reference / streaming = {ratio:.2f}")
     return 0 if same_counts and diff < 1e-5 and identical else 1

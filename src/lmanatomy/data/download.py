@@ -20,11 +20,15 @@ import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from lmanatomy.data.upstream import UPSTREAM, Upstream
 from lmanatomy.errors import DataError
-from lmanatomy.io import atomic_write_text, digest_file, sha256_file  # sha256_file: also for this module's callers
+from lmanatomy.io import (  # sha256_file: also for this module's callers
+    atomic_write_text,
+    digest_file,
+    sha256_file,
+)
 
 CHUNK = 1 << 20
 
@@ -61,8 +65,10 @@ def verify_recorded(path: str | Path) -> str | None:
         return None
     actual = sha256_file(path)
     if actual != expected:
-        raise DataError(f"{path}: sha256 mismatch with the hash recorded when it was fetched "
-                        f"({record_path(path)}): expected {expected}, got {actual}")
+        raise DataError(
+            f"{path}: sha256 mismatch with the hash recorded when it was fetched "
+            f"({record_path(path)}): expected {expected}, got {actual}"
+        )
     return actual
 
 
@@ -71,20 +77,28 @@ def _expected_hash(dest: Path, sha256: str | None) -> tuple[str | None, str]:
     if sha256 is not None:
         return sha256.lower(), "pinned"
     recorded = read_record(dest)
-    origin = (f"recorded at the first download in {record_path(dest)}; delete that file to trust a new "
-              "upstream version")
+    origin = (
+        f"recorded at the first download in {record_path(dest)}; delete that file to trust a new "
+        "upstream version"
+    )
     return recorded, origin if recorded else "not pinned"
 
 
-def _finish(tmp: Path, dest: Path, name: str, sha256: str | None, git_blob: str | None, actual: str) -> str:
+def _finish(
+    tmp: Path, dest: Path, name: str, sha256: str | None, git_blob: str | None, actual: str
+) -> str:
     """Check a complete temporary file and move it into place with its record, or delete it."""
     expected, origin = _expected_hash(dest, sha256)
     try:
         if expected is not None and actual != expected:
-            raise DataError(f"{dest}: sha256 mismatch for {name}: expected {expected} ({origin}), got {actual}")
+            raise DataError(
+                f"{dest}: sha256 mismatch for {name}: expected {expected} ({origin}), got {actual}"
+            )
         if git_blob is not None and (blob := git_blob_sha1(tmp)) != git_blob:
-            raise DataError(f"{dest}: git blob id mismatch for {name}: expected {git_blob} (upstream "
-                            f"repository), got {blob}")
+            raise DataError(
+                f"{dest}: git blob id mismatch for {name}: expected {git_blob} (upstream "
+                f"repository), got {blob}"
+            )
     except DataError:
         tmp.unlink(missing_ok=True)
         raise
@@ -111,7 +125,14 @@ def _copy_hashed(source: BinaryIO, tmp: Path, expected_size: int | None, name: s
     return digest.hexdigest()
 
 
-def download(url: str, dest: str | Path, sha256: str | None, *, git_blob: str | None = None, timeout: float = 60.0) -> str:
+def download(
+    url: str,
+    dest: str | Path,
+    sha256: str | None,
+    *,
+    git_blob: str | None = None,
+    timeout: float = 60.0,
+) -> str:
     """Fetch ``url`` to ``dest``, verified; return its sha256.
 
     ``sha256=None`` means not pinned: the hash recorded by an earlier download of ``dest`` is
@@ -123,12 +144,19 @@ def download(url: str, dest: str | Path, sha256: str | None, *, git_blob: str | 
     tmp = _temporary(dest)
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            length = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+            length = (
+                response.headers.get("Content-Length") if hasattr(response, "headers") else None
+            )
             actual = _copy_hashed(response, tmp, int(length) if length else None, f"{dest} ({url})")
     except DataError:
         tmp.unlink(missing_ok=True)
         raise
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:  # HTTP errors, cut transfers, bad URLs
+    except (
+        urllib.error.URLError,
+        http.client.HTTPException,
+        OSError,
+        ValueError,
+    ) as exc:  # HTTP errors, cut transfers, bad URLs
         tmp.unlink(missing_ok=True)
         raise DataError(f"{dest}: download of {url} failed: {type(exc).__name__}: {exc}") from exc
     except BaseException:
@@ -187,4 +215,3 @@ def fetch(path: str, raw_root: str | Path, entry: Upstream | None = None) -> str
         return download(entry.url, raw_root / path, entry.sha256, git_blob=entry.git_blob)
     assert entry.archive is not None and entry.member is not None
     return unpack(raw_root / entry.archive, entry.member, raw_root / path, entry.sha256)
-

@@ -50,22 +50,33 @@ def check_spec(spec: Mapping[str, Any]) -> None:
     columns = spec.get("columns") or {}
     unknown = [key for key in columns if key not in MAPPED]
     if unknown:
-        raise SpecError(f"columns.{unknown[0]}", f"unknown target column '{unknown[0]}' (known: {', '.join(MAPPED)})")
+        raise SpecError(
+            f"columns.{unknown[0]}",
+            f"unknown target column '{unknown[0]}' (known: {', '.join(MAPPED)})",
+        )
     if fmt == "text":
         if columns:
             raise SpecError("columns", "format 'text' has one text per line and no columns to map")
     elif "text" not in columns and "sentence1" not in columns:
-        raise SpecError("columns.text", f"format '{fmt}' needs columns.text (the field holding the text) or columns.sentence1")
+        raise SpecError(
+            "columns.text",
+            f"format '{fmt}' needs columns.text (the field holding the text) or columns.sentence1",
+        )
     if fmt == "hf":
         for key in ("repo", "split", "revision"):
             if not spec.get(key):
                 raise SpecError(key, f"format 'hf' needs '{key}'")
         if not _COMMIT.match(str(spec["revision"])):
-            raise SpecError("revision", f"'{spec['revision']}' is not a full 40-hex commit hash of the dataset repository")
+            raise SpecError(
+                "revision",
+                f"'{spec['revision']}' is not a full 40-hex commit hash of the dataset repository",
+            )
         if spec.get("files"):
             raise SpecError("files", "format 'hf' takes repo/name/split/revision, not files")
     elif not spec.get("files"):
-        raise SpecError("files", f"format '{fmt}' needs 'files': the data files under the dataset's root")
+        raise SpecError(
+            "files", f"format '{fmt}' needs 'files': the data files under the dataset's root"
+        )
     if spec.get("delimiter") is not None and fmt != "csv":
         raise SpecError("delimiter", "option 'delimiter' applies to format 'csv' only")
 
@@ -73,13 +84,17 @@ def check_spec(spec: Mapping[str, Any]) -> None:
 def hf_cache_path(spec: Mapping[str, Any]) -> str:
     """``hf/<owner>__<repo>/<revision>/<name>/<split>.parquet`` (relative to data/raw)."""
     repo = str(spec["repo"]).replace("/", "__")
-    return (f"{HF_ROOT}/{repo}/{spec['revision']}/"
-            f"{spec.get('name') or 'default'}/{spec['split']}.parquet")
+    return (
+        f"{HF_ROOT}/{repo}/{spec['revision']}/"
+        f"{spec.get('name') or 'default'}/{spec['split']}.parquet"
+    )
 
 
 def spec_files(spec: Mapping[str, Any]) -> tuple[str, ...]:
     """Root-relative files the spec reads (for hf: its cached Parquet under data/raw)."""
-    return (hf_cache_path(spec),) if spec["format"] == "hf" else tuple(str(f) for f in spec["files"])
+    return (
+        (hf_cache_path(spec),) if spec["format"] == "hf" else tuple(str(f) for f in spec["files"])
+    )
 
 
 def split_name(spec: Mapping[str, Any]) -> str:
@@ -100,7 +115,9 @@ def _records(kind: str, path: Path, delimiter: str = ",") -> Iterator[tuple[str,
         lines = lines_of(read_text(path))
         for lineno, line in enumerate(lines, 1):
             if not line.strip():
-                raise DataError(f"{path}, line {lineno}: blank line (format 'text' is one text per line)")
+                raise DataError(
+                    f"{path}, line {lineno}: blank line (format 'text' is one text per line)"
+                )
             yield f"{path}, line {lineno}", {"text": line}
     elif kind == "csv":
         reader = csv.DictReader(io.StringIO(read_text(path), newline=""), delimiter=delimiter)
@@ -138,10 +155,16 @@ def _mapped(record: Mapping[str, Any], columns: Mapping[str, str], where: str) -
     out: dict[str, Any] = {}
     for target, source in columns.items():
         if source not in record:
-            raise DataError(f"{where}: no field '{source}' (mapped to {target}; fields: "
-                            f"{', '.join(map(str, record))})")
+            raise DataError(
+                f"{where}: no field '{source}' (mapped to {target}; fields: "
+                f"{', '.join(map(str, record))})"
+            )
         value = record[source]
-        if value is None or (isinstance(value, str) and target in ("text", "sentence1", "sentence2", "id") and not value.strip()):
+        if value is None or (
+            isinstance(value, str)
+            and target in ("text", "sentence1", "sentence2", "id")
+            and not value.strip()
+        ):
             raise DataError(f"{where}: field '{source}' (mapped to {target}) is empty")
         out[target] = value
     return out
@@ -150,8 +173,10 @@ def _mapped(record: Mapping[str, Any], columns: Mapping[str, str], where: str) -
 def _typed(values: dict[str, Any], where: str) -> dict[str, Any]:
     for key in ("text", "sentence1", "sentence2", "lang"):
         if key in values and not isinstance(values[key], str):
-            raise DataError(f"{where}: {key} should be a string, got {type(values[key]).__name__} "
-                            f"{str(values[key])[:40]!r}")
+            raise DataError(
+                f"{where}: {key} should be a string, got {type(values[key]).__name__} "
+                f"{str(values[key])[:40]!r}"
+            )
     if "score" in values:
         try:
             values["score"] = float(values["score"])
@@ -164,7 +189,9 @@ def _typed(values: dict[str, Any], where: str) -> dict[str, Any]:
     return values
 
 
-def read_generic(root: Path, files: tuple[str, ...], split: str, spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+def read_generic(
+    root: Path, files: tuple[str, ...], split: str, spec: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     """Rows of the normalised table (without split and source) for one file of a generic spec."""
     fmt = spec["format"]
     columns = dict(spec.get("columns") or {"text": "text"})
@@ -176,15 +203,19 @@ def read_generic(root: Path, files: tuple[str, ...], split: str, spec: Mapping[s
     for position, (where, record) in enumerate(_records(fmt, path, spec.get("delimiter") or ",")):
         values = _typed(_mapped(record, columns, where), where)
         key = values.pop("id", None)
-        rows.append({
-            "id": f"{split}/{key}" if key is not None else f"{split}/{Path(rel).stem}/{position}",
-            "text": values["text"],
-            "label": values.get("label"),
-            "lang": values.get("lang"),
-            "sentence1": values.get("sentence1"),
-            "sentence2": values.get("sentence2"),
-            "score": values.get("score"),
-        })
+        rows.append(
+            {
+                "id": f"{split}/{key}"
+                if key is not None
+                else f"{split}/{Path(rel).stem}/{position}",
+                "text": values["text"],
+                "label": values.get("label"),
+                "lang": values.get("lang"),
+                "sentence1": values.get("sentence1"),
+                "sentence2": values.get("sentence2"),
+                "score": values.get("score"),
+            }
+        )
     return rows
 
 
@@ -202,9 +233,13 @@ def fetch_hf_dataset(spec: Mapping[str, Any], dest: str | Path, load_dataset: An
         try:
             from datasets import load_dataset
         except ImportError:
-            raise DataError("format 'hf' needs the optional package 'datasets' (pip install datasets)") from None
+            raise DataError(
+                "format 'hf' needs the optional package 'datasets' (pip install datasets)"
+            ) from None
     dest = Path(dest)
-    data = load_dataset(spec["repo"], spec.get("name"), split=spec["split"], revision=spec["revision"])
+    data = load_dataset(
+        spec["repo"], spec.get("name"), split=spec["split"], revision=spec["revision"]
+    )
     with atomic_path(dest) as tmp:
         data.to_parquet(str(tmp))
     return dest
@@ -214,6 +249,8 @@ def describe(spec: Mapping[str, Any]) -> str:
     """One line for the metadata: what the generic spec read and how its columns were mapped."""
     mapping = json.dumps(dict(spec.get("columns") or {}), sort_keys=True)
     if spec["format"] == "hf":
-        return (f"Hub dataset {spec['repo']} ({spec.get('name') or 'default'}, split {spec['split']}) "
-                f"at {spec['revision']}, columns {mapping}")
+        return (
+            f"Hub dataset {spec['repo']} ({spec.get('name') or 'default'}, split {spec['split']}) "
+            f"at {spec['revision']}, columns {mapping}"
+        )
     return f"{spec['format']} files {', '.join(map(str, spec['files']))}, columns {mapping}"

@@ -58,7 +58,9 @@ class Resolved:
     text_column: str
     units: dict[tuple[str, str | None], tuple[str, ...]]
     absent: tuple[str, ...] = field(default=())
-    spec: Mapping[str, Any] = field(default_factory=dict)  # generic formats: the column mapping and options
+    spec: Mapping[str, Any] = field(
+        default_factory=dict
+    )  # generic formats: the column mapping and options
 
     @property
     def files(self) -> list[str]:
@@ -75,7 +77,11 @@ def _alternatives(fmt: str, split: str, key: str | None) -> list[tuple[str, ...]
     if fmt == "flores200":
         return [(f"flores200/{split}/{flores_file_code(str(key))}.{split}",)]
     if fmt == "pawsx":
-        name = ("train.tsv" if key == "en" else "translated_train.tsv") if split == "train" else f"{split}_2k.tsv"
+        name = (
+            ("train.tsv" if key == "en" else "translated_train.tsv")
+            if split == "train"
+            else f"{split}_2k.tsv"
+        )
         return [(f"pawsx/x-final/{key}/{name}",)]
     if fmt == "lang_neuron":
         return [(f"{LANG_NEURON_DIR}/{key}.json",)]
@@ -90,7 +96,12 @@ def _alternatives(fmt: str, split: str, key: str | None) -> list[tuple[str, ...]
     if fmt == "knowledge_questions":
         return [("knowledge_questions/generated_data_1token.json",)]
     if fmt == "siqa":
-        return [(f"siqa/socialiqa-train-dev/{split}.jsonl", f"siqa/socialiqa-train-dev/{split}-labels.lst")]
+        return [
+            (
+                f"siqa/socialiqa-train-dev/{split}.jsonl",
+                f"siqa/socialiqa-train-dev/{split}-labels.lst",
+            )
+        ]
     if fmt == "hellaswag":
         return [(f"hellaswag/hellaswag_{split}.jsonl",)]
     if fmt == "stsb":
@@ -99,7 +110,10 @@ def _alternatives(fmt: str, split: str, key: str | None) -> list[tuple[str, ...]
         return [(f"sick2014/SICK_{'test_annotated' if split == 'test' else split}.txt",)]
     if fmt == "wikitext2":  # the original zip's raw text, or the Hugging Face Parquet copy
         raw = {"validation": "valid"}.get(split, split)
-        return [(f"wikitext2/wikitext-2-raw/wiki.{raw}.raw",), (f"wikitext2/wikitext-2-raw-v1/{split}-00000-of-00001.parquet",)]
+        return [
+            (f"wikitext2/wikitext-2-raw/wiki.{raw}.raw",),
+            (f"wikitext2/wikitext-2-raw-v1/{split}-00000-of-00001.parquet",),
+        ]
     raise ValueError(f"no layout for format '{fmt}'")  # c4 is globbed, see _c4_shards
 
 
@@ -109,7 +123,12 @@ def _c4_shards(root: Path | None, split: str) -> tuple[str, ...]:
     prefix = f"c4/en/c4-{split}."
     if root is None:
         return tuple(sorted(p for p in UPSTREAM if p.startswith(prefix)))
-    return tuple(sorted(p.relative_to(root).as_posix() for p in (root / "c4" / "en").glob(f"c4-{split}.*-of-*.json.gz")))
+    return tuple(
+        sorted(
+            p.relative_to(root).as_posix()
+            for p in (root / "c4" / "en").glob(f"c4-{split}.*-of-*.json.gz")
+        )
+    )
 
 
 def _unit_files(fmt: str, root: Path | None, split: str, key: str | None) -> tuple[str, ...] | None:
@@ -137,14 +156,20 @@ def _where(root: Path | None) -> str:
 def _mmlu_subjects(root: Path | None, splits: Sequence[str]) -> tuple[str, ...]:
     if root is None:
         return MMLU_SUBJECTS
-    found = {p.name[: -len(f"_{s}.csv")] for s in splits for p in (root / "mmlu" / "data" / s).glob(f"*_{s}.csv")}
+    found = {
+        p.name[: -len(f"_{s}.csv")]
+        for s in splits
+        for p in (root / "mmlu" / "data" / s).glob(f"*_{s}.csv")
+    }
     return tuple(sorted(found))
 
 
 def _check_known(values: Sequence[str], known: Sequence[str], option: str, what: str) -> None:
     for index, value in enumerate(values):
         if value not in known:
-            raise OptionError(option, index, f"unknown {option[:-1]} '{value}' ({what}: {', '.join(known)})")
+            raise OptionError(
+                option, index, f"unknown {option[:-1]} '{value}' ({what}: {', '.join(known)})"
+            )
 
 
 def _check_languages(fmt: str, languages: Sequence[str]) -> None:
@@ -153,7 +178,11 @@ def _check_languages(fmt: str, languages: Sequence[str]) -> None:
         if lang in FLORES_LANGUAGES or (fmt == "flores200" and re.match(FLORES_CODE, str(lang))):
             continue
         extra = " or a FLORES-200 code such as kor_Hang" if fmt == "flores200" else ""
-        raise OptionError("languages", index, f"unknown language '{lang}' (known: {', '.join(FLORES_LANGUAGES)}{extra})")
+        raise OptionError(
+            "languages",
+            index,
+            f"unknown language '{lang}' (known: {', '.join(FLORES_LANGUAGES)}{extra})",
+        )
 
 
 def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
@@ -169,8 +198,12 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
         return resolve_generic(spec, root)
     generic_only = [option for option in GENERIC_OPTIONS if spec.get(option) is not None]
     if generic_only:
-        raise OptionError(generic_only[0], None, f"option '{generic_only[0]}' applies to the generic formats "
-                          f"({', '.join(GENERIC_FORMATS)}), not to '{name}'")
+        raise OptionError(
+            generic_only[0],
+            None,
+            f"option '{generic_only[0]}' applies to the generic formats "
+            f"({', '.join(GENERIC_FORMATS)}), not to '{name}'",
+        )
     fmt = FORMATS[name]
     folder = Path(root) if root is not None else None
     if folder is not None and not folder.is_dir():
@@ -178,16 +211,28 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
     for option in ("languages", "subjects"):
         if spec.get(option) is not None and option not in fmt.options:
             users = [f.name for f in FORMATS.values() if option in f.options]
-            raise OptionError(option, None, f"option '{option}' does not apply to format '{name}' (only to {', '.join(users)})")
+            raise OptionError(
+                option,
+                None,
+                f"option '{option}' does not apply to format '{name}' (only to {', '.join(users)})",
+            )
     text_column = spec.get("text_column") or fmt.text_default
     if text_column not in fmt.text_columns:
-        raise OptionError("text_column", None, f"format '{name}' has no text field '{text_column}' (choose from "
-                                               f"{', '.join(fmt.text_columns)})")
+        raise OptionError(
+            "text_column",
+            None,
+            f"format '{name}' has no text field '{text_column}' (choose from "
+            f"{', '.join(fmt.text_columns)})",
+        )
 
     explicit_splits = spec.get("splits") is not None
     splits = list(spec["splits"]) if explicit_splits else list(fmt.splits)
     _check_known(splits, fmt.splits, "splits", f"format '{name}' has")
-    keys_option = "languages" if "languages" in fmt.options else ("subjects" if "subjects" in fmt.options else None)
+    keys_option = (
+        "languages"
+        if "languages" in fmt.options
+        else ("subjects" if "subjects" in fmt.options else None)
+    )
     requested = spec.get(keys_option) if keys_option else None
     explicit_keys = requested is not None and requested != "all"
     if keys_option == "languages":
@@ -196,15 +241,23 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
     absent: list[str] = []
     kept_splits = []
     for index, split in enumerate(splits):
-        candidates = _keys_for(name, folder, [split], None)  # a split exists if any language/subject has it
+        candidates = _keys_for(
+            name, folder, [split], None
+        )  # a split exists if any language/subject has it
         if any(_unit_files(name, folder, split, key) is not None for key in candidates):
             kept_splits.append(split)
         elif explicit_splits:
-            raise OptionError("splits", index, f"split '{split}' of format '{name}' has no file {_where(folder)} "
-                              f"(expected {_expected(name, split, candidates[0] if candidates else None)})")
+            raise OptionError(
+                "splits",
+                index,
+                f"split '{split}' of format '{name}' has no file {_where(folder)} "
+                f"(expected {_expected(name, split, candidates[0] if candidates else None)})",
+            )
         else:
-            absent.append(f"split '{split}': no "
-                          f"{_expected(name, split, candidates[0] if candidates else None)} {_where(folder)}")
+            absent.append(
+                f"split '{split}': no "
+                f"{_expected(name, split, candidates[0] if candidates else None)} {_where(folder)}"
+            )
     if not kept_splits:
         raise DataError(f"format '{name}': no data {_where(folder)}; " + "; ".join(absent))
 
@@ -215,13 +268,21 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
         found = {split: _unit_files(name, folder, split, key) for split in kept_splits}
         missing = [split for split, files in found.items() if files is None]
         if missing:  # only languages/subjects can be missing: every kept split has a file otherwise
-            message = (f"{keys_option[:-1]} '{key}': no {_expected(name, missing[0], key)} "
-                       f"{_where(folder)}")
-            if explicit_keys or len(missing) < len(kept_splits):  # named, or present in some splits only
+            message = (
+                f"{keys_option[:-1]} '{key}': no {_expected(name, missing[0], key)} "
+                f"{_where(folder)}"
+            )
+            if explicit_keys or len(missing) < len(
+                kept_splits
+            ):  # named, or present in some splits only
                 if name == "mmlu":
                     there = _mmlu_subjects(folder, kept_splits)
                     close = difflib.get_close_matches(str(key), there, n=3)
-                    message += f" (did you mean {' or '.join(close)}?)" if close else f" (subjects there: {', '.join(there) or 'none'})"
+                    message += (
+                        f" (did you mean {' or '.join(close)}?)"
+                        if close
+                        else f" (subjects there: {', '.join(there) or 'none'})"
+                    )
                 raise OptionError(keys_option, index if explicit_keys else None, message)
             absent.append(message)
             continue
@@ -232,7 +293,9 @@ def resolve(spec: Mapping[str, Any], root: str | Path | None) -> Resolved:
     if not units:
         raise DataError(f"format '{name}': no data {_where(folder)}; " + "; ".join(absent))
     # Units in reading order: split-major, then language/subject in the requested order.
-    ordered = {(s, k): units[(s, k)] for s in kept_splits for k in (kept_keys or [None]) if (s, k) in units}
+    ordered = {
+        (s, k): units[(s, k)] for s in kept_splits for k in (kept_keys or [None]) if (s, k) in units
+    }
     return Resolved(
         format=fmt,
         root=None if root is None else str(root),
@@ -279,7 +342,9 @@ def resolve_generic(spec: Mapping[str, Any], root: str | Path | None) -> Resolve
     )
 
 
-def _keys_for(fmt: str, root: Path | None, splits: Sequence[str], requested: Sequence[str] | None) -> list[str | None]:
+def _keys_for(
+    fmt: str, root: Path | None, splits: Sequence[str], requested: Sequence[str] | None
+) -> list[str | None]:
     """Languages or subjects to read (the requested ones, else every known one), or [None]."""
     if requested is not None:
         return list(requested)

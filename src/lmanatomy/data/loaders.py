@@ -62,8 +62,10 @@ def read_text(path: Path) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise DataError(f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
-                        f"{exc.start})") from None
+        raise DataError(
+            f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start})"
+        ) from None
     return text.removeprefix("\ufeff")
 
 
@@ -84,9 +86,13 @@ def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DataError(f"{path}, line {lineno}: malformed JSON ({exc.msg}, column {exc.colno})") from None
+            raise DataError(
+                f"{path}, line {lineno}: malformed JSON ({exc.msg}, column {exc.colno})"
+            ) from None
         if not isinstance(obj, dict):
-            raise DataError(f"{path}, line {lineno}: expected a JSON object, got {type(obj).__name__}")
+            raise DataError(
+                f"{path}, line {lineno}: expected a JSON object, got {type(obj).__name__}"
+            )
         count += 1
         yield lineno, obj
     if count == 0:
@@ -107,11 +113,15 @@ def require(obj: Mapping[str, Any], kinds: Mapping[str, str], where: str) -> Non
     """Every key of ``kinds`` present in ``obj`` with a value of that kind."""
     missing = [key for key in kinds if key not in obj]
     if missing:
-        raise DataError(f"{where}: missing key(s) {', '.join(missing)} (this format needs {', '.join(kinds)})")
+        raise DataError(
+            f"{where}: missing key(s) {', '.join(missing)} (this format needs {', '.join(kinds)})"
+        )
     for key, kind in kinds.items():
         if not _KINDS[kind](obj[key]):
-            raise DataError(f"{where}: key '{key}' should be {kind}, got {type(obj[key]).__name__} "
-                            f"{str(obj[key])[:40]!r}")
+            raise DataError(
+                f"{where}: key '{key}' should be {kind}, got {type(obj[key]).__name__} "
+                f"{str(obj[key])[:40]!r}"
+            )
 
 
 def check_label(value: Any, allowed: Any, where: str, key: str = "label") -> Any:
@@ -130,8 +140,12 @@ def _flores(root: Path, files: tuple[str, ...], split: str, lang: str | None) ->
     rows = []
     for i, line in enumerate(lines_of(read_text(path))):
         if not line.strip():
-            raise DataError(f"{path}, line {i + 1}: empty line (FLORES-200 has one sentence per line)")
-        rows.append({"id": f"{split}/{lang}/{i}", "text": line, "label": lang, "lang": lang, "line": i})
+            raise DataError(
+                f"{path}, line {i + 1}: empty line (FLORES-200 has one sentence per line)"
+            )
+        rows.append(
+            {"id": f"{split}/{lang}/{i}", "text": line, "label": lang, "lang": lang, "line": i}
+        )
     return rows
 
 
@@ -141,7 +155,9 @@ def _pawsx(root: Path, files: tuple[str, ...], split: str, lang: str | None) -> 
     header = next(reader)
     missing = [c for c in ("id", "sentence1", "sentence2", "label") if c not in header]
     if missing:
-        raise DataError(f"{path}, line 1: missing column(s) {', '.join(missing)} in the header {header}")
+        raise DataError(
+            f"{path}, line 1: missing column(s) {', '.join(missing)} in the header {header}"
+        )
     index = {name: header.index(name) for name in ("sentence1", "sentence2", "label")}
     rows: list[Row] = []
     for fields in reader:
@@ -149,12 +165,22 @@ def _pawsx(root: Path, files: tuple[str, ...], split: str, lang: str | None) -> 
         if not fields:
             continue
         if len(fields) != len(header):
-            raise DataError(f"{path}, line {lineno}: {len(fields)} tab-separated fields, the header has "
-                            f"{len(header)}")
+            raise DataError(
+                f"{path}, line {lineno}: {len(fields)} tab-separated fields, the header has "
+                f"{len(header)}"
+            )
         label = fields[index["label"]]
         check_label(label, ("0", "1"), f"{path}, line {lineno}")
         s1, s2 = fields[index["sentence1"]], fields[index["sentence2"]]
-        rows.append({"id": f"{split}/{lang}/{len(rows)}", "label": int(label), "lang": lang, "sentence1": s1, "sentence2": s2})
+        rows.append(
+            {
+                "id": f"{split}/{lang}/{len(rows)}",
+                "label": int(label),
+                "lang": lang,
+                "sentence1": s1,
+                "sentence2": s2,
+            }
+        )
     if not rows:
         raise DataError(f"{path}: no records")
     return rows
@@ -173,26 +199,42 @@ def _lang_neuron(root: Path, files: tuple[str, ...], split: str, lang: str | Non
     try:
         data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
-        raise DataError(f"{path}, line {exc.lineno}: malformed JSON ({exc.msg}, column {exc.colno})") from None
+        raise DataError(
+            f"{path}, line {exc.lineno}: malformed JSON ({exc.msg}, column {exc.colno})"
+        ) from None
     if not isinstance(data, dict):
-        raise DataError(f"{path}: expected a JSON object {{concept, group, sentences}}, got {type(data).__name__}")
+        raise DataError(
+            f"{path}: expected a JSON object {{concept, group, sentences}}, got "
+            f"{type(data).__name__}"
+        )
     require(data, {"concept": "string", "sentences": "any"}, str(path))
     if data["concept"] != lang:
-        raise DataError(f"{path}: concept '{data['concept']}' but the file stands for language '{lang}'")
+        raise DataError(
+            f"{path}: concept '{data['concept']}' but the file stands for language '{lang}'"
+        )
     sentences = data["sentences"]
     if not isinstance(sentences, dict):
-        raise DataError(f"{path}: 'sentences' should be an object {{positive: [...], negative: [...]}}")
+        raise DataError(
+            f"{path}: 'sentences' should be an object {{positive: [...], negative: [...]}}"
+        )
     require(sentences, {"positive": "strings", "negative": "strings"}, f"{path}, sentences")
     if not sentences["positive"]:
         raise DataError(f"{path}: sentences.positive is empty")
     for i, text in enumerate(sentences["positive"]):
         if not text.strip():
             raise DataError(f"{path}: sentences.positive[{i}] is empty")
-    return [{"id": f"{split}/{lang}/{i}", "text": text, "label": lang, "lang": lang}
-            for i, text in enumerate(sentences["positive"])]
+    return [
+        {"id": f"{split}/{lang}/{i}", "text": text, "label": lang, "lang": lang}
+        for i, text in enumerate(sentences["positive"])
+    ]
 
 
-_JGLUE_KEYS = {"sentence_pair_id": "string", "yjcaptions_id": "string", "sentence1": "string", "sentence2": "string"}
+_JGLUE_KEYS = {
+    "sentence_pair_id": "string",
+    "yjcaptions_id": "string",
+    "sentence1": "string",
+    "sentence2": "string",
+}
 JNLI_LABELS = ("entailment", "contradiction", "neutral")
 
 
@@ -210,13 +252,20 @@ def _jnli(root: Path, files: tuple[str, ...], split: str, key: str | None) -> li
     rows = []
     for lineno, obj in json_lines(path):
         require(obj, {**_JGLUE_KEYS, "label": "string"}, f"{path}, line {lineno}")
-        rows.append(_pair_row(obj, split, check_label(obj["label"], JNLI_LABELS, f"{path}, line {lineno}")))
+        rows.append(
+            _pair_row(obj, split, check_label(obj["label"], JNLI_LABELS, f"{path}, line {lineno}"))
+        )
     return rows
 
 
 def _pair_row(obj: Mapping[str, Any], split: str, label: Any) -> Row:
-    return {"id": f"{split}/{obj['sentence_pair_id']}", "label": label, "sentence1": obj["sentence1"],
-            "sentence2": obj["sentence2"], "yjcaptions_id": obj["yjcaptions_id"]}
+    return {
+        "id": f"{split}/{obj['sentence_pair_id']}",
+        "label": label,
+        "sentence1": obj["sentence1"],
+        "sentence2": obj["sentence2"],
+        "yjcaptions_id": obj["yjcaptions_id"],
+    }
 
 
 def _jcommonsenseqa(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
@@ -225,9 +274,20 @@ def _jcommonsenseqa(root: Path, files: tuple[str, ...], split: str, key: str | N
     rows = []
     for lineno, obj in json_lines(path):
         where = f"{path}, line {lineno}"
-        require(obj, {"q_id": "int", "question": "string", **{c: "string" for c in choices}, "label": "int"}, where)
+        require(
+            obj,
+            {"q_id": "int", "question": "string", **{c: "string" for c in choices}, "label": "int"},
+            where,
+        )
         label = check_label(obj["label"], range(5), where)
-        rows.append({"id": f"{split}/{obj['q_id']}", "label": label, "question": obj["question"], **{c: obj[c] for c in choices}})
+        rows.append(
+            {
+                "id": f"{split}/{obj['q_id']}",
+                "label": label,
+                "question": obj["question"],
+                **{c: obj[c] for c in choices},
+            }
+        )
     return rows
 
 
@@ -242,18 +302,34 @@ def _boolq(root: Path, files: tuple[str, ...], split: str, key: str | None) -> l
         if original is None:  # the first record decides which release this file is
             original = "answer" in obj or "title" in obj
         if original:
-            require(obj, {"question": "string", "title": "string", "answer": "bool", "passage": "string"}, where)
+            require(
+                obj,
+                {"question": "string", "title": "string", "answer": "bool", "passage": "string"},
+                where,
+            )
             title, passage, label = obj["title"], obj["passage"], obj["answer"]
             row_id = f"{split}/{len(rows)}"
         else:
-            require(obj, {"question": "string", "passage": "string", "idx": "int", "label": "any"}, where)
+            require(
+                obj,
+                {"question": "string", "passage": "string", "idx": "int", "label": "any"},
+                where,
+            )
             label = check_label(obj["label"], ("true", "false", True, False), where)
             label = label in ("true", True)
             title, sep, passage = obj["passage"].partition(" -- ")
             if not sep:  # no title: keep the whole passage
                 title, passage = "", obj["passage"]
             row_id = f"{split}/{obj['idx']}"
-        rows.append({"id": row_id, "label": label, "question": obj["question"], "passage": passage, "title": title})
+        rows.append(
+            {
+                "id": row_id,
+                "label": label,
+                "question": obj["question"],
+                "passage": passage,
+                "title": title,
+            }
+        )
     return rows
 
 
@@ -266,11 +342,23 @@ def _mmlu(root: Path, files: tuple[str, ...], split: str, subject: str | None) -
             continue
         where = f"{path}, line {reader.line_num}"
         if len(fields) != 6:
-            raise DataError(f"{where}: {len(fields)} columns, MMLU rows have 6 (question, A, B, C, D, answer)")
+            raise DataError(
+                f"{where}: {len(fields)} columns, MMLU rows have 6 (question, A, B, C, D, answer)"
+            )
         question, a, b, c, d, answer = fields
         check_label(answer, ("A", "B", "C", "D"), where, key="answer")
-        rows.append({"id": f"{split}/{subject}/{len(rows)}", "label": answer, "subject": subject, "question": question,
-                     "A": a, "B": b, "C": c, "D": d})
+        rows.append(
+            {
+                "id": f"{split}/{subject}/{len(rows)}",
+                "label": answer,
+                "subject": subject,
+                "question": question,
+                "A": a,
+                "B": b,
+                "C": c,
+                "D": d,
+            }
+        )
     if not rows:
         raise DataError(f"{path}: no records")
     return rows
@@ -281,32 +369,52 @@ def _humaneval(root: Path, files: tuple[str, ...], split: str, key: str | None) 
     fields = ("prompt", "canonical_solution", "test", "entry_point")
     rows = []
     for lineno, obj in json_lines(path):
-        require(obj, {"task_id": "string", **{f: "string" for f in fields}}, f"{path}, line {lineno}")
-        rows.append({"id": f"{split}/{obj['task_id']}", "label": None, **{f: obj[f] for f in fields}})
+        require(
+            obj, {"task_id": "string", **{f: "string" for f in fields}}, f"{path}, line {lineno}"
+        )
+        rows.append(
+            {"id": f"{split}/{obj['task_id']}", "label": None, **{f: obj[f] for f in fields}}
+        )
     return rows
 
 
-def _knowledge_questions(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
+def _knowledge_questions(
+    root: Path, files: tuple[str, ...], split: str, key: str | None
+) -> list[Row]:
     path = root / files[0]
     try:
         data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
-        raise DataError(f"{path}, line {exc.lineno}: malformed JSON ({exc.msg}, column {exc.colno})") from None
+        raise DataError(
+            f"{path}, line {exc.lineno}: malformed JSON ({exc.msg}, column {exc.colno})"
+        ) from None
     if not isinstance(data, dict) or not data:
-        raise DataError(f"{path}: expected a non-empty JSON object {{word: [questions]}}, got "
-                        f"{type(data).__name__}")
+        raise DataError(
+            f"{path}: expected a non-empty JSON object {{word: [questions]}}, got "
+            f"{type(data).__name__}"
+        )
     rows = []
     for word, questions in data.items():
         if not _KINDS["strings"](questions) or not questions:
-            raise DataError(f"{path}: the value of '{word}' should be a non-empty list of question strings")
+            raise DataError(
+                f"{path}: the value of '{word}' should be a non-empty list of question strings"
+            )
         for i, question in enumerate(questions):
-            rows.append({"id": f"{split}/{word}/{i}", "label": word, "word": word, "question": question})
+            rows.append(
+                {"id": f"{split}/{word}/{i}", "label": word, "word": word, "question": question}
+            )
     return rows
 
 
 def _siqa(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
     path, labels_path = root / files[0], root / files[1]
-    keys = {"context": "string", "question": "string", "answerA": "string", "answerB": "string", "answerC": "string"}
+    keys = {
+        "context": "string",
+        "question": "string",
+        "answerA": "string",
+        "answerB": "string",
+        "answerC": "string",
+    }
     records = []
     for lineno, obj in json_lines(path):
         require(obj, keys, f"{path}, line {lineno}")
@@ -314,10 +422,17 @@ def _siqa(root: Path, files: tuple[str, ...], split: str, key: str | None) -> li
     labels = []
     for lineno, line in enumerate(lines_of(read_text(labels_path)), 1):
         if line.strip():
-            labels.append(int(check_label(line.strip(), ("1", "2", "3"), f"{labels_path}, line {lineno}")))
+            labels.append(
+                int(check_label(line.strip(), ("1", "2", "3"), f"{labels_path}, line {lineno}"))
+            )
     if len(labels) != len(records):
-        raise DataError(f"{labels_path}: {len(labels)} labels for {len(records)} questions in {path}")
-    return [{"id": f"{split}/{i}", "label": label, **{k: obj[k] for k in keys}} for i, (obj, label) in enumerate(zip(records, labels, strict=True))]
+        raise DataError(
+            f"{labels_path}: {len(labels)} labels for {len(records)} questions in {path}"
+        )
+    return [
+        {"id": f"{split}/{i}", "label": label, **{k: obj[k] for k in keys}}
+        for i, (obj, label) in enumerate(zip(records, labels, strict=True))
+    ]
 
 
 def _hellaswag(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list[Row]:
@@ -325,12 +440,29 @@ def _hellaswag(root: Path, files: tuple[str, ...], split: str, key: str | None) 
     rows = []
     for lineno, obj in json_lines(path):
         where = f"{path}, line {lineno}"
-        require(obj, {"ind": "int", "activity_label": "string", "ctx": "string", "endings": "strings", "label": "int"}, where)
+        require(
+            obj,
+            {
+                "ind": "int",
+                "activity_label": "string",
+                "ctx": "string",
+                "endings": "strings",
+                "label": "int",
+            },
+            where,
+        )
         if len(obj["endings"]) != 4:
             raise DataError(f"{where}: {len(obj['endings'])} endings, HellaSwag has 4")
         label = check_label(obj["label"], range(4), where)
-        rows.append({"id": f"{split}/{obj['ind']}", "label": label, "ctx": obj["ctx"], "endings": obj["endings"],
-                     "activity_label": obj["activity_label"]})
+        rows.append(
+            {
+                "id": f"{split}/{obj['ind']}",
+                "label": label,
+                "ctx": obj["ctx"],
+                "endings": obj["endings"],
+                "activity_label": obj["activity_label"],
+            }
+        )
     return rows
 
 
@@ -342,7 +474,14 @@ def _c4(root: Path, files: tuple[str, ...], split: str, key: str | None) -> list
         shard_id = shard.group(1) if shard else Path(rel).name
         for i, (lineno, obj) in enumerate(json_lines(path)):
             require(obj, {"text": "string", "url": "string"}, f"{path}, line {lineno}")
-            rows.append({"id": f"{split}/{shard_id}/{i}", "text": obj["text"], "label": None, "url": obj["url"]})
+            rows.append(
+                {
+                    "id": f"{split}/{shard_id}/{i}",
+                    "text": obj["text"],
+                    "label": None,
+                    "url": obj["url"],
+                }
+            )
     return rows
 
 
@@ -360,7 +499,9 @@ def _wikitext2(root: Path, files: tuple[str, ...], split: str, key: str | None) 
         except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for a broken file
             raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
         if "text" not in table.column_names:
-            raise DataError(f"{path}: missing column text (columns: {', '.join(table.column_names)})")
+            raise DataError(
+                f"{path}: missing column text (columns: {', '.join(table.column_names)})"
+            )
         lines = [line or "" for line in table.column("text").to_pylist()]
         if not lines:
             raise DataError(f"{path}: file is empty")
@@ -384,14 +525,18 @@ def _similarity(value: str, column: str, where: str) -> float:
         raise DataError(f"{where}: {column} {value!r} is not a number") from None
 
 
-def _tab_rows(path: Path, lines: list[str], first: int, width: int, make: Callable[[list[str], str, int], Row]) -> list[Row]:
+def _tab_rows(
+    path: Path, lines: list[str], first: int, width: int, make: Callable[[list[str], str, int], Row]
+) -> list[Row]:
     """Rows of tab-separated lines (numbered from ``first``), each of at least ``width`` fields."""
     rows: list[Row] = []
     for lineno, line in enumerate(lines, first):
         fields = line.split("\t")
         if len(fields) < width:
-            raise DataError(f"{path}, line {lineno}: {len(fields)} tab-separated fields, expected at least "
-                            f"{width}")
+            raise DataError(
+                f"{path}, line {lineno}: {len(fields)} tab-separated fields, expected at least "
+                f"{width}"
+            )
         rows.append(make(fields, f"{path}, line {lineno}", len(rows)))
     if not rows:
         raise DataError(f"{path}: no records")
@@ -402,8 +547,19 @@ def _stsb(root: Path, files: tuple[str, ...], split: str, key: str | None) -> li
     """STS Benchmark lines: genre, file, year, id, score, sentence1, sentence2 (some lines carry
     extra source columns)."""
     path = root / files[0]
-    return _tab_rows(path, lines_of(read_text(path)), 1, 7, lambda f, where, n: {
-        "id": f"{split}/{n}", "label": _similarity(f[4], "score", where), "sentence1": f[5], "sentence2": f[6], "genre": f[0]})
+    return _tab_rows(
+        path,
+        lines_of(read_text(path)),
+        1,
+        7,
+        lambda f, where, n: {
+            "id": f"{split}/{n}",
+            "label": _similarity(f[4], "score", where),
+            "sentence1": f[5],
+            "sentence2": f[6],
+            "genre": f[0],
+        },
+    )
 
 
 SICK_HEADER = ["pair_ID", "sentence_A", "sentence_B", "relatedness_score", "entailment_judgment"]
@@ -416,9 +572,19 @@ def _sick(root: Path, files: tuple[str, ...], split: str, key: str | None) -> li
     lines = lines_of(read_text(path))
     if not lines or lines[0].split("\t")[:5] != SICK_HEADER:
         raise DataError(f"{path}, line 1: expected the header {', '.join(SICK_HEADER)}")
-    return _tab_rows(path, lines[1:], 2, 5, lambda f, where, n: {
-        "id": f"{split}/{f[0]}", "label": _similarity(f[3], "relatedness_score", where), "sentence1": f[1], "sentence2": f[2],
-        "entailment": f[4]})
+    return _tab_rows(
+        path,
+        lines[1:],
+        2,
+        5,
+        lambda f, where, n: {
+            "id": f"{split}/{f[0]}",
+            "label": _similarity(f[3], "relatedness_score", where),
+            "sentence1": f[1],
+            "sentence2": f[2],
+            "entailment": f[4],
+        },
+    )
 
 
 READERS: dict[str, Callable[[Path, tuple[str, ...], str, str | None], list[Row]]] = {
@@ -447,23 +613,35 @@ def arrow_schema(fmt: Format) -> pa.Schema:
     """The Arrow (and Parquet) schema of a format's normalised table."""
     import pyarrow as pa
 
-    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
-             "null": pa.null(), "list<string>": pa.list_(pa.string())}
+    types = {
+        "string": pa.string(),
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "bool": pa.bool_(),
+        "null": pa.null(),
+        "list<string>": pa.list_(pa.string()),
+    }
     return pa.schema([pa.field(name, types[kind]) for name, kind in fmt.column_types.items()])
 
 
-def _check_parallel(resolved: Resolved, rows_per_unit: Mapping[tuple[str, str | None], int]) -> None:
+def _check_parallel(
+    resolved: Resolved, rows_per_unit: Mapping[tuple[str, str | None], int]
+) -> None:
     """FLORES-200 files of one split are a parallel
     corpus: line i is one sentence in every language."""
     for split in resolved.splits:
         counts = {key: n for (s, key), n in rows_per_unit.items() if s == split}
         if len(set(counts.values())) > 1:
             detail = ", ".join(f"{flores_file_code(str(k))} {n}" for k, n in counts.items())
-            raise DataError(f"{resolved.folder}/flores200/{split}: the language files are not parallel "
-                            f"(lines: {detail})")
+            raise DataError(
+                f"{resolved.folder}/flores200/{split}: the language files are not parallel "
+                f"(lines: {detail})"
+            )
 
 
-def _generic_reader(resolved: Resolved) -> Callable[[Path, tuple[str, ...], str, str | None], list[Row]]:
+def _generic_reader(
+    resolved: Resolved,
+) -> Callable[[Path, tuple[str, ...], str, str | None], list[Row]]:
     """The reader of a generic format: one file per unit, columns mapped by the spec."""
     from lmanatomy.data.generic import read_generic
 
@@ -526,5 +704,10 @@ def load(
     Options default to every split (language, subject) the root holds; see
     :func:`lmanatomy.data.layout.resolve`.
     """
-    options = {"splits": splits, "languages": languages, "subjects": subjects, "text_column": text_column}
+    options = {
+        "splits": splits,
+        "languages": languages,
+        "subjects": subjects,
+        "text_column": text_column,
+    }
     return load_table(format, root, **options).to_pandas()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,8 @@ def group_seed(seed: int, key: Hashable, independent: bool) -> int | list[int]:
     if not independent:
         return seed
     return [seed, int.from_bytes(hashlib.sha256(str(key).encode()).digest()[:8], "little")]
+
+
 HASH_METHOD = (
     "sha256 of UTF-8 JSON lines (ensure_ascii=False, separators=(',', ':')): first "
     "[[column, arrow type], ...], then one [value, ...] per row in table order"
@@ -78,8 +81,14 @@ class Prepared:
         return self.table.to_pandas()
 
 
-def sample_positions(keys: Sequence[Hashable] | None, length: int, n: int, seed: int = 0, per: str = "per",
-                     independent: bool = False) -> np.ndarray:
+def sample_positions(
+    keys: Sequence[Hashable] | None,
+    length: int,
+    n: int,
+    seed: int = 0,
+    per: str = "per",
+    independent: bool = False,
+) -> np.ndarray:
     """Sorted row positions of a seeded sample of ``n``
     rows per distinct key (see the module docstring).
 
@@ -99,22 +108,36 @@ def sample_positions(keys: Sequence[Hashable] | None, length: int, n: int, seed:
         if len(positions) < n:
             group = "" if keys is None else f" {per}={key!r}"
             raise DataError(f"sample.n = {n} but the group{group} has only {len(positions)} rows")
-        keep.append(positions[np.random.default_rng(group_seed(seed, key, independent)).permutation(len(positions))[:n]])
+        keep.append(
+            positions[
+                np.random.default_rng(group_seed(seed, key, independent)).permutation(
+                    len(positions)
+                )[:n]
+            ]
+        )
     return np.sort(np.concatenate(keep)) if keep else np.arange(0)
 
 
 def sample_rows(frame: pd.DataFrame, n: int, per: str | None = None, seed: int = 0) -> pd.DataFrame:
     """Seeded sample of ``n`` rows per value of column ``per`` of a DataFrame."""
     if per is not None and per not in frame.columns:
-        raise DataError(f"sample.per: the table has no column '{per}' (columns: {', '.join(frame.columns)})")
+        raise DataError(
+            f"sample.per: the table has no column '{per}' (columns: {', '.join(frame.columns)})"
+        )
     keys = None if per is None else frame[per].tolist()
-    return frame.iloc[sample_positions(keys, len(frame), n, seed, per or "per")].reset_index(drop=True)
+    return frame.iloc[sample_positions(keys, len(frame), n, seed, per or "per")].reset_index(
+        drop=True
+    )
 
 
-def _sample_table(table: pa.Table, n: int, per: str | None, seed: int, independent: bool = False) -> pa.Table:
+def _sample_table(
+    table: pa.Table, n: int, per: str | None, seed: int, independent: bool = False
+) -> pa.Table:
     if per is not None and per not in table.column_names:
-        raise DataError(f"sample.per: the table has no column '{per}' (columns: "
-                        f"{', '.join(table.column_names)})")
+        raise DataError(
+            f"sample.per: the table has no column '{per}' (columns: "
+            f"{', '.join(table.column_names)})"
+        )
     keys = None if per is None else table.column(per).to_pylist()
     return table.take(sample_positions(keys, table.num_rows, n, seed, per or "per", independent))
 
@@ -136,25 +159,36 @@ def _source(folder: Path, rel: str) -> dict[str, Any]:
     return source
 
 
-def _notes(sources: list[dict[str, Any]], absent: tuple[str, ...], data_origin: Mapping[str, Any]) -> list[str]:
+def _notes(
+    sources: list[dict[str, Any]], absent: tuple[str, ...], data_origin: Mapping[str, Any]
+) -> list[str]:
     """What a reader of the results must know about the
     data: gaps, unpinned and non-upstream files."""
     notes = [f"not in this root, left out: {item}" for item in absent]
     if data_origin["is_demo"] or data_origin["subset"]:
         notes.append(f"data: {data_origin['text']}")
-    unpinned = [s["path"] for s in sources if s["upstream"] is not None and not s["upstream"]["pinned"]]
+    unpinned = [
+        s["path"] for s in sources if s["upstream"] is not None and not s["upstream"]["pinned"]
+    ]
     if unpinned:
-        how = "trusted on first download, then verified against that record" if all(
-            s["fetched"] for s in sources if s["path"] in unpinned) else "not verified against upstream"
+        how = (
+            "trusted on first download, then verified against that record"
+            if all(s["fetched"] for s in sources if s["path"] in unpinned)
+            else "not verified against upstream"
+        )
         notes.append(f"sha256 not pinned upstream ({how}): {', '.join(unpinned)}")
     differ = [s["path"] for s in sources if s["matches_upstream"] is False]
     if differ and not (data_origin["is_demo"] or data_origin["subset"]):
-        notes.append(f"{len(differ)} of {len(sources)} source files are not the pinned upstream files "
-                     f"and the root has no subset manifest: {', '.join(differ)}")
+        notes.append(
+            f"{len(differ)} of {len(sources)} source files are not the pinned upstream files "
+            f"and the root has no subset manifest: {', '.join(differ)}"
+        )
     return notes
 
 
-def prepare_dataset(spec: Mapping[str, Any], root: str | Path | None, *, name: str = "dataset") -> Prepared:
+def prepare_dataset(
+    spec: Mapping[str, Any], root: str | Path | None, *, name: str = "dataset"
+) -> Prepared:
     """Build dataset ``name`` from its config spec under ``root`` (None: the download folder)."""
     resolved = resolve(spec, root)
     table = read_table(resolved)
@@ -164,15 +198,23 @@ def prepare_dataset(spec: Mapping[str, Any], root: str | Path | None, *, name: s
         n, per, seed = int(sample["n"]), sample.get("per"), int(sample.get("seed", 0))
         groups = sample.get("groups", GROUPS[0])
         if groups not in GROUPS:
-            raise DataError(f"dataset '{name}': sample.groups is '{groups}' (known: {', '.join(GROUPS)})")
+            raise DataError(
+                f"dataset '{name}': sample.groups is '{groups}' (known: {', '.join(GROUPS)})"
+            )
         independent = groups == "independent"
         rows_before = table.num_rows
         try:
             table = _sample_table(table, n, per, seed, independent)
         except DataError as exc:
             raise DataError(f"dataset '{name}' ({resolved.folder}): {exc}") from None
-        sampling = {"n": n, "per": per, "seed": seed, "groups": groups,
-                    "method": INDEPENDENT_METHOD if independent else SAMPLING_METHOD, "rows_before": rows_before}
+        sampling = {
+            "n": n,
+            "per": per,
+            "seed": seed,
+            "groups": groups,
+            "method": INDEPENDENT_METHOD if independent else SAMPLING_METHOD,
+            "rows_before": rows_before,
+        }
         if per is not None:
             counts: dict[str, int] = {}
             for key in table.column(per).to_pylist():
@@ -201,7 +243,9 @@ def prepare_dataset(spec: Mapping[str, Any], root: str | Path | None, *, name: s
     return Prepared(table, meta)
 
 
-def prepare(spec: Mapping[str, Any], root: str | Path | None, *, name: str = "dataset") -> pd.DataFrame:
+def prepare(
+    spec: Mapping[str, Any], root: str | Path | None, *, name: str = "dataset"
+) -> pd.DataFrame:
     """The normalised table of one dataset spec (filters, ``text_column`` and sampling applied)."""
     return prepare_dataset(spec, root, name=name).frame
 
@@ -214,10 +258,14 @@ def _as_table(data: pd.DataFrame | pa.Table, fmt: Format) -> pa.Table:
 
     columns = list(data.column_names if isinstance(data, pa.Table) else data.columns)
     if columns != list(fmt.columns):
-        raise DataError(f"columns {columns} are not those of format '{fmt.name}': {list(fmt.columns)}")
+        raise DataError(
+            f"columns {columns} are not those of format '{fmt.name}': {list(fmt.columns)}"
+        )
     if isinstance(data, pa.Table):
         return data.cast(arrow_schema(fmt))
-    return pa.Table.from_pandas(data, schema=arrow_schema(fmt), preserve_index=False).replace_schema_metadata(None)
+    return pa.Table.from_pandas(
+        data, schema=arrow_schema(fmt), preserve_index=False
+    ).replace_schema_metadata(None)
 
 
 def content_sha256(data: pd.DataFrame | pa.Table, fmt: Format) -> str:
@@ -228,12 +276,21 @@ def content_sha256(data: pd.DataFrame | pa.Table, fmt: Format) -> str:
     digest.update(json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
     columns = [table.column(name).to_pylist() for name in fmt.columns]
     for row in zip(*columns, strict=True):
-        digest.update(json.dumps(list(row), ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode() + b"\n")
+        digest.update(
+            json.dumps(
+                list(row), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode()
+            + b"\n"
+        )
     return digest.hexdigest()
 
 
 def write_prepared(
-    data: pd.DataFrame | pa.Table, parquet_path: str | Path, meta_path: str | Path, *, meta: Mapping[str, Any]
+    data: pd.DataFrame | pa.Table,
+    parquet_path: str | Path,
+    meta_path: str | Path,
+    *,
+    meta: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Write the table (Parquet, zstd) and then its
     sidecar JSON, each atomically; return the sidecar.
@@ -250,13 +307,22 @@ def write_prepared(
     except DataError as exc:
         raise DataError(f"{parquet_path}: {exc}") from None
     digest = content_sha256(table, fmt)
-    table = table.replace_schema_metadata({"lmanatomy.format": fmt.name, "lmanatomy.content_sha256": digest})
+    table = table.replace_schema_metadata(
+        {"lmanatomy.format": fmt.name, "lmanatomy.content_sha256": digest}
+    )
     with atomic_path(parquet_path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
     from lmanatomy import __version__
 
-    sidecar = {**meta, "rows": table.num_rows, "columns": fmt.column_types, "content_sha256": digest,
-               "content_hash_method": HASH_METHOD, "parquet": Path(parquet_path).name, "lmanatomy_version": __version__}
+    sidecar = {
+        **meta,
+        "rows": table.num_rows,
+        "columns": fmt.column_types,
+        "content_sha256": digest,
+        "content_hash_method": HASH_METHOD,
+        "parquet": Path(parquet_path).name,
+        "lmanatomy_version": __version__,
+    }
     text = json.dumps(sidecar, ensure_ascii=False, indent=2) + "\n"
     atomic_write_text(meta_path, text)
     return sidecar
@@ -270,7 +336,9 @@ def read_origin(parquet_path: str | Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise DataError(f"{meta_path}: the prepared dataset's sidecar is missing") from None
     if "origin" not in meta:
-        raise DataError(f"{meta_path}: no 'origin' (written by an older lm-anatomy; prepare the dataset again)")
+        raise DataError(
+            f"{meta_path}: no 'origin' (written by an older lm-anatomy; prepare the dataset again)"
+        )
     return meta["origin"]
 
 
@@ -292,7 +360,9 @@ def read_prepared(parquet_path: str | Path, *, verify: bool = True) -> pd.DataFr
     metadata = table.schema.metadata or {}
     name = metadata.get(b"lmanatomy.format", b"").decode()
     if name not in FORMATS:
-        raise DataError(f"{parquet_path}: not a prepared lm-anatomy dataset (no format in its schema metadata)")
+        raise DataError(
+            f"{parquet_path}: not a prepared lm-anatomy dataset (no format in its schema metadata)"
+        )
     if verify:
         recorded = metadata.get(b"lmanatomy.content_sha256", b"").decode()
         try:
@@ -300,5 +370,7 @@ def read_prepared(parquet_path: str | Path, *, verify: bool = True) -> pd.DataFr
         except DataError as exc:
             raise DataError(f"{parquet_path}: {exc}") from None
         if actual != recorded:
-            raise DataError(f"{parquet_path}: content sha256 {actual} differs from the recorded {recorded}")
+            raise DataError(
+                f"{parquet_path}: content sha256 {actual} differs from the recorded {recorded}"
+            )
     return table.to_pandas()

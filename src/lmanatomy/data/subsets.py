@@ -32,8 +32,10 @@ from lmanatomy.errors import DataError
 MANIFEST = "manifest.json"
 DEMO_MARKER = "DEMO.json"
 SEED = 0
-METHOD = ("records in file order; keep positions numpy.random.default_rng(seed).permutation(N)[:n] "
-          "plus the fixed rows (found by id); records copied byte for byte")
+METHOD = (
+    "records in file order; keep positions numpy.random.default_rng(seed).permutation(N)[:n] "
+    "plus the fixed rows (found by id); records copied byte for byte"
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,6 @@ class Draw:
 FLORES_LANGS = ("eng_Latn", "deu_Latn", "fra_Latn", "spa_Latn", "zho_Hans", "jpn_Jpan")
 
 
-
 def fixed_fewshot_ids(task: str, field: str) -> tuple[str, tuple[str, ...]]:
     """The ids of the train rows llm-jp-eval 2023-11 fixes as few-shots of ``task``
     (evaluation.versions names them by prepared id ``train/<id>``), as (upstream field, values)."""
@@ -68,21 +69,58 @@ def fixed_fewshot_ids(task: str, field: str) -> tuple[str, tuple[str, ...]]:
 
 
 DRAWS: tuple[Draw, ...] = (
-    *(Draw(f"flores200/dev/{lang}.dev", 200, why="language study (<= 200 per language), paramact flores_en")
-      for lang in FLORES_LANGS),
-    Draw("jglue/jsts-v1.1/valid-v1.1.json", 300, why="lesion test samples; redundancy and paramact sentences"),
-    Draw("jglue/jsts-v1.1/train-v1.1.json", 1000, keep=fixed_fewshot_ids("jsts", "sentence_pair_id"),
-         why=("lesion few-shots (incl. llm-jp-eval 2023-11's fixed rows); redundancy's 800 + 200 "
-              "distinct sentence1")),
-    Draw("jglue/jnli-v1.1/valid-v1.1.json", 300, why="lesion (few-shots held out: no JNLI train in the source)"),
+    *(
+        Draw(
+            f"flores200/dev/{lang}.dev",
+            200,
+            why="language study (<= 200 per language), paramact flores_en",
+        )
+        for lang in FLORES_LANGS
+    ),
+    Draw(
+        "jglue/jsts-v1.1/valid-v1.1.json",
+        300,
+        why="lesion test samples; redundancy and paramact sentences",
+    ),
+    Draw(
+        "jglue/jsts-v1.1/train-v1.1.json",
+        1000,
+        keep=fixed_fewshot_ids("jsts", "sentence_pair_id"),
+        why=(
+            "lesion few-shots (incl. llm-jp-eval 2023-11's fixed rows); redundancy's 800 + 200 "
+            "distinct sentence1"
+        ),
+    ),
+    Draw(
+        "jglue/jnli-v1.1/valid-v1.1.json",
+        300,
+        why="lesion (few-shots held out: no JNLI train in the source)",
+    ),
     Draw("jglue/jcommonsenseqa-v1.1/valid-v1.1.json", 300, why="lesion test samples"),
-    Draw("jglue/jcommonsenseqa-v1.1/train-v1.1.json", 40, keep=fixed_fewshot_ids("jcommonsenseqa", "q_id"),
-         why="lesion few-shots (incl. llm-jp-eval 2023-11's fixed rows)"),
-    Draw("boolq/val.jsonl", 400, why="lesion (few-shots held out: no BoolQ train in the source), paramact"),
+    Draw(
+        "jglue/jcommonsenseqa-v1.1/train-v1.1.json",
+        40,
+        keep=fixed_fewshot_ids("jcommonsenseqa", "q_id"),
+        why="lesion few-shots (incl. llm-jp-eval 2023-11's fixed rows)",
+    ),
+    Draw(
+        "boolq/val.jsonl",
+        400,
+        why="lesion (few-shots held out: no BoolQ train in the source), paramact",
+    ),
     Draw("mmlu/data/dev/*_dev.csv", None, records="csv", why="MMLU's few-shot split, complete"),
-    Draw("mmlu/data/test/*_test.csv", 7, records="csv", why="lesion and paramact: 7 per subject, 399 in all"),
+    Draw(
+        "mmlu/data/test/*_test.csv",
+        7,
+        records="csv",
+        why="lesion and paramact: 7 per subject, 399 in all",
+    ),
     Draw("humaneval/HumanEval.jsonl.gz", None, why="paramact: all 164 tasks"),
-    Draw("knowledge_questions/generated_data_1token.json", None, why="knowledge study: all 38 words x 4 questions"),
+    Draw(
+        "knowledge_questions/generated_data_1token.json",
+        None,
+        why="knowledge study: all 38 words x 4 questions",
+    ),
 )
 
 # License and attribution files copied beside each subset (source path -> target path).
@@ -98,8 +136,10 @@ LICENSES: dict[str, str] = {
 # carries only its mirror repository's MIT license, not BoolQ's own, so its line is the record).
 ATTRIBUTION: dict[str, str] = {
     "flores200": "FLORES-200 (NLLB Team et al., 2022), dev split; CC BY-SA 4.0",
-    "jglue": ("JGLUE v1.1 (Kurihara, Kawahara & Shibata, LREC 2022), Yahoo Japan Corporation; CC BY-SA "
-              "4.0"),
+    "jglue": (
+        "JGLUE v1.1 (Kurihara, Kawahara & Shibata, LREC 2022), Yahoo Japan Corporation; CC BY-SA "
+        "4.0"
+    ),
     "boolq": "BoolQ (Clark et al., NAACL 2019), SuperGLUE layout; CC BY-SA 3.0",
     "mmlu": "MMLU (Hendrycks et al., ICLR 2021), github.com/hendrycks/test; MIT",
     "humaneval": "HumanEval (Chen et al., 2021), github.com/openai/human-eval; MIT",
@@ -126,7 +166,7 @@ def split_records(data: bytes, records: str) -> list[bytes]:
     out: list[bytes] = []
     start = 0
     for _ in reader:
-        out.append(b"".join(lines[start:reader.line_num]))
+        out.append(b"".join(lines[start : reader.line_num]))
         start = reader.line_num
     if start != len(lines):
         raise DataError(f"the csv module read {start} of {len(lines)} lines")
@@ -139,7 +179,11 @@ def kept_positions(records: Sequence[bytes], keep: tuple[str, tuple[str, ...]] |
     if keep is None:
         return []
     field, values = keep
-    found = {str(json.loads(r)[field]): i for i, r in enumerate(records) if str(json.loads(r).get(field)) in values}
+    found = {
+        str(json.loads(r)[field]): i
+        for i, r in enumerate(records)
+        if str(json.loads(r).get(field)) in values
+    }
     missing = [v for v in values if v not in found]
     if missing:
         raise DataError(f"no record with {field} = {', '.join(missing)}")
@@ -161,14 +205,19 @@ def _sources(source_root: Path, draw: Draw) -> list[str]:
     if "*" not in draw.pattern:
         return [draw.pattern]
     folder = source_root / Path(draw.pattern).parent
-    names = sorted(p.name for p in folder.iterdir() if fnmatch.fnmatch(p.name, Path(draw.pattern).name)) \
-        if folder.is_dir() else []
+    names = (
+        sorted(p.name for p in folder.iterdir() if fnmatch.fnmatch(p.name, Path(draw.pattern).name))
+        if folder.is_dir()
+        else []
+    )
     if not names:
         raise DataError(f"{source_root}: no file matches {draw.pattern}")
     return [str(Path(draw.pattern).parent / name) for name in names]
 
 
-def draw_file(source_root: Path, target_root: Path, rel: str, draw: Draw, seed: int) -> dict[str, Any]:
+def draw_file(
+    source_root: Path, target_root: Path, rel: str, draw: Draw, seed: int
+) -> dict[str, Any]:
     """Write one subset file and return its manifest entry."""
     path = source_root / rel
     if not path.is_file():
@@ -183,10 +232,16 @@ def draw_file(source_root: Path, target_root: Path, rel: str, draw: Draw, seed: 
         fixed = kept_positions(records, draw.keep)
         kept = draw_positions(len(records), draw.n, fixed, seed)
         out = b"".join(records[i] for i in kept)
-        entry.update({"source_rows": len(records), "rows": len(kept), "n": draw.n, "positions": kept})
+        entry.update(
+            {"source_rows": len(records), "rows": len(kept), "n": draw.n, "positions": kept}
+        )
         if draw.keep is not None:
-            entry["fixed"] = {"why": "llm-jp-eval 2023-11's fixed few-shots", "field": draw.keep[0],
-                              "values": list(draw.keep[1]), "positions": fixed}
+            entry["fixed"] = {
+                "why": "llm-jp-eval 2023-11's fixed few-shots",
+                "field": draw.keep[0],
+                "values": list(draw.keep[1]),
+                "positions": fixed,
+            }
     target = target_root / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(out)
@@ -194,27 +249,42 @@ def draw_file(source_root: Path, target_root: Path, rel: str, draw: Draw, seed: 
     return entry
 
 
-def draw_subsets(source_root: str | Path, target_root: str | Path, *, seed: int = SEED,
-                 draws: Sequence[Draw] = DRAWS) -> dict[str, Any]:
+def draw_subsets(
+    source_root: str | Path,
+    target_root: str | Path,
+    *,
+    seed: int = SEED,
+    draws: Sequence[Draw] = DRAWS,
+) -> dict[str, Any]:
     """Draw every rule's files from ``source_root`` into
     ``target_root``; write and return the manifest."""
     source_root, target_root = Path(source_root), Path(target_root)
     if not source_root.is_dir():
-        raise DataError(f"source root {source_root} is not a folder (expected the ../shared/data layout)")
-    files = [draw_file(source_root, target_root, rel, draw, seed) for draw in draws for rel in _sources(source_root, draw)]
+        raise DataError(
+            f"source root {source_root} is not a folder (expected the ../shared/data layout)"
+        )
+    files = [
+        draw_file(source_root, target_root, rel, draw, seed)
+        for draw in draws
+        for rel in _sources(source_root, draw)
+    ]
     for src, dst in LICENSES.items():
         (target_root / dst).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source_root / src, target_root / dst)
     manifest = {
-        "what": ("seeded subsets of real upstream data files, in their upstream layout (lm-anatomy "
-                 "data/real)"),
+        "what": (
+            "seeded subsets of real upstream data files, in their upstream layout (lm-anatomy "
+            "data/real)"
+        ),
         "drawn_by": "lmanatomy subsets SOURCE_ROOT TARGET_ROOT (lmanatomy.data.subsets)",
         "seed": seed,
         "method": METHOD,
         "licenses": ATTRIBUTION,
         "files": files,
     }
-    (target_root / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (target_root / MANIFEST).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     return manifest
 
 
@@ -253,15 +323,33 @@ def origin(root: str | Path, rels: Sequence[str]) -> dict[str, Any]:
     used = [entries[rel] for rel in rels]
     drawn = [e for e in used if "rows" in e]
     if not drawn:
-        return {"is_demo": False, "subset": False, "text": f"real data, complete upstream file{'s' if len(used) > 1 else ''}"}
+        return {
+            "is_demo": False,
+            "subset": False,
+            "text": f"real data, complete upstream file{'s' if len(used) > 1 else ''}",
+        }
     n, total = sum(e["rows"] for e in drawn), sum(e["source_rows"] for e in drawn)
-    source = (f"{drawn[0]['path']} (sha256 {drawn[0]['source_sha256'][:12]})" if len(drawn) == 1
-              else f"{len(drawn)} upstream files (sha256 in {Path(root) / MANIFEST})")
-    text = (f"real data, subset of {n:,} of {total:,} rows drawn with seed {manifest['seed']} from "
-            f"{source}")
+    source = (
+        f"{drawn[0]['path']} (sha256 {drawn[0]['source_sha256'][:12]})"
+        if len(drawn) == 1
+        else f"{len(drawn)} upstream files (sha256 in {Path(root) / MANIFEST})"
+    )
+    text = (
+        f"real data, subset of {n:,} of {total:,} rows drawn with seed {manifest['seed']} from "
+        f"{source}"
+    )
     if len(drawn) < len(used):
-        text += f"; {len(used) - len(drawn)} complete file{'s' if len(used) - len(drawn) > 1 else ''}"
-    return {"is_demo": False, "subset": True, "rows": n, "source_rows": total, "seed": manifest["seed"], "text": text}
+        text += (
+            f"; {len(used) - len(drawn)} complete file{'s' if len(used) - len(drawn) > 1 else ''}"
+        )
+    return {
+        "is_demo": False,
+        "subset": True,
+        "rows": n,
+        "source_rows": total,
+        "seed": manifest["seed"],
+        "text": text,
+    }
 
 
 def dataset_origin(config: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -277,6 +365,10 @@ def dataset_origin(config: Mapping[str, Any], name: str) -> dict[str, Any]:
         raise DataError(f"datasets: no dataset named '{name}'")
     root = dataset_root(config, name)
     if root is None:
-        return {"is_demo": False, "subset": False, "text": "real data, the upstream files (downloaded)"}
+        return {
+            "is_demo": False,
+            "subset": False,
+            "text": "real data, the upstream files (downloaded)",
+        }
     resolved = resolve(spec, root)
     return origin(resolved.folder, resolved.files)

@@ -22,9 +22,10 @@ mask; the lesion sweep uses it to reuse the layers a lesion leaves untouched
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 from tqdm.auto import tqdm
@@ -55,7 +56,9 @@ class GenerationSettings:
 PromptPass = Callable[[torch.Tensor, "torch.Tensor | None"], AbstractContextManager[Any]]
 
 
-def _no_hook(input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> AbstractContextManager[Any]:
+def _no_hook(
+    input_ids: torch.Tensor, attention_mask: torch.Tensor | None
+) -> AbstractContextManager[Any]:
     return nullcontext()
 
 
@@ -67,7 +70,9 @@ class _BlankLineStop(StoppingCriteria):
         self.tokenizer = tokenizer
         self.start = start
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+    def __call__(
+        self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any
+    ) -> torch.BoolTensor:
         texts = self.tokenizer.batch_decode(input_ids[:, self.start :], skip_special_tokens=True)
         return torch.tensor(["\n\n" in t for t in texts], dtype=torch.bool, device=input_ids.device)
 
@@ -126,14 +131,20 @@ def generate(
             prefix_cache = model(input_ids=prefix, use_cache=True, logits_to_keep=1).past_key_values
     # Longest rest first: batches hold rows of similar length, and the biggest batch runs first.
     order = sorted(range(len(ids)), key=lambda i: (-(len(ids[i]) - shared), i))
-    options: dict[str, Any] = {"max_new_tokens": max_new_tokens, "do_sample": settings.do_sample, "pad_token_id": pad}
+    options: dict[str, Any] = {
+        "max_new_tokens": max_new_tokens,
+        "do_sample": settings.do_sample,
+        "pad_token_id": pad,
+    }
     if settings.do_sample:
         options.update(temperature=settings.temperature, top_p=settings.top_p)
         torch.manual_seed(settings.seed)
     else:  # greedy, whatever the model's generation_config suggests
         options.update(temperature=None, top_p=None, top_k=None)
     outputs: dict[int, str] = {}
-    batches = [order[i : i + settings.batch_size] for i in range(0, len(order), settings.batch_size)]
+    batches = [
+        order[i : i + settings.batch_size] for i in range(0, len(order), settings.batch_size)
+    ]
     for batch in tqdm(batches, desc=progress or "generate", unit="batch", disable=progress is None):
         rests = [ids[i][shared:] for i in batch]
         width = max(len(r) for r in rests)
@@ -146,7 +157,9 @@ def generate(
             cache.batch_repeat_interleave(len(batch))
             kwargs["past_key_values"] = cache
         if settings.stop_at_blank_line:
-            kwargs["stopping_criteria"] = StoppingCriteriaList([_BlankLineStop(tokenizer, input_ids.shape[1])])
+            kwargs["stopping_criteria"] = StoppingCriteriaList(
+                [_BlankLineStop(tokenizer, input_ids.shape[1])]
+            )
         attention_mask = torch.tensor(mask, device=device)
         with hook(input_ids, attention_mask):
             out = model.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)

@@ -8,6 +8,7 @@ back on copying the few-shot answers, which can score by chance on a label task.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,17 @@ from lmanatomy.evaluation.tasks import TASKS, check_task_file
 from lmanatomy.evaluation.versions import V1_1
 from lmanatomy.io import atomic_path
 
-PREDICTION_COLUMNS = ("task", "sample", "input", "gold", "output", "prediction", "correct", "parsed", "fewshot_answer")
+PREDICTION_COLUMNS = (
+    "task",
+    "sample",
+    "input",
+    "gold",
+    "output",
+    "prediction",
+    "correct",
+    "parsed",
+    "fewshot_answer",
+)
 
 
 def evaluate_task(
@@ -45,7 +56,8 @@ def evaluate_task(
     language: str | None = None,
     prompt_pass: PromptPass | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Predictions (one row per sample) and a summary (metrics, sample count, few-shot repeats) of one task.
+    """Predictions (one row per sample) and a summary
+    (metrics, sample count, few-shot repeats) of one task.
 
     ``prompt_pass``: the generation hook around each prompt pass (``generation.generate``)."""
     check_task_file(data, f"task '{name}'")
@@ -54,10 +66,21 @@ def evaluate_task(
     if not samples:
         raise ValueError(f"task '{name}': no samples to evaluate")
     few_shots = list(data["few_shots"])
-    llm_jp_eval = str(data.get("llm_jp_eval", V1_1))  # task files written before versions existed are v1.1's
-    prompts = [render_prompt(data["instruction"], few_shots, s["input"], language, llm_jp_eval) for s in samples]
-    max_new_tokens = settings.max_new_tokens if settings.max_new_tokens is not None else int(data["output_length"])
-    outputs = generate(model, tokenizer, prompts, max_new_tokens, settings, progress=name, prompt_pass=prompt_pass)
+    llm_jp_eval = str(
+        data.get("llm_jp_eval", V1_1)
+    )  # task files written before versions existed are v1.1's
+    prompts = [
+        render_prompt(data["instruction"], few_shots, s["input"], language, llm_jp_eval)
+        for s in samples
+    ]
+    max_new_tokens = (
+        settings.max_new_tokens
+        if settings.max_new_tokens is not None
+        else int(data["output_length"])
+    )
+    outputs = generate(
+        model, tokenizer, prompts, max_new_tokens, settings, progress=name, prompt_pass=prompt_pass
+    )
     predictions = [postprocess(o) for o in outputs]
     golds = [normalize(str(s["output"])) for s in samples]
     shot_answers = [normalize(str(s["output"])) for s in few_shots]
@@ -86,19 +109,25 @@ def evaluate_task(
         **score(metrics, outputs, golds),
         **_uncertainty(metrics, outputs, golds, shot_answers),
         "fewshot_answer_share": float(frame["fewshot_answer"].mean()),
-        "last_fewshot_answer_share": float(np.mean([p == shot_answers[-1] for p in predictions])) if shot_answers else 0.0,
+        "last_fewshot_answer_share": float(np.mean([p == shot_answers[-1] for p in predictions]))
+        if shot_answers
+        else 0.0,
     }
     return frame, summary
 
 
-def _uncertainty(metrics: list[str], outputs: list[str], golds: list[str], shot_answers: list[str]) -> dict[str, Any]:
+def _uncertainty(
+    metrics: list[str], outputs: list[str], golds: list[str], shot_answers: list[str]
+) -> dict[str, Any]:
     """Per metric: 95% bootstrap interval, whether a correlation is undefined,
     and two baselines on the same samples with their 95% intervals: the
     constant majority answer and the repeated last few-shot answer."""
     out: dict[str, Any] = {}
     for metric in metrics:
         out[f"{metric}_ci95"] = _interval(metric, outputs, golds)
-        out[f"{metric}_undefined"] = metric != "exact_match" and undefined_correlation(outputs, golds)
+        out[f"{metric}_undefined"] = metric != "exact_match" and undefined_correlation(
+            outputs, golds
+        )
         out[f"{metric}_baseline"] = majority_baseline(metric, golds)
         out[f"{metric}_baseline_ci95"] = _constant_interval(metric, majority_answer(golds), golds)
         if shot_answers:
@@ -119,7 +148,9 @@ def _constant_interval(metric: str, answer: str, golds: list[str]) -> list[float
 
 def _interval(metric: str, predictions: list[str], golds: list[str]) -> list[float]:
     """The 95% bootstrap interval, NaN for a single sample."""
-    low, high = bootstrap_interval(metric, predictions, golds) if len(golds) > 1 else (math.nan, math.nan)
+    low, high = (
+        bootstrap_interval(metric, predictions, golds) if len(golds) > 1 else (math.nan, math.nan)
+    )
     return [low, high]
 
 
@@ -138,7 +169,9 @@ def evaluate(
     frames, summaries = [], []
     for name, data in tasks.items():
         cap = max_num_samples.get(name) if isinstance(max_num_samples, Mapping) else max_num_samples
-        frame, summary = evaluate_task(model, tokenizer, name, data, settings, cap, prompt_pass=prompt_pass)
+        frame, summary = evaluate_task(
+            model, tokenizer, name, data, settings, cap, prompt_pass=prompt_pass
+        )
         frames.append(frame)
         summaries.append(summary)
     return pd.concat(frames, ignore_index=True), summaries

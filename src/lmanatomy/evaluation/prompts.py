@@ -14,7 +14,11 @@ from lmanatomy.evaluation.versions import V1_1, version
 
 
 def render_prompt(
-    instruction: str, few_shots: Iterable[Mapping[str, str]], input: str, language: str = "ja", llm_jp_eval: str = V1_1
+    instruction: str,
+    few_shots: Iterable[Mapping[str, str]],
+    input: str,
+    language: str = "ja",
+    llm_jp_eval: str = V1_1,
 ) -> str:
     """The exact prompt string of one sample under llm-jp-eval version ``llm_jp_eval``.
 

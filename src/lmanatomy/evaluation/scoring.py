@@ -55,7 +55,9 @@ def _correlation(statistic: Callable, predictions: Sequence[str], golds: Sequenc
         raise ValueError(f"a correlation needs at least 2 samples, got {len(golds)}")
     with warnings.catch_warnings():  # constant input: scipy warns and returns NaN, scored 0 below
         warnings.simplefilter("ignore")
-        value = float(statistic([float(g) for g in golds], [parse_float(p) for p in predictions])[0])
+        value = float(
+            statistic([float(g) for g in golds], [parse_float(p) for p in predictions])[0]
+        )
     return 0.0 if math.isnan(value) else value
 
 
@@ -78,7 +80,9 @@ METRICS: dict[str, Callable[[Sequence[str], Sequence[str]], float]] = {
 }
 
 
-def score(task: str | Sequence[str], predictions: Sequence[str], golds: Sequence[str]) -> dict[str, float]:
+def score(
+    task: str | Sequence[str], predictions: Sequence[str], golds: Sequence[str]
+) -> dict[str, float]:
     """Scores of generated texts against golds, per
     metric of ``task`` (a task name or a metric list).
 
@@ -111,7 +115,12 @@ def undefined_correlation(predictions: Sequence[str], golds: Sequence[str]) -> b
 
 
 def bootstrap_interval(
-    metric: str, predictions: Sequence[str], golds: Sequence[str], resamples: int = 1000, seed: int = 0, level: float = 0.95
+    metric: str,
+    predictions: Sequence[str],
+    golds: Sequence[str],
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of ``metric`` over samples drawn with replacement (seeded).
 
@@ -129,7 +138,9 @@ def bootstrap_interval(
         correct = np.array([p == g for p, g in zip(preds, refs, strict=True)], dtype=float)
         values = correct[draws].mean(axis=1)
     else:
-        values = np.array([METRICS[metric]([preds[i] for i in row], [refs[i] for i in row]) for row in draws])
+        values = np.array(
+            [METRICS[metric]([preds[i] for i in row], [refs[i] for i in row]) for row in draws]
+        )
     tail = (1.0 - level) / 2.0
     low, high = np.quantile(values, [tail, 1.0 - tail])
     return float(low), float(high)
@@ -162,7 +173,9 @@ def majority_answer(golds: Sequence[str]) -> str:
     return sorted(g for g in set(refs) if refs.count(g) == top)[0]
 
 
-def fewshot_repeat_baseline(metric: str, golds: Sequence[str], shot_answers: Sequence[str]) -> tuple[str, float]:
+def fewshot_repeat_baseline(
+    metric: str, golds: Sequence[str], shot_answers: Sequence[str]
+) -> tuple[str, float]:
     """(answer, score) of always repeating the last few-shot's
     answer: a constant answer, so 0 for a correlation.
 

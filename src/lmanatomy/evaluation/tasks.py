@@ -77,56 +77,90 @@ TASKS: dict[str, TaskSpec] = {
     t.name: t
     for t in [
         TaskSpec(
-            "jnli", "JNLI", "jnli", "ja",
+            "jnli",
+            "JNLI",
+            "jnli",
+            "ja",
             "前提と仮説の関係をentailment、contradiction、neutralの中から回答してください。それ以外には何も含めないことを厳守してください。"
             "\n\n制約：\n- 前提から仮説が、"
             "論理的知識や常識的知識を用いて導出可能である場合はentailmentと出力\n"
             "- 前提と仮説が両立しえない場合はcontradictionと出力\n"
             "- そのいずれでもない場合はneutralと出力",
-            3, ("exact_match",),
+            3,
+            ("exact_match",),
             lambda r: (f"前提：{r['sentence1']}\n仮説：{r['sentence2']}", str(r["label"])),
-            ("valid",), ("train",),
+            ("valid",),
+            ("train",),
         ),
         TaskSpec(
-            "jsts", "JSTS", "jsts", "ja",
+            "jsts",
+            "JSTS",
+            "jsts",
+            "ja",
             "日本語の文ペアの意味がどのくらい近いかを判定し、類似度を0.0〜5.0までの間の値で付与してください。"
             "0.0に近いほど文ペアの意味が異なり、5.0に近いほど文ペアの意味が似ていることを表しています。"
             "整数値のみを返し、それ以外には何も含めないことを厳守してください。",
-            3, ("pearson", "spearman"),
+            3,
+            ("pearson", "spearman"),
             lambda r: (f"文1：{r['sentence1']}\n文2：{r['sentence2']}", str(float(r["label"]))),
-            ("valid",), ("train",),
+            ("valid",),
+            ("train",),
         ),
         TaskSpec(
-            "jcommonsenseqa", "JCommonsenseQA", "jcommonsenseqa", "ja",
+            "jcommonsenseqa",
+            "JCommonsenseQA",
+            "jcommonsenseqa",
+            "ja",
             "質問と回答の選択肢を入力として受け取り、選択肢から回答を選択してください。"
             "なお、回答は選択肢の番号（例：0）でするものとします。 "
             "回答となる数値をint型で返し、他には何も含めないことを厳守してください。",
-            1, ("exact_match",),
+            1,
+            ("exact_match",),
             lambda r: (
-                f"質問：{r['question']}\n選択肢：" + ",".join(f"{i}.{r[f'choice{i}']}" for i in range(5)),
+                f"質問：{r['question']}\n選択肢："
+                + ",".join(f"{i}.{r[f'choice{i}']}" for i in range(5)),
                 str(int(r["label"])),
             ),
-            ("valid",), ("train",),
+            ("valid",),
+            ("train",),
         ),
         TaskSpec(
-            "boolq", "BoolQ", "boolq", "en",
+            "boolq",
+            "BoolQ",
+            "boolq",
+            "en",
             "Read the passage and answer the question with yes or no. Answer with yes or no only "
             "and include nothing else.",
-            3, ("exact_match",),
-            lambda r: (f"Passage: {r['passage']}\nQuestion: {r['question']}?", _boolq_answer(r["label"])),
-            ("val",), ("train",),
+            3,
+            ("exact_match",),
+            lambda r: (
+                f"Passage: {r['passage']}\nQuestion: {r['question']}?",
+                _boolq_answer(r["label"]),
+            ),
+            ("val",),
+            ("train",),
             origin="lm-anatomy (English task in the llm-jp-eval format)",
         ),
         TaskSpec(
-            "mmlu", "MMLU", "mmlu", "en",
+            "mmlu",
+            "MMLU",
+            "mmlu",
+            "en",
             "Answer the multiple-choice question with the letter of the correct choice (A, B, C "
             "or D). Return the letter only and include nothing else.",
-            1, ("exact_match",),
-            lambda r: (f"Question: {r['question']}\nChoices: " + ",".join(f"{c}.{r[c]}" for c in "ABCD"), str(r["label"]).strip()),
-            ("test",), ("dev",),
+            1,
+            ("exact_match",),
+            lambda r: (
+                f"Question: {r['question']}\nChoices: " + ",".join(f"{c}.{r[c]}" for c in "ABCD"),
+                str(r["label"]).strip(),
+            ),
+            ("test",),
+            ("dev",),
             shuffle_test=True,
             origin="lm-anatomy (English task in the llm-jp-eval format)",
-            notes=("test rows shuffled (seed 42) before capping, so a small cap spans the subjects",),
+            notes=(
+                "test rows shuffled (seed 42) before capping, so a small cap spans the subjects",
+            ),
         ),
     ]
 }
@@ -155,7 +189,11 @@ def _shuffled(samples: list[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def _fixed_few_shots(
-    spec: TaskSpec, ver: Version, frame: pd.DataFrame, fewshot_frame: pd.DataFrame | None, num_few_shots: int
+    spec: TaskSpec,
+    ver: Version,
+    frame: pd.DataFrame,
+    fewshot_frame: pd.DataFrame | None,
+    num_few_shots: int,
 ) -> tuple[list[dict[str, str]], str]:
     """The version's fixed few-shots of ``spec`` (the
     first ``num_few_shots``) and where they were read."""
@@ -163,29 +201,46 @@ def _fixed_few_shots(
     if num_few_shots == 0:
         return [], "none (0-shot)"
     if num_few_shots > len(fixed.rows):
-        raise DataError(f"task '{spec.name}': llm-jp-eval {ver.name} fixes {len(fixed.rows)} few-shots, "
-                        f"num_few_shots={num_few_shots}")
+        raise DataError(
+            f"task '{spec.name}': llm-jp-eval {ver.name} fixes {len(fixed.rows)} few-shots, "
+            f"num_few_shots={num_few_shots}"
+        )
     pool, where = frame[frame["split"] == fixed.split], "the dataset's own split"
     if pool.empty and fewshot_frame is not None:
-        pool, where = fewshot_frame[fewshot_frame["split"] == fixed.split], str(fewshot_frame.attrs.get("source", "the upstream file"))
+        pool, where = (
+            fewshot_frame[fewshot_frame["split"] == fixed.split],
+            str(fewshot_frame.attrs.get("source", "the upstream file")),
+        )
     if pool.empty:
         raise DataError(
             f"task '{spec.name}': llm-jp-eval {ver.name} fixes its few-shots as rows of the "
             f"upstream {fixed.split} split, which this dataset lacks (fetch it with "
             "fixed_fewshot_frame)"
         )
-    index = {tuple(str(v) for v in key): i for i, key in enumerate(pool[list(fixed.key)].itertuples(index=False, name=None))}
+    index = {
+        tuple(str(v) for v in key): i
+        for i, key in enumerate(pool[list(fixed.key)].itertuples(index=False, name=None))
+    }
     shots = []
     for key in fixed.rows[:num_few_shots]:
         if key not in index:
-            raise DataError(f"task '{spec.name}': few-shot row {dict(zip(fixed.key, key, strict=True))} "
-                            f"of llm-jp-eval {ver.name} is not in {where}")
+            raise DataError(
+                f"task '{spec.name}': few-shot row {dict(zip(fixed.key, key, strict=True))} "
+                f"of llm-jp-eval {ver.name} is not in {where}"
+            )
         row = pool.iloc[index[key]].to_dict()
         text, answer = spec.render(row)
-        shots.append({"input": text, "output": fixed.label_text(row["label"]) if fixed.label_text else answer})
-    return shots, (f"fixed by llm-jp-eval {ver.name}: upstream {fixed.split} rows "
-                   f"{[k[0] if len(k) == 1 else list(k) for k in fixed.rows[:num_few_shots]]}, read from "
-                   f"{where}")
+        shots.append(
+            {
+                "input": text,
+                "output": fixed.label_text(row["label"]) if fixed.label_text else answer,
+            }
+        )
+    return shots, (
+        f"fixed by llm-jp-eval {ver.name}: upstream {fixed.split} rows "
+        f"{[k[0] if len(k) == 1 else list(k) for k in fixed.rows[:num_few_shots]]}, read from "
+        f"{where}"
+    )
 
 
 def build_task(
@@ -209,34 +264,49 @@ def build_task(
     fixed = spec.name in ver.fixed_few_shots
     test = _samples(spec, frame[frame["split"].isin(spec.test_splits)])
     train_source = _samples(spec, frame[frame["split"].isin(spec.train_splits)])
-    info: dict[str, Any] = {"task": spec.name, "origin": spec.origin, "language": spec.language, "notes": list(spec.notes),
-                            "llm_jp_eval": ver.name}
+    info: dict[str, Any] = {
+        "task": spec.name,
+        "origin": spec.origin,
+        "language": spec.language,
+        "notes": list(spec.notes),
+        "llm_jp_eval": ver.name,
+    }
     if not test:
-        raise DataError(f"task '{spec.name}': the dataset has no rows in split(s) {list(spec.test_splits)}")
+        raise DataError(
+            f"task '{spec.name}': the dataset has no rows in split(s) {list(spec.test_splits)}"
+        )
     if train_source or fixed:
         info["fewshot_source"] = f"upstream split(s) {'/'.join(spec.train_splits)}"
     else:
         held = max(len(test) // 10, 2 * num_few_shots)
         if held >= len(test):
-            raise DataError(f"task '{spec.name}': no train split, and {len(test)} test rows are too few to "
-                            f"hold out {held}")
+            raise DataError(
+                f"task '{spec.name}': no train split, and {len(test)} test rows are too few to "
+                f"hold out {held}"
+            )
         train_source, test = test[len(test) - held :], test[: len(test) - held]
         info["fewshot_source"] = (
             f"held out from {'/'.join(spec.test_splits)} (last {held} rows; the dataset has no "
             f"{'/'.join(spec.train_splits)} split)"
         )
-        info["notes"].append(f"few-shots from a held-out part of {'/'.join(spec.test_splits)}: no train split in "
-                             "the data")
+        info["notes"].append(
+            f"few-shots from a held-out part of {'/'.join(spec.test_splits)}: no train split in "
+            "the data"
+        )
     if spec.shuffle_test:
         test = _shuffled(test)
     shuffled = _shuffled(train_source)
     cut = int(len(shuffled) * TRAIN_FRACTION)
     splits = {"train": shuffled[:cut], "dev": shuffled[cut:], "test": test}
     if fixed:
-        few_shots, info["fewshot_source"] = _fixed_few_shots(spec, ver, frame, fewshot_frame, num_few_shots)
+        few_shots, info["fewshot_source"] = _fixed_few_shots(
+            spec, ver, frame, fewshot_frame, num_few_shots
+        )
     elif len(splits["train"]) < num_few_shots:
-        raise DataError(f"task '{spec.name}': {len(splits['train'])} train samples, fewer than "
-                        f"num_few_shots={num_few_shots}")
+        raise DataError(
+            f"task '{spec.name}': {len(splits['train'])} train samples, fewer than "
+            f"num_few_shots={num_few_shots}"
+        )
     else:
         few_shots = splits["train"][:num_few_shots]
     files = {
@@ -281,15 +351,19 @@ def fixed_fewshot_frame(
             frame.attrs["source"] = str(folder / rel)
             return frame
     if not download:
-        raise DataError(f"task '{task}': {rel} is in neither {root or '-'} nor {RAW_ROOT}; llm-jp-eval "
-                        f"{ver.name}'s few-shots need it")
+        raise DataError(
+            f"task '{task}': {rel} is in neither {root or '-'} nor {RAW_ROOT}; llm-jp-eval "
+            f"{ver.name}'s few-shots need it"
+        )
     from lmanatomy.data.download import fetch
 
     try:
         fetch(rel, RAW_ROOT)
     except Exception as exc:  # no network, or a hash mismatch: say which file and why
-        raise DataError(f"task '{task}': llm-jp-eval {ver.name}'s few-shots need {rel}, which could not be "
-                        f"fetched ({exc})") from None
+        raise DataError(
+            f"task '{task}': llm-jp-eval {ver.name}'s few-shots need {rel}, which could not be "
+            f"fetched ({exc})"
+        ) from None
     return fixed_fewshot_frame(task, llm_jp_eval, frame, root, download=False)
 
 
@@ -303,7 +377,9 @@ def check_task_file(data: Mapping[str, Any], where: str) -> None:
             raise DataError(f"{where}: sample {i} lacks 'input' or 'output'")
 
 
-def save_task(files: Mapping[str, Mapping[str, Any]], info: Mapping[str, Any], paths: Mapping[str, str]) -> None:
+def save_task(
+    files: Mapping[str, Mapping[str, Any]], info: Mapping[str, Any], paths: Mapping[str, str]
+) -> None:
     """Write each split's file and the info record
     (``paths``: split or ``info`` → path), atomically."""
     import json

@@ -82,7 +82,9 @@ class Version:
 
     def layout(self, language: str) -> Layout:
         if language not in self.layouts:
-            raise ValueError(f"unknown prompt language '{language}' (known: {sorted(self.layouts)})")
+            raise ValueError(
+                f"unknown prompt language '{language}' (known: {sorted(self.layouts)})"
+            )
         return self.layouts[language]
 
 
@@ -95,8 +97,10 @@ VERSIONS: dict[str, Version] = {
     LATE_2023: Version(
         name=LATE_2023,
         title="llm-jp-eval as run in November 2023 (the version of the paper's time)",
-        evidence=("AUGMXNT/shisa commit a8101645 (2023-11-07), "
-                  "eval/logs/elyza-7b-instruct/output_eval.json"),
+        evidence=(
+            "AUGMXNT/shisa commit a8101645 (2023-11-07), "
+            "eval/logs/elyza-7b-instruct/output_eval.json"
+        ),
         layouts={
             "ja": Layout(
                 "以下はタスクを説明する指示と、追加の背景情報を提供する入力の組み合わせです。要求を適切に満たす回答を書いてください。",
@@ -105,38 +109,66 @@ VERSIONS: dict[str, Version] = {
                 "\n\n### 入力：\n{input}\n### 回答：\n",
             ),
             # The project's English analogue of the same layout (English words, ASCII colons).
-            "en": Layout(_EN_HEADER, "\n### Instruction\n", "\n\n### Input:\n{input}\n### Response:\n{output}",
-                         "\n\n### Input:\n{input}\n### Response:\n"),
+            "en": Layout(
+                _EN_HEADER,
+                "\n### Instruction\n",
+                "\n\n### Input:\n{input}\n### Response:\n{output}",
+                "\n\n### Input:\n{input}\n### Response:\n",
+            ),
         },
         instructions={
-            "jsts": ("日本語の文ペアの意味がどのくらい近いかを判定し、類似度を0〜5までの間の値で付与してください。"
-                     "0に近いほど文ペアの意味が異なり、5に近いほど文ペアの意味が似ていることを表しています。"
-                     "整数値のみを返し、それ以外には何も含めないことを厳守してください。"),
+            "jsts": (
+                "日本語の文ペアの意味がどのくらい近いかを判定し、類似度を0〜5までの間の値で付与してください。"
+                "0に近いほど文ペアの意味が異なり、5に近いほど文ペアの意味が似ていることを表しています。"
+                "整数値のみを返し、それ以外には何も含めないことを厳守してください。"
+            ),
         },
         fixed_few_shots={
             # JGLUE v1.1 train rows, by the prepared id "<split>/<q_id or sentence_pair_id>".
-            "jcommonsenseqa": FixedShots("train", ("id",), (("train/0",), ("train/1",), ("train/2",), ("train/3",))),
-            "jsts": FixedShots("train", ("id",), (("train/0",), ("train/1",), ("train/2",), ("train/1042",)),
-                               label_text=float32_label),
+            "jcommonsenseqa": FixedShots(
+                "train", ("id",), (("train/0",), ("train/1",), ("train/2",), ("train/3",))
+            ),
+            "jsts": FixedShots(
+                "train",
+                ("id",),
+                (("train/0",), ("train/1",), ("train/2",), ("train/1042",)),
+                label_text=float32_label,
+            ),
             # The logs show the sentence pairs, not their ids: the rows are found by their text.
             "jnli": FixedShots(
                 "train",
                 ("sentence1", "sentence2"),
                 (
-                    ("柵で囲まれたテニスコートでは、女子シングルスが行われています。", "柵で囲まれたテニスコートでは、女子ダブルスが行われています。"),
-                    ("二人の男性がジャンボジェット機を見ています。", "2人の男性が、白い飛行機を眺めています。"),
-                    ("坊主頭の男性が子供を抱いて立っています。", "男性が子供を抱き上げて立っています。"),
-                    ("手すりにクマのぬいぐるみが引っかかっている。", "柵の間にはクマのぬいぐるみがはさんでおいてあります。"),
+                    (
+                        "柵で囲まれたテニスコートでは、女子シングルスが行われています。",
+                        "柵で囲まれたテニスコートでは、女子ダブルスが行われています。",
+                    ),
+                    (
+                        "二人の男性がジャンボジェット機を見ています。",
+                        "2人の男性が、白い飛行機を眺めています。",
+                    ),
+                    (
+                        "坊主頭の男性が子供を抱いて立っています。",
+                        "男性が子供を抱き上げて立っています。",
+                    ),
+                    (
+                        "手すりにクマのぬいぐるみが引っかかっている。",
+                        "柵の間にはクマのぬいぐるみがはさんでおいてあります。",
+                    ),
                 ),
             ),
         },
     ),
     V1_1: Version(
         name=V1_1,
-        title=("llm-jp-eval's later layout (### 指示: / ### 入力: / ### 応答:), few-shots from the "
-               "shuffled train split"),
-        evidence=("the project's earlier spec (llm-jp-eval v1.1); release not re-established here, see "
-                  "docs/lesion.md"),
+        title=(
+            "llm-jp-eval's later layout (### 指示: / ### 入力: / ### 応答:), few-shots from the "
+            "shuffled train split"
+        ),
+        evidence=(
+            "the project's earlier spec (llm-jp-eval v1.1); release not re-established here, see "
+            "docs/lesion.md"
+        ),
         layouts={
             "ja": Layout(
                 "以下は、タスクを説明する指示と、文脈のある入力の組み合わせです。要求を適切に満たす応答を書きなさい。",
@@ -144,8 +176,12 @@ VERSIONS: dict[str, Version] = {
                 "\n\n### 入力:\n{input}\n\n### 応答:\n{output}",
                 "\n\n### 入力:\n{input}\n\n### 応答:\n",
             ),
-            "en": Layout(_EN_HEADER, "\n\n### Instruction:\n", "\n\n### Input:\n{input}\n\n### Response:\n{output}",
-                         "\n\n### Input:\n{input}\n\n### Response:\n"),
+            "en": Layout(
+                _EN_HEADER,
+                "\n\n### Instruction:\n",
+                "\n\n### Input:\n{input}\n\n### Response:\n{output}",
+                "\n\n### Input:\n{input}\n\n### Response:\n",
+            ),
         },
     ),
 }
@@ -155,7 +191,9 @@ def version(name: str) -> Version:
     try:
         return VERSIONS[name]
     except KeyError:
-        raise DataError(f"unknown llm-jp-eval version '{name}' (known: {', '.join(VERSIONS)})") from None
+        raise DataError(
+            f"unknown llm-jp-eval version '{name}' (known: {', '.join(VERSIONS)})"
+        ) from None
 
 
 def fixed_fewshot_file(task: str, llm_jp_eval: str) -> str | None:

@@ -89,7 +89,9 @@ def extract(
     padding reads positions directly; left padding gives the same values and exists so that
     this can be checked.
     """
-    probe = Probe.from_spec(probe).replace(batch_size=batch_size, rows_per_shard=rows_per_shard, max_length=max_length)
+    probe = Probe.from_spec(probe).replace(
+        batch_size=batch_size, rows_per_shard=rows_per_shard, max_length=max_length
+    )
     texts = list(texts)
     if not texts:
         raise ExtractError("no texts to extract")
@@ -105,7 +107,9 @@ def extract(
     model_info = dict(model_info) if model_info is not None else model_info_from_object(model)
     model_name = str(model_info.get("name"))
 
-    sequences = encode(tokenizer, texts, probe.max_length, ids, append_eos=probe.pool == "eos", start=probe.start)
+    sequences = encode(
+        tokenizer, texts, probe.max_length, ids, append_eos=probe.pool == "eos", start=probe.start
+    )
     eos = eos_id(tokenizer) if probe.pool == "eos" else None
     targets = resolve_targets(model, probe)
     backbone = getattr(model, "base_model", model)
@@ -116,22 +120,49 @@ def extract(
         columns = _columns(targets, forward, sequences[0])
         layout = _Layout(sequences, probe.pool == "all", probe.rows_per_shard)
         key_fields = _key_fields(label_array.type, probe.pool == "all")
-        plan = _plan(model, model_info, dataset_info, probe, columns, key_fields, layout, padding_side,
-                     input_device, ids, label_array, sequences, tokenizer)
+        plan = _plan(
+            model,
+            model_info,
+            dataset_info,
+            probe,
+            columns,
+            key_fields,
+            layout,
+            padding_side,
+            input_device,
+            ids,
+            label_array,
+            sequences,
+            tokenizer,
+        )
         fingerprint = _fingerprint(plan)
         schema = store_schema(columns, key_fields, probe.dtype, fingerprint)
         _prepare(out_dir, plan)
         writer = _ShardWriter(out_dir, schema, fingerprint, plan["schema"], probe.dtype)
         pooler = Pooler(targets, [c.width for c in columns], probe.pool)
-        bar = _progress(progress, layout.num_rows, f"extract {probe.name or probe.modules}/{probe.pool}")
+        bar = _progress(
+            progress, layout.num_rows, f"extract {probe.name or probe.modules}/{probe.pool}"
+        )
         shards = []
         with pooler, torch.inference_mode():
             for index, (start, stop) in enumerate(layout.shards()):
                 expected_ids = [ids[t] for t in layout.row_text[start:stop]]
                 entry = writer.existing(index, stop - start, expected_ids)
                 if entry is None:
-                    values = _compute_shard(pooler, forward, layout, sequences, start, stop, probe, eos, ids, model_name,
-                                            columns, bar)
+                    values = _compute_shard(
+                        pooler,
+                        forward,
+                        layout,
+                        sequences,
+                        start,
+                        stop,
+                        probe,
+                        eos,
+                        ids,
+                        model_name,
+                        columns,
+                        bar,
+                    )
                     keys = _keys(layout, sequences, ids, label_array, start, stop)
                     entry = writer.write(index, keys, values)
                 else:
@@ -146,6 +177,7 @@ def extract(
 
 
 # -- inputs -------------------------------------------------------------------------------------
+
 
 def _labels(labels: Sequence[Any] | pa.Array | pa.ChunkedArray | None, n: int) -> pa.Array:
     """One Arrow array for the whole store, so every shard's label column has the same type."""
@@ -173,7 +205,9 @@ def _place(model: nn.Module, device: str | torch.device | None) -> torch.device:
     if target.type == embedding.type and (target.index is None or target.index == embedding.index):
         return embedding
     if getattr(model, "hf_device_map", None):
-        raise ExtractError(f"model is dispatched over devices ({embedding} first); cannot move it to {target}")
+        raise ExtractError(
+            f"model is dispatched over devices ({embedding} first); cannot move it to {target}"
+        )
     model.to(target)
     return model.get_input_embeddings().weight.device
 
@@ -191,7 +225,10 @@ class _Forward:
         return collate(sequences, self.pad, self.side)
 
     def __call__(self, input_ids: torch.Tensor, mask: torch.Tensor) -> None:
-        kwargs: dict[str, Any] = {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
+        kwargs: dict[str, Any] = {
+            "input_ids": input_ids.to(self.device),
+            "attention_mask": mask.to(self.device),
+        }
         if self.takes_cache:
             kwargs["use_cache"] = False
         if self.side == "left" and self.takes_positions:
@@ -204,7 +241,10 @@ def _columns(targets: list[Target], forward: _Forward, sequence: Sequence[int]) 
     """Each target's width, from one forward pass over (at most) two tokens."""
     ids, mask = forward.batch([list(sequence[:2])])
     widths = widths_of(targets, forward, ids, mask)
-    return [Column(t.column, w, t.layer, t.module_name, t.role) for t, w in zip(targets, widths, strict=True)]
+    return [
+        Column(t.column, w, t.layer, t.module_name, t.role)
+        for t, w in zip(targets, widths, strict=True)
+    ]
 
 
 class _Layout:
@@ -225,7 +265,11 @@ class _Layout:
 
     def texts(self, start: int, stop: int) -> range:
         """Texts with at least one row in ``[start, stop)``."""
-        first = int(np.searchsorted(self.offsets, start, side="right")) - 1 if self.per_position else start
+        first = (
+            int(np.searchsorted(self.offsets, start, side="right")) - 1
+            if self.per_position
+            else start
+        )
         last = int(self.row_text[stop - 1])
         return range(int(first), last + 1)
 
@@ -239,22 +283,39 @@ class _Layout:
 def _key_fields(label_type: pa.DataType, per_position: bool) -> list[pa.Field]:
     fields = [pa.field("id", pa.string(), nullable=False), pa.field("label", label_type)]
     if per_position:
-        fields += [pa.field("position", pa.int32(), nullable=False), pa.field("token_id", pa.int32(), nullable=False)]
+        fields += [
+            pa.field("position", pa.int32(), nullable=False),
+            pa.field("token_id", pa.int32(), nullable=False),
+        ]
     return fields
 
 
-def _keys(layout: _Layout, sequences: Sequence[Sequence[int]], ids: Sequence[str], labels: pa.Array,
-          start: int, stop: int) -> dict[str, pa.Array]:
+def _keys(
+    layout: _Layout,
+    sequences: Sequence[Sequence[int]],
+    ids: Sequence[str],
+    labels: pa.Array,
+    start: int,
+    stop: int,
+) -> dict[str, pa.Array]:
     texts = layout.row_text[start:stop]
-    keys = {"id": pa.array([ids[t] for t in texts], pa.string()), "label": labels.take(pa.array(texts))}
+    keys = {
+        "id": pa.array([ids[t] for t in texts], pa.string()),
+        "label": labels.take(pa.array(texts)),
+    }
     if layout.per_position:
         positions = np.arange(start, stop) - layout.offsets[texts]
         keys["position"] = pa.array(positions.astype(np.int32))
-        keys["token_id"] = pa.array(np.array([sequences[t][p] for t, p in zip(texts, positions, strict=True)], dtype=np.int32))
+        keys["token_id"] = pa.array(
+            np.array(
+                [sequences[t][p] for t, p in zip(texts, positions, strict=True)], dtype=np.int32
+            )
+        )
     return keys
 
 
 # -- plan ---------------------------------------------------------------------------------------
+
 
 def _inputs_hash(ids: Sequence[str], labels: pa.Array, sequences: Sequence[Sequence[int]]) -> str:
     digest = hashlib.sha256()
@@ -265,10 +326,21 @@ def _inputs_hash(ids: Sequence[str], labels: pa.Array, sequences: Sequence[Seque
     return digest.hexdigest()
 
 
-def _plan(model: nn.Module, model_info: Mapping[str, Any], dataset_info: Mapping[str, Any] | None, probe: Probe,
-          columns: list[Column], key_fields: list[pa.Field], layout: _Layout, padding_side: str,
-          device: torch.device, ids: Sequence[str], labels: pa.Array, sequences: Sequence[Sequence[int]],
-          tokenizer: Any) -> dict[str, Any]:
+def _plan(
+    model: nn.Module,
+    model_info: Mapping[str, Any],
+    dataset_info: Mapping[str, Any] | None,
+    probe: Probe,
+    columns: list[Column],
+    key_fields: list[pa.Field],
+    layout: _Layout,
+    padding_side: str,
+    device: torch.device,
+    ids: Sequence[str],
+    labels: pa.Array,
+    sequences: Sequence[Sequence[int]],
+    tokenizer: Any,
+) -> dict[str, Any]:
     """Everything that decides a shard's bytes. No
     paths, no times: the same inputs, the same plan."""
     adapter = adapter_for(model)
@@ -343,7 +415,10 @@ def _prepare(out_dir: Path, plan: Mapping[str, Any]) -> None:
             previous = None
     if previous != json.loads(_canonical(plan)):
         if previous is not None or shard_files(out_dir):
-            log.warning("%s: the extraction plan changed (or is unreadable); starting the store over", out_dir)
+            log.warning(
+                "%s: the extraction plan changed (or is unreadable); starting the store over",
+                out_dir,
+            )
         for shard in shard_files(out_dir):
             shard.unlink()
         _write_json(plan_path, plan)
@@ -351,9 +426,18 @@ def _prepare(out_dir: Path, plan: Mapping[str, Any]) -> None:
 
 # -- shards -------------------------------------------------------------------------------------
 
+
 class _ShardWriter:
-    def __init__(self, out_dir: Path, schema: pa.Schema, fingerprint: str, description: list, dtype: str):
-        self.out_dir, self.schema, self.fingerprint, self.description, self.dtype = out_dir, schema, fingerprint, description, dtype
+    def __init__(
+        self, out_dir: Path, schema: pa.Schema, fingerprint: str, description: list, dtype: str
+    ):
+        self.out_dir, self.schema, self.fingerprint, self.description, self.dtype = (
+            out_dir,
+            schema,
+            fingerprint,
+            description,
+            dtype,
+        )
 
     def existing(self, index: int, rows: int, expected_ids: list[str]) -> dict[str, Any] | None:
         """The manifest entry of a complete, matching shard already on disk, or None."""
@@ -366,8 +450,10 @@ class _ShardWriter:
             handle = check_shard(path, rows, self.description, self.fingerprint)
             found = handle.read(columns=["id"]).column("id").to_pylist()
             if found != expected_ids:
-                raise StoreError(f"shard {path} holds other rows (ids {found[:3]}…, expected "
-                                 f"{expected_ids[:3]}…)")
+                raise StoreError(
+                    f"shard {path} holds other rows (ids {found[:3]}…, expected "
+                    f"{expected_ids[:3]}…)"
+                )
         except StoreError as exc:
             log.warning("recomputing: %s", exc)
             path.unlink()
@@ -378,7 +464,9 @@ class _ShardWriter:
             return None
         return {"file": path.name, "rows": rows, "sha256": sha256_file(path)}
 
-    def write(self, index: int, keys: dict[str, pa.Array], values: dict[str, np.ndarray]) -> dict[str, Any]:
+    def write(
+        self, index: int, keys: dict[str, pa.Array], values: dict[str, np.ndarray]
+    ) -> dict[str, Any]:
         from lmanatomy.io import sha256_file
 
         tmp = self.out_dir / temporary_name(index)
@@ -389,15 +477,28 @@ class _ShardWriter:
         return {"file": path.name, "rows": len(keys["id"]), "sha256": digest}
 
 
-def _compute_shard(pooler: Pooler, forward: _Forward, layout: _Layout, sequences: Sequence[Sequence[int]],
-                   start: int, stop: int, probe: Probe, eos: int | None, ids: Sequence[str], model_name: str,
-                   columns: list[Column], bar: Any) -> dict[str, np.ndarray]:
+def _compute_shard(
+    pooler: Pooler,
+    forward: _Forward,
+    layout: _Layout,
+    sequences: Sequence[Sequence[int]],
+    start: int,
+    stop: int,
+    probe: Probe,
+    eos: int | None,
+    ids: Sequence[str],
+    model_name: str,
+    columns: list[Column],
+    bar: Any,
+) -> dict[str, np.ndarray]:
     """Pooled values of rows ``[start, stop)``, batching the shard's texts longest first."""
     store_dtype = TORCH_STORE_DTYPES[probe.dtype]
-    values = {c.name: np.empty((stop - start, c.width), dtype=NUMPY_DTYPES[probe.dtype]) for c in columns}
+    values = {
+        c.name: np.empty((stop - start, c.width), dtype=NUMPY_DTYPES[probe.dtype]) for c in columns
+    }
     texts = sorted(layout.texts(start, stop), key=lambda t: (-len(sequences[t]), t))
     for first in range(0, len(texts), probe.batch_size):
-        batch = texts[first: first + probe.batch_size]
+        batch = texts[first : first + probe.batch_size]
         input_ids, mask = forward.batch([sequences[t] for t in batch])
         if eos is not None:
             check_eos(input_ids, mask, eos, [ids[t] for t in batch])
@@ -410,7 +511,9 @@ def _compute_shard(pooler: Pooler, forward: _Forward, layout: _Layout, sequences
             pooled = pooled[torch.from_numpy(keep)]
         stored = pooled.to(store_dtype)
         if not bool(torch.isfinite(stored).all()):
-            _raise_non_finite(pooled, stored, rows[keep], pooler, columns, layout, ids, model_name, probe.dtype)
+            _raise_non_finite(
+                pooled, stored, rows[keep], pooler, columns, layout, ids, model_name, probe.dtype
+            )
         dest = rows[keep] - start
         for column in columns:
             values[column.name][dest] = stored[:, pooler.slice_of(column.name)].numpy()
@@ -418,16 +521,31 @@ def _compute_shard(pooler: Pooler, forward: _Forward, layout: _Layout, sequences
     return values
 
 
-def _raise_non_finite(pooled: torch.Tensor, stored: torch.Tensor, rows: np.ndarray, pooler: Pooler,
-                      columns: list[Column], layout: _Layout, ids: Sequence[str], model_name: str, dtype: str) -> None:
+def _raise_non_finite(
+    pooled: torch.Tensor,
+    stored: torch.Tensor,
+    rows: np.ndarray,
+    pooler: Pooler,
+    columns: list[Column],
+    layout: _Layout,
+    ids: Sequence[str],
+    model_name: str,
+    dtype: str,
+) -> None:
     """NumericalError naming the first module (forward order) and row (dataset order) affected."""
-    column = next(c.name for c in columns if not bool(torch.isfinite(stored[:, pooler.slice_of(c.name)]).all()))
+    column = next(
+        c.name
+        for c in columns
+        if not bool(torch.isfinite(stored[:, pooler.slice_of(c.name)]).all())
+    )
     block, stored = pooled[:, pooler.slice_of(column)], stored[:, pooler.slice_of(column)]
     bad_rows = (~torch.isfinite(stored)).any(dim=1).nonzero()[:, 0]
     row = int(bad_rows[int(np.argmin(rows[bad_rows.numpy()]))])  # the first in dataset order
     global_row = int(rows[row])
     text = int(layout.row_text[global_row])
-    where = f"row '{ids[text]}'" + (f" position {global_row - int(layout.offsets[text])}" if layout.per_position else "")
+    where = f"row '{ids[text]}'" + (
+        f" position {global_row - int(layout.offsets[text])}" if layout.per_position else ""
+    )
     raw = block[row]
     if bool(torch.isfinite(raw).all()):
         value = float(raw[~torch.isfinite(stored[row])][0])
@@ -437,8 +555,10 @@ def _raise_non_finite(pooled: torch.Tensor, stored: torch.Tensor, rows: np.ndarr
             "as float32"
         )
     kind = "NaN" if bool(torch.isnan(raw).any()) else "inf"
-    raise NumericalError(f"model '{model_name}': module '{column}' produced {kind} at {where} "
-                         f"({int(bad_rows.numel())} rows affected)")
+    raise NumericalError(
+        f"model '{model_name}': module '{column}' produced {kind} at {where} "
+        f"({int(bad_rows.numel())} rows affected)"
+    )
 
 
 class _NoProgress:
@@ -487,7 +607,9 @@ def extract_dataset(
         raise DataError(f"{dataset}: cannot read columns id, text, label: {exc}") from None
     if table.num_rows == 0:
         raise DataError(f"{dataset} has no rows")
-    dataset_info = dataset_info_from_sidecar(dataset.with_suffix(".json"), dataset_name or dataset.stem)
+    dataset_info = dataset_info_from_sidecar(
+        dataset.with_suffix(".json"), dataset_name or dataset.stem
+    )
     embedded = (table.schema.metadata or {}).get(b"lmanatomy.content_sha256", b"").decode()
     if embedded and dataset_info["content_hash"] and embedded != dataset_info["content_hash"]:
         raise DataError(

@@ -11,8 +11,9 @@ number of real tokens; pad positions never contribute, whichever side the paddin
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -35,7 +36,9 @@ class Pooler:
         offsets = [0]
         for width in widths:
             offsets.append(offsets[-1] + int(width))
-        self._slices = {t.column: slice(offsets[i], offsets[i + 1]) for i, t in enumerate(self.targets)}
+        self._slices = {
+            t.column: slice(offsets[i], offsets[i + 1]) for i, t in enumerate(self.targets)
+        }
         self.total = offsets[-1]
         self._hooks = ExitStack()
         self._mask: torch.Tensor | None = None
@@ -48,7 +51,7 @@ class Pooler:
         return self._slices[column]
 
     # -- hooks -------------------------------------------------------------------------------
-    def attach(self) -> "Pooler":
+    def attach(self) -> Pooler:
         forward, pre = hook_sites(self.targets, self._store)
         self._hooks.enter_context(hooks(forward, pre))
         return self
@@ -104,8 +107,10 @@ class Pooler:
         ``all``, in batch order then position order), columns in target order."""
         missing = [t.column for t in self.targets if t.column not in self._seen]
         if missing:
-            raise ExtractError(f"module '{missing[0]}' did not run during the forward pass ({len(missing)} "
-                               "modules missing)")
+            raise ExtractError(
+                f"module '{missing[0]}' did not run during the forward pass ({len(missing)} "
+                "modules missing)"
+            )
         assert self._buffer is not None and self._mask is not None
         buffer = self._buffer
         if self.pool == "mean":
@@ -114,7 +119,9 @@ class Pooler:
         return buffer.cpu()
 
 
-def hook_sites(targets: Sequence[Target], store: Callable[[str, Any], None]) -> tuple[list[Any], list[Any]]:
+def hook_sites(
+    targets: Sequence[Target], store: Callable[[str, Any], None]
+) -> tuple[list[Any], list[Any]]:
     """The (module, hook) pairs that hand each target's tensor to ``store``: forward hooks for
     outputs, pre-hooks for inputs (``lmanatomy.hooks.hooks(forward, pre)``)."""
     forward = [(t.module, _output_hook(t.column, store)) for t in targets if t.capture == "output"]
@@ -145,8 +152,12 @@ def check_shape(column: str, x: Any, batch_tokens: Sequence[int]) -> None:
         )
 
 
-def widths_of(targets: Sequence[Target], forward: Callable[[torch.Tensor, torch.Tensor], None],
-              input_ids: torch.Tensor, mask: torch.Tensor) -> list[int]:
+def widths_of(
+    targets: Sequence[Target],
+    forward: Callable[[torch.Tensor, torch.Tensor], None],
+    input_ids: torch.Tensor,
+    mask: torch.Tensor,
+) -> list[int]:
     """Each target's width, read off the tensors of one forward pass over a small batch."""
     found: dict[str, int] = {}
 
@@ -158,6 +169,8 @@ def widths_of(targets: Sequence[Target], forward: Callable[[torch.Tensor, torch.
         forward(input_ids, mask)
     missing = [t.column for t in targets if t.column not in found]
     if missing:
-        raise ExtractError(f"module '{missing[0]}' did not run during the forward pass ({len(missing)} modules "
-                           "missing)")
+        raise ExtractError(
+            f"module '{missing[0]}' did not run during the forward pass ({len(missing)} modules "
+            "missing)"
+        )
     return [found[t.column] for t in targets]

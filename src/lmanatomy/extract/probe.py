@@ -51,20 +51,32 @@ class Probe:
 
     def __post_init__(self) -> None:
         key = self._key
-        for field, choices in (("modules", MODULE_ROLES), ("capture", CAPTURES), ("pool", POOLS),
-                               ("last_layer", LAST_LAYERS), ("dtype", STORE_DTYPES),
-                               ("start", STARTS)):
+        for field, choices in (
+            ("modules", MODULE_ROLES),
+            ("capture", CAPTURES),
+            ("pool", POOLS),
+            ("last_layer", LAST_LAYERS),
+            ("dtype", STORE_DTYPES),
+            ("start", STARTS),
+        ):
             value = getattr(self, field)
             if value not in choices:
-                raise ConfigError(key(field), f"unknown value '{value}' (known: {', '.join(choices)})")
+                raise ConfigError(
+                    key(field), f"unknown value '{value}' (known: {', '.join(choices)})"
+                )
         for field in ("batch_size", "rows_per_shard", "max_length"):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(key(field), f"must be an integer >= 1, got {value!r}")
         if self.modules == "hidden_states" and self.capture != "output":
-            raise ConfigError(key("capture"), "hidden_states are layer outputs; capture must be 'output'")
+            raise ConfigError(
+                key("capture"), "hidden_states are layer outputs; capture must be 'output'"
+            )
         if self.pool == "eos" and self.max_length < 2:
-            raise ConfigError(key("max_length"), "pool 'eos' needs room for one text token and the EOS token (>= 2)")
+            raise ConfigError(
+                key("max_length"),
+                "pool 'eos' needs room for one text token and the EOS token (>= 2)",
+            )
 
     def _key(self, field: str) -> str:
         return f"probes.{self.name}.{field}" if self.name else f"probe.{field}"
@@ -74,14 +86,21 @@ class Probe:
         """A probe from a config entry (the schema's
         keys; missing keys take the schema defaults)."""
         if isinstance(spec, Probe):
-            return spec if name is None or spec.name == name else dataclasses.replace(spec, name=name)
+            return (
+                spec if name is None or spec.name == name else dataclasses.replace(spec, name=name)
+            )
         if not isinstance(spec, Mapping):
-            raise ConfigError(f"probes.{name}" if name else "probe", f"a probe is a mapping, got {type(spec).__name__}")
+            raise ConfigError(
+                f"probes.{name}" if name else "probe",
+                f"a probe is a mapping, got {type(spec).__name__}",
+            )
         allowed = {f.name for f in dataclasses.fields(cls)} - {"name"}
         unknown = sorted(set(spec) - allowed)
         prefix = f"probes.{name}" if name else "probe"
         if unknown:
-            raise ConfigError(f"{prefix}.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+            raise ConfigError(
+                f"{prefix}.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})"
+            )
         for required in ("modules", "pool"):
             if required not in spec:
                 raise ConfigError(f"{prefix}.{required}", "required key is missing")

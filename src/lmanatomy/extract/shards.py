@@ -50,14 +50,24 @@ class Column:
     role: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "width": self.width, "layer": self.layer, "module": self.module, "role": self.role}
+        return {
+            "name": self.name,
+            "width": self.width,
+            "layer": self.layer,
+            "module": self.module,
+            "role": self.role,
+        }
 
 
-def store_schema(columns: Sequence[Column], key_fields: Sequence[pa.Field], dtype: str, fingerprint: str) -> pa.Schema:
+def store_schema(
+    columns: Sequence[Column], key_fields: Sequence[pa.Field], dtype: str, fingerprint: str
+) -> pa.Schema:
     # Parquet names a list's child "element"; naming it
     # so here makes the schema survive a round trip.
     value = pa.field("element", VALUE_TYPES[dtype], nullable=False)
-    fields = list(key_fields) + [pa.field(c.name, pa.list_(value, c.width), nullable=False) for c in columns]
+    fields = list(key_fields) + [
+        pa.field(c.name, pa.list_(value, c.width), nullable=False) for c in columns
+    ]
     return pa.schema(fields, metadata={FINGERPRINT_KEY: fingerprint.encode()})
 
 
@@ -66,7 +76,9 @@ def schema_description(schema: pa.Schema) -> list[list[str]]:
     return [[field.name, str(field.type)] for field in schema]
 
 
-def write_shard(path: Path, keys: Mapping[str, pa.Array], values: Mapping[str, np.ndarray], schema: pa.Schema) -> None:
+def write_shard(
+    path: Path, keys: Mapping[str, pa.Array], values: Mapping[str, np.ndarray], schema: pa.Schema
+) -> None:
     """Write one shard to ``path`` (the caller renames it into place once it is complete)."""
     arrays: list[pa.Array] = []
     for field in schema:
@@ -91,7 +103,9 @@ def write_shard(path: Path, keys: Mapping[str, pa.Array], values: Mapping[str, n
         os.fsync(fh.fileno())
 
 
-def check_shard(path: Path, rows: int, schema: Sequence[Sequence[str]], fingerprint: str) -> pq.ParquetFile:
+def check_shard(
+    path: Path, rows: int, schema: Sequence[Sequence[str]], fingerprint: str
+) -> pq.ParquetFile:
     """Open a shard's footer and check it against the manifest; StoreError naming the shard."""
     try:
         handle = pq.ParquetFile(path)
@@ -100,7 +114,9 @@ def check_shard(path: Path, rows: int, schema: Sequence[Sequence[str]], fingerpr
     except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for a truncated footer
         raise StoreError(f"shard {path} is unreadable (truncated or not Parquet): {exc}") from None
     if handle.metadata.num_rows != rows:
-        raise StoreError(f"shard {path} has {handle.metadata.num_rows} rows; the manifest says {rows}")
+        raise StoreError(
+            f"shard {path} has {handle.metadata.num_rows} rows; the manifest says {rows}"
+        )
     arrow_schema = handle.schema_arrow
     found = (arrow_schema.metadata or {}).get(FINGERPRINT_KEY, b"").decode()
     if found != fingerprint:
@@ -109,7 +125,9 @@ def check_shard(path: Path, rows: int, schema: Sequence[Sequence[str]], fingerpr
             f"expected {fingerprint[:12]})"
         )
     if schema_description(arrow_schema) != [list(map(str, f)) for f in schema]:
-        raise StoreError(f"shard {path} has columns {schema_description(arrow_schema)[:4]}…, not the manifest's")
+        raise StoreError(
+            f"shard {path} has columns {schema_description(arrow_schema)[:4]}…, not the manifest's"
+        )
     return handle
 
 

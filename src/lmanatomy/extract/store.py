@@ -61,7 +61,11 @@ class Chunk:
 
     def stacked(self) -> np.ndarray:
         """The columns side by side, ``[rows, sum of widths]``, in the order asked for."""
-        return np.concatenate(list(self.arrays.values()), axis=1) if len(self.arrays) > 1 else next(iter(self.arrays.values()))
+        return (
+            np.concatenate(list(self.arrays.values()), axis=1)
+            if len(self.arrays) > 1
+            else next(iter(self.arrays.values()))
+        )
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -69,7 +73,9 @@ def read_json(path: Path) -> dict[str, Any]:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
     except FileNotFoundError:
-        raise StoreError(f"{path} is missing: the extraction has not finished (or this is not a store)") from None
+        raise StoreError(
+            f"{path} is missing: the extraction has not finished (or this is not a store)"
+        ) from None
     except json.JSONDecodeError as exc:
         raise StoreError(f"{path} is not valid JSON: {exc}") from None
 
@@ -82,7 +88,10 @@ class Store:
         if self.path.name == MANIFEST:
             self.path = self.path.parent
         self.manifest = read_json(self.path / MANIFEST)
-        if self.manifest.get("format") != STORE_FORMAT or self.manifest.get("format_version") != FORMAT_VERSION:
+        if (
+            self.manifest.get("format") != STORE_FORMAT
+            or self.manifest.get("format_version") != FORMAT_VERSION
+        ):
             raise StoreError(
                 f"{self.path / MANIFEST}: format {self.manifest.get('format')!r} version "
                 f"{self.manifest.get('format_version')!r}; this reader reads {STORE_FORMAT} "
@@ -101,8 +110,10 @@ class Store:
             start += int(entry["rows"])
         self.shards = shards
         if start != self.manifest["num_rows"]:
-            raise StoreError(f"{self.path / MANIFEST}: shard rows add up to {start}, not num_rows "
-                             f"{self.manifest['num_rows']}")
+            raise StoreError(
+                f"{self.path / MANIFEST}: shard rows add up to {start}, not num_rows "
+                f"{self.manifest['num_rows']}"
+            )
         self._check_files()
 
     # -- description -------------------------------------------------------------------------
@@ -125,16 +136,20 @@ class Store:
         return [c.name for c in self.column_info if c.layer == layer]
 
     def __repr__(self) -> str:
-        return (f"Store({str(self.path)!r}, rows={self.num_rows}, columns={len(self.column_info)}, "
-                f"shards={len(self.shards)})")
+        return (
+            f"Store({str(self.path)!r}, rows={self.num_rows}, columns={len(self.column_info)}, "
+            f"shards={len(self.shards)})"
+        )
 
     # -- checks ------------------------------------------------------------------------------
     def _check_files(self) -> None:
         listed = {s.file for s in self.shards}
         for path in shard_files(self.path):
             if path.name not in listed:
-                raise StoreError(f"shard {path} is not listed in {self.path / MANIFEST} (a foreign or stale "
-                                 "shard)")
+                raise StoreError(
+                    f"shard {path} is not listed in {self.path / MANIFEST} (a foreign or stale "
+                    "shard)"
+                )
         for shard in self.shards:
             if not SHARD_PATTERN.match(shard.file):
                 raise StoreError(f"{self.path / MANIFEST}: bad shard name '{shard.file}'")
@@ -147,8 +162,10 @@ class Store:
         for shard in self.shards:
             digest = sha256_file(self.path / shard.file)
             if digest != shard.sha256:
-                raise StoreError(f"shard {self.path / shard.file}: sha256 {digest} differs from the manifest's "
-                                 f"{shard.sha256}")
+                raise StoreError(
+                    f"shard {self.path / shard.file}: sha256 {digest} differs from the manifest's "
+                    f"{shard.sha256}"
+                )
 
     # -- reading -----------------------------------------------------------------------------
     def _columns(self, columns: Columns) -> list[str]:
@@ -157,8 +174,10 @@ class Store:
         names = [columns] if isinstance(columns, str) else list(columns)
         for name in names:
             if name not in self.widths:
-                raise StoreError(f"store {self.path} has no column '{name}' (columns: "
-                                 f"{', '.join(self.columns[:6])}, …)")
+                raise StoreError(
+                    f"store {self.path} has no column '{name}' (columns: "
+                    f"{', '.join(self.columns[:6])}, …)"
+                )
         if len(set(names)) != len(names):
             raise StoreError(f"columns asked for twice: {names}")
         return names
@@ -173,9 +192,13 @@ class Store:
                 raise StoreError(f"row ranges are contiguous; got step {rows.step}")
             start, stop, _ = slice(rows.start, rows.stop).indices(self.num_rows)
         else:
-            raise StoreError(f"rows must be a slice, range or (start, stop); got {type(rows).__name__}")
+            raise StoreError(
+                f"rows must be a slice, range or (start, stop); got {type(rows).__name__}"
+            )
         if not 0 <= start <= stop <= self.num_rows:
-            raise StoreError(f"row range [{start}, {stop}) is outside the store's {self.num_rows} rows")
+            raise StoreError(
+                f"row range [{start}, {stop}) is outside the store's {self.num_rows} rows"
+            )
         return int(start), int(stop)
 
     def _read_shard(self, shard: Shard, names: list[str]) -> pa.Table:
@@ -196,7 +219,10 @@ class Store:
             if lo >= hi:
                 continue
             table = self._read_shard(shard, names)
-            arrays = {n: column_block(table, n, self.widths[n])[lo - shard.start: hi - shard.start] for n in names}
+            arrays = {
+                n: column_block(table, n, self.widths[n])[lo - shard.start : hi - shard.start]
+                for n in names
+            }
             yield Chunk(lo, hi, arrays)
 
     def nbytes(self, columns: Columns = None, rows: Rows = None) -> int:
@@ -205,7 +231,9 @@ class Store:
         start, stop = self._rows(rows)
         return (stop - start) * sum(self.widths[n] for n in names) * self.dtype.itemsize
 
-    def read(self, columns: Columns = None, rows: Rows = None, max_bytes: int | None = None) -> np.ndarray:
+    def read(
+        self, columns: Columns = None, rows: Rows = None, max_bytes: int | None = None
+    ) -> np.ndarray:
         """``[rows, sum of widths]`` for the columns in the order given, if it fits the budget."""
         names = self._columns(columns)
         start, stop = self._rows(rows)
@@ -222,14 +250,20 @@ class Store:
             offset = 0
             for name in names:
                 width = self.widths[name]
-                out[chunk.start - start: chunk.stop - start, offset: offset + width] = chunk.arrays[name]
+                out[chunk.start - start : chunk.stop - start, offset : offset + width] = (
+                    chunk.arrays[name]
+                )
                 offset += width
         return out
 
     def keys(self, rows: Rows = None) -> pa.Table:
         """The key columns (id, label, and position/token for ``pool: all``) for a row range."""
         start, stop = self._rows(rows)
-        parts = [self._read_shard(s, self.key_columns) for s in self.shards if s.start < stop and s.stop > start]
+        parts = [
+            self._read_shard(s, self.key_columns)
+            for s in self.shards
+            if s.start < stop and s.stop > start
+        ]
         table = pa.concat_tables(parts) if parts else pa.schema([]).empty_table()
         first = next((s.start for s in self.shards if s.start < stop and s.stop > start), start)
         return table.slice(start - first, stop - start)

@@ -47,10 +47,14 @@ def resolve_targets(model: nn.Module, probe: Probe) -> list[Target]:
                 targets.append(Target(f"layers.{index}.{name}", module, index, capture, role))
         elif role == "ff_activation":
             module = adapter.ff_activation_module(layer)
-            targets.append(Target(f"layers.{index}.{adapter.ff_activation}", module, index, capture, role))
+            targets.append(
+                Target(f"layers.{index}.{adapter.ff_activation}", module, index, capture, role)
+            )
         elif role == "ff_input":
             module = adapter.ff_input_module(layer)
-            targets.append(Target(f"layers.{index}.{adapter.ff_input}", module, index, capture, role))
+            targets.append(
+                Target(f"layers.{index}.{adapter.ff_input}", module, index, capture, role)
+            )
         elif role == "residual":
             targets.append(Target(f"layers.{index}", layer, index, capture, role))
         elif role == "hidden_states":
@@ -61,7 +65,15 @@ def resolve_targets(model: nn.Module, probe: Probe) -> list[Target]:
         if probe.last_layer == "raw":
             targets.append(Target(f"hidden_states.{last}", layers[-1], last - 1, "output", role))
         else:
-            targets.append(Target(f"hidden_states.{last}", adapter.final_norm_module(model), last - 1, "output", role))
+            targets.append(
+                Target(
+                    f"hidden_states.{last}",
+                    adapter.final_norm_module(model),
+                    last - 1,
+                    "output",
+                    role,
+                )
+            )
     _check_distinct(targets)
     return targets
 

@@ -15,8 +15,14 @@ import torch
 from lmanatomy.errors import ExtractError
 
 
-def encode(tokenizer: Any, texts: Sequence[str], max_length: int, ids: Sequence[str], append_eos: bool,
-           start: str = "tokenizer") -> list[list[int]]:
+def encode(
+    tokenizer: Any,
+    texts: Sequence[str],
+    max_length: int,
+    ids: Sequence[str],
+    append_eos: bool,
+    start: str = "tokenizer",
+) -> list[list[int]]:
     """Token ids per text, truncated to ``max_length``, starting as ``start`` says.
 
     ``start="tokenizer"``: special tokens as the tokenizer adds them. ``"bos_or_eos"``: the
@@ -30,7 +36,9 @@ def encode(tokenizer: Any, texts: Sequence[str], max_length: int, ids: Sequence[
         if not isinstance(text, str):
             raise ExtractError(f"text of row '{ids[index]}' is {type(text).__name__}, not a string")
     if start == "tokenizer":
-        encoded = tokenizer(list(texts), add_special_tokens=True, truncation=True, max_length=max_length)["input_ids"]
+        encoded = tokenizer(
+            list(texts), add_special_tokens=True, truncation=True, max_length=max_length
+        )["input_ids"]
     else:
         prefix = start_ids(tokenizer, start)
         plain = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
@@ -38,10 +46,14 @@ def encode(tokenizer: Any, texts: Sequence[str], max_length: int, ids: Sequence[
     sequences = [list(map(int, seq)) for seq in encoded]
     if append_eos:
         eos = eos_id(tokenizer)
-        sequences = [seq if seq and seq[-1] == eos else seq[: max_length - 1] + [eos] for seq in sequences]
+        sequences = [
+            seq if seq and seq[-1] == eos else seq[: max_length - 1] + [eos] for seq in sequences
+        ]
     for index, seq in enumerate(sequences):
         if not seq:
-            raise ExtractError(f"text of row '{ids[index]}' has no tokens (empty text and no special tokens added)")
+            raise ExtractError(
+                f"text of row '{ids[index]}' has no tokens (empty text and no special tokens added)"
+            )
     return sequences
 
 
@@ -59,8 +71,10 @@ def leading_ids(tokenizer: Any) -> list[int]:
     for offset in range(len(full) - len(plain) + 1):
         if full[offset : offset + len(plain)] == plain:
             return [int(i) for i in full[:offset]]
-    raise ExtractError(f"tokenizer {type(tokenizer).__name__} changes a text's own tokens when it adds special "
-                       "tokens")
+    raise ExtractError(
+        f"tokenizer {type(tokenizer).__name__} changes a text's own tokens when it adds special "
+        "tokens"
+    )
 
 
 def start_ids(tokenizer: Any, start: str) -> list[int]:
@@ -76,8 +90,10 @@ def start_ids(tokenizer: Any, start: str) -> list[int]:
 def eos_id(tokenizer: Any) -> int:
     eos = getattr(tokenizer, "eos_token_id", None)
     if eos is None:
-        raise ExtractError("pool 'eos' and start 'bos_or_eos' need an EOS token, but tokenizer "
-                           f"{type(tokenizer).__name__} has none")
+        raise ExtractError(
+            "pool 'eos' and start 'bos_or_eos' need an EOS token, but tokenizer "
+            f"{type(tokenizer).__name__} has none"
+        )
     return int(eos)
 
 
@@ -90,7 +106,9 @@ def pad_id(tokenizer: Any) -> int:
     return 0
 
 
-def collate(sequences: Sequence[Sequence[int]], pad: int, side: str = "right") -> tuple[torch.Tensor, torch.Tensor]:
+def collate(
+    sequences: Sequence[Sequence[int]], pad: int, side: str = "right"
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(input_ids, attention_mask), both ``[batch, longest]`` int64, padded on ``side``."""
     if side not in ("right", "left"):
         raise ValueError(f"padding side must be 'right' or 'left', got '{side}'")
@@ -110,7 +128,9 @@ def last_positions(mask: torch.Tensor) -> torch.Tensor:
     return torch.where(mask.bool(), positions, -1).amax(dim=1)
 
 
-def check_eos(input_ids: torch.Tensor, mask: torch.Tensor, eos: int, row_ids: Sequence[str]) -> None:
+def check_eos(
+    input_ids: torch.Tensor, mask: torch.Tensor, eos: int, row_ids: Sequence[str]
+) -> None:
     """Every row's last real token must be EOS: the ``eos`` pool reads exactly that position."""
     last = last_positions(mask)
     found = input_ids.gather(1, last[:, None])[:, 0]

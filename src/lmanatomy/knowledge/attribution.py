@@ -66,7 +66,9 @@ def alpha_grid(steps: int, grid: str = "inclusive") -> tuple[torch.Tensor, torch
     if grid not in GRIDS:
         raise ValueError(f"unknown grid '{grid}' (known: {', '.join(GRIDS)})")
     if steps < (2 if grid == "trapezoid" else 1):
-        raise ValueError(f"grid '{grid}' needs at least {2 if grid == 'trapezoid' else 1} steps, got {steps}")
+        raise ValueError(
+            f"grid '{grid}' needs at least {2 if grid == 'trapezoid' else 1} steps, got {steps}"
+        )
     if grid == "riemann":
         alphas = torch.arange(1, steps + 1, dtype=torch.float64) / steps
         return alphas, torch.full((steps,), 1.0 / steps, dtype=torch.float64)
@@ -103,7 +105,9 @@ def target_token(tokenizer: Any, word: str, multi_token: str = "error") -> tuple
     first piece (callers then record that they did).
     """
     if multi_token not in MULTI_TOKEN:
-        raise ValueError(f"unknown multi_token policy '{multi_token}' (known: {', '.join(MULTI_TOKEN)})")
+        raise ValueError(
+            f"unknown multi_token policy '{multi_token}' (known: {', '.join(MULTI_TOKEN)})"
+        )
     ids = tokenizer.encode(word, add_special_tokens=False)
     pieces = tokenizer.convert_ids_to_tokens(ids)
     if not ids:
@@ -121,8 +125,10 @@ def encode_prompt(tokenizer: Any, prompt: str) -> list[int]:
     """Token ids of a prompt as the model reads it (with the tokenizer's own special tokens)."""
     ids = list(tokenizer(prompt, add_special_tokens=True)["input_ids"])
     if len(ids) < 2:
-        raise DataError(f"prompt {prompt!r} is {len(ids)} token(s); the last position needs at least one "
-                        "token of context")
+        raise DataError(
+            f"prompt {prompt!r} is {len(ids)} token(s); the last position needs at least one "
+            "token of context"
+        )
     return ids
 
 
@@ -175,8 +181,8 @@ SHARED_PREFIX = "lmanatomy_shared_prefix"
 class PromptPrefix:
     """One prompt's cached prefix, computed from that prompt alone (no padding, batch of one).
 
-    ``keys[l]``, ``values[l]``: layer l's keys and values of the prefix, (kv heads, length, head dim),
-    already position-encoded.
+    ``keys[l]``, ``values[l]``: layer l's keys and values of the prefix, (kv heads, length, head
+    dim), already position-encoded.
     """
 
     keys: tuple[torch.Tensor, ...]
@@ -199,8 +205,11 @@ class SharedPrefix:
     slots_per_prompt: int
 
 
-def _prompt_attention(q, own_scores, own_value, prefix_keys, prefix_values, slots, width, scale, dropout, training):
-    """One prompt's rows over [its prefix keys, their own key]; products on the fixed (width)-slot grid.
+def _prompt_attention(
+    q, own_scores, own_value, prefix_keys, prefix_values, slots, width, scale, dropout, training
+):
+    """One prompt's rows over [its prefix keys, their
+    own key]; products on the fixed (width)-slot grid.
 
     ``q``: the rows' queries (r, heads, d); ``prefix_keys``: (kv heads, length, d). Every product
     has the same shape for a given prompt (width slots, its own length), so a row's numbers do
@@ -210,14 +219,20 @@ def _prompt_attention(q, own_scores, own_value, prefix_keys, prefix_values, slot
     kv_heads, length = prefix_keys.shape[0], prefix_keys.shape[1]
     groups = heads // kv_heads
     grid = q.new_zeros((width, heads, dim)).index_copy(0, slots, q)
-    grid = grid.transpose(0, 1).reshape(kv_heads, groups * width, dim)  # kv head h serves query heads h·g … h·g+g-1
+    grid = grid.transpose(0, 1).reshape(
+        kv_heads, groups * width, dim
+    )  # kv head h serves query heads h·g … h·g+g-1
     scores = torch.matmul(grid, prefix_keys.transpose(-1, -2)) * scale  # (kv, g·width, length)
     scores = scores.view(heads, width, length).transpose(0, 1)[slots]  # (r, heads, length)
-    weights = torch.softmax(torch.cat([scores, own_scores], dim=-1), dim=-1, dtype=torch.float32).to(q.dtype)
+    weights = torch.softmax(
+        torch.cat([scores, own_scores], dim=-1), dim=-1, dtype=torch.float32
+    ).to(q.dtype)
     weights = nn.functional.dropout(weights, p=dropout, training=training)
     mixed = weights.new_zeros((width, heads, length)).index_copy(0, slots, weights[..., :-1])
     mixed = mixed.transpose(0, 1).reshape(kv_heads, groups * width, length)
-    out = torch.matmul(mixed, prefix_values).view(heads, width, dim).transpose(0, 1)[slots]  # (r, heads, d)
+    out = (
+        torch.matmul(mixed, prefix_values).view(heads, width, dim).transpose(0, 1)[slots]
+    )  # (r, heads, d)
     return out + weights[..., -1:] * own_value
 
 
@@ -240,7 +255,9 @@ def shared_prefix_attention(
     returned (the prompts' prefixes differ in length).
     """
     if shared_prefix is None:
-        raise RuntimeError(f"attention implementation '{SHARED_PREFIX}' needs the shared_prefix argument")
+        raise RuntimeError(
+            f"attention implementation '{SHARED_PREFIX}' needs the shared_prefix argument"
+        )
     if query.shape[2] != 1:
         raise ValueError(f"shared-prefix attention takes one token per row, got {query.shape[2]}")
     layer = module.layer_idx
@@ -248,16 +265,32 @@ def shared_prefix_attention(
     groups = heads // key.shape[1]
     scale = dim**-0.5 if scaling is None else scaling
     q = query[:, :, 0, :]  # (R, heads, d)
-    own_value = value[:, :, 0, :].repeat_interleave(groups, dim=1)  # (R, heads, d): the rows' own, not the prefix
-    own_scores = (q * key[:, :, 0, :].repeat_interleave(groups, dim=1)).sum(-1, keepdim=True) * scale  # (R, heads, 1)
+    own_value = value[:, :, 0, :].repeat_interleave(
+        groups, dim=1
+    )  # (R, heads, d): the rows' own, not the prefix
+    own_scores = (q * key[:, :, 0, :].repeat_interleave(groups, dim=1)).sum(
+        -1, keepdim=True
+    ) * scale  # (R, heads, 1)
     parts = [
         _prompt_attention(
-            q[rows], own_scores[rows], own_value[rows], prompt.keys[layer], prompt.values[layer], slots,
-            shared_prefix.slots_per_prompt, scale, dropout, module.training,
+            q[rows],
+            own_scores[rows],
+            own_value[rows],
+            prompt.keys[layer],
+            prompt.values[layer],
+            slots,
+            shared_prefix.slots_per_prompt,
+            scale,
+            dropout,
+            module.training,
         )
-        for prompt, rows, slots in zip(shared_prefix.prompts, shared_prefix.rows, shared_prefix.slots)
+        for prompt, rows, slots in zip(
+            shared_prefix.prompts, shared_prefix.rows, shared_prefix.slots, strict=False
+        )
     ]
-    out = own_value.index_copy(0, torch.cat(shared_prefix.rows), torch.cat(parts))  # other rows: their own value
+    out = own_value.index_copy(
+        0, torch.cat(shared_prefix.rows), torch.cat(parts)
+    )  # other rows: their own value
     return out[:, None, :, :], None
 
 
@@ -274,7 +307,10 @@ def _shared_prefix_attention(model: nn.Module):
 
     if SHARED_PREFIX not in AttentionInterface._global_mapping:
         AttentionInterface.register(SHARED_PREFIX, shared_prefix_attention)
-    configs = {id(c): c for c in (model.config, getattr(model.config, "get_text_config", lambda: model.config)())}.values()
+    configs = {
+        id(c): c
+        for c in (model.config, getattr(model.config, "get_text_config", lambda: model.config)())
+    }.values()
     before = [(c, c._attn_implementation) for c in configs]
     try:
         for config, _ in before:
@@ -290,12 +326,16 @@ def _prefix_tensors(cache: Any) -> tuple[tuple[torch.Tensor, ...], tuple[torch.T
     cache (``layers[i].keys`` in transformers ≥ 4.56)."""
     layers = getattr(cache, "layers", None)
     if layers is None:
-        raise RuntimeError("this transformers version's cache has no .layers; shared-prefix attention needs "
-                           "transformers ≥ 4.56")
+        raise RuntimeError(
+            "this transformers version's cache has no .layers; shared-prefix attention needs "
+            "transformers ≥ 4.56"
+        )
     return tuple(layer.keys for layer in layers), tuple(layer.values for layer in layers)
 
 
-def _pad_right(sequences: Sequence[Sequence[int]], pad: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def _pad_right(
+    sequences: Sequence[Sequence[int]], pad: int, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
     width = max(len(s) for s in sequences)
     ids = torch.full((len(sequences), width), pad, dtype=torch.long, device=device)
     mask = torch.zeros((len(sequences), width), dtype=torch.long, device=device)
@@ -342,35 +382,60 @@ def batched_attributions(
     bits (the prefix is padded to the widest prompt of the chunk).
     """
     if share_prefix and not shares_prefix(model):
-        raise ValueError(f"{type(model).__name__} does not route attention through Hugging Face's interface; use share_prefix=False")
+        raise ValueError(
+            f"{type(model).__name__} does not route attention through Hugging Face's interface; "
+            "use share_prefix=False"
+        )
     share = shares_prefix(model) if share_prefix is None else bool(share_prefix)
     if len(prompts) != len(targets):
         raise ValueError(f"{len(prompts)} prompts but {len(targets)} targets")
     if not prompts:
         raise ValueError("no prompts to attribute")
     n_layers_model = len(adapter_for(model).decoder_layers(model))
-    layers = tuple(range(n_layers_model)) if layers is None else tuple(int(layer) for layer in layers)
+    layers = (
+        tuple(range(n_layers_model)) if layers is None else tuple(int(layer) for layer in layers)
+    )
     for seq in prompts:
         if len(seq) < 2:
-            raise DataError(f"a prompt of {len(seq)} token(s) has no context before its last position")
+            raise DataError(
+                f"a prompt of {len(seq)} token(s) has no context before its last position"
+            )
     alphas, weights = alpha_grid(steps, grid)
     device = next(model.parameters()).device
     replacements = {layer: _Replace() for layer in layers}
-    plan = _Plan(layers, replacements, steps, max(1, max_rows // steps), _accepts(model, "position_ids"), device)
+    plan = _Plan(
+        layers,
+        replacements,
+        steps,
+        max(1, max_rows // steps),
+        _accepts(model, "position_ids"),
+        device,
+    )
     prompts_per_chunk = max(1, plan.units_per_pass // len(layers))
     parts = []
     with hooks([(site_module(model, layer, site), replacements[layer]) for layer in layers]):
         for start in range(0, len(prompts), prompts_per_chunk):
             chunk = prompts[start : start + prompts_per_chunk]
-            chunk_targets = torch.tensor(list(targets[start : start + prompts_per_chunk]), device=device)
-            setup = _in_place_setup(model, chunk, chunk_targets, plan) if share else _copied_setup(model, chunk, chunk_targets, plan, pad_token_id)
-            parts.append(_attribute_chunk(model, chunk_targets, plan, alphas, weights, *setup, share))
-    return Attributions(*(np.concatenate(column) for column in zip(*parts)), layers=layers)
+            chunk_targets = torch.tensor(
+                list(targets[start : start + prompts_per_chunk]), device=device
+            )
+            setup = (
+                _in_place_setup(model, chunk, chunk_targets, plan)
+                if share
+                else _copied_setup(model, chunk, chunk_targets, plan, pad_token_id)
+            )
+            parts.append(
+                _attribute_chunk(model, chunk_targets, plan, alphas, weights, *setup, share)
+            )
+    return Attributions(
+        *(np.concatenate(column) for column in zip(*parts, strict=False)), layers=layers
+    )
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """What every chunk's passes share: the layers and their hooks, the pass size, the inputs' form."""
+    """What every chunk's passes share: the layers and
+    their hooks, the pass size, the inputs' form."""
 
     layers: tuple[int, ...]
     hooks: dict[int, _Replace]
@@ -381,7 +446,8 @@ class _Plan:
 
 
 def _in_place_setup(model, chunk, targets, plan):
-    """Each prompt run alone once (its prefix cache, P(T), rank, activations); passes of fixed shape.
+    """Each prompt run alone once (its prefix cache,
+    P(T), rank, activations); passes of fixed shape.
 
     Why a row's bits do not depend on the other rows of its pass: the prefix of a prompt comes
     from a pass over that prompt alone; every IG pass has exactly ``units_per_pass × steps`` rows
@@ -397,28 +463,45 @@ def _in_place_setup(model, chunk, targets, plan):
     with torch.no_grad():
         for p, seq in enumerate(chunk):
             ids = torch.tensor([list(seq)], dtype=torch.long, device=plan.device)
-            extra = {"position_ids": torch.arange(len(seq), device=plan.device)[None]} if plan.with_positions else {}
+            extra = (
+                {"position_ids": torch.arange(len(seq), device=plan.device)[None]}
+                if plan.with_positions
+                else {}
+            )
             out = model(input_ids=ids, use_cache=True, **extra)
             keys, values = _prefix_tensors(out.past_key_values)
-            prefixes.append(PromptPrefix(tuple(k[0, :, :-1] for k in keys), tuple(v[0, :, :-1] for v in values)))
+            prefixes.append(
+                PromptPrefix(tuple(k[0, :, :-1] for k in keys), tuple(v[0, :, :-1] for v in values))
+            )
             probability.append(_target_probability(out.logits, targets[p : p + 1]))
             rank.append(_target_rank(out.logits, targets[p : p + 1]))
             base.append(torch.stack([plan.hooks[layer].captured for layer in plan.layers], dim=1))
     last = torch.tensor([seq[-1] for seq in chunk], dtype=torch.long, device=plan.device)
-    last_position = torch.tensor([len(seq) - 1 for seq in chunk], dtype=torch.long, device=plan.device)
-    rows_per_pass, slots_per_prompt = plan.units_per_pass * plan.steps, len(plan.layers) * plan.steps
+    last_position = torch.tensor(
+        [len(seq) - 1 for seq in chunk], dtype=torch.long, device=plan.device
+    )
+    rows_per_pass, slots_per_prompt = (
+        plan.units_per_pass * plan.steps,
+        len(plan.layers) * plan.steps,
+    )
     steps_t = torch.arange(plan.steps, device=plan.device)
 
     def step_inputs(batch: list[tuple[int, int]]) -> tuple[dict[str, Any], torch.Tensor]:
         """The pass's rows (prompt-major, then layer, then step) and the fill rows after them."""
         unit_prompt = torch.tensor([p for p, _ in batch], device=plan.device)
         rows_prompt = unit_prompt.repeat_interleave(plan.steps)
-        slot = (torch.tensor([j for _, j in batch], device=plan.device)[:, None] * plan.steps + steps_t).reshape(-1)
+        slot = (
+            torch.tensor([j for _, j in batch], device=plan.device)[:, None] * plan.steps + steps_t
+        ).reshape(-1)
         filled = torch.cat([rows_prompt, rows_prompt[:1].expand(rows_per_pass - len(rows_prompt))])
         owners = torch.unique(unit_prompt).tolist()
         rows = tuple(torch.nonzero(rows_prompt == p)[:, 0] for p in owners)
-        prefix = SharedPrefix(tuple(prefixes[p] for p in owners), rows, tuple(slot[r] for r in rows), slots_per_prompt)
-        inputs: dict[str, Any] = dict(input_ids=last[filled][:, None], use_cache=False, shared_prefix=prefix)
+        prefix = SharedPrefix(
+            tuple(prefixes[p] for p in owners), rows, tuple(slot[r] for r in rows), slots_per_prompt
+        )
+        inputs: dict[str, Any] = dict(
+            input_ids=last[filled][:, None], use_cache=False, shared_prefix=prefix
+        )
         if plan.with_positions:
             inputs["position_ids"] = last_position[filled][:, None]
         return inputs, filled
@@ -427,7 +510,8 @@ def _in_place_setup(model, chunk, targets, plan):
 
 
 def _copied_setup(model, chunk, targets, plan, pad):
-    """The chunk's prefix run once, padded; each pass copies its rows' cache; baseline from one pass."""
+    """The chunk's prefix run once, padded; each pass
+    copies its rows' cache; baseline from one pass."""
     n, device = len(chunk), plan.device
     prefix_ids, prefix_mask = _pad_right([seq[:-1] for seq in chunk], pad, device)
     last = torch.tensor([seq[-1] for seq in chunk], dtype=torch.long, device=device)
@@ -436,8 +520,14 @@ def _copied_setup(model, chunk, targets, plan, pad):
     for hook in plan.hooks.values():
         hook.rows = None
     with torch.no_grad():
-        extra = {"position_ids": torch.arange(width, device=device).expand(n, width)} if plan.with_positions else {}
-        cache = model(input_ids=prefix_ids, attention_mask=prefix_mask, use_cache=True, **extra).past_key_values
+        extra = (
+            {"position_ids": torch.arange(width, device=device).expand(n, width)}
+            if plan.with_positions
+            else {}
+        )
+        cache = model(
+            input_ids=prefix_ids, attention_mask=prefix_mask, use_cache=True, **extra
+        ).past_key_values
 
     def rows_inputs(rows: torch.Tensor) -> dict[str, Any]:
         """One token per row after its prompt's prefix, with its own copy of the cache."""
@@ -447,7 +537,11 @@ def _copied_setup(model, chunk, targets, plan, pad):
         copied = copy.deepcopy(cache)
         copied.batch_select_indices(rows)
         ones = torch.ones((len(rows), 1), dtype=torch.long, device=device)
-        return inputs | dict(attention_mask=torch.cat([prefix_mask[rows], ones], dim=1), past_key_values=copied, use_cache=True)
+        return inputs | dict(
+            attention_mask=torch.cat([prefix_mask[rows], ones], dim=1),
+            past_key_values=copied,
+            use_cache=True,
+        )
 
     def step_inputs(batch: list[tuple[int, int]]) -> tuple[dict[str, Any], torch.Tensor]:
         rows = torch.tensor([p for p, _ in batch], device=device).repeat_interleave(plan.steps)
@@ -456,10 +550,17 @@ def _copied_setup(model, chunk, targets, plan, pad):
     with torch.no_grad():
         baseline = model(**rows_inputs(torch.arange(n, device=device)))
     base = torch.stack([plan.hooks[layer].captured for layer in plan.layers], dim=1)  # (n, L, d_ff)
-    return step_inputs, _target_probability(baseline.logits, targets), _target_rank(baseline.logits, targets), base
+    return (
+        step_inputs,
+        _target_probability(baseline.logits, targets),
+        _target_rank(baseline.logits, targets),
+        base,
+    )
 
 
-def _attribute_chunk(model, targets, plan, alphas, weights, step_inputs, probability, rank, base, shared):
+def _attribute_chunk(
+    model, targets, plan, alphas, weights, step_inputs, probability, rank, base, shared
+):
     """The IG passes of one chunk of prompts: units (prompt, layer) of ``steps`` rows each."""
     _check_finite(base, "FF activations")
     device, steps, hooks = plan.device, plan.steps, plan.hooks
@@ -478,7 +579,9 @@ def _attribute_chunk(model, targets, plan, alphas, weights, step_inputs, probabi
                 hooks[layer].rows = None
                 continue
             mine_t = torch.tensor(mine, device=device)
-            rows = (mine_t[:, None] * steps + torch.arange(steps, device=device)[None, :]).reshape(-1)
+            rows = (mine_t[:, None] * steps + torch.arange(steps, device=device)[None, :]).reshape(
+                -1
+            )
             scaled = alphas_d[None, :, None] * base[unit_prompt[mine_t], j][:, None, :].float()
             leaf = scaled.reshape(-1, base.shape[-1]).requires_grad_(True)
             hooks[layer].rows, hooks[layer].values = rows, leaf
@@ -486,7 +589,9 @@ def _attribute_chunk(model, targets, plan, alphas, weights, step_inputs, probabi
         inputs, rows_prompt = step_inputs(batch)
         with attention(model):
             out = model(**inputs)
-        prob = _target_probability(out.logits, targets[rows_prompt])[: len(batch) * steps]  # not the fill rows
+        prob = _target_probability(out.logits, targets[rows_prompt])[
+            : len(batch) * steps
+        ]  # not the fill rows
         grads = torch.autograd.grad(prob.sum(), [leaf for _, leaf in leaves.values()])
         del out, prob
         for (j, (mine_t, _)), grad in zip(leaves.items(), grads, strict=True):
@@ -497,7 +602,12 @@ def _attribute_chunk(model, targets, plan, alphas, weights, step_inputs, probabi
         for hook in hooks.values():
             hook.rows = hook.values = None
     _check_finite(scores, "attributions")
-    return scores.cpu().numpy(), probability.double().cpu().numpy(), rank.cpu().numpy(), base.double().cpu().numpy()
+    return (
+        scores.cpu().numpy(),
+        probability.double().cpu().numpy(),
+        rank.cpu().numpy(),
+        base.double().cpu().numpy(),
+    )
 
 
 def reference_attributions(
@@ -514,7 +624,9 @@ def reference_attributions(
     This is how the released code computes attributions; it is the benchmark's baseline.
     """
     n_layers_model = len(adapter_for(model).decoder_layers(model))
-    layers = tuple(range(n_layers_model)) if layers is None else tuple(int(layer) for layer in layers)
+    layers = (
+        tuple(range(n_layers_model)) if layers is None else tuple(int(layer) for layer in layers)
+    )
     alphas, weights = alpha_grid(steps, grid)
     device = next(model.parameters()).device
     scores, probability, rank, activation = [], [], [], []
@@ -529,7 +641,9 @@ def reference_attributions(
                 base = hook.captured[0]
                 prob = _target_probability(logits, torch.tensor([target], device=device))
                 top = _target_rank(logits, torch.tensor([target], device=device))
-                scaled = (alphas.to(device, torch.float32)[:, None] * base[None, :].float()).requires_grad_(True)
+                scaled = (
+                    alphas.to(device, torch.float32)[:, None] * base[None, :].float()
+                ).requires_grad_(True)
                 hook.rows, hook.values = torch.arange(steps, device=device), scaled
                 out = model(input_ids=ids.expand(steps, -1)).logits
                 p = _target_probability(out, torch.full((steps,), target, device=device))
@@ -541,7 +655,13 @@ def reference_attributions(
         activation.append(acts)
         probability.append(float(prob[0]))
         rank.append(int(top[0]))
-    return Attributions(np.asarray(scores), np.asarray(probability), np.asarray(rank), np.asarray(activation), layers)
+    return Attributions(
+        np.asarray(scores),
+        np.asarray(probability),
+        np.asarray(rank),
+        np.asarray(activation),
+        layers,
+    )
 
 
 def integrated_gradients(
@@ -560,9 +680,17 @@ def integrated_gradients(
     ``target`` is a token id or the exact string to encode (e.g. ``" Cat"`` with its leading
     space); a string that is several tokens is an error unless ``multi_token='first'``.
     """
-    target_id = target if isinstance(target, int) else target_token(tokenizer, target, multi_token)[0]
+    target_id = (
+        target if isinstance(target, int) else target_token(tokenizer, target, multi_token)[0]
+    )
     result = batched_attributions(
-        model, [encode_prompt(tokenizer, prompt)], [target_id], layers=[layer], steps=steps, site=site, grid=grid,
+        model,
+        [encode_prompt(tokenizer, prompt)],
+        [target_id],
+        layers=[layer],
+        steps=steps,
+        site=site,
+        grid=grid,
         pad_token_id=tokenizer.pad_token_id or 0,
     )
     return result.scores[0, 0]

@@ -63,11 +63,25 @@ GROUP_STATEMENTS: dict[str, list[str]] = {
     ],
 }
 # For a group without its own statements: still shared contexts, just plainer ones.
-GENERIC_STATEMENTS = ["{w} is one of the {group}.", "The word {w} names one of the {group}.", "Which of the {group}? {w}."]
+GENERIC_STATEMENTS = [
+    "{w} is one of the {group}.",
+    "The word {w} names one of the {group}.",
+    "Which of the {group}? {w}.",
+]
 SPOKEN = [
-    ("England", "English"), ("Canada", "English"), ("Australia", "English"), ("India", "English"), ("Canada", "French"),
-    ("France", "French"), ("Spain", "Spanish"), ("Mexico", "Spanish"), ("Brazil", "Portuguese"), ("China", "Chinese"),
-    ("Japan", "Japanese"), ("Germany", "German"), ("Russia", "Russian"),
+    ("England", "English"),
+    ("Canada", "English"),
+    ("Australia", "English"),
+    ("India", "English"),
+    ("Canada", "French"),
+    ("France", "French"),
+    ("Spain", "Spanish"),
+    ("Mexico", "Spanish"),
+    ("Brazil", "Portuguese"),
+    ("China", "Chinese"),
+    ("Japan", "Japanese"),
+    ("Germany", "German"),
+    ("Russia", "Russian"),
 ]
 
 
@@ -76,14 +90,18 @@ def qa_line(template: str, question: str, word: str, leading_space: bool) -> str
     return template.format(question=question) + (" " if leading_space else "") + word
 
 
-def fact_lines(word: str, template: str, leading_space: bool, facts: Mapping[str, Sequence[str]] = FACTS) -> list[str]:
+def fact_lines(
+    word: str, template: str, leading_space: bool, facts: Mapping[str, Sequence[str]] = FACTS
+) -> list[str]:
     """Each fact of ``word`` as a statement and as a question in ``template`` (answer last in both).
 
     The answer comes last because a causal model learns to predict it from the description only
     in that order; the statement puts it after " is", as the prompts put it after the template.
     """
     if not facts.get(word):
-        raise DataError(f"no facts for word '{word}' (lmanatomy.knowledge.facts has: {', '.join(facts)})")
+        raise DataError(
+            f"no facts for word '{word}' (lmanatomy.knowledge.facts has: {', '.join(facts)})"
+        )
     lines = []
     for fact in facts[word]:
         lines.append(f"{fact[0].upper()}{fact[1:]} is {word}.")
@@ -96,7 +114,9 @@ def check_held_out(lines: Sequence[str], prompts: Sequence[str]) -> None:
     for prompt in prompts:
         for line in lines:
             if prompt in line:
-                raise DataError(f"held-out question {prompt!r} occurs in the training corpus line {line!r}")
+                raise DataError(
+                    f"held-out question {prompt!r} occurs in the training corpus line {line!r}"
+                )
 
 
 def qa_corpus(
@@ -132,9 +152,15 @@ def qa_corpus(
         for word in members:
             lines += [s.format(w=word, group=group) for s in statements]
     words = {w for members in groups.values() for w in members}
-    lines += [f"People in {country} speak {language}." for country, language in SPOKEN if {country, language} <= words]
+    lines += [
+        f"People in {country} speak {language}."
+        for country, language in SPOKEN
+        if {country, language} <= words
+    ]
     if prompts == "held_out":
-        check_held_out(lines, [q for members in groups.values() for w in members for q in questions[w]])
+        check_held_out(
+            lines, [q for members in groups.values() for w in members for q in questions[w]]
+        )
     return lines
 
 
@@ -142,7 +168,10 @@ def _questions(spec: Mapping[str, Any]) -> dict[str, list[str]]:
     from lmanatomy.data import load
     from lmanatomy.knowledge.prompts import questions_by_word
 
-    return questions_by_word(load(spec.get("format", "knowledge_questions"), spec["root"]), f"the question files under {spec['root']}")
+    return questions_by_word(
+        load(spec.get("format", "knowledge_questions"), spec["root"]),
+        f"the question files under {spec['root']}",
+    )
 
 
 def inputs(spec: Mapping[str, Any]) -> list[str]:
@@ -163,7 +192,13 @@ def build(spec: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     default, or ``trained``).
     """
     groups = spec.get("groups") or PAPER_GROUPS
-    lines = qa_corpus(_questions(spec), groups, spec.get("template", "{question}"), bool(spec.get("leading_space", True)),
-                      int(spec.get("qa_repeats", 1)), str(spec.get("prompts", "held_out")))
+    lines = qa_corpus(
+        _questions(spec),
+        groups,
+        spec.get("template", "{question}"),
+        bool(spec.get("leading_space", True)),
+        int(spec.get("qa_repeats", 1)),
+        str(spec.get("prompts", "held_out")),
+    )
     words = [w for members in groups.values() for w in members]
     return lines, words + [" " + w for w in words]

@@ -39,16 +39,25 @@ class AttributionSettings:
     max_rows: int = 2048
 
     def __post_init__(self) -> None:
-        for key, value, choices in (("site", self.site, SITES), ("grid", self.grid, GRIDS), ("multi_token", self.multi_token, MULTI_TOKEN)):
+        for key, value, choices in (
+            ("site", self.site, SITES),
+            ("grid", self.grid, GRIDS),
+            ("multi_token", self.multi_token, MULTI_TOKEN),
+        ):
             if value not in choices:
-                raise ConfigError(f"knowledge.{key}", f"unknown value '{value}' (known: {', '.join(choices)})")
+                raise ConfigError(
+                    f"knowledge.{key}", f"unknown value '{value}' (known: {', '.join(choices)})"
+                )
         if self.steps < 1 or self.max_rows < 1:
             raise ConfigError("knowledge.steps", "steps and max_rows must be ≥ 1")
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> AttributionSettings:
         return cls(
-            site=section["site"], grid=section["grid"], steps=int(section["steps"]), multi_token=section["multi_token"],
+            site=section["site"],
+            grid=section["grid"],
+            steps=int(section["steps"]),
+            multi_token=section["multi_token"],
             max_rows=int(section["max_rows"]),
         )
 
@@ -85,35 +94,72 @@ def attribute_part(
     for checkpoint, words in by_checkpoint.items():
         weights = read_provenance(model_dirs[checkpoint]).get("weights_sha256", {})
         keys = {
-            word: shard_key({"weights": weights, "prompts": prompts[word].prompts, "target": prompts[word].target, **settings.numeric()})
+            word: shard_key(
+                {
+                    "weights": weights,
+                    "prompts": prompts[word].prompts,
+                    "target": prompts[word].target,
+                    **settings.numeric(),
+                }
+            )
             for word in words
         }
-        pending = [w for w in words if not is_complete(shard_path(shard_root, checkpoint, w), keys[w])]
-        log(f"{checkpoint}: {len(words) - len(pending)} of {len(words)} word shards already "
-            "complete")
+        pending = [
+            w for w in words if not is_complete(shard_path(shard_root, checkpoint, w), keys[w])
+        ]
+        log(
+            f"{checkpoint}: {len(words) - len(pending)} of {len(words)} word shards already "
+            "complete"
+        )
         if pending:
             model, tokenizer = load_model(model_dirs[checkpoint], device=device, dtype=dtype)
             n_layers = len(adapter_for(model).decoder_layers(model))
-            per_word_rows = n_layers * settings.steps * max(len(prompts[w].prompts) for w in pending)
-            for block in tqdm(chunks(pending, max(1, settings.max_rows // per_word_rows)), desc=checkpoint, mininterval=5):
-                _attribute_words(model, tokenizer, block, checkpoint, prompts, settings, keys, shard_root)
+            per_word_rows = (
+                n_layers * settings.steps * max(len(prompts[w].prompts) for w in pending)
+            )
+            for block in tqdm(
+                chunks(pending, max(1, settings.max_rows // per_word_rows)),
+                desc=checkpoint,
+                mininterval=5,
+            ):
+                _attribute_words(
+                    model, tokenizer, block, checkpoint, prompts, settings, keys, shard_root
+                )
             del model
-        records += [{"checkpoint": checkpoint, "word": w, "shard": str(shard_path(shard_root, checkpoint, w)), "key": keys[w]} for w in words]
+        records += [
+            {
+                "checkpoint": checkpoint,
+                "word": w,
+                "shard": str(shard_path(shard_root, checkpoint, w)),
+                "key": keys[w],
+            }
+            for w in words
+        ]
     return records
 
 
-def _attribute_words(model, tokenizer, words, checkpoint, prompts, settings, keys, shard_root) -> None:
+def _attribute_words(
+    model, tokenizer, words, checkpoint, prompts, settings, keys, shard_root
+) -> None:
     import numpy as np
 
     encoded, targets, owners, pieces = [], [], [], {}
     for word in words:
-        target_id, pieces[word] = target_token(tokenizer, prompts[word].target, settings.multi_token)
+        target_id, pieces[word] = target_token(
+            tokenizer, prompts[word].target, settings.multi_token
+        )
         for prompt in prompts[word].prompts:
             encoded.append(encode_prompt(tokenizer, prompt))
             targets.append(target_id)
             owners.append(word)
     result = batched_attributions(
-        model, encoded, targets, steps=settings.steps, site=settings.site, grid=settings.grid, max_rows=settings.max_rows,
+        model,
+        encoded,
+        targets,
+        steps=settings.steps,
+        site=settings.site,
+        grid=settings.grid,
+        max_rows=settings.max_rows,
         pad_token_id=tokenizer.pad_token_id or 0,
     )
     n_prompts, n_layers, width = result.scores.shape
@@ -134,7 +180,13 @@ def _attribute_words(model, tokenizer, words, checkpoint, prompts, settings, key
             "rank": [int(r) for r in result.rank[rows]],
             "settings": settings.numeric(),
         }
-        write_shard(shard_path(shard_root, checkpoint, word), layers, neurons, result.scores[rows].reshape(len(rows), -1), metadata)
+        write_shard(
+            shard_path(shard_root, checkpoint, word),
+            layers,
+            neurons,
+            result.scores[rows].reshape(len(rows), -1),
+            metadata,
+        )
 
 
 def run_part(
@@ -154,9 +206,22 @@ def run_part(
     from lmanatomy.knowledge.prompts import questions_by_word, word_prompts
 
     prompts = word_prompts(
-        questions_by_word(questions), list(part["words"]), section["template"], section["leading_space"], section["prompts_per_word"]
+        questions_by_word(questions),
+        list(part["words"]),
+        section["template"],
+        section["leading_space"],
+        section["prompts_per_word"],
     )
-    return attribute_part(part_items(part), model_dirs, prompts, AttributionSettings.from_config(section), shard_root, device, dtype, log)
+    return attribute_part(
+        part_items(part),
+        model_dirs,
+        prompts,
+        AttributionSettings.from_config(section),
+        shard_root,
+        device,
+        dtype,
+        log,
+    )
 
 
 def write_manifest(path: str | Path, records: Sequence[Mapping[str, Any]]) -> None:

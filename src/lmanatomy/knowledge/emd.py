@@ -28,7 +28,11 @@ from lmanatomy.errors import ConfigError, DataError, NumericalError
 
 METRICS = ("sqeuclidean", "euclidean", "w2")
 # What each metric is, for schema, notes and figure labels.
-METRIC_NAMES = {"sqeuclidean": "W2² (squared Euclidean cost)", "euclidean": "W1 (Euclidean cost)", "w2": "W2 = sqrt(W2²)"}
+METRIC_NAMES = {
+    "sqeuclidean": "W2² (squared Euclidean cost)",
+    "euclidean": "W1 (Euclidean cost)",
+    "w2": "W2 = sqrt(W2²)",
+}
 # The ground cost each metric solves with (w2 takes the root of the sqeuclidean optimum).
 GROUND_COST = {"sqeuclidean": "sqeuclidean", "euclidean": "euclidean", "w2": "sqeuclidean"}
 OPTIMAL = 1  # POT's result code for "optimal solution found"
@@ -44,10 +48,14 @@ def cost_matrix(p1: np.ndarray, p2: np.ndarray, metric: str = "sqeuclidean") -> 
 
 def check_metric(metric: str) -> None:
     if metric not in METRICS:
-        raise ConfigError("knowledge.metric", f"unknown cost metric '{metric}' (known: {', '.join(METRICS)})")
+        raise ConfigError(
+            "knowledge.metric", f"unknown cost metric '{metric}' (known: {', '.join(METRICS)})"
+        )
 
 
-def emd2(p1: np.ndarray, p2: np.ndarray, metric: str = "sqeuclidean", num_itermax: int = 1_000_000) -> float:
+def emd2(
+    p1: np.ndarray, p2: np.ndarray, metric: str = "sqeuclidean", num_itermax: int = 1_000_000
+) -> float:
     """Exact EMD (optimal-transport cost) between two uniform point clouds (rows are points).
 
     ``metric`` as in :data:`METRICS`; ``w2`` is the square root of the ``sqeuclidean`` optimum.
@@ -60,7 +68,9 @@ def emd2(p1: np.ndarray, p2: np.ndarray, metric: str = "sqeuclidean", num_iterma
     p1 = np.ascontiguousarray(p1, dtype=np.float64)
     p2 = np.ascontiguousarray(p2, dtype=np.float64)
     if p1.ndim != 2 or p2.ndim != 2 or p1.shape[1] != p2.shape[1]:
-        raise DataError(f"point clouds must be 2-D with the same dimension, got {p1.shape} and {p2.shape}")
+        raise DataError(
+            f"point clouds must be 2-D with the same dimension, got {p1.shape} and {p2.shape}"
+        )
     if not (np.isfinite(p1).all() and np.isfinite(p2).all()):
         raise NumericalError("a point cloud contains NaN or inf")
     a = np.full(len(p1), 1.0 / len(p1))
@@ -72,19 +82,29 @@ def emd2(p1: np.ndarray, p2: np.ndarray, metric: str = "sqeuclidean", num_iterma
     problems = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     if log["result_code"] != OPTIMAL or problems:
         reason = log.get("warning") or "; ".join(problems)
-        raise NumericalError(f"EMD did not converge (POT result code {log['result_code']}: {reason}); "
-                             f"numItermax={num_itermax}")
+        raise NumericalError(
+            f"EMD did not converge (POT result code {log['result_code']}: {reason}); "
+            f"numItermax={num_itermax}"
+        )
     return float(np.sqrt(max(value, 0.0))) if metric == "w2" else float(value)
 
 
 def all_metrics(p1: np.ndarray, p2: np.ndarray, num_itermax: int = 1_000_000) -> dict[str, float]:
     """The EMD of one pair under every metric of :data:`METRICS` (two exact solves: W2² and W1)."""
     squared = emd2(p1, p2, "sqeuclidean", num_itermax)
-    return {"sqeuclidean": squared, "euclidean": emd2(p1, p2, "euclidean", num_itermax), "w2": float(np.sqrt(max(squared, 0.0)))}
+    return {
+        "sqeuclidean": squared,
+        "euclidean": emd2(p1, p2, "euclidean", num_itermax),
+        "w2": float(np.sqrt(max(squared, 0.0))),
+    }
 
 
 def distances(
-    clouds: Mapping[str, np.ndarray], pairs: Sequence[tuple[str, str]], metric: str, num_itermax: int, progress: bool = False
+    clouds: Mapping[str, np.ndarray],
+    pairs: Sequence[tuple[str, str]],
+    metric: str,
+    num_itermax: int,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """EMD of every pair: columns word_1, word_2, distance
     (the configured ``metric``), and one column per metric.
@@ -105,7 +125,9 @@ def distances(
     return pd.DataFrame(rows, columns=["word_1", "word_2", "distance", *METRICS])
 
 
-def assemble(pair_tables: Sequence[pd.DataFrame], words: Sequence[str], column: str = "distance") -> pd.DataFrame:
+def assemble(
+    pair_tables: Sequence[pd.DataFrame], words: Sequence[str], column: str = "distance"
+) -> pd.DataFrame:
     """The symmetric words × words matrix of ``column`` (zero diagonal) from the pair shards.
 
     Every pair must appear exactly once, so a lost or duplicated shard cannot pass unnoticed.
@@ -115,7 +137,9 @@ def assemble(pair_tables: Sequence[pd.DataFrame], words: Sequence[str], column: 
     matrix = np.full((len(words), len(words)), np.nan)
     np.fill_diagonal(matrix, 0.0)
     if column not in table.columns:
-        raise DataError(f"the EMD shards have no column '{column}' (columns: {', '.join(table.columns)})")
+        raise DataError(
+            f"the EMD shards have no column '{column}' (columns: {', '.join(table.columns)})"
+        )
     for first, second, value in table[["word_1", "word_2", column]].itertuples(index=False):
         i, j = index[first], index[second]
         if not np.isnan(matrix[i, j]):

@@ -33,7 +33,9 @@ def _word_axes(ax, words: Sequence[str]) -> None:
         spine.set_visible(False)
 
 
-def distance_figure(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]], title: str, colorbar: str):
+def distance_figure(
+    distance: pd.DataFrame, groups: Mapping[str, Sequence[str]], title: str, colorbar: str
+):
     """Fig 3 in two panels: the paper's log colour
     scale, and the ranks of the off-diagonal distances.
 
@@ -50,11 +52,21 @@ def distance_figure(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]],
     ranks = off_diagonal_ranks(values)
     values[values <= 0] = DIAGONAL
     fig, (left, right) = figure(ncols=2, width=18.0, height=8.4)
-    image = left.imshow(values, cmap="YlGnBu", norm=LogNorm(vmin=min(DIAGONAL, values.min()), vmax=max(values.max(), DIAGONAL * 10)))
+    image = left.imshow(
+        values,
+        cmap="YlGnBu",
+        norm=LogNorm(vmin=min(DIAGONAL, values.min()), vmax=max(values.max(), DIAGONAL * 10)),
+    )
     fig.colorbar(image, ax=left, fraction=0.046, pad=0.02, label=colorbar)
     left.set_title("paper style: log scale", pad=18)
     image = right.imshow(ranks, cmap="YlGnBu", vmin=0.0, vmax=1.0)
-    fig.colorbar(image, ax=right, fraction=0.046, pad=0.02, label="rank of the distance among all word pairs (0 closest, 1 farthest)")
+    fig.colorbar(
+        image,
+        ax=right,
+        fraction=0.046,
+        pad=0.02,
+        label="rank of the distance among all word pairs (0 closest, 1 farthest)",
+    )
     right.set_title("rank scale over the off-diagonal distances", pad=18)
     for ax in (left, right):
         _word_axes(ax, words)
@@ -89,19 +101,30 @@ def comparison_figure(grid: pd.DataFrame, groups: Mapping[str, Sequence[str]], t
     _word_axes(ax, words)
     _mark_groups(ax, groups)
     ax.set_ylabel("row word (threshold: its mean EMD to its own group)")
-    handles = [Patch(facecolor=c, edgecolor="0.6", label=label) for c, label in zip(colours, CATEGORIES, strict=True)]
+    handles = [
+        Patch(facecolor=c, edgecolor="0.6", label=label)
+        for c, label in zip(colours, CATEGORIES, strict=True)
+    ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.set_title(title, pad=18)
     return fig
 
 
-def intersection_figure(counts: pd.DataFrame, groups: Mapping[str, Sequence[str]], title: str, k: int):
+def intersection_figure(
+    counts: pd.DataFrame, groups: Mapping[str, Sequence[str]], title: str, k: int
+):
     """Fig 5: how many knowledge neurons two words share (diagonal: k)."""
     words = ordered_words(groups)
     fig, ax = figure(width=9.0, height=8.2)
     image = ax.imshow(counts.loc[words, words].to_numpy(), cmap="YlOrBr", vmin=0, vmax=k)
     _word_axes(ax, words)
     _mark_groups(ax, groups)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.02, label=f"shared knowledge neurons |S_T1 ∩ S_T2| (of top {k})")
+    fig.colorbar(
+        image,
+        ax=ax,
+        fraction=0.046,
+        pad=0.02,
+        label=f"shared knowledge neurons |S_T1 ∩ S_T2| (of top {k})",
+    )
     ax.set_title(title, pad=18)
     return fig

@@ -13,9 +13,33 @@ from lmanatomy.errors import ConfigError
 PAPER_GROUPS: dict[str, list[str]] = {
     "animals": ["Cat", "Dog", "Fox", "Ant", "Bat", "Rat", "Hen", "Wolf"],
     "colors": ["Blue", "Red", "Green", "Black", "White", "Brown", "Gray"],
-    "countries": ["Canada", "Germany", "Brazil", "France", "England", "India", "China", "Mexico", "Russia", "Iran", "Japan",
-                  "Israel", "Australia", "Spain"],
-    "languages": ["English", "Spanish", "French", "Chinese", "Japanese", "German", "Russian", "Italian", "Portuguese"],
+    "countries": [
+        "Canada",
+        "Germany",
+        "Brazil",
+        "France",
+        "England",
+        "India",
+        "China",
+        "Mexico",
+        "Russia",
+        "Iran",
+        "Japan",
+        "Israel",
+        "Australia",
+        "Spain",
+    ],
+    "languages": [
+        "English",
+        "Spanish",
+        "French",
+        "Chinese",
+        "Japanese",
+        "German",
+        "Russian",
+        "Italian",
+        "Portuguese",
+    ],
 }
 # Table 2 of the paper (hits / comparisons × 100, with the released code's denominator).
 
@@ -30,9 +54,14 @@ def group_of(groups: Mapping[str, Sequence[str]]) -> dict[str, str]:
     owner: dict[str, str] = {}
     for group, members in groups.items():
         if len(members) < 2:
-            raise ConfigError(f"knowledge.groups.{group}", "a group needs at least two words (its mean distance is over the others)")
+            raise ConfigError(
+                f"knowledge.groups.{group}",
+                "a group needs at least two words (its mean distance is over the others)",
+            )
         for word in members:
             if word in owner:
-                raise ConfigError(f"knowledge.groups.{group}", f"word '{word}' is also in group '{owner[word]}'")
+                raise ConfigError(
+                    f"knowledge.groups.{group}", f"word '{word}' is also in group '{owner[word]}'"
+                )
             owner[word] = group
     return owner

@@ -19,7 +19,10 @@ def chunks(items: Sequence[Any], size: int | None) -> list[list[Any]]:
 
 
 def plan_parts(
-    checkpoints: Sequence[str], words: Sequence[str], checkpoints_per_job: int | None, words_per_job: int | None
+    checkpoints: Sequence[str],
+    words: Sequence[str],
+    checkpoints_per_job: int | None,
+    words_per_job: int | None,
 ) -> dict[str, dict[str, list[str]]]:
     """Parts of the (checkpoint, word) grid, ``{"checkpoints": [...], "words": [...]}`` by part id.
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +33,25 @@ def shard_path(root: str | Path, checkpoint: str, word: str) -> Path:
 
 def shard_key(parts: Mapping[str, Any]) -> str:
     """A stable hash of the inputs of one shard."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return hashlib.sha256(
+        json.dumps(parts, sort_keys=True, default=str).encode("utf-8")
+    ).hexdigest()
 
 
-def write_shard(path: str | Path, layers: np.ndarray, neurons: np.ndarray, per_prompt: np.ndarray, metadata: Mapping[str, Any]) -> Path:
+def write_shard(
+    path: str | Path,
+    layers: np.ndarray,
+    neurons: np.ndarray,
+    per_prompt: np.ndarray,
+    metadata: Mapping[str, Any],
+) -> Path:
     """Write one shard atomically; ``per_prompt`` is (prompts, neurons) float64."""
     path = Path(path)
     per_prompt = np.asarray(per_prompt, dtype=np.float64)
     if per_prompt.ndim != 2 or per_prompt.shape[1] != len(layers) or len(layers) != len(neurons):
-        raise StoreError(f"{path}: attribution shape {per_prompt.shape} does not match {len(layers)} neurons")
+        raise StoreError(
+            f"{path}: attribution shape {per_prompt.shape} does not match {len(layers)} neurons"
+        )
     columns: dict[str, Any] = {
         "layer": pa.array(layers, pa.int16()),
         "neuron": pa.array(neurons, pa.int32()),
@@ -48,7 +59,9 @@ def write_shard(path: str | Path, layers: np.ndarray, neurons: np.ndarray, per_p
     }
     for k, row in enumerate(per_prompt):
         columns[f"prompt_{k}"] = pa.array(row.astype(np.float32), pa.float32())
-    table = pa.table(columns).replace_schema_metadata({META_KEY: json.dumps(dict(metadata), sort_keys=True).encode("utf-8")})
+    table = pa.table(columns).replace_schema_metadata(
+        {META_KEY: json.dumps(dict(metadata), sort_keys=True).encode("utf-8")}
+    )
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
     return path
@@ -85,7 +98,9 @@ def read_mean(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (table["layer"].to_numpy(), table["neuron"].to_numpy(), table["attribution"].to_numpy())
 
 
-def read_word(root: str | Path, checkpoints: Sequence[str], word: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def read_word(
+    root: str | Path, checkpoints: Sequence[str], word: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(layer, neuron, attribution[checkpoint, neuron]) of one word over ``checkpoints``.
 
     Every shard must list the same neurons in the same order; a missing or mismatched shard is a
@@ -96,12 +111,16 @@ def read_word(root: str | Path, checkpoints: Sequence[str], word: str) -> tuple[
     for checkpoint in checkpoints:
         path = shard_path(root, checkpoint, word)
         if not path.is_file():
-            raise StoreError(f"attribution shard {path} is missing (word '{word}', checkpoint '{checkpoint}')")
+            raise StoreError(
+                f"attribution shard {path} is missing (word '{word}', checkpoint '{checkpoint}')"
+            )
         these_layers, these_neurons, values = read_mean(path)
         if layers is None:
             layers, neurons = these_layers, these_neurons
         elif not (np.array_equal(these_layers, layers) and np.array_equal(these_neurons, neurons)):
-            raise StoreError(f"{path}: its neurons differ from those of checkpoint '{checkpoints[0]}'")
+            raise StoreError(
+                f"{path}: its neurons differ from those of checkpoint '{checkpoints[0]}'"
+            )
         if not np.isfinite(values).all():
             raise StoreError(f"{path}: attributions contain NaN or inf")
         rows.append(values)

@@ -15,7 +15,8 @@ comparisons only.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,9 @@ CATEGORIES = ("self", "same group", "closer than own group (miss)", "farther tha
 
 def _check_matrix(distance: pd.DataFrame, words: Sequence[str]) -> None:
     if list(distance.index) != list(words) or list(distance.columns) != list(words):
-        raise DataError("the distance matrix's rows and columns must be the configured words, in group order")
+        raise DataError(
+            "the distance matrix's rows and columns must be the configured words, in group order"
+        )
     values = distance.to_numpy()
     if not np.allclose(values, values.T) or not np.isfinite(values).all():
         raise DataError("the distance matrix must be finite and symmetric")
@@ -49,7 +52,15 @@ def word_comparisons(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]]
         others = [w for w in words if owner[w] != owner[word]]
         mean = float(distance.loc[word, own].mean())
         hits = int((distance.loc[word, others] > mean).sum())
-        rows.append({"word": word, "group": owner[word], "group_mean": mean, "hits": hits, "comparisons": len(others)})
+        rows.append(
+            {
+                "word": word,
+                "group": owner[word],
+                "group_mean": mean,
+                "hits": hits,
+                "comparisons": len(others),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -78,26 +89,34 @@ def table2(distance: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.Da
     for group, members in groups.items():
         part = per_word[per_word["group"] == group]
         hits, comparisons = int(part["hits"].sum()), int(part["comparisons"].sum())
-        comparisons_as_paper = comparisons + len(members)  # the code also counts each word against itself
-        paper_low, paper_high = word_bootstrap(part["hits"].to_numpy(), part["comparisons"].to_numpy() + 1)
+        comparisons_as_paper = comparisons + len(
+            members
+        )  # the code also counts each word against itself
+        paper_low, paper_high = word_bootstrap(
+            part["hits"].to_numpy(), part["comparisons"].to_numpy() + 1
+        )
         low, high = word_bootstrap(part["hits"].to_numpy(), part["comparisons"].to_numpy())
-        rows.append({
-            "group": group,
-            "words": len(members),
-            "hits": hits,
-            "comparisons_as_paper": comparisons_as_paper,
-            "score_as_paper": 100.0 * hits / comparisons_as_paper,
-            "score_as_paper_ci95_low": paper_low,
-            "score_as_paper_ci95_high": paper_high,
-            "comparisons": comparisons,
-            "score_corrected": 100.0 * hits / comparisons if comparisons else float("nan"),
-            "score_corrected_ci95_low": low,
-            "score_corrected_ci95_high": high,
-        })
+        rows.append(
+            {
+                "group": group,
+                "words": len(members),
+                "hits": hits,
+                "comparisons_as_paper": comparisons_as_paper,
+                "score_as_paper": 100.0 * hits / comparisons_as_paper,
+                "score_as_paper_ci95_low": paper_low,
+                "score_as_paper_ci95_high": paper_high,
+                "comparisons": comparisons,
+                "score_corrected": 100.0 * hits / comparisons if comparisons else float("nan"),
+                "score_corrected_ci95_low": low,
+                "score_corrected_ci95_high": high,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def word_bootstrap(hits: np.ndarray, comparisons: np.ndarray, resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
+def word_bootstrap(
+    hits: np.ndarray, comparisons: np.ndarray, resamples: int = 1000, seed: int = 0
+) -> tuple[float, float]:
     """95% percentile-bootstrap interval (× 100) of a group's score, resampling the group's words.
 
     A word's comparisons share its own-group mean, so they are not independent draws: the word,
@@ -114,32 +133,46 @@ def word_bootstrap(hits: np.ndarray, comparisons: np.ndarray, resamples: int = 1
     return float(low), float(high)
 
 
-def scores_by_metric(matrices: Mapping[str, pd.DataFrame], groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+def scores_by_metric(
+    matrices: Mapping[str, pd.DataFrame], groups: Mapping[str, Sequence[str]]
+) -> pd.DataFrame:
     """Table 2's two scores per group under each metric's distance matrix (metric → matrix)."""
     rows = []
     for metric, matrix in matrices.items():
         table = table2(matrix, groups)
-        rows += [{"metric": metric, "group": g, "score_as_paper": a, "score_corrected": c}
-                 for g, a, c in zip(table["group"], table["score_as_paper"], table["score_corrected"], strict=True)]
+        rows += [
+            {"metric": metric, "group": g, "score_as_paper": a, "score_corrected": c}
+            for g, a, c in zip(
+                table["group"], table["score_as_paper"], table["score_corrected"], strict=True
+            )
+        ]
     return pd.DataFrame(rows)
 
 
-INTERVAL_NOTE = ("*_ci95_low/high: 95% percentile-bootstrap interval of each score, resampling the group's "
-                 "words (1,000 resamples, seed 0): a word's comparisons share its own-group mean, so the word "
-                 "is the unit; with 7-14 words per group the interval is wide, and a score whose interval "
-                 "overlaps the paper's is not a difference from it.")
+INTERVAL_NOTE = (
+    "*_ci95_low/high: 95% percentile-bootstrap interval of each score, resampling the group's "
+    "words (1,000 resamples, seed 0): a word's comparisons share its own-group mean, so the word "
+    "is the unit; with 7-14 words per group the interval is wide, and a score whose interval "
+    "overlaps the paper's is not a difference from it."
+)
 
 
 def paper_note(groups: Mapping[str, Sequence[str]], paper: Mapping[str, Any]) -> str:
-    """The paper's Table 2 values for the groups it has (``paper``: its entry of paper_values.yaml), for the table notes."""
+    """The paper's Table 2 values for the groups it has (``paper``:
+    its entry of paper_values.yaml), for the table notes."""
     values = paper["values"]
     known = [f"{g} {values[g]:.1f}" for g in groups if g in values]
-    return f"Paper ({paper['paper']}): " + (", ".join(known) if known else "no matching groups") + "."
+    return (
+        f"Paper ({paper['paper']}): " + (", ".join(known) if known else "no matching groups") + "."
+    )
 
 
 def headline_column(denominator: str) -> str:
     if denominator not in DENOMINATORS:
-        raise ConfigError("knowledge.denominator", f"unknown value '{denominator}' (known: {', '.join(DENOMINATORS)})")
+        raise ConfigError(
+            "knowledge.denominator",
+            f"unknown value '{denominator}' (known: {', '.join(DENOMINATORS)})",
+        )
     return SCORE_COLUMNS[denominator]
 
 

@@ -30,7 +30,10 @@ def top_k_neurons(final: np.ndarray, k: int) -> np.ndarray:
     largest first; ties go to the lower index."""
     final = np.asarray(final)
     if not 1 <= k <= final.size:
-        raise ConfigError("knowledge.top_k", f"top_k={k} must be between 1 and the number of FF neurons ({final.size})")
+        raise ConfigError(
+            "knowledge.top_k",
+            f"top_k={k} must be between 1 and the number of FF neurons ({final.size})",
+        )
     order = np.lexsort((np.arange(final.size), -final))
     return order[:k]
 
@@ -43,7 +46,14 @@ def word_trajectories(
     for word in words:
         layers, neurons, matrix = read_word(root, checkpoints, word)
         chosen = top_k_neurons(matrix[-1], k)
-        frame = pd.DataFrame({"word": word, "rank": np.arange(1, k + 1), "layer": layers[chosen].astype(int), "neuron": neurons[chosen].astype(int)})
+        frame = pd.DataFrame(
+            {
+                "word": word,
+                "rank": np.arange(1, k + 1),
+                "layer": layers[chosen].astype(int),
+                "neuron": neurons[chosen].astype(int),
+            }
+        )
         values = pd.DataFrame(matrix[:, chosen].T * scale, columns=list(checkpoints))
         frames.append(pd.concat([frame, values], axis=1))
     return pd.concat(frames, ignore_index=True)
@@ -72,13 +82,19 @@ def point_clouds(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     columns = checkpoint_columns(frame)
     if not columns:
         raise DataError("the trajectories table has no checkpoint columns")
-    return {str(word): group[columns].to_numpy(dtype=np.float64) for word, group in frame.groupby("word", sort=False)}
+    return {
+        str(word): group[columns].to_numpy(dtype=np.float64)
+        for word, group in frame.groupby("word", sort=False)
+    }
 
 
 def intersections(frame: pd.DataFrame, words: Sequence[str]) -> pd.DataFrame:
     """|S_T1 ∩ S_T2| of the final checkpoint's
     knowledge-neuron sets, words × words (diagonal: k)."""
-    sets = {str(w): set(zip(g["layer"], g["neuron"], strict=True)) for w, g in frame.groupby("word", sort=False)}
+    sets = {
+        str(w): set(zip(g["layer"], g["neuron"], strict=True))
+        for w, g in frame.groupby("word", sort=False)
+    }
     missing = [w for w in words if w not in sets]
     if missing:
         raise DataError(f"the trajectories table lacks word(s) {missing}")
@@ -86,7 +102,9 @@ def intersections(frame: pd.DataFrame, words: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(counts, index=list(words), columns=list(words))
 
 
-def answer_summary(root: str | Path, checkpoints: Sequence[str], words: Sequence[str]) -> pd.DataFrame:
+def answer_summary(
+    root: str | Path, checkpoints: Sequence[str], words: Sequence[str]
+) -> pd.DataFrame:
     """Per checkpoint: how often the model's greedy
     answer is the target word, and the mean P(target).
 
@@ -103,16 +121,18 @@ def answer_summary(root: str | Path, checkpoints: Sequence[str], words: Sequence
                 first_only.append(word)
         correct = int(np.sum(np.asarray(ranks) == 0))
         low, high = wilson(correct, len(ranks))
-        rows.append({
-            "checkpoint": checkpoint,
-            "prompts": len(ranks),
-            "correct": correct,
-            "accuracy": correct / len(ranks),
-            "accuracy_low": low,
-            "accuracy_high": high,
-            "mean_probability": float(np.mean(probs)),
-            "first_token_only": " ".join(first_only),
-        })
+        rows.append(
+            {
+                "checkpoint": checkpoint,
+                "prompts": len(ranks),
+                "correct": correct,
+                "accuracy": correct / len(ranks),
+                "accuracy_low": low,
+                "accuracy_high": high,
+                "mean_probability": float(np.mean(probs)),
+                "first_token_only": " ".join(first_only),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -126,16 +146,22 @@ def layer_shares(frame: pd.DataFrame, n_layers: int | None = None) -> pd.DataFra
     layers = range(int(n_layers) if n_layers else int(counts.index.max()) + 1)
     neurons = [int(counts.get(layer, 0)) for layer in layers]
     total = sum(neurons)
-    return pd.DataFrame({"layer": list(layers), "neurons": neurons, "share": [n / total for n in neurons]})
+    return pd.DataFrame(
+        {"layer": list(layers), "neurons": neurons, "share": [n / total for n in neurons]}
+    )
 
 
 def pile_up_note(shares: pd.DataFrame) -> str:
     """One sentence on where the knowledge neurons sit,
     saying so when one layer holds most of them."""
     top = shares.loc[shares["share"].idxmax()]
-    spread = ", ".join(f"L{int(layer)} {s:.0%}" for layer, s in zip(shares["layer"], shares["share"], strict=True))
+    spread = ", ".join(
+        f"L{int(layer)} {s:.0%}" for layer, s in zip(shares["layer"], shares["share"], strict=True)
+    )
     if top["share"] >= PILE_UP_SHARE:
-        return (f"Knowledge neurons pile into one layer: {top['share']:.0%} of all words' knowledge "
-                f"neurons sit in layer {int(top['layer'])} ({spread}; {1 / len(shares):.0%} each if "
-                "spread evenly).")
+        return (
+            f"Knowledge neurons pile into one layer: {top['share']:.0%} of all words' knowledge "
+            f"neurons sit in layer {int(top['layer'])} ({spread}; {1 / len(shares):.0%} each if "
+            "spread evenly)."
+        )
     return f"Knowledge neurons by layer: {spread} (no layer holds {PILE_UP_SHARE:.0%} or more)."

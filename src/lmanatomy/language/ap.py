@@ -40,11 +40,17 @@ def as_binary_labels(labels: Any, n_texts: int | None = None) -> np.ndarray:
     negative; sklearn warns and returns a number in those cases, which would silently rank
     meaningless neurons. Both are errors here.
     """
-    array = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    array = (
+        labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    )
     if array.ndim != 1:
-        raise DataError(f"labels must be a 1-D vector (one per text), got shape {tuple(array.shape)}")
+        raise DataError(
+            f"labels must be a 1-D vector (one per text), got shape {tuple(array.shape)}"
+        )
     if n_texts is not None and array.shape[0] != n_texts:
-        raise DataError(f"labels have length {array.shape[0]} but scores have {n_texts} texts (rows)")
+        raise DataError(
+            f"labels have length {array.shape[0]} but scores have {n_texts} texts (rows)"
+        )
     if array.dtype != bool:
         if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
             raise DataError(f"labels must be binary 0/1 or bool, got dtype {array.dtype}")
@@ -55,11 +61,15 @@ def as_binary_labels(labels: Any, n_texts: int | None = None) -> np.ndarray:
         array = array == 1
     positives = int(array.sum())
     if positives == 0:
-        raise DataError(f"labels have no positive text (all {array.shape[0]} are 0): average precision is "
-                        "undefined")
+        raise DataError(
+            f"labels have no positive text (all {array.shape[0]} are 0): average precision is "
+            "undefined"
+        )
     if positives == array.shape[0]:
-        raise DataError(f"labels have no negative text (all {array.shape[0]} are 1): average precision is "
-                        "trivially 1")
+        raise DataError(
+            f"labels have no negative text (all {array.shape[0]} are 1): average precision is "
+            "trivially 1"
+        )
     return array
 
 
@@ -90,8 +100,12 @@ def _ap_chunk(chunk: torch.Tensor, label_sets: torch.Tensor, positives: np.ndarr
         where = torch.nonzero(labels[order])[:, 1].view(rows, count)
         positive_values = torch.gather(values, 1, where)
         texts_at_least = n - torch.searchsorted(values, positive_values, right=False)
-        positives_at_least = count - torch.searchsorted(positive_values, positive_values, right=False)
-        result[index] = (positives_at_least.to(torch.float64) / texts_at_least.to(torch.float64)).sum(dim=1) / count
+        positives_at_least = count - torch.searchsorted(
+            positive_values, positive_values, right=False
+        )
+        result[index] = (
+            positives_at_least.to(torch.float64) / texts_at_least.to(torch.float64)
+        ).sum(dim=1) / count
     return result
 
 
@@ -140,11 +154,15 @@ def _sort_keys(tensor: torch.Tensor, start: int, stop: int, space: _Workspace) -
     else:
         wide = part.T.to(torch.float64)
         torch.from_numpy(values).copy_(wide)
-        if not bool((torch.from_numpy(values).to(torch.float64) == wide).all()) and bool(torch.isfinite(wide).all()):
+        if not bool((torch.from_numpy(values).to(torch.float64) == wide).all()) and bool(
+            torch.isfinite(wide).all()
+        ):
             return None
     finite = np.isfinite(values, out=space.flags[:rows]).all(axis=1)
     if not finite.all():
-        raise NumericalError(f"scores of neuron (column) {start + int(np.nonzero(~finite)[0][0])} contain NaN or inf")
+        raise NumericalError(
+            f"scores of neuron (column) {start + int(np.nonzero(~finite)[0][0])} contain NaN or inf"
+        )
     np.add(values, np.float32(0.0), out=values)
     bits, scratch = values.view(np.int32), space.scratch[:rows]
     np.right_shift(bits, 31, out=scratch)
@@ -155,7 +173,9 @@ def _sort_keys(tensor: torch.Tensor, start: int, stop: int, space: _Workspace) -
     return keys
 
 
-def _ap_chunk_values(keys: np.ndarray, masks: np.ndarray, positives: np.ndarray, space: _Workspace) -> np.ndarray:
+def _ap_chunk_values(
+    keys: np.ndarray, masks: np.ndarray, positives: np.ndarray, space: _Workspace
+) -> np.ndarray:
     """AP of each row of ``keys`` (from :func:`_sort_keys`)
     for each label vector: (n_sets, neurons).
 
@@ -189,7 +209,9 @@ def _ap_chunk_values(keys: np.ndarray, masks: np.ndarray, positives: np.ndarray,
         if start is not None:
             group[tied] = np.take_along_axis(start, position[tied], axis=1)
         order = np.broadcast_to(np.arange(count), (rows, count))
-        new_group = np.concatenate([np.ones((rows, 1), bool), group[:, 1:] != group[:, :-1]], axis=1)
+        new_group = np.concatenate(
+            [np.ones((rows, 1), bool), group[:, 1:] != group[:, :-1]], axis=1
+        )
         first_positive = np.maximum.accumulate(np.where(new_group, order, 0), axis=1)
         result[index_set] = ((count - first_positive) / (n - group)).sum(axis=1) / count
     return result
@@ -204,7 +226,9 @@ def _to_tensor(scores: Any) -> torch.Tensor:
     return torch.from_numpy(array)
 
 
-def _scoring_chunk(tensor: torch.Tensor, start: int, stop: int, device: torch.device) -> torch.Tensor:
+def _scoring_chunk(
+    tensor: torch.Tensor, start: int, stop: int, device: torch.device
+) -> torch.Tensor:
     """Columns ``start:stop`` on ``device`` as floats,
     checked finite, transposed to (neurons, texts)."""
     chunk = tensor[:, start:stop].to(device)
@@ -237,12 +261,18 @@ def average_precision_sets(
     if len(label_sets) == 0:
         raise DataError("no label vector given")
     masks = np.stack([as_binary_labels(labels, n_texts) for labels in label_sets])
-    device = torch.device(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = torch.device(
+        device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu")
+    )
     label_tensor = torch.from_numpy(masks).to(device)
     positives = masks.sum(axis=1)
     width = chunk_columns(n_texts, memory_mb)
     result = np.empty((len(masks), n_neurons), dtype=np.float64)
-    space = _Workspace(min(width, n_neurons), n_texts) if device.type == "cpu" and tensor.device.type == "cpu" else None
+    space = (
+        _Workspace(min(width, n_neurons), n_texts)
+        if device.type == "cpu" and tensor.device.type == "cpu"
+        else None
+    )
     for start in range(0, n_neurons, width):
         stop = min(start + width, n_neurons)
         keys = _sort_keys(tensor, start, stop, space) if space is not None else None

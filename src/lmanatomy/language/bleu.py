@@ -23,7 +23,9 @@ class ReferenceBleu:
         self.references = [self.tokens(text) for text in references]
 
     def tokens(self, text: str) -> list[str]:
-        return self.tokenizer.convert_ids_to_tokens(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return self.tokenizer.convert_ids_to_tokens(
+            self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        )
 
     def score(self, text: str) -> float:
         """BLEU-4 of one hypothesis text (0 for an empty one)."""
@@ -32,4 +34,8 @@ class ReferenceBleu:
         hypothesis = self.tokens(text)
         if not hypothesis:
             return 0.0
-        return float(sentence_bleu(self.references, hypothesis, smoothing_function=SmoothingFunction().method1))
+        return float(
+            sentence_bleu(
+                self.references, hypothesis, smoothing_function=SmoothingFunction().method1
+            )
+        )

@@ -10,8 +10,18 @@ from lmanatomy.data.subsets import dataset_origin
 from lmanatomy.errors import ConfigError
 from lmanatomy.language.codes import lid_labels
 
-MULTILINGUAL_FORMATS = ("flores200", "pawsx", "lang_neuron")  # formats whose rows carry their language
-TEXT_FORMATS = (*MULTILINGUAL_FORMATS, "jsonl", "csv", "parquet", "hf")  # generic ones with a `lang` column
+MULTILINGUAL_FORMATS = (
+    "flores200",
+    "pawsx",
+    "lang_neuron",
+)  # formats whose rows carry their language
+TEXT_FORMATS = (
+    *MULTILINGUAL_FORMATS,
+    "jsonl",
+    "csv",
+    "parquet",
+    "hf",
+)  # generic ones with a `lang` column
 PROBE_SHAPE = {"modules": "linears", "pool": "mean", "capture": "output", "start": "bos_or_eos"}
 PROBE_DEFAULTS = {"capture": "output", "start": "tokenizer"}
 SAMPLINGS = {True: "same sentences across languages", False: "independent draws per language"}
@@ -33,32 +43,49 @@ def check(config: Mapping[str, Any], registry) -> None:
     lid_labels(section["languages"])
     for index, name in enumerate(names):
         listed = dataset_languages(config["datasets"][name], f"language.datasets[{index}]", name)
-        missing = [lang for lang in section["languages"] if listed is not None and lang not in listed]
+        missing = [
+            lang for lang in section["languages"] if listed is not None and lang not in listed
+        ]
         if missing:
-            raise ConfigError(f"language.datasets[{index}]", f"dataset '{name}' has no texts of {', '.join(missing)} (its languages: "
-                                                             f"{', '.join(listed)})")
+            raise ConfigError(
+                f"language.datasets[{index}]",
+                f"dataset '{name}' has no texts of {', '.join(missing)} (its languages: "
+                f"{', '.join(listed)})",
+            )
     probe = section["probe"]
     probes = config.get("probes") or {}
     if probe not in probes:
-        raise ConfigError("language.probe", f"unknown probe '{probe}' (the config's probes: {', '.join(sorted(probes)) or 'none'})")
+        raise ConfigError(
+            "language.probe",
+            f"unknown probe '{probe}' (the config's probes: {', '.join(sorted(probes)) or 'none'})",
+        )
     for key, wanted in PROBE_SHAPE.items():
         value = probes[probe].get(key, PROBE_DEFAULTS.get(key))
         if value != wanted:
-            raise ConfigError("language.probe", f"probe '{probe}' has {key}: {value}; the language study needs {key}: {wanted} "
-                                                "(per-text mean output of every linear; texts and generations start from the same "
-                                                "token)")
+            raise ConfigError(
+                "language.probe",
+                f"probe '{probe}' has {key}: {value}; the language study needs {key}: {wanted} "
+                "(per-text mean output of every linear; texts and generations start from the same "
+                "token)",
+            )
     unknown = [m for m in section.get("start_tokens") or {} if m not in section["models"]]
     if unknown:
         raise ConfigError("language.start_tokens", f"{', '.join(unknown)} not in language.models")
     lid = section.get("lid_model")
     if lid is not None and not Path(lid).is_file():
-        raise ConfigError("language.lid_model", f"fastText model file {lid} does not exist (give the path of a downloaded "
-                                                "lid.176.bin, or leave it out for the shipped lid.176.ftz)")
+        raise ConfigError(
+            "language.lid_model",
+            f"fastText model file {lid} does not exist (give the path of a downloaded "
+            "lid.176.bin, or leave it out for the shipped lid.176.ftz)",
+        )
     census = (config.get("census") or {}).get("models", [])
     absent = [m for m in section["models"] if m not in census]
     if absent:
-        raise ConfigError("census.models", f"Table 3 of the language study needs the census of {', '.join(absent)}: add them to "
-                                           "census.models")
+        raise ConfigError(
+            "census.models",
+            f"Table 3 of the language study needs the census of {', '.join(absent)}: add them to "
+            "census.models",
+        )
     if section["histogram_k"] < 1 or section["k"] < 1:
         raise ConfigError("language.k", "k and histogram_k must be positive")
     from lmanatomy.models.needs import neuron_count
@@ -77,30 +104,43 @@ def check_sizes(section: Mapping[str, Any], model: str, neurons: int) -> None:
     """
     k, histogram_k = int(section["k"]), int(section["histogram_k"])
     if 2 * k > neurons:
-        raise ConfigError("language.k", f"{k}: top-{k} and bottom-{k} need {2 * k} neurons but model '{model}' has {neurons}")
+        raise ConfigError(
+            "language.k",
+            f"{k}: top-{k} and bottom-{k} need {2 * k} neurons but model '{model}' has {neurons}",
+        )
     if 3 * histogram_k > neurons:
-        raise ConfigError("language.histogram_k", f"{histogram_k}: Fig 2's top/middle/bottom groups need {3 * histogram_k} neurons "
-                          f"but model '{model}' has {neurons}")
+        raise ConfigError(
+            "language.histogram_k",
+            f"{histogram_k}: Fig 2's top/middle/bottom groups need {3 * histogram_k} neurons "
+            f"but model '{model}' has {neurons}",
+        )
     if not any(2 * int(kk) <= neurons for kk in section["ablation_k"]):
-        raise ConfigError("language.ablation_k", f"{sorted(section['ablation_k'])}: every k needs 2k neurons, more than model "
-                                                 f"'{model}' has ({neurons})")
+        raise ConfigError(
+            "language.ablation_k",
+            f"{sorted(section['ablation_k'])}: every k needs 2k neurons, more than model "
+            f"'{model}' has ({neurons})",
+        )
 
 
 def dataset_languages(spec: Mapping[str, Any], key: str, name: str) -> list[str] | None:
     """The languages a dataset's texts carry, where the
     config says it (else ``None``: not knowable here).
 
-    flores200 / pawsx / lang_neuron read their ``languages`` (default: the paper's six). A generic dataset must map
-    a ``lang`` column; which values it holds is only known once the file is read (the study's jobs
-    then count texts per language and the notes show the counts), so it is not checked here.
+    flores200 / pawsx / lang_neuron read their ``languages`` (default: the
+    paper's six). A generic dataset must map a ``lang`` column; which values it
+    holds is only known once the file is read (the study's jobs then count texts
+    per language and the notes show the counts), so it is not checked here.
     """
     from lmanatomy.data.formats import FLORES_LANGUAGES
 
     if spec["format"] in MULTILINGUAL_FORMATS:
         return list(spec.get("languages") or FLORES_LANGUAGES)
     if "lang" not in (spec.get("columns") or {}):
-        raise ConfigError(key, f"dataset '{name}' maps no `lang` column (columns.lang): the language study needs "
-                               "each text's language")
+        raise ConfigError(
+            key,
+            f"dataset '{name}' maps no `lang` column (columns.lang): the language study needs "
+            "each text's language",
+        )
     return None
 
 
@@ -126,7 +166,9 @@ def setup(config: Mapping[str, Any], model: str, registry=None) -> dict[str, Any
         "ablation_k": sorted(int(k) for k in section["ablation_k"]),
         "histogram_k": int(section["histogram_k"]),
         "seeds": seeds(section),
-        "ablation_seeds": list(range(1, int(section["ablation_seeds"]) + 1)) if section.get("ablation_seeds") else None,
+        "ablation_seeds": list(range(1, int(section["ablation_seeds"]) + 1))
+        if section.get("ablation_seeds")
+        else None,
         "max_new_tokens": int(section["max_new_tokens"]),
         "temperature": float(section["temperature"]),
         "lid_threshold": float(section["lid_threshold"]),
@@ -148,8 +190,12 @@ def sampling(dataset: Mapping[str, Any]) -> str:
     """How a dataset's texts were drawn per language, in words for the notes."""
     sample = dataset.get("sample")
     if sample is None:
-        return "the authors' texts as released" if dataset["format"] == "lang_neuron" else "all texts"
+        return (
+            "the authors' texts as released" if dataset["format"] == "lang_neuron" else "all texts"
+        )
     if sample.get("per") != "lang":
         return f"{sample['n']} texts drawn over all languages"
-    return (f"{sample['n']} per language, "
-            f"{SAMPLINGS[sample.get('groups', 'same_positions') == 'same_positions']}")
+    return (
+        f"{sample['n']} per language, "
+        f"{SAMPLINGS[sample.get('groups', 'same_positions') == 'same_positions']}"
+    )

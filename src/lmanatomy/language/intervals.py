@@ -16,4 +16,9 @@ __all__ = ["rate", "wilson"]
 def rate(hits: int, n: int, scale: float = 100.0) -> dict[str, float]:
     """A rate with its n and Wilson interval, in percent by default: {rate, n, lower, upper}."""
     lower, upper = wilson(hits, n)
-    return {"rate": scale * hits / n if n else float("nan"), "n": n, "lower": scale * lower, "upper": scale * upper}
+    return {
+        "rate": scale * hits / n if n else float("nan"),
+        "n": n,
+        "lower": scale * lower,
+        "upper": scale * upper,
+    }

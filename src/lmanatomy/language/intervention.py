@@ -13,8 +13,8 @@ and rows without an intervention pass through unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import ExitStack
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,9 @@ def resolve_module(model: nn.Module, column: str) -> nn.Module:
     try:
         return layers[index].get_submodule(parts[2])
     except AttributeError:
-        raise DataError(f"module '{column}': decoder layer {index} has no submodule '{parts[2]}'") from None
+        raise DataError(
+            f"module '{column}': decoder layer {index} has no submodule '{parts[2]}'"
+        ) from None
 
 
 def _width(module: nn.Module) -> int:
@@ -51,7 +53,9 @@ def _width(module: nn.Module) -> int:
     weight = getattr(module, "weight", None)
     if weight is not None and type(module).__name__ == "Conv1D":
         return int(weight.shape[1])
-    raise DataError(f"{type(module).__name__} is not a linear map; only linear output channels can be fixed")
+    raise DataError(
+        f"{type(module).__name__} is not a linear map; only linear output channels can be fixed"
+    )
 
 
 class NeuronIntervention:
@@ -65,12 +69,19 @@ class NeuronIntervention:
     :meth:`keep_rows` follows a batch that drops finished rows.
     """
 
-    def __init__(self, model: nn.Module, patterns: Sequence[pd.DataFrame | None], assignment: Sequence[int] | None = None):
+    def __init__(
+        self,
+        model: nn.Module,
+        patterns: Sequence[pd.DataFrame | None],
+        assignment: Sequence[int] | None = None,
+    ):
         if len(patterns) == 0:
             raise DataError("an intervention needs at least one pattern")
         if assignment is None and len(patterns) != 1:
-            raise DataError(f"{len(patterns)} intervention patterns need an assignment of batch rows to "
-                            "patterns")
+            raise DataError(
+                f"{len(patterns)} intervention patterns need an assignment of batch rows to "
+                "patterns"
+            )
         self.model = model
         self.patterns = len(patterns)
         self.masks: dict[str, torch.Tensor] = {}
@@ -82,9 +93,13 @@ class NeuronIntervention:
                 continue
             missing = [c for c in NEURON_COLUMNS if c not in neurons.columns]
             if missing:
-                raise DataError(f"intervention pattern {pattern}: neuron frame lacks columns {missing}")
+                raise DataError(
+                    f"intervention pattern {pattern}: neuron frame lacks columns {missing}"
+                )
             for column, group in neurons.groupby("module", sort=True):
-                self._add(pattern, str(column), group["channel"].to_numpy(), group["value"].to_numpy())
+                self._add(
+                    pattern, str(column), group["channel"].to_numpy(), group["value"].to_numpy()
+                )
         self.assignment: torch.Tensor | None = None
         if assignment is not None:
             rows = torch.as_tensor(list(assignment), dtype=torch.long)
@@ -104,17 +119,25 @@ class NeuronIntervention:
             parameter = next(module.parameters())
             width = _width(module)
             self.modules[column] = module
-            self.masks[column] = torch.zeros(self.patterns, width, dtype=torch.bool, device=parameter.device)
-            self.values[column] = torch.zeros(self.patterns, width, dtype=parameter.dtype, device=parameter.device)
+            self.masks[column] = torch.zeros(
+                self.patterns, width, dtype=torch.bool, device=parameter.device
+            )
+            self.values[column] = torch.zeros(
+                self.patterns, width, dtype=parameter.dtype, device=parameter.device
+            )
         width = self.masks[column].shape[1]
         if channels.min() < 0 or channels.max() >= width:
-            raise DataError(f"module '{column}' has {width} output channels; got channels "
-                            f"{channels.min()}..{channels.max()}")
+            raise DataError(
+                f"module '{column}' has {width} output channels; got channels "
+                f"{channels.min()}..{channels.max()}"
+            )
         if not np.isfinite(values).all():
             raise DataError(f"module '{column}': fixed values contain NaN or inf")
         index = torch.tensor(np.asarray(channels, dtype=np.int64), device=self.masks[column].device)
         self.masks[column][pattern, index] = True
-        self.values[column][pattern, index] = torch.tensor(np.asarray(values, dtype=np.float64), device=index.device).to(self.values[column].dtype)
+        self.values[column][pattern, index] = torch.tensor(
+            np.asarray(values, dtype=np.float64), device=index.device
+        ).to(self.values[column].dtype)
 
     @property
     def neurons(self) -> int:
@@ -131,16 +154,20 @@ class NeuronIntervention:
             mask, values = self.masks[column], self.values[column]
             if self.assignment is not None:
                 if output.shape[0] != self.assignment.numel():
-                    raise DataError(f"module '{column}': batch of {output.shape[0]} rows but the intervention "
-                                    f"assigns {self.assignment.numel()}")
+                    raise DataError(
+                        f"module '{column}': batch of {output.shape[0]} rows but the intervention "
+                        f"assigns {self.assignment.numel()}"
+                    )
                 mask, values = mask[self.assignment], values[self.assignment]
             shape = (mask.shape[0],) + (1,) * (output.ndim - 2) + (mask.shape[1],)
             return torch.where(mask.view(shape), values.view(shape).to(output.dtype), output)
 
         return overwrite
 
-    def __enter__(self) -> "NeuronIntervention":
-        self._hooks.enter_context(hooks([(module, self._hook(column)) for column, module in self.modules.items()]))
+    def __enter__(self) -> NeuronIntervention:
+        self._hooks.enter_context(
+            hooks([(module, self._hook(column)) for column, module in self.modules.items()])
+        )
         return self
 
     def __exit__(self, *exc) -> None:

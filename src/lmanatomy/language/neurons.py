@@ -49,9 +49,13 @@ class NeuronTable:
         built, offset = [], 0
         for layer, name, width in spans:
             if width <= 0:
-                raise DataError(f"module layers.{layer}.{name} has width {width}; a module needs at least one "
-                                "channel")
-            built.append(ModuleSpan(module_column(layer, name), int(layer), name, offset, int(width)))
+                raise DataError(
+                    f"module layers.{layer}.{name} has width {width}; a module needs at least one "
+                    "channel"
+                )
+            built.append(
+                ModuleSpan(module_column(layer, name), int(layer), name, offset, int(width))
+            )
             offset += int(width)
         columns = [span.column for span in built]
         if len(set(columns)) != len(columns):
@@ -94,10 +98,14 @@ class NeuronTable:
 
     def locate(self, indices: Iterable[int]) -> pd.DataFrame:
         """(index, layer, module, channel) of global neuron indices."""
-        index = np.asarray(list(indices) if not isinstance(indices, np.ndarray) else indices, dtype=np.int64)
+        index = np.asarray(
+            list(indices) if not isinstance(indices, np.ndarray) else indices, dtype=np.int64
+        )
         if index.size and (index.min() < 0 or index.max() >= len(self)):
-            raise DataError(f"neuron index out of range 0..{len(self) - 1}: "
-                            f"{int(index.min())}..{int(index.max())}")
+            raise DataError(
+                f"neuron index out of range 0..{len(self) - 1}: "
+                f"{int(index.min())}..{int(index.max())}"
+            )
         which = np.searchsorted(self._offsets, index, side="right") - 1
         spans = [self.spans[i] for i in which]
         return pd.DataFrame(

@@ -24,7 +24,7 @@ the notes can say how far the selections reached.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,8 +38,11 @@ from lmanatomy.language.selection import bottom_k, ranking, split_counts, top_k
 LEVEL = 0.95
 
 
-def resample_within_languages(text_languages: Sequence[str], rng: np.random.Generator) -> np.ndarray:
-    """Row indices of one stratified bootstrap sample: each language's rows drawn with replacement, as many as it has.
+def resample_within_languages(
+    text_languages: Sequence[str], rng: np.random.Generator
+) -> np.ndarray:
+    """Row indices of one stratified bootstrap sample: each
+    language's rows drawn with replacement, as many as it has.
 
     Rows keep their language's block order (sorted by first occurrence), so the sample is a
     pure function of the generator's state and the languages.
@@ -53,7 +56,8 @@ def resample_within_languages(text_languages: Sequence[str], rng: np.random.Gene
 
 
 def candidate_pool(ap: np.ndarray, size: int) -> np.ndarray:
-    """Sorted neuron indices: for each language (row of ``ap``), its ``size`` highest- and ``size`` lowest-AP neurons."""
+    """Sorted neuron indices: for each language (row of ``ap``),
+    its ``size`` highest- and ``size`` lowest-AP neurons."""
     ap = np.asarray(ap, dtype=np.float64)
     size = min(int(size), ap.shape[1] // 2)
     chosen = [np.concatenate([top_k(row, size), bottom_k(row, size)]) for row in ap]
@@ -61,7 +65,8 @@ def candidate_pool(ap: np.ndarray, size: int) -> np.ndarray:
 
 
 def _selected(ap: np.ndarray, pool: np.ndarray, k: int) -> tuple[list[set[int]], list[set[int]]]:
-    """Each language's top-k and bottom-k as global neuron indices (ties by index: the pool is sorted)."""
+    """Each language's top-k and bottom-k as global neuron
+    indices (ties by index: the pool is sorted)."""
     tops = [set(pool[top_k(row, k)].tolist()) for row in ap]
     bottoms = [set(pool[bottom_k(row, k)].tolist()) for row in ap]
     return tops, bottoms
@@ -79,7 +84,8 @@ def bootstrap_overlaps(
     memory_mb: float = DEFAULT_MEMORY_MB,
     device: str | None = None,
 ) -> tuple[pd.DataFrame, int]:
-    """The overlap counts of every replicate, and the deepest full-sample rank any replicate selected.
+    """The overlap counts of every replicate, and the
+    deepest full-sample rank any replicate selected.
 
     ``values`` is (texts, pool) — the pool neurons' per-text means, columns in ``pool`` order —
     and ``full_ap`` the (languages, neurons) AP of every neuron on the full sample (for the
@@ -90,41 +96,66 @@ def bootstrap_overlaps(
     if replicates < 1:
         raise DataError(f"the overlap bootstrap needs at least 1 replicate, got {replicates}")
     if values.shape[1] != len(pool):
-        raise DataError(f"pool activations have {values.shape[1]} columns for {len(pool)} pool neurons")
+        raise DataError(
+            f"pool activations have {values.shape[1]} columns for {len(pool)} pool neurons"
+        )
     masks = language_masks(text_languages, languages)
-    depth = {"top": np.empty_like(full_ap, dtype=np.int64), "bottom": np.empty_like(full_ap, dtype=np.int64)}
-    for row, ap in enumerate(full_ap):  # 1-based ranks in the orders top_k and bottom_k use (ties by index)
+    depth = {
+        "top": np.empty_like(full_ap, dtype=np.int64),
+        "bottom": np.empty_like(full_ap, dtype=np.int64),
+    }
+    for row, ap in enumerate(
+        full_ap
+    ):  # 1-based ranks in the orders top_k and bottom_k use (ties by index)
         depth["top"][row, ranking(ap)] = np.arange(1, ap.size + 1)
         depth["bottom"][row, np.lexsort((np.arange(ap.size), ap))] = np.arange(1, ap.size + 1)
     rng = np.random.default_rng(seed)
     rows, deepest = [], 0
     for replicate in range(replicates):
         sample = resample_within_languages(text_languages, rng)
-        ap = average_precision_sets(values[sample], list(masks[:, sample]), memory_mb=memory_mb, device=device)
+        ap = average_precision_sets(
+            values[sample], list(masks[:, sample]), memory_mb=memory_mb, device=device
+        )
         tops, bottoms = _selected(ap, pool, k)
         for row in range(len(languages)):
-            deepest = max(deepest, int(depth["top"][row, sorted(tops[row])].max()),
-                          int(depth["bottom"][row, sorted(bottoms[row])].max()))
+            deepest = max(
+                deepest,
+                int(depth["top"][row, sorted(tops[row])].max()),
+                int(depth["bottom"][row, sorted(bottoms[row])].max()),
+            )
         counts = split_counts(tops, bottoms)
         for a, lang_a in enumerate(languages):
             for b, lang_b in enumerate(languages):
-                rows.append({"replicate": replicate, "language_a": lang_a, "language_b": lang_b,
-                             **{name: int(counts[name][a, b]) for name in COUNTS}})
+                rows.append(
+                    {
+                        "replicate": replicate,
+                        "language_a": lang_a,
+                        "language_b": lang_b,
+                        **{name: int(counts[name][a, b]) for name in COUNTS},
+                    }
+                )
     return pd.DataFrame(rows), deepest
 
 
 def intervals(replicated: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
-    """Per pair, the central ``level`` of each count over the replicates: ``<count>_lower`` / ``<count>_upper``."""
+    """Per pair, the central ``level`` of each count over the
+    replicates: ``<count>_lower`` / ``<count>_upper``."""
     tail = (1 - level) / 2
     grouped = replicated.groupby(["language_a", "language_b"], sort=False)
     frame = grouped.size().rename("replicates").reset_index()
     for name in COUNTS:
-        frame[f"{name}_lower"] = grouped[name].quantile(tail, interpolation="lower").to_numpy().astype(np.int64)
-        frame[f"{name}_upper"] = grouped[name].quantile(1 - tail, interpolation="higher").to_numpy().astype(np.int64)
+        frame[f"{name}_lower"] = (
+            grouped[name].quantile(tail, interpolation="lower").to_numpy().astype(np.int64)
+        )
+        frame[f"{name}_upper"] = (
+            grouped[name].quantile(1 - tail, interpolation="higher").to_numpy().astype(np.int64)
+        )
     return frame
 
 
-def pool_values(read_module: Callable[[str], np.ndarray], ranked: pd.DataFrame, pool: np.ndarray) -> np.ndarray:
+def pool_values(
+    read_module: Callable[[str], np.ndarray], ranked: pd.DataFrame, pool: np.ndarray
+) -> np.ndarray:
     """(texts, pool) per-text means of the pool neurons, each module read once.
 
     ``ranked`` is the ranking's frame (index, module = the store column, channel, in census

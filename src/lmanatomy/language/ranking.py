@@ -62,11 +62,15 @@ def rank_neurons(
     for span in tqdm(table.spans, desc="AP per module", unit="module", disable=not progress):
         values = np.asarray(read_module(span.column))
         if values.shape != (n_texts, span.width):
-            raise DataError(f"module '{span.column}': activations have shape {values.shape}, expected "
-                            f"({n_texts}, {span.width})")
+            raise DataError(
+                f"module '{span.column}': activations have shape {values.shape}, expected "
+                f"({n_texts}, {span.width})"
+            )
         if not np.isfinite(values).all():
             raise NumericalError(f"module '{span.column}': activations contain NaN or inf")
-        ap[:, span.offset : span.stop] = average_precision_sets(values, list(masks), memory_mb=memory_mb, device=device)
+        ap[:, span.offset : span.stop] = average_precision_sets(
+            values, list(masks), memory_mb=memory_mb, device=device
+        )
         for row, mask in enumerate(masks):
             median[row, span.offset : span.stop] = positive_median(values, mask)
     frame = table.frame()

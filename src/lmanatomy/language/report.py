@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,11 +14,19 @@ from lmanatomy.language.selection import KINDS, chosen
 
 AUTHORS_TEXTS_NOTE = (
     "Texts: the authors' own 500 per language (kojima-takeshi188/lang_neuron at 033c7b1, "
-    "assets/Language/sense/<lang>.json: their PAWS-X + FLORES-200 mix), read as the positives; each "
-    "language's negatives are the other languages' positives, where the authors' code scores it against "
-    "its own file's 2,500 negatives (another draw of 500 per other language from the same pools)."
+    "assets/Language/sense/<lang>.json: their PAWS-X + FLORES-200 mix), read as the positives; "
+    "each language's negatives are the other languages' positives, where the authors' code scores "
+    "it against its own file's 2,500 negatives (another draw of 500 per other language from the "
+    "same pools)."
 )
-LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "zh": "Chinese", "ja": "Japanese"}
+LANGUAGE_NAMES = {
+    "en": "English",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "zh": "Chinese",
+    "ja": "Japanese",
+}
 
 
 def seed_resolution(seeds: int) -> str:
@@ -31,9 +38,11 @@ def seed_resolution(seeds: int) -> str:
         low, high = wilson(hits, seeds)
         return (high - low) / 2 * 100
 
-    return (f"a rate's 95% Wilson interval is ±{half(0):.1f} points at 0% or 100% and "
-            f"±{half(seeds // 2):.1f} at {seeds // 2 / seeds:.0%}, so a difference between two "
-            "conditions smaller than that is not a finding.")
+    return (
+        f"a rate's 95% Wilson interval is ±{half(0):.1f} points at 0% or 100% and "
+        f"±{half(seeds // 2):.1f} at {seeds // 2 / seeds:.0%}, so a difference between two "
+        "conditions smaller than that is not a finding."
+    )
 
 
 def run_notes(
@@ -48,15 +57,24 @@ def run_notes(
     notes = []
     if sampling:
         drawn = "; ".join(f"{name}: {how}" for name, how in sampling.items())
-        notes.append(f"Texts drawn as {drawn} (the authors' released texts are independent draws per language).")
-    notes.append("Texts per language: " + ", ".join(f"{lang} {n}" for lang, n in texts_per_language.items()) + ".")
+        notes.append(
+            f"Texts drawn as {drawn} (the authors' released texts are independent draws per "
+            "language)."
+        )
+    notes.append(
+        "Texts per language: "
+        + ", ".join(f"{lang} {n}" for lang, n in texts_per_language.items())
+        + "."
+    )
     if seeds is not None:
         notes.append(f"{seeds} generation seeds per condition: " + seed_resolution(seeds))
     if "lang_neuron" in formats:
         notes.append(AUTHORS_TEXTS_NOTE)
     if skipped_ks:
-        notes.append(f"Skipped k = {', '.join(map(str, skipped_ks))}: top-k plus bottom-k would exceed the "
-                     "model's neurons.")
+        notes.append(
+            f"Skipped k = {', '.join(map(str, skipped_ks))}: top-k plus bottom-k would exceed the "
+            "model's neurons."
+        )
     return notes
 
 
@@ -64,12 +82,20 @@ def _finish(fig, title: str, note: str | None, legend: tuple | None = None) -> N
     """Title (and a figure legend) on top, room at the
     bottom for the note :func:`save` writes there."""
     width, height = fig.get_size_inches()
-    lines = 1 + len(note or "") // max(int(width * 19), 1) if note else 0  # ~19 characters per inch at 7 pt
+    lines = (
+        1 + len(note or "") // max(int(width * 19), 1) if note else 0
+    )  # ~19 characters per inch at 7 pt
     bottom = min(0.35, (0.18 * lines + 0.05) / height) if note else 0.0
     fig.suptitle(title, y=1 - 0.08 / height, va="top")
     top = 1 - 0.35 / height
     if legend is not None:
-        fig.legend(*legend, loc="upper center", bbox_to_anchor=(0.5, top), ncol=len(legend[1]), frameon=False)
+        fig.legend(
+            *legend,
+            loc="upper center",
+            bbox_to_anchor=(0.5, top),
+            ncol=len(legend[1]),
+            frameon=False,
+        )
         top -= 0.3 / height
     fig.tight_layout(rect=(0, bottom, 1, top))
 
@@ -87,7 +113,8 @@ def overlap_notes(k: int) -> list[str]:
 
 
 def overlap_with_intervals(split: pd.DataFrame, bounds: pd.DataFrame, texts: int) -> pd.DataFrame:
-    """Table 1's CSV: each pair's counts, each followed by its 95% bounds, with n (texts) and the replicates."""
+    """Table 1's CSV: each pair's counts, each followed by
+    its 95% bounds, with n (texts) and the replicates."""
     from lmanatomy.language.overlap import COUNTS
 
     merged = split.merge(bounds, on=["language_a", "language_b"], how="left", validate="one_to_one")
@@ -99,33 +126,43 @@ def overlap_with_intervals(split: pd.DataFrame, bounds: pd.DataFrame, texts: int
 
 
 def overlap_matrix(table: pd.DataFrame, languages: Sequence[str]) -> pd.DataFrame:
-    """Table 1's Markdown matrix: ``total [lower, upper]`` per pair (the diagonal, always 2k, alone)."""
+    """Table 1's Markdown matrix: ``total [lower, upper]``
+    per pair (the diagonal, always 2k, alone)."""
     cells = table.set_index(["language_a", "language_b"])
     rows = []
     for a in languages:
         row = {"language": a}
         for b in languages:
             cell = cells.loc[(a, b)]
-            row[b] = f"{cell['total']:,}" if a == b else f"{cell['total']:,} [{cell['total_lower']:,}, {cell['total_upper']:,}]"
+            row[b] = (
+                f"{cell['total']:,}"
+                if a == b
+                else f"{cell['total']:,} [{cell['total_lower']:,}, {cell['total_upper']:,}]"
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def overlap_interval_notes(facts: Mapping[str, int]) -> list[str]:
-    """How Table 1's intervals were obtained and how far to trust them (the bootstrap's size and pool)."""
+    """How Table 1's intervals were obtained and how far
+    to trust them (the bootstrap's size and pool)."""
     replicates = facts["replicates"]
     notes = [
-        f"[lower, upper]: 95% bootstrap interval, {replicates} replicates: the {facts['texts']} texts resampled with "
-        "replacement within each language, every language's neurons re-ranked by AP and the overlaps recounted "
-        "(the 2.5% and 97.5% order statistics of the replicates; table1.csv has the same bounds for every split)."
+        f"[lower, upper]: 95% bootstrap interval, {replicates} replicates: the {facts['texts']} "
+        "texts resampled with replacement within each language, every language's neurons "
+        "re-ranked by AP and the overlaps recounted (the 2.5% and 97.5% order statistics of the "
+        "replicates; table1.csv has the same bounds for every split)."
     ]
     if replicates < 40:
-        notes.append(f"With {replicates} replicates the bounds are the replicates' minimum and maximum: a rough interval, "
-                     "on average narrower than a 95% one.")
+        notes.append(
+            f"With {replicates} replicates the bounds are the replicates' minimum and maximum: a "
+            "rough interval, on average narrower than a 95% one."
+        )
     notes.append(
-        f"Each replicate re-ranks a candidate pool of {facts['pool']:,} of the {facts['neurons']:,} neurons (per language "
-        f"the {facts['per_side']:,} highest- and lowest-AP on the full sample), not all of them; the deepest full-sample "
-        f"rank any replicate selected was {facts['deepest']:,}."
+        f"Each replicate re-ranks a candidate pool of {facts['pool']:,} of the "
+        f"{facts['neurons']:,} neurons (per language the {facts['per_side']:,} highest- and "
+        "lowest-AP on the full sample), not all of them; the deepest full-sample rank any "
+        f"replicate selected was {facts['deepest']:,}."
     )
     return notes
 
@@ -138,7 +175,12 @@ COLUMNS = ("before", "top", "bottom", "both")
 def _cells(prefix: str, hits: int, n: int, scale: float = 1.0) -> dict[str, float]:
     """One Table 2 cell as CSV columns: the rate (%), its n and its 95% Wilson interval."""
     value = rate(hits, n)
-    return {prefix: value["rate"] * scale, f"{prefix}_n": n, f"{prefix}_lower": value["lower"] * scale, f"{prefix}_upper": value["upper"] * scale}
+    return {
+        prefix: value["rate"] * scale,
+        f"{prefix}_n": n,
+        f"{prefix}_lower": value["lower"] * scale,
+        f"{prefix}_upper": value["upper"] * scale,
+    }
 
 
 def target_probabilities(scored: pd.DataFrame, languages: Sequence[str], k: int) -> pd.DataFrame:
@@ -156,24 +198,38 @@ def target_probabilities(scored: pd.DataFrame, languages: Sequence[str], k: int)
     rows = []
     pooled = {c: [0, 0] for c in COLUMNS[1:]}
     for lang in languages:
-        row: dict[str, object] = {"language": lang, **_cells("before", int((none["lid_language"] == lang).sum()), len(none))}
+        row: dict[str, object] = {
+            "language": lang,
+            **_cells("before", int((none["lid_language"] == lang).sum()), len(none)),
+        }
         for condition in COLUMNS[1:]:
-            part = scored[(scored["condition"] == condition) & (scored["language"] == lang) & (scored["k"] == k)]
+            part = scored[
+                (scored["condition"] == condition)
+                & (scored["language"] == lang)
+                & (scored["k"] == k)
+            ]
             if part.empty:
-                raise DataError(f"scored generations have no '{condition}' rows for language '{lang}' at k={k}")
+                raise DataError(
+                    f"scored generations have no '{condition}' rows for language '{lang}' at k={k}"
+                )
             hits = int(part["is_target"].sum())
             row.update(_cells(condition, hits, len(part)))
             pooled[condition][0] += hits
             pooled[condition][1] += len(part)
         rows.append(row)
     any_target = int(none["lid_language"].isin(list(languages)).sum())
-    mean: dict[str, object] = {"language": "mean", **_cells("before", any_target, len(none), 1 / len(languages))}
+    mean: dict[str, object] = {
+        "language": "mean",
+        **_cells("before", any_target, len(none), 1 / len(languages)),
+    }
     for condition, (hits, n) in pooled.items():
         mean.update(_cells(condition, hits, n))
     return pd.DataFrame(rows + [mean])
 
 
-def table2(scored_by_model: Mapping[str, pd.DataFrame], languages: Sequence[str], k: int) -> pd.DataFrame:
+def table2(
+    scored_by_model: Mapping[str, pd.DataFrame], languages: Sequence[str], k: int
+) -> pd.DataFrame:
     """Table 2: rows model × language (+ a mean row per
     model); per condition the %, n, lower, upper."""
     parts = []
@@ -189,8 +245,12 @@ def table2_display(table: pd.DataFrame) -> pd.DataFrame:
     shown = table[["model", "language"]].copy()
     shown["n"] = [f"{b} / {s}" for b, s in zip(table["before_n"], table["top_n"], strict=True)]
     for column in COLUMNS:
-        shown[column] = [f"{v:.1f} [{lo:.1f}, {hi:.1f}]" for v, lo, hi in
-                         zip(table[column], table[f"{column}_lower"], table[f"{column}_upper"], strict=True)]
+        shown[column] = [
+            f"{v:.1f} [{lo:.1f}, {hi:.1f}]"
+            for v, lo, hi in zip(
+                table[column], table[f"{column}_lower"], table[f"{column}_upper"], strict=True
+            )
+        ]
     return shown
 
 
@@ -218,7 +278,10 @@ def start_description(generations: pd.DataFrame, start_rule: str) -> str:
     """The start token(s) the generations used, for the
     notes: e.g. "</s> (id 2) by rule bos_or_eos"."""
     pairs = sorted(set(zip(generations["start_token"], generations["start_id"], strict=True)))
-    return "; ".join(f"{token} (id {ids})" for token, ids in pairs) + f", the same token that starts every extracted text (probe start: {start_rule})"
+    return (
+        "; ".join(f"{token} (id {ids})" for token, ids in pairs)
+        + f", the same token that starts every extracted text (probe start: {start_rule})"
+    )
 
 
 def replacement_shares(scored: pd.DataFrame) -> pd.DataFrame:
@@ -230,34 +293,59 @@ def replacement_shares(scored: pd.DataFrame) -> pd.DataFrame:
     for (condition, lang, k), part in scored.groupby(["condition", "language", "k"], sort=True):
         causes = part["replacement"].value_counts()
         hits = int(len(part) - causes.get("none", 0))
-        rows.append({"condition": condition, "language": lang, "k": int(k), **_cells("share", hits, len(part)),
-                     **{cause: int(causes.get(cause, 0)) for cause in CAUSES[1:]}})
+        rows.append(
+            {
+                "condition": condition,
+                "language": lang,
+                "k": int(k),
+                **_cells("share", hits, len(part)),
+                **{cause: int(causes.get(cause, 0)) for cause in CAUSES[1:]},
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # --- Fig 2 ---------------------------------------------------------------------------------------
 
 
-def plot_layer_histograms(counts: pd.DataFrame, languages: Sequence[str], n: int, model: str, path: str, note: str | None) -> None:
+def plot_layer_histograms(
+    counts: pd.DataFrame, languages: Sequence[str], n: int, model: str, path: str, note: str | None
+) -> None:
     """Fig 2: per language, how many of the top / middle / bottom-n neurons lie in each layer."""
     from lmanatomy.plots import figure, save
 
     cols = min(3, len(languages))
     rows = math.ceil(len(languages) / cols)
-    fig, axes = figure(rows, cols, width=4.2 * cols, height=3.0 * rows + 0.6, squeeze=False, sharex=True)
+    fig, axes = figure(
+        rows, cols, width=4.2 * cols, height=3.0 * rows + 0.6, squeeze=False, sharex=True
+    )
     styles = {"top": ("tab:red", "o"), "middle": ("tab:gray", "s"), "bottom": ("tab:blue", "^")}
     for position, lang in enumerate(languages):
         ax = axes[position // cols][position % cols]
         for group, (color, marker) in styles.items():
-            part = counts[(counts["language"] == lang) & (counts["group"] == group)].sort_values("layer")
-            ax.plot(part["layer"], part["count"], color=color, marker=marker, markersize=3, label=f"{group}-{n}")
+            part = counts[(counts["language"] == lang) & (counts["group"] == group)].sort_values(
+                "layer"
+            )
+            ax.plot(
+                part["layer"],
+                part["count"],
+                color=color,
+                marker=marker,
+                markersize=3,
+                label=f"{group}-{n}",
+            )
         ax.set_title(f"{LANGUAGE_NAMES.get(lang, lang)} ({lang})")
         ax.set_xlabel("layer")
         ax.set_ylabel("neurons")
     for position in range(len(languages), rows * cols):
         axes[position // cols][position % cols].axis("off")
     legend = axes[0][0].get_legend_handles_labels()
-    _finish(fig, f"Fig 2: layers of the top, middle and bottom {n} neurons by AP — {model}", note, legend)
+    _finish(
+        fig,
+        f"Fig 2: layers of the top, middle and bottom {n} neurons by AP — {model}",
+        note,
+        legend,
+    )
     save(fig, path, note)
 
 
@@ -312,38 +400,65 @@ def activation_distributions(
                 density = counts / (counts.sum() * np.diff(edges))
                 for b in range(bins):
                     rows.append(
-                        {"language": lang, "kind": kind, "texts": group, "bin_left": edges[b], "bin_right": edges[b + 1],
-                         "count": int(counts[b]), "density": float(density[b]), "mean": float(block[mask].mean()),
-                         "clipped": clipped}
+                        {
+                            "language": lang,
+                            "kind": kind,
+                            "texts": group,
+                            "bin_left": edges[b],
+                            "bin_right": edges[b + 1],
+                            "count": int(counts[b]),
+                            "density": float(density[b]),
+                            "mean": float(block[mask].mean()),
+                            "clipped": clipped,
+                        }
                     )
     return pd.DataFrame(rows)
 
 
-FIG4_CLIPPING = ("Each panel's bins span the 0.5–99.5 % quantiles of its pooled values; values beyond them are "
-                 "clipped into the edge bins (counted in fig4.csv's 'clipped' column), so the outer bins "
-                 "include the tails.")
+FIG4_CLIPPING = (
+    "Each panel's bins span the 0.5–99.5 % quantiles of its pooled values; values beyond them are "
+    "clipped into the edge bins (counted in fig4.csv's 'clipped' column), so the outer bins "
+    "include the tails."
+)
 
 
-def plot_activation_distributions(hist: pd.DataFrame, languages: Sequence[str], k: int, model: str, path: str, note: str | None) -> None:
+def plot_activation_distributions(
+    hist: pd.DataFrame, languages: Sequence[str], k: int, model: str, path: str, note: str | None
+) -> None:
     """Fig 4: rows top / bottom neurons, columns languages; target-language texts vs the others."""
     from lmanatomy.plots import figure, save
 
-    fig, axes = figure(len(KINDS), len(languages), width=2.6 * len(languages), height=5.6, squeeze=False)
+    fig, axes = figure(
+        len(KINDS), len(languages), width=2.6 * len(languages), height=5.6, squeeze=False
+    )
     for r, kind in enumerate(KINDS):
         for c, lang in enumerate(languages):
             ax = axes[r][c]
             for group, color in (("target", "tab:red"), ("other", "tab:gray")):
-                part = hist[(hist["language"] == lang) & (hist["kind"] == kind) & (hist["texts"] == group)]
+                part = hist[
+                    (hist["language"] == lang) & (hist["kind"] == kind) & (hist["texts"] == group)
+                ]
                 edges = np.append(part["bin_left"].to_numpy(), part["bin_right"].to_numpy()[-1])
                 label = f"{lang} texts" if group == "target" else "other languages"
-                ax.stairs(part["density"].to_numpy(), edges, color=color, fill=group == "other", alpha=0.45 if group == "other" else 1.0, label=label)
+                ax.stairs(
+                    part["density"].to_numpy(),
+                    edges,
+                    color=color,
+                    fill=group == "other",
+                    alpha=0.45 if group == "other" else 1.0,
+                    label=label,
+                )
             ax.set_title(f"{lang}: {kind}-{k}")
             ax.set_xlabel("mean activation")
             if c == 0:
                 ax.set_ylabel("density")
             ax.legend(fontsize=6, loc="upper right")
-    _finish(fig, f"Fig 4: activations of each language's top / bottom {k} neurons on its texts vs the "
-                 f"others — {model}", note)
+    _finish(
+        fig,
+        f"Fig 4: activations of each language's top / bottom {k} neurons on its texts vs the "
+        f"others — {model}",
+        note,
+    )
     save(fig, path, note)
 
 
@@ -360,19 +475,39 @@ def k_ablation(scored: pd.DataFrame, languages: Sequence[str], ks: Sequence[int]
     none = scored[scored["condition"] == "none"]
     for lang in languages:
         base = none[none["lid_language"] == lang]
-        rows.append({"language": lang, "k": 0, "target_texts": len(base), **_cells("probability", len(base), len(none)),
-                     "bleu": float(base["bleu"].mean()) if len(base) else float("nan")})
+        rows.append(
+            {
+                "language": lang,
+                "k": 0,
+                "target_texts": len(base),
+                **_cells("probability", len(base), len(none)),
+                "bleu": float(base["bleu"].mean()) if len(base) else float("nan"),
+            }
+        )
         for k in sorted(ks):
-            part = scored[(scored["condition"] == "both") & (scored["language"] == lang) & (scored["k"] == k)]
+            part = scored[
+                (scored["condition"] == "both") & (scored["language"] == lang) & (scored["k"] == k)
+            ]
             if part.empty:
-                raise DataError(f"scored generations have no 'both' rows for language '{lang}' at k={k}")
+                raise DataError(
+                    f"scored generations have no 'both' rows for language '{lang}' at k={k}"
+                )
             hits = part[part["is_target"]]
-            rows.append({"language": lang, "k": int(k), "target_texts": len(hits), **_cells("probability", len(hits), len(part)),
-                         "bleu": float(hits["bleu"].mean()) if len(hits) else float("nan")})
+            rows.append(
+                {
+                    "language": lang,
+                    "k": int(k),
+                    "target_texts": len(hits),
+                    **_cells("probability", len(hits), len(part)),
+                    "bleu": float(hits["bleu"].mean()) if len(hits) else float("nan"),
+                }
+            )
     return pd.DataFrame(rows).rename(columns={"probability_n": "texts"})
 
 
-def plot_k_ablation(points: pd.DataFrame, languages: Sequence[str], model: str, path: str, note: str | None) -> None:
+def plot_k_ablation(
+    points: pd.DataFrame, languages: Sequence[str], model: str, path: str, note: str | None
+) -> None:
     """Fig 5: P(target language) (95% Wilson error bars)
     and BLEU-4 against log10 k, one line per language.
 
@@ -391,13 +526,40 @@ def plot_k_ablation(points: pd.DataFrame, languages: Sequence[str], model: str, 
         part = steered[steered["language"] == lang].sort_values("k")
         base = points[(points["language"] == lang) & (points["k"] == 0)]
         x = np.log10(part["k"].to_numpy()) + dodge
-        line = axes[0].errorbar(x, part["probability"], yerr=_bars(part), marker="o", markersize=4, capsize=2, label=lang)[0]
+        line = axes[0].errorbar(
+            x,
+            part["probability"],
+            yerr=_bars(part),
+            marker="o",
+            markersize=4,
+            capsize=2,
+            label=lang,
+        )[0]
         color = line.get_color()
-        axes[0].errorbar([none_x + dodge], base["probability"], yerr=_bars(base), marker="s", markersize=5, capsize=2,
-                         color=color, markerfacecolor="white", linestyle="none")
+        axes[0].errorbar(
+            [none_x + dodge],
+            base["probability"],
+            yerr=_bars(base),
+            marker="s",
+            markersize=5,
+            capsize=2,
+            color=color,
+            markerfacecolor="white",
+            linestyle="none",
+        )
         axes[1].plot(x, part["bleu"], marker="o", color=color, label=lang)
-        axes[1].plot([none_x + dodge], base["bleu"], marker="s", color=color, markerfacecolor="white", linestyle="none")
-    for ax, label in ((axes[0], "P(target language) (%)"), (axes[1], "BLEU-4 of target-language texts")):
+        axes[1].plot(
+            [none_x + dodge],
+            base["bleu"],
+            marker="s",
+            color=color,
+            markerfacecolor="white",
+            linestyle="none",
+        )
+    for ax, label in (
+        (axes[0], "P(target language) (%)"),
+        (axes[1], "BLEU-4 of target-language texts"),
+    ):
         ax.set_xticks([none_x, *np.log10(ticks)])
         ax.set_xticklabels(["none", *[f"{math.log10(t):g}" for t in ticks]])
         ax.axvline(none_x + 0.5, color="0.8", linewidth=0.8)
@@ -412,4 +574,11 @@ def plot_k_ablation(points: pd.DataFrame, languages: Sequence[str], model: str, 
 
 def _bars(part: pd.DataFrame) -> np.ndarray:
     """Error-bar lengths below and above each probability (clipped at 0 against rounding)."""
-    return np.clip([part["probability"] - part["probability_lower"], part["probability_upper"] - part["probability"]], 0, None)
+    return np.clip(
+        [
+            part["probability"] - part["probability_lower"],
+            part["probability_upper"] - part["probability"],
+        ],
+        0,
+        None,
+    )

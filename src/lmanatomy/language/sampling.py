@@ -44,13 +44,17 @@ def start_prompt(tokenizer, start: str = "bos_or_eos", expected: str | None = No
 
     ids = start_ids(tokenizer, start)
     if not ids:
-        raise DataError(f"start rule '{start}' gives no start token for {type(tokenizer).__name__}; use the "
-                        "probe's start: bos_or_eos")
+        raise DataError(
+            f"start rule '{start}' gives no start token for {type(tokenizer).__name__}; use the "
+            "probe's start: bos_or_eos"
+        )
     if expected is not None:
         found = tokenizer.convert_ids_to_tokens(ids)
         if found != [expected]:
-            raise DataError(f"language.start_tokens: expected the start token '{expected}', but start rule "
-                            f"'{start}' gives {found} (ids {ids})")
+            raise DataError(
+                f"language.start_tokens: expected the start token '{expected}', but start rule "
+                f"'{start}' gives {found} (ids {ids})"
+            )
     return ids
 
 
@@ -63,7 +67,9 @@ def eos_ids(tokenizer, model: nn.Module | None = None) -> set[int]:
     config = getattr(model, "generation_config", None)
     configured = getattr(config, "eos_token_id", None)
     if configured is not None:
-        ids.update(int(i) for i in (configured if isinstance(configured, (list, tuple)) else [configured]))
+        ids.update(
+            int(i) for i in (configured if isinstance(configured, (list, tuple)) else [configured])
+        )
     if not ids:
         raise DataError("neither the tokenizer nor the model defines an EOS token")
     return ids
@@ -103,7 +109,9 @@ def sample_batch(
     if len(seeds) == 0:
         return []
     if intervention is not None and intervention.rows not in (None, len(seeds)):
-        raise DataError(f"intervention assigns {intervention.rows} rows for a batch of {len(seeds)} seeds")
+        raise DataError(
+            f"intervention assigns {intervention.rows} rows for a batch of {len(seeds)} seeds"
+        )
     device = next(model.parameters()).device
     stop = set(int(i) for i in eos_token_ids)
     generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
@@ -114,7 +122,9 @@ def sample_batch(
     cache = DynamicCache()
     for _ in range(max_new_tokens):
         logits = model(input_ids=inputs, past_key_values=cache, use_cache=True).logits[:, -1, :]
-        uniforms = torch.cat([torch.rand(1, generator=generators[i], dtype=torch.float64) for i in active])
+        uniforms = torch.cat(
+            [torch.rand(1, generator=generators[i], dtype=torch.float64) for i in active]
+        )
         chosen = draw(logits, temperature, uniforms).tolist()
         keep = []
         for row, (index, token) in enumerate(zip(active, chosen, strict=True)):
@@ -133,4 +143,6 @@ def sample_batch(
             active = [active[row] for row in keep]
             chosen = [chosen[row] for row in keep]
         inputs = torch.tensor(chosen, dtype=torch.long, device=device).unsqueeze(1)
-    return [Sample(int(seed), tuple(t), f) for seed, t, f in zip(seeds, tokens, finished, strict=True)]
+    return [
+        Sample(int(seed), tuple(t), f) for seed, t, f in zip(seeds, tokens, finished, strict=True)
+    ]

@@ -23,7 +23,9 @@ def _check_k(k: int, n: int, what: str = "k") -> int:
     if int(k) != k or k < 1:
         raise DataError(f"{what} must be a positive integer, got {k}")
     if 2 * k > n:
-        raise DataError(f"{what}={k}: top-{k} and bottom-{k} need {2 * k} neurons but there are only {n}")
+        raise DataError(
+            f"{what}={k}: top-{k} and bottom-{k} need {2 * k} neurons but there are only {n}"
+        )
     return int(k)
 
 
@@ -96,15 +98,23 @@ def chosen(selection: pd.DataFrame, language: str, kinds: Sequence[str], k: int)
         raise DataError(f"unknown neuron kinds {unknown} (known: {list(KINDS)})")
     available = selection[(selection["language"] == language) & (selection["kind"] == "top")]
     if len(available) < k:
-        raise DataError(f"selection holds {len(available)} top neurons of language '{language}', fewer than "
-                        f"k={k}")
-    return selection[(selection["language"] == language) & selection["kind"].isin(kinds) & (selection["rank"] < k)]
+        raise DataError(
+            f"selection holds {len(available)} top neurons of language '{language}', fewer than "
+            f"k={k}"
+        )
+    return selection[
+        (selection["language"] == language)
+        & selection["kind"].isin(kinds)
+        & (selection["rank"] < k)
+    ]
 
 
 def overlap_table(selection: pd.DataFrame, languages: Sequence[str], k: int) -> pd.DataFrame:
     """Table 1: |S_a ∩ S_b| where S_l is language l's top-k ∪ bottom-k (diagonal 2k)."""
     sets = {lang: set(chosen(selection, lang, KINDS, k)["index"].tolist()) for lang in languages}
-    counts = np.array([[len(sets[a] & sets[b]) for b in languages] for a in languages], dtype=np.int64)
+    counts = np.array(
+        [[len(sets[a] & sets[b]) for b in languages] for a in languages], dtype=np.int64
+    )
     frame = pd.DataFrame(counts, columns=list(languages))
     frame.insert(0, "language", list(languages))
     return frame
@@ -118,17 +128,30 @@ def overlap_split(selection: pd.DataFrame, languages: Sequence[str], k: int) -> 
     (``total``). A large ``crossed`` share means the two languages' sets overlap because one's
     most specific neurons are the other's least specific, not because they share neurons.
     """
-    tops, bottoms = ([set(chosen(selection, lang, (kind,), k)["index"].tolist()) for lang in languages] for kind in KINDS)
+    tops, bottoms = (
+        [set(chosen(selection, lang, (kind,), k)["index"].tolist()) for lang in languages]
+        for kind in KINDS
+    )
     counts = split_counts(tops, bottoms)
-    return pd.DataFrame([{"language_a": a, "language_b": b, **{name: int(counts[name][i, j]) for name in OVERLAP_COUNTS}}
-                         for i, a in enumerate(languages) for j, b in enumerate(languages)])
+    return pd.DataFrame(
+        [
+            {
+                "language_a": a,
+                "language_b": b,
+                **{name: int(counts[name][i, j]) for name in OVERLAP_COUNTS},
+            }
+            for i, a in enumerate(languages)
+            for j, b in enumerate(languages)
+        ]
+    )
 
 
 OVERLAP_COUNTS = ("total", "top_top", "bottom_bottom", "crossed")
 
 
 def split_counts(tops: Sequence[set[int]], bottoms: Sequence[set[int]]) -> dict[str, np.ndarray]:
-    """Per pair (a, b) of languages: top∩top, bottom∩bottom, crossed and their total, as (L, L) arrays.
+    """Per pair (a, b) of languages: top∩top, bottom∩bottom,
+    crossed and their total, as (L, L) arrays.
 
     ``tops[i]`` / ``bottoms[i]`` are language i's top-k and bottom-k neuron indices (disjoint),
     so the three parts add up to the pair's Table 1 entry.
@@ -144,12 +167,16 @@ def split_counts(tops: Sequence[set[int]], bottoms: Sequence[set[int]]) -> dict[
     return counts
 
 
-def layer_histograms(ranked: pd.DataFrame, languages: Sequence[str], n: int, num_layers: int) -> pd.DataFrame:
+def layer_histograms(
+    ranked: pd.DataFrame, languages: Sequence[str], n: int, num_layers: int
+) -> pd.DataFrame:
     """Fig 2's counts: per language and layer, how many of
     the top-n, middle-n, bottom-n neurons lie there."""
     if 3 * n > len(ranked):
-        raise DataError(f"layer histograms of top/middle/bottom-{n} need {3 * n} neurons but there are "
-                        f"{len(ranked)}")
+        raise DataError(
+            f"layer histograms of top/middle/bottom-{n} need {3 * n} neurons but there are "
+            f"{len(ranked)}"
+        )
     layers = ranked["layer"].to_numpy()
     rows = []
     for lang in languages:
@@ -157,5 +184,8 @@ def layer_histograms(ranked: pd.DataFrame, languages: Sequence[str], n: int, num
         groups = {"top": top_k(ap, n), "middle": middle_k(ap, n), "bottom": bottom_k(ap, n)}
         for group, indices in groups.items():
             counts = np.bincount(layers[indices], minlength=num_layers)
-            rows.extend({"language": lang, "group": group, "layer": layer, "count": int(c)} for layer, c in enumerate(counts))
+            rows.extend(
+                {"language": lang, "group": group, "layer": layer, "count": int(c)}
+                for layer, c in enumerate(counts)
+            )
     return pd.DataFrame(rows)

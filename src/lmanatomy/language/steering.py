@@ -31,8 +31,13 @@ def usable_ks(ks: Sequence[int], neurons: int) -> tuple[list[int], list[int]]:
     return [k for k in ks if 2 * k <= neurons], [k for k in ks if 2 * k > neurons]
 
 
-def plan(languages: Sequence[str], k: int, ablation_ks: Sequence[int], seeds: Sequence[int],
-         ablation_seeds: Sequence[int] | None = None) -> pd.DataFrame:
+def plan(
+    languages: Sequence[str],
+    k: int,
+    ablation_ks: Sequence[int],
+    seeds: Sequence[int],
+    ablation_seeds: Sequence[int] | None = None,
+) -> pd.DataFrame:
     """Every text to generate: none; top, bottom, both at k; both at each ablation k (≠ k).
 
     ``ablation_seeds`` (default: ``seeds``) are the seeds of the extra ablation ks only (Fig 5's
@@ -47,7 +52,11 @@ def plan(languages: Sequence[str], k: int, ablation_ks: Sequence[int], seeds: Se
     for lang in languages:
         groups += [("top", lang, k, seeds), ("bottom", lang, k, seeds), ("both", lang, k, seeds)]
         groups += [("both", lang, kk, sweep_seeds) for kk in sorted(set(ablation_ks)) if kk != k]
-    rows = [(condition, lang, kk, int(seed)) for condition, lang, kk, chosen in groups for seed in chosen]
+    rows = [
+        (condition, lang, kk, int(seed))
+        for condition, lang, kk, chosen in groups
+        for seed in chosen
+    ]
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
 
 
@@ -63,7 +72,13 @@ def planned_work(setup: dict, block: tuple[int, int] = (0, 1)) -> Work:
     """The work of block (index, count) of a model's generation
     (language.config.setup), for its runtime estimate; every ablation k is
     counted (an upper bound: the model's neuron count is not known yet)."""
-    requests = plan(setup["languages"], setup["k"], setup["ablation_k"], setup["seeds"], setup.get("ablation_seeds"))
+    requests = plan(
+        setup["languages"],
+        setup["k"],
+        setup["ablation_k"],
+        setup["seeds"],
+        setup.get("ablation_seeds"),
+    )
     return generation_work(shard(requests, *block), setup["batch_size"], setup["max_new_tokens"])
 
 
@@ -80,7 +95,9 @@ def shard(requests: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
         raise DataError(f"generation {error}") from None
 
 
-def neurons_for(selection: pd.DataFrame, condition: str, language: str, k: int) -> pd.DataFrame | None:
+def neurons_for(
+    selection: pd.DataFrame, condition: str, language: str, k: int
+) -> pd.DataFrame | None:
     """The neurons (module, channel, value) a condition fixes; ``None`` for no intervention."""
     if condition not in CONDITIONS:
         raise DataError(f"unknown condition '{condition}' (known: {list(CONDITIONS)})")
@@ -121,20 +138,28 @@ def generate(
     stop = eos_ids(tokenizer, model)
     keys = list(zip(requests["condition"], requests["language"], requests["k"], strict=True))
     out = []
-    for start in tqdm(range(0, len(requests), batch_size), desc="generation batches", disable=not progress):
+    for start in tqdm(
+        range(0, len(requests), batch_size), desc="generation batches", disable=not progress
+    ):
         batch_keys = keys[start : start + batch_size]
         distinct = sorted(set(batch_keys), key=batch_keys.index)
         patterns = [neurons_for(selection, *key) for key in distinct]
-        intervention = NeuronIntervention(model, patterns, [distinct.index(key) for key in batch_keys])
+        intervention = NeuronIntervention(
+            model, patterns, [distinct.index(key) for key in batch_keys]
+        )
         seeds = requests["seed"].iloc[start : start + batch_size].tolist()
         with intervention:
-            samples = sample_batch(model, prompt, seeds, max_new_tokens, temperature, stop, intervention)
+            samples = sample_batch(
+                model, prompt, seeds, max_new_tokens, temperature, stop, intervention
+            )
         out.extend(samples)
     result = requests.reset_index(drop=True).copy()
     result["text"] = [tokenizer.decode(list(s.tokens), skip_special_tokens=True) for s in out]
     result["n_tokens"] = [len(s.tokens) for s in out]
     result["stopped_at_eos"] = [s.stopped_at_eos for s in out]
-    result["token_ids"] = [list(s.tokens) for s in out]  # for the U+FFFD check (lmanatomy.language.decoding)
+    result["token_ids"] = [
+        list(s.tokens) for s in out
+    ]  # for the U+FFFD check (lmanatomy.language.decoding)
     result["start_token"] = " ".join(tokenizer.convert_ids_to_tokens(prompt))
     result["start_id"] = " ".join(map(str, prompt))
     return result
@@ -160,9 +185,13 @@ def score(
     idents = identifier.identify(result["text"].tolist())
     result["lid_label"] = [ident.label or "" for ident in idents]
     result["lid_probability"] = [ident.probability for ident in idents]
-    counted = [study_language(ident.language(identifier.threshold), labels or {}) or "" for ident in idents]
+    counted = [
+        study_language(ident.language(identifier.threshold), labels or {}) or "" for ident in idents
+    ]
     result["lid_language"] = counted
-    result["is_target"] = [c != "" and c == lang for c, lang in zip(counted, result["language"], strict=True)]
+    result["is_target"] = [
+        c != "" and c == lang for c, lang in zip(counted, result["language"], strict=True)
+    ]
     # A steered text is scored against its target language; an unsteered one ("none") against the
     # language it was identified as, which gives Fig 5 its before-intervention baseline.
     bleu = []

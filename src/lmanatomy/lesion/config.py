@@ -19,8 +19,12 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
     section = config["lesion"]
     name = section["model"]
     if name not in registry:
-        raise ConfigError("lesion.model", f"unknown model '{name}' (known: {', '.join(sorted(registry))})")
-    entry = registry[name]  # its pruning groups are a need (lmanatomy.models.needs), checked with every study's
+        raise ConfigError(
+            "lesion.model", f"unknown model '{name}' (known: {', '.join(sorted(registry))})"
+        )
+    entry = registry[
+        name
+    ]  # its pruning groups are a need (lmanatomy.models.needs), checked with every study's
     numbering = section["layer_numbering"]
     for index, layers in enumerate(section["layer_ranges"]):
         key = f"lesion.layer_ranges[{index}]"
@@ -29,11 +33,17 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
             check_layer_range(key, [first, last], entry)
         except ConfigError as exc:
             detail = str(exc).removeprefix(f"config key '{key}': ")
-            raise ConfigError(key, f"{list(layers)} ({numbering}) = indices {first}..{last}: {detail}") from None
+            raise ConfigError(
+                key, f"{list(layers)} ({numbering}) = indices {first}..{last}: {detail}"
+            ) from None
     for task, settings in section["tasks"].items():
         if task not in TASKS:
-            raise ConfigError(f"lesion.tasks.{task}", f"unknown task (known: {', '.join(sorted(TASKS))})")
-        check_dataset_names(f"lesion.tasks.{task}.dataset", settings["dataset"], config, [TASKS[task].format])
+            raise ConfigError(
+                f"lesion.tasks.{task}", f"unknown task (known: {', '.join(sorted(TASKS))})"
+            )
+        check_dataset_names(
+            f"lesion.tasks.{task}.dataset", settings["dataset"], config, [TASKS[task].format]
+        )
 
 
 def task_root(config: Mapping[str, Any], task: str) -> str | None:

@@ -34,7 +34,9 @@ def percent_label(share: float) -> str:
     return f"{text}%" if abs(float(text) - percent) < 1e-9 else f"{percent:g}%"
 
 
-def layer_indices(layers: Sequence[int], numbering: str, key: str = "layer_ranges") -> tuple[int, int]:
+def layer_indices(
+    layers: Sequence[int], numbering: str, key: str = "layer_ranges"
+) -> tuple[int, int]:
     """The inclusive 0-based (first, last) module indices of a range written under ``numbering``."""
     if len(layers) != 2:
         raise ConfigError(key, f"a layer range is [first, last], got {list(layers)}")
@@ -48,7 +50,9 @@ def layer_indices(layers: Sequence[int], numbering: str, key: str = "layer_range
     elif numbering == "llm_pruner_start_end":
         first, last = a, b - 1
     else:
-        raise ConfigError("layer_numbering", f"unknown numbering '{numbering}' (known: {', '.join(NUMBERINGS)})")
+        raise ConfigError(
+            "layer_numbering", f"unknown numbering '{numbering}' (known: {', '.join(NUMBERINGS)})"
+        )
     if last < first:
         raise ConfigError(key, f"layer range {list(layers)} ({numbering}) holds no layer")
     return first, last
@@ -66,12 +70,16 @@ def variant_id(share: float, layers: Sequence[int], numbering: str) -> str:
     return f"{share * 100:g}pct_L{range_label(layers)}_idx{first}-{last}"
 
 
-def variant_ids(shares: Sequence[float], layer_ranges: Sequence[Sequence[int]], numbering: str) -> list[str]:
+def variant_ids(
+    shares: Sequence[float], layer_ranges: Sequence[Sequence[int]], numbering: str
+) -> list[str]:
     """Every lesion of a config, share-major as the paper's Table 1 orders its columns."""
     return [variant_id(s, r, numbering) for s in shares for r in layer_ranges]
 
 
-def scaled_one_based(paper_ranges: Sequence[Sequence[int]], num_layers: int, paper_layers: int = PAPER_LAYERS) -> list[list[int]]:
+def scaled_one_based(
+    paper_ranges: Sequence[Sequence[int]], num_layers: int, paper_layers: int = PAPER_LAYERS
+) -> list[list[int]]:
     """The paper's 1-based ranges of a 32-layer model moved to ``num_layers`` layers, width kept.
 
     One rule: the first layer's 0-based index scales with depth, rounded half up,

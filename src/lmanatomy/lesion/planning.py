@@ -87,8 +87,16 @@ class Architecture:
     def prunable_parameters(self, gqa: str = "keep_kv_heads") -> int:
         """Parameters of one layer that the pruning groups cover (every head and every neuron;
         with ``prune_kv_groups`` on a GQA model the KV heads too)."""
-        kv = self.num_kv_heads * self.kv_head_parameters if self.is_gqa and gqa == "prune_kv_groups" else 0
-        return self.num_heads * self.head_parameters + kv + self.intermediate_size * self.neuron_parameters
+        kv = (
+            self.num_kv_heads * self.kv_head_parameters
+            if self.is_gqa and gqa == "prune_kv_groups"
+            else 0
+        )
+        return (
+            self.num_heads * self.head_parameters
+            + kv
+            + self.intermediate_size * self.neuron_parameters
+        )
 
 
 @dataclass(frozen=True)
@@ -195,8 +203,10 @@ def _as_module(model_or_config: Any) -> nn.Module:
     if isinstance(model_or_config, PretrainedConfig):
         with torch.device("meta"):
             return AutoModelForCausalLM.from_config(model_or_config)
-    raise TypeError("plan() takes a model, a transformers config or a registry entry, got "
-                    f"{type(model_or_config).__name__}")
+    raise TypeError(
+        "plan() takes a model, a transformers config or a registry entry, got "
+        f"{type(model_or_config).__name__}"
+    )
 
 
 def _weight_in(module: nn.Module) -> int:
@@ -238,23 +248,41 @@ def architecture_of(model_or_config: Any) -> Architecture:
     layers = adapter.decoder_layers(model)
     reasons = {pruning_reason(layer, adapter.fused) for layer in layers} - {""}
     if reasons:
-        raise RegistryError(f"lesion pruning needs LLM-Pruner's attention and MLP groups; this {adapter.family} "
-                            f"model: {sorted(reasons)[0]}")
+        raise RegistryError(
+            f"lesion pruning needs LLM-Pruner's attention and MLP groups; this {adapter.family} "
+            f"model: {sorted(reasons)[0]}"
+        )
     facts = {_layer_facts(layer) for layer in layers}
     if len(facts) != 1:
-        raise RegistryError(f"decoder layers of this {adapter.family} model differ in shape ({sorted(facts)}); "
-                            "the plan assumes equal layers")
+        raise RegistryError(
+            f"decoder layers of this {adapter.family} model differ in shape ({sorted(facts)}); "
+            "the plan assumes equal layers"
+        )
     hidden, heads, kv_heads, head_dim, intermediate = facts.pop()
     if heads % kv_heads:
         raise RegistryError(f"{heads} query heads do not divide into {kv_heads} KV heads")
     attn, mlp = layers[0].self_attn, layers[0].mlp
     # One query head: its head_dim rows of q (weights + bias) and head_dim input columns of o.
-    head = head_dim * (_weight_in(attn.q_proj) + _bias(attn.q_proj)) + head_dim * _weight_out(attn.o_proj)
+    head = head_dim * (_weight_in(attn.q_proj) + _bias(attn.q_proj)) + head_dim * _weight_out(
+        attn.o_proj
+    )
     if kv_heads == heads:  # MHA: a head also takes its k and v rows (LLM-Pruner's attention group)
-        head += head_dim * (_weight_in(attn.k_proj) + _bias(attn.k_proj) + _weight_in(attn.v_proj) + _bias(attn.v_proj))
-    kv_head = head_dim * (_weight_in(attn.k_proj) + _bias(attn.k_proj) + _weight_in(attn.v_proj) + _bias(attn.v_proj))
-    neuron = (_weight_in(mlp.gate_proj) + _bias(mlp.gate_proj) + _weight_in(mlp.up_proj) + _bias(mlp.up_proj)
-              + _weight_out(mlp.down_proj))
+        head += head_dim * (
+            _weight_in(attn.k_proj)
+            + _bias(attn.k_proj)
+            + _weight_in(attn.v_proj)
+            + _bias(attn.v_proj)
+        )
+    kv_head = head_dim * (
+        _weight_in(attn.k_proj) + _bias(attn.k_proj) + _weight_in(attn.v_proj) + _bias(attn.v_proj)
+    )
+    neuron = (
+        _weight_in(mlp.gate_proj)
+        + _bias(mlp.gate_proj)
+        + _weight_in(mlp.up_proj)
+        + _bias(mlp.up_proj)
+        + _weight_out(mlp.down_proj)
+    )
     return Architecture(
         model_type=adapter.family,
         num_layers=len(layers),
@@ -303,23 +331,37 @@ def plan_for(
         raise ConfigError("layers", f"a layer range is [first, last], got {list(layers)}")
     first, last = int(layers[0]), int(layers[1])
     if not 0 <= first <= last < arch.num_layers:
-        raise ConfigError("layers", f"layer range {label or f'[{first}, {last}]'} (indices {first}..{last}) is outside "
-                                    f"the model (indices 0..{arch.num_layers - 1})")
+        raise ConfigError(
+            "layers",
+            f"layer range {label or f'[{first}, {last}]'} (indices {first}..{last}) is outside "
+            f"the model (indices 0..{arch.num_layers - 1})",
+        )
     if not 0.0 < share < 1.0:
-        raise ConfigError("share", f"the share of the model to remove must lie in (0, 1), got {share}")
+        raise ConfigError(
+            "share", f"the share of the model to remove must lie in (0, 1), got {share}"
+        )
     if gqa not in GQA_MODES:
         raise ConfigError("gqa", f"unknown GQA mode '{gqa}' (known: {', '.join(GQA_MODES)})")
     if importance_dtype not in IMPORTANCE_DTYPES:
-        raise ConfigError("importance_dtype", f"unknown dtype '{importance_dtype}' (known: {', '.join(IMPORTANCE_DTYPES)})")
+        raise ConfigError(
+            "importance_dtype",
+            f"unknown dtype '{importance_dtype}' (known: {', '.join(IMPORTANCE_DTYPES)})",
+        )
     n_layers = last - first + 1
     ratio = share * arch.total_parameters / n_layers / arch.prunable_parameters(gqa)
     if ratio >= 1.0:
-        raise ConfigError("share", f"removing {share:.2%} of the model from {n_layers} layers needs more than all their "
-                                   "prunable weights")
+        raise ConfigError(
+            "share",
+            f"removing {share:.2%} of the model from {n_layers} layers needs more than all their "
+            "prunable weights",
+        )
     neurons = _removed(arch.intermediate_size, ratio)
     heads, kv_heads = _heads(arch, ratio, gqa)
     if heads >= arch.num_heads or neurons >= arch.intermediate_size:
-        raise ConfigError("share", f"a per-layer ratio of {ratio:.3f} would remove every head or every neuron of a layer")
+        raise ConfigError(
+            "share",
+            f"a per-layer ratio of {ratio:.3f} would remove every head or every neuron of a layer",
+        )
     return PruningPlan(
         layers=(first, last),
         share=float(share),
@@ -336,7 +378,10 @@ def plan_for(
 
 
 def plan(
-    model_or_config: Any, layers: tuple[int, int] | list[int] = (3, 7), share: float = 0.005, gqa: str = "prune_kv_groups"
+    model_or_config: Any,
+    layers: tuple[int, int] | list[int] = (3, 7),
+    share: float = 0.005,
+    gqa: str = "prune_kv_groups",
 ) -> PruningPlan:
     """Heads and MLP neurons to remove per layer so that
     ``share`` of the WHOLE model goes, from ``layers`` only.
@@ -363,7 +408,9 @@ def plan_variants(
     """
     arch = architecture_of(model_or_config)
     return {
-        variant_id(s, r, numbering): plan_for(arch, layer_indices(r, numbering), s, gqa, range_label(r), numbering, importance_dtype)
+        variant_id(s, r, numbering): plan_for(
+            arch, layer_indices(r, numbering), s, gqa, range_label(r), numbering, importance_dtype
+        )
         for s in shares
         for r in layer_ranges
     }

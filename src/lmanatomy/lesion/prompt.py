@@ -27,7 +27,9 @@ def read_config(path: str | Path) -> dict[str, Any]:
     return config
 
 
-def sample_prompt(config: dict[str, Any], task: str, index: int, data_root: str | None = None) -> dict[str, Any]:
+def sample_prompt(
+    config: dict[str, Any], task: str, index: int, data_root: str | None = None
+) -> dict[str, Any]:
     """``{"prompt", "gold", "few_shots", "llm_jp_eval"}`` of test sample ``index`` of ``task``."""
     from lmanatomy.data.layout import dataset_root
     from lmanatomy.data.prepare import prepare
@@ -38,20 +40,35 @@ def sample_prompt(config: dict[str, Any], task: str, index: int, data_root: str 
     if not section:
         raise ConfigError("lesion", "this config has no lesion section")
     if task not in section["tasks"]:
-        raise ConfigError(f"lesion.tasks.{task}", f"not a task of this config (tasks: {', '.join(section['tasks'])})")
+        raise ConfigError(
+            f"lesion.tasks.{task}",
+            f"not a task of this config (tasks: {', '.join(section['tasks'])})",
+        )
     settings = section["tasks"][task]
     name = settings["dataset"]
     root = data_root if data_root is not None else dataset_root(config, name)
     frame = prepare(config["datasets"][name], root, name=name)
     version = section["llm_jp_eval"]
     files, _ = build_task(
-        task_spec(task), frame, settings.get("num_few_shots", section["num_few_shots"]), version,
+        task_spec(task),
+        frame,
+        settings.get("num_few_shots", section["num_few_shots"]),
+        version,
         fixed_fewshot_frame(task, version, frame, root),
     )
     test = files["test"]
     cap = min(len(test["samples"]), settings.get("max_num_samples", section["max_num_samples"]))
     if not 0 <= index < cap:
-        raise ConfigError("INDEX", f"{task} evaluates test samples 0..{cap - 1} under this config, not {index}")
+        raise ConfigError(
+            "INDEX", f"{task} evaluates test samples 0..{cap - 1} under this config, not {index}"
+        )
     sample = test["samples"][index]
-    prompt = render_prompt(test["instruction"], test["few_shots"], sample["input"], task_spec(task).language, version)
-    return {"prompt": prompt, "gold": sample["output"], "few_shots": test["few_shots"], "llm_jp_eval": version}
+    prompt = render_prompt(
+        test["instruction"], test["few_shots"], sample["input"], task_spec(task).language, version
+    )
+    return {
+        "prompt": prompt,
+        "gold": sample["output"],
+        "few_shots": test["few_shots"],
+        "llm_jp_eval": version,
+    }

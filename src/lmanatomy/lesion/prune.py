@@ -70,7 +70,12 @@ class LayerPruning:
         }
 
 
-DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+DTYPES = {
+    "float64": torch.float64,
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
 
 
 def _reduce(values: torch.Tensor, dim: int, dtype: str, mean: bool = False) -> torch.Tensor:
@@ -99,7 +104,9 @@ def _mean(members: list[torch.Tensor], dtype: str) -> torch.Tensor:
     return _reduce(torch.stack(members), 0, dtype, mean=True)
 
 
-def head_importance(tensors: Mapping[str, torch.Tensor], arch: Architecture, dtype: str = "float64") -> torch.Tensor:
+def head_importance(
+    tensors: Mapping[str, torch.Tensor], arch: Architecture, dtype: str = "float64"
+) -> torch.Tensor:
     """Importance of every query head of one layer: mean
     over members of channel L1, summed per head."""
     q = _rows_l1(tensors["self_attn.q_proj.weight"], dtype)
@@ -119,7 +126,9 @@ def _fold(imp: torch.Tensor, size: int, dtype: str) -> torch.Tensor:
     return _reduce(imp.view(len(imp) // size, size), 0, dtype)
 
 
-def kv_group_importance(tensors: Mapping[str, torch.Tensor], arch: Architecture, dtype: str = "float64") -> torch.Tensor:
+def kv_group_importance(
+    tensors: Mapping[str, torch.Tensor], arch: Architecture, dtype: str = "float64"
+) -> torch.Tensor:
     """Importance of every KV group (rooted at k_proj) as
     LLM-Pruner's GQA path scores it (module docstring)."""
     k = _rows_l1(tensors["self_attn.k_proj.weight"], dtype)
@@ -152,7 +161,9 @@ def heads_to_remove(scores: torch.Tensor, arch: Architecture, count: int) -> lis
     removed = []
     for group in range(arch.num_kv_heads):
         offset = group * arch.group_size
-        removed += [offset + i for i in _lowest(scores[offset : offset + arch.group_size], per_group)]
+        removed += [
+            offset + i for i in _lowest(scores[offset : offset + arch.group_size], per_group)
+        ]
     return sorted(removed)
 
 
@@ -189,7 +200,11 @@ def prune_layer_tensors(
     kept_neurons = _keep(arch.intermediate_size, neurons)
     q_channels = _channels(kept_heads, arch.head_dim)
     # MHA: head h of q is head h of k and v. GQA: the KV heads of the groups kept.
-    kv_channels = q_channels if not arch.is_gqa else _channels(_keep(arch.num_kv_heads, groups), arch.head_dim)
+    kv_channels = (
+        q_channels
+        if not arch.is_gqa
+        else _channels(_keep(arch.num_kv_heads, groups), arch.head_dim)
+    )
     rows = {
         "self_attn.q_proj": q_channels,
         "self_attn.k_proj": kv_channels,
@@ -212,7 +227,9 @@ def prune_layer_tensors(
         removed_heads=tuple(heads),
         removed_neurons=tuple(neurons),
         num_heads=arch.num_heads - len(heads),
-        num_kv_heads=arch.num_kv_heads - len(groups) if arch.is_gqa else arch.num_kv_heads - len(heads),
+        num_kv_heads=arch.num_kv_heads - len(groups)
+        if arch.is_gqa
+        else arch.num_kv_heads - len(heads),
         intermediate_size=arch.intermediate_size - len(neurons),
     )
     return out, record
@@ -220,11 +237,19 @@ def prune_layer_tensors(
 
 def _replace_linear(parent: nn.Module, name: str, out_features: int, in_features: int) -> None:
     old = getattr(parent, name)
-    new = nn.Linear(in_features, out_features, bias=old.bias is not None, device=old.weight.device, dtype=old.weight.dtype)
+    new = nn.Linear(
+        in_features,
+        out_features,
+        bias=old.bias is not None,
+        device=old.weight.device,
+        dtype=old.weight.dtype,
+    )
     setattr(parent, name, new)
 
 
-def resize_layer(layer: nn.Module, num_heads: int, num_kv_heads: int, intermediate_size: int) -> None:
+def resize_layer(
+    layer: nn.Module, num_heads: int, num_kv_heads: int, intermediate_size: int
+) -> None:
     """Give one decoder layer the shapes of a pruned layer (weights are loaded afterwards).
 
     Stock modules read the head count from their weights' shapes, except the number of query
@@ -260,7 +285,9 @@ def load_layer(layer: nn.Module, record: LayerPruning, tensors: Mapping[str, tor
         raise DataError(f"layer {record.layer}: unexpected pruned tensors {result.unexpected_keys}")
     expected = set(layer_tensors(layer))
     if expected - set(tensors):
-        raise DataError(f"layer {record.layer}: pruned tensors missing for {sorted(expected - set(tensors))}")
+        raise DataError(
+            f"layer {record.layer}: pruned tensors missing for {sorted(expected - set(tensors))}"
+        )
 
 
 @torch.no_grad()

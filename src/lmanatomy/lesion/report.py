@@ -34,25 +34,36 @@ from lmanatomy.lesion.naming import NUMBERINGS, ORIGINAL, layer_indices, percent
 from lmanatomy.lesion.planning import PruningPlan
 
 METRIC_LABELS = {"exact_match": "exact match", "pearson": "Pearson", "spearman": "Spearman"}
-DETAILS = ("n", "ci95_low", "ci95_high", "undefined")  # per-cell columns of table1.csv: "<column>: <detail>"
+DETAILS = (
+    "n",
+    "ci95_low",
+    "ci95_high",
+    "undefined",
+)  # per-cell columns of table1.csv: "<column>: <detail>"
 # Baselines on the original's evaluated samples: column
 # name in table1.csv → key prefix in the task summary.
 BASELINES = {"majority class": "baseline", "repeat last few-shot answer": "fewshot_baseline"}
 DIGITS = 2
-BASELINE_NOTE = ("A lesion effect is a finding only where its interval clears the original's; a score inside a "
-                 "baseline's interval is what a constant answer gets. Majority class: always the most frequent "
-                 "gold of these samples (a correlation of a constant answer is undefined and scores 0). "
-                 "Repeat: always the last few-shot's answer, shown in quotes, the answer a model that copies "
-                 "its prompt gives.")
-UNDEFINED_NOTE = ("0.00*: the correlation is undefined (constant predictions or golds) and llm-jp-eval scores "
-                  "it 0; not a measured 0.")
+BASELINE_NOTE = (
+    "A lesion effect is a finding only where its interval clears the original's; a score inside a "
+    "baseline's interval is what a constant answer gets. Majority class: always the most frequent "
+    "gold of these samples (a correlation of a constant answer is undefined and scores 0). "
+    "Repeat: always the last few-shot's answer, shown in quotes, the answer a model that copies "
+    "its prompt gives."
+)
+UNDEFINED_NOTE = (
+    "0.00*: the correlation is undefined (constant predictions or golds) and llm-jp-eval scores "
+    "it 0; not a measured 0."
+)
 
 
 def column_label(plan: PruningPlan) -> str:
     return f"{percent_label(plan.share)} {plan.range_name}"
 
 
-def _summaries(scores: Mapping[str, Sequence[Mapping[str, Any]]], variant: str) -> dict[str, Mapping[str, Any]]:
+def _summaries(
+    scores: Mapping[str, Sequence[Mapping[str, Any]]], variant: str
+) -> dict[str, Mapping[str, Any]]:
     if variant not in scores:
         raise KeyError(f"no evaluation results for '{variant}'")
     return {s["task"]: s for s in scores[variant]}
@@ -82,14 +93,23 @@ def _grid(
     for task in tasks:
         spec = task_spec(task)
         key = value or spec.main_metric
-        row: dict[str, Any] = {"task": spec.display, "metric": METRIC_LABELS.get(key, key.replace("_", " "))}
+        row: dict[str, Any] = {
+            "task": spec.display,
+            "metric": METRIC_LABELS.get(key, key.replace("_", " ")),
+        }
         for variant, label in labels.items():
             summary = per_variant[variant][task]
             row[label] = float(summary[key])
             if details:
                 low, high = summary.get(f"{key}_ci95", [math.nan, math.nan])
-                row.update({f"{label}: n": int(summary["samples"]), f"{label}: ci95_low": float(low),
-                            f"{label}: ci95_high": float(high), f"{label}: undefined": bool(summary.get(f"{key}_undefined", False))})
+                row.update(
+                    {
+                        f"{label}: n": int(summary["samples"]),
+                        f"{label}: ci95_low": float(low),
+                        f"{label}: ci95_high": float(high),
+                        f"{label}: undefined": bool(summary.get(f"{key}_undefined", False)),
+                    }
+                )
         if details:
             row.update(_baseline_cells(per_variant[ORIGINAL][task], key))
         rows.append(row)
@@ -102,8 +122,13 @@ def _baseline_cells(summary: Mapping[str, Any], key: str) -> dict[str, Any]:
     cells: dict[str, Any] = {}
     for name, suffix in BASELINES.items():
         low, high = summary.get(f"{key}_{suffix}_ci95", [math.nan, math.nan])
-        cells.update({f"{name}: score": float(summary.get(f"{key}_{suffix}", math.nan)),
-                      f"{name}: ci95_low": float(low), f"{name}: ci95_high": float(high)})
+        cells.update(
+            {
+                f"{name}: score": float(summary.get(f"{key}_{suffix}", math.nan)),
+                f"{name}: ci95_low": float(low),
+                f"{name}: ci95_high": float(high),
+            }
+        )
     cells["repeat last few-shot answer: answer"] = str(summary.get("fewshot_baseline_answer", ""))
     return cells
 
@@ -112,8 +137,12 @@ def interval_table(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
     """Table 1's layout with each cell's 95% bootstrap interval as ``[low, high]``."""
     out = frame[["task", "metric"]].copy()
     for column in score_columns(frame):
-        out[column] = [f"[{low:.{digits}f}, {high:.{digits}f}]"
-                       for low, high in zip(frame[f"{column}: ci95_low"], frame[f"{column}: ci95_high"], strict=True)]
+        out[column] = [
+            f"[{low:.{digits}f}, {high:.{digits}f}]"
+            for low, high in zip(
+                frame[f"{column}: ci95_low"], frame[f"{column}: ci95_high"], strict=True
+            )
+        ]
     return out
 
 
@@ -122,16 +151,24 @@ def baselines_table(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
     with its 95% interval."""
 
     def cell(prefix: str, score: str) -> list[str]:
-        return [f"{row[score]:.{digits}f} [{row[f'{prefix}: ci95_low']:.{digits}f}, "
-                f"{row[f'{prefix}: ci95_high']:.{digits}f}]"
-                for _, row in frame.iterrows()]
+        return [
+            f"{row[score]:.{digits}f} [{row[f'{prefix}: ci95_low']:.{digits}f}, "
+            f"{row[f'{prefix}: ci95_high']:.{digits}f}]"
+            for _, row in frame.iterrows()
+        ]
 
-    out = pd.DataFrame({"task": frame["task"], "metric": frame["metric"], "n": frame[f"{ORIGINAL}: n"]})
+    out = pd.DataFrame(
+        {"task": frame["task"], "metric": frame["metric"], "n": frame[f"{ORIGINAL}: n"]}
+    )
     out[f"{ORIGINAL} (95% CI)"] = cell(ORIGINAL, ORIGINAL)
     out["majority class (95% CI)"] = cell("majority class", "majority class: score")
     out["repeat last few-shot answer (95% CI)"] = [
-        f"{text} ('{answer}')" for text, answer in zip(cell("repeat last few-shot answer", "repeat last few-shot answer: score"),
-                                                      frame["repeat last few-shot answer: answer"], strict=True)
+        f"{text} ('{answer}')"
+        for text, answer in zip(
+            cell("repeat last few-shot answer", "repeat last few-shot answer: score"),
+            frame["repeat last few-shot answer: answer"],
+            strict=True,
+        )
     ]
     return out
 
@@ -141,7 +178,9 @@ def score_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in ("task", "metric") and ": " not in c]
 
 
-def best_per_share(frame: pd.DataFrame, plans: Mapping[str, PruningPlan], digits: int = DIGITS) -> pd.DataFrame:
+def best_per_share(
+    frame: pd.DataFrame, plans: Mapping[str, PruningPlan], digits: int = DIGITS
+) -> pd.DataFrame:
     """True where a lesion column holds the strictly highest score of its
     share in that row, compared at the printed precision (``digits``): a
     tie, or a lead that the rounding hides, is no best."""
@@ -160,12 +199,17 @@ def display_table(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
     out = frame[["task", "metric", *score_columns(frame)]].copy().astype(object)
     for column in score_columns(frame):
         flags = frame.get(f"{column}: undefined", pd.Series(False, index=frame.index)).astype(bool)
-        out[column] = [f"{v:.{digits}f}*" if flag else f"{v:.{digits}f}" for v, flag in zip(frame[column], flags, strict=True)]
+        out[column] = [
+            f"{v:.{digits}f}*" if flag else f"{v:.{digits}f}"
+            for v, flag in zip(frame[column], flags, strict=True)
+        ]
     return out
 
 
 def table1(
-    scores: Mapping[str, Sequence[Mapping[str, Any]]], plans: Mapping[str, PruningPlan], tasks: Sequence[str]
+    scores: Mapping[str, Sequence[Mapping[str, Any]]],
+    plans: Mapping[str, PruningPlan],
+    tasks: Sequence[str],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(Table 1 with per-cell n, interval and undefined flag;
     its bold mask). ``scores``: variant → per-task summaries."""
@@ -174,27 +218,43 @@ def table1(
 
 
 def write_table1(
-    frame: pd.DataFrame, bold: pd.DataFrame, csv_path: str, md_path: str, title: str, notes: Sequence[str]
+    frame: pd.DataFrame,
+    bold: pd.DataFrame,
+    csv_path: str,
+    md_path: str,
+    title: str,
+    notes: Sequence[str],
 ) -> None:
     """CSV: every column (full precision); Markdown: the
     scores, strict bests bold, ``0.00*`` footnoted."""
     from lmanatomy.tables import atomic_write_text, to_markdown
 
-    atomic_write_text(csv_path, frame.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
+    atomic_write_text(
+        csv_path, frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    )
     shown = display_table(frame)
     lines = [f"## {title}\n", to_markdown(shown, bold=bold[shown.columns])]
     footnotes = list(notes)
     if any(text.endswith("*") for column in score_columns(frame) for text in shown[column]):
         footnotes.append(UNDEFINED_NOTE)
     lines.append("\n" + "\n".join(f"- {n}" for n in footnotes) + "\n")
-    lines += ["### 95% bootstrap interval of every cell (n per task in the baselines table)\n", to_markdown(interval_table(frame)), ""]
-    lines += ["### Baselines on the same samples (score [95% bootstrap interval])\n", to_markdown(baselines_table(frame)),
-              "\n- " + BASELINE_NOTE + "\n"]
+    lines += [
+        "### 95% bootstrap interval of every cell (n per task in the baselines table)\n",
+        to_markdown(interval_table(frame)),
+        "",
+    ]
+    lines += [
+        "### Baselines on the same samples (score [95% bootstrap interval])\n",
+        to_markdown(baselines_table(frame)),
+        "\n- " + BASELINE_NOTE + "\n",
+    ]
     atomic_write_text(md_path, "\n".join(lines))
 
 
 def fewshot_table(
-    scores: Mapping[str, Sequence[Mapping[str, Any]]], plans: Mapping[str, PruningPlan], tasks: Sequence[str]
+    scores: Mapping[str, Sequence[Mapping[str, Any]]],
+    plans: Mapping[str, PruningPlan],
+    tasks: Sequence[str],
 ) -> pd.DataFrame:
     """Share of predictions that equal one of the few-shot answers, same layout as Table 1."""
     frame = _grid(scores, plans, tasks, "fewshot_answer_share")
@@ -202,7 +262,9 @@ def fewshot_table(
     return frame
 
 
-def reading_shares(model_or_config: Any, plans: Mapping[str, PruningPlan]) -> dict[str, dict[str, float | None]]:
+def reading_shares(
+    model_or_config: Any, plans: Mapping[str, PruningPlan]
+) -> dict[str, dict[str, float | None]]:
     """Per lesion, the achieved share (%) had its range's numbers been read under each numbering
     (None: outside the model)."""
     from lmanatomy.errors import ConfigError
@@ -236,8 +298,10 @@ def shares_table(
     for variant, plan in plans.items():
         removed = plan.removed_parameters
         if measured is not None and measured[variant] != removed:
-            raise ValueError(f"lesion '{variant}': {measured[variant]:,} parameters removed, the plan says "
-                             f"{removed:,}")
+            raise ValueError(
+                f"lesion '{variant}': {measured[variant]:,} parameters removed, the plan says "
+                f"{removed:,}"
+            )
         first, last = plan.layers
         row = {
             "lesion": variant,
@@ -262,7 +326,11 @@ def shares_table(
 
 
 def figure(
-    frame: pd.DataFrame, plans: Mapping[str, PruningPlan], title: str, note: str | None, path: str,
+    frame: pd.DataFrame,
+    plans: Mapping[str, PruningPlan],
+    title: str,
+    note: str | None,
+    path: str,
     baselines: Mapping[str, float] | None = None,
 ) -> None:
     """Score vs pruned layer range, one panel per task, one line per share with 95% intervals,
@@ -276,7 +344,9 @@ def figure(
     n = len(frame)
     ncols = min(n, 3)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plots.figure(nrows, ncols, width=4.6 * ncols, height=3.4 * nrows + 0.7, squeeze=False)
+    fig, axes = plots.figure(
+        nrows, ncols, width=4.6 * ncols, height=3.4 * nrows + 0.7, squeeze=False
+    )
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     x = np.arange(len(ranges))
@@ -285,25 +355,56 @@ def figure(
             by_range = {p.range_name: column_label(p) for p in plans.values() if p.share == share}
             cols = [by_range.get(r) for r in ranges]
             y = np.array([row[c] if c else np.nan for c in cols], dtype=float)
-            low = np.array([row.get(f"{c}: ci95_low", np.nan) if c else np.nan for c in cols], dtype=float)
-            high = np.array([row.get(f"{c}: ci95_high", np.nan) if c else np.nan for c in cols], dtype=float)
-            offset = (k - (len(shares) - 1) / 2) * 0.08  # side by side, so the intervals do not hide each other
-            ax.errorbar(x + offset, y, yerr=np.vstack([y - low, high - y]), marker="o", capsize=3,
-                        label=f"{percent_label(share)} pruned (95% CI)")
+            low = np.array(
+                [row.get(f"{c}: ci95_low", np.nan) if c else np.nan for c in cols], dtype=float
+            )
+            high = np.array(
+                [row.get(f"{c}: ci95_high", np.nan) if c else np.nan for c in cols], dtype=float
+            )
+            offset = (
+                k - (len(shares) - 1) / 2
+            ) * 0.08  # side by side, so the intervals do not hide each other
+            ax.errorbar(
+                x + offset,
+                y,
+                yerr=np.vstack([y - low, high - y]),
+                marker="o",
+                capsize=3,
+                label=f"{percent_label(share)} pruned (95% CI)",
+            )
         ax.axhline(row[ORIGINAL], color="0.3", linestyle="--", linewidth=1, label="original")
         if baselines and row["task"] in baselines:
-            ax.axhline(baselines[row["task"]], color="tab:red", linestyle=":", linewidth=1.2,
-                       label="constant answer (majority / r = 0)")
+            ax.axhline(
+                baselines[row["task"]],
+                color="tab:red",
+                linestyle=":",
+                linewidth=1.2,
+                label="constant answer (majority / r = 0)",
+            )
         repeat = float(row.get("repeat last few-shot answer: score", np.nan))
         if not np.isnan(repeat):
-            ax.axhline(repeat, color="tab:purple", linestyle="-.", linewidth=1.2, label="repeat last few-shot answer")
+            ax.axhline(
+                repeat,
+                color="tab:purple",
+                linestyle="-.",
+                linewidth=1.2,
+                label="repeat last few-shot answer",
+            )
         ax.set_xticks(x, ranges, rotation=20, fontsize=7)
         ax.set_xlabel("pruned layers: as configured [0-based indices]")
         ax.set_ylabel(row["metric"])
         ax.set_title(row["task"])
     handles, labels = axes.flat[0].get_legend_handles_labels()
     bottom = 0.06 if note else 0.0  # the note goes under the legend, the legend under the axes
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7, frameon=False, bbox_to_anchor=(0.5, bottom))
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=len(labels),
+        fontsize=7,
+        frameon=False,
+        bbox_to_anchor=(0.5, bottom),
+    )
     fig.suptitle(title)
     fig.tight_layout(rect=(0, bottom + 0.08, 1, 1))
     plots.save(fig, path, note=note)
@@ -337,8 +438,11 @@ def table1_notes(
     from lmanatomy.evaluation.tasks import task_spec
 
     first = next(iter(plans.values()))
-    lines = [f"Layer ranges as configured ({first.numbering}) [0-based indices pruned]: "
-             + ", ".join(dict.fromkeys(p.range_name for p in plans.values())) + "."]
+    lines = [
+        f"Layer ranges as configured ({first.numbering}) [0-based indices pruned]: "
+        + ", ".join(dict.fromkeys(p.range_name for p in plans.values()))
+        + "."
+    ]
     arch = first.architecture
     if arch.is_gqa and all(p.heads == 0 for p in plans.values()):
         lines.append(
@@ -347,8 +451,10 @@ def table1_notes(
             "(achieved shares: shares.md)."
         )
     else:
-        lines.append(f"Each lesion removes whole heads (GQA mode {first.gqa}) and MLP neurons of lowest L1 importance; "
-                     "achieved shares: shares.md.")
+        lines.append(
+            f"Each lesion removes whole heads (GQA mode {first.gqa}) and MLP neurons of lowest L1 "
+            "importance; achieved shares: shares.md."
+        )
     lines.append(f"L1 importance computed in {first.importance_dtype}.")
     for summary in summaries:
         spec, info = task_spec(summary["task"]), infos[summary["task"]]
@@ -363,8 +469,9 @@ def table1_notes(
     lines.append(resolution_note(summaries, paper))
     versions = sorted({str(s.get("llm_jp_eval", "v1.1")) for s in summaries})
     lines.append(
-        f"Prompts: llm-jp-eval {', '.join(versions)}; {'sampling' if generation.get('do_sample') else 'greedy'}; generation "
-        "stops at the first blank line, after which the scorer discards everything."
+        f"Prompts: llm-jp-eval {', '.join(versions)}; "
+        f"{'sampling' if generation.get('do_sample') else 'greedy'}; generation stops at the "
+        "first blank line, after which the scorer discards everything."
     )
     lines += list(differs)
     lines.append(
@@ -377,7 +484,8 @@ def table1_notes(
 
 
 def paper_effects(paper: Mapping[str, Any]) -> str:
-    """The paper's largest lesion effect per exact-match task (Table 1 as paper_values.yaml lists it)."""
+    """The paper's largest lesion effect per exact-match
+    task (Table 1 as paper_values.yaml lists it)."""
     from lmanatomy.evaluation.tasks import TASKS
 
     exact = {spec.display for spec in TASKS.values() if spec.main_metric == "exact_match"}
@@ -388,11 +496,14 @@ def paper_effects(paper: Mapping[str, Any]) -> str:
         lowest = int(np.argmin(scores[1:])) + 1
         drops.append(scores[0] - scores[lowest])
         parts.append(f"{task} {scores[0]:.2f} → {scores[lowest]:.2f} at {paper['columns'][lowest]}")
-    return f"{min(drops) * 100:.0f}-{max(drops) * 100:.0f} points of exact match ({', '.join(parts)})"
+    return (
+        f"{min(drops) * 100:.0f}-{max(drops) * 100:.0f} points of exact match ({', '.join(parts)})"
+    )
 
 
 def resolution_note(summaries: Sequence[Mapping[str, Any]], paper: Mapping[str, Any]) -> str:
-    """Why these sample counts: per exact-match task, the smallest lesion effect its n can tell from noise.
+    """Why these sample counts: per exact-match task, the
+    smallest lesion effect its n can tell from noise.
 
     At accuracy 0.5 (the widest case) a cell's 95% interval is ±1.96·sqrt(0.25/n) and the difference
     of two independent cells ±1.96·sqrt(0.5/n); the
@@ -400,26 +511,39 @@ def resolution_note(summaries: Sequence[Mapping[str, Any]], paper: Mapping[str, 
     """
     from lmanatomy.evaluation.tasks import task_spec
 
-    parts = [f"{task_spec(s['task']).display} n = {s['samples']}: "
-             f"±{1.959964 * math.sqrt(0.25 / s['samples']):.2f} per cell, "
-             f"±{1.959964 * math.sqrt(0.5 / s['samples']):.2f} between two cells"
-             for s in summaries if task_spec(s["task"]).main_metric == "exact_match"]
-    return ("Resolution at accuracy 0.5 (95%): " + "; ".join(parts) + f". The paper's largest lesion effects are {paper_effects(paper)}: "
-            "a task resolves an effect of that size only where its between-cell width is below it.")
+    parts = [
+        f"{task_spec(s['task']).display} n = {s['samples']}: "
+        f"±{1.959964 * math.sqrt(0.25 / s['samples']):.2f} per cell, "
+        f"±{1.959964 * math.sqrt(0.5 / s['samples']):.2f} between two cells"
+        for s in summaries
+        if task_spec(s["task"]).main_metric == "exact_match"
+    ]
+    return (
+        "Resolution at accuracy 0.5 (95%): "
+        + "; ".join(parts)
+        + f". The paper's largest lesion effects are {paper_effects(paper)}: "
+        "a task resolves an effect of that size only where its between-cell width is below it."
+    )
 
 
 def _origin(origin: str, summary: Mapping[str, Any]) -> str:
     """A JGLUE task is defined by the llm-jp-eval version
     that built it; the project's own tasks by the project."""
-    return f"llm-jp-eval {summary.get('llm_jp_eval', 'v1.1')}" if origin.startswith("llm-jp-eval") else origin
+    return (
+        f"llm-jp-eval {summary.get('llm_jp_eval', 'v1.1')}"
+        if origin.startswith("llm-jp-eval")
+        else origin
+    )
 
 
 def _data_text(info: Mapping[str, Any]) -> str:
     """The task's data as its prepared dataset's provenance
     states it (``info["data"]``, the origin fact)."""
     if "data" not in info:
-        raise DataError(f"task '{info.get('task')}': its info record has no 'data' (built by an older "
-                        "lm-anatomy)")
+        raise DataError(
+            f"task '{info.get('task')}': its info record has no 'data' (built by an older "
+            "lm-anatomy)"
+        )
     data = info["data"]
     return data["text"] + (", not the real benchmark" if data["is_demo"] else "")
 

@@ -56,7 +56,9 @@ def _key_files(base_dir: Path) -> dict[str, Path]:
     return out
 
 
-def read_layer_tensors(base_dir: str | Path, layers_path: str, layer: int) -> dict[str, torch.Tensor]:
+def read_layer_tensors(
+    base_dir: str | Path, layers_path: str, layer: int
+) -> dict[str, torch.Tensor]:
     """One layer's q/k/v/o and gate/up/down tensors straight
     from a checkpoint, keyed relative to the layer."""
     from safetensors import safe_open
@@ -71,7 +73,9 @@ def read_layer_tensors(base_dir: str | Path, layers_path: str, layer: int) -> di
             with safe_open(str(files[key]), framework="pt") as fh:
                 out[short] = fh.get_tensor(key)
     if not out:
-        raise DataError(f"{base_dir}: no tensors named '{prefix}*' (is this the model the plan was made for?)")
+        raise DataError(
+            f"{base_dir}: no tensors named '{prefix}*' (is this the model the plan was made for?)"
+        )
     return out
 
 
@@ -80,11 +84,19 @@ def base_reference(base_dir: str | Path) -> dict[str, Any]:
 
     provenance = read_provenance(base_dir)
     if "weights_sha256" not in provenance:
-        raise DataError(f"{base_dir}/provenance.json has no weights_sha256; re-run its fetch/convert rule")
-    return {"path": str(base_dir), "name": provenance.get("name"), "weights_sha256": provenance["weights_sha256"]}
+        raise DataError(
+            f"{base_dir}/provenance.json has no weights_sha256; re-run its fetch/convert rule"
+        )
+    return {
+        "path": str(base_dir),
+        "name": provenance.get("name"),
+        "weights_sha256": provenance["weights_sha256"],
+    }
 
 
-def prune_checkpoint(base_dir: str | Path, plan: PruningPlan) -> tuple[dict[str, torch.Tensor], list[LayerPruning]]:
+def prune_checkpoint(
+    base_dir: str | Path, plan: PruningPlan
+) -> tuple[dict[str, torch.Tensor], list[LayerPruning]]:
     """Prune the plan's layers from a prepared model folder without building the model.
 
     The parameters actually removed (counted from tensor sizes) must equal the plan's count.
@@ -96,16 +108,22 @@ def prune_checkpoint(base_dir: str | Path, plan: PruningPlan) -> tuple[dict[str,
     for index in plan.layer_indices:
         original = read_layer_tensors(base_dir, arch.layers_path, index)
         pruned, record = prune_layer_tensors(original, plan, index)
-        removed += sum(t.numel() for t in original.values()) - sum(t.numel() for t in pruned.values())
+        removed += sum(t.numel() for t in original.values()) - sum(
+            t.numel() for t in pruned.values()
+        )
         tensors.update({f"{arch.layers_path}.{index}.{name}": t for name, t in pruned.items()})
         records.append(record)
     if removed != plan.removed_parameters:
-        raise DataError(f"{base_dir}: pruning removed {removed:,} parameters, the plan says "
-                        f"{plan.removed_parameters:,}")
+        raise DataError(
+            f"{base_dir}: pruning removed {removed:,} parameters, the plan says "
+            f"{plan.removed_parameters:,}"
+        )
     return tensors, records
 
 
-def shape_map(plan: PruningPlan, records: list[LayerPruning], base: dict[str, Any]) -> dict[str, Any]:
+def shape_map(
+    plan: PruningPlan, records: list[LayerPruning], base: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "base": base,
@@ -115,7 +133,9 @@ def shape_map(plan: PruningPlan, records: list[LayerPruning], base: dict[str, An
     }
 
 
-def save_pruned(out_dir: str | Path, tensors: dict[str, torch.Tensor], mapping: dict[str, Any]) -> Path:
+def save_pruned(
+    out_dir: str | Path, tensors: dict[str, torch.Tensor], mapping: dict[str, Any]
+) -> Path:
     """Write tensors and shape map into ``out_dir``
     (assembled in a scratch folder, then renamed)."""
     from safetensors.torch import save_file
@@ -124,8 +144,14 @@ def save_pruned(out_dir: str | Path, tensors: dict[str, torch.Tensor], mapping: 
 
     out_dir = Path(out_dir)
     tmp = scratch_dir(out_dir)
-    save_file({k: v.contiguous() for k, v in sorted(tensors.items())}, str(tmp / TENSORS), metadata={"format": FORMAT})
-    (tmp / SHAPE_MAP).write_text(json.dumps(mapping, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    save_file(
+        {k: v.contiguous() for k, v in sorted(tensors.items())},
+        str(tmp / TENSORS),
+        metadata={"format": FORMAT},
+    )
+    (tmp / SHAPE_MAP).write_text(
+        json.dumps(mapping, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return move_into_place(tmp, out_dir)
 
 
@@ -159,15 +185,24 @@ def apply_pruned(model: torch.nn.Module, pruned_dir: str | Path) -> torch.nn.Mod
     plan = PruningPlan.from_dict(mapping["plan"])
     saved = load_file(str(pruned_dir / mapping["tensors"]))
     records = [
-        LayerPruning(int(key), tuple(entry["removed_heads"]), tuple(entry["removed_neurons"]),
-                     entry["num_heads"], entry["num_key_value_heads"], entry["intermediate_size"])
+        LayerPruning(
+            int(key),
+            tuple(entry["removed_heads"]),
+            tuple(entry["removed_neurons"]),
+            entry["num_heads"],
+            entry["num_key_value_heads"],
+            entry["intermediate_size"],
+        )
         for key, entry in mapping["layers"].items()
     ]
     return install_pruned(model, plan, saved, records)
 
 
 def install_pruned(
-    model: torch.nn.Module, plan: PruningPlan, tensors: dict[str, torch.Tensor], records: list[LayerPruning]
+    model: torch.nn.Module,
+    plan: PruningPlan,
+    tensors: dict[str, torch.Tensor],
+    records: list[LayerPruning],
 ) -> torch.nn.Module:
     """Resize the recorded layers of ``model`` and load
     their pruned tensors (full checkpoint keys), in place.
@@ -179,20 +214,33 @@ def install_pruned(
     layers = layers_of(model, arch)
     for record in sorted(records, key=lambda r: r.layer):
         prefix = f"{arch.layers_path}.{record.layer}."
-        weight = layers[record.layer].self_attn.q_proj.weight  # the layer's own device (device_map="auto" spreads layers)
+        weight = layers[
+            record.layer
+        ].self_attn.q_proj.weight  # the layer's own device (device_map="auto" spreads layers)
         device, dtype = weight.device, weight.dtype
-        own = {k[len(prefix):]: v.to(device=device, dtype=dtype) for k, v in tensors.items() if k.startswith(prefix)}
+        own = {
+            k[len(prefix) :]: v.to(device=device, dtype=dtype)
+            for k, v in tensors.items()
+            if k.startswith(prefix)
+        }
         load_layer(layers[record.layer], record, own)
     return model
 
 
-def load_pruned(pruned_dir: str | Path, device: str = "cpu", dtype: str = "float32", base_dir: str | Path | None = None,
-                attn_implementation: str | None = None):
+def load_pruned(
+    pruned_dir: str | Path,
+    device: str = "cpu",
+    dtype: str = "float32",
+    base_dir: str | Path | None = None,
+    attn_implementation: str | None = None,
+):
     """(model, tokenizer) of a pruned model: the base model with the pruned layers swapped in."""
     from lmanatomy.models.loading import load_model
 
     mapping = read_shape_map(pruned_dir)
     base_dir = Path(base_dir if base_dir is not None else mapping["base"]["path"])
     check_base(mapping, base_dir)
-    model, tokenizer = load_model(base_dir, device=device, dtype=dtype, attn_implementation=attn_implementation)
+    model, tokenizer = load_model(
+        base_dir, device=device, dtype=dtype, attn_implementation=attn_implementation
+    )
     return apply_pruned(model, pruned_dir), tokenizer

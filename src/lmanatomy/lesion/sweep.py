@@ -17,6 +17,7 @@ everything, the reference the tests compare against).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -32,22 +33,31 @@ from lmanatomy.lesion.replay import PromptStates, supports_replay
 from lmanatomy.lesion.store import install_pruned, prune_checkpoint
 
 
-def _snapshot(model: torch.nn.Module, plans: Mapping[str, PruningPlan]) -> dict[int, dict[str, torch.Tensor]]:
+def _snapshot(
+    model: torch.nn.Module, plans: Mapping[str, PruningPlan]
+) -> dict[int, dict[str, torch.Tensor]]:
     """CPU copies of the original tensors of every layer some lesion prunes (index → tensors)."""
     indices = sorted({i for plan in plans.values() for i in plan.layer_indices})
     if not indices:
         return {}
     layers = layers_of(model, next(iter(plans.values())).architecture)
-    return {i: {k: v.detach().to("cpu", copy=True) for k, v in layer_tensors(layers[i]).items()} for i in indices}
+    return {
+        i: {k: v.detach().to("cpu", copy=True) for k, v in layer_tensors(layers[i]).items()}
+        for i in indices
+    }
 
 
 @torch.no_grad()
-def _restore(model: torch.nn.Module, plan: PruningPlan, originals: Mapping[int, Mapping[str, torch.Tensor]]) -> None:
+def _restore(
+    model: torch.nn.Module, plan: PruningPlan, originals: Mapping[int, Mapping[str, torch.Tensor]]
+) -> None:
     """Give ``plan``'s layers back their original shapes and tensors."""
     arch = plan.architecture
     layers = layers_of(model, arch)
     for index in plan.layer_indices:
-        whole = LayerPruning(index, (), (), arch.num_heads, arch.num_kv_heads, arch.intermediate_size)
+        whole = LayerPruning(
+            index, (), (), arch.num_heads, arch.num_kv_heads, arch.intermediate_size
+        )
         load_layer(layers[index], whole, originals[index])
 
 
@@ -85,23 +95,35 @@ def evaluate_lesions(
             install_pruned(model, plan, tensors, records)
         with _reuse(states, model, plan):
             hook = states.prompt_pass if states is not None else None
-            predictions, summaries = evaluate(model, tokenizer, tasks, settings, max_num_samples, prompt_pass=hook)
+            predictions, summaries = evaluate(
+                model, tokenizer, tasks, settings, max_num_samples, prompt_pass=hook
+            )
         yield variant, predictions, summaries, records
         if plan is not None:
             _restore(model, plan, originals)
 
 
-def _prompt_states(model: torch.nn.Module, variants: list[str], plans: Mapping[str, PruningPlan]) -> PromptStates | None:
-    """The recorder for the lesions evaluated after the original, None when there are none (or no replay is possible)."""
+def _prompt_states(
+    model: torch.nn.Module, variants: list[str], plans: Mapping[str, PruningPlan]
+) -> PromptStates | None:
+    """The recorder for the lesions evaluated after the original,
+    None when there are none (or no replay is possible)."""
     if ORIGINAL not in variants or not supports_replay(model):
         return None
     later = [plans[v] for v in variants[variants.index(ORIGINAL) + 1 :] if v in plans]
-    states = PromptStates(later[0].architecture, (min(p.layer_indices) for p in later)) if later else None
+    states = (
+        PromptStates(later[0].architecture, (min(p.layer_indices) for p in later))
+        if later
+        else None
+    )
     return states if states is not None and states.starts else None
 
 
-def _reuse(states: PromptStates | None, model: torch.nn.Module, plan: PruningPlan | None) -> AbstractContextManager[Any]:
-    """Record on the original, replay into a lesion whose start was recorded, else compute as usual."""
+def _reuse(
+    states: PromptStates | None, model: torch.nn.Module, plan: PruningPlan | None
+) -> AbstractContextManager[Any]:
+    """Record on the original, replay into a lesion
+    whose start was recorded, else compute as usual."""
     if states is None:
         return nullcontext()
     if plan is None:

@@ -41,7 +41,9 @@ FUSED_PROJECTIONS = {
     "W_pack": "query, key and value",
     "gate_up_proj": "gate and up",
 }
-_ACTIVATION_CLASS = re.compile(r"gelu|silu|swish|relu|activation|tanh|sigmoid|mish|quickgelu", re.IGNORECASE)
+_ACTIVATION_CLASS = re.compile(
+    r"gelu|silu|swish|relu|activation|tanh|sigmoid|mish|quickgelu", re.IGNORECASE
+)
 _NOT_ACTIVATION = re.compile(r"softmax|softmin|attention|dropout|norm", re.IGNORECASE)
 
 
@@ -92,7 +94,9 @@ class Adapter:
         path = getattr(self, role)
         if path is None:
             reason = self.missing.get(role, "not found in the module tree")
-            raise RegistryError(f"architecture '{self.family}' has no {role.replace('_', ' ')}: {reason}")
+            raise RegistryError(
+                f"architecture '{self.family}' has no {role.replace('_', ' ')}: {reason}"
+            )
         return str(path)
 
     def ff_activation_module(self, layer: nn.Module) -> nn.Module:
@@ -109,7 +113,9 @@ def _get(root: nn.Module, dotted: str) -> nn.Module:
     obj: object = root
     for part in dotted.split("."):
         if not hasattr(obj, part):
-            raise RegistryError(f"{type(root).__name__} has no module '{dotted}' (missing '{part}')")
+            raise RegistryError(
+                f"{type(root).__name__} has no module '{dotted}' (missing '{part}')"
+            )
         obj = getattr(obj, part)
     return obj  # type: ignore[return-value]
 
@@ -133,7 +139,11 @@ def _linear_shape(module: nn.Module) -> tuple[int, int]:
 
 def _is_activation(module: nn.Module) -> bool:
     name = type(module).__name__
-    return bool(_ACTIVATION_CLASS.search(name)) and not _NOT_ACTIVATION.search(name) and not _is_linear(module)
+    return (
+        bool(_ACTIVATION_CLASS.search(name))
+        and not _NOT_ACTIVATION.search(name)
+        and not _is_linear(module)
+    )
 
 
 def _layer_count(model: nn.Module) -> int | None:
@@ -154,13 +164,19 @@ def find_layers(model: nn.Module) -> str:
 
     Without a layer count in the config, the longest ModuleList (shallowest on ties) is taken.
     """
-    lists = [(name, mod) for name, mod in model.named_modules() if isinstance(mod, nn.ModuleList) and name]
+    lists = [
+        (name, mod)
+        for name, mod in model.named_modules()
+        if isinstance(mod, nn.ModuleList) and name
+    ]
     count = _layer_count(model)
     if count is not None:
         lists = [(name, mod) for name, mod in lists if len(mod) == count]
     if not lists:
         raise RegistryError(f"{type(model).__name__} has no ModuleList of {count} decoder layers")
-    return min(lists, key=lambda item: (-len(item[1]) if count is None else 0, item[0].count(".")))[0]
+    return min(lists, key=lambda item: (-len(item[1]) if count is None else 0, item[0].count(".")))[
+        0
+    ]
 
 
 def find_final_norm(model: nn.Module, layers: str) -> str | None:
@@ -169,7 +185,7 @@ def find_final_norm(model: nn.Module, layers: str) -> str | None:
     parent_path, _, list_name = layers.rpartition(".")
     parent = _get(model, parent_path) if parent_path else model
     names = [name for name, _ in parent.named_children()]
-    after = names[names.index(list_name) + 1:]
+    after = names[names.index(list_name) + 1 :]
     norms = [n for n in after if "norm" in type(getattr(parent, n)).__name__.lower()]
     if not norms:
         return None
@@ -183,23 +199,31 @@ def find_ff_activation(layer: nn.Module) -> tuple[str | None, str]:
         return found[0], ""
     if not found:
         return None, "the nonlinearity is applied as a function, not a module that can be hooked"
-    return None, (f"several activation modules ({', '.join(found)}); which one is the FF activation is "
-                  "ambiguous")
+    return None, (
+        f"several activation modules ({', '.join(found)}); which one is the FF activation is "
+        "ambiguous"
+    )
 
 
 def find_ff_input(layer: nn.Module, ff_activation: str | None) -> tuple[str | None, str]:
     """(path, reason if None) of the linear feeding the
     FF nonlinearity, by its name (FF_INPUT_NAMES)."""
     parent = ff_activation.rpartition(".")[0] if ff_activation else ""
-    linears = [name for name, mod in layer.named_modules() if _is_linear(mod) and name.rpartition(".")[0] == parent]
+    linears = [
+        name
+        for name, mod in layer.named_modules()
+        if _is_linear(mod) and name.rpartition(".")[0] == parent
+    ]
     for candidate in FF_INPUT_NAMES:
         for name in linears:
             if name.rpartition(".")[2] == candidate:
                 return name, ""
     fused = [name for name in linears if name.rpartition(".")[2] in FUSED_PROJECTIONS]
     if fused:
-        return None, (f"the pre-activation is one half of the fused projection '{fused[0]}' "
-                      f"({FUSED_PROJECTIONS[fused[0].rpartition('.')[2]]})")
+        return None, (
+            f"the pre-activation is one half of the fused projection '{fused[0]}' "
+            f"({FUSED_PROJECTIONS[fused[0].rpartition('.')[2]]})"
+        )
     return None, f"no linear named one of {', '.join(FF_INPUT_NAMES)} beside the FF activation"
 
 
@@ -211,11 +235,16 @@ def resolve_adapter(model: nn.Module) -> Adapter:
     ff_activation, why_act = find_ff_activation(first)
     ff_input, why_input = find_ff_input(first, ff_activation)
     final_norm = find_final_norm(model, layers)
-    missing = {role: why for role, why in (("ff_activation", why_act), ("ff_input", why_input)) if why}
+    missing = {
+        role: why for role, why in (("ff_activation", why_act), ("ff_input", why_input)) if why
+    }
     if final_norm is None:
         missing["final_norm"] = "no norm module registered after the decoder layers"
-    fused = {name: FUSED_PROJECTIONS[name.rpartition(".")[2]] for name, _ in layer_linears(first)
-             if name.rpartition(".")[2] in FUSED_PROJECTIONS}
+    fused = {
+        name: FUSED_PROJECTIONS[name.rpartition(".")[2]]
+        for name, _ in layer_linears(first)
+        if name.rpartition(".")[2] in FUSED_PROJECTIONS
+    }
     return Adapter(family, layers, ff_activation, ff_input, final_norm, fused, missing)
 
 
@@ -223,9 +252,17 @@ def resolve_adapter(model: nn.Module) -> Adapter:
 # tree cannot be built offline, so the parts are written down. Qwen (v1) applies SiLU as a function
 # to w2's output (modeling_qwen.py QWenMLP: a1 * F.silu(a2) with a2 = w2(x)).
 REMOTE_CODE_ADAPTERS: dict[str, Adapter] = {
-    "qwen": Adapter("qwen", layers="transformer.h", ff_activation=None, ff_input="mlp.w2", final_norm="transformer.ln_f",
-                    fused={"attn.c_attn": FUSED_PROJECTIONS["c_attn"]},
-                    missing={"ff_activation": "Qwen (v1) applies SiLU as a function (remote code), no module to hook"}),
+    "qwen": Adapter(
+        "qwen",
+        layers="transformer.h",
+        ff_activation=None,
+        ff_input="mlp.w2",
+        final_norm="transformer.ln_f",
+        fused={"attn.c_attn": FUSED_PROJECTIONS["c_attn"]},
+        missing={
+            "ff_activation": "Qwen (v1) applies SiLU as a function (remote code), no module to hook"
+        },
+    ),
 }
 
 _CACHE: weakref.WeakKeyDictionary[nn.Module, Adapter] = weakref.WeakKeyDictionary()

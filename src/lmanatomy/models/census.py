@@ -41,17 +41,23 @@ class Census:
             "layers": self.layers,
             "neurons": self.neurons,
             "parameters": self.parameters,
-            "linears_per_layer": " ".join(f"{info.name}:{info.out_features}" for info in self.linears),
+            "linears_per_layer": " ".join(
+                f"{info.name}:{info.out_features}" for info in self.linears
+            ),
         }
 
 
-def census_of_model(model: nn.Module, name: str, display: str, parameters: int | None = None) -> Census:
+def census_of_model(
+    model: nn.Module, name: str, display: str, parameters: int | None = None
+) -> Census:
     """Count layers and neurons of a model object (meta-device or with real weights)."""
     from lmanatomy.models.adapters import parameter_count
 
     adapter = adapter_for(model)
     layers = adapter.decoder_layers(model)
-    per_layer = tuple(sum(info.out_features for info in adapter.linear_infos(layer)) for layer in layers)
+    per_layer = tuple(
+        sum(info.out_features for info in adapter.linear_infos(layer)) for layer in layers
+    )
     return Census(
         name=name,
         display=display,
@@ -96,7 +102,9 @@ def census(name: str, registry: Registry | None = None) -> Census:
     return census_of(registry[name])
 
 
-def census_table(entries: list[ModelEntry], verified: dict[str, str | Path] | None = None) -> pd.DataFrame:
+def census_table(
+    entries: list[ModelEntry], verified: dict[str, str | Path] | None = None
+) -> pd.DataFrame:
     """Table 3 of Kojima et al. 2024 (model, layers, neurons) plus parameters and per-layer linears.
 
     ``verified`` maps model names to prepared folders whose weights are checked against the

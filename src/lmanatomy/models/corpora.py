@@ -22,9 +22,13 @@ def _builder(entry: ModelEntry) -> tuple[ModuleType, Mapping[str, Any]]:
     spec = entry.train.get("corpus")
     known = ", ".join(sorted(CORPUS_BUILDERS))
     if not isinstance(spec, Mapping) or "builder" not in spec:
-        raise RegistryError(f"model '{entry.name}': train.corpus must name its builder (known: {known})")
+        raise RegistryError(
+            f"model '{entry.name}': train.corpus must name its builder (known: {known})"
+        )
     if spec["builder"] not in CORPUS_BUILDERS:
-        raise RegistryError(f"model '{entry.name}': unknown corpus builder '{spec['builder']}' (known: {known})")
+        raise RegistryError(
+            f"model '{entry.name}': unknown corpus builder '{spec['builder']}' (known: {known})"
+        )
     return importlib.import_module(CORPUS_BUILDERS[spec["builder"]]), spec
 
 

@@ -21,11 +21,20 @@ from lmanatomy.models.registry import ModelEntry
 
 # The keys (in any family's spelling) that set a layer's shape and so every count downstream.
 SIZE_KEYS = (
-    "hidden_size", "n_embd", "d_model",
-    "intermediate_size", "ffn_dim", "n_inner",
-    "num_hidden_layers", "n_layer", "num_layers",
-    "num_attention_heads", "n_head", "attention_heads",
-    "num_key_value_heads", "head_dim",
+    "hidden_size",
+    "n_embd",
+    "d_model",
+    "intermediate_size",
+    "ffn_dim",
+    "n_inner",
+    "num_hidden_layers",
+    "n_layer",
+    "num_layers",
+    "num_attention_heads",
+    "n_head",
+    "attention_heads",
+    "num_key_value_heads",
+    "head_dim",
     "vocab_size",
 )
 
@@ -53,7 +62,11 @@ def required_keys(model_type: str) -> tuple[str, ...]:
     if cls is None:
         return ()
     defaults = cls().to_dict()
-    present = [key for key in SIZE_KEYS if isinstance(defaults.get(key), int) and not isinstance(defaults.get(key), bool)]
+    present = [
+        key
+        for key in SIZE_KEYS
+        if isinstance(defaults.get(key), int) and not isinstance(defaults.get(key), bool)
+    ]
     required = []
     for key in present:
         if not any(_follows(cls, defaults, key, other) for other in present if other != key):
@@ -87,7 +100,11 @@ def _aliases(model_type: str, key: str) -> set[str]:
 def missing_keys(entry: ModelEntry) -> list[str]:
     """Required sizing keys the entry leaves to a default."""
     facts = entry.config
-    return [key for key in required_keys(entry.model_type) if not _aliases(entry.model_type, key) & set(facts)]
+    return [
+        key
+        for key in required_keys(entry.model_type)
+        if not _aliases(entry.model_type, key) & set(facts)
+    ]
 
 
 def check_facts(entry: ModelEntry) -> None:
@@ -119,17 +136,23 @@ def check_divisibility(entry: ModelEntry) -> None:
     kv = getattr(config, "num_key_value_heads", None)
     explicit_head_dim = any(k in entry.config for k in ("head_dim", "kv_channels"))
     if hidden and heads and not explicit_head_dim and hidden % heads:
-        raise RegistryError(f"model '{entry.name}': hidden size {hidden} is not divisible by {heads} attention "
-                            "heads")
+        raise RegistryError(
+            f"model '{entry.name}': hidden size {hidden} is not divisible by {heads} attention "
+            "heads"
+        )
     if heads and kv and heads % kv:
-        raise RegistryError(f"model '{entry.name}': {heads} attention heads do not divide into {kv} key-value heads")
+        raise RegistryError(
+            f"model '{entry.name}': {heads} attention heads do not divide into {kv} key-value heads"
+        )
 
 
 def read_config_json(folder: str | Path) -> dict[str, Any]:
     path = Path(folder) / "config.json"
     if not path.is_file():
-        raise RegistryError(f"{folder}: no config.json (a model folder needs config.json, safetensors and a "
-                            "tokenizer)")
+        raise RegistryError(
+            f"{folder}: no config.json (a model folder needs config.json, safetensors and a "
+            "tokenizer)"
+        )
     with path.open(encoding="utf-8") as fh:
         return json.load(fh)
 
@@ -150,6 +173,10 @@ def check_against_config_json(entry: ModelEntry, folder: str | Path) -> None:
 
 
 def _differs(expected: Any, actual: Any) -> bool:
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)) and not isinstance(expected, bool):
+    if (
+        isinstance(expected, (int, float))
+        and isinstance(actual, (int, float))
+        and not isinstance(expected, bool)
+    ):
         return float(expected) != float(actual)
     return expected != actual

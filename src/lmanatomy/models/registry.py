@@ -59,8 +59,10 @@ class ModelEntry:
         for key in ("num_hidden_layers", "n_layer", "num_layers"):
             if key in self.config:
                 return int(self.config[key])
-        raise RegistryError(f"model '{self.name}': config has no layer count (num_hidden_layers / n_layer / "
-                            "num_layers)")
+        raise RegistryError(
+            f"model '{self.name}': config has no layer count (num_hidden_layers / n_layer / "
+            "num_layers)"
+        )
 
     @property
     def hidden_size(self) -> int | None:
@@ -79,7 +81,8 @@ class ModelEntry:
 
     @property
     def ff_neurons(self) -> int | None:
-        """FF neurons of the whole model (layers × FF width); None when the FF width is not stated."""
+        """FF neurons of the whole model (layers × FF
+        width); None when the FF width is not stated."""
         return self.ff_width * self.num_layers if self.ff_width else None
 
     def _first_stated(self, keys: tuple[str, ...]) -> int | None:
@@ -99,27 +102,40 @@ class ModelEntry:
         return self.checkpoints[-1]
 
 
-def model_dir(entry: ModelEntry, checkpoint: str | None = None, root: str | Path = DEFAULT_MODEL_ROOT) -> Path:
+def model_dir(
+    entry: ModelEntry, checkpoint: str | None = None, root: str | Path = DEFAULT_MODEL_ROOT
+) -> Path:
     """Where the workflow keeps a model's weights: ``data/models/<name>[/<checkpoint>]``."""
     base = Path(root) / entry.name
     if entry.is_series:
         if checkpoint is None:
-            raise RegistryError(f"model '{entry.name}' is a checkpoint series; name one of "
-                                f"{list(entry.checkpoints)}")
+            raise RegistryError(
+                f"model '{entry.name}' is a checkpoint series; name one of "
+                f"{list(entry.checkpoints)}"
+            )
         if checkpoint not in entry.checkpoints:
-            raise RegistryError(f"model '{entry.name}' has no checkpoint '{checkpoint}' (known: "
-                                f"{list(entry.checkpoints)})")
+            raise RegistryError(
+                f"model '{entry.name}' has no checkpoint '{checkpoint}' (known: "
+                f"{list(entry.checkpoints)})"
+            )
         return base / checkpoint
     if checkpoint is not None:
-        raise RegistryError(f"model '{entry.name}' is a single model, not a checkpoint series (got checkpoint "
-                            f"'{checkpoint}')")
+        raise RegistryError(
+            f"model '{entry.name}' is a single model, not a checkpoint series (got checkpoint "
+            f"'{checkpoint}')"
+        )
     return base
 
 
 class Registry(Mapping[str, ModelEntry]):
     """Name → :class:`ModelEntry`, with lookups that fail naming the unknown model."""
 
-    def __init__(self, entries: Mapping[str, ModelEntry], path: Path | None = None, raw: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        entries: Mapping[str, ModelEntry],
+        path: Path | None = None,
+        raw: Mapping[str, Any] | None = None,
+    ):
         self._entries = dict(entries)
         self.path = path
         self._raw = dict(raw or {})
@@ -138,7 +154,9 @@ class Registry(Mapping[str, ModelEntry]):
             return self._entries[name]
         except KeyError:
             where = f" in {self.path}" if self.path else ""
-            raise RegistryError(f"unknown model '{name}'{where}; known models: {sorted(self._entries)}") from None
+            raise RegistryError(
+                f"unknown model '{name}'{where}; known models: {sorted(self._entries)}"
+            ) from None
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries
@@ -165,7 +183,9 @@ def parse_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
         raise RegistryError(f"model '{name}': entry must be a mapping, got {raw!r}")
     source = _require(raw, "source", name, str)
     if source not in SOURCES:
-        raise RegistryError(f"model '{name}': key 'source' must be one of {SOURCES}, got '{source}'")
+        raise RegistryError(
+            f"model '{name}': key 'source' must be one of {SOURCES}, got '{source}'"
+        )
     if source == "path":
         return _path_entry(name, raw)
     config = _require(raw, "config", name, Mapping)
@@ -193,7 +213,9 @@ def parse_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
                 f"model '{name}': revision '{revision}' is not a full 40-hex commit hash; pin the "
                 "commit, or say why it may move with `unpinned: <reason>`"
             )
-        return ModelEntry(repo=repo, revision=revision, unpinned=str(unpinned) if unpinned else None, **common)
+        return ModelEntry(
+            repo=repo, revision=revision, unpinned=str(unpinned) if unpinned else None, **common
+        )
     if source == "gguf":
         return ModelEntry(
             package=_require(raw, "package", name, str),
@@ -203,7 +225,9 @@ def parse_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
         )
     train = _require(raw, "train", name, Mapping)
     if not common["checkpoints"]:
-        raise RegistryError(f"model '{name}': a 'local' model must list the 'checkpoints' its training saves")
+        raise RegistryError(
+            f"model '{name}': a 'local' model must list the 'checkpoints' its training saves"
+        )
     return ModelEntry(train=dict(train), **common)
 
 
@@ -217,19 +241,25 @@ def _path_entry(name: str, raw: Mapping[str, Any]) -> ModelEntry:
     folder = Path(_require(raw, "path", name, str))
     config_json = folder / "config.json"
     if not config_json.is_file():
-        raise RegistryError(f"model '{name}': folder '{folder}' has no config.json (source: path needs "
-                            "config.json, safetensors and a tokenizer)")
+        raise RegistryError(
+            f"model '{name}': folder '{folder}' has no config.json (source: path needs "
+            "config.json, safetensors and a tokenizer)"
+        )
     if not any(folder.glob("*.safetensors")):
-        raise RegistryError(f"model '{name}': folder '{folder}' has no .safetensors weights (lm-anatomy never "
-                            "loads pickled weights)")
+        raise RegistryError(
+            f"model '{name}': folder '{folder}' has no .safetensors weights (lm-anatomy never "
+            "loads pickled weights)"
+        )
     with config_json.open(encoding="utf-8") as fh:
         facts = json.load(fh)
     if "model_type" not in facts:
         raise RegistryError(f"model '{name}': {config_json} has no 'model_type'")
     for key, value in (raw.get("config") or {}).items():
         if facts.get(key) != value:
-            raise RegistryError(f"model '{name}': entry says config.{key}={value!r} but {config_json} says "
-                                f"{facts.get(key)!r}")
+            raise RegistryError(
+                f"model '{name}': entry says config.{key}={value!r} but {config_json} says "
+                f"{facts.get(key)!r}"
+            )
     return ModelEntry(
         name=name,
         source="path",
@@ -250,6 +280,8 @@ def load_registry(path: str | Path = DEFAULT_REGISTRY) -> Registry:
         raise RegistryError(f"model registry file not found: {path}")
     raw = load_yaml(path)
     if not isinstance(raw, Mapping) or not raw:
-        raise RegistryError(f"model registry {path} must be a non-empty mapping of model name → entry")
+        raise RegistryError(
+            f"model registry {path} must be a non-empty mapping of model name → entry"
+        )
     entries = {str(name): parse_entry(str(name), entry) for name, entry in raw.items()}
     return Registry(entries, path, raw={str(name): entry for name, entry in raw.items()})

@@ -39,7 +39,9 @@ class Device:
 # CPU: one core of this project's machine, torch fp32 matmul measured at 74 GFLOP/s (1 thread),
 # halved; bf16 priced as fp32 (a CPU without AMX gains nothing from it).
 DEVICES = {
-    "gpu": Device({"float32": 5e12, "bfloat16": 50e12, "float16": 50e12}, bandwidth=0.5e12, disk=200e6),
+    "gpu": Device(
+        {"float32": 5e12, "bfloat16": 50e12, "float16": 50e12}, bandwidth=0.5e12, disk=200e6
+    ),
     "cpu": Device({"float32": 37e9, "bfloat16": 37e9, "float16": 37e9}, bandwidth=5e9, disk=200e6),
 }
 # Estimates are multiplied by this, and a fixed start-up (Python, torch, the workflow) is added.
@@ -80,8 +82,12 @@ def work_seconds(parameters: int, work: Work, device: str, dtype: str) -> float:
     target = DEVICES[device_kind(device)]
     if dtype not in target.flops:
         raise ValueError(f"no throughput for dtype '{dtype}' (known: {sorted(target.flops)})")
-    flops = parameters * (2 * work.forward_tokens + 6 * work.gradient_tokens + 2 * work.decode_tokens)
-    traffic = parameters * (BYTES[dtype] * work.decode_steps + GRADIENT_BYTES_PER_PARAMETER * work.gradient_passes)
+    flops = parameters * (
+        2 * work.forward_tokens + 6 * work.gradient_tokens + 2 * work.decode_tokens
+    )
+    traffic = parameters * (
+        BYTES[dtype] * work.decode_steps + GRADIENT_BYTES_PER_PARAMETER * work.gradient_passes
+    )
     return flops / target.flops[dtype] + traffic / target.bandwidth
 
 
@@ -89,18 +95,26 @@ def work_minutes(parameters: int, work: Work, device: str, dtype: str) -> int:
     """A job's time limit: start-up, loading the weights,
     and the work times SAFETY (whole minutes)."""
     load = parameters * BYTES[dtype] / DEVICES[device_kind(device)].disk
-    return int(math.ceil(STARTUP_MINUTES + (load + SAFETY * work_seconds(parameters, work, device, dtype)) / 60))
+    return int(
+        math.ceil(
+            STARTUP_MINUTES + (load + SAFETY * work_seconds(parameters, work, device, dtype)) / 60
+        )
+    )
 
 
-def shards(parameters: int, work_of: Callable[[int], Work], device: str, dtype: str, limit_minutes: float) -> int:
+def shards(
+    parameters: int, work_of: Callable[[int], Work], device: str, dtype: str, limit_minutes: float
+) -> int:
     """The fewest blocks whose estimates each fit the partition limit (1 when the whole work fits).
 
     ``work_of(count)`` is the work of the largest of ``count`` blocks. Every block pays start-up and
     loading again, so splitting shrinks the work, not the fixed part."""
     fixed = work_minutes(parameters, Work(), device, dtype)
     if fixed >= limit_minutes:
-        raise ValueError(f"loading the model alone is estimated at {fixed} min, over the "
-                         f"{limit_minutes:g}-minute limit")
+        raise ValueError(
+            f"loading the model alone is estimated at {fixed} min, over the "
+            f"{limit_minutes:g}-minute limit"
+        )
 
     def fits(count: int) -> bool:
         return work_minutes(parameters, work_of(count), device, dtype) <= limit_minutes

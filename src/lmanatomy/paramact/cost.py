@@ -26,7 +26,11 @@ def draw_tokens(dataset: str, windows: Mapping[str, int]) -> int:
 
 def job_work(job: Job, cache_units: int, windows: Mapping[str, int]) -> Work:
     """Every Compute of the job's schedule is one forward + backward pass over one draw."""
-    computes = [op for op in schedule(dict(job.density), job.pairs, cache_units).ops if isinstance(op, Compute)]
+    computes = [
+        op
+        for op in schedule(dict(job.density), job.pairs, cache_units).ops
+        if isinstance(op, Compute)
+    ]
     tokens = sum(draw_tokens(op.unit.dataset, windows) for op in computes)
     return Work(gradient_tokens=tokens, gradient_passes=len(computes))
 
@@ -36,7 +40,9 @@ def sts_work(pairs: int) -> Work:
     return Work(gradient_tokens=2 * pairs * SENTENCE_TOKENS, gradient_passes=2 * pairs)
 
 
-def validation_work(section: Mapping[str, Any], windows: Mapping[str, int], num_layers: int) -> Work:
+def validation_work(
+    section: Mapping[str, Any], windows: Mapping[str, int], num_layers: int
+) -> Work:
     """Validations 1-2: one pruned model per distinct (ratio profile,
     calibration set), each scored on the evaluation sets, and the dense model
     scored once. Pruning layer i runs the calibration inputs through layers
@@ -44,8 +50,14 @@ def validation_work(section: Mapping[str, Any], windows: Mapping[str, int], num_
     models = {("uniform", section["calibration"]), ("density", section["calibration"])}
     models |= {("uniform", name) for name in section["calibration_sets"]}
     depth = (num_layers + 1) / 2
-    calibration = sum(int(section["calibration_samples"]) * draw_tokens(c, windows) * depth for _, c in models)
-    evaluation = int(section["eval_samples"]) * sum(draw_tokens(name, windows) for name in section["evaluation"])
+    calibration = sum(
+        int(section["calibration_samples"]) * draw_tokens(c, windows) * depth for _, c in models
+    )
+    evaluation = int(section["eval_samples"]) * sum(
+        draw_tokens(name, windows) for name in section["evaluation"]
+    )
     # scoring, sorting and masking every weight of each
     # pruned model: priced as two gradient passes' traffic
-    return Work(forward_tokens=calibration + (len(models) + 1) * evaluation, gradient_passes=2 * len(models))
+    return Work(
+        forward_tokens=calibration + (len(models) + 1) * evaluation, gradient_passes=2 * len(models)
+    )

@@ -2,11 +2,11 @@
 
 A parameter is *activated* by a dataset when the mean of A(s, w) over the dataset's samples
 exceeds γ (Wang et al. 2024; γ = 2e-6 for 32-layer models in the released code, which made the
-figures; 2e-5 as recorded for the text, unverified — a config value here). The mean needs one float32 per scored parameter per dataset: 25.9 GB for
-Llama-2-7B's 6,476,005,376 decoder weights. :class:`RunningMean` keeps that sum per layer either
-in memory on the compute device or on disk (one float32 ``.npy`` per layer, memory-mapped and
-updated sample by sample), so that a 7B model's mean never has to fit in RAM; counts are then
-taken layer by layer.
+figures; 2e-5 as recorded for the text, unverified — a config value here). The mean needs one
+float32 per scored parameter per dataset: 25.9 GB for Llama-2-7B's 6,476,005,376 decoder weights.
+:class:`RunningMean` keeps that sum per layer either in memory on the compute device or on disk (one
+float32 ``.npy`` per layer, memory-mapped and updated sample by sample), so that a 7B model's mean
+never has to fit in RAM; counts are then taken layer by layer.
 """
 
 from __future__ import annotations
@@ -51,20 +51,29 @@ class RunningMean:
         device: str | torch.device | Sequence[str | torch.device] = "cpu",
     ):
         if storage not in STORAGES:
-            raise DataError(f"unknown running-mean storage '{storage}' (known: {', '.join(STORAGES)})")
+            raise DataError(
+                f"unknown running-mean storage '{storage}' (known: {', '.join(STORAGES)})"
+            )
         if storage == "disk" and directory is None:
             raise DataError("a disk-backed running mean needs a directory")
         self.layer_sizes = [int(n) for n in layer_sizes]
         self.storage = storage
         self.count = 0
         self.directory = Path(directory) if directory is not None else None
-        devices = [device] * len(self.layer_sizes) if isinstance(device, (str, torch.device)) else list(device)
+        devices = (
+            [device] * len(self.layer_sizes)
+            if isinstance(device, (str, torch.device))
+            else list(device)
+        )
         if len(devices) != len(self.layer_sizes):
             raise DataError(f"{len(devices)} devices given for {len(self.layer_sizes)} layers")
         if storage == "memory":
             # Each layer's sum lives beside that layer's weights
             # (a model split over GPUs splits its sums too).
-            self._sums: list = [torch.zeros(n, dtype=torch.float32, device=d) for n, d in zip(self.layer_sizes, devices, strict=True)]
+            self._sums: list = [
+                torch.zeros(n, dtype=torch.float32, device=d)
+                for n, d in zip(self.layer_sizes, devices, strict=True)
+            ]
         else:
             assert self.directory is not None
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -80,7 +89,9 @@ class RunningMean:
     def add(self, scores: Scores) -> None:
         """Add one sample's A to the per-parameter sums, layer by layer."""
         if len(scores.layers) != len(self.layer_sizes):
-            raise DataError(f"scores have {len(scores.layers)} layers, the running mean {len(self.layer_sizes)}")
+            raise DataError(
+                f"scores have {len(scores.layers)} layers, the running mean {len(self.layer_sizes)}"
+            )
         for index, tensors in enumerate(scores.layers):
             total = self._sums[index]
             offset = 0
@@ -88,16 +99,20 @@ class RunningMean:
                 flat = tensor.detach().reshape(-1).float()
                 end = offset + flat.numel()
                 if end > self.layer_sizes[index]:
-                    raise DataError(f"layer {index}: scores have more values than the running mean's "
-                                    f"{self.layer_sizes[index]}")
+                    raise DataError(
+                        f"layer {index}: scores have more values than the running mean's "
+                        f"{self.layer_sizes[index]}"
+                    )
                 if self.storage == "memory":
                     total[offset:end] += flat.to(total.device)
                 else:
                     total[offset:end] += flat.cpu().numpy()
                 offset = end
             if offset != self.layer_sizes[index]:
-                raise DataError(f"layer {index}: scores have {offset} values, the running mean "
-                                f"{self.layer_sizes[index]}")
+                raise DataError(
+                    f"layer {index}: scores have {offset} values, the running mean "
+                    f"{self.layer_sizes[index]}"
+                )
         self.count += 1
 
     def mean(self, layer: int) -> torch.Tensor:
@@ -137,7 +152,7 @@ class RunningMean:
 
 
 LOG10_RANGE = (-30.0, 5.0)  # where a mean A can lie (float32 tiny .. far above any logit)
-BINS_PER_DECADE = 200       # γ found to within 10^(1/200) = 1.2% before the exact count
+BINS_PER_DECADE = 200  # γ found to within 10^(1/200) = 1.2% before the exact count
 
 
 def gamma_for_share(means: Sequence[RunningMean], share: float) -> float:
@@ -162,6 +177,8 @@ def gamma_for_share(means: Sequence[RunningMean], share: float) -> float:
     above = np.cumsum(counts[::-1])[::-1]  # above[k]: values in bins k.. (≥ edges[k])
     reach = np.nonzero(above >= share * total)[0]
     if len(reach) == 0:
-        raise DataError(f"fewer than {share:.1%} of the parameters have a positive mean A; no gamma reaches "
-                        "that share")
+        raise DataError(
+            f"fewer than {share:.1%} of the parameters have a positive mean A; no gamma reaches "
+            "that share"
+        )
     return float(10.0 ** edges[reach[-1]])

@@ -6,7 +6,7 @@ A module of its own so that ``scores`` and ``similarity`` do not import each oth
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -40,7 +40,7 @@ def layer_dot(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor]) -> float:
     if len(a) != len(b):
         raise DataError(f"the two inputs have {len(a)} and {len(b)} weights in this layer")
     total = 0.0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x.shape != y.shape:
             raise DataError(f"weight shapes differ: {tuple(x.shape)} vs {tuple(y.shape)}")
         total += dot64(x, y)

@@ -82,6 +82,12 @@ def memory_table(entry: ModelEntry, parameters: int, dtype: str) -> list[tuple[s
         ("working set (A of one input)", one.working / gb),
         ("each cached unit", one.working / gb),
         ("each running mean (float32)", decoder * 4 / gb),
-        ("counts job: no cache, one mean in memory", job_memory(parameters, decoder, dtype, 0, 1).total / gb),
-        ("pair job: cache_units 1, no mean", job_memory(parameters, decoder, dtype, 1, 0).total / gb),
+        (
+            "counts job: no cache, one mean in memory",
+            job_memory(parameters, decoder, dtype, 0, 1).total / gb,
+        ),
+        (
+            "pair job: cache_units 1, no mean",
+            job_memory(parameters, decoder, dtype, 1, 0).total / gb,
+        ),
     ]

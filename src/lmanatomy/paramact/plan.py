@@ -124,7 +124,12 @@ class Schedule:
         return sum(isinstance(op, Compute) for op in self.ops)
 
 
-def _step_units(i: int, density: Mapping[str, int], edges: Sequence[tuple[Pair, Unit, Unit]], order: Sequence[str]) -> list[Unit]:
+def _step_units(
+    i: int,
+    density: Mapping[str, int],
+    edges: Sequence[tuple[Pair, Unit, Unit]],
+    order: Sequence[str],
+) -> list[Unit]:
     wanted = {u for _, a, b in edges for u in (a, b)}
     wanted |= {Unit(d, j) for d, n in density.items() for j in (2 * i, 2 * i + 1) if j < n}
     return sorted(wanted, key=lambda u: (u.draw, order.index(u.dataset)))
@@ -133,7 +138,10 @@ def _step_units(i: int, density: Mapping[str, int], edges: Sequence[tuple[Pair, 
 def schedule(density: Mapping[str, int], pairs: Sequence[Pair], cache_units: int) -> Schedule:
     """The order of passes and dot products for a job (see the module docstring)."""
     if pairs and cache_units < 1:
-        raise ConfigError("paramact.cache_units", f"LLMDcos pairs need a cache of at least 1 unit, got {cache_units}")
+        raise ConfigError(
+            "paramact.cache_units",
+            f"LLMDcos pairs need a cache of at least 1 unit, got {cache_units}",
+        )
     order = list(dict.fromkeys([*density, *(n for p in pairs for n in (p.x, p.y))]))
     steps = max([(n + 1) // 2 for n in density.values()] + [p.samples for p in pairs] + [0])
     plan = Schedule()
@@ -155,14 +163,23 @@ def schedule(density: Mapping[str, int], pairs: Sequence[Pair], cache_units: int
             for unit in block:
                 slots[unit] = len(slots)
                 compute(unit, slots[unit])
-                for edge in [e for e in pending if unit in e[1:] and all(v in slots for v in e[1:])]:
+                for edge in [
+                    e for e in pending if unit in e[1:] and all(v in slots for v in e[1:])
+                ]:
                     pair, a, b = edge
                     plan.ops.append(Dot(pair, i, a, b, slots[a], slots[b]))
                     pending.remove(edge)
-            partners = [u for u in units if u not in slots and any(u in e[1:] and (e[1] in slots or e[2] in slots) for e in pending)]
+            partners = [
+                u
+                for u in units
+                if u not in slots
+                and any(u in e[1:] and (e[1] in slots or e[2] in slots) for e in pending)
+            ]
             for unit in partners:
                 compute(unit, None)
-                for edge in [e for e in pending if unit in e[1:] and (e[1] in slots or e[2] in slots)]:
+                for edge in [
+                    e for e in pending if unit in e[1:] and (e[1] in slots or e[2] in slots)
+                ]:
                     pair, a, b = edge
                     if a in slots:
                         plan.ops.append(Dot(pair, i, a, b, slots[a], None))
@@ -201,14 +218,20 @@ def canonical(section: Mapping[str, Any], x: str, y: str) -> tuple[str, str]:
 
 def study_pairs(section: Mapping[str, Any]) -> list[Pair]:
     """The boxplot pairs and every pair (diagonal included) of the heatmap datasets, each once."""
-    wanted: list[tuple[str, str]] = [canonical(section, x, y) for x, y in section.get("boxplot_pairs", [])]
+    wanted: list[tuple[str, str]] = [
+        canonical(section, x, y) for x, y in section.get("boxplot_pairs", [])
+    ]
     heat = list(section.get("heatmap_datasets", []))
     wanted += [canonical(section, x, y) for a, x in enumerate(heat) for y in heat[a:]]
     return [Pair(x, y, pair_samples(section, x, y)) for x, y in dict.fromkeys(wanted)]
 
 
 def density_datasets(section: Mapping[str, Any]) -> list[str]:
-    return list(dict.fromkeys(list(section.get("task_datasets", [])) + list(section.get("general_datasets", []))))
+    return list(
+        dict.fromkeys(
+            list(section.get("task_datasets", [])) + list(section.get("general_datasets", []))
+        )
+    )
 
 
 def jobs_for(section: Mapping[str, Any]) -> list[Job]:
@@ -216,23 +239,34 @@ def jobs_for(section: Mapping[str, Any]) -> list[Job]:
     ``split`` — one job per dataset's counts and one per pair (parallel, least memory per job)."""
     mode = section.get("jobs", "single")
     if mode not in JOB_MODES:
-        raise ConfigError("paramact.jobs", f"unknown value '{mode}' (known: {', '.join(JOB_MODES)})")
+        raise ConfigError(
+            "paramact.jobs", f"unknown value '{mode}' (known: {', '.join(JOB_MODES)})"
+        )
     n = int(section["samples"])
     density = tuple((d, n) for d in density_datasets(section))
     pairs = tuple(study_pairs(section))
     if mode == "single":
         return [Job("all", density, pairs)]
-    return [Job(f"density-{d}", ((d, k),), ()) for d, k in density] + [Job(f"pair-{p.key}", (), (p,)) for p in pairs]
+    return [Job(f"density-{d}", ((d, k),), ()) for d, k in density] + [
+        Job(f"pair-{p.key}", (), (p,)) for p in pairs
+    ]
 
 
 def job_params(job: Job) -> dict[str, Any]:
     """A job as plain data (for a rule's ``params``), inverse of :func:`job_from_params`."""
-    return {"name": job.name, "density": [[d, n] for d, n in job.density], "pairs": [[p.x, p.y, p.samples] for p in job.pairs]}
+    return {
+        "name": job.name,
+        "density": [[d, n] for d, n in job.density],
+        "pairs": [[p.x, p.y, p.samples] for p in job.pairs],
+    }
 
 
 def job_from_params(params: Mapping[str, Any]) -> Job:
-    return Job(str(params["name"]), tuple((str(d), int(n)) for d, n in params["density"]),
-               tuple(Pair(str(x), str(y), int(n)) for x, y, n in params["pairs"]))
+    return Job(
+        str(params["name"]),
+        tuple((str(d), int(n)) for d, n in params["density"]),
+        tuple(Pair(str(x), str(y), int(n)) for x, y, n in params["pairs"]),
+    )
 
 
 def deep_range(num_layers: int) -> tuple[int, int]:

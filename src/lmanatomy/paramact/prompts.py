@@ -40,8 +40,10 @@ def _boolq(row: Mapping[str, Any]) -> str:
 
 def _mmlu(row: Mapping[str, Any]) -> str:
     options = "".join(f"{letter}. {row[letter]}\n" for letter in "ABCD")
-    return ("The following are multiple choice questions (with answers) about "
-            f"{row['subject']}.\n\n{row['question']}\n{options}Answer:")
+    return (
+        "The following are multiple choice questions (with answers) about "
+        f"{row['subject']}.\n\n{row['question']}\n{options}Answer:"
+    )
 
 
 def _siqa(row: Mapping[str, Any]) -> str:
@@ -56,7 +58,9 @@ def _hellaswag(row: Mapping[str, Any]) -> str:
     endings = list(row["endings"])
     if len(endings) != 4:
         raise DataError(f"HellaSwag row {row.get('id')!r} has {len(endings)} endings, expected 4")
-    options = "".join(f"{letter}. {ending}\n\n" for letter, ending in zip("ABCD", endings, strict=True))
+    options = "".join(
+        f"{letter}. {ending}\n\n" for letter, ending in zip("ABCD", endings, strict=True)
+    )
     return (
         "The following are multiple choice to finish a sentence (with answer) about "
         f"{row['activity_label']}.\n\n{row['ctx']}...\nHow does the description likely "
@@ -83,7 +87,9 @@ def prompt_text(fmt: str, row: Mapping[str, Any]) -> str:
     try:
         return template(row) if template is not None else str(row["text"])
     except KeyError as exc:
-        raise DataError(f"a '{fmt}' row lacks the column {exc} needed by its prompt format") from None
+        raise DataError(
+            f"a '{fmt}' row lacks the column {exc} needed by its prompt format"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -108,8 +114,16 @@ class Draws:
     theirs do, and no row is skipped.
     """
 
-    def __init__(self, name: str, frame: pd.DataFrame, fmt: str, tokenizer: Any, seed: int = 0, window: int | None = None,
-                 joined: bool = False):
+    def __init__(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        fmt: str,
+        tokenizer: Any,
+        seed: int = 0,
+        window: int | None = None,
+        joined: bool = False,
+    ):
         if len(frame) == 0:
             raise DataError(f"dataset '{name}' has no rows")
         if window is not None and window < 1:
@@ -130,21 +144,29 @@ class Draws:
 
     def _joined_tokens(self) -> list[int]:
         if self._stream is None:
-            text = " ".join(prompt_text(self.fmt, self.frame.iloc[row]) for row in range(len(self.frame)))
+            text = " ".join(
+                prompt_text(self.fmt, self.frame.iloc[row]) for row in range(len(self.frame))
+            )
             self._stream = self.tokenizer(text, add_special_tokens=False).input_ids
             if len(self._stream) <= (self.window or 0):
-                raise DataError(f"dataset '{self.name}': the joined text has {len(self._stream)} tokens, "
-                                f"not more than the {self.window}-token window")
+                raise DataError(
+                    f"dataset '{self.name}': the joined text has {len(self._stream)} tokens, "
+                    f"not more than the {self.window}-token window"
+                )
         return self._stream
 
     def _row_tokens(self, row: int) -> list[int]:
-        return self.tokenizer(prompt_text(self.fmt, self.frame.iloc[row]), add_special_tokens=False).input_ids
+        return self.tokenizer(
+            prompt_text(self.fmt, self.frame.iloc[row]), add_special_tokens=False
+        ).input_ids
 
     def _row_for(self, j: int) -> int:
         if self.window is None:
             if j >= len(self.order):
-                raise DataError(f"dataset '{self.name}' has {len(self.order)} rows; draw {j + 1} was asked "
-                                "for (lower the sample counts)")
+                raise DataError(
+                    f"dataset '{self.name}' has {len(self.order)} rows; draw {j + 1} was asked "
+                    "for (lower the sample counts)"
+                )
             return int(self.order[j])
         while len(self._eligible) <= j:
             if self._scanned >= len(self.order):
@@ -168,8 +190,15 @@ class Draws:
         if self.joined:
             assert self.window is not None
             tokens = self._joined_tokens()
-            start = int(np.random.default_rng([self.seed, j]).integers(0, len(tokens) - self.window))
-            return Draw(self.name, j, f"joined@{start}", torch.tensor([tokens[start : start + self.window]], dtype=torch.long))
+            start = int(
+                np.random.default_rng([self.seed, j]).integers(0, len(tokens) - self.window)
+            )
+            return Draw(
+                self.name,
+                j,
+                f"joined@{start}",
+                torch.tensor([tokens[start : start + self.window]], dtype=torch.long),
+            )
         row = self._row_for(j)
         row_id = str(self.frame.iloc[row]["id"]) if "id" in self.frame.columns else str(row)
         if self.window is None:
@@ -179,7 +208,9 @@ class Draws:
             ids = self.tokenizer(text, return_tensors="pt").input_ids
         else:
             tokens = self._row_tokens(row)
-            start = int(np.random.default_rng([self.seed, j]).integers(0, len(tokens) - self.window))
+            start = int(
+                np.random.default_rng([self.seed, j]).integers(0, len(tokens) - self.window)
+            )
             ids = torch.tensor([tokens[start : start + self.window]], dtype=torch.long)
             row_id = f"{row_id}@{start}"
         return Draw(self.name, j, row_id, ids)

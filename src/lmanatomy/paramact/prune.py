@@ -34,7 +34,9 @@ from lmanatomy.hooks import hooks
 CRITERIA = ("wanda", "magnitude")
 
 
-def allocate_ratios(density: Sequence[float], sizes: Sequence[int], sparsity: float, spread: float) -> np.ndarray:
+def allocate_ratios(
+    density: Sequence[float], sizes: Sequence[int], sparsity: float, spread: float
+) -> np.ndarray:
     """Per-layer prune ratios from a density profile, at the global ``sparsity``.
 
     S_i = s − spread · (d_i − d̄) / max_j |d_j − d̄|, with d̄ the size-weighted mean density: the
@@ -44,18 +46,25 @@ def allocate_ratios(density: Sequence[float], sizes: Sequence[int], sparsity: fl
     d = np.asarray(density, dtype=np.float64)
     n = np.asarray(sizes, dtype=np.float64)
     if d.shape != n.shape or d.ndim != 1 or len(d) == 0:
-        raise DataError(f"density ({d.shape}) and layer sizes ({n.shape}) must be equal-length vectors")
+        raise DataError(
+            f"density ({d.shape}) and layer sizes ({n.shape}) must be equal-length vectors"
+        )
     if not 0.0 < sparsity < 1.0:
         raise ConfigError("paramact.validation.sparsity", f"must lie in (0, 1), got {sparsity}")
     if spread < 0:
         raise ConfigError("paramact.validation.spread", f"must be ≥ 0, got {spread}")
     centred = d - (d * n).sum() / n.sum()
     scale = np.abs(centred).max()
-    flat = scale <= 1e-12 * max(float(np.abs(d).max()), 1e-300)  # equal densities: rounding, not a profile
+    flat = scale <= 1e-12 * max(
+        float(np.abs(d).max()), 1e-300
+    )  # equal densities: rounding, not a profile
     ratios = np.full_like(d, sparsity) if flat else sparsity - spread * centred / scale
     if (ratios < 0).any() or (ratios >= 1).any():
-        raise ConfigError("paramact.validation.spread", f"spread {spread} gives ratios outside [0, 1): "
-                          f"{ratios.min():.3f} .. {ratios.max():.3f}")
+        raise ConfigError(
+            "paramact.validation.spread",
+            f"spread {spread} gives ratios outside [0, 1): "
+            f"{ratios.min():.3f} .. {ratios.max():.3f}",
+        )
     return ratios
 
 
@@ -74,26 +83,36 @@ class _Stop(Exception):
     """Raised by a hook to end a forward pass once the layer being pruned has seen its input."""
 
 
-def input_sq_norms(model: nn.Module, layer: nn.Module, linears: Sequence[tuple[str, nn.Module]],
-                   calibration: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
+def input_sq_norms(
+    model: nn.Module,
+    layer: nn.Module,
+    linears: Sequence[tuple[str, nn.Module]],
+    calibration: Sequence[torch.Tensor],
+) -> dict[str, torch.Tensor]:
     """Σ over calibration tokens of x_j² for every input feature j of each linear of ``layer``.
 
     The forward pass stops after ``layer`` (nothing later is needed), so the cost of pruning
     layer i is i+1 layers per calibration input.
     """
-    sums = {name: torch.zeros(module.weight.shape[1], dtype=torch.float64) for name, module in linears}
+    sums = {
+        name: torch.zeros(module.weight.shape[1], dtype=torch.float64) for name, module in linears
+    }
 
     def collect(name: str) -> Callable:
         def hook(_module: nn.Module, inputs: tuple, _output: torch.Tensor) -> None:
             x = inputs[0].detach().reshape(-1, inputs[0].shape[-1]).double()
             sums[name] += (x * x).sum(dim=0).cpu()
+
         return hook
 
     def stop(_module: nn.Module, _inputs: tuple, _output: object) -> None:
         raise _Stop
 
     device = next(model.parameters()).device
-    with hooks([*((module, collect(name)) for name, module in linears), (layer, stop)]), torch.no_grad():
+    with (
+        hooks([*((module, collect(name)) for name, module in linears), (layer, stop)]),
+        torch.no_grad(),
+    ):
         for ids in calibration:
             try:
                 model(input_ids=ids.reshape(1, -1).to(device), use_cache=False)
@@ -102,12 +121,20 @@ def input_sq_norms(model: nn.Module, layer: nn.Module, linears: Sequence[tuple[s
     return sums
 
 
-def prune_model(model: nn.Module, ratios: Sequence[float], calibration: Sequence[torch.Tensor], criterion: str = "wanda") -> list[float]:
+def prune_model(
+    model: nn.Module,
+    ratios: Sequence[float],
+    calibration: Sequence[torch.Tensor],
+    criterion: str = "wanda",
+) -> list[float]:
     """Prune every decoder layer in order with its ratio; returns the sparsity reached per layer."""
     from lmanatomy.models.adapters import adapter_for
 
     if criterion not in CRITERIA:
-        raise ConfigError("paramact.validation.criterion", f"unknown criterion '{criterion}' (known: {', '.join(CRITERIA)})")
+        raise ConfigError(
+            "paramact.validation.criterion",
+            f"unknown criterion '{criterion}' (known: {', '.join(CRITERIA)})",
+        )
     adapter = adapter_for(model)
     layers = adapter.decoder_layers(model)
     if len(ratios) != len(layers):

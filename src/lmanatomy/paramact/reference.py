@@ -8,8 +8,8 @@ hopeless for a 7B model — which is why :func:`lmanatomy.paramact.run.run_job` 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from statistics import NormalDist
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,14 +20,19 @@ from lmanatomy.paramact.run import DENSITY_COLUMNS, PAIR_COLUMNS
 from lmanatomy.paramact.scores import ParameterActivation
 
 
-def score_all(scorer: ParameterActivation, draws: Mapping[str, Draws], need: Mapping[str, int]) -> dict[Unit, tuple[str, list[np.ndarray]]]:
+def score_all(
+    scorer: ParameterActivation, draws: Mapping[str, Draws], need: Mapping[str, int]
+) -> dict[Unit, tuple[str, list[np.ndarray]]]:
     """Every draw a job needs: unit → (row id, one flat float32 array per layer)."""
     vectors = {}
     for name, n in need.items():
         for j in range(n):
             draw = draws[name].draw(j)
             scores = scorer.score(draw.input_ids)
-            vectors[Unit(name, j)] = (draw.row_id, [scores.layer_vector(k).float().cpu().numpy().copy() for k in range(len(scores))])
+            vectors[Unit(name, j)] = (
+                draw.row_id,
+                [scores.layer_vector(k).float().cpu().numpy().copy() for k in range(len(scores))],
+            )
     return vectors
 
 
@@ -47,18 +52,33 @@ def in_memory(
     density_rows, means = [], {}
     for name, n in density.items():
         means[name] = []
-        stacked = [np.stack([vectors[Unit(name, j)][1][layer] for j in range(n)]).astype(np.float64) for layer in range(len(sizes))]
+        stacked = [
+            np.stack([vectors[Unit(name, j)][1][layer] for j in range(n)]).astype(np.float64)
+            for layer in range(len(sizes))
+        ]
         ci = bootstrap_shares(stacked, thresholds, resamples, seed)
         for layer, size in enumerate(sizes):
             mean = stacked[layer].mean(axis=0)
             means[name].append(mean)
             for k, gamma in enumerate(thresholds):
                 count = int((mean > gamma).sum())
-                density_rows.append({"dataset": name, "layer": layer, "parameters": size, "samples": n,
-                                     "threshold": float(gamma), "activated": count, "ratio": count / size,
-                                     "ratio_ci95_low": ci["ratio_low"][layer][k], "ratio_ci95_high": ci["ratio_high"][layer][k],
-                                     "gap": ci["gap"][k], "gap_ci95_low": ci["gap_low"][k], "gap_ci95_high": ci["gap_high"][k],
-                                     "interval_weights": size})
+                density_rows.append(
+                    {
+                        "dataset": name,
+                        "layer": layer,
+                        "parameters": size,
+                        "samples": n,
+                        "threshold": float(gamma),
+                        "activated": count,
+                        "ratio": count / size,
+                        "ratio_ci95_low": ci["ratio_low"][layer][k],
+                        "ratio_ci95_high": ci["ratio_high"][layer][k],
+                        "gap": ci["gap"][k],
+                        "gap_ci95_low": ci["gap_low"][k],
+                        "gap_ci95_high": ci["gap_high"][k],
+                        "interval_weights": size,
+                    }
+                )
     pair_rows = []
     for pair in pairs:
         for i in range(pair.samples):
@@ -67,14 +87,35 @@ def in_memory(
             for layer in range(len(sizes)):
                 a, b = vx[layer].astype(np.float64), vy[layer].astype(np.float64)
                 value = float(a @ b / np.sqrt((a @ a) * (b @ b)))
-                pair_rows.append({"x": pair.x, "y": pair.y, "kind": "within" if pair.within else "cross", "index": i,
-                                  "x_row": rx, "y_row": ry, "layer": layer, "llmdcos": value})
-    pair_frame = pd.DataFrame(pair_rows, columns=PAIR_COLUMNS).sort_values(["x", "y", "index", "layer"], kind="stable")
-    return pd.DataFrame(density_rows, columns=DENSITY_COLUMNS), pair_frame.reset_index(drop=True), means
+                pair_rows.append(
+                    {
+                        "x": pair.x,
+                        "y": pair.y,
+                        "kind": "within" if pair.within else "cross",
+                        "index": i,
+                        "x_row": rx,
+                        "y_row": ry,
+                        "layer": layer,
+                        "llmdcos": value,
+                    }
+                )
+    pair_frame = pd.DataFrame(pair_rows, columns=PAIR_COLUMNS).sort_values(
+        ["x", "y", "index", "layer"], kind="stable"
+    )
+    return (
+        pd.DataFrame(density_rows, columns=DENSITY_COLUMNS),
+        pair_frame.reset_index(drop=True),
+        means,
+    )
 
 
-def bootstrap_shares(stacked: Sequence[np.ndarray], thresholds: Sequence[float], resamples: int = 1000, seed: int = 0,
-                     level: float = 0.95) -> dict[str, list]:
+def bootstrap_shares(
+    stacked: Sequence[np.ndarray],
+    thresholds: Sequence[float],
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, list]:
     """Finding 1's intervals by the definition, one resample at a time: resample the samples
     (the rows of each layer's (n, weights) array) with replacement, recount every weight's mean
     against each γ; the interval is the estimate ± z times the resampled shares' (and shallow −
@@ -88,21 +129,38 @@ def bootstrap_shares(stacked: Sequence[np.ndarray], thresholds: Sequence[float],
             for k, gamma in enumerate(thresholds):
                 shares[b, layer, k] = np.count_nonzero(mean > gamma) / mean.size
     z = NormalDist().inv_cdf(1 - (1 - level) / 2)
-    full = np.array([[np.count_nonzero(s.mean(axis=0) > g) / s.shape[1] for g in thresholds] for s in stacked])
+    full = np.array(
+        [[np.count_nonzero(s.mean(axis=0) > g) / s.shape[1] for g in thresholds] for s in stacked]
+    )
     gap = full[:half].mean(axis=0) - full[half:].mean(axis=0)
     se = shares.std(axis=0, ddof=1)
     gap_se = (shares[:, :half].mean(axis=1) - shares[:, half:].mean(axis=1)).std(axis=0, ddof=1)
-    return {"ratio_low": np.clip(full - z * se, 0, 1), "ratio_high": np.clip(full + z * se, 0, 1), "gap": gap,
-            "gap_low": gap - z * gap_se, "gap_high": gap + z * gap_se}
+    return {
+        "ratio_low": np.clip(full - z * se, 0, 1),
+        "ratio_high": np.clip(full + z * se, 0, 1),
+        "gap": gap,
+        "gap_low": gap - z * gap_se,
+        "gap_high": gap + z * gap_se,
+    }
 
 
-def near_threshold(means: Mapping[str, list[np.ndarray]], thresholds: Sequence[float], rtol: float = 1e-5) -> pd.DataFrame:
+def near_threshold(
+    means: Mapping[str, list[np.ndarray]], thresholds: Sequence[float], rtol: float = 1e-5
+) -> pd.DataFrame:
     """Per (dataset, layer, threshold): parameters whose mean is within ``rtol`` of γ.
 
     The streaming job sums in float32 (sequential, ~1e-6 relative error for tens of samples);
     this reference averages in float64. Their counts may differ only by parameters this close to γ.
     """
-    rows = [{"dataset": name, "layer": layer, "threshold": float(g), "near": int((np.abs(mean - g) <= rtol * g).sum())}
-            for name, layers in means.items() for layer, mean in enumerate(layers) for g in thresholds]
+    rows = [
+        {
+            "dataset": name,
+            "layer": layer,
+            "threshold": float(g),
+            "near": int((np.abs(mean - g) <= rtol * g).sum()),
+        }
+        for name, layers in means.items()
+        for layer, mean in enumerate(layers)
+        for g in thresholds
+    ]
     return pd.DataFrame(rows)
-

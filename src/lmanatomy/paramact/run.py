@@ -26,8 +26,21 @@ from lmanatomy.paramact.scores import ParameterActivation, check_finite
 from lmanatomy.paramact.similarity import cosine
 
 GAMMA_COLUMNS = ["gamma", "target_share", "share", "datasets", "parameters"]
-DENSITY_COLUMNS = ["dataset", "layer", "parameters", "samples", "threshold", "activated", "ratio", "ratio_ci95_low",
-                   "ratio_ci95_high", "gap", "gap_ci95_low", "gap_ci95_high", "interval_weights"]
+DENSITY_COLUMNS = [
+    "dataset",
+    "layer",
+    "parameters",
+    "samples",
+    "threshold",
+    "activated",
+    "ratio",
+    "ratio_ci95_low",
+    "ratio_ci95_high",
+    "gap",
+    "gap_ci95_low",
+    "gap_ci95_high",
+    "interval_weights",
+]
 PAIR_COLUMNS = ["x", "y", "kind", "index", "x_row", "y_row", "layer", "llmdcos"]
 SAMPLE_COLUMNS = ["dataset", "draw", "row_id", "tokens", "D", "token_id"]
 
@@ -54,7 +67,9 @@ class _Held:
 def _copy_into(slot: _Held | None, held: _Held) -> _Held:
     """Copy a unit's scores into a cache slot, reusing the slot's buffers when it has them."""
     if slot is None:
-        return _Held(held.unit, [[t.clone() for t in layer] for layer in held.layers], list(held.norms_sq))
+        return _Held(
+            held.unit, [[t.clone() for t in layer] for layer in held.layers], list(held.norms_sq)
+        )
     for dst_layer, src_layer in zip(slot.layers, held.layers, strict=True):
         for dst, src in zip(dst_layer, src_layer, strict=True):
             dst.copy_(src)
@@ -99,10 +114,19 @@ def run_job(
     plan = schedule(density, pairs, cache_units)
     sizes = scorer.layer_sizes
     if log:
-        log.info("schedule: %d forward+backward passes, %d LLMDcos samples, cache of %d units", plan.passes,
-                 sum(isinstance(op, Dot) for op in plan.ops), cache_units)
+        log.info(
+            "schedule: %d forward+backward passes, %d LLMDcos samples, cache of %d units",
+            plan.passes,
+            sum(isinstance(op, Dot) for op in plan.ops),
+            cache_units,
+        )
     means = {
-        name: RunningMean(sizes, running_mean, Path(scratch) / name if scratch is not None else None, scorer.layer_devices)
+        name: RunningMean(
+            sizes,
+            running_mean,
+            Path(scratch) / name if scratch is not None else None,
+            scorer.layer_devices,
+        )
         for name in density
     }
     subsets = {name: ParameterSample(sizes, interval_weights, seed) for name in density}
@@ -120,8 +144,17 @@ def run_job(
                 norms = scores.layer_norms_sq()
                 check_finite(norms, f"dataset '{draw.dataset}', row {draw.row_id!r}")
                 work = _Held(op.unit, scores.layers, norms)
-                samples.setdefault(op.unit, {"dataset": draw.dataset, "draw": draw.index, "row_id": draw.row_id,
-                                             "tokens": scores.n_tokens, "D": scores.D, "token_id": scores.token_id})
+                samples.setdefault(
+                    op.unit,
+                    {
+                        "dataset": draw.dataset,
+                        "draw": draw.index,
+                        "row_id": draw.row_id,
+                        "tokens": scores.n_tokens,
+                        "D": scores.D,
+                        "token_id": scores.token_id,
+                    },
+                )
                 if op.accumulate:
                     means[op.unit.dataset].add(scores)
                     subsets[op.unit.dataset].add(scores)
@@ -131,19 +164,36 @@ def run_job(
             else:
                 a = slots[op.a_slot]
                 b = work if op.b_slot is None else slots[op.b_slot]
-                assert a is not None and b is not None and a.unit == op.a and b.unit == op.b, "schedule out of order"
+                assert a is not None and b is not None and a.unit == op.a and b.unit == op.b, (
+                    "schedule out of order"
+                )
                 x_unit, y_unit = op.pair.units(op.index)
                 for layer in range(len(sizes)):
-                    value = cosine(layer_dot(a.layers[layer], b.layers[layer]), a.norms_sq[layer], b.norms_sq[layer],
-                                   where=f"pair {op.pair.key}, sample {op.index}, layer {layer}: ")
-                    pair_rows.append({"x": op.pair.x, "y": op.pair.y, "kind": "within" if op.pair.within else "cross",
-                                      "index": op.index, "x_row": samples[x_unit]["row_id"], "y_row": samples[y_unit]["row_id"],
-                                      "layer": layer, "llmdcos": value})
+                    value = cosine(
+                        layer_dot(a.layers[layer], b.layers[layer]),
+                        a.norms_sq[layer],
+                        b.norms_sq[layer],
+                        where=f"pair {op.pair.key}, sample {op.index}, layer {layer}: ",
+                    )
+                    pair_rows.append(
+                        {
+                            "x": op.pair.x,
+                            "y": op.pair.y,
+                            "kind": "within" if op.pair.within else "cross",
+                            "index": op.index,
+                            "x_row": samples[x_unit]["row_id"],
+                            "y_row": samples[y_unit]["row_id"],
+                            "layer": layer,
+                            "llmdcos": value,
+                        }
+                    )
         if target_share is not None:
             gamma = gamma_for_share(list(means.values()), target_share)
             thresholds = thresholds_around(gamma)
             if log:
-                log.info("gamma %g: the one at which %.4f of the means exceed it", gamma, target_share)
+                log.info(
+                    "gamma %g: the one at which %.4f of the means exceed it", gamma, target_share
+                )
         density_rows = []
         for name, mean in means.items():
             counts = mean.activated(thresholds)
@@ -151,12 +201,23 @@ def run_job(
             ci = density_intervals(subsets[name].values(), ratio, thresholds, seed=seed)
             for layer, size in enumerate(sizes):
                 for k, threshold in enumerate(thresholds):
-                    density_rows.append({"dataset": name, "layer": layer, "parameters": size, "samples": mean.count,
-                                         "threshold": float(threshold), "activated": int(counts[layer, k]),
-                                         "ratio": counts[layer, k] / size, "ratio_ci95_low": ci["ratio_low"][layer, k],
-                                         "ratio_ci95_high": ci["ratio_high"][layer, k], "gap": ci["gap"][k],
-                                         "gap_ci95_low": ci["gap_low"][k], "gap_ci95_high": ci["gap_high"][k],
-                                         "interval_weights": len(subsets[name].positions[layer])})
+                    density_rows.append(
+                        {
+                            "dataset": name,
+                            "layer": layer,
+                            "parameters": size,
+                            "samples": mean.count,
+                            "threshold": float(threshold),
+                            "activated": int(counts[layer, k]),
+                            "ratio": counts[layer, k] / size,
+                            "ratio_ci95_low": ci["ratio_low"][layer, k],
+                            "ratio_ci95_high": ci["ratio_high"][layer, k],
+                            "gap": ci["gap"][k],
+                            "gap_ci95_low": ci["gap_low"][k],
+                            "gap_ci95_high": ci["gap_high"][k],
+                            "interval_weights": len(subsets[name].positions[layer]),
+                        }
+                    )
             if means_dir is not None:
                 mean.save_means(Path(means_dir) / name)
         by_d = None if gamma is None or not density else counts_by_d(means, samples, density, gamma)
@@ -166,18 +227,36 @@ def run_job(
             mean.close()
         if scratch is not None and Path(scratch).is_dir() and not any(Path(scratch).iterdir()):
             Path(scratch).rmdir()
-    sample_frame = pd.DataFrame(sorted(samples.values(), key=lambda r: (list(draws).index(r["dataset"]), r["draw"])),
-                                columns=SAMPLE_COLUMNS)
-    pair_frame = pd.DataFrame(pair_rows, columns=PAIR_COLUMNS).sort_values(["x", "y", "index", "layer"], kind="stable")
+    sample_frame = pd.DataFrame(
+        sorted(samples.values(), key=lambda r: (list(draws).index(r["dataset"]), r["draw"])),
+        columns=SAMPLE_COLUMNS,
+    )
+    pair_frame = pd.DataFrame(pair_rows, columns=PAIR_COLUMNS).sort_values(
+        ["x", "y", "index", "layer"], kind="stable"
+    )
     density_frame = pd.DataFrame(density_rows, columns=DENSITY_COLUMNS)
-    gamma_frame = None if gamma is None or not density else gamma_table(density_frame, gamma, target_share)
-    return JobResult(density_frame, pair_frame.reset_index(drop=True), sample_frame, plan.passes, gamma_frame, by_d)
+    gamma_frame = (
+        None if gamma is None or not density else gamma_table(density_frame, gamma, target_share)
+    )
+    return JobResult(
+        density_frame,
+        pair_frame.reset_index(drop=True),
+        sample_frame,
+        plan.passes,
+        gamma_frame,
+        by_d,
+    )
 
 
 BY_D_COLUMNS = ["dataset", "layer", "parameters", "D_mean", "D_all", "threshold", "activated"]
 
 
-def counts_by_d(means: Mapping[str, RunningMean], samples: Mapping[Unit, dict], density: Mapping[str, int], gamma: float) -> pd.DataFrame:
+def counts_by_d(
+    means: Mapping[str, RunningMean],
+    samples: Mapping[Unit, dict],
+    density: Mapping[str, int],
+    gamma: float,
+) -> pd.DataFrame:
     """Activated counts with A divided by its dataset's
     mean D (rescaled by the mean D of all counted samples).
 
@@ -185,15 +264,39 @@ def counts_by_d(means: Mapping[str, RunningMean], samples: Mapping[Unit, dict], 
     Counting mean(A)/D̄_X > γ/D̄ is the same as counting mean(A) > γ·D̄_X/D̄, so no second running
     mean is needed. It divides by the dataset's mean D, not each sample's own D.
     """
-    d_mean = {name: float(np.mean([row["D"] for unit, row in samples.items() if unit.dataset == name and unit.draw < n]))
-              for name, n in density.items()}
-    d_all = float(np.mean([row["D"] for unit, row in samples.items() if unit.draw < density.get(unit.dataset, 0)]))
+    d_mean = {
+        name: float(
+            np.mean(
+                [
+                    row["D"]
+                    for unit, row in samples.items()
+                    if unit.dataset == name and unit.draw < n
+                ]
+            )
+        )
+        for name, n in density.items()
+    }
+    d_all = float(
+        np.mean(
+            [row["D"] for unit, row in samples.items() if unit.draw < density.get(unit.dataset, 0)]
+        )
+    )
     rows = []
     for name, mean in means.items():
         threshold = gamma * d_mean[name] / d_all
         counts = mean.activated([threshold])[:, 0]
-        rows += [{"dataset": name, "layer": layer, "parameters": size, "D_mean": d_mean[name], "D_all": d_all,
-                  "threshold": threshold, "activated": int(count)} for layer, (size, count) in enumerate(zip(mean.layer_sizes, counts, strict=True))]
+        rows += [
+            {
+                "dataset": name,
+                "layer": layer,
+                "parameters": size,
+                "D_mean": d_mean[name],
+                "D_all": d_all,
+                "threshold": threshold,
+                "activated": int(count),
+            }
+            for layer, (size, count) in enumerate(zip(mean.layer_sizes, counts, strict=True))
+        ]
     return pd.DataFrame(rows, columns=BY_D_COLUMNS)
 
 
@@ -204,9 +307,18 @@ def gamma_table(density: pd.DataFrame, gamma: float, target_share: float | None)
     if rows.empty:
         raise DataError(f"gamma {gamma:g} is not among the job's thresholds")
     share = rows["activated"].sum() / rows["parameters"].sum()
-    return pd.DataFrame([{"gamma": gamma, "target_share": target_share, "share": share,
-                          "datasets": " ".join(dict.fromkeys(rows["dataset"])), "parameters": int(rows["parameters"].sum())}],
-                        columns=GAMMA_COLUMNS)
+    return pd.DataFrame(
+        [
+            {
+                "gamma": gamma,
+                "target_share": target_share,
+                "share": share,
+                "datasets": " ".join(dict.fromkeys(rows["dataset"])),
+                "parameters": int(rows["parameters"].sum()),
+            }
+        ],
+        columns=GAMMA_COLUMNS,
+    )
 
 
 def thresholds_around(gamma: float, decades: int = 2) -> list[float]:
@@ -245,11 +357,30 @@ def score_job(
             raise DataError(f"job '{job.name}' needs dataset '{name}', which was not given")
         path, fmt = datasets[name]
         frame = pd.read_parquet(path)
-        draws[name] = Draws(name, frame, fmt, tokenizer, seed, windows.get(name), joined=name in joined)
+        draws[name] = Draws(
+            name, frame, fmt, tokenizer, seed, windows.get(name), joined=name in joined
+        )
         if log:
-            log.info("dataset %s: %d rows (%s format%s%s)", name, len(frame), fmt,
-                     f", {windows[name]}-token windows" if name in windows else "", " of the joined text" if name in joined else "")
-    return run_job(ParameterActivation(model), draws, dict(job.density), job.pairs, cache_units=cache_units,
-                   thresholds=thresholds, running_mean=running_mean, scratch=scratch, means_dir=means_dir, log=log,
-                   gamma=gamma, target_share=target_share, seed=seed)
-
+            log.info(
+                "dataset %s: %d rows (%s format%s%s)",
+                name,
+                len(frame),
+                fmt,
+                f", {windows[name]}-token windows" if name in windows else "",
+                " of the joined text" if name in joined else "",
+            )
+    return run_job(
+        ParameterActivation(model),
+        draws,
+        dict(job.density),
+        job.pairs,
+        cache_units=cache_units,
+        thresholds=thresholds,
+        running_mean=running_mean,
+        scratch=scratch,
+        means_dir=means_dir,
+        log=log,
+        gamma=gamma,
+        target_share=target_share,
+        seed=seed,
+    )

@@ -44,7 +44,9 @@ def decoder_weights(model: nn.Module) -> list[LayerWeights]:
     for index, layer in enumerate(adapter.decoder_layers(model)):
         pairs = [(name, module.weight) for name, module in adapter.linears(layer)]
         if not pairs:
-            raise DataError(f"decoder layer {index} of {type(model).__name__} has no linear weights to score")
+            raise DataError(
+                f"decoder layer {index} of {type(model).__name__} has no linear weights to score"
+            )
         names, params = zip(*pairs, strict=True)
         layers.append(LayerWeights(index, tuple(names), tuple(params)))
     return layers
@@ -141,8 +143,10 @@ class ParameterActivation:
                 logits = logits.float()  # the max and its gradient's seed in float32
             D, token = logits.max(dim=-1)
             if not torch.isfinite(D):
-                raise NumericalError(f"D (the largest last-position logit) is {float(D.detach())} for an input of "
-                                     f"{ids.shape[1]} tokens")
+                raise NumericalError(
+                    f"D (the largest last-position logit) is {float(D.detach())} for an input of "
+                    f"{ids.shape[1]} tokens"
+                )
             grads = torch.autograd.grad(D, self._params)
         scores: list[list[torch.Tensor]] = []
         position = 0
@@ -154,7 +158,13 @@ class ParameterActivation:
                 # In place: the gradient buffer becomes |w ⊙ ∂D/∂w|, no second model-sized copy.
                 tensors.append(grad.mul_(param.detach()).abs_())
             scores.append(tensors)
-        return Scores(scores, [layer.names for layer in self.weights], float(D.detach()), int(token), int(ids.shape[1]))
+        return Scores(
+            scores,
+            [layer.names for layer in self.weights],
+            float(D.detach()),
+            int(token),
+            int(ids.shape[1]),
+        )
 
 
 def activation_scores(model: nn.Module, tokenizer: Any, text: str) -> Scores:

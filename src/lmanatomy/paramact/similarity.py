@@ -23,6 +23,7 @@ from lmanatomy.paramact.scores import Scores
 # One input's activations: Scores, or per layer either a list of tensors or one flat vector.
 LayerInput = Scores | Sequence[torch.Tensor | np.ndarray | Sequence[torch.Tensor]]
 
+
 def cosine(dot: float, norm_sq_a: float, norm_sq_b: float, where: str = "") -> float:
     """dot / (‖a‖·‖b‖); an all-zero vector has no direction, which is an error, not a NaN."""
     if norm_sq_a <= 0.0 or norm_sq_b <= 0.0:
@@ -51,7 +52,9 @@ def llmdcos(a: LayerInput, b: LayerInput) -> np.ndarray:
         raise DataError(f"the two inputs have {len(la)} and {len(lb)} layers")
     out = np.empty(len(la), dtype=np.float64)
     for index, (x, y) in enumerate(zip(la, lb, strict=True)):
-        out[index] = cosine(layer_dot(x, y), layer_dot(x, x), layer_dot(y, y), where=f"layer {index}: ")
+        out[index] = cosine(
+            layer_dot(x, y), layer_dot(x, x), layer_dot(y, y), where=f"layer {index}: "
+        )
     return out
 
 

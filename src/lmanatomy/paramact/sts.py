@@ -33,7 +33,9 @@ def sts_pairs(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     with sentence1, sentence2 and a numeric gold label."""
     for column in ("sentence1", "sentence2", "label"):
         if column not in frame.columns:
-            raise DataError(f"an STS dataset needs the column '{column}' (columns: {', '.join(frame.columns)})")
+            raise DataError(
+                f"an STS dataset needs the column '{column}' (columns: {', '.join(frame.columns)})"
+            )
     if n > len(frame):
         raise DataError(f"{n} STS pairs asked for, the dataset has {len(frame)}")
     order = np.random.default_rng(seed).permutation(len(frame))[:n]
@@ -43,7 +45,9 @@ def sts_pairs(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return pairs
 
 
-def sts_table(scorer: Any, tokenizer: Any, name: str, pairs: pd.DataFrame, log: logging.Logger | None = None) -> pd.DataFrame:
+def sts_table(
+    scorer: Any, tokenizer: Any, name: str, pairs: pd.DataFrame, log: logging.Logger | None = None
+) -> pd.DataFrame:
     """LLMDcos per layer between the two sentences of every pair (two passes per pair). A pair's
     ``index`` is its position in :func:`sts_pairs`' sample (the frame's index), so a block of the
     sample (tables.block_of, one job of a split) gives the same rows as the whole."""
@@ -55,8 +59,16 @@ def sts_table(scorer: Any, tokenizer: Any, name: str, pairs: pd.DataFrame, log: 
         b = scorer.score(scorer.tokenize(tokenizer, str(pair.sentence2)))
         row_id = str(getattr(pair, "id", index))
         for layer, value in enumerate(llmdcos(a, b)):
-            rows.append({"dataset": name, "index": index, "row_id": row_id, "gold": float(pair.label),
-                         "layer": layer, "llmdcos": float(value)})
+            rows.append(
+                {
+                    "dataset": name,
+                    "index": index,
+                    "row_id": row_id,
+                    "gold": float(pair.label),
+                    "layer": layer,
+                    "llmdcos": float(value),
+                }
+            )
         del a, b
         if log and (index + 1) % 16 == 0:
             log.info("STS %s: pair %d (%d in this job)", name, index + 1, len(pairs))
@@ -95,13 +107,17 @@ class Interval:
     seed: int = 0
 
 
-def bootstrap_spearman(gold: np.ndarray, values: np.ndarray, interval: Interval) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def bootstrap_spearman(
+    gold: np.ndarray, values: np.ndarray, interval: Interval
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rho, low, high) per column: rho on all pairs, the
     interval from resampling pairs with replacement."""
     gold = np.asarray(gold, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64).reshape(len(gold), -1)
     if len(gold) < 3:
-        raise DataError(f"a Spearman correlation with an interval needs at least 3 pairs, got {len(gold)}")
+        raise DataError(
+            f"a Spearman correlation with an interval needs at least 3 pairs, got {len(gold)}"
+        )
     rho = spearman_columns(gold, values)
     rng = np.random.default_rng(interval.seed)
     draws = np.empty((interval.resamples, values.shape[1]))
@@ -113,7 +129,9 @@ def bootstrap_spearman(gold: np.ndarray, values: np.ndarray, interval: Interval)
     return rho, low, high
 
 
-def sts_statistics(table: pd.DataFrame, num_layers: int, interval: Interval = Interval()) -> pd.DataFrame:
+def sts_statistics(
+    table: pd.DataFrame, num_layers: int, interval: Interval = Interval()
+) -> pd.DataFrame:
     """Per dataset: Spearman(gold, LLMDcos) per layer, and of the sum over layers L/2 .. L−3 (the
     released code's statistic on the paper's range), each with its bootstrap interval."""
     first, last = deep_range(num_layers)
@@ -121,12 +139,25 @@ def sts_statistics(table: pd.DataFrame, num_layers: int, interval: Interval = In
     for name, group in table.groupby("dataset", sort=False):
         wide = group.pivot(index="index", columns="layer", values="llmdcos").sort_index()
         if list(wide.columns) != list(range(num_layers)):
-            raise DataError(f"STS table for '{name}' has layers {list(wide.columns)}, expected "
-                            f"0..{num_layers - 1}")
+            raise DataError(
+                f"STS table for '{name}' has layers {list(wide.columns)}, expected "
+                f"0..{num_layers - 1}"
+            )
         gold = group.drop_duplicates("index").set_index("index").loc[wide.index, "gold"].to_numpy()
-        values = np.column_stack([wide.to_numpy(), wide.to_numpy()[:, first : last + 1].sum(axis=1)])
+        values = np.column_stack(
+            [wide.to_numpy(), wide.to_numpy()[:, first : last + 1].sum(axis=1)]
+        )
         rho, low, high = bootstrap_spearman(gold, values, interval)
         labels = [str(layer) for layer in range(num_layers)] + [f"sum {first}-{last}"]
-        rows += [{"dataset": name, "layers": label, "pairs": len(gold), "spearman": r, "low": lo, "high": hi}
-                 for label, r, lo, hi in zip(labels, rho, low, high, strict=True)]
+        rows += [
+            {
+                "dataset": name,
+                "layers": label,
+                "pairs": len(gold),
+                "spearman": r,
+                "low": lo,
+                "high": hi,
+            }
+            for label, r, lo, hi in zip(labels, rho, low, high, strict=True)
+        ]
     return pd.DataFrame(rows, columns=STAT_COLUMNS)

@@ -30,7 +30,17 @@ from lmanatomy.paramact.prompts import Draws
 from lmanatomy.stats import percentile_interval, resample_indices, wilson
 
 CHOICES = {"boolq": ("no", "yes"), "mmlu": ("A", "B", "C", "D")}
-RUN_COLUMNS = ["experiment", "allocation", "calibration", "evaluation", "metric", "value", "low", "high", "n"]
+RUN_COLUMNS = [
+    "experiment",
+    "allocation",
+    "calibration",
+    "evaluation",
+    "metric",
+    "value",
+    "low",
+    "high",
+    "n",
+]
 
 
 def label_index(fmt: str, label: Any) -> int:
@@ -47,7 +57,12 @@ def choice_tokens(tokenizer: Any, fmt: str) -> list[int]:
     return [tokenizer(choice).input_ids[-1] for choice in CHOICES[fmt]]
 
 
-def choice_accuracy(model: torch.nn.Module, inputs: Sequence[torch.Tensor], golds: Sequence[int], tokens: Sequence[int]) -> tuple[float, float, float, int]:
+def choice_accuracy(
+    model: torch.nn.Module,
+    inputs: Sequence[torch.Tensor],
+    golds: Sequence[int],
+    tokens: Sequence[int],
+) -> tuple[float, float, float, int]:
     """(accuracy, low, high, n): the larger of the choices'
     last-position logits against the gold index."""
     device = next(model.parameters()).device
@@ -74,7 +89,9 @@ def text_nll(model: torch.nn.Module, ids: torch.Tensor) -> tuple[float, int]:
     return float(nll), ids.shape[1] - 1
 
 
-def perplexity(model: torch.nn.Module, inputs: Sequence[torch.Tensor], resamples: int = 1000, seed: int = 0) -> tuple[float, float, float, int]:
+def perplexity(
+    model: torch.nn.Module, inputs: Sequence[torch.Tensor], resamples: int = 1000, seed: int = 0
+) -> tuple[float, float, float, int]:
     """(perplexity, low, high, n): exp(Σ NLL / Σ tokens); the interval resamples texts."""
     parts = np.array([text_nll(model, ids) for ids in inputs], dtype=np.float64)
     value = math.exp(parts[:, 0].sum() / parts[:, 1].sum())
@@ -109,7 +126,11 @@ def eval_set(draws: Draws, start: int, count: int, tokenizer: Any) -> EvalSet:
     for j in range(start, start + count):
         if fmt == "humaneval":
             row = draws.row(j)
-            texts.append(tokenizer(str(row["prompt"]) + str(row["canonical_solution"]), return_tensors="pt").input_ids)
+            texts.append(
+                tokenizer(
+                    str(row["prompt"]) + str(row["canonical_solution"]), return_tensors="pt"
+                ).input_ids
+            )
         else:
             texts.append(draws.draw(j).input_ids)
     return EvalSet(draws.name, "perplexity", texts, [], [])
@@ -123,7 +144,16 @@ def score(model: torch.nn.Module, sets: Sequence[EvalSet]) -> list[dict]:
             value, low, high, n = choice_accuracy(model, item.inputs, item.golds, item.tokens)
         else:
             value, low, high, n = perplexity(model, item.inputs)
-        rows.append({"evaluation": item.name, "metric": item.metric, "value": value, "low": low, "high": high, "n": n})
+        rows.append(
+            {
+                "evaluation": item.name,
+                "metric": item.metric,
+                "value": value,
+                "low": low,
+                "high": high,
+                "n": n,
+            }
+        )
     return rows
 
 
@@ -148,8 +178,13 @@ class Plan:
 def plan_from(section: Mapping[str, Any]) -> Plan:
     """The ``paramact.validation`` config section as a :class:`Plan`."""
     try:
-        return Plan(float(section["sparsity"]), float(section["spread"]), str(section.get("criterion", "wanda")),
-                    str(section["calibration"]), tuple(section["calibration_sets"]))
+        return Plan(
+            float(section["sparsity"]),
+            float(section["spread"]),
+            str(section.get("criterion", "wanda")),
+            str(section["calibration"]),
+            tuple(section["calibration_sets"]),
+        )
     except KeyError as exc:
         raise ConfigError(f"paramact.validation.{exc.args[0]}", "is required") from None
 
@@ -171,26 +206,49 @@ def run_validation(
     from lmanatomy.paramact.scores import decoder_weights
 
     sizes = [layer.size for layer in decoder_weights(model)]
-    allocations = {"uniform": np.full(len(sizes), plan.sparsity),
-                   "density": allocate_ratios(density, sizes, plan.sparsity, plan.spread)}
-    sets = [eval_set(draws[name], calibration_samples, eval_samples, tokenizer) for name in evaluation]
+    allocations = {
+        "uniform": np.full(len(sizes), plan.sparsity),
+        "density": allocate_ratios(density, sizes, plan.sparsity, plan.spread),
+    }
+    sets = [
+        eval_set(draws[name], calibration_samples, eval_samples, tokenizer) for name in evaluation
+    ]
     dense = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    rows = [{"experiment": "dense", "allocation": "none", "calibration": "", **r} for r in score(model, sets)]
+    rows = [
+        {"experiment": "dense", "allocation": "none", "calibration": "", **r}
+        for r in score(model, sets)
+    ]
     reached: dict[tuple[str, str], list[float]] = {}
     scored: dict[tuple[str, str], list[dict]] = {}
     for experiment, allocation, calibration in plan.runs():
         key = (allocation, calibration)
-        if key not in scored:  # experiments 1 and 2 share the uniform model of the main calibration set
+        if (
+            key not in scored
+        ):  # experiments 1 and 2 share the uniform model of the main calibration set
             calib = [draws[calibration].draw(j).input_ids for j in range(calibration_samples)]
             model.load_state_dict(dense)
             reached[key] = prune_model(model, allocations[allocation], calib, plan.criterion)
             scored[key] = score(model, sets)
             if log:
-                log.info("%s ratios, calibration %s: sparsity %.4f", allocation, calibration,
-                         float(np.average(reached[key], weights=sizes)))
-        rows += [{"experiment": experiment, "allocation": allocation, "calibration": calibration, **r} for r in scored[key]]
+                log.info(
+                    "%s ratios, calibration %s: sparsity %.4f",
+                    allocation,
+                    calibration,
+                    float(np.average(reached[key], weights=sizes)),
+                )
+        rows += [
+            {"experiment": experiment, "allocation": allocation, "calibration": calibration, **r}
+            for r in scored[key]
+        ]
     model.load_state_dict(dense)
-    ratios = pd.DataFrame({"layer": range(len(sizes)), "parameters": sizes, "density": list(density),
-                           "uniform": allocations["uniform"], "density_ratio": allocations["density"],
-                           "reached_density": reached[("density", plan.calibration)]})
+    ratios = pd.DataFrame(
+        {
+            "layer": range(len(sizes)),
+            "parameters": sizes,
+            "density": list(density),
+            "uniform": allocations["uniform"],
+            "density_ratio": allocations["density"],
+            "reached_density": reached[("density", plan.calibration)],
+        }
+    )
     return pd.DataFrame(rows, columns=RUN_COLUMNS), ratios

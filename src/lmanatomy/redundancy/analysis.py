@@ -6,14 +6,13 @@ torch), and say in words how a run deviates from the paper's setup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lmanatomy.errors import DataError
 from lmanatomy.tables import atomic_write_text, to_markdown, write_table
 
 # The poster's finding for rinna/llama-3-youko-8b: these input dims contribute most often.
@@ -29,18 +28,39 @@ def read_rows(paths: Iterable[str | Path]) -> pd.DataFrame:
     return rows.sort_values(["source_layer", "dim"], kind="stable").reset_index(drop=True)
 
 
-def write_table_head(frame: pd.DataFrame, csv_path: str | Path, md_path: str | Path, rows: int, title: str,
-                     notes: Iterable[str] = ()) -> None:
+def write_table_head(
+    frame: pd.DataFrame,
+    csv_path: str | Path,
+    md_path: str | Path,
+    rows: int,
+    title: str,
+    notes: Iterable[str] = (),
+) -> None:
     """The whole table as CSV; its first ``rows`` rows as Markdown (long tables stay readable)."""
     write_table(frame, csv_path)
     shown = frame.head(rows)
-    extra = [f"First {len(shown)} of {len(frame):,} rows; the CSV has them all."] if len(frame) > rows else []
-    text = f"## {title}\n\n" + to_markdown(shown) + "\n" + "\n".join(f"- {n}" for n in [*extra, *notes]) + "\n"
+    extra = (
+        [f"First {len(shown)} of {len(frame):,} rows; the CSV has them all."]
+        if len(frame) > rows
+        else []
+    )
+    text = (
+        f"## {title}\n\n"
+        + to_markdown(shown)
+        + "\n"
+        + "\n".join(f"- {n}" for n in [*extra, *notes])
+        + "\n"
+    )
     atomic_write_text(md_path, text)
 
 
 # The pair-level interval columns every fitted row carries (lmanatomy.redundancy.interval).
-INTERVAL_COLUMNS = ("mean_r2_ci95_low", "mean_r2_ci95_high", "mean_gain_ci95_low", "mean_gain_ci95_high")
+INTERVAL_COLUMNS = (
+    "mean_r2_ci95_low",
+    "mean_r2_ci95_high",
+    "mean_gain_ci95_low",
+    "mean_gain_ci95_high",
+)
 
 
 def pair_summary(rows: pd.DataFrame) -> pd.DataFrame:
@@ -90,7 +110,11 @@ def _join(values: Iterable[Any], fmt: str) -> str:
 
 
 # The rankings of input dims per target (column in the pair rows → column in the top list).
-RANKINGS = {"top_inputs": "inputs", "top_inputs_scaled": "inputs_scaled", "top_inputs_other": "inputs_other"}
+RANKINGS = {
+    "top_inputs": "inputs",
+    "top_inputs_scaled": "inputs_scaled",
+    "top_inputs_other": "inputs_other",
+}
 
 
 def top_pairs(rows: pd.DataFrame, count: int = 500) -> pd.DataFrame:
@@ -103,7 +127,9 @@ def top_pairs(rows: pd.DataFrame, count: int = 500) -> pd.DataFrame:
     rank by |weight|.
     """
     valid = rows[rows["r2"].notna()]
-    ranked = valid.sort_values(["r2", "source_layer", "dim"], ascending=[False, True, True], kind="stable").head(count)
+    ranked = valid.sort_values(
+        ["r2", "source_layer", "dim"], ascending=[False, True, True], kind="stable"
+    ).head(count)
     return pd.DataFrame(
         {
             "rank": np.arange(1, len(ranked) + 1),
@@ -147,26 +173,49 @@ def frequent_dims(rows: pd.DataFrame, top: pd.DataFrame) -> pd.DataFrame:
     self_counts: dict[int, int] = {}
     for inputs, target in zip(top["inputs"], top["target_dim"], strict=True):
         for token in str(inputs).split():
-            self_counts[int(token)] = self_counts.get(int(token), 0) + int(int(token) == int(target))
+            self_counts[int(token)] = self_counts.get(int(token), 0) + int(
+                int(token) == int(target)
+            )
     scaled, other = _token_counts(top["inputs_scaled"]), _token_counts(top["inputs_other"])
     targets = _token_counts(top["target_dim"])
-    all_inputs = np.concatenate([np.asarray(v, dtype=np.int64) for v in rows["top_inputs"]]) if len(rows) else np.array([], dtype=np.int64)
+    all_inputs = (
+        np.concatenate([np.asarray(v, dtype=np.int64) for v in rows["top_inputs"]])
+        if len(rows)
+        else np.array([], dtype=np.int64)
+    )
     all_counts = np.bincount(all_inputs) if all_inputs.size else np.array([], dtype=np.int64)
-    dims = sorted(set(top_counts) | set(scaled) | set(other) | set(targets) | set(np.nonzero(all_counts)[0].tolist()))
+    dims = sorted(
+        set(top_counts)
+        | set(scaled)
+        | set(other)
+        | set(targets)
+        | set(np.nonzero(all_counts)[0].tolist())
+    )
     total_top = max(1, sum(top_counts.values()))
     table = pd.DataFrame(
         {
             "dim": np.array(dims, dtype=np.int64),
             "in_top": np.array([top_counts.get(d, 0) for d in dims], dtype=np.int64),
             "share_of_top": np.array([top_counts.get(d, 0) / total_top for d in dims]),
-            "self_share": np.array([self_counts.get(d, 0) / top_counts[d] if top_counts.get(d) else np.nan for d in dims]),
+            "self_share": np.array(
+                [
+                    self_counts.get(d, 0) / top_counts[d] if top_counts.get(d) else np.nan
+                    for d in dims
+                ]
+            ),
             "in_top_scaled": np.array([scaled.get(d, 0) for d in dims], dtype=np.int64),
             "in_top_other": np.array([other.get(d, 0) for d in dims], dtype=np.int64),
             "as_target": np.array([targets.get(d, 0) for d in dims], dtype=np.int64),
-            "in_all": np.array([int(all_counts[d]) if d < len(all_counts) else 0 for d in dims], dtype=np.int64),
+            "in_all": np.array(
+                [int(all_counts[d]) if d < len(all_counts) else 0 for d in dims], dtype=np.int64
+            ),
         }
     )
-    table = table.sort_values(["in_top", "in_all", "as_target", "dim"], ascending=[False, False, False, True], kind="stable")
+    table = table.sort_values(
+        ["in_top", "in_all", "as_target", "dim"],
+        ascending=[False, False, False, True],
+        kind="stable",
+    )
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table.reset_index(drop=True)
 
@@ -179,22 +228,37 @@ def poster_dims_note(frequent: pd.DataFrame, hidden_size: int, model: str) -> st
     """
     contributing = frequent[frequent["in_top"] > 0]
     leaders = ", ".join(str(d) for d in contributing["dim"].head(5))
-    as_target = frequent[frequent["as_target"] > 0].sort_values(["as_target", "dim"], ascending=[False, True], kind="stable")
-    target_leaders = ", ".join(f"{d} ({n}×)" for d, n in zip(as_target["dim"].head(5), as_target["as_target"].head(5), strict=True))
-    here = (f"Most frequent contributors here: {leaders}; most frequent top-list targets: "
-            f"{target_leaders or 'none'}.")
+    as_target = frequent[frequent["as_target"] > 0].sort_values(
+        ["as_target", "dim"], ascending=[False, True], kind="stable"
+    )
+    target_leaders = ", ".join(
+        f"{d} ({n}×)"
+        for d, n in zip(as_target["dim"].head(5), as_target["as_target"].head(5), strict=True)
+    )
+    here = (
+        f"Most frequent contributors here: {leaders}; most frequent top-list targets: "
+        f"{target_leaders or 'none'}."
+    )
     if hidden_size <= max(POSTER_DIMS):
-        return (f"The poster reports dims {POSTER_DIMS[0]} and {POSTER_DIMS[1]} dominating for "
-                f"rinna/llama-3-youko-8b (hidden size 4096); {model} has {hidden_size} dims, so they "
-                f"do not exist here. {here}")
+        return (
+            f"The poster reports dims {POSTER_DIMS[0]} and {POSTER_DIMS[1]} dominating for "
+            f"rinna/llama-3-youko-8b (hidden size 4096); {model} has {hidden_size} dims, so they "
+            f"do not exist here. {here}"
+        )
     ranks = []
     for dim in POSTER_DIMS:
         hit = frequent.index[(frequent["dim"] == dim) & (frequent["in_top"] > 0)]
-        ranks.append(f"dim {dim}: rank {int(frequent.loc[hit[0], 'rank'])}" if len(hit) else f"dim {dim}: never among the top contributors")
+        ranks.append(
+            f"dim {dim}: rank {int(frequent.loc[hit[0], 'rank'])}"
+            if len(hit)
+            else f"dim {dim}: never among the top contributors"
+        )
         target = frequent.loc[frequent["dim"] == dim, "as_target"]
         ranks[-1] += f", {int(target.iloc[0]) if len(target) else 0}× a top-list target"
-    return (f"The poster reports dims {POSTER_DIMS[0]} and {POSTER_DIMS[1]} dominating for "
-            f"rinna/llama-3-youko-8b; in this run ({model}) {'; '.join(ranks)}. {here}")
+    return (
+        f"The poster reports dims {POSTER_DIMS[0]} and {POSTER_DIMS[1]} dominating for "
+        f"rinna/llama-3-youko-8b; in this run ({model}) {'; '.join(ranks)}. {here}"
+    )
 
 
 def settings_note(rows: pd.DataFrame) -> str:
@@ -213,6 +277,7 @@ def settings_note(rows: pd.DataFrame) -> str:
 def baseline_note(summary: pd.DataFrame) -> str:
     """Where redundancy should be read: the SVR's R²
     next to the identity baseline, per pair range."""
+
     def span(column: str) -> str:
         values = summary[column].dropna()
         return f"{values.min():.2f} to {values.max():.2f}" if len(values) else "undefined"
@@ -235,7 +300,9 @@ LAST_LAYER_MEANING = {
 }
 
 
-def last_layer_table(rows: pd.DataFrame, other: pd.DataFrame, last_layer: str, other_last_layer: str) -> pd.DataFrame:
+def last_layer_table(
+    rows: pd.DataFrame, other: pd.DataFrame, last_layer: str, other_last_layer: str
+) -> pd.DataFrame:
     """The last layer pair both ways (raw and after the final norm), beside the pair before it.
 
     ``rows``: every pair of the main run (its probe's ``last_layer``); ``other``: the last pair
@@ -244,17 +311,40 @@ def last_layer_table(rows: pd.DataFrame, other: pd.DataFrame, last_layer: str, o
     in one row only is the final norm's doing, not the last decoder layer's.
     """
     if last_layer == other_last_layer:
-        raise ValueError(f"both fits of the last pair take the last hidden state the same way ('{last_layer}')")
+        raise ValueError(
+            f"both fits of the last pair take the last hidden state the same way ('{last_layer}')"
+        )
     last = int(rows["source_layer"].max())
     if set(other["source_layer"].unique()) != {last}:
-        raise ValueError(f"the second fit must hold the last pair {last}→{last + 1} only, got pairs "
-                         f"{sorted(other['source_layer'].unique())}")
-    columns = ["pair", "mean_r2", "max_r2", "std_r2", "mean_r2_identity", "mean_gain", "max_gain", "self_top_share", "not_converged"]
+        raise ValueError(
+            f"the second fit must hold the last pair {last}→{last + 1} only, got pairs "
+            f"{sorted(other['source_layer'].unique())}"
+        )
+    columns = [
+        "pair",
+        "mean_r2",
+        "max_r2",
+        "std_r2",
+        "mean_r2_identity",
+        "mean_gain",
+        "max_gain",
+        "self_top_share",
+        "not_converged",
+    ]
     parts = []
     if (rows["source_layer"] == last - 1).any():
-        parts.append(pair_summary(rows[rows["source_layer"] == last - 1])[columns].assign(last_hidden_state="(not involved)"))
-    parts.append(pair_summary(rows[rows["source_layer"] == last])[columns].assign(last_hidden_state=LAST_LAYER_MEANING[last_layer]))
-    parts.append(pair_summary(other)[columns].assign(last_hidden_state=LAST_LAYER_MEANING[other_last_layer]))
+        parts.append(
+            pair_summary(rows[rows["source_layer"] == last - 1])[columns].assign(
+                last_hidden_state="(not involved)"
+            )
+        )
+    parts.append(
+        pair_summary(rows[rows["source_layer"] == last])[columns].assign(
+            last_hidden_state=LAST_LAYER_MEANING[last_layer]
+        )
+    )
+    parts.append(
+        pair_summary(other)[columns].assign(last_hidden_state=LAST_LAYER_MEANING[other_last_layer])
+    )
     table = pd.concat(parts, ignore_index=True)
     return table[["pair", "last_hidden_state", *columns[1:]]]
-

@@ -14,7 +14,11 @@ def hidden_size(entry: ModelEntry) -> int:
     """Width of the residual stream (the registry entry's fact), required by this study."""
     if entry.hidden_size is not None:
         return entry.hidden_size
-    raise ConfigError("redundancy.models", f"model '{entry.name}': registry config has no hidden size (hidden_size / n_embd / d_model)")
+    raise ConfigError(
+        "redundancy.models",
+        f"model '{entry.name}': registry config has no hidden size (hidden_size / n_embd / "
+        "d_model)",
+    )
 
 
 def _eos_hidden_states_probe(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -22,7 +26,10 @@ def _eos_hidden_states_probe(config: Mapping[str, Any], key: str) -> Mapping[str
     probes = config.get("probes") or {}
     name = config["redundancy"][key]
     if name not in probes:
-        raise ConfigError(f"redundancy.{key}", f"unknown probe '{name}' (the config's probes: {', '.join(sorted(probes)) or 'none'})")
+        raise ConfigError(
+            f"redundancy.{key}",
+            f"unknown probe '{name}' (the config's probes: {', '.join(sorted(probes)) or 'none'})",
+        )
     probe = probes[name]
     if probe.get("modules") != "hidden_states" or probe.get("pool") != "eos":
         raise ConfigError(
@@ -51,12 +58,21 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
             )
     for index, entry in enumerate(entries):
         if entry.is_series:
-            raise ConfigError(f"redundancy.models[{index}]", f"model '{entry.name}' is a checkpoint series; name a single model")
+            raise ConfigError(
+                f"redundancy.models[{index}]",
+                f"model '{entry.name}' is a checkpoint series; name a single model",
+            )
         if entry.num_layers < 2:
-            raise ConfigError(f"redundancy.models[{index}]", f"model '{entry.name}' has {entry.num_layers} layer(s): no layer pair")
+            raise ConfigError(
+                f"redundancy.models[{index}]",
+                f"model '{entry.name}' has {entry.num_layers} layer(s): no layer pair",
+            )
         if section.get("top_inputs", 5) > hidden_size(entry):
-            raise ConfigError("redundancy.top_inputs", f"{section['top_inputs']} exceeds the hidden size {hidden_size(entry)} of "
-                                                       f"'{entry.name}'")
+            raise ConfigError(
+                "redundancy.top_inputs",
+                f"{section['top_inputs']} exceeds the hidden size {hidden_size(entry)} of "
+                f"'{entry.name}'",
+            )
     sample = config["datasets"][section["dataset"]].get("sample") or {}
     wanted = section["train"] + section["test"]
     if "n" in sample and "per" not in sample and sample["n"] < wanted:
@@ -75,7 +91,9 @@ def check(config: Mapping[str, Any], registry: Registry) -> None:
         )
 
 
-PLAN_TIME_BYTES = 64 * 2**20  # larger datasets are counted by the job (choose_sentences), not at every dry-run
+PLAN_TIME_BYTES = (
+    64 * 2**20
+)  # larger datasets are counted by the job (choose_sentences), not at every dry-run
 
 
 def distinct_texts(config: Mapping[str, Any], name: str) -> int | None:
@@ -98,7 +116,11 @@ def distinct_texts(config: Mapping[str, Any], name: str) -> int | None:
     except DataError:
         return None  # check_datasets names what is wrong with the spec
     paths = [resolved.folder / rel for rel in resolved.files]
-    if not paths or not all(path.is_file() for path in paths) or sum(path.stat().st_size for path in paths) > PLAN_TIME_BYTES:
+    if (
+        not paths
+        or not all(path.is_file() for path in paths)
+        or sum(path.stat().st_size for path in paths) > PLAN_TIME_BYTES
+    ):
         return None
     texts = prepare_dataset(spec, root, name=name).table.column("text").to_pylist()
     return len(set(texts))

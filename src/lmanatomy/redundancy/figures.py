@@ -46,33 +46,49 @@ def pair_stat_heatmap(summary: pd.DataFrame, stat: str, title: str):
     or of the gain over the identity baseline (their companions, a diverging scale centred on 0).
     """
     if stat not in STAT_LABELS and stat not in GAIN_LABELS:
-        raise ValueError(f"unknown statistic '{stat}' (known: {', '.join([*STAT_LABELS, *GAIN_LABELS])})")
+        raise ValueError(
+            f"unknown statistic '{stat}' (known: {', '.join([*STAT_LABELS, *GAIN_LABELS])})"
+        )
     values = summary[stat].to_numpy(dtype=float)
     labels = summary["pair"].tolist()
     n = len(values)
     finite = values[np.isfinite(values)]
     gain = stat in GAIN_LABELS
     quantity = f"{GAIN_LABELS[stat]} R² gain" if gain else f"{STAT_LABELS[stat]} R²"
-    if gain and stat != "std_gain":  # signed: the SVR can also do worse than the baseline on test data
+    if (
+        gain and stat != "std_gain"
+    ):  # signed: the SVR can also do worse than the baseline on test data
         vmax = max(float(np.abs(finite).max()) if finite.size else 1.0, 1e-6)
         vmin, cmap = -vmax, "RdBu_r"
     elif stat in ("std_r2", "std_gain"):
         vmin, vmax, cmap = 0.0, max(float(finite.max()) if finite.size else 1.0, 1e-6), "magma"
-    elif stat == "max_r2":  # maxima crowd near 1: colour their own range, the labels carry the values
+    elif (
+        stat == "max_r2"
+    ):  # maxima crowd near 1: colour their own range, the labels carry the values
         low = float(finite.min()) if finite.size else 0.0
         vmin, vmax, cmap = min(low, 1.0 - 1e-3), 1.0, "viridis"
     else:
         vmin, vmax, cmap = min(0.0, float(finite.min()) if finite.size else 0.0), 1.0, "viridis"
     fig, ax = _layout(width=max(6.4, 0.42 * n + 1.8), height=2.8)
-    image = ax.imshow(np.ma.masked_invalid(values[None, :]), aspect="auto", cmap=_cmap(cmap), vmin=vmin, vmax=vmax)
+    image = ax.imshow(
+        np.ma.masked_invalid(values[None, :]), aspect="auto", cmap=_cmap(cmap), vmin=vmin, vmax=vmax
+    )
     norm = Normalize(vmin, vmax)
     digits = 2 if stat in ("mean_r2", "mean_gain") else 3
     for i, value in enumerate(values):
         text = "NaN" if not np.isfinite(value) else f"{value:.{digits}f}"
         shade = norm(value) if np.isfinite(value) else 1.0
         dark = abs(shade - 0.5) > 0.3 if cmap == "RdBu_r" else shade < 0.55
-        ax.text(i, 0, text, ha="center", va="center", rotation=90 if n > 12 else 0, fontsize=7,
-                color="white" if dark else "black")
+        ax.text(
+            i,
+            0,
+            text,
+            ha="center",
+            va="center",
+            rotation=90 if n > 12 else 0,
+            fontsize=7,
+            color="white" if dark else "black",
+        )
     ax.set_xticks(range(n), labels, rotation=90 if n > 12 else 0, fontsize=7)
     ax.set_yticks([0], [quantity])
     caption = interval_caption(summary, stat)
@@ -85,21 +101,33 @@ def pair_stat_heatmap(summary: pd.DataFrame, stat: str, title: str):
 
 
 def interval_caption(summary: pd.DataFrame, stat: str) -> str:
-    """For a mean whose per-pair 95% bootstrap interval the summary holds: n and the range of its half-widths."""
+    """For a mean whose per-pair 95% bootstrap interval the
+    summary holds: n and the range of its half-widths."""
     low, high = f"{stat}_ci95_low", f"{stat}_ci95_high"
-    if low not in summary or high not in summary or not np.isfinite(summary[[low, high]].to_numpy(dtype=float)).any():
+    if (
+        low not in summary
+        or high not in summary
+        or not np.isfinite(summary[[low, high]].to_numpy(dtype=float)).any()
+    ):
         return ""
     half = (summary[high] - summary[low]).to_numpy(dtype=float) / 2
     n = summary["n_test"].dropna().unique() if "n_test" in summary else []
     sentences = f"n = {int(n[0])} test sentences, " if len(n) == 1 else ""
-    return (f"95% bootstrap intervals over the test sentences ({sentences}pair_summary.csv): "
-            f"± {np.nanmin(half):.3f} to ± {np.nanmax(half):.3f} (half-widths)")
+    return (
+        f"95% bootstrap intervals over the test sentences ({sentences}pair_summary.csv): "
+        f"± {np.nanmin(half):.3f} to ± {np.nanmax(half):.3f} (half-widths)"
+    )
 
 
 def r2_matrix(rows: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """Test R² as a (pairs × dims) array, rows in pair order, and the pair names."""
     table = rows.pivot(index="source_layer", columns="dim", values="r2").sort_index()
-    names = rows.drop_duplicates("source_layer").set_index("source_layer").loc[table.index, "pair"].tolist()
+    names = (
+        rows.drop_duplicates("source_layer")
+        .set_index("source_layer")
+        .loc[table.index, "pair"]
+        .tolist()
+    )
     return table.to_numpy(dtype=float), names
 
 
@@ -120,8 +148,16 @@ def layer_dim_heatmap(rows: pd.DataFrame, title: str, floor: float = 0.0):
         (axes[0], matrix, "target dim of layer n+1"),
         (axes[1], sorted_rows, "target dims, sorted by R² within each pair (highest left)"),
     ):
-        image = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap=cmap, vmin=floor, vmax=1.0,
-                          interpolation="antialiased", interpolation_stage="data", extent=(-0.5, dims - 0.5, pairs - 0.5, -0.5))
+        image = ax.imshow(
+            np.ma.masked_invalid(data),
+            aspect="auto",
+            cmap=cmap,
+            vmin=floor,
+            vmax=1.0,
+            interpolation="antialiased",
+            interpolation_stage="data",
+            extent=(-0.5, dims - 0.5, pairs - 0.5, -0.5),
+        )
         ax.set_xlabel(xlabel)
         ax.set_ylabel("layer pair")
         step = max(1, int(np.ceil(pairs / 16)))
@@ -168,17 +204,49 @@ def paths_figure(
             inputs_y.append(j)
         targets_x.append(n + 1)
         targets_y.append(d)
-    ax.add_collection(LineCollection(segments, colors=colors, linewidths=0.6,
-                                     label="edge: input dim → predicted dim (opacity ∝ |weight|²)"))
-    ax.scatter(inputs_x, inputs_y, s=6, facecolors="none", edgecolors="0.35", linewidths=0.4, label="contributing input dim (layer n)")
-    ax.scatter(targets_x, targets_y, s=9, c=top["r2"].to_numpy() if len(top) else [], cmap=cmap, norm=norm,
-               label="predicted dim (layer n+1)", zorder=3)
-    for dim, count in zip(frequent["dim"].head(label_dims), frequent["in_top"].head(label_dims), strict=True):
+    ax.add_collection(
+        LineCollection(
+            segments,
+            colors=colors,
+            linewidths=0.6,
+            label="edge: input dim → predicted dim (opacity ∝ |weight|²)",
+        )
+    )
+    ax.scatter(
+        inputs_x,
+        inputs_y,
+        s=6,
+        facecolors="none",
+        edgecolors="0.35",
+        linewidths=0.4,
+        label="contributing input dim (layer n)",
+    )
+    ax.scatter(
+        targets_x,
+        targets_y,
+        s=9,
+        c=top["r2"].to_numpy() if len(top) else [],
+        cmap=cmap,
+        norm=norm,
+        label="predicted dim (layer n+1)",
+        zorder=3,
+    )
+    for dim, count in zip(
+        frequent["dim"].head(label_dims), frequent["in_top"].head(label_dims), strict=True
+    ):
         if count == 0:
             continue
         ax.axhline(dim, color="tab:red", linewidth=0.5, linestyle=":", zorder=0)
-        ax.annotate(f"dim {dim} ({count}×)", xy=(1.0, dim), xycoords=("axes fraction", "data"), xytext=(3, 0),
-                    textcoords="offset points", va="center", fontsize=7, color="tab:red")
+        ax.annotate(
+            f"dim {dim} ({count}×)",
+            xy=(1.0, dim),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+            color="tab:red",
+        )
     first, last = (min(sources), max(sources) + 1) if len(sources) else (0, 1)
     ax.set_xlim(first - 0.5, last + 0.5)
     ax.set_ylim(-0.5, hidden_size - 0.5)
@@ -188,5 +256,11 @@ def paths_figure(
     ax.set_ylabel("hidden dimension")
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8, markerscale=2, framealpha=0.9)
-    fig.colorbar(ax.collections[-1], ax=ax, fraction=0.03, pad=0.09, label="test R² of the predicted dim (edge and dot colour)")
+    fig.colorbar(
+        ax.collections[-1],
+        ax=ax,
+        fraction=0.03,
+        pad=0.09,
+        label="test R² of the predicted dim (edge and dot colour)",
+    )
     return fig

@@ -32,7 +32,13 @@ class SVRSettings:
 
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> SVRSettings:
-        return cls(**{k: section[k] for k in ("C", "epsilon", "standardize", "tol", "max_iter") if k in section})
+        return cls(
+            **{
+                k: section[k]
+                for k in ("C", "epsilon", "standardize", "tol", "max_iter")
+                if k in section
+            }
+        )
 
 
 def top_inputs(coef: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,8 +69,10 @@ def _identity_fit(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray
     """Slope and intercept per dim of the identity baseline's OLS, on the training sentences."""
     x_train, y_train = arrays["x_train"], arrays["y_train"]
     if x_train.shape[1] != y_train.shape[1]:
-        raise ValueError("the identity baseline needs as many source dims as target dims, got "
-                         f"{x_train.shape[1]} and {y_train.shape[1]}")
+        raise ValueError(
+            "the identity baseline needs as many source dims as target dims, got "
+            f"{x_train.shape[1]} and {y_train.shape[1]}"
+        )
     xc = x_train - x_train.mean(0)
     yc = y_train - y_train.mean(0)
     variance = (xc * xc).sum(0)
@@ -72,7 +80,9 @@ def _identity_fit(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray
     return slope, y_train.mean(0) - slope * x_train.mean(0)
 
 
-def ranked_contributions(coef: np.ndarray, x_train: np.ndarray, standardize: bool, k: int) -> dict[str, list[np.ndarray]]:
+def ranked_contributions(
+    coef: np.ndarray, x_train: np.ndarray, standardize: bool, k: int
+) -> dict[str, list[np.ndarray]]:
     """Per target, the top-``k`` input dims under three rankings, with the values ranked on.
 
     * ``top_inputs`` / ``top_weights``: largest |a_j| (the poster's reading of the weights);
@@ -88,12 +98,17 @@ def ranked_contributions(coef: np.ndarray, x_train: np.ndarray, standardize: boo
     own = np.arange(coef.shape[0])
     other = coef.copy()
     if coef.shape[0] == coef.shape[1]:
-        other[own, own] = np.nan  # NumPy sorts NaN last, so the own dim is never among the top k < p
+        other[own, own] = (
+            np.nan
+        )  # NumPy sorts NaN last, so the own dim is never among the top k < p
     other_inputs, other_weights = top_inputs(other, min(k, coef.shape[1] - 1))
     return {
-        "top_inputs": list(inputs), "top_weights": list(weights),
-        "top_inputs_scaled": list(scaled_inputs), "top_contributions": list(contributions),
-        "top_inputs_other": list(other_inputs), "top_weights_other": list(other_weights),
+        "top_inputs": list(inputs),
+        "top_weights": list(weights),
+        "top_inputs_scaled": list(scaled_inputs),
+        "top_contributions": list(contributions),
+        "top_inputs_other": list(other_inputs),
+        "top_weights_other": list(other_weights),
     }
 
 
@@ -127,8 +142,13 @@ def fit_pair(
     x_train, y_train = arrays["x_train"], arrays["y_train"]
     x_test, y_test = arrays["x_test"], arrays["y_test"]
     model = BatchedLinearSVR(
-        C=settings.C, epsilon=settings.epsilon, standardize=settings.standardize, tol=settings.tol,
-        max_iter=settings.max_iter, device=device, progress=progress,
+        C=settings.C,
+        epsilon=settings.epsilon,
+        standardize=settings.standardize,
+        tol=settings.tol,
+        max_iter=settings.max_iter,
+        device=device,
+        progress=progress,
     ).fit(x_train, y_train)
     r2, reasons = model.r2(x_test, y_test)
     r2_train, _ = model.r2(x_train, y_train)

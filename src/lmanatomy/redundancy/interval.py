@@ -25,7 +25,8 @@ LEVEL = 0.95
 
 @dataclass(frozen=True)
 class PairInterval:
-    """Percentile bootstrap bounds of a pair's mean test R² and mean gain, with how they were drawn."""
+    """Percentile bootstrap bounds of a pair's mean
+    test R² and mean gain, with how they were drawn."""
 
     mean_r2: tuple[float, float]
     mean_gain: tuple[float, float]
@@ -45,9 +46,11 @@ def draw_counts(n: int, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndar
 
 
 def resampled_r2(y_true: np.ndarray, y_pred: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """R² per resample and target dim (``resamples × dims``): 1 − SS_res / SS_tot on the weighted sentences.
+    """R² per resample and target dim (``resamples × dims``):
+    1 − SS_res / SS_tot on the weighted sentences.
 
-    NaN where the resampled target is constant (SS_tot = 0), as :func:`lmanatomy.redundancy.svr.r2_scores`.
+    NaN where the resampled target is constant (SS_tot = 0), as
+    :func:`lmanatomy.redundancy.svr.r2_scores`.
     """
     y = np.asarray(y_true, dtype=np.float64)
     residual = (y - np.asarray(y_pred, dtype=np.float64)) ** 2
@@ -63,7 +66,8 @@ def resampled_r2(y_true: np.ndarray, y_pred: np.ndarray, counts: np.ndarray) -> 
 
 
 def _bounds(values: np.ndarray, level: float) -> tuple[float, float]:
-    """Percentile bounds of the resamples' means; NaN when more than ``1 − level`` of them are undefined.
+    """Percentile bounds of the resamples' means; NaN
+    when more than ``1 − level`` of them are undefined.
 
     Why: with very few test sentences many resamples draw one sentence only (every target constant,
     R² undefined); leaving them out would shrink the interval to the few resamples left (with 2
@@ -78,17 +82,25 @@ def _bounds(values: np.ndarray, level: float) -> tuple[float, float]:
 
 
 def pair_interval(
-    y_test: np.ndarray, prediction: np.ndarray, identity_prediction: np.ndarray,
-    resamples: int = RESAMPLES, seed: int = SEED, level: float = LEVEL,
+    y_test: np.ndarray,
+    prediction: np.ndarray,
+    identity_prediction: np.ndarray,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+    level: float = LEVEL,
 ) -> PairInterval:
-    """The bootstrap interval of the pair's mean test R² (over defined dims) and of its mean gain over the identity baseline."""
+    """The bootstrap interval of the pair's mean test R² (over defined dims) and of its mean gain
+    over the identity baseline."""
     if len(y_test) < 2:
-        raise ValueError(f"a bootstrap over test sentences needs at least 2 of them, got {len(y_test)}")
+        raise ValueError(
+            f"a bootstrap over test sentences needs at least 2 of them, got {len(y_test)}"
+        )
     counts = draw_counts(len(y_test), resamples, seed)
     r2 = resampled_r2(y_test, prediction, counts)
     gain = r2 - resampled_r2(y_test, identity_prediction, counts)
-    with warnings.catch_warnings():  # a resample whose dims are all constant: its mean is NaN, left out
+    with (
+        warnings.catch_warnings()
+    ):  # a resample whose dims are all constant: its mean is NaN, left out
         warnings.simplefilter("ignore", RuntimeWarning)
         mean_r2, mean_gain = np.nanmean(r2, axis=1), np.nanmean(gain, axis=1)
     return PairInterval(_bounds(mean_r2, level), _bounds(mean_gain, level), resamples, seed)
-

@@ -27,7 +27,9 @@ def layer_pairs(num_layers: int, include_embedding: bool = False) -> list[int]:
     is degenerate there: its X is constant.
     """
     if int(num_layers) < 2:
-        raise ValueError(f"a model needs at least 2 decoder layers to have a layer pair, got {num_layers}")
+        raise ValueError(
+            f"a model needs at least 2 decoder layers to have a layer pair, got {num_layers}"
+        )
     first = 0 if include_embedding else 1
     return list(range(first, int(num_layers)))
 
@@ -50,7 +52,9 @@ def choose_sentences(frame: pd.DataFrame, train: int, test: int, seed: int = 0) 
     if missing:
         raise DataError(f"the dataset table lacks column(s) {missing} (has {list(frame.columns)})")
     if train < 2 or test < 2:
-        raise ValueError(f"train and test need at least 2 sentences each, got train={train}, test={test}")
+        raise ValueError(
+            f"train and test need at least 2 sentences each, got train={train}, test={test}"
+        )
     distinct = frame.drop_duplicates("text", keep="first")[["id", "text"]].reset_index(drop=True)
     wanted = train + test
     if len(distinct) < wanted:
@@ -90,17 +94,23 @@ def pair_arrays(store: StoreLike, split: pd.DataFrame, source: int) -> dict[str,
     position = {key: i for i, key in enumerate(ids)}
     absent = [key for key in split["id"] if key not in position]
     if absent:
-        raise StoreError(f"{len(absent)} chosen sentences are not in the activation store (e.g. {absent[:3]})")
+        raise StoreError(
+            f"{len(absent)} chosen sentences are not in the activation store (e.g. {absent[:3]})"
+        )
     columns = [hidden_state_column(source), hidden_state_column(source + 1)]
     available = set(getattr(store, "columns", columns))
     lacking = [c for c in columns if c not in available]
     if lacking:
-        raise StoreError(f"the activation store has no column(s) {lacking} (has {sorted(available)[:4]}…)")
+        raise StoreError(
+            f"the activation store has no column(s) {lacking} (has {sorted(available)[:4]}…)"
+        )
     x = np.asarray(store.read([columns[0]]), dtype=np.float64)
     y = np.asarray(store.read([columns[1]]), dtype=np.float64)
     out: dict[str, np.ndarray] = {}
     for part in ("train", "test"):
-        rows = np.array([position[key] for key in split.loc[split["split"] == part, "id"]], dtype=np.int64)
+        rows = np.array(
+            [position[key] for key in split.loc[split["split"] == part, "id"]], dtype=np.int64
+        )
         out[f"x_{part}"] = x[rows]
         out[f"y_{part}"] = y[rows]
     return out

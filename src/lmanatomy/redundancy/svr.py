@@ -72,8 +72,8 @@ POLISH_BAND = 10.0
 RANK_RTOL = 1e-12
 # Bytes per block of rows of the ADMM step's and the KKT check's elementwise work: a block of
 # each iterate (at paper size 16 rows × 4,096 targets of float64) stays in the core's cache
-# across the step's dozen operations, which whole 26 MB iterates do not (measured at paper size: 90 → 48 ms for the
-# step's elementwise part, one thread). Small problems are one block.
+# across the step's dozen operations, which whole 26 MB iterates do not (measured at paper size: 90
+# → 48 ms for the step's elementwise part, one thread). Small problems are one block.
 BLOCK_BYTES = 512 << 10
 
 R2_UNDEFINED = "constant target in the evaluation data: R² undefined"
@@ -91,8 +91,10 @@ def _as_tensor(name: str, value: Any, dtype: torch.dtype, device: torch.device) 
     if tensor.ndim == 1 and name.startswith("Y"):
         tensor = tensor[:, None]
     if tensor.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (samples × {'targets' if name.startswith('Y') else 'features'}), "
-                         f"got shape {tuple(tensor.shape)}")
+        raise ValueError(
+            f"{name} must be 2-D (samples × {'targets' if name.startswith('Y') else 'features'}), "
+            f"got shape {tuple(tensor.shape)}"
+        )
     if tensor.shape[0] == 0 or tensor.shape[1] == 0:
         raise ValueError(f"{name} is empty: shape {tuple(tensor.shape)}")
     if not bool(torch.isfinite(tensor).all()):
@@ -108,7 +110,9 @@ def _check_positive(name: str, value: float, allow_zero: bool = False) -> float:
     return value
 
 
-def r2_scores(y_true: torch.Tensor | np.ndarray, y_pred: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def r2_scores(
+    y_true: torch.Tensor | np.ndarray, y_pred: torch.Tensor | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """R² per column, and a reason string per column where it is undefined (else "").
 
     R² = 1 − SS_res / SS_tot is undefined when the column is constant (SS_tot = 0); scikit-learn
@@ -120,13 +124,19 @@ def r2_scores(y_true: torch.Tensor | np.ndarray, y_pred: torch.Tensor | np.ndarr
     if yt.ndim == 1:
         yt, yp = yt[:, None], yp.reshape(-1, 1)
     if yt.shape != yp.shape:
-        raise ValueError(f"R²: true values have shape {tuple(yt.shape)} but predictions {tuple(yp.shape)}")
+        raise ValueError(
+            f"R²: true values have shape {tuple(yt.shape)} but predictions {tuple(yp.shape)}"
+        )
     if yt.shape[0] < 2:
         raise ValueError(f"R² needs at least 2 samples, got {yt.shape[0]}")
     ss_res = ((yt - yp) ** 2).sum(0)
     ss_tot = ((yt - yt.mean(0)) ** 2).sum(0)
     constant = (yt == yt[:1]).all(0)
-    r2 = torch.where(constant, torch.full_like(ss_res, float("nan")), 1.0 - ss_res / torch.where(constant, 1.0, ss_tot))
+    r2 = torch.where(
+        constant,
+        torch.full_like(ss_res, float("nan")),
+        1.0 - ss_res / torch.where(constant, 1.0, ss_tot),
+    )
     reasons = np.where(constant.cpu().numpy(), R2_UNDEFINED, "")
     return r2.cpu().numpy(), reasons.astype(object)
 
@@ -179,7 +189,9 @@ def _row_blocks(x: torch.Tensor) -> list[slice]:
     return [slice(start, min(start + per_block, n)) for start in range(0, n, per_block)]
 
 
-def _intercept_bounds(s: torch.Tensor, beta: torch.Tensor, c: float, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+def _intercept_bounds(
+    s: torch.Tensor, beta: torch.Tensor, c: float, eps: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The largest lower and smallest upper bound on the intercept per target (see :func:`_kkt`).
 
     Computed block by block of rows, each block's temporaries staying in cache; a maximum or
@@ -197,7 +209,9 @@ def _intercept_bounds(s: torch.Tensor, beta: torch.Tensor, c: float, eps: float)
     return lower, upper
 
 
-def _kkt_violation(gram: torch.Tensor, yc: torch.Tensor, beta: torch.Tensor, c: float, eps: float) -> torch.Tensor:
+def _kkt_violation(
+    gram: torch.Tensor, yc: torch.Tensor, beta: torch.Tensor, c: float, eps: float
+) -> torch.Tensor:
     """libsvm's KKT violation m − M per target (see :func:`_kkt`), without the intercept."""
     lower, upper = _intercept_bounds(yc - gram @ beta, beta, c, eps)
     return (lower - upper).clamp(min=0.0)
@@ -246,7 +260,12 @@ def _equality_ok(beta: torch.Tensor, c: float) -> torch.Tensor:
 
 
 def _active_sets(
-    gram: torch.Tensor, yc: torch.Tensor, beta: torch.Tensor, c: float, eps: float, band: torch.Tensor
+    gram: torch.Tensor,
+    yc: torch.Tensor,
+    beta: torch.Tensor,
+    c: float,
+    eps: float,
+    band: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Guess the optimal active sets from the residuals of a near-optimal feasible β.
 
@@ -264,7 +283,13 @@ def _active_sets(
 
 
 def _polish(
-    gram: torch.Tensor, yc: torch.Tensor, free: torch.Tensor, values: torch.Tensor, c: float, eps: float, max_bytes: int
+    gram: torch.Tensor,
+    yc: torch.Tensor,
+    free: torch.Tensor,
+    values: torch.Tensor,
+    c: float,
+    eps: float,
+    max_bytes: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Exact solution for given active sets (OSQP's "solution polishing").
 
@@ -323,11 +348,10 @@ def _max_abs(x: torch.Tensor) -> torch.Tensor:
     return x.abs().amax(0)
 
 
-
-
 @dataclass
 class _Residuals:
-    """Per target, the maxima residual balancing needs: max|β − z|, max|β|, max|z|, max|z − z_prev|, max|u|."""
+    """Per target, the maxima residual balancing needs:
+    max|β − z|, max|β|, max|z|, max|z − z_prev|, max|u|."""
 
     primal: torch.Tensor
     beta: torch.Tensor
@@ -340,7 +364,8 @@ class _Residuals:
 
 
 def _fold_max(into: torch.Tensor, block: torch.Tensor) -> None:
-    """into = max(into, column maxima of ``block``): exact in any block order (a maximum has no rounding)."""
+    """into = max(into, column maxima of ``block``): exact
+    in any block order (a maximum has no rounding)."""
     torch.maximum(into, block.amax(0), out=into)
 
 
@@ -352,8 +377,9 @@ class _Workspace:
     elementwise operations, each writing a fresh array, cost more than its matrix product
     (issue 22: fresh arrays of that size pay page faults). The step runs the same operations, in
     the same order, on each block of rows (``BLOCK_BYTES`` each; an elementwise operation gives
-    the same bits whatever the block), with the block's temporaries in small reused buffers: bit-identical
-    iterates at about half the memory traffic. Only the matrix product sees whole iterates.
+    the same bits whatever the block), with the block's temporaries
+    in small reused buffers: bit-identical iterates at about half
+    the memory traffic. Only the matrix product sees whole iterates.
     """
 
     rhs: torch.Tensor
@@ -362,16 +388,23 @@ class _Workspace:
     block: tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # (rows per block) × targets temporaries
 
     @classmethod
-    def like(cls, y: torch.Tensor) -> "_Workspace":
+    def like(cls, y: torch.Tensor) -> _Workspace:
         rows = _row_blocks(y)[0].stop
         block = tuple(y.new_empty((rows, y.shape[1])) for _ in range(3))
         return cls(torch.empty_like(y), torch.empty_like(y), torch.empty_like(y), block)
 
     def step(
-        self, y: torch.Tensor, z: torch.Tensor, u: torch.Tensor, rho: torch.Tensor,
-        solves: list[tuple[torch.Tensor, torch.Tensor]], eps: float, c: float,
+        self,
+        y: torch.Tensor,
+        z: torch.Tensor,
+        u: torch.Tensor,
+        rho: torch.Tensor,
+        solves: list[tuple[torch.Tensor, torch.Tensor]],
+        eps: float,
+        c: float,
     ) -> tuple[torch.Tensor, torch.Tensor, _Residuals]:
-        """One over-relaxed ADMM iteration; updates ``u`` in place and returns (β, the new z, residual maxima).
+        """One over-relaxed ADMM iteration; updates ``u`` in
+        place and returns (β, the new z, residual maxima).
 
         β = (K_c+ρI)⁻¹(y + ρ(z − u)) on Σβ = 0, β̂ = Rβ + (1−R)z, z' = clip(soft(β̂ + u, ε/ρ), ±C),
         u' = u + β̂ − z'. ``solves`` lists each group's
@@ -384,27 +417,38 @@ class _Workspace:
         if len(solves) == 1:
             torch.mm(solves[0][0], rhs, out=b)
         else:
-            for matrix, cols in solves:  # index_select/index_copy_: advanced indexing is slower here
+            for (
+                matrix,
+                cols,
+            ) in solves:  # index_select/index_copy_: advanced indexing is slower here
                 b.index_copy_(1, cols, matrix @ rhs.index_select(1, cols))
         # soft(v, t) = sign(v)·max(|v| − t, 0) = v − clip(v, ±t): the same roundings (v ∓ t) in
         # two passes instead of five; only the sign of a zero can differ, and a signed zero never
         # changes a nonzero value downstream (sums, products, absolute values, clips).
         threshold = eps / rho
-        maxima = _Residuals(*(torch.zeros_like(rho) for _ in range(5)))  # maxima of absolute values: ≥ +0
+        maxima = _Residuals(
+            *(torch.zeros_like(rho) for _ in range(5))
+        )  # maxima of absolute values: ≥ +0
         for rows in blocks:
             k = rows.stop - rows.start
             b_hat, tmp, tmp2 = (buffer[:k] for buffer in self.block)
             b_rows, z_rows, u_rows, z_next_rows = b[rows], z[rows], u[rows], z_next[rows]
-            torch.mul(b_rows, RELAXATION, out=b_hat).add_(torch.mul(z_rows, 1.0 - RELAXATION, out=tmp))
+            torch.mul(b_rows, RELAXATION, out=b_hat).add_(
+                torch.mul(z_rows, 1.0 - RELAXATION, out=tmp)
+            )
             v = torch.add(b_hat, u_rows, out=tmp)
-            torch.sub(v, torch.clamp(v, -threshold, threshold, out=tmp2), out=z_next_rows).clamp_(-c, c)
+            torch.sub(v, torch.clamp(v, -threshold, threshold, out=tmp2), out=z_next_rows).clamp_(
+                -c, c
+            )
             u_rows.add_(b_hat).sub_(z_next_rows)
             _fold_max(maxima.primal, torch.sub(b_rows, z_next_rows, out=tmp).abs_())
             _fold_max(maxima.beta, torch.abs(b_rows, out=tmp))
             _fold_max(maxima.z, torch.abs(z_next_rows, out=tmp))
             _fold_max(maxima.dual, torch.sub(z_next_rows, z_rows, out=tmp).abs_())
             _fold_max(maxima.u, torch.abs(u_rows, out=tmp))
-        self.spare = z  # the caller keeps this z only as z_prev, which it drops before the next step
+        self.spare = (
+            z  # the caller keeps this z only as z_prev, which it drops before the next step
+        )
         return b, z_next, maxima
 
 
@@ -512,14 +556,21 @@ class BatchedLinearSVR:
         self.n_iter_ = n_iter.cpu().numpy()
         self.polished_ = polished.cpu().numpy()
         self.kkt_violation_ = violation.cpu().numpy()
-        self.converged_ = (self.kkt_violation_ <= self.tol) & _equality_ok(beta, self.C).cpu().numpy()
+        self.converged_ = (self.kkt_violation_ <= self.tol) & _equality_ok(
+            beta, self.C
+        ).cpu().numpy()
         self.duality_gap_ = self._relative_gap(spectrum.gram, xc, yc, beta, b).cpu().numpy()
         self.n_support_ = (beta != 0).sum(0).cpu().numpy()
         self.equality_residual_ = beta.sum(0).abs().cpu().numpy()
         if not self.converged_.all():
-            log.warning("%d of %d targets did not reach KKT violation %.1e in %d iterations (worst %.3g)",
-                        int((~self.converged_).sum()), len(self.converged_), self.tol, self.max_iter,
-                        float(self.kkt_violation_.max()))
+            log.warning(
+                "%d of %d targets did not reach KKT violation %.1e in %d iterations (worst %.3g)",
+                int((~self.converged_).sum()),
+                len(self.converged_),
+                self.tol,
+                self.max_iter,
+                float(self.kkt_violation_.max()),
+            )
         return self
 
     def _relative_gap(self, gram, xc, yc, beta, b) -> torch.Tensor:
@@ -528,7 +579,11 @@ class BatchedLinearSVR:
         w = xc.T @ beta
         residual = yc - xc @ w - b
         primal = 0.5 * (w * w).sum(0) + self.C * (residual.abs() - self.epsilon).clamp(min=0).sum(0)
-        dual = -(0.5 * (beta * (gram @ beta)).sum(0) - (yc * beta).sum(0) + self.epsilon * beta.abs().sum(0))
+        dual = -(
+            0.5 * (beta * (gram @ beta)).sum(0)
+            - (yc * beta).sum(0)
+            + self.epsilon * beta.abs().sum(0)
+        )
         return (primal - dual) / primal.abs().clamp(min=1.0)
 
     def _polish_targets(
@@ -545,7 +600,9 @@ class BatchedLinearSVR:
         exact_violation = _kkt_violation(gram, y, exact, c, eps)
         return exact, solvable & (exact_violation <= self.tol)
 
-    def _admm(self, spectrum: _Spectrum, yc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _admm(
+        self, spectrum: _Spectrum, yc: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per-target ADMM with adaptive ρ and polishing.
 
         Targets that do not converge within ``max_iter`` get the best feasible iterate seen (lowest
@@ -563,8 +620,16 @@ class BatchedLinearSVR:
         start = int(round(math.log10(rho0) * RHO_STEPS_PER_DECADE))
         # ρ stays within RHO_RANGE_DECADES of the non-zero spectrum; beyond it ADMM only slows down.
         level_range = (
-            int(math.floor((math.log10(float(positive[0])) - RHO_RANGE_DECADES) * RHO_STEPS_PER_DECADE)),
-            int(math.ceil((math.log10(float(positive[-1])) + RHO_RANGE_DECADES) * RHO_STEPS_PER_DECADE)),
+            int(
+                math.floor(
+                    (math.log10(float(positive[0])) - RHO_RANGE_DECADES) * RHO_STEPS_PER_DECADE
+                )
+            ),
+            int(
+                math.ceil(
+                    (math.log10(float(positive[-1])) + RHO_RANGE_DECADES) * RHO_STEPS_PER_DECADE
+                )
+            ),
         )
         cache: dict[int, torch.Tensor] = {}
 
@@ -585,14 +650,23 @@ class BatchedLinearSVR:
         best = torch.zeros_like(y)
         best_violation = torch.full((targets,), math.inf, dtype=y.dtype, device=y.device)
         groups: list[tuple[int, torch.Tensor]] | None = None
-        bar = self.progress(total=targets, desc="targets converged", leave=False) if self.progress else None
+        bar = (
+            self.progress(total=targets, desc="targets converged", leave=False)
+            if self.progress
+            else None
+        )
         work = _Workspace.like(y)
         y_size = _max_abs(y)
         for it in range(1, self.max_iter + 1):
             rho = 10.0 ** (level.to(y.dtype) / RHO_STEPS_PER_DECADE)
             if groups is None:  # targets sharing a ρ share one matrix product
-                groups = [(lv, torch.nonzero(level == lv).squeeze(1)) for lv in torch.unique(level).tolist()]
-            _, z, maxima = work.step(y, z, u, rho, [(solve_matrix(lv), cols) for lv, cols in groups], eps, c)
+                groups = [
+                    (lv, torch.nonzero(level == lv).squeeze(1))
+                    for lv in torch.unique(level).tolist()
+                ]
+            _, z, maxima = work.step(
+                y, z, u, rho, [(solve_matrix(lv), cols) for lv, cols in groups], eps, c
+            )
             if it % self.check_every and it != self.max_iter:
                 continue
             candidate = _make_feasible(z, c)
@@ -605,10 +679,16 @@ class BatchedLinearSVR:
                     next_polish *= 2
                 # Polish only the targets close to convergence (or all of them at the end): far
                 # from it the guessed active sets are wrong, and each solve costs O(|F|³).
-                gate = torch.full_like(violation, math.inf) if it == self.max_iter else self.polish_gate * self.tol
+                gate = (
+                    torch.full_like(violation, math.inf)
+                    if it == self.max_iter
+                    else self.polish_gate * self.tol
+                )
                 todo = torch.nonzero(~done & (violation <= gate)).squeeze(1)
                 if todo.numel():
-                    exact, accept = self._polish_targets(spectrum.gram, y[:, todo], candidate[:, todo], violation[todo])
+                    exact, accept = self._polish_targets(
+                        spectrum.gram, y[:, todo], candidate[:, todo], violation[todo]
+                    )
                     candidate[:, todo[accept]] = exact[:, accept]
                     polished[todo[accept]] = True
                     done = done | polished
@@ -628,7 +708,14 @@ class BatchedLinearSVR:
                 polished_out[idx.cpu()] = polished[done].cpu()
                 keep = ~done
                 groups = None
-                active, y, z, u, level, rho = active[keep], y[:, keep], z[:, keep], u[:, keep], level[keep], rho[keep]
+                active, y, z, u, level, rho = (
+                    active[keep],
+                    y[:, keep],
+                    z[:, keep],
+                    u[:, keep],
+                    level[keep],
+                    rho[keep],
+                )
                 maxima = maxima.select(keep)
                 best, best_violation, y_size = best[:, keep], best_violation[keep], y_size[keep]
                 work = _Workspace.like(y)
@@ -648,7 +735,9 @@ class BatchedLinearSVR:
             ratio = torch.where((primal == 0) & (dual == 0), torch.ones_like(ratio), ratio)
             change = (ratio > RHO_ADAPT_FACTOR) | (ratio < 1.0 / RHO_ADAPT_FACTOR)
             if bool(change.any()):
-                new_level = torch.where(change, _rho_grid_index(rho * ratio).clamp(*level_range), level)
+                new_level = torch.where(
+                    change, _rho_grid_index(rho * ratio).clamp(*level_range), level
+                )
                 new_rho = 10.0 ** (new_level.to(y.dtype) / RHO_STEPS_PER_DECADE)
                 u = u * (rho / new_rho)  # u is the scaled dual variable λ/ρ
                 level = new_level
@@ -668,14 +757,18 @@ class BatchedLinearSVR:
         self._check_fitted()
         x = _as_tensor("X", X, self.dtype, self.device)
         if x.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {x.shape[1]} features but the model was fitted on {self.n_features_in_}")
+            raise ValueError(
+                f"X has {x.shape[1]} features but the model was fitted on {self.n_features_in_}"
+            )
         return self._transform(x) @ self.coef_.T + self.intercept_
 
     def r2(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
         """R² per target on (X, Y), and per target the reason where it is undefined (NaN)."""
         y = _as_tensor("Y", Y, self.dtype, self.device)
         if y.shape[1] != self.coef_.shape[0]:
-            raise ValueError(f"Y has {y.shape[1]} targets but the model was fitted on {self.coef_.shape[0]}")
+            raise ValueError(
+                f"Y has {y.shape[1]} targets but the model was fitted on {self.coef_.shape[0]}"
+            )
         prediction = self.predict(X)
         if prediction.shape[0] != y.shape[0]:
             raise ValueError(f"X has {prediction.shape[0]} samples but Y has {y.shape[0]}")
@@ -699,5 +792,12 @@ def fit_linear_svr(
     **kwargs: Any,
 ) -> BatchedLinearSVR:
     """Fit ``BatchedLinearSVR`` to every column of Y on X; see the class for the parameters."""
-    return BatchedLinearSVR(C=C, epsilon=epsilon, standardize=standardize, tol=tol, max_iter=max_iter,
-                            device=device, **kwargs).fit(X, Y)
+    return BatchedLinearSVR(
+        C=C,
+        epsilon=epsilon,
+        standardize=standardize,
+        tol=tol,
+        max_iter=max_iter,
+        device=device,
+        **kwargs,
+    ).fit(X, Y)

@@ -10,4 +10,14 @@ from lmanatomy.report.html import markdown_page
 from lmanatomy.report.items import ReportItem, ReportView, papers
 from lmanatomy.report.summary import load_paper_values, models_by_study, summarize
 
-__all__ = ["link_file", "render_table_page", "ReportItem", "ReportView", "load_paper_values", "markdown_page", "models_by_study", "papers", "summarize"]
+__all__ = [
+    "link_file",
+    "render_table_page",
+    "ReportItem",
+    "ReportView",
+    "load_paper_values",
+    "markdown_page",
+    "models_by_study",
+    "papers",
+    "summarize",
+]

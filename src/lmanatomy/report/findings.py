@@ -41,7 +41,9 @@ AGREES, DISAGREES, UNDECIDED = "agrees with the paper", "**disagrees** with the 
 NO_PAPER, PAPER_MIXED = "no paper value to compare", "the paper's models point different ways"
 #: A lesion column: "<share>% <range>" (the table's other
 #: columns are task, metric, original, baselines, details).
-LESION_COLUMN = re.compile(r"^(\d+(?:\.\d+)?%) [^:]+$")  # "0.5% 4-8 [idx 3-7]"; "<column>: n" is a detail
+LESION_COLUMN = re.compile(
+    r"^(\d+(?:\.\d+)?%) [^:]+$"
+)  # "0.5% 4-8 [idx 3-7]"; "<column>: n" is a detail
 BASELINE_COLUMN = re.compile(r"majority|baseline|repeat|constant", re.IGNORECASE)
 
 
@@ -49,7 +51,12 @@ def sign(value: float, null: float) -> int:
     return 0 if value == null else (1 if value > null else -1)
 
 
-def verdict(interval: Interval | None, null: float, paper_direction: int | None, estimate: float | None = None) -> str:
+def verdict(
+    interval: Interval | None,
+    null: float,
+    paper_direction: int | None,
+    estimate: float | None = None,
+) -> str:
     """Whether the run points the paper's way: the rule behind every finding.
 
     ``paper_direction``: +1 / -1 (the paper's effect above / below ``null``), 0 when the paper's
@@ -72,7 +79,9 @@ def verdict(interval: Interval | None, null: float, paper_direction: int | None,
     return AGREES if (1 if low > null else -1) == paper_direction else DISAGREES
 
 
-def mover_difference(a: float, a_interval: Interval, b: float, b_interval: Interval) -> tuple[float, Interval]:
+def mover_difference(
+    a: float, a_interval: Interval, b: float, b_interval: Interval
+) -> tuple[float, Interval]:
     """a − b with a 95% interval combined from the two estimates' own intervals (MOVER).
 
     For two proportions with Wilson intervals this is Newcombe's (1998) method 10. It assumes the
@@ -99,14 +108,22 @@ class Finding:
 
 
 def _fmt(value: float, digits: int, signed: bool = False) -> str:
-    return "nan" if value is None or math.isnan(value) else f"{value:{'+' if signed else ''}.{digits}f}"
+    return (
+        "nan"
+        if value is None or math.isnan(value)
+        else f"{value:{'+' if signed else ''}.{digits}f}"
+    )
 
 
-def _with_interval(value: float, interval: Interval | None, digits: int = 2, signed: bool = False) -> str:
+def _with_interval(
+    value: float, interval: Interval | None, digits: int = 2, signed: bool = False
+) -> str:
     if interval is None or any(math.isnan(v) for v in interval):
         return f"{_fmt(value, digits, signed)} (no interval)"
-    return (f"{_fmt(value, digits, signed)} [{_fmt(interval[0], digits, signed)}, "
-            f"{_fmt(interval[1], digits, signed)}]")
+    return (
+        f"{_fmt(value, digits, signed)} [{_fmt(interval[0], digits, signed)}, "
+        f"{_fmt(interval[1], digits, signed)}]"
+    )
 
 
 def read_study_table(path: Path, columns: Sequence[str] = ()) -> pd.DataFrame:
@@ -124,12 +141,25 @@ def census_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
     if not path.is_file():
         return []
     out = []
-    for _, row in read_study_table(path, ["registry_name", "model", "layers", "neurons"]).iterrows():
+    for _, row in read_study_table(
+        path, ["registry_name", "model", "layers", "neurons"]
+    ).iterrows():
         theirs = (paper.get("values") or {}).get(row["registry_name"])
         ours = (int(row["layers"]), int(row["neurons"]))
-        said = ("not one of Table 3's models" if theirs is None else "matches Table 3 exactly"
-                if ours == (theirs["layers"], theirs["neurons"]) else f"**differs** from Table 3 ({theirs['layers']}, {theirs['neurons']:,})")
-        out.append(Finding("census", f"Census, {row['model']}: {ours[0]} layers, {ours[1]:,} FF neurons (exact count)", said))
+        said = (
+            "not one of Table 3's models"
+            if theirs is None
+            else "matches Table 3 exactly"
+            if ours == (theirs["layers"], theirs["neurons"])
+            else f"**differs** from Table 3 ({theirs['layers']}, {theirs['neurons']:,})"
+        )
+        out.append(
+            Finding(
+                "census",
+                f"Census, {row['model']}: {ours[0]} layers, {ours[1]:,} FF neurons (exact count)",
+                said,
+            )
+        )
     return out
 
 
@@ -144,10 +174,17 @@ def _lesion_share_effect(row: pd.Series, columns: Sequence[str]) -> tuple[float,
     wider than needed otherwise (conservative), then combined with the original's by MOVER.
     """
     mean = float(np.mean([row[c] for c in columns]))
-    bounds = [f"{c}: ci95_low" for c in columns] + [f"{c}: ci95_high" for c in columns] + ["original: ci95_low", "original: ci95_high"]
+    bounds = (
+        [f"{c}: ci95_low" for c in columns]
+        + [f"{c}: ci95_high" for c in columns]
+        + ["original: ci95_low", "original: ci95_high"]
+    )
     if not all(b in row.index for b in bounds):
         return mean - float(row["original"]), None
-    lesion_interval = (float(np.mean([row[f"{c}: ci95_low"] for c in columns])), float(np.mean([row[f"{c}: ci95_high"] for c in columns])))
+    lesion_interval = (
+        float(np.mean([row[f"{c}: ci95_low"] for c in columns])),
+        float(np.mean([row[f"{c}: ci95_high"] for c in columns])),
+    )
     original_interval = (float(row["original: ci95_low"]), float(row["original: ci95_high"]))
     return mover_difference(mean, lesion_interval, float(row["original"]), original_interval)
 
@@ -178,23 +215,35 @@ def _per_range(row: pd.Series, columns: Sequence[str], paper: Mapping[str, Any],
         cell = _bounds(row, column)
         if cell is None or original is None:
             return "per range: no intervals"
-        _, (low, high) = mover_difference(float(row[column]), cell, float(row["original"]), original)
+        _, (low, high) = mover_difference(
+            float(row[column]), cell, float(row["original"]), original
+        )
         counts["lower" if high < 0 else "higher" if low > 0 else "undecided"] += 1
-    text = (f"per range {counts['lower']} lower, {counts['higher']} higher, {counts['undecided']} "
-            "undecided")
+    text = (
+        f"per range {counts['lower']} lower, {counts['higher']} higher, {counts['undecided']} "
+        "undecided"
+    )
     values = (paper.get("values") or {}).get(row["task"])
     if values is None:
         return text
-    cells = [v - values[0] for column, v in zip(paper["columns"], values, strict=True) if column.split()[0] == share]
-    return text + (f"; paper {sum(c < 0 for c in cells)} lower, {sum(c > 0 for c in cells)} higher of "
-                   f"{len(cells)}")
+    cells = [
+        v - values[0]
+        for column, v in zip(paper["columns"], values, strict=True)
+        if column.split()[0] == share
+    ]
+    return text + (
+        f"; paper {sum(c < 0 for c in cells)} lower, {sum(c > 0 for c in cells)} higher of "
+        f"{len(cells)}"
+    )
 
 
 def _paper_lesion_effect(paper: Mapping[str, Any], task: str, share: str) -> float | None:
     values = (paper.get("values") or {}).get(task)
     if values is None:
         return None
-    cells = [v for column, v in zip(paper["columns"], values, strict=True) if column.split()[0] == share]
+    cells = [
+        v for column, v in zip(paper["columns"], values, strict=True) if column.split()[0] == share
+    ]
     return float(np.mean(cells)) - float(values[0]) if cells else None
 
 
@@ -220,13 +269,23 @@ def lesion_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
             theirs = _paper_lesion_effect(paper, row["task"], share)
             direction = None if theirs is None else sign(theirs, 0.0)
             said = verdict(interval, 0.0, direction, effect)
-            parts.append(f"{share} {_with_interval(effect, interval, signed=True)} (paper "
-                         f"{'—' if theirs is None else _fmt(theirs, 2, signed=True)}: {said}; "
-                         f"{_per_range(row, columns, paper, share)})")
+            parts.append(
+                f"{share} {_with_interval(effect, interval, signed=True)} (paper "
+                f"{'—' if theirs is None else _fmt(theirs, 2, signed=True)}: {said}; "
+                f"{_per_range(row, columns, paper, share)})"
+            )
         n = row.get("original: n")
-        base = "; ".join(f"{name} {_with_interval(float(row[column]), _bounds(row, name))}" for name, column in baselines.items())
-        text = (f"Lesion, {row['task']}: original {row['original']:.2f}" + (f" (n = {int(n)})" if n is not None and not pd.isna(n) else "")
-                + (f", baselines {base}" if base else "") + "; mean change over each share's layer ranges: " + "; ".join(parts))
+        base = "; ".join(
+            f"{name} {_with_interval(float(row[column]), _bounds(row, name))}"
+            for name, column in baselines.items()
+        )
+        text = (
+            f"Lesion, {row['task']}: original {row['original']:.2f}"
+            + (f" (n = {int(n)})" if n is not None and not pd.isna(n) else "")
+            + (f", baselines {base}" if base else "")
+            + "; mean change over each share's layer ranges: "
+            + "; ".join(parts)
+        )
         out.append(Finding("lesion", text, ""))
     return out
 
@@ -245,10 +304,13 @@ def _cell(row: pd.Series, column: str) -> tuple[float, Interval]:
 def _paper_contrast(paper: Mapping[str, Any], a: str, b: str) -> tuple[str, int | None]:
     """The paper's a − b per model (mean rows of Table
     2) and the direction they share (0: mixed)."""
-    rows = ((paper.get("values") or {}).get("table2_mean") or {})
+    rows = (paper.get("values") or {}).get("table2_mean") or {}
     if not rows:
         return "—", None
-    diffs = {model: v[LANGUAGE_COLUMNS.index(a)] - v[LANGUAGE_COLUMNS.index(b)] for model, v in rows.items()}
+    diffs = {
+        model: v[LANGUAGE_COLUMNS.index(a)] - v[LANGUAGE_COLUMNS.index(b)]
+        for model, v in rows.items()
+    }
     signs = {sign(d, 0.0) for d in diffs.values()}
     shown = " / ".join(f"{_fmt(d, 1, signed=True)}" for d in diffs.values())
     return f"{shown} ({' / '.join(diffs)})", (signs.pop() if len(signs) == 1 else 0)
@@ -268,30 +330,60 @@ def language_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
         said = "paper (XGLM-564M) not listed"
         if theirs:
             names = theirs["languages"]
-            pairs = {f"{names[i]}–{names[j]}": v for i, r in enumerate(theirs["matrix"]) for j, v in enumerate(r) if i < j}
+            pairs = {
+                f"{names[i]}–{names[j]}": v
+                for i, r in enumerate(theirs["matrix"])
+                for j, v in enumerate(r)
+                if i < j
+            }
             most = max(pairs, key=pairs.__getitem__)
             size, mean = theirs["matrix"][0][0], float(np.mean(list(pairs.values())))
-            said = (f"paper (XGLM-564M): mean {mean:.1f} of {size:,} ({100 * mean / size:.1f}%), most "
-                    f"{pairs[most]} ({most})")
-        out.append(Finding("language", f"Language, Table 1 ({path.parent.name}): two languages' {diagonal:,}-neuron sets "
-                                       f"share on average {off['total'].mean():.1f} "
-                                       f"({100 * off['total'].mean() / diagonal:.1f}%), most {int(top['total'])} "
-                                       f"({top['language_a']}–{top['language_b']}); {said}", "no interval (counts of one selection)"))
+            said = (
+                f"paper (XGLM-564M): mean {mean:.1f} of {size:,} ({100 * mean / size:.1f}%), most "
+                f"{pairs[most]} ({most})"
+            )
+        out.append(
+            Finding(
+                "language",
+                f"Language, Table 1 ({path.parent.name}): two languages' {diagonal:,}-neuron sets "
+                f"share on average {off['total'].mean():.1f} "
+                f"({100 * off['total'].mean() / diagonal:.1f}%), most {int(top['total'])} "
+                f"({top['language_a']}–{top['language_b']}); {said}",
+                "no interval (counts of one selection)",
+            )
+        )
     path = results / "language" / "table2.csv"
     if path.is_file():
-        table = read_study_table(path, ["language", *[f"{c}{s}" for c in LANGUAGE_COLUMNS for s in ("", "_lower", "_upper")]])
+        table = read_study_table(
+            path,
+            ["language", *[f"{c}{s}" for c in LANGUAGE_COLUMNS for s in ("", "_lower", "_upper")]],
+        )
         for _, row in table[table["language"] == "mean"].iterrows():
             parts = []
             for a, b in LANGUAGE_CONTRASTS:
                 effect, interval = mover_difference(*_cell(row, a), *_cell(row, b))
                 shown, direction = _paper_contrast(paper, a, b)
-                parts.append(f"{a} − {b} {_with_interval(effect, interval, 1, signed=True)} points (paper "
-                             f"{shown}: {verdict(interval, 0.0, direction, effect)})")
+                parts.append(
+                    f"{a} − {b} {_with_interval(effect, interval, 1, signed=True)} points (paper "
+                    f"{shown}: {verdict(interval, 0.0, direction, effect)})"
+                )
             model = row.get("model", "")
-            n = (f"n = {int(row['before_n'])} texts before / {int(row['top_n'])} per steered "
-                 "condition, ") if "top_n" in row.index else ""
-            out.append(Finding("language", f"Language, Table 2 ({model}, mean of the languages; {n}P(target) before "
-                               f"{row['before']:.1f}%): " + "; ".join(parts), ""))
+            n = (
+                (
+                    f"n = {int(row['before_n'])} texts before / {int(row['top_n'])} per steered "
+                    "condition, "
+                )
+                if "top_n" in row.index
+                else ""
+            )
+            out.append(
+                Finding(
+                    "language",
+                    f"Language, Table 2 ({model}, mean of the languages; {n}P(target) before "
+                    f"{row['before']:.1f}%): " + "; ".join(parts),
+                    "",
+                )
+            )
     return out
 
 
@@ -312,22 +404,39 @@ def knowledge_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]
                 interval = (100 * low, 100 * high)
             theirs = (paper.get("values") or {}).get(row["group"])
             direction = None if theirs is None else sign(float(theirs), 50.0)
-            parts.append(f"{row['group']} {_with_interval(float(row['score_as_paper']), interval, 1)} "
-                         f"(paper {'—' if theirs is None else theirs}: "
-                         f"{verdict(interval, 50.0, direction, float(row['score_as_paper']))})")
-        out.append(Finding("knowledge", "Knowledge, Table 2 (% of other-group words farther than the group's mean "
-                                        "distance, as the paper computed it; 50 = no grouping; Wilson interval treating "
-                                        "comparisons as independent): "
-                           + "; ".join(parts), ""))
+            parts.append(
+                f"{row['group']} {_with_interval(float(row['score_as_paper']), interval, 1)} "
+                f"(paper {'—' if theirs is None else theirs}: "
+                f"{verdict(interval, 50.0, direction, float(row['score_as_paper']))})"
+            )
+        out.append(
+            Finding(
+                "knowledge",
+                "Knowledge, Table 2 (% of other-group words farther than the group's mean "
+                "distance, as the paper computed it; 50 = no grouping; Wilson interval treating "
+                "comparisons as independent): " + "; ".join(parts),
+                "",
+            )
+        )
     path = results / "knowledge" / "answers.csv"
     if path.is_file():
         answers = read_study_table(path, ["accuracy"])
         final = answers.iloc[-1]
-        interval = (100 * final["accuracy_low"], 100 * final["accuracy_high"]) if {"accuracy_low", "accuracy_high"} <= set(final.index) else None
+        interval = (
+            (100 * final["accuracy_low"], 100 * final["accuracy_high"])
+            if {"accuracy_low", "accuracy_high"} <= set(final.index)
+            else None
+        )
         n = f" of {int(final['prompts'])} prompts" if "prompts" in final.index else ""
         where = f" at checkpoint {final['checkpoint']}" if "checkpoint" in final.index else ""
-        out.append(Finding("knowledge", f"Knowledge, accuracy on the question prompts{where}: "
-                           f"{_with_interval(100 * float(final['accuracy']), interval, 1)}%{n}", NO_PAPER))
+        out.append(
+            Finding(
+                "knowledge",
+                f"Knowledge, accuracy on the question prompts{where}: "
+                f"{_with_interval(100 * float(final['accuracy']), interval, 1)}%{n}",
+                NO_PAPER,
+            )
+        )
     return out
 
 
@@ -352,13 +461,19 @@ def redundancy_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding
         pairs = read_study_table(path, ["pair", "mean_r2", "mean_r2_identity", "mean_gain"])
         gain = pairs["mean_gain"].to_numpy(dtype=float)
         interval = _t_interval(gain)
-        out.append(Finding("redundancy", f"Redundancy ({path.parent.name}): test R² of layer n → n+1, mean over dims, "
-                                         f"{pairs['mean_r2'].min():.2f}–{pairs['mean_r2'].max():.2f} over {len(pairs)} "
-                                         "pairs; the identity baseline reaches "
-                                         f"{pairs['mean_r2_identity'].min():.2f}–{pairs['mean_r2_identity'].max():.2f}; "
-                                         "the SVR's gain over it "
-                                         f"{_with_interval(float(np.nanmean(gain)), interval, 3, signed=True)} (mean over "
-                                         "pairs, t interval over pairs)", "the poster gives R² as figures and has no identity baseline: " + NO_PAPER))
+        out.append(
+            Finding(
+                "redundancy",
+                f"Redundancy ({path.parent.name}): test R² of layer n → n+1, mean over dims, "
+                f"{pairs['mean_r2'].min():.2f}–{pairs['mean_r2'].max():.2f} over {len(pairs)} "
+                "pairs; the identity baseline reaches "
+                f"{pairs['mean_r2_identity'].min():.2f}–{pairs['mean_r2_identity'].max():.2f}; "
+                "the SVR's gain over it "
+                f"{_with_interval(float(np.nanmean(gain)), interval, 3, signed=True)} (mean over "
+                "pairs, t interval over pairs)",
+                "the poster gives R² as figures and has no identity baseline: " + NO_PAPER,
+            )
+        )
     return out
 
 
@@ -387,7 +502,11 @@ def _at_run_gamma(rows: pd.DataFrame, folder: Path) -> tuple[pd.DataFrame, str]:
         return rows, "pooled over every γ of the sweep"
     chosen = read_study_table(files[0], ["gamma"]).iloc[0]
     at = rows[np.isclose(rows["gamma"].astype(float), float(chosen["gamma"]), rtol=1e-9, atol=0.0)]
-    share = f", marking {100 * float(chosen['share']):.1f}% of the weights" if "share" in chosen.index else ""
+    share = (
+        f", marking {100 * float(chosen['share']):.1f}% of the weights"
+        if "share" in chosen.index
+        else ""
+    )
     return at, f"γ = {float(chosen['gamma']):.3g}{share}"
 
 
@@ -397,49 +516,99 @@ def paramact_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
     for path in sorted((results / "paramact").glob("*/findings.csv")):
         model = path.parent.name
         table = read_study_table(path, ["finding", "shallow", "deep"])
-        one, gamma = _at_run_gamma(table[table["finding"].astype(str).str.startswith("1")], path.parent)
+        one, gamma = _at_run_gamma(
+            table[table["finding"].astype(str).str.startswith("1")], path.parent
+        )
         if len(one):
             gaps = (one["shallow"] - one["deep"]).to_numpy(dtype=float)
             effect = float(gaps.mean())
-            cases = ", ".join(f"{r['subject']} {100 * r['shallow']:.1f}% vs {100 * r['deep']:.1f}%" for _, r in one.iterrows())
+            cases = ", ".join(
+                f"{r['subject']} {100 * r['shallow']:.1f}% vs {100 * r['deep']:.1f}%"
+                for _, r in one.iterrows()
+            )
             interval, how = None, ""
-            if {"gap_ci95_low", "gap_ci95_high"} <= set(one.columns) and one[["gap_ci95_low", "gap_ci95_high"]].notna().all().all():
-                _, interval = mover_mean(gaps, list(zip(one["gap_ci95_low"].astype(float), one["gap_ci95_high"].astype(float))))
+            if {"gap_ci95_low", "gap_ci95_high"} <= set(one.columns) and one[
+                ["gap_ci95_low", "gap_ci95_high"]
+            ].notna().all().all():
+                _, interval = mover_mean(
+                    gaps,
+                    list(
+                        zip(
+                            one["gap_ci95_low"].astype(float),
+                            one["gap_ci95_high"].astype(float),
+                            strict=False,
+                        )
+                    ),
+                )
                 above = int((one["gap_ci95_low"] > 0).sum())
-                n = f", n = {int(one['n'].min())}" if "n" in one.columns and one["n"].notna().all() else ""
-                how = (f"; per dataset, the 95% interval (bootstrap over its samples{n}) lies above 0 for {above} of {len(one)}, "
-                       "the mean's combined by MOVER")
+                n = (
+                    f", n = {int(one['n'].min())}"
+                    if "n" in one.columns and one["n"].notna().all()
+                    else ""
+                )
+                how = (
+                    f"; per dataset, the 95% interval (bootstrap over its samples{n}) lies above "
+                    f"0 for {above} of {len(one)}, the mean's combined by MOVER"
+                )
                 interval = (100 * interval[0], 100 * interval[1])
-            out.append(Finding("paramact", f"Paramact ({model}), finding 1 ({gamma}): activated share of shallow vs deep layers' "
-                               f"weights: {cases}; shallow minus deep, mean over datasets, "
-                               f"{_with_interval(100 * effect, interval, 2, signed=True) if interval else _fmt(100 * effect, 2, signed=True)} points "
-                               f"(higher in shallow layers for {int((gaps > 0).sum())} of {len(one)}{how})",
-                               verdict(interval, 0.0, 1, 100 * effect)))
+            shown = (
+                _with_interval(100 * effect, interval, 2, signed=True)
+                if interval
+                else _fmt(100 * effect, 2, signed=True)
+            )
+            out.append(
+                Finding(
+                    "paramact",
+                    f"Paramact ({model}), finding 1 ({gamma}): activated share of shallow vs deep "
+                    f"layers' weights: {cases}; shallow minus deep, mean over datasets, "
+                    f"{shown} "
+                    f"points (higher in shallow layers for {int((gaps > 0).sum())} of "
+                    f"{len(one)}{how})",
+                    verdict(interval, 0.0, 1, 100 * effect),
+                )
+            )
         two = table[table["finding"].astype(str).str.startswith("2")]
         if len(two):
-            hits, n = _holding(two["samples_holding"]) if "samples_holding" in two.columns else (0, 0)
+            hits, n = (
+                _holding(two["samples_holding"]) if "samples_holding" in two.columns else (0, 0)
+            )
             interval = tuple(100 * v for v in wilson(hits, n)) if n else None
             share = 100 * hits / n if n else float("nan")
             effect = float((two["shallow"] - two["deep"]).mean())
-            out.append(Finding("paramact", f"Paramact ({model}), finding 2: cross-domain LLMDcos shallow minus deep "
-                                           f"{_fmt(effect, 3, signed=True)} (mean over {len(two)} pairs); higher in "
-                                           f"shallow layers for {_with_interval(share, interval, 1)}% of {n} sample "
-                                           "pairs (Wilson, treating the sample pairs as independent; 50 = no effect)",
-                               verdict(interval, 50.0, 1, share)))
+            out.append(
+                Finding(
+                    "paramact",
+                    f"Paramact ({model}), finding 2: cross-domain LLMDcos shallow minus deep "
+                    f"{_fmt(effect, 3, signed=True)} (mean over {len(two)} pairs); higher in "
+                    f"shallow layers for {_with_interval(share, interval, 1)}% of {n} sample "
+                    "pairs (Wilson, treating the sample pairs as independent; 50 = no effect)",
+                    verdict(interval, 50.0, 1, share),
+                )
+            )
         sts = path.parent / "finding3_sts.csv"
         if sts.is_file():
             stats = read_study_table(sts, ["dataset", "layers", "spearman", "low", "high"])
             for _, row in stats[stats["layers"].astype(str).str.startswith("sum")].iterrows():
-                per_layer = stats[(stats["dataset"] == row["dataset"]) & ~stats["layers"].astype(str).str.startswith("sum")]
+                per_layer = stats[
+                    (stats["dataset"] == row["dataset"])
+                    & ~stats["layers"].astype(str).str.startswith("sum")
+                ]
                 layers = per_layer["layers"].astype(int)
-                shallow = per_layer[layers < (layers.max() + 1) // 2]["spearman"].mean()  # layers 0 .. L/2 − 1, as finding 1
+                shallow = per_layer[layers < (layers.max() + 1) // 2][
+                    "spearman"
+                ].mean()  # layers 0 .. L/2 − 1, as finding 1
                 interval = (float(row["low"]), float(row["high"]))
                 n = f", {int(row['pairs'])} pairs" if "pairs" in row.index else ""
-                out.append(Finding("paramact", f"Paramact ({model}), finding 3 ({row['dataset']}{n}): Spearman(gold, "
-                                               f"LLMDcos summed over deep layers {row['layers'].split()[-1]}) "
-                                               f"{_with_interval(float(row['spearman']), interval)} (bootstrap; shallow "
-                                               f"layers' mean per-layer Spearman {_fmt(shallow, 2)}, no interval)",
-                                   verdict(interval, 0.0, 1, float(row["spearman"]))))
+                out.append(
+                    Finding(
+                        "paramact",
+                        f"Paramact ({model}), finding 3 ({row['dataset']}{n}): Spearman(gold, "
+                        f"LLMDcos summed over deep layers {row['layers'].split()[-1]}) "
+                        f"{_with_interval(float(row['spearman']), interval)} (bootstrap; shallow "
+                        f"layers' mean per-layer Spearman {_fmt(shallow, 2)}, no interval)",
+                        verdict(interval, 0.0, 1, float(row["spearman"])),
+                    )
+                )
     return out
 
 
@@ -453,7 +622,9 @@ FINDERS: dict[str, Callable[[Path, Mapping[str, Any]], list[Finding]]] = {
 }
 
 
-def run_findings(results: str | Path, paper_values: Mapping[str, Any], studies: Sequence[str] | None = None) -> list[Finding]:
+def run_findings(
+    results: str | Path, paper_values: Mapping[str, Any], studies: Sequence[str] | None = None
+) -> list[Finding]:
     """Every study's findings, in ``studies`` order (default: every study with a finder)."""
     results = Path(results)
     out: list[Finding] = []
@@ -476,8 +647,13 @@ def results_table(findings: Sequence[Finding], run_name: str) -> str:
     rows = {}
     for f in findings:
         rows.setdefault(f.study, []).append(f.sentence().replace("|", "\\|"))
-    lines = [MARKERS[0], f"Generated by `lmanatomy results-table results/{run_name}` from that run's files.", "",
-             "| study | finding (95% interval; verdict against the paper) |", "|---|---|"]
+    lines = [
+        MARKERS[0],
+        f"Generated by `lmanatomy results-table results/{run_name}` from that run's files.",
+        "",
+        "| study | finding (95% interval; verdict against the paper) |",
+        "|---|---|",
+    ]
     lines += [f"| {study} | {' '.join(sentences)} |" for study, sentences in rows.items()]
     return "\n".join(lines + [MARKERS[1]]) + "\n"
 
@@ -488,4 +664,4 @@ def replace_block(text: str, block: str, source: str = "README.md") -> str:
     start, end = text.find(MARKERS[0]), text.find(MARKERS[1])
     if start < 0 or end < start:
         raise DataError(f"{source}: no '{MARKERS[0]}' … '{MARKERS[1]}' block to replace")
-    return text[:start] + block.rstrip("\n") + text[end + len(MARKERS[1]):]
+    return text[:start] + block.rstrip("\n") + text[end + len(MARKERS[1]) :]

@@ -31,7 +31,7 @@ def markdown_page(markdown: str, title: str) -> str:
     renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
     body = renderer.render(markdown)
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
         f"<body>\n{body}</body>\n</html>\n"
     )

@@ -20,7 +20,8 @@ from lmanatomy.errors import LmAnatomyError
 
 
 def papers() -> dict[str, str]:
-    """The paper each discovered study reproduces (its descriptor's ``paper``): the report's categories."""
+    """The paper each discovered study reproduces (its
+    descriptor's ``paper``): the report's categories."""
     from lmanatomy.study import discover
 
     return {study.name: study.paper for study in discover()}
@@ -51,10 +52,14 @@ class ReportItem:
 def read_caption(path: Path) -> tuple[str, str]:
     """(title, reStructuredText body) of a caption file; the title is its first line."""
     if not path.is_file():
-        raise LmAnatomyError(f"no report caption {path}: every table and figure of a study needs one")
+        raise LmAnatomyError(
+            f"no report caption {path}: every table and figure of a study needs one"
+        )
     lines = path.read_text(encoding="utf-8").strip().splitlines()
     if not lines or not lines[0].strip():
-        raise LmAnatomyError(f"report caption {path} is empty: its first line must be the item's title")
+        raise LmAnatomyError(
+            f"report caption {path} is empty: its first line must be the item's title"
+        )
     return lines[0].strip(), "\n".join(lines[1:]).strip()
 
 
@@ -71,10 +76,18 @@ class ReportView:
     rules (wildcard ``report_table`` or ``report_figure`` = the item key).
     """
 
-    def __init__(self, targets: Mapping[str, Iterable[str]], studies: Iterable[str], results: str,
-                 captions_dir: str | Path, models: Iterable[str] = (), captions: Mapping[str, str | Path] | None = None):
+    def __init__(
+        self,
+        targets: Mapping[str, Iterable[str]],
+        studies: Iterable[str],
+        results: str,
+        captions_dir: str | Path,
+        models: Iterable[str] = (),
+        captions: Mapping[str, str | Path] | None = None,
+    ):
         """``captions`` maps a results folder to its caption folder where that is not
-        ``captions_dir/<folder>`` (a study outside the repository: its descriptor's ``captions``)."""
+        ``captions_dir/<folder>`` (a study outside the
+        repository: its descriptor's ``captions``)."""
         self.results = results.rstrip("/")
         self.captions_dir = Path(captions_dir)
         self.captions = {folder: Path(path) for folder, path in (captions or {}).items()}
@@ -90,7 +103,9 @@ class ReportView:
                     continue  # a table's CSV or a figure's data: named in that item's caption
                 self._add(study, path, known, siblings)
 
-    def _add(self, study: str, path: PurePosixPath, models: set[str], siblings: set[PurePosixPath]) -> None:
+    def _add(
+        self, study: str, path: PurePosixPath, models: set[str], siblings: set[PurePosixPath]
+    ) -> None:
         kind = KINDS.get(path.suffix)
         if kind is None:
             return
@@ -99,9 +114,19 @@ class ReportView:
         if f"{kind}:{key}" in self.items:
             return
         csv = path.with_suffix(".csv") in siblings
-        title, caption = read_caption(self.captions.get(relative.parts[0], self.captions_dir / relative.parts[0]) / f"{relative.stem}.rst")
-        item = ReportItem(key=key, kind=kind, study=study, model=_model_of(relative.parts, models),
-                          title=title, caption=caption, csv=csv)
+        title, caption = read_caption(
+            self.captions.get(relative.parts[0], self.captions_dir / relative.parts[0])
+            / f"{relative.stem}.rst"
+        )
+        item = ReportItem(
+            key=key,
+            kind=kind,
+            study=study,
+            model=_model_of(relative.parts, models),
+            title=title,
+            caption=caption,
+            csv=csv,
+        )
         self.items[f"{kind}:{key}"] = item
 
     def keys(self, kind: str) -> list[str]:
@@ -137,4 +162,3 @@ class ReportView:
 
     def title(self, wildcards: Any) -> str:
         return self.item(wildcards).title
-

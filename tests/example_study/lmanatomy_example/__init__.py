@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from lmanatomy.errors import ConfigError
 from lmanatomy.study import Study
@@ -19,7 +20,11 @@ def check(config: Mapping[str, Any], registry: Any) -> None:
 
 def section(results: Path, paper: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
     """The summary's lines: the run's table as written."""
-    return ["The run's greeting:", "", (results / "example" / "greeting.md").read_text(encoding="utf-8")]
+    return [
+        "The run's greeting:",
+        "",
+        (results / "example" / "greeting.md").read_text(encoding="utf-8"),
+    ]
 
 
 STUDY = Study(
