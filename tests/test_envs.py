@@ -3,6 +3,7 @@ in memory and compared with the committed files."""
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -141,10 +142,12 @@ def test_analysis_scripts_import_only_what_analysis_env_holds():
     come from packages envs/analysis.yaml pins."""
     imports = set()
     for script in _analysis_scripts():
+        tree = ast.parse(script.read_text(encoding="utf-8"))
         imports |= {
-            line
-            for line in script.read_text(encoding="utf-8").splitlines()
-            if line.startswith(("from lmanatomy", "import "))
+            ast.unparse(node)
+            for node in tree.body
+            if isinstance(node, ast.Import)
+            or (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lmanatomy"))
         }
     code = "\n".join(sorted(imports)) + (
         "\nimport sys\nfrom importlib.metadata import packages_distributions\nd = "
