@@ -162,7 +162,8 @@ def test_run_notes_state_the_texts_and_seeds_as_run():
     config/papers/kojima2024.yaml: tests/test_study.py.)"""
     notes = run_notes({"en": 80, "ja": 80}, 8, [100000], {"flores": "80 per language"})
     assert notes[:2] == [
-        "Texts drawn as flores: 80 per language.",
+        "Texts drawn as flores: 80 per language (the authors' released texts are independent draws "
+        "per language).",
         "Texts per language: en 80, ja 80.",
     ]
     assert notes[2].startswith("8 generation seeds per condition: a rate's 95% Wilson interval is")
