@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -160,3 +161,16 @@ def dry_run() -> Callable[[str], str]:
         return plans[config]
 
     return plan
+
+
+def top_level_imports(script: Path, own: str = "lmanatomy") -> set[str]:
+    """A script's module-level imports as one-line statements (every plain ``import``, and the
+    ``from`` imports of the project's own package): what loads when the script starts. Read from
+    its syntax tree, since a formatted import can span lines."""
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    return {
+        ast.unparse(node)
+        for node in tree.body
+        if isinstance(node, ast.Import)
+        or (isinstance(node, ast.ImportFrom) and (node.module or "").startswith(own))
+    }

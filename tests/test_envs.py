@@ -3,7 +3,6 @@ in memory and compared with the committed files."""
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import shutil
@@ -15,7 +14,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from conftest import REPO
+from conftest import REPO, top_level_imports
 from lmanatomy import envs
 from test_layout import _analysis_scripts
 
@@ -142,13 +141,7 @@ def test_analysis_scripts_import_only_what_analysis_env_holds():
     come from packages envs/analysis.yaml pins."""
     imports = set()
     for script in _analysis_scripts():
-        tree = ast.parse(script.read_text(encoding="utf-8"))
-        imports |= {
-            ast.unparse(node)
-            for node in tree.body
-            if isinstance(node, ast.Import)
-            or (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lmanatomy"))
-        }
+        imports |= top_level_imports(script)
     code = "\n".join(sorted(imports)) + (
         "\nimport sys\nfrom importlib.metadata import packages_distributions\nd = "
         "packages_distributions()\nprint('\\n'.join(sorted({p for m in list(sys.modules) for p in "

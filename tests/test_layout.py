@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from conftest import REPO
+from conftest import REPO, top_level_imports
 
 
 def test_test_file_basenames_are_unique():
@@ -41,9 +41,7 @@ def test_analysis_rules_never_import_torch():
         assert "uses_torch=False" in source, (
             f"{script}: script_context(..., uses_torch=False) expected"
         )
-        imports += [
-            line for line in source.splitlines() if line.startswith(("from lmanatomy", "import "))
-        ]
+        imports += sorted(top_level_imports(script))
     code = (
         "\n".join(sorted(set(imports)))
         + "\nimport sys\nprint(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
