@@ -381,3 +381,25 @@ def test_paramact_finding_1_uses_the_datasets_intervals_combined_by_mover(
     assert f"+12.50 [{100 * low:+.2f}, {100 * high:+.2f}] points" in finding.text
     assert "the 95% interval (bootstrap over its samples, n = 32) lies above 0 for" in finding.text
     assert finding.verdict == expected
+
+
+def test_language_table1_shows_the_most_shared_pairs_bootstrap_range(tmp_path):
+    from lmanatomy.report.findings import language_findings
+
+    (tmp_path / "language" / "m").mkdir(parents=True)
+    table = pd.DataFrame(
+        {
+            "language_a": ["de", "de", "en", "en"],
+            "language_b": ["de", "en", "de", "en"],
+            "total": [20, 3, 3, 20],
+        }
+    )
+    table.to_csv(tmp_path / "language" / "m" / "table1.csv", index=False)
+    (plain,) = language_findings(tmp_path, {})
+    assert "most 3 (de–en)" in plain.text and plain.verdict.startswith("no interval")
+    table.assign(total_lower=[20, 1, 1, 20], total_upper=[20, 5, 5, 20], replicates=8).to_csv(
+        tmp_path / "language" / "m" / "table1.csv", index=False
+    )
+    (ranged,) = language_findings(tmp_path, {})
+    assert "most 3 [1, 5] (de–en)" in ranged.text
+    assert ranged.verdict.startswith("per pair, the range of 8 bootstrap replicates")

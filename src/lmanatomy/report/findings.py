@@ -317,7 +317,8 @@ def _paper_contrast(paper: Mapping[str, Any], a: str, b: str) -> tuple[str, int 
 
 
 def language_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
-    """Table 1's overlaps (no interval) and Table 2's mean-row contrasts (MOVER on Wilson)."""
+    """Table 1's overlaps (with the most-shared pair's bootstrap range where the table has one)
+    and Table 2's mean-row contrasts (MOVER on Wilson)."""
     out = []
     for path in sorted((results / "language").glob("*/table1.csv")):
         overlap = read_study_table(path, ["language_a", "language_b", "total"])
@@ -342,14 +343,22 @@ def language_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
                 f"paper (XGLM-564M): mean {mean:.1f} of {size:,} ({100 * mean / size:.1f}%), most "
                 f"{pairs[most]} ({most})"
             )
+        most_shared, verdict_text = f"{int(top['total'])}", "no interval (counts of one selection)"
+        if {"total_lower", "total_upper", "replicates"} <= set(off.columns):
+            # lang14's bootstrap over each language's texts (re-ranked, recounted): a per-pair range
+            most_shared += f" [{int(top['total_lower'])}, {int(top['total_upper'])}]"
+            verdict_text = (
+                f"per pair, the range of {int(top['replicates'])} bootstrap replicates over the "
+                "texts (table1.csv); no verdict on the mean"
+            )
         out.append(
             Finding(
                 "language",
                 f"Language, Table 1 ({path.parent.name}): two languages' {diagonal:,}-neuron sets "
                 f"share on average {off['total'].mean():.1f} "
-                f"({100 * off['total'].mean() / diagonal:.1f}%), most {int(top['total'])} "
+                f"({100 * off['total'].mean() / diagonal:.1f}%), most {most_shared} "
                 f"({top['language_a']}–{top['language_b']}); {said}",
-                "no interval (counts of one selection)",
+                verdict_text,
             )
         )
     path = results / "language" / "table2.csv"
