@@ -347,9 +347,15 @@ def language_findings(results: Path, paper: Mapping[str, Any]) -> list[Finding]:
         if {"total_lower", "total_upper", "replicates"} <= set(off.columns):
             # lang14's bootstrap over each language's texts (re-ranked, recounted): a per-pair range
             most_shared += f" [{int(top['total_lower'])}, {int(top['total_upper'])}]"
+            replicates = int(top["replicates"])
+            rough = (
+                "; rough: so few replicates can miss the estimate itself"
+                if replicates < 100
+                else ""
+            )
             verdict_text = (
-                f"per pair, the range of {int(top['replicates'])} bootstrap replicates over the "
-                "texts (table1.csv); no verdict on the mean"
+                f"per pair, the range of {replicates} bootstrap replicates over the texts "
+                f"(table1.csv{rough}); no verdict on the mean"
             )
         out.append(
             Finding(
