@@ -77,6 +77,16 @@ def lines_of(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in lines]
 
 
+def json_document(path: Path) -> Any:
+    """A whole-file JSON document; a syntax error names the file, line and column."""
+    try:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"{path}, line {exc.lineno}: malformed JSON ({exc.msg}, column {exc.colno})"
+        ) from None
+
+
 def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for every non-blank line of a JSON-lines file."""
     count = 0
@@ -196,12 +206,7 @@ def _lang_neuron(root: Path, files: tuple[str, ...], split: str, lang: str | Non
     positives (docs/language.md). Repeated sentences stay separate rows, as in the authors' lists.
     """
     path = root / files[0]
-    try:
-        data = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            f"{path}, line {exc.lineno}: malformed JSON ({exc.msg}, column {exc.colno})"
-        ) from None
+    data = json_document(path)
     if not isinstance(data, dict):
         raise DataError(
             f"{path}: expected a JSON object {{concept, group, sentences}}, got "
@@ -382,12 +387,7 @@ def _knowledge_questions(
     root: Path, files: tuple[str, ...], split: str, key: str | None
 ) -> list[Row]:
     path = root / files[0]
-    try:
-        data = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            f"{path}, line {exc.lineno}: malformed JSON ({exc.msg}, column {exc.colno})"
-        ) from None
+    data = json_document(path)
     if not isinstance(data, dict) or not data:
         raise DataError(
             f"{path}: expected a non-empty JSON object {{word: [questions]}}, got "
