@@ -75,7 +75,7 @@ def tiny_config(
 
     common_ids = dict(bos_token_id=0, eos_token_id=1, pad_token_id=2)
     facts: dict[str, Any]
-    if family in ("llama", "qwen2"):
+    if family in ("llama", "qwen2") or family in NEW_FAMILIES:
         facts = dict(
             hidden_size=hidden,
             intermediate_size=ff,
@@ -85,18 +85,9 @@ def tiny_config(
             max_position_embeddings=256,
             tie_word_embeddings=False,
         )
-    elif family in NEW_FAMILIES:
-        # head_dim set explicitly: Qwen3 and Gemma-2 default to 128 / 256 whatever the hidden size.
-        facts = dict(
-            hidden_size=hidden,
-            intermediate_size=ff,
-            num_hidden_layers=layers,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            head_dim=hidden // 4,
-            max_position_embeddings=256,
-            tie_word_embeddings=False,
-        )
+        if family in NEW_FAMILIES:
+            # Qwen3 and Gemma-2 default head_dim to 128 / 256 whatever the hidden size.
+            facts["head_dim"] = hidden // 4
     elif family == "gpt_neox":
         facts = dict(
             hidden_size=hidden,
