@@ -46,7 +46,9 @@ def save(fig, path: str | Path, note: str | None = None) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if note:
-        fig.text(0.01, 0.005, note, fontsize=7, color="0.35", ha="left", va="bottom", wrap=True)
+        # Hung below the figure's bottom edge (the tight bounding box takes it in), so a note of
+        # any length never covers the axes and no figure has to reserve room for it.
+        fig.text(0.01, 0.0, note, fontsize=7, color="0.35", ha="left", va="top", wrap=True)
     fmt = path.suffix.lstrip(".") or "png"
     try:
         with atomic_path(path, keep_suffix=True) as tmp, plt.rc_context(STYLE):

@@ -78,14 +78,9 @@ def run_notes(
     return notes
 
 
-def _finish(fig, title: str, note: str | None, legend: tuple | None = None) -> None:
-    """Title (and a figure legend) on top, room at the
-    bottom for the note :func:`save` writes there."""
-    width, height = fig.get_size_inches()
-    lines = (
-        1 + len(note or "") // max(int(width * 19), 1) if note else 0
-    )  # ~19 characters per inch at 7 pt
-    bottom = min(0.35, (0.18 * lines + 0.05) / height) if note else 0.0
+def _finish(fig, title: str, legend: tuple | None = None) -> None:
+    """Title (and a figure legend) on top; the note :func:`save` hangs below the figure."""
+    _, height = fig.get_size_inches()
     fig.suptitle(title, y=1 - 0.08 / height, va="top")
     top = 1 - 0.35 / height
     if legend is not None:
@@ -97,7 +92,7 @@ def _finish(fig, title: str, note: str | None, legend: tuple | None = None) -> N
             frameon=False,
         )
         top -= 0.3 / height
-    fig.tight_layout(rect=(0, bottom, 1, top))
+    fig.tight_layout(rect=(0, 0, 1, top))
 
 
 # --- Table 1 -------------------------------------------------------------------------------------
@@ -343,7 +338,6 @@ def plot_layer_histograms(
     _finish(
         fig,
         f"Fig 2: layers of the top, middle and bottom {n} neurons by AP — {model}",
-        note,
         legend,
     )
     save(fig, path, note)
@@ -457,7 +451,6 @@ def plot_activation_distributions(
         fig,
         f"Fig 4: activations of each language's top / bottom {k} neurons on its texts vs the "
         f"others — {model}",
-        note,
     )
     save(fig, path, note)
 
@@ -568,7 +561,7 @@ def plot_k_ablation(
     axes[0].set_ylim(-2, 102)
     axes[0].set_title("target-language probability (bars: 95% Wilson)")
     axes[1].set_title("BLEU-4 against the language's texts")
-    _finish(fig, f"Fig 5: k-ablation — {model}", note, axes[0].get_legend_handles_labels())
+    _finish(fig, f"Fig 5: k-ablation — {model}", axes[0].get_legend_handles_labels())
     save(fig, path, note)
 
 

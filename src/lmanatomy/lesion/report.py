@@ -395,7 +395,7 @@ def figure(
         ax.set_ylabel(row["metric"])
         ax.set_title(row["task"])
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    bottom = 0.06 if note else 0.0  # the note goes under the legend, the legend under the axes
+    # the legend under the axes; save() hangs the note below the figure
     fig.legend(
         handles,
         labels,
@@ -403,10 +403,10 @@ def figure(
         ncol=len(labels),
         fontsize=7,
         frameon=False,
-        bbox_to_anchor=(0.5, bottom),
+        bbox_to_anchor=(0.5, 0.0),
     )
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, bottom + 0.08, 1, 1))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     plots.save(fig, path, note=note)
 
 
